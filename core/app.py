@@ -1,0 +1,169 @@
+"""The application factory: the one module that knows every package (DESIGN.md §1)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import BaseConverter, ValidationError
+
+from . import audit, auth
+from .config import load_config
+from .db import MAX_ID, configure_engine, db, set_read_only_transactions
+from .errors import HTTP_MESSAGES, error_response, register_error_handlers
+from .extensions import api, babel, csrf, login_manager, migrate
+from .i18n import LOCALES, register_filters, role_label, select_locale, standard_label
+from .models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class IdConverter(BaseConverter):
+    """A database id in a URL: 1 … 2^63−1. Anything else is a 404, never a database error."""
+
+    regex = r"\d{1,19}"
+
+    def to_python(self, value: str) -> int:
+        n = int(value)
+        if n < 1 or n > MAX_ID:
+            raise ValidationError()
+        return n
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+def create_app(config: dict | None = None) -> Flask:
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "COMMONS_INSTANCE_PATH", str(ROOT / "instance")
+    )
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path, config))
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in _before below, skipping token auth
+    app.url_map.converters["id"] = IdConverter
+    if os.environ.get("COMMONS_PROXY_COUNT"):
+        n = int(os.environ["COMMONS_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "core.login"
+    login_manager.login_message = None
+    api.init_app(app)
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        if not user_id.isdigit() or int(user_id) > MAX_ID:
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user and user.active else None
+
+    @login_manager.request_loader
+    def _load_from_token(_req):
+        token = auth.bearer_token()
+        if token:
+            user = auth.user_for_token(token)
+            if user is None:
+                g.audit_security = True
+                g.setdefault("audit_detail", {})["reason"] = "bad_token"
+            return user
+        return None
+
+    _register_blueprints(app)
+    _register_cli(app)
+    register_error_handlers(app)
+    register_filters(app)
+    _register_request_hooks(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import api as core_api
+    from . import views as core_views
+
+    app.register_blueprint(core_views.bp)
+    api.register_blueprint(core_api.blp)
+
+
+def _register_cli(app: Flask) -> None:
+    from . import cli as core_cli
+
+    core_cli.register(app)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _before():
+        g.read_only_token = set_read_only_transactions(request.method in audit.SAFE_METHODS)
+        if request.method not in audit.SAFE_METHODS and not auth.bearer_token():
+            csrf.protect()
+
+    @app.after_request
+    def _finish(response):
+        # The request owns the transaction: commit once on success, roll back otherwise.
+        if response.status_code < 400:
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                response = error_response(409, "conflict", HTTP_MESSAGES[409])
+            except OperationalError:
+                db.session.rollback()
+                app.logger.exception("database error at commit")
+                response = error_response(503, "unavailable", HTTP_MESSAGES[500])
+        else:
+            db.session.rollback()
+        try:
+            audit.record_request(response)
+        except Exception:  # the audit must never turn an answer into a 500
+            db.session.rollback()
+            app.logger.exception("could not record audit event")
+        _security_headers(response)
+        return response
+
+    @app.context_processor
+    def _template_globals():
+        return {
+            "locales": LOCALES,
+            "current_locale": str(get_locale()),
+            "csrf_token": generate_csrf,
+            "current_user": current_user,
+            "role_label": role_label,
+            "standard_label": standard_label,
+        }
+
+
+def _security_headers(response) -> None:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.path.startswith("/api/") or request.path == "/login":
+        h.setdefault("Cache-Control", "no-store")

@@ -1,0 +1,121 @@
+"""The audit trail: every state-changing request and CLI command, and every security event.
+
+Events are written after the request's own transaction has committed or rolled back, in a
+transaction of their own, so a refused or failed action is recorded too (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import click
+from flask import g, request
+from flask_login import current_user
+
+from .db import db
+from .models import AuditEvent
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def outcome_for(status: int) -> str:
+    if status < 400:
+        return "ok"
+    if status in (401, 403, 429):
+        return "denied"
+    if status >= 500:
+        return "error"
+    return "invalid"
+
+
+def note(**detail) -> None:
+    """Attach details to this request's audit event (organisation, target, numbers …)."""
+    g.setdefault("audit_detail", {}).update(detail)
+
+
+def record(
+    action: str,
+    outcome: str,
+    *,
+    user=None,
+    username: str | None = None,
+    status_code: int | None = None,
+    security: bool = False,
+    organisation_id: int | None = None,
+    community_id: int | None = None,
+    target: str | None = None,
+    detail: dict | None = None,
+    remote_addr: str | None = None,
+    user_agent: str | None = None,
+) -> AuditEvent:
+    ev = AuditEvent(
+        user_id=getattr(user, "id", None),
+        username=username or getattr(user, "username", None),
+        action=action[:200],
+        outcome=outcome,
+        status_code=status_code,
+        security=security,
+        organisation_id=organisation_id,
+        community_id=community_id,
+        target=(target or None) and target[:200],
+        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+        remote_addr=remote_addr,
+        user_agent=(user_agent or None) and user_agent[:300],
+    )
+    db.session.add(ev)
+    return ev
+
+
+def record_request(response) -> None:
+    """Called once per request after its transaction ended."""
+    security = bool(g.get("audit_security"))
+    if request.method in SAFE_METHODS and not security:
+        return
+    detail = dict(g.get("audit_detail", {}))
+    if g.get("audit_outcome_detail"):
+        detail["reason"] = g.audit_outcome_detail
+    user = current_user if current_user and current_user.is_authenticated else None
+    rule = request.url_rule.rule if request.url_rule else request.path
+    record(
+        f"{request.method} {rule}",
+        outcome_for(response.status_code),
+        user=user,
+        username=detail.pop("username", None),
+        status_code=response.status_code,
+        security=security,
+        organisation_id=detail.pop("organisation_id", None),
+        community_id=detail.pop("community_id", None),
+        target=json.dumps(request.view_args, default=str) if request.view_args else None,
+        detail=detail or None,
+        remote_addr=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+    )
+    db.session.commit()
+
+
+def audited_command(name: str):
+    """Decorate a click command so that each run is recorded with its outcome."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            outcome = "error"
+            try:
+                result = fn(*args, **kwargs)
+                outcome = "ok"
+                return result
+            except click.exceptions.Exit as e:
+                outcome = "ok" if e.exit_code == 0 else "invalid"
+                raise
+            except (click.ClickException, click.Abort):
+                outcome = "invalid"
+                raise
+            finally:
+                db.session.rollback()
+                record(f"cli {name}", outcome, username="cli", detail=g.get("audit_detail") or None)
+                db.session.commit()
+
+        return wrapper
+
+    return deco

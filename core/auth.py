@@ -1,0 +1,190 @@
+"""Users, passwords, roles, API tokens and the permission checks services call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, g, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .db import db, utcnow
+from .errors import Conflict, InvalidInput, NotAuthenticated, NotFound, NotPermitted, TooManyRequests
+from .models import ApiToken, AuditEvent, Membership, Organisation, Role, User
+
+_hasher = PasswordHasher()  # RFC 9106 second recommended option (argon2id, 64 MiB)
+# Used to spend the same time on unknown usernames as on wrong passwords.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+MIN_PASSWORD_LENGTH = 8
+WRITE_ROLES = {Role.ADMIN, Role.PREPARER, Role.REVIEWER, Role.COUNCIL_SECRETARY}
+READ_ROLES = set(Role)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    username: str, password: str, *, display_name: str = "", platform_admin: bool = False
+) -> User:
+    username = (username or "").strip()
+    if not username or len(username) > 80:
+        raise InvalidInput(_l("A username of 1 to 80 characters is required."), errors={"username": [str(_l("Required."))]})
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            errors={"password": [str(_l("Too short."))]},
+        )
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        raise Conflict(_l("The username %(name)s is taken.", name=username))
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        is_platform_admin=platform_admin,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def grant_role(user: User, organisation: Organisation, role: str, *, granted_by: User | None = None) -> Membership:
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(
+            _l("Unknown role %(role)s. Roles: %(roles)s", role=role, roles=", ".join(r.value for r in Role))
+        ) from None
+    existing = db.session.scalar(
+        sa.select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.organisation_id == organisation.id,
+            Membership.role == role.value,
+            Membership.revoked_at.is_(None),
+        )
+    )
+    if existing:
+        return existing
+    m = Membership(
+        user_id=user.id,
+        organisation_id=organisation.id,
+        community_id=organisation.community_id,
+        role=role.value,
+        granted_by_id=getattr(granted_by, "id", None),
+    )
+    db.session.add(m)
+    db.session.flush()
+    db.session.refresh(user, ["memberships"])
+    return m
+
+
+# --- login throttling (DB-backed, so it holds across processes and servers) -----------------
+
+def recent_login_failures(username: str, remote_addr: str | None) -> int:
+    window = dt.timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    since = utcnow() - window
+    cond = AuditEvent.username == username
+    if remote_addr:
+        cond = sa.or_(cond, AuditEvent.remote_addr == remote_addr)
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "login",
+            AuditEvent.outcome == "denied",
+            AuditEvent.occurred_at >= since,
+            cond,
+        )
+    )
+
+
+def authenticate(username: str, password: str) -> User:
+    """Check a login; raise TooManyRequests or NotAuthenticated. Failures are security events."""
+    g.audit_security = True
+    username = (username or "").strip()[:80]
+    g.setdefault("audit_detail", {})["username"] = username
+    if recent_login_failures(username, request.remote_addr) >= current_app.config["LOGIN_MAX_FAILURES"]:
+        raise TooManyRequests(_l("Too many failed logins. Please wait 15 minutes and try again."))
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if not check_password(user, password or "") or not user.active:
+        raise NotAuthenticated(_l("Wrong username or password."), code="bad_credentials")
+    return user
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+TOKEN_PREFIX = "cl_"
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=(name or "token")[:100], token_hash=_token_digest(token), prefix=token[:10])
+    db.session.add(row)
+    db.session.flush()
+    return row, token
+
+
+def user_for_token(token: str) -> User | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+# --- permission checks -------------------------------------------------------------------
+
+def authenticated_user() -> User:
+    if not current_user or not current_user.is_authenticated:
+        raise NotAuthenticated()
+    return current_user._get_current_object()
+
+
+def get_organisation(organisation_id: int) -> Organisation:
+    org = db.session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound(_l("No such organisation."))
+    return org
+
+
+def require_role(organisation: Organisation, *roles: str, user: User | None = None) -> User:
+    """The user must hold one of ``roles`` in the organisation (platform admins pass)."""
+    user = user or authenticated_user()
+    if user.is_platform_admin:
+        return user
+    held = user.roles_in(organisation.id)
+    if not held & {str(r) for r in roles}:
+        raise NotPermitted()
+    g.setdefault("audit_detail", {}).update(
+        organisation_id=organisation.id, community_id=organisation.community_id
+    )
+    return user
+
+
+def can_read(organisation: Organisation, user: User | None = None) -> User:
+    return require_role(organisation, *READ_ROLES, user=user)

@@ -1,0 +1,89 @@
+"""Settings, read from the environment (12-factor), with safe development defaults.
+
+Production is declared by ``COMMONS_ENV=production``: then ``SECRET_KEY`` and
+``COMMONS_FIELD_KEY`` must come from the environment and cookies are Secure.
+In development both keys are generated once into the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+class ConfigError(RuntimeError):
+    """A deployer's mistake that must stop the start-up, with a message saying what to set."""
+
+
+def _instance_secret(instance: Path, name: str, make) -> str:
+    """Read a secret kept in the instance folder, creating it on first use (development only)."""
+    path = instance / name
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+    return value
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    env = os.environ
+    overrides = dict(overrides or {})
+    instance = Path(instance_path)
+    production = (overrides.get("ENV") or env.get("COMMONS_ENV", "development")) == "production"
+
+    cfg: dict = {
+        "ENV": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'commons.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": env.get("COMMONS_DEFAULT_LOCALE", "zh_Hans_CN"),
+        "BABEL_DEFAULT_TIMEZONE": env.get("COMMONS_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        # Request bodies: vouchers with scanned attachments are the largest legitimate ones.
+        "MAX_CONTENT_LENGTH": int(env.get("COMMONS_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": int(env.get("COMMONS_SESSION_SECONDS", 8 * 3600)),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "LOGIN_MAX_FAILURES": int(env.get("COMMONS_LOGIN_MAX_FAILURES", 5)),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("COMMONS_LOGIN_WINDOW_SECONDS", 15 * 60)),
+        "KEYS_DIR": env.get("COMMONS_KEYS_DIR") or str(instance / "keys"),
+        "API_TITLE": "Commons Ledger API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "TESTING": False,
+    }
+    cfg.update(overrides)
+
+    if "SECRET_KEY" not in cfg:
+        if env.get("SECRET_KEY"):
+            cfg["SECRET_KEY"] = env["SECRET_KEY"]
+        elif production:
+            raise ConfigError("SECRET_KEY must be set in the environment when COMMONS_ENV=production")
+        else:
+            cfg["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_hex(32))
+    if "FIELD_KEY" not in cfg:
+        if env.get("COMMONS_FIELD_KEY"):
+            cfg["FIELD_KEY"] = env["COMMONS_FIELD_KEY"]
+        elif production:
+            raise ConfigError(
+                "COMMONS_FIELD_KEY (a Fernet key: encrypts residents' phone and ID numbers) "
+                "must be set in the environment when COMMONS_ENV=production"
+            )
+        else:
+            cfg["FIELD_KEY"] = _instance_secret(
+                instance, "field_key", lambda: Fernet.generate_key().decode()
+            )
+    return cfg

@@ -1,0 +1,105 @@
+"""Languages and formatting. zh_CN (catalog ``zh_Hans_CN``) is the default, English the second.
+
+Locale choice: the user's cookie, then the user's saved preference, then Accept-Language.
+Money, numbers, dates and percentages are always formatted by Babel, never by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from babel import numbers as babel_numbers
+from flask import g, request
+from flask_babel import format_date, format_decimal, format_percent, get_locale
+
+LOCALES = {"zh_Hans_CN": "简体中文", "en": "English"}
+DEFAULT_LOCALE = "zh_Hans_CN"
+COOKIE = "lang"
+
+
+def normalise_locale(tag: str | None) -> str | None:
+    """Map a browser or user tag (zh-CN, zh, zh-Hans, en-US …) to one of our catalogs."""
+    if not tag:
+        return None
+    t = tag.replace("_", "-").lower()
+    if t == "zh" or t.startswith("zh-"):
+        return "zh_Hans_CN"
+    if t == "en" or t.startswith("en-"):
+        return "en"
+    return None
+
+
+def select_locale() -> str:
+    chosen = normalise_locale(request.cookies.get(COOKIE)) if request else None
+    if chosen:
+        return chosen
+    user = getattr(g, "_login_user", None)
+    if user is not None and getattr(user, "locale", None):
+        chosen = normalise_locale(user.locale)
+        if chosen:
+            return chosen
+    if request:
+        for value, _q in request.accept_languages:
+            chosen = normalise_locale(value)
+            if chosen:
+                return chosen
+    return DEFAULT_LOCALE
+
+
+def minor_to_major(amount: int, currency: str = "CNY") -> Decimal:
+    digits = babel_numbers.get_currency_precision(currency)
+    return Decimal(int(amount)).scaleb(-digits)
+
+
+def money(amount: int | None, currency: str = "CNY") -> str:
+    """Format an amount in minor units (fen): ¥1,234.56."""
+    if amount is None:
+        return ""
+    return babel_numbers.format_currency(
+        minor_to_major(amount, currency), currency, locale=str(get_locale())
+    )
+
+
+def number(value) -> str:
+    return format_decimal(value)
+
+
+def percent(value) -> str:
+    return format_percent(value, format="#,##0.##%")
+
+
+def date(value: dt.date | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_date(value, fmt)
+
+
+def register_filters(app) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["date"] = date
+
+
+def role_label(role: str) -> str:
+    from flask_babel import gettext as _
+
+    labels = {
+        "admin": _("Administrator"),
+        "preparer": _("Preparer (制单)"),
+        "reviewer": _("Reviewer (审核)"),
+        "auditor": _("Auditor"),
+        "supervisor": _("Trust supervisor (监察人)"),
+        "council_secretary": _("Council secretary"),
+    }
+    return labels.get(role, role)
+
+
+def standard_label(standard: str) -> str:
+    from flask_babel import gettext as _
+
+    labels = {
+        "SME_2011": _("Accounting Standards for Small Enterprises (2011)"),
+        "NPO_2004": _("Accounting System for Non-profit Organisations (2004)"),
+        "TRUST_FUND": _("Trust-model property fund"),
+    }
+    return labels.get(standard, standard)

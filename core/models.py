@@ -1,0 +1,209 @@
+"""Platform and tenancy models: communities, organisations, residents, users, roles, audit.
+
+Every tenant table carries ``community_id`` (the future distribution column, DESIGN.md §6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .crypto import EncryptedString, mask_id_number, mask_name, mask_phone
+from .db import BigId, CreatedMixin, IdMixin, db, utcnow
+
+
+class Standard(enum.StrEnum):
+    """The accounting standard a book follows (DOMAIN.md R0.2)."""
+
+    SME_2011 = "SME_2011"  # 小企业会计准则
+    NPO_2004 = "NPO_2004"  # 民间非营利组织会计制度
+    TRUST_FUND = "TRUST_FUND"  # 信托制物业 共有基金 (no official standard)
+
+
+class OrganisationKind(enum.StrEnum):
+    ENTERPRISE = "enterprise"  # 社区企业
+    FOUNDATION = "foundation"  # 基金会 hosting 社区基金
+    TRUST_FUND = "trust_fund"  # 小区业主共有资金 (信托制物业)
+
+
+KIND_STANDARD = {
+    OrganisationKind.ENTERPRISE: Standard.SME_2011,
+    OrganisationKind.FOUNDATION: Standard.NPO_2004,
+    OrganisationKind.TRUST_FUND: Standard.TRUST_FUND,
+}
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    PREPARER = "preparer"  # 制单
+    REVIEWER = "reviewer"  # 审核
+    AUDITOR = "auditor"  # read-only
+    SUPERVISOR = "supervisor"  # 信托监察人
+    COUNCIL_SECRETARY = "council_secretary"  # 议事会秘书
+
+
+class Community(IdMixin, CreatedMixin, db.Model):  # 社区
+    __tablename__ = "communities"
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    district: Mapped[str | None] = mapped_column(sa.String(200))
+
+    organisations: Mapped[list[Organisation]] = relationship(back_populates="community")
+
+
+class Organisation(IdMixin, CreatedMixin, db.Model):
+    """An entity that keeps its own book (账套): enterprise, foundation or trust fund."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (sa.UniqueConstraint("community_id", "slug"),)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    standard: Mapped[str] = mapped_column(sa.String(20))
+
+    community: Mapped[Community] = relationship(back_populates="organisations")
+
+
+class Resident(IdMixin, CreatedMixin, db.Model):  # 居民
+    """A person in a community. Phone and ID number are encrypted at rest and shown masked."""
+
+    __tablename__ = "residents"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    phone: Mapped[str | None] = mapped_column(EncryptedString)
+    id_number: Mapped[str | None] = mapped_column(EncryptedString)
+    unit: Mapped[str | None] = mapped_column(sa.String(100))  # e.g. 3栋2单元501
+    user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+
+    consents: Mapped[list[ResidentConsent]] = relationship(
+        back_populates="resident", order_by="ResidentConsent.id"
+    )
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    def has_consent(self, kind: str, on: dt.datetime | None = None) -> bool:
+        """Consent state is the latest grant or withdrawal recorded before ``on``."""
+        state = False
+        for c in self.consents:
+            if on is not None and c.recorded_at > on:
+                break
+            if c.kind == kind:
+                state = c.action == "grant"
+        return state
+
+
+class ResidentConsent(IdMixin, db.Model):
+    """One recorded grant or withdrawal of a consent (PIPL 单独同意, DOMAIN.md DP-5). Append-only."""
+
+    __tablename__ = "resident_consents"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("residents.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))  # publish_name, …
+    action: Mapped[str] = mapped_column(sa.String(10))  # grant | withdraw
+    scope: Mapped[str] = mapped_column(sa.String(200), default="")
+    channel: Mapped[str] = mapped_column(sa.String(40), default="paper")
+    recorded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+
+    resident: Mapped[Resident] = relationship(back_populates="consents")
+
+
+class User(IdMixin, CreatedMixin, db.Model):
+    """A login. Platform table: not tied to one community."""
+
+    __tablename__ = "users"
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    is_platform_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(20))
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", foreign_keys="Membership.user_id"
+    )
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def roles_in(self, organisation_id: int) -> set[str]:
+        return {
+            m.role
+            for m in self.memberships
+            if m.organisation_id == organisation_id and m.revoked_at is None
+        }
+
+
+class Membership(IdMixin, db.Model):
+    """A role a user holds in one organisation."""
+
+    __tablename__ = "memberships"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(30))
+    granted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ApiToken(IdMixin, CreatedMixin, db.Model):
+    """A personal API token. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    user_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(IdMixin, db.Model):
+    """Who did what, when, where from, and how it ended. Append-only (DB triggers)."""
+
+    __tablename__ = "audit_events"
+    occurred_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    username: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    community_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("communities.id"))
+    organisation_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("organisations.id"))
+    action: Mapped[str] = mapped_column(sa.String(200))
+    target: Mapped[str | None] = mapped_column(sa.String(200))
+    outcome: Mapped[str] = mapped_column(sa.String(20))  # ok | denied | invalid | error
+    status_code: Mapped[int | None] = mapped_column(sa.Integer)
+    security: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+    detail: Mapped[str | None] = mapped_column(sa.Text)

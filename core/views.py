@@ -1,0 +1,94 @@
+"""Core pages: home, login/logout, language switch, the user's own account."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from . import auth
+from .db import db
+from .errors import DomainError, InvalidInput
+from .i18n import COOKIE, LOCALES
+from .models import Community, Organisation
+
+bp = Blueprint("core", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login or a language switch."""
+    if not target:
+        return url_for("core.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("core.index")
+    return target
+
+
+@bp.get("/")
+def index():
+    communities = db.session.scalars(sa.select(Community).order_by(Community.id)).all()
+    my_orgs = []
+    if current_user.is_authenticated:
+        ids = {m.organisation_id for m in current_user.memberships if m.revoked_at is None}
+        q = sa.select(Organisation).order_by(Organisation.id)
+        if not current_user.is_platform_admin:
+            q = q.where(Organisation.id.in_(ids or {-1}))
+        my_orgs = db.session.scalars(q).all()
+    return render_template("core/index.html", communities=communities, my_orgs=my_orgs)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("core/login.html", next=request.args.get("next", ""))
+    try:
+        user = auth.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+    except DomainError as e:
+        return (
+            render_template(
+                "core/login.html",
+                error=str(e.message),
+                username=request.form.get("username", ""),
+                next=request.form.get("next", ""),
+            ),
+            e.status,
+        )
+    login_user(user)
+    flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("core.index"))
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code not in LOCALES:
+        raise InvalidInput(_("Unknown language %(code)s.", code=code))
+    resp = redirect(safe_next(request.args.get("next")))
+    resp.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return resp
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    return render_template("core/account.html", new_token=None)
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    name = (request.form.get("name") or "").strip()
+    if not name:
+        raise InvalidInput(_("Give the token a name, e.g. the program that will use it."))
+    _row, token = auth.create_api_token(current_user, name)
+    return render_template("core/account.html", new_token=token)
