@@ -79,3 +79,19 @@ def create_token(data):
     user = auth.authenticated_user()
     row, token = auth.create_api_token(user, data["name"])
     return {"id": row.id, "name": row.name, "token": token}
+
+
+class OrganisationSchema(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+    kind = fields.String()
+    standard = fields.String()
+
+
+@blp.get("/organisations/<id:org_id>")
+@blp.response(200, OrganisationSchema)
+def organisation(org_id: int):
+    """One organisation (public)."""
+    return auth.get_organisation(org_id)

@@ -78,7 +78,7 @@ def record_request(response) -> None:
     user = current_user if current_user and current_user.is_authenticated else None
     rule = request.url_rule.rule if request.url_rule else request.path
     record(
-        f"{request.method} {rule}",
+        g.get("audit_action") or f"{request.method} {rule}",
         outcome_for(response.status_code),
         user=user,
         username=detail.pop("username", None),

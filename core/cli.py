@@ -88,12 +88,14 @@ def load():
     """Load the demo community (once)."""
     if demo.demo_exists():
         click.echo("demo data already loaded")
-        return
-    ctx = demo.load_demo()
-    db.session.commit()
-    click.echo(f"demo community: {ctx.community.name}")
+        logins = demo.demo_logins()
+    else:
+        ctx = demo.load_demo()
+        db.session.commit()
+        click.echo(f"demo community: {ctx.community.name}")
+        logins = ctx.logins
     click.echo(f"demo logins (password {demo.DEMO_PASSWORD}):")
-    for username, role in ctx.logins:
+    for username, role in logins:
         click.echo(f"  {username:<12} {role}")
 
 

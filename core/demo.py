@@ -72,6 +72,10 @@ def demo_exists() -> bool:
     return db.session.scalar(sa.select(Community.id).where(Community.slug == "yulin-beilu")) is not None
 
 
+def demo_logins() -> list[tuple[str, str]]:
+    return [(u, r.value) for u, _d, r in ROLE_USERS] + [("platform", "platform admin")]
+
+
 def load_demo() -> DemoContext:
     community = Community(name="玉林北路社区", slug="yulin-beilu", district="成都市武侯区")
     db.session.add(community)
@@ -90,17 +94,15 @@ def load_demo() -> DemoContext:
     db.session.flush()
 
     users: dict[str, User] = {}
-    logins = []
     for username, display, role in ROLE_USERS:
         u = auth.create_user(username, DEMO_PASSWORD, display_name=display)
         for o in (enterprise, foundation, trust):
             auth.grant_role(u, o, role)
         users[username] = u
-        logins.append((username, role.value))
     users["platform"] = auth.create_user(
         "platform", DEMO_PASSWORD, display_name="平台管理员", platform_admin=True
     )
-    logins.append(("platform", "platform admin"))
+    logins = demo_logins()
 
     residents = []
     for name, phone, idn, unit in DEMO_RESIDENTS:

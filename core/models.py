@@ -79,6 +79,7 @@ class Resident(IdMixin, CreatedMixin, db.Model):  # 居民
     unit: Mapped[str | None] = mapped_column(sa.String(100))  # e.g. 3栋2单元501
     user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
 
+    community: Mapped[Community] = relationship()
     consents: Mapped[list[ResidentConsent]] = relationship(
         back_populates="resident", order_by="ResidentConsent.id"
     )

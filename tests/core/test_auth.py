@@ -1,0 +1,109 @@
+import sqlalchemy as sa
+
+from core.db import db
+from core.models import AuditEvent, User
+from tests.conftest import PASSWORD, csrf_token, login
+
+
+def _events(**where):
+    q = sa.select(AuditEvent).order_by(AuditEvent.id)
+    for k, v in where.items():
+        q = q.where(getattr(AuditEvent, k) == v)
+    return db.session.scalars(q).all()
+
+
+def test_login_and_logout(client, user):
+    login(client, user.username)
+    assert client.get("/api/v1/me").get_json()["username"] == user.username
+    resp = client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert resp.status_code == 302
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_wrong_password_is_refused_in_the_users_language(client, user):
+    token = csrf_token(client)
+    resp = client.post("/login", data={"username": user.username, "password": "nope", "csrf_token": token})
+    assert resp.status_code == 401
+    assert "用户名或密码错误" in resp.get_data(as_text=True)
+    resp = client.post(
+        "/login",
+        data={"username": user.username, "password": "nope", "csrf_token": token},
+        headers={"Accept-Language": "en"},
+    )
+    assert "Wrong username or password" in resp.get_data(as_text=True)
+    ev = _events(action="login")[-1] if _events(action="login") else _events()[-1]
+    assert ev.security and ev.outcome == "denied" and ev.username == user.username
+
+
+def test_login_is_throttled_after_repeated_failures(client, user):
+    token = csrf_token(client)
+    for _ in range(5):
+        r = client.post("/login", data={"username": user.username, "password": "bad", "csrf_token": token})
+        assert r.status_code == 401
+    # Even the right password is refused while throttled.
+    r = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 429
+    assert "15" in r.get_data(as_text=True)
+
+
+def test_missing_csrf_token_is_refused_and_recorded(client, user):
+    resp = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert resp.status_code == 400
+    assert "安全令牌" in resp.get_data(as_text=True)
+    ev = _events()[-1]
+    assert ev.security and ev.outcome == "invalid"
+    assert client.get("/api/v1/me").status_code == 401  # not logged in
+
+
+def test_session_cookie_flags(client, user):
+    token = csrf_token(client)
+    resp = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    cookie = resp.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_forged_or_expired_session_is_anonymous(client, user):
+    login(client, user.username)
+    client.set_cookie("session", "forged.value.here", domain="localhost")
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_api_token_auth(app, client, user, runner):
+    result = runner.invoke(args=["user", "token", user.username])
+    token = result.output.strip()
+    assert token.startswith("cl_")
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.get_json()["username"] == user.username
+    stored = db.session.scalars(sa.select(sa.text("token_hash")).select_from(sa.text("api_tokens"))).all()
+    assert token not in stored  # only the hash is stored
+
+
+def test_bad_api_token_is_401_and_a_security_event(client):
+    resp = client.post("/api/v1/tokens", json={"name": "x"}, headers={"Authorization": "Bearer cl_wrong"})
+    assert resp.status_code == 401
+    body = resp.get_json()
+    assert body["code"] == "not_authenticated" and body["message"]
+    assert _events()[-1].security
+
+
+def test_token_write_needs_no_csrf_but_session_write_does(client, user, runner):
+    login(client, user.username)
+    r = client.post("/api/v1/tokens", json={"name": "script"})
+    assert r.status_code == 400 and r.get_json()["code"] == "csrf"
+    r = client.post("/api/v1/tokens", json={"name": "script"}, headers={"X-CSRFToken": csrf_token(client)})
+    assert r.status_code == 201 and r.get_json()["token"].startswith("cl_")
+
+
+def test_cli_grant_role(runner, user, organisation):
+    r = runner.invoke(args=["user", "grant", user.username, organisation.slug, "reviewer"])
+    assert r.exit_code == 0, r.output
+    db.session.expire_all()
+    assert db.session.get(User, user.id).roles_in(organisation.id) == {"reviewer"}
+    r = runner.invoke(args=["user", "grant", user.username, organisation.slug, "king"])
+    assert r.exit_code != 0 and "Unknown role" in r.output or "未知角色" in r.output
+
+
+def test_user_create_refuses_short_password(runner):
+    r = runner.invoke(args=["user", "create", "carol", "--password", "short"])
+    assert r.exit_code == 1
+    assert db.session.scalar(sa.select(User).where(User.username == "carol")) is None
