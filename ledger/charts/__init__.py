@@ -1,0 +1,377 @@
+"""Charts of accounts and statement layouts, shipped as data (CSV + JSON).
+
+Standards (DOMAIN.md R0.2): ``SME_2011`` (小企业会计准则), ``NPO_2004`` (民间非营利组织会计制度)
+and ``TRUST_FUND`` (our own chart for a compound's trust-model common fund, DOMAIN.md §1).
+
+Sign convention (see README.md in this folder):
+
+* ``balance(code)`` is the account's balance **in its normal-side direction**: debit-normal
+  accounts ``debit - credit``, credit-normal accounts ``credit - debit``. A balance sheet uses
+  closing balances; an income statement / 业务活动表 / 收支表 uses the period's movement
+  (发生额) computed the same way.
+* An item line is ``Σ sign × balance(code)`` over its ``accounts``; a subtotal or total line is
+  ``Σ sign × amount(key)`` over its ``sum`` terms (``"-key"`` in the JSON means sign -1).
+
+This module is stdlib-only so that the standalone verifier can recompute statements too.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+__all__ = [
+    "ACCOUNT_TYPES",
+    "BALANCE_SHEET_TYPES",
+    "LINE_KINDS",
+    "NORMAL_SIDES",
+    "STANDARDS",
+    "AccountRef",
+    "ChartAccount",
+    "LayoutError",
+    "LayoutLine",
+    "StatementLayout",
+    "SumRef",
+    "evaluate",
+    "load_chart",
+    "load_layout",
+    "normal_balance",
+    "parse_layout",
+    "statements_for",
+]
+
+STANDARDS: tuple[str, ...] = ("SME_2011", "NPO_2004", "TRUST_FUND")
+
+ACCOUNT_TYPES: tuple[str, ...] = (
+    "asset",
+    "liability",
+    "equity",  # SME owners' equity (所有者权益)
+    "net_assets",  # NPO / trust fund balances (净资产)
+    "cost",  # SME 成本类 (4xxx): balance-sheet accounts (inventories, development expenditure)
+    "revenue",
+    "expense",
+)
+#: Types whose closing balances appear on the balance sheet.
+BALANCE_SHEET_TYPES: tuple[str, ...] = ("asset", "liability", "equity", "net_assets", "cost")
+NORMAL_SIDES: tuple[str, ...] = ("debit", "credit")
+LINE_KINDS: tuple[str, ...] = ("heading", "item", "subtotal", "total")
+
+_HERE = Path(__file__).resolve().parent
+_CHART_FILES = {
+    "SME_2011": "sme_2011.csv",
+    "NPO_2004": "npo_2004.csv",
+    "TRUST_FUND": "trust_fund.csv",
+}
+_STATEMENTS = {
+    "SME_2011": ("balance_sheet", "income_statement"),
+    "NPO_2004": ("balance_sheet", "activities"),
+    "TRUST_FUND": ("balance_sheet", "income_expenditure"),
+}
+
+
+class LayoutError(ValueError):
+    """A chart or layout file is malformed (bad kind, unknown sum key, cycle, ...)."""
+
+
+@dataclass(frozen=True)
+class ChartAccount:
+    code: str
+    parent_code: str | None
+    name_zh: str
+    name_en: str
+    type: str
+    normal_side: str
+
+    @property
+    def is_first_level(self) -> bool:
+        return self.parent_code is None
+
+    @property
+    def is_contra(self) -> bool:
+        """True when the normal side is opposite to the type's usual side (e.g. 累计折旧)."""
+        usual = "debit" if self.type in ("asset", "cost", "expense") else "credit"
+        return self.normal_side != usual
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    code: str
+    sign: int
+
+
+@dataclass(frozen=True)
+class SumRef:
+    key: str
+    sign: int
+
+
+@dataclass(frozen=True)
+class LayoutLine:
+    line_no: int | None
+    key: str
+    label_zh: str
+    label_en: str
+    kind: str
+    accounts: tuple[AccountRef, ...] = ()
+    sum: tuple[SumRef, ...] = ()
+    indent: int = 0
+    #: A breakdown (其中) or supplementary line: shown, but never a term of a non-memo line's sum.
+    memo: bool = False
+    #: Balance sheets only: "left" (assets) or "right" (liabilities and equity / net assets).
+    side: str | None = None
+    note_zh: str | None = None
+    note_en: str | None = None
+
+
+@dataclass(frozen=True)
+class StatementLayout:
+    standard: str
+    statement: str
+    form_code: str | None
+    title_zh: str
+    title_en: str
+    #: Value columns per period, e.g. ("amount",) or ("unrestricted", "restricted", "total").
+    columns: tuple[str, ...]
+    #: Comparison periods in the official column order, e.g. ("period_end", "year_start").
+    periods: tuple[str, ...]
+    lines: tuple[LayoutLine, ...]
+    #: Layout-level remark (e.g. "our own format, no official form").
+    note_zh: str | None = None
+    note_en: str | None = None
+
+    def line(self, key: str) -> LayoutLine:
+        for ln in self.lines:
+            if ln.key == key:
+                return ln
+        raise KeyError(key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(ln.key for ln in self.lines)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _check_standard(standard: str) -> None:
+    if standard not in STANDARDS:
+        raise KeyError(f"unknown accounting standard {standard!r}; expected one of {STANDARDS}")
+
+
+@cache
+def _chart(standard: str) -> tuple[ChartAccount, ...]:
+    _check_standard(standard)
+    path = _HERE / _CHART_FILES[standard]
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for i, row in enumerate(rows, start=2):
+        acc = ChartAccount(
+            code=row["code"].strip(),
+            parent_code=(row["parent_code"] or "").strip() or None,
+            name_zh=row["name_zh"].strip(),
+            name_en=row["name_en"].strip(),
+            type=row["type"].strip(),
+            normal_side=row["normal_side"].strip(),
+        )
+        if acc.type not in ACCOUNT_TYPES:
+            raise LayoutError(f"{path.name}:{i}: bad type {acc.type!r}")
+        if acc.normal_side not in NORMAL_SIDES:
+            raise LayoutError(f"{path.name}:{i}: bad normal_side {acc.normal_side!r}")
+        out.append(acc)
+    return tuple(out)
+
+
+def load_chart(standard: str) -> list[ChartAccount]:
+    """The chart of accounts template for ``standard``, in file order (codes ascending)."""
+    return list(_chart(standard))
+
+
+def statements_for(standard: str) -> list[str]:
+    """Statement names that have a layout for ``standard`` (balance sheet first)."""
+    _check_standard(standard)
+    return list(_STATEMENTS[standard])
+
+
+def _parse_line(raw: Mapping[str, object], where: str) -> LayoutLine:
+    kind = raw.get("kind")
+    if kind not in LINE_KINDS:
+        raise LayoutError(f"{where}: bad kind {kind!r}")
+    accounts = []
+    for a in raw.get("accounts", []) or []:
+        sign = a.get("sign", 1)
+        if sign not in (1, -1):
+            raise LayoutError(f"{where}: bad sign {sign!r}")
+        accounts.append(AccountRef(code=str(a["code"]), sign=sign))
+    terms = []
+    for term in raw.get("sum", []) or []:
+        term = str(term)
+        terms.append(SumRef(key=term[1:], sign=-1) if term.startswith("-") else SumRef(term, 1))
+    if kind == "heading" and (accounts or terms):
+        raise LayoutError(f"{where}: a heading has no amount")
+    if kind in ("subtotal", "total") and (accounts or not terms):
+        raise LayoutError(f"{where}: a {kind} needs 'sum' and no 'accounts'")
+    if kind == "item" and terms:
+        raise LayoutError(f"{where}: an item uses 'accounts', not 'sum'")
+    line_no = raw.get("line_no")
+    if line_no is not None and not isinstance(line_no, int):
+        raise LayoutError(f"{where}: line_no must be an integer or null")
+    side = raw.get("side")
+    if side not in (None, "left", "right"):
+        raise LayoutError(f"{where}: bad side {side!r}")
+    return LayoutLine(
+        line_no=line_no,
+        key=str(raw["key"]),
+        label_zh=str(raw["label_zh"]),
+        label_en=str(raw["label_en"]),
+        kind=str(kind),
+        accounts=tuple(accounts),
+        sum=tuple(terms),
+        indent=int(raw.get("indent", 0)),
+        memo=bool(raw.get("memo", False)),
+        side=side,
+        note_zh=raw.get("note_zh"),
+        note_en=raw.get("note_en"),
+    )
+
+
+def _check_structure(layout: StatementLayout, where: str) -> None:
+    by_key: dict[str, LayoutLine] = {}
+    for ln in layout.lines:
+        if ln.key in by_key:
+            raise LayoutError(f"{where}: duplicate key {ln.key!r}")
+        by_key[ln.key] = ln
+    numbers = [ln.line_no for ln in layout.lines if ln.line_no is not None]
+    if len(numbers) != len(set(numbers)):
+        raise LayoutError(f"{where}: duplicate line_no")
+    for ln in layout.lines:
+        for t in ln.sum:
+            target = by_key.get(t.key)
+            if target is None:
+                raise LayoutError(f"{where}: {ln.key!r} sums unknown key {t.key!r}")
+            if target.kind == "heading":
+                raise LayoutError(f"{where}: {ln.key!r} sums heading {t.key!r}")
+            if target.memo and not ln.memo:
+                raise LayoutError(f"{where}: {ln.key!r} sums memo line {t.key!r}")
+    # acyclic
+    state: dict[str, int] = {}
+
+    def visit(key: str, path: tuple[str, ...]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            raise LayoutError(f"{where}: cycle through {' -> '.join((*path, key))}")
+        state[key] = 1
+        for t in by_key[key].sum:
+            visit(t.key, (*path, key))
+        state[key] = 2
+
+    for ln in layout.lines:
+        visit(ln.key, ())
+
+
+def parse_layout(raw: Mapping[str, object], where: str = "<layout>") -> StatementLayout:
+    """Build and structurally check a layout from its JSON object (see README.md)."""
+    lines = tuple(
+        _parse_line(r, f"{where} line {i} ({r.get('key')})") for i, r in enumerate(raw["lines"])
+    )
+    layout = StatementLayout(
+        standard=str(raw["standard"]),
+        statement=str(raw["statement"]),
+        form_code=raw.get("form_code"),
+        title_zh=str(raw["title_zh"]),
+        title_en=str(raw["title_en"]),
+        columns=tuple(raw.get("columns") or ("amount",)),
+        periods=tuple(raw.get("periods") or ()),
+        lines=lines,
+        note_zh=raw.get("note_zh"),
+        note_en=raw.get("note_en"),
+    )
+    _check_structure(layout, where)
+    return layout
+
+
+@cache
+def _layout(standard: str, statement: str) -> StatementLayout:
+    _check_standard(standard)
+    if statement not in _STATEMENTS[standard]:
+        raise KeyError(f"no {statement!r} layout for {standard}; have {_STATEMENTS[standard]}")
+    name = f"{standard.lower()}_{statement}.json"
+    raw = json.loads((_HERE / "layouts" / name).read_text(encoding="utf-8"))
+    if raw.get("standard") != standard or raw.get("statement") != statement:
+        raise LayoutError(f"{name}: standard/statement fields do not match the file name")
+    return parse_layout(raw, name)
+
+
+def load_layout(standard: str, statement: str) -> StatementLayout:
+    """The statement layout ``statement`` (see :func:`statements_for`) of ``standard``."""
+    return _layout(standard, statement)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def normal_balance(normal_side: str, debit: int, credit: int) -> int:
+    """Balance in the account's normal direction: debit-normal ``debit - credit``, else reverse."""
+    if normal_side == "debit":
+        return debit - credit
+    if normal_side == "credit":
+        return credit - debit
+    raise ValueError(f"bad normal_side {normal_side!r}")
+
+
+def _rolled_up(balances: Mapping[str, int]) -> dict[str, int]:
+    # A reference to a code covers the code itself and every sub-account code extending it.
+    rolled: dict[str, int] = {}
+    for code, value in balances.items():
+        for n in range(1, len(code) + 1):
+            rolled[code[:n]] = rolled.get(code[:n], 0) + value
+    return rolled
+
+
+def evaluate(
+    layout: StatementLayout,
+    balances: Mapping[str, int],
+    overrides: Mapping[str, int] | None = None,
+) -> dict[str, int]:
+    """Amount of every non-heading line of ``layout``.
+
+    ``balances`` maps account code -> balance in the account's normal-side direction (integer
+    fen; closing balances for a balance sheet, period movements for a flow statement). A line
+    that references code ``X`` takes the balance of ``X`` and of every code extending ``X`` in
+    ``balances``: pass **either** posting-account balances **or** rolled-up parent balances,
+    never a parent together with its own sub-accounts, or amounts are counted twice.
+
+    ``overrides`` sets the amount of item lines whose official rule is not a signed account sum
+    (see the line's ``note_en``), e.g. NPO line 40 or reclassifications by sub-account
+    direction; subtotals and totals are then recomputed from it.
+    """
+    overrides = dict(overrides or {})
+    by_key = {ln.key: ln for ln in layout.lines}
+    bad = sorted(k for k in overrides if k not in by_key or by_key[k].kind != "item")
+    if bad:
+        raise KeyError(f"overrides must name item lines of the layout: {bad}")
+    rolled = _rolled_up(balances)
+    out: dict[str, int] = {}
+
+    def amount(key: str) -> int:
+        if key in out:
+            return out[key]
+        ln = by_key[key]
+        if key in overrides:
+            value = int(overrides[key])
+        elif ln.kind == "item":
+            value = sum(a.sign * rolled.get(a.code, 0) for a in ln.accounts)
+        else:
+            value = sum(t.sign * amount(t.key) for t in ln.sum)
+        out[key] = value
+        return value
+
+    for ln in layout.lines:
+        if ln.kind != "heading":
+            amount(ln.key)
+    return {ln.key: out[ln.key] for ln in layout.lines if ln.kind != "heading"}
