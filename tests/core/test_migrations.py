@@ -43,10 +43,10 @@ def test_append_only_tables_refuse_update_and_delete(app):
     record("test", "ok")
     db.session.flush()
     for stmt in ("UPDATE audit_events SET outcome = 'forged'", "DELETE FROM audit_events"):
-        with db.session.begin_nested():
-            try:
+        try:
+            with db.session.begin_nested():
                 db.session.execute(sa.text(stmt))
-            except sa.exc.DatabaseError as e:
-                assert "append-only" in str(e)
-            else:
-                raise AssertionError(f"{stmt} was allowed")
+        except sa.exc.DatabaseError as e:
+            assert "append-only" in str(e)
+        else:
+            raise AssertionError(f"{stmt} was allowed")
