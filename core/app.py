@@ -103,6 +103,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import ledger.guards  # noqa: F401  (ORM hooks on posted rows)
+    import ledger.models  # noqa: F401
+
     from . import api as core_api
     from . import views as core_views
 

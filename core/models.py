@@ -208,3 +208,16 @@ class AuditEvent(IdMixin, db.Model):
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     user_agent: Mapped[str | None] = mapped_column(sa.String(300))
     detail: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class IdempotencyRecord(IdMixin, db.Model):
+    """A write request's Idempotency-Key and its answer: a retry is answered, never redone."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+    user_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(sa.String(100))
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    status_code: Mapped[int] = mapped_column(sa.Integer)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)

@@ -1,0 +1,148 @@
+"""The book's append-only RFC 9162 log: canonical leaf records and stored subtree hashes.
+
+Leaf = RFC 8785 canonical JSON of a versioned public record of one posted voucher
+(DESIGN.md §4). Fields that identify a person are replaced by a salted commitment.
+Only complete-subtree hashes are stored, so the root and any proof cost O(log n) reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import rfc8785
+import sqlalchemy as sa
+
+from core.db import db
+from transparency import merkle
+
+from .models import LogNode, Voucher
+
+RECORD_VERSION = 1
+
+
+def private_fields(voucher: Voucher) -> list[dict] | None:
+    """Who paid or was paid, per line: kept out of the public record."""
+    rows = []
+    for line in voucher.lines:
+        if line.resident_id is None:
+            continue
+        r = line.resident
+        rows.append({"line": line.line_no, "resident": r.id, "name": r.name, "unit": r.unit or ""})
+    return rows or None
+
+
+def commitment(salt: bytes, private: list[dict]) -> str:
+    return hashlib.sha256(salt + rfc8785.dumps(private)).hexdigest()
+
+
+def public_record(voucher: Voucher, reverses_index: int | None = None) -> dict:
+    private = private_fields(voucher)
+    return {
+        "v": RECORD_VERSION,
+        "book": voucher.book_id,
+        "index": voucher.log_index,
+        "number": voucher.number,
+        "date": voucher.date.isoformat(),
+        "kind": voucher.kind,
+        "summary": voucher.summary,
+        "lines": [
+            {
+                "account": line.account.code,
+                "fund": line.fund.code if line.fund_id else None,
+                "unit": line.unit,
+                "debit": line.debit,
+                "credit": line.credit,
+            }
+            for line in voucher.lines
+        ],
+        "reverses": reverses_index,
+        "private": commitment(voucher.private_salt, private) if private else None,
+    }
+
+
+def leaf_bytes(record: dict) -> bytes:
+    return rfc8785.dumps(record)
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(16)
+
+
+# --- node storage ----------------------------------------------------------------------------
+
+class _Nodes:
+    """Fetches the nodes a computation needs in one query, then serves them from memory."""
+
+    def __init__(self, book_id: int, ids):
+        ids = set(ids)
+        self.book_id = book_id
+        self.cache: dict[tuple[int, int], bytes] = {}
+        if ids:
+            rows = db.session.execute(
+                sa.select(LogNode.level, LogNode.index, LogNode.hash).where(
+                    LogNode.book_id == book_id,
+                    sa.tuple_(LogNode.level, LogNode.index).in_(list(ids)),
+                )
+            )
+            self.cache = {(lv, ix): bytes(h) for lv, ix, h in rows}
+
+    def __call__(self, level: int, index: int) -> bytes:
+        try:
+            return self.cache[(level, index)]
+        except KeyError:
+            h = db.session.scalar(
+                sa.select(LogNode.hash).where(
+                    LogNode.book_id == self.book_id, LogNode.level == level, LogNode.index == index
+                )
+            )
+            if h is None:
+                raise LookupError(f"log node ({level}, {index}) of book {self.book_id} is missing") from None
+            self.cache[(level, index)] = bytes(h)
+            return self.cache[(level, index)]
+
+
+def _plan_ids(plan) -> set:
+    ids = set()
+    for part in plan:
+        ids.update(part)
+    return ids
+
+
+def append(book_id: int, community_id: int, size_before: int, leaf: bytes) -> bytes:
+    """Store leaf ``size_before`` and every subtree it completes; return the leaf hash."""
+    lh = merkle.leaf_hash(leaf)
+    # The siblings needed are the compact range of the log before the append.
+    getter = _Nodes(book_id, merkle.compact_range(size_before))
+    for level, index, h in merkle.nodes_to_store_on_append(size_before, lh, getter):
+        db.session.add(LogNode(book_id=book_id, community_id=community_id, level=level, index=index, hash=h))
+    return lh
+
+
+def root(book_id: int, size: int) -> bytes:
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    return merkle.root_from_nodes(size, _Nodes(book_id, merkle.compact_range(size)))
+
+
+def compact_range_hashes(book_id: int, size: int) -> list[bytes]:
+    ids = merkle.compact_range(size)
+    getter = _Nodes(book_id, ids)
+    return [getter(lv, ix) for lv, ix in ids]
+
+
+def inclusion_proof(book_id: int, index: int, size: int) -> list[bytes]:
+    plan = merkle.inclusion_proof_plan(size, index)
+    return merkle.hashes_from_plan(plan, _Nodes(book_id, _plan_ids(plan)))
+
+
+def consistency_proof(book_id: int, old_size: int, new_size: int) -> list[bytes]:
+    plan = merkle.consistency_proof_plan(old_size, new_size)
+    return merkle.hashes_from_plan(plan, _Nodes(book_id, _plan_ids(plan)))
+
+
+def leaf_hash_at(book_id: int, index: int) -> bytes | None:
+    h = db.session.scalar(
+        sa.select(LogNode.hash).where(LogNode.book_id == book_id, LogNode.level == 0, LogNode.index == index)
+    )
+    return bytes(h) if h is not None else None

@@ -1,0 +1,276 @@
+"""Ledger tables: books, accounts, funds, periods, vouchers, per-period balances, the Merkle log.
+
+Posted vouchers and their lines never change: the service refuses, an ORM hook refuses
+(``ledger.guards``) and database triggers refuse (see the ledger migration).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import BigId, CreatedMixin, Fen, IdMixin, db, utcnow
+
+
+class VoucherStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    POSTED = "posted"
+    DISCARDED = "discarded"  # never posted; kept with its history
+
+
+class VoucherKind(enum.StrEnum):
+    NORMAL = "normal"
+    REVERSAL = "reversal"  # 红字冲销: same sides as the original, negative amounts
+    CLOSING = "closing"  # 年末结转
+    OPENING = "opening"  # 期初余额
+
+
+class Book(IdMixin, CreatedMixin, db.Model):  # 账套
+    __tablename__ = "books"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("organisations.id"), unique=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    standard: Mapped[str] = mapped_column(sa.String(20))
+    # The chart the accounts came from: a standard's template, or CUSTOM (e.g. a beancount import).
+    chart: Mapped[str] = mapped_column(sa.String(20))
+    base_unit: Mapped[str] = mapped_column(sa.String(24), default="CNY")
+    # The head row: every post takes it with UPDATE … RETURNING, serialising posts per book.
+    log_size: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    single_person_mode: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Periods are closed in order: every month up to and including this YYYYMM is closed.
+    closed_through: Mapped[int | None] = mapped_column(sa.Integer)
+    max_future_days: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    organisation = relationship("Organisation")
+
+
+class BookPolicyChange(IdMixin, db.Model):
+    """An admin's recorded choice about a book's policy (single-person mode …). Append-only."""
+
+    __tablename__ = "book_policy_changes"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), index=True)
+    setting: Mapped[str] = mapped_column(sa.String(40))
+    value: Mapped[str] = mapped_column(sa.String(100))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    changed_by_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    changed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class BookUnit(IdMixin, db.Model):
+    """A non-currency unit a book declares (points …). ISO 4217 currencies need no declaration."""
+
+    __tablename__ = "book_units"
+    __table_args__ = (sa.UniqueConstraint("book_id", "code"),)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(24))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    exponent: Mapped[int] = mapped_column(sa.Integer, default=0)  # minor-unit digits
+
+
+class Account(IdMixin, CreatedMixin, db.Model):  # 会计科目
+    __tablename__ = "accounts"
+    __table_args__ = (sa.UniqueConstraint("book_id", "code"),)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(200))
+    name_zh: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    type: Mapped[str] = mapped_column(sa.String(20))
+    normal_side: Mapped[str] = mapped_column(sa.String(6))
+    parent_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("accounts.id"))
+    level: Mapped[int] = mapped_column(sa.Integer, default=1)
+    from_standard: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    has_children: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # NPO revenue is split 限定性 / 非限定性: a restricted line must name a restricted fund.
+    restriction: Mapped[str | None] = mapped_column(sa.String(12))
+
+    parent: Mapped[Account | None] = relationship(remote_side="Account.id")
+
+    def label(self, locale: str = "zh") -> str:
+        name = self.name_en if locale.startswith("en") and self.name_en else self.name_zh
+        return f"{self.code} {name}"
+
+
+class Fund(IdMixin, CreatedMixin, db.Model):  # 基金 / 资金 (限定性 restricted or not)
+    __tablename__ = "funds"
+    __table_args__ = (sa.UniqueConstraint("book_id", "code"),)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(40))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    restricted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    endowment: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # 不动本
+    purpose: Mapped[str] = mapped_column(sa.String(300), default="")
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class Period(IdMixin, db.Model):  # 会计期间 (monthly)
+    __tablename__ = "periods"
+    __table_args__ = (sa.UniqueConstraint("book_id", "year", "month"),)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), index=True)
+    year: Mapped[int] = mapped_column(sa.Integer)
+    month: Mapped[int] = mapped_column(sa.Integer)
+    # Gapless numbering: each post takes the next number with UPDATE … RETURNING.
+    voucher_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    book: Mapped[Book] = relationship()
+
+    @property
+    def key(self) -> int:
+        return self.year * 100 + self.month
+
+    @property
+    def closed(self) -> bool:
+        return self.book.closed_through is not None and self.key <= self.book.closed_through
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+class PeriodEvent(IdMixin, db.Model):
+    """A period was closed or reopened: who, when, why. Append-only."""
+
+    __tablename__ = "period_events"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    period_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("periods.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(20))  # close | reopen
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    user_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class Voucher(IdMixin, CreatedMixin, db.Model):  # 记账凭证
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        sa.UniqueConstraint("book_id", "number"),
+        sa.UniqueConstraint("book_id", "log_index"),
+        sa.UniqueConstraint("reverses_id"),
+        sa.Index("ix_vouchers_book_status_date", "book_id", "status", "date"),
+    )
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"))
+    date: Mapped[dt.date] = mapped_column(sa.Date)
+    summary: Mapped[str] = mapped_column(sa.String(300))  # 摘要
+    kind: Mapped[str] = mapped_column(sa.String(12), default=VoucherKind.NORMAL.value)
+    status: Mapped[str] = mapped_column(sa.String(12), default=VoucherStatus.DRAFT.value)
+    attachment_count: Mapped[int] = mapped_column(sa.Integer, default=0)  # 附单据张数
+    reverses_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("vouchers.id"))
+    source: Mapped[str] = mapped_column(sa.String(20), default="ui")
+    prepared_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    posted_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    # Set when posted, never after.
+    period_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("periods.id"))
+    number: Mapped[str | None] = mapped_column(sa.String(24))  # 记-2026-03-0001
+    log_index: Mapped[int | None] = mapped_column(sa.BigInteger)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    private_salt: Mapped[bytes | None] = mapped_column(sa.LargeBinary(16))
+
+    lines: Mapped[list[VoucherLine]] = relationship(
+        back_populates="voucher", order_by="VoucherLine.line_no", cascade="all, delete-orphan"
+    )
+    reverses: Mapped[Voucher | None] = relationship(remote_side="Voucher.id", foreign_keys=[reverses_id])
+    book: Mapped[Book] = relationship()
+    period: Mapped[Period | None] = relationship()
+    prepared_by = relationship("User", foreign_keys=[prepared_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
+    posted_by = relationship("User", foreign_keys=[posted_by_id])
+
+    @property
+    def is_posted(self) -> bool:
+        return self.status == VoucherStatus.POSTED
+
+
+class VoucherLine(IdMixin, db.Model):  # 分录
+    """One line. Exactly one of debit and credit is non-zero; negative only on a red reversal."""
+
+    __tablename__ = "voucher_lines"
+    __table_args__ = (
+        sa.CheckConstraint("(debit = 0) <> (credit = 0)", name="one_side"),
+        sa.Index("ix_voucher_lines_account", "account_id", "voucher_id"),
+    )
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"), index=True)
+    line_no: Mapped[int] = mapped_column(sa.Integer)
+    account_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("accounts.id"))
+    fund_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("funds.id"))
+    unit: Mapped[str] = mapped_column(sa.String(24), default="CNY")
+    debit: Mapped[int] = mapped_column(Fen, default=0)
+    credit: Mapped[int] = mapped_column(Fen, default=0)
+    memo: Mapped[str] = mapped_column(sa.String(300), default="")
+    resident_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("residents.id"))
+    counterparty_org_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("organisations.id"))
+
+    voucher: Mapped[Voucher] = relationship(back_populates="lines")
+    account: Mapped[Account] = relationship()
+    fund: Mapped[Fund | None] = relationship()
+    resident = relationship("Resident")
+    counterparty_org = relationship("Organisation")
+
+
+class VoucherEvent(IdMixin, db.Model):
+    """The voucher's history: created, edited, submitted, approved, rejected, posted. Append-only."""
+
+    __tablename__ = "voucher_events"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(20))
+    user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    user = relationship("User")
+
+
+class VoucherAttachment(IdMixin, CreatedMixin, db.Model):
+    """A scanned receipt or invoice. Kept in the database: no local files hold state."""
+
+    __tablename__ = "voucher_attachments"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    uploaded_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+
+    voucher: Mapped[Voucher] = relationship()
+
+
+class AccountPeriodBalance(db.Model):
+    """Movements per account, fund, unit and month, kept at posting time so reports never
+    scan history. ``fund_key`` is the fund id or 0 (no fund), so the key has no NULLs."""
+
+    __tablename__ = "account_period_balances"
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("accounts.id"), primary_key=True)
+    fund_key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    unit: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    period_key: Mapped[int] = mapped_column(sa.Integer, primary_key=True)  # YYYYMM
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    debit: Mapped[int] = mapped_column(Fen, default=0)
+    credit: Mapped[int] = mapped_column(Fen, default=0)
+
+
+class LogNode(db.Model):
+    """Hash of the complete subtree (level, index) of a book's log (level 0 = leaves)."""
+
+    __tablename__ = "log_nodes"
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    index: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32))

@@ -1,0 +1,839 @@
+"""Ledger use cases. The only code that writes money (DESIGN.md §1, §3).
+
+Each function takes typed arguments, checks the rules, writes, records history and flushes;
+the caller (request or CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.auth import require_role
+from core.db import db, utcnow
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.models import Organisation, Resident, Role, User
+
+from . import log
+from .amounts import MAX_LINE_AMOUNT, currency_exponent, is_iso_currency
+from .charts import load_chart
+from .models import (
+    Account,
+    AccountPeriodBalance,
+    Book,
+    BookPolicyChange,
+    BookUnit,
+    Fund,
+    Period,
+    PeriodEvent,
+    Voucher,
+    VoucherEvent,
+    VoucherKind,
+    VoucherLine,
+    VoucherStatus,
+)
+
+PREPARE_ROLES = (Role.ADMIN, Role.PREPARER)
+REVIEW_ROLES = (Role.ADMIN, Role.REVIEWER)
+POST_ROLES = (Role.ADMIN, Role.PREPARER, Role.REVIEWER)
+CLOSE_ROLES = (Role.ADMIN, Role.REVIEWER)
+VOUCHER_PREFIX = "记"
+UNPOSTED = (VoucherStatus.DRAFT.value, VoucherStatus.SUBMITTED.value, VoucherStatus.APPROVED.value)
+
+# NPO revenue accounts split into 非限定性 / 限定性 sub-accounts when a book is created.
+NPO_SPLIT_REVENUE = ("4101", "4401")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    account_id: int
+    debit: int = 0
+    credit: int = 0
+    unit: str = "CNY"
+    fund_id: int | None = None
+    memo: str = ""
+    resident_id: int | None = None
+    counterparty_org_id: int | None = None
+
+
+@dataclass(frozen=True)
+class VoucherInput:
+    date: dt.date
+    summary: str
+    lines: Sequence[LineInput]
+    attachment_count: int = 0
+
+
+@dataclass
+class Problems:
+    """Collects field errors so a treasurer sees every problem at once."""
+
+    errors: dict = field(default_factory=dict)
+    first: object = None
+
+    def add(self, key: str, message) -> None:
+        self.errors.setdefault(key, []).append(str(message))
+        if self.first is None:
+            self.first = message
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidInput(self.first, errors=self.errors)
+
+
+# --- books, accounts, funds, units -----------------------------------------------------------
+
+def book_for(organisation: Organisation) -> Book:
+    book = db.session.scalar(sa.select(Book).where(Book.organisation_id == organisation.id))
+    if book is None:
+        raise NotFound(_l("This organisation has no book yet."))
+    return book
+
+
+def get_book(book_id: int) -> Book:
+    book = db.session.get(Book, book_id)
+    if book is None:
+        raise NotFound(_l("No such book."))
+    return book
+
+
+def create_book(organisation: Organisation, *, chart: str | None = None, name: str | None = None) -> Book:
+    """Open the organisation's book with the chart of accounts of its standard (or an empty
+    chart, ``chart="CUSTOM"``, for imports that bring their own)."""
+    if db.session.scalar(sa.select(Book.id).where(Book.organisation_id == organisation.id)):
+        raise Conflict(_l("This organisation already keeps a book."))
+    chart = chart or organisation.standard
+    book = Book(
+        community_id=organisation.community_id,
+        organisation_id=organisation.id,
+        name=name or organisation.name,
+        standard=organisation.standard,
+        chart=chart,
+        base_unit="CNY",
+        log_size=0,
+    )
+    db.session.add(book)
+    db.session.flush()
+    if chart != "CUSTOM":
+        _load_template(book, chart)
+    return book
+
+
+def _load_template(book: Book, standard: str) -> None:
+    by_code: dict[str, Account] = {}
+    for row in load_chart(standard):
+        parent = by_code.get(row.parent_code) if row.parent_code else None
+        acc = Account(
+            community_id=book.community_id,
+            book_id=book.id,
+            code=row.code,
+            name_zh=row.name_zh,
+            name_en=row.name_en,
+            type=row.type,
+            normal_side=row.normal_side,
+            parent=parent,
+            level=(parent.level + 1) if parent else 1,
+            from_standard=True,
+        )
+        if parent:
+            parent.has_children = True
+        db.session.add(acc)
+        by_code[row.code] = acc
+    if standard == "NPO_2004":
+        for code in NPO_SPLIT_REVENUE:
+            parent = by_code[code]
+            parent.has_children = True
+            for suffix, restriction, zh, en in (
+                ("01", "unrestricted", "非限定性收入", "unrestricted"),
+                ("02", "restricted", "限定性收入", "restricted"),
+            ):
+                db.session.add(
+                    Account(
+                        community_id=book.community_id,
+                        book_id=book.id,
+                        code=code + suffix,
+                        name_zh=f"{parent.name_zh}—{zh}",
+                        name_en=f"{parent.name_en}: {en}",
+                        type=parent.type,
+                        normal_side=parent.normal_side,
+                        parent=parent,
+                        level=2,
+                        from_standard=True,
+                        restriction=restriction,
+                    )
+                )
+        by_code["3102"].restriction = "restricted"
+    db.session.flush()
+
+
+def account_has_postings(account: Account) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(VoucherLine.id).where(VoucherLine.account_id == account.id).limit(1)
+        )
+        is not None
+    )
+
+
+def add_sub_account(parent: Account, code: str, name_zh: str, name_en: str = "", *, actor: User | None = None) -> Account:
+    """A 明细科目 under any account. Its code extends the parent's; the parent must have no
+    postings of its own yet (its balance would otherwise belong to no sub-account)."""
+    if actor is not None:
+        require_role(parent_org(parent.book_id), *PREPARE_ROLES, user=actor)
+    code = (code or "").strip()
+    name_zh = (name_zh or "").strip()
+    p = Problems()
+    if not code.startswith(parent.code) or len(code) <= len(parent.code) or not code.isalnum():
+        p.add("code", _l("A sub-account's code starts with its parent's code %(code)s and adds digits, e.g. %(code)s01.", code=parent.code))
+    if not name_zh:
+        p.add("name_zh", _l("The account needs a name."))
+    p.raise_if_any()
+    if db.session.scalar(sa.select(Account.id).where(Account.book_id == parent.book_id, Account.code == code)):
+        raise Conflict(_l("Account code %(code)s already exists.", code=code))
+    if not parent.has_children and account_has_postings(parent):
+        raise Conflict(
+            _l("Account %(code)s already has postings, so it cannot get sub-accounts.", code=parent.code)
+        )
+    acc = Account(
+        community_id=parent.community_id,
+        book_id=parent.book_id,
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en or "",
+        type=parent.type,
+        normal_side=parent.normal_side,
+        parent_id=parent.id,
+        level=parent.level + 1,
+        restriction=parent.restriction,
+    )
+    parent.has_children = True
+    db.session.add(acc)
+    db.session.flush()
+    return acc
+
+
+def parent_org(book_id: int) -> Organisation:
+    return db.session.scalar(
+        sa.select(Organisation).join(Book, Book.organisation_id == Organisation.id).where(Book.id == book_id)
+    )
+
+
+def set_account_active(account: Account, active: bool, *, actor: User) -> Account:
+    """Accounts are deactivated, never deleted: their history stays readable."""
+    require_role(parent_org(account.book_id), Role.ADMIN, *PREPARE_ROLES, user=actor)
+    account.active = active
+    db.session.flush()
+    return account
+
+
+def create_fund(book: Book, code: str, name: str, *, restricted: bool, endowment: bool = False,
+                purpose: str = "", actor: User | None = None) -> Fund:
+    if actor is not None:
+        require_role(parent_org(book.id), *PREPARE_ROLES, user=actor)
+    code, name = (code or "").strip(), (name or "").strip()
+    p = Problems()
+    if not code or len(code) > 40:
+        p.add("code", _l("The fund needs a code of up to 40 characters."))
+    if not name:
+        p.add("name", _l("The fund needs a name."))
+    p.raise_if_any()
+    if db.session.scalar(sa.select(Fund.id).where(Fund.book_id == book.id, Fund.code == code)):
+        raise Conflict(_l("Fund code %(code)s already exists.", code=code))
+    fund = Fund(community_id=book.community_id, book_id=book.id, code=code, name=name,
+                restricted=restricted, endowment=endowment, purpose=purpose)
+    db.session.add(fund)
+    db.session.flush()
+    return fund
+
+
+def declare_unit(book: Book, code: str, name: str, exponent: int = 0) -> BookUnit:
+    code = (code or "").strip()
+    if not code or len(code) > 24 or is_iso_currency(code) or not (0 <= exponent <= 6):
+        raise InvalidInput(_l("A unit needs a code of up to 24 characters that is not a currency code, and 0 to 6 decimals."))
+    unit = BookUnit(community_id=book.community_id, book_id=book.id, code=code, name=name, exponent=exponent)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def unit_exponent(book: Book, code: str) -> int | None:
+    """Minor-unit digits of a unit this book accepts, or None."""
+    if is_iso_currency(code):
+        return currency_exponent(code)
+    return db.session.scalar(
+        sa.select(BookUnit.exponent).where(BookUnit.book_id == book.id, BookUnit.code == code)
+    )
+
+
+def set_single_person_mode(book: Book, enabled: bool, reason: str, *, actor: User) -> Book:
+    """Tiny funds may let the preparer approve their own vouchers, by an admin's recorded choice."""
+    require_role(parent_org(book.id), Role.ADMIN, user=actor)
+    if not (reason or "").strip():
+        raise InvalidInput(_l("Say why: the reason is kept with the book's history."), errors={"reason": [str(_l("Required."))]})
+    book.single_person_mode = enabled
+    db.session.add(BookPolicyChange(community_id=book.community_id, book_id=book.id, setting="single_person_mode",
+                                    value="on" if enabled else "off", reason=reason.strip(), changed_by_id=actor.id))
+    db.session.flush()
+    return book
+
+
+# --- vouchers ---------------------------------------------------------------------------------
+
+def period_key(d: dt.date) -> int:
+    return d.year * 100 + d.month
+
+
+def _check_date(book: Book, d: dt.date, p: Problems, *, today: dt.date | None = None) -> None:
+    today = today or dt.date.today()
+    if d > today + dt.timedelta(days=book.max_future_days):
+        p.add("date", _l("The date %(date)s is in the future.", date=d.isoformat()))
+    if book.closed_through is not None and period_key(d) <= book.closed_through:
+        p.add("date", _l("The period %(period)s is closed.", period=f"{d.year}-{d.month:02d}"))
+
+
+def _validate(book: Book, data: VoucherInput, *, allow_negative: bool = False, min_lines: int = 2) -> list[tuple[LineInput, Account, Fund | None]]:
+    p = Problems()
+    summary = (data.summary or "").strip()
+    if not summary:
+        p.add("summary", _l("Write a summary (摘要) of what happened."))
+    elif len(summary) > 300:
+        p.add("summary", _l("The summary is longer than 300 characters."))
+    if not isinstance(data.date, dt.date):
+        p.add("date", _l("The date is missing."))
+    else:
+        _check_date(book, data.date, p)
+    if not (0 <= int(data.attachment_count or 0) <= 9999):
+        p.add("attachment_count", _l("The number of attachments must be between 0 and 9999."))
+    lines = list(data.lines or [])
+    if len(lines) < min_lines:
+        p.add("lines", _l("A voucher needs at least two lines."))
+
+    account_ids = {li.account_id for li in lines if isinstance(li.account_id, int)}
+    accounts = {
+        a.id: a
+        for a in db.session.scalars(sa.select(Account).where(Account.id.in_(account_ids), Account.book_id == book.id))
+    } if account_ids else {}
+    fund_ids = {li.fund_id for li in lines if li.fund_id is not None}
+    funds = {
+        f.id: f for f in db.session.scalars(sa.select(Fund).where(Fund.id.in_(fund_ids), Fund.book_id == book.id))
+    } if fund_ids else {}
+    exponents: dict[str, int | None] = {}
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    checked = []
+    for i, li in enumerate(lines, start=1):
+        key = f"lines.{i}"
+        debit, credit = li.debit, li.credit
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (debit, credit)):
+            p.add(key, _l("Line %(n)d: amounts must be whole numbers of fen.", n=i))
+            continue
+        if (debit != 0) == (credit != 0):
+            p.add(key, _l("Line %(n)d: enter either a debit or a credit amount, not both and not neither.", n=i))
+        elif not allow_negative and (debit < 0 or credit < 0):
+            p.add(key, _l("Line %(n)d: amounts are never negative.", n=i))
+        elif abs(debit) > MAX_LINE_AMOUNT or abs(credit) > MAX_LINE_AMOUNT:
+            p.add(key, _l("Line %(n)d: the amount is too large for one line.", n=i))
+        acc = accounts.get(li.account_id)
+        if acc is None:
+            p.add(key, _l("Line %(n)d: no such account in this book.", n=i))
+        elif not acc.active:
+            p.add(key, _l("Line %(n)d: account %(code)s is inactive.", n=i, code=acc.code))
+        elif acc.has_children:
+            p.add(key, _l("Line %(n)d: account %(code)s has sub-accounts; choose one of them.", n=i, code=acc.code))
+        unit = li.unit or book.base_unit
+        if unit not in exponents:
+            exponents[unit] = unit_exponent(book, unit)
+        if exponents[unit] is None:
+            p.add(key, _l("Line %(n)d: unknown unit %(unit)s.", n=i, unit=unit))
+        fund = None
+        if li.fund_id is not None:
+            fund = funds.get(li.fund_id)
+            if fund is None:
+                p.add(key, _l("Line %(n)d: no such fund in this book.", n=i))
+            elif not fund.active:
+                p.add(key, _l("Line %(n)d: the fund %(code)s is closed.", n=i, code=fund.code))
+        if acc is not None and acc.restriction == "restricted" and (fund is None or not fund.restricted):
+            p.add(key, _l("Line %(n)d: restricted revenue and restricted net assets must name a restricted fund.", n=i))
+        if acc is not None and acc.restriction == "unrestricted" and fund is not None and fund.restricted:
+            p.add(key, _l("Line %(n)d: a restricted fund cannot receive unrestricted revenue.", n=i))
+        if li.resident_id is not None:
+            r = db.session.get(Resident, li.resident_id)
+            if r is None or r.community_id != book.community_id:
+                p.add(key, _l("Line %(n)d: no such resident in this community.", n=i))
+        if li.counterparty_org_id is not None and db.session.get(Organisation, li.counterparty_org_id) is None:
+            p.add(key, _l("Line %(n)d: no such organisation.", n=i))
+        if isinstance(debit, int) and isinstance(credit, int):
+            totals[unit][0] += debit
+            totals[unit][1] += credit
+        checked.append((li, acc, fund))
+    if not p.errors:
+        for unit, (dr, cr) in sorted(totals.items()):
+            if dr != cr:
+                exp = exponents.get(unit) or 0
+                from .amounts import format_minor
+
+                p.add(
+                    "lines",
+                    _l("Debits (%(dr)s) and credits (%(cr)s) in %(unit)s differ by %(diff)s.",
+                       dr=format_minor(dr, exp), cr=format_minor(cr, exp), unit=unit,
+                       diff=format_minor(abs(dr - cr), exp)),
+                )
+    p.raise_if_any()
+    return checked
+
+
+def _event(voucher: Voucher, action: str, user: User | None, note: str = "") -> None:
+    db.session.add(VoucherEvent(community_id=voucher.community_id, voucher_id=voucher.id, action=action,
+                                user_id=getattr(user, "id", None), note=note))
+
+
+def _set_lines(voucher: Voucher, checked) -> None:
+    voucher.lines = [
+        VoucherLine(
+            community_id=voucher.community_id,
+            line_no=n,
+            account_id=acc.id,
+            fund_id=fund.id if fund else None,
+            unit=li.unit or "CNY",
+            debit=li.debit,
+            credit=li.credit,
+            memo=(li.memo or "")[:300],
+            resident_id=li.resident_id,
+            counterparty_org_id=li.counterparty_org_id,
+        )
+        for n, (li, acc, fund) in enumerate(checked, start=1)
+    ]
+
+
+def create_voucher(book: Book, data: VoucherInput, *, actor: User, source: str = "ui") -> Voucher:
+    """A draft 记账凭证 by a preparer."""
+    require_role(parent_org(book.id), *PREPARE_ROLES, user=actor)
+    checked = _validate(book, data)
+    v = Voucher(
+        community_id=book.community_id, book_id=book.id, date=data.date, summary=data.summary.strip(),
+        attachment_count=int(data.attachment_count or 0), status=VoucherStatus.DRAFT.value,
+        kind=VoucherKind.NORMAL.value, source=source, prepared_by_id=actor.id,
+    )
+    db.session.add(v)
+    _set_lines(v, checked)
+    db.session.flush()
+    _event(v, "created", actor)
+    db.session.flush()
+    return v
+
+
+def get_voucher(book: Book, voucher_id: int) -> Voucher:
+    v = db.session.get(Voucher, voucher_id)
+    if v is None or v.book_id != book.id:
+        raise NotFound(_l("No such voucher in this book."))
+    return v
+
+
+def _must_be(voucher: Voucher, *statuses: VoucherStatus) -> None:
+    if voucher.status not in {s.value for s in statuses}:
+        if voucher.status == VoucherStatus.POSTED:
+            raise Conflict(_l("Voucher %(number)s is posted and can no longer change. Correct it with a reversal.",
+                              number=voucher.number))
+        raise Conflict(_l("The voucher is %(status)s; this step is not possible now.", status=status_label(voucher.status)))
+
+
+def status_label(status: str) -> str:
+    labels = {"draft": _l("a draft"), "submitted": _l("submitted"), "approved": _l("approved"),
+              "posted": _l("posted"), "discarded": _l("discarded")}
+    return str(labels.get(status, status))
+
+
+def update_voucher(voucher: Voucher, data: VoucherInput, *, actor: User) -> Voucher:
+    require_role(parent_org(voucher.book_id), *PREPARE_ROLES, user=actor)
+    _must_be(voucher, VoucherStatus.DRAFT)
+    checked = _validate(voucher.book, data, allow_negative=voucher.kind == VoucherKind.REVERSAL)
+    voucher.date = data.date
+    voucher.summary = data.summary.strip()
+    voucher.attachment_count = int(data.attachment_count or 0)
+    voucher.lines.clear()
+    db.session.flush()
+    _set_lines(voucher, checked)
+    _event(voucher, "edited", actor)
+    db.session.flush()
+    return voucher
+
+
+def discard_voucher(voucher: Voucher, *, actor: User, note: str = "") -> Voucher:
+    """An unposted voucher that should not be posted is discarded, not deleted: its history stays."""
+    require_role(parent_org(voucher.book_id), *PREPARE_ROLES, user=actor)
+    _must_be(voucher, VoucherStatus.DRAFT, VoucherStatus.SUBMITTED)
+    voucher.status = VoucherStatus.DISCARDED.value
+    _event(voucher, "discarded", actor, (note or "").strip())
+    db.session.flush()
+    return voucher
+
+
+def submit_voucher(voucher: Voucher, *, actor: User) -> Voucher:
+    require_role(parent_org(voucher.book_id), *PREPARE_ROLES, user=actor)
+    _must_be(voucher, VoucherStatus.DRAFT)
+    _validate(voucher.book, _as_input(voucher), allow_negative=voucher.kind == VoucherKind.REVERSAL)
+    voucher.status = VoucherStatus.SUBMITTED.value
+    _event(voucher, "submitted", actor)
+    db.session.flush()
+    return voucher
+
+
+def approve_voucher(voucher: Voucher, *, actor: User) -> Voucher:
+    """A reviewer (审核) who is not the preparer approves, unless the book is in single-person mode."""
+    require_role(parent_org(voucher.book_id), *REVIEW_ROLES, Role.PREPARER, user=actor)
+    _must_be(voucher, VoucherStatus.SUBMITTED)
+    book = voucher.book
+    if voucher.prepared_by_id == actor.id and not book.single_person_mode:
+        raise NotPermitted(_l("You prepared this voucher, so another person must review it."))
+    if voucher.prepared_by_id != actor.id or not book.single_person_mode:
+        require_role(parent_org(voucher.book_id), *REVIEW_ROLES, user=actor)
+    voucher.status = VoucherStatus.APPROVED.value
+    voucher.approved_by_id = actor.id
+    _event(voucher, "approved", actor)
+    db.session.flush()
+    return voucher
+
+
+def reject_voucher(voucher: Voucher, note: str, *, actor: User) -> Voucher:
+    require_role(parent_org(voucher.book_id), *REVIEW_ROLES, user=actor)
+    _must_be(voucher, VoucherStatus.SUBMITTED, VoucherStatus.APPROVED)
+    if not (note or "").strip():
+        raise InvalidInput(_l("Say what must be corrected."), errors={"note": [str(_l("Required."))]})
+    voucher.status = VoucherStatus.DRAFT.value
+    voucher.approved_by_id = None
+    _event(voucher, "rejected", actor, note.strip())
+    db.session.flush()
+    return voucher
+
+
+def _as_input(voucher: Voucher) -> VoucherInput:
+    return VoucherInput(
+        date=voucher.date,
+        summary=voucher.summary,
+        attachment_count=voucher.attachment_count,
+        lines=[
+            LineInput(account_id=ln.account_id, debit=ln.debit, credit=ln.credit, unit=ln.unit,
+                      fund_id=ln.fund_id, memo=ln.memo, resident_id=ln.resident_id,
+                      counterparty_org_id=ln.counterparty_org_id)
+            for ln in voucher.lines
+        ],
+    )
+
+
+def post_voucher(voucher: Voucher, *, actor: User) -> Voucher:
+    """Post an approved voucher: number it, log it, update balances. It never changes again."""
+    require_role(parent_org(voucher.book_id), *POST_ROLES, user=actor)
+    _must_be(voucher, VoucherStatus.APPROVED)
+    return _post(voucher, actor)
+
+
+def _take_head(book: Book) -> int:
+    """Lock the book's head row and return the new leaf's index (DESIGN.md §3)."""
+    size = db.session.execute(
+        sa.update(Book).where(Book.id == book.id).values(log_size=Book.log_size + 1).returning(Book.log_size)
+    ).scalar_one()
+    db.session.refresh(book)
+    return size - 1
+
+
+def _period(book: Book, d: dt.date) -> Period:
+    period = db.session.scalar(
+        sa.select(Period).where(Period.book_id == book.id, Period.year == d.year, Period.month == d.month)
+    )
+    if period is None:
+        period = Period(community_id=book.community_id, book_id=book.id, year=d.year, month=d.month, voucher_count=0)
+        db.session.add(period)
+        db.session.flush()
+    return period
+
+
+def _next_number(period: Period) -> str:
+    n = db.session.execute(
+        sa.update(Period).where(Period.id == period.id).values(voucher_count=Period.voucher_count + 1)
+        .returning(Period.voucher_count)
+    ).scalar_one()
+    return f"{VOUCHER_PREFIX}-{period.year}-{period.month:02d}-{n:04d}"
+
+
+def _post(voucher: Voucher, actor: User | None, *, today: dt.date | None = None) -> Voucher:
+    book = voucher.book
+    index = _take_head(book)  # serialises posting in this book from here to commit
+    # Re-check under the lock: the period may have closed since the voucher was approved.
+    checked = _validate(book, _as_input(voucher), allow_negative=voucher.kind == VoucherKind.REVERSAL)
+    del checked
+    if voucher.kind == VoucherKind.REVERSAL and voucher.reverses is not None and not voucher.reverses.is_posted:
+        raise Conflict(_l("Only a posted voucher can be reversed."))
+    period = _period(book, voucher.date)
+    voucher.period_id = period.id
+    voucher.number = _next_number(period)
+    voucher.log_index = index
+    voucher.posted_by_id = getattr(actor, "id", None)
+    voucher.posted_at = utcnow()
+    voucher.private_salt = log.new_salt()
+    voucher.status = VoucherStatus.POSTED.value
+    db.session.flush()
+    reverses_index = voucher.reverses.log_index if voucher.reverses_id else None
+    log.append(book.id, book.community_id, index, log.leaf_bytes(log.public_record(voucher, reverses_index)))
+    _add_to_balances(book, [voucher])
+    _event(voucher, "posted", actor)
+    db.session.flush()
+    return voucher
+
+
+def _add_to_balances(book: Book, vouchers: Iterable[Voucher]) -> None:
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for v in vouchers:
+        pk = period_key(v.date)
+        for ln in v.lines:
+            s = sums[(ln.account_id, ln.fund_id or 0, ln.unit, pk)]
+            s[0] += ln.debit
+            s[1] += ln.credit
+    if not sums:
+        return
+    rows = [
+        {"book_id": book.id, "account_id": a, "fund_key": f, "unit": u, "period_key": pk,
+         "community_id": book.community_id, "debit": dr, "credit": cr}
+        for (a, f, u, pk), (dr, cr) in sums.items()
+    ]
+    dialect = db.session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AccountPeriodBalance)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["book_id", "account_id", "fund_key", "unit", "period_key"],
+        set_={"debit": AccountPeriodBalance.debit + ins.excluded.debit,
+              "credit": AccountPeriodBalance.credit + ins.excluded.credit},
+    )
+    db.session.execute(stmt, rows)
+
+
+def reverse_voucher(original: Voucher, *, actor: User, date: dt.date | None = None, summary: str | None = None) -> Voucher:
+    """红字冲销: a draft voucher with the original's lines in red (negative), linked to it.
+    It is reviewed and posted like any other voucher; then the corrected voucher is entered."""
+    require_role(parent_org(original.book_id), *PREPARE_ROLES, user=actor)
+    if not original.is_posted:
+        raise Conflict(_l("Only a posted voucher can be reversed."))
+    if original.kind == VoucherKind.REVERSAL:
+        raise Conflict(_l("A reversal is not reversed again; enter a new voucher instead."))
+    if db.session.scalar(sa.select(Voucher.id).where(Voucher.reverses_id == original.id)):
+        raise Conflict(_l("Voucher %(number)s has already been reversed.", number=original.number))
+    d = date or dt.date.today()
+    data = VoucherInput(
+        date=d,
+        summary=summary or str(_l("Reversal of %(number)s: %(summary)s", number=original.number, summary=original.summary))[:300],
+        attachment_count=0,
+        lines=[
+            LineInput(account_id=ln.account_id, debit=-ln.debit, credit=-ln.credit, unit=ln.unit, fund_id=ln.fund_id,
+                      memo=ln.memo, resident_id=ln.resident_id, counterparty_org_id=ln.counterparty_org_id)
+            for ln in original.lines
+        ],
+    )
+    checked = _validate(original.book, data, allow_negative=True)
+    v = Voucher(community_id=original.community_id, book_id=original.book_id, date=d, summary=data.summary,
+                attachment_count=0, status=VoucherStatus.DRAFT.value, kind=VoucherKind.REVERSAL.value,
+                reverses_id=original.id, source="reversal", prepared_by_id=actor.id)
+    db.session.add(v)
+    _set_lines(v, checked)
+    db.session.flush()
+    _event(v, "created", actor, note=f"reverses {original.number}")
+    db.session.flush()
+    return v
+
+
+def post_system_voucher(book: Book, data: VoucherInput, *, kind: VoucherKind, actor: User | None,
+                        source: str, allow_negative: bool = False, today: dt.date | None = None) -> Voucher:
+    """Post a voucher the system computed or imported (closing entries, imports): it is
+    approved by the rule that made it, recorded as such, and posted at once."""
+    checked = _validate(book, data, allow_negative=allow_negative)
+    v = Voucher(community_id=book.community_id, book_id=book.id, date=data.date, summary=data.summary.strip(),
+                attachment_count=int(data.attachment_count or 0), status=VoucherStatus.APPROVED.value,
+                kind=kind.value, source=source, prepared_by_id=getattr(actor, "id", None),
+                approved_by_id=getattr(actor, "id", None))
+    db.session.add(v)
+    _set_lines(v, checked)
+    db.session.flush()
+    _event(v, source, actor)
+    return _post(v, actor, today=today)
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+def _month_key(year: int, month: int) -> int:
+    if not (1 <= month <= 12) or not (1900 <= year <= 9999):
+        raise InvalidInput(_l("No such month."))
+    return year * 100 + month
+
+
+def _next_month(key: int) -> int:
+    y, m = divmod(key, 100)
+    return (y + 1) * 100 + 1 if m == 12 else key + 1
+
+
+def _month_end(key: int) -> dt.date:
+    y, m = divmod(key, 100)
+    nxt = dt.date(y + 1, 1, 1) if m == 12 else dt.date(y, m + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def close_period(book: Book, year: int, month: int, *, actor: User) -> Period:
+    """Close a month (结账). Months close in order; nothing unposted may remain in them."""
+    require_role(parent_org(book.id), *CLOSE_ROLES, user=actor)
+    key = _month_key(year, month)
+    if book.closed_through is not None:
+        if key <= book.closed_through:
+            raise Conflict(_l("%(period)s is already closed.", period=f"{year}-{month:02d}"))
+        if key != _next_month(book.closed_through):
+            nxt = _next_month(book.closed_through)
+            raise Conflict(_l("Close the months in order: %(period)s comes first.", period=f"{nxt // 100}-{nxt % 100:02d}"))
+    if _month_end(key) > dt.date.today() + dt.timedelta(days=book.max_future_days) and key > period_key(dt.date.today()):
+        raise Conflict(_l("A month in the future cannot be closed."))
+    pending = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Voucher).where(
+            Voucher.book_id == book.id,
+            Voucher.status.in_(UNPOSTED),
+            Voucher.date <= _month_end(key),
+        )
+    )
+    if pending:
+        raise Conflict(_l("%(n)d voucher(s) dated in or before this month are not posted yet. Post or move them first.", n=pending))
+    if month == 12 and _needs_year_end_closing(book, year):
+        raise Conflict(_l("Generate the year-end closing entries for %(year)d before closing December.", year=year))
+    db.session.execute(sa.update(Book).where(Book.id == book.id).values(closed_through=key))
+    db.session.refresh(book)
+    period = _period(book, dt.date(year, month, 1))
+    db.session.add(PeriodEvent(community_id=book.community_id, period_id=period.id, action="close", user_id=actor.id))
+    db.session.flush()
+    return period
+
+
+def reopen_period(book: Book, year: int, month: int, reason: str, *, actor: User) -> Period:
+    """Reopen the latest closed month. Admins only, with a reason that stays in the history."""
+    require_role(parent_org(book.id), Role.ADMIN, user=actor)
+    key = _month_key(year, month)
+    if not (reason or "").strip():
+        raise InvalidInput(_l("Say why the month is reopened."), errors={"reason": [str(_l("Required."))]})
+    if book.closed_through != key:
+        raise Conflict(_l("Only the latest closed month can be reopened."))
+    y, m = divmod(key, 100)
+    prev = (y - 1) * 100 + 12 if m == 1 else key - 1
+    first_activity = db.session.scalar(sa.select(sa.func.min(Voucher.date)).where(Voucher.book_id == book.id))
+    new_mark = prev if first_activity is not None and period_key(first_activity) <= prev else None
+    db.session.execute(sa.update(Book).where(Book.id == book.id).values(closed_through=new_mark))
+    db.session.refresh(book)
+    period = _period(book, dt.date(year, month, 1))
+    db.session.add(PeriodEvent(community_id=book.community_id, period_id=period.id, action="reopen",
+                               reason=reason.strip(), user_id=actor.id))
+    db.session.flush()
+    return period
+
+
+# --- year-end closing (年末结转) ------------------------------------------------------------------
+
+def _year_movements(book: Book, year: int, types: Sequence[str]) -> list[tuple[Account, int, int]]:
+    """(account, fund_key, debit − credit) for the year, base unit, of accounts of ``types``."""
+    rows = db.session.execute(
+        sa.select(Account, AccountPeriodBalance.fund_key,
+                  sa.func.sum(AccountPeriodBalance.debit - AccountPeriodBalance.credit))
+        .join(Account, Account.id == AccountPeriodBalance.account_id)
+        .where(AccountPeriodBalance.book_id == book.id,
+               AccountPeriodBalance.unit == book.base_unit,
+               AccountPeriodBalance.period_key.between(year * 100 + 1, year * 100 + 12),
+               Account.type.in_(types))
+        .group_by(Account.id, AccountPeriodBalance.fund_key)
+        .order_by(Account.code, AccountPeriodBalance.fund_key)
+    ).all()
+    return [(a, fk, int(net)) for a, fk, net in rows if net]
+
+
+def _needs_year_end_closing(book: Book, year: int) -> bool:
+    return bool(_year_movements(book, year, ("revenue", "expense")))
+
+
+def _account(book: Book, code: str) -> Account:
+    acc = db.session.scalar(sa.select(Account).where(Account.book_id == book.id, Account.code == code))
+    if acc is None:
+        raise Conflict(_l("The book has no account %(code)s, needed for closing.", code=code))
+    return acc
+
+
+def _zeroing_line(account_id: int, fund_key: int, net: int, unit: str) -> LineInput:
+    """The line that brings a balance of ``net`` (debit − credit) to zero."""
+    fund = fund_key or None
+    return LineInput(account_id=account_id, fund_id=fund, unit=unit,
+                     debit=-net if net < 0 else 0, credit=net if net > 0 else 0)
+
+
+def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Voucher]:
+    """Generate and post the year-end closing entries of the book's standard:
+
+    - SME_2011: revenue and expenses → 3103 本年利润, then 3103 → 3104 利润分配.
+    - NPO_2004: unrestricted revenue and all expenses → 3101, restricted revenue → 3102;
+      then the restriction released by spending: restricted-fund expenses 3102 → 3101.
+    - TRUST_FUND: revenue and expenses → 3101 共有基金结余.
+    """
+    require_role(parent_org(book.id), *CLOSE_ROLES, user=actor)
+    if book.closed_through is not None and book.closed_through >= year * 100 + 12:
+        raise Conflict(_l("%(year)d is closed.", year=year))
+    movements = _year_movements(book, year, ("revenue", "expense"))
+    if not movements:
+        raise Conflict(_l("Nothing to close: revenue and expense accounts of %(year)d are already at zero.", year=year))
+    unit = book.base_unit
+    date = dt.date(year, 12, 31)
+    made = []
+    if book.chart == "SME_2011":
+        target = _account(book, "3103")
+        lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
+        lines += _offsets(target.id, movements, unit, by_fund=True)
+        made.append(post_system_voucher(book, VoucherInput(date, str(_l("Year-end: close revenue and expenses to current-year profit")), lines),
+                                        kind=VoucherKind.CLOSING, actor=actor, source="closing"))
+        profit = _year_movements(book, year, ("equity",))
+        profit = [(a, fk, net) for a, fk, net in profit if a.id == target.id]
+        total = sum(net for _a, _fk, net in profit)
+        if total:
+            dist = _account(book, "3104")
+            lines = [_zeroing_line(target.id, fk, net, unit) for _a, fk, net in profit]
+            lines += _offsets(dist.id, profit, unit, by_fund=True)
+            made.append(post_system_voucher(book, VoucherInput(date, str(_l("Year-end: transfer current-year profit to profit distribution")), lines),
+                                            kind=VoucherKind.CLOSING, actor=actor, source="closing"))
+    elif book.chart == "NPO_2004":
+        unrestricted, restricted = _account(book, "3101"), _account(book, "3102")
+        lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
+        to_restricted = [(a, fk, net) for a, fk, net in movements if a.type == "revenue" and a.restriction == "restricted"]
+        to_unrestricted = [m for m in movements if m not in to_restricted]
+        lines += _offsets(restricted.id, to_restricted, unit, by_fund=True)
+        lines += _offsets(unrestricted.id, to_unrestricted, unit, by_fund=True)
+        made.append(post_system_voucher(book, VoucherInput(date, str(_l("Year-end: close revenue and expenses to net assets")), lines),
+                                        kind=VoucherKind.CLOSING, actor=actor, source="closing"))
+        restricted_funds = {f.id for f in db.session.scalars(sa.select(Fund).where(Fund.book_id == book.id, Fund.restricted))}
+        released: dict[int, int] = defaultdict(int)
+        for a, fk, net in movements:
+            if a.type == "expense" and fk in restricted_funds:
+                released[fk] += net
+        rel_lines = []
+        for fk, amount in sorted(released.items()):
+            if amount > 0:
+                rel_lines += [LineInput(account_id=restricted.id, fund_id=fk, unit=unit, debit=amount),
+                              LineInput(account_id=unrestricted.id, fund_id=fk, unit=unit, credit=amount)]
+        if rel_lines:
+            made.append(post_system_voucher(book, VoucherInput(date, str(_l("Year-end: release restricted net assets used for their purpose")), rel_lines),
+                                            kind=VoucherKind.CLOSING, actor=actor, source="closing"))
+    else:
+        target = _account(book, "3101")
+        lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
+        lines += _offsets(target.id, movements, unit, by_fund=True)
+        made.append(post_system_voucher(book, VoucherInput(date, str(_l("Year-end: close income and expenditure to the fund balance")), lines),
+                                        kind=VoucherKind.CLOSING, actor=actor, source="closing"))
+    return made
+
+
+def _offsets(target_id: int, movements, unit: str, *, by_fund: bool) -> list[LineInput]:
+    per_fund: dict[int, int] = defaultdict(int)
+    for _a, fk, net in movements:
+        per_fund[fk if by_fund else 0] += net
+    # The target takes the opposite of what the zeroing lines moved: the net itself.
+    return [LineInput(account_id=target_id, fund_id=fk or None, unit=unit,
+                      debit=net if net > 0 else 0, credit=-net if net < 0 else 0)
+            for fk, net in sorted(per_fund.items()) if net]

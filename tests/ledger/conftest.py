@@ -1,0 +1,71 @@
+"""Ledger fixtures: a book per standard and people in each role."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from core.auth import grant_role
+from core.db import db
+from ledger import services as svc
+from ledger.models import Account
+
+
+@pytest.fixture
+def people(organisation, user_factory):
+    """One user per role in ``organisation``."""
+    out = {}
+    for role in ("admin", "preparer", "reviewer", "auditor", "supervisor"):
+        u = user_factory(username=f"{role}_{organisation.id}")
+        grant_role(u, organisation, role)
+        out[role] = u
+    db.session.flush()
+    return out
+
+
+@pytest.fixture
+def book(organisation):
+    return svc.create_book(organisation)
+
+
+def make_book(organisation_factory, kind: str, people_for=None):
+    org = organisation_factory(kind=kind)
+    return svc.create_book(org), org
+
+
+@pytest.fixture
+def acct(book):
+    """acct("1002") → the account with that code in ``book``."""
+
+    def get(code: str, b=None) -> Account:
+        b = b or book
+        return db.session.scalar(sa.select(Account).where(Account.book_id == b.id, Account.code == code))
+
+    return get
+
+
+def lines(*specs, unit="CNY"):
+    """lines((acc, 100, 0), (acc2, 0, 100)) → LineInput list."""
+    out = []
+    for spec in specs:
+        acc, dr, cr, *rest = spec
+        extra = rest[0] if rest else {}
+        out.append(svc.LineInput(account_id=acc.id, debit=dr, credit=cr, unit=extra.get("unit", unit),
+                                 fund_id=extra.get("fund_id"), resident_id=extra.get("resident_id")))
+    return out
+
+
+@pytest.fixture
+def post(people, book):
+    """post(lines, date=…, summary=…) → a posted voucher, through draft → submitted → approved → posted."""
+
+    def run(ls, date=None, summary="测试凭证", b=None):
+        b = b or book
+        v = svc.create_voucher(b, svc.VoucherInput(date or dt.date(2026, 3, 5), summary, ls), actor=people["preparer"])
+        svc.submit_voucher(v, actor=people["preparer"])
+        svc.approve_voucher(v, actor=people["reviewer"])
+        return svc.post_voucher(v, actor=people["reviewer"])
+
+    return run
