@@ -106,17 +106,26 @@ def _register_blueprints(app: Flask) -> None:
     import ledger.guards  # noqa: F401  (ORM hooks on posted rows)
     import ledger.models  # noqa: F401
 
+    import ledger.api
+    import ledger.views
+
     from . import api as core_api
     from . import views as core_views
 
     app.register_blueprint(core_views.bp)
+    app.register_blueprint(ledger.views.bp)
     api.register_blueprint(core_api.blp)
+    api.register_blueprint(ledger.api.blp)
 
 
 def _register_cli(app: Flask) -> None:
+    import ledger.cli
+    import ledger.demo  # noqa: F401  (adds its demo step)
+
     from . import cli as core_cli
 
     core_cli.register(app)
+    ledger.cli.register(app)
 
 
 def _register_request_hooks(app: Flask) -> None:
