@@ -88,8 +88,8 @@ def _date(start: dt.date, month_offset: int, day: int, today: dt.date) -> dt.dat
 
 
 def _enter(book, rows, ctx: DemoContext, today: dt.date, funds: dict) -> list:
-    from .models import Account
     from . import services as svc
+    from .models import Account
 
     codes = {a.code: a for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))}
     start = _first_month(today)
