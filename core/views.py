@@ -5,13 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import auth
+from . import auth, residents
 from .db import db
-from .errors import DomainError, InvalidInput
+from .errors import DomainError, InvalidInput, NotFound
 from .i18n import COOKIE, LOCALES
 from .models import Community, Organisation
 
@@ -57,6 +57,7 @@ def login():
             ),
             e.status,
         )
+    session.permanent = True  # so PERMANENT_SESSION_LIFETIME bounds the login
     login_user(user)
     flash(_("Welcome, %(name)s.", name=user.display_name), "success")
     return redirect(safe_next(request.form.get("next")))
@@ -92,3 +93,51 @@ def create_token():
         raise InvalidInput(_("Give the token a name, e.g. the program that will use it."))
     _row, token = auth.create_api_token(current_user, name)
     return render_template("core/account.html", new_token=token)
+
+
+@bp.route("/communities/<id:community_id>/residents", methods=["GET", "POST"], endpoint="residents")
+@login_required
+def residents_page(community_id: int):
+    community = residents.get_community(community_id)
+    residents.require_staff(community)
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            residents.create_resident(
+                community,
+                name=request.form.get("name", ""),
+                phone=request.form.get("phone", ""),
+                id_number=request.form.get("id_number", ""),
+                unit=request.form.get("unit", ""),
+                actor=current_user,
+            )
+        except InvalidInput as e:
+            errors, status = e.errors, e.status
+        else:
+            flash(_("Resident added."), "success")
+            return redirect(url_for("core.residents", community_id=community.id))
+    return (
+        render_template(
+            "core/residents.html",
+            community=community,
+            residents=residents.list_residents(community),
+            errors=errors,
+            form=request.form if errors else {},
+        ),
+        status,
+    )
+
+
+@bp.post("/communities/<id:community_id>/residents/<id:resident_id>/consent")
+@login_required
+def resident_consent(community_id: int, resident_id: int):
+    from .models import Resident
+
+    community = residents.get_community(community_id)
+    r = db.session.get(Resident, resident_id)
+    if r is None or r.community_id != community.id:
+        raise NotFound()
+    residents.record_consent(r, request.form.get("kind", ""), request.form.get("action", ""),
+                             scope=request.form.get("scope", ""), actor=current_user)
+    flash(_("Consent recorded."), "success")
+    return redirect(url_for("core.residents", community_id=community.id))

@@ -107,3 +107,17 @@ def test_user_create_refuses_short_password(runner):
     r = runner.invoke(args=["user", "create", "carol", "--password", "short"])
     assert r.exit_code == 1
     assert db.session.scalar(sa.select(User).where(User.username == "carol")) is None
+
+
+def test_session_expires_after_its_lifetime(app, client, user):
+    import time
+
+    login(client, user.username)
+    assert client.get("/api/v1/me").status_code == 200
+    old = app.permanent_session_lifetime
+    app.permanent_session_lifetime = 1
+    try:
+        time.sleep(2.1)
+        assert client.get("/api/v1/me").status_code == 401
+    finally:
+        app.permanent_session_lifetime = old
