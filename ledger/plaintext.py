@@ -1,0 +1,1230 @@
+"""Read and write plain-text accounting files (beancount; hledger output).
+
+Pure Python: no database, no Flask. Money is integer minor units of each commodity, never
+float. The structures here are neutral: the importer and exporter that map them to the
+database live elsewhere.
+
+Parsing uses ``beancount_ast`` (MIT), a Rust parser that reports byte spans, so every error
+can name its line. (``beancount-parser-lima`` 0.6's Python bindings expose no line numbers,
+print parse errors only to stderr, read only from a file path and follow ``include``s on disk
+by themselves, so they cannot give a bookkeeper "line N: ...".) The GPL ``beancount``
+package is never imported here; the tests use it as a separate program only.
+
+Supported beancount subset (``read_beancount``)
+    ``open`` (with currency constraints), ``close``, ``commodity``, transactions (payee,
+    narration, flag; tags, links and metadata are ignored), at most one posting without an
+    amount (inferred per commodity, as beancount does), ``balance`` assertions (checked at the
+    start of their day, on the account *and its sub-accounts*, as beancount does), options
+    ``title`` and ``operating_currency`` and harmless display/tolerance options.
+    ``note``, ``document``, ``event``, ``query``, ``price`` and ``custom`` directives do not
+    affect balances: they are skipped and listed in ``PTJournal.ignored``.
+
+Rejected with a line number (``PlainTextError``)
+    cost basis ``{...}``, prices ``@``/``@@``, ``pad``, ``plugin``, ``include``, options that
+    rename the root accounts, syntax errors, unknown/inactive accounts, currencies an account
+    does not allow, transactions that do not balance *exactly* (beancount tolerates a small
+    rounding residual; we do not), amounts that cannot be held exactly in integer minor units,
+    failing balance assertions (exact unless the assertion gives an explicit ``~`` tolerance).
+
+Minor units
+    ISO 4217 currencies use their ISO exponent (CNY/USD/EUR 2, JPY/KRW 0, KWD 3...): an amount
+    such as ``1.005 CNY`` is rejected; ``1.000 CNY`` is fine. Any other commodity (e.g.
+    ``POINTS``) gets the largest number of significant decimal places seen for it in the file
+    (at most ``MAX_EXPONENT``). Callers can fix exponents with ``read_beancount(exponents=)``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal, Inexact, InvalidOperation, localcontext
+
+import beancount_ast
+
+__all__ = [
+    "ISO_EXPONENTS",
+    "MAX_EXPONENT",
+    "ROOTS",
+    "PTAccount",
+    "PTBalance",
+    "PTJournal",
+    "PTPosting",
+    "PTProblem",
+    "PTTransaction",
+    "PlainTextError",
+    "balances",
+    "beancount_account_name",
+    "beancount_commodity_name",
+    "format_units",
+    "is_valid_account_name",
+    "is_valid_commodity",
+    "read_beancount",
+    "write_beancount",
+    "write_hledger",
+]
+
+ROOTS = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
+
+#: ISO 4217 minor-unit exponents of the currencies a user is likely to meet.
+ISO_EXPONENTS: dict[str, int] = {
+    **dict.fromkeys(
+        "CNY USD EUR GBP HKD MOP TWD CHF AUD CAD NZD SGD SEK NOK DKK RUB INR THB MYR PHP IDR "
+        "BRL MXN ZAR TRY PLN CZK HUF ILS AED SAR EGP NGN KES PKR BDT LKR NPR MNT KZT".split(),
+        2,
+    ),
+    **dict.fromkeys("JPY KRW VND CLP ISK UGX XAF XOF PYG RWF KMF DJF GNF VUV XPF".split(), 0),
+    **dict.fromkeys("KWD BHD OMR JOD TND LYD IQD".split(), 3),
+}
+
+#: Largest exponent accepted for a commodity without an ISO exponent.
+MAX_EXPONENT = 8
+
+#: Units are stored in 64-bit signed integers by the database.
+MAX_UNITS = 2**63 - 1
+
+_MAX_ERRORS = 200
+
+
+# --------------------------------------------------------------------------------------------
+# Neutral data structures
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PTAccount:
+    name: str
+    root: str  # Assets | Liabilities | Equity | Income | Expenses
+    open_date: datetime.date
+    currencies: tuple[str, ...] = ()  # commodities allowed; () = any
+    line: int = 0
+    close_date: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class PTPosting:
+    account: str
+    units: int  # signed minor units of ``commodity``; debit positive
+    commodity: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class PTTransaction:
+    date: datetime.date
+    narration: str
+    payee: str | None
+    postings: tuple[PTPosting, ...]
+    line: int = 0
+    flag: str = "*"
+
+
+@dataclass(frozen=True)
+class PTBalance:
+    """``balance`` assertion: the account and its sub-accounts hold ``units`` of
+    ``commodity`` at the START of ``date`` (before that day's transactions)."""
+
+    date: datetime.date
+    account: str
+    units: int
+    commodity: str
+    line: int = 0
+    tolerance: int = 0  # explicit ``~`` tolerance, minor units (0 = exact)
+
+
+@dataclass(frozen=True)
+class PTJournal:
+    accounts: tuple[PTAccount, ...]
+    transactions: tuple[PTTransaction, ...]  # sorted by date, file order within a day
+    balances: tuple[PTBalance, ...]  # sorted by date, then line
+    commodities: dict[str, int]  # commodity -> minor-unit exponent (CNY 2, JPY 0, POINTS 0)
+    title: str = ""
+    operating_currencies: tuple[str, ...] = ()
+    ignored: tuple[tuple[int, str], ...] = field(default=())  # (line, directive) skipped
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+# code -> (English, Chinese) templates; params are str.format()-ed in.
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "syntax": (
+        "Syntax error at column {column}: unexpected {found}",
+        "语法错误：第 {column} 列不应出现 {found}",
+    ),
+    "syntax_eof": (
+        "Syntax error: the file ends in the middle of an entry",
+        "语法错误：文件在一条记录的中间结束",
+    ),
+    "syntax_unterminated_string": (
+        'A quoted text is not closed: a double quote (") is missing somewhere above',
+        '引号没有闭合：上方某处缺少一个英文双引号（"）',
+    ),
+    "bad_date": ("Invalid date {value}", "日期 {value} 无效"),
+    "unsupported": (
+        "Not supported by Commons Ledger: {feature}. Remove it or convert it to plain postings",
+        "本系统不支持{feature_zh}；请删除，或改为普通的分录",
+    ),
+    "unknown_option": ('Unknown option "{name}"', '未知的选项 "{name}"'),
+    "invalid_account_name": (
+        "Invalid account name {account}: it must start with Assets, Liabilities, Equity, "
+        "Income or Expenses, and each part after a colon must start with a capital letter "
+        "or a digit (e.g. Assets:1002-银行存款)",
+        "账户名称 {account} 无效：必须以 Assets、Liabilities、Equity、Income 或 Expenses 开头，"
+        "冒号后的每一段必须以大写英文字母或数字开头（例如 Assets:1002-银行存款）",
+    ),
+    "invalid_commodity": (
+        "Invalid commodity {commodity}: use capital letters, e.g. CNY",
+        "币种/商品代码 {commodity} 无效：请使用大写英文字母，例如 CNY",
+    ),
+    "unknown_account": (
+        'Account {account} is used but never opened (add an "open" directive)',
+        "账户 {account} 未开设就被使用（请添加 open 指令）",
+    ),
+    "account_not_open_yet": (
+        "Account {account} is used on {date} but only opens on {open_date}",
+        "账户 {account} 于 {open_date} 才开设，不能在 {date} 使用",
+    ),
+    "account_closed": (
+        "Account {account} is used on {date} but was closed on {close_date}",
+        "账户 {account} 已于 {close_date} 关闭，不能在 {date} 使用",
+    ),
+    "duplicate_open": (
+        "Account {account} is opened twice (first on line {first_line})",
+        "账户 {account} 重复开设（第一次在第 {first_line} 行）",
+    ),
+    "close_unopened": (
+        "Account {account} is closed but never opened",
+        "账户 {account} 从未开设，无法关闭",
+    ),
+    "duplicate_close": ("Account {account} is closed twice", "账户 {account} 重复关闭"),
+    "close_before_open": (
+        "Account {account} is closed on {date}, before it opens on {open_date}",
+        "账户 {account} 的关闭日期 {date} 早于开设日期 {open_date}",
+    ),
+    "currency_not_allowed": (
+        "Account {account} only holds {allowed}, not {commodity}",
+        "账户 {account} 只能使用 {allowed}，不能使用 {commodity}",
+    ),
+    "missing_commodity": (
+        "Amount {amount} has no commodity (write e.g. {amount} CNY)",
+        "金额 {amount} 缺少币种（例如写成 {amount} CNY）",
+    ),
+    "several_elided": (
+        "More than one posting has no amount (lines {lines}); only one amount can be left out",
+        "多个分录没有金额（第 {lines} 行）；只能省略一个金额",
+    ),
+    "unbalanced": (
+        "Transaction does not balance: debits and credits differ by {residual}. Commons Ledger "
+        "requires an exact balance (beancount would accept a small rounding difference)",
+        "借贷不平衡：相差 {residual}。本系统要求借贷严格相等（beancount 允许微小的舍入误差，本系统不允许）",
+    ),
+    "precision": (
+        "{amount} {commodity} has more decimal places than {commodity} allows ({exponent}); "
+        "it cannot be recorded exactly",
+        "{amount} {commodity} 的小数位数超过 {commodity} 允许的 {exponent} 位，无法精确记账",
+    ),
+    "too_large": ("Amount {amount} {commodity} is too large", "金额 {amount} {commodity} 过大"),
+    "bad_number": (
+        "Cannot compute the amount {text} exactly (not a number, or a division without an "
+        "exact decimal result)",
+        "金额 {text} 无法精确计算（不是数字，或除法除不尽）",
+    ),
+    "balance_failed": (
+        "Balance assertion failed for {account} (including sub-accounts) at the start of "
+        "{date}: expected {expected} {commodity}, the books show {actual} {commodity} "
+        "(difference {difference})",
+        "余额断言不符：{account}（含下级账户）在 {date} 日初应为 {expected} {commodity}，"
+        "账面为 {actual} {commodity}（差额 {difference}）",
+    ),
+    "too_many_errors": (
+        "Too many errors; stopped after {count}",
+        "错误过多，仅显示前 {count} 条",
+    ),
+}
+
+_FEATURES_ZH = {
+    "cost basis {...}": "成本计价 {...}",
+    "price conversion @ / @@": "价格换算 @ / @@",
+    "the pad directive": "pad 自动补差指令",
+    "plugins": "插件 (plugin)",
+    "include": "include 引入其他文件",
+    "renaming root accounts (option name_*)": "重命名根账户（name_* 选项）",
+}
+
+
+@dataclass(frozen=True)
+class PTProblem:
+    """One error: a stable ``code``, its ``params``, and messages in English and Chinese."""
+
+    line: int
+    code: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def message_en(self) -> str:
+        return _MESSAGES[self.code][0].format(**self.params)
+
+    @property
+    def message_zh(self) -> str:
+        return _MESSAGES[self.code][1].format(**self.params)
+
+    def message(self, lang: str = "en") -> str:
+        return self.message_zh if lang.startswith("zh") else self.message_en
+
+
+class PlainTextError(Exception):
+    """The file was rejected. ``errors`` lists ``(line, message)`` (English);
+    ``problems`` holds the same with ``code``, ``params``, ``message_zh``/``message_en``."""
+
+    def __init__(self, problems: Iterable[PTProblem], filename: str = "<input>"):
+        self.problems: list[PTProblem] = sorted(problems, key=lambda p: p.line)
+        self.filename = filename
+        super().__init__("\n".join(f"{filename}:{p.line}: {p.message_en}" for p in self.problems))
+
+    @property
+    def errors(self) -> list[tuple[int, str]]:
+        return [(p.line, p.message_en) for p in self.problems]
+
+    def messages(self, lang: str = "en") -> list[tuple[int, str]]:
+        return [(p.line, p.message(lang)) for p in self.problems]
+
+
+# --------------------------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------------------------
+
+_ASCII_COMPONENT_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
+)
+_CURRENCY_RE = re.compile(
+    r"(?:[A-Z](?:[A-Z0-9'._-]*[A-Z0-9])?|/[A-Z0-9'._-]*[A-Z](?:[A-Z0-9'._-]*[A-Z0-9])?)\Z"
+)
+
+
+def _valid_component(comp: str) -> bool:
+    # beancount's lexer: first char [A-Z0-9] or non-ASCII, then [A-Za-z0-9-] or non-ASCII;
+    # its grammar also wants an upper-case letter or a digit first (unicode Lu / Nd).
+    if not comp:
+        return False
+    first = comp[0]
+    if first.isascii():
+        if not (first.isdigit() or "A" <= first <= "Z"):
+            return False
+    elif unicodedata.category(first) not in ("Lu", "Nd"):
+        return False
+    return all(ch in _ASCII_COMPONENT_CHARS or not ch.isascii() for ch in comp[1:]) and not any(
+        ch.isspace() for ch in comp
+    )
+
+
+def is_valid_account_name(name: str) -> bool:
+    """True if beancount accepts ``name`` (root one of ``ROOTS``, valid components)."""
+    parts = name.split(":")
+    return len(parts) >= 2 and parts[0] in ROOTS and all(_valid_component(p) for p in parts[1:])
+
+
+def is_valid_commodity(name: str) -> bool:
+    return bool(_CURRENCY_RE.match(name))
+
+
+def _clean_component_chars(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _ASCII_COMPONENT_CHARS:
+            out.append(ch)
+        elif not ch.isascii() and (
+            unicodedata.category(ch).startswith("L") or unicodedata.category(ch) == "Nd"
+        ):
+            out.append(ch)  # letters of any script (Chinese...) and digits
+        else:
+            out.append("-")
+    return re.sub("-{2,}", "-", "".join(out)).strip("-")
+
+
+def beancount_account_name(root: str, code: str, name: str) -> str:
+    """Build a beancount account name ``{root}:{code}-{name}``.
+
+    ``root`` is a root type (``Assets``...) or a parent account name already built by this
+    function (``Income:5001-主营业务收入``). The component is ``{code}-{name}`` with every
+    character beancount does not allow in an account name (spaces, ``:``, ``(``, ``.``,
+    punctuation...) replaced by ``-``; letters of any script (Chinese included) and digits are
+    kept. The component always starts with the code, because beancount rejects a component
+    that starts with a Chinese character. Example::
+
+        beancount_account_name("Assets", "1002", "银行存款") == "Assets:1002-银行存款"
+    """
+    if root in ROOTS:
+        parent = root
+    elif is_valid_account_name(root):
+        parent = root
+    else:
+        raise ValueError(f"invalid root or parent account: {root!r}")
+    code_part = _clean_component_chars(code.strip()).upper()
+    if not code_part or not (code_part[0].isdigit() or "A" <= code_part[0] <= "Z"):
+        raise ValueError(f"account code must start with a digit or a letter A-Z: {code!r}")
+    name_part = _clean_component_chars(name.strip())
+    component = f"{code_part}-{name_part}" if name_part else code_part
+    result = f"{parent}:{component}"
+    if not is_valid_account_name(result):  # pragma: no cover - guaranteed by the cleaning
+        raise ValueError(f"cannot build a beancount account name from {code!r} {name!r}")
+    return result
+
+
+def beancount_commodity_name(code: str) -> str:
+    """Map a commodity code to a valid beancount commodity (``points`` -> ``POINTS``)."""
+    cleaned = re.sub(r"[^A-Z0-9'._-]", "-", code.strip().upper()).strip("'._-")
+    if cleaned and not cleaned[0].isalpha():
+        cleaned = "C" + cleaned
+    if not is_valid_commodity(cleaned):
+        raise ValueError(f"cannot make a beancount commodity from {code!r}")
+    return cleaned
+
+
+# --------------------------------------------------------------------------------------------
+# Reading beancount
+# --------------------------------------------------------------------------------------------
+
+_IGNORED_OPTIONS = frozenset(
+    """title operating_currency conversion_currency infer_tolerance_from_cost documents
+    render_commas long_string_maxlines insert_pythonpath account_previous_balances
+    account_previous_earnings account_previous_conversions account_current_earnings
+    account_current_conversions account_unrealized_gains account_rounding display_precision
+    inferred_tolerance_default tolerance_multiplier inferred_tolerance_multiplier
+    plugin_processing_mode booking_method allow_pipe_separator
+    allow_deprecated_none_for_tags_and_links use_precise_interpolation""".split()
+)
+_UNSUPPORTED_OPTIONS = frozenset(
+    "name_assets name_liabilities name_equity name_income name_expenses plugin include "
+    "filename input_hash dcontext commodities".split()
+)
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "b": "\b"}
+_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _unquote(raw: str) -> str:
+    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+        raw = raw[1:-1]
+    if "\\" not in raw:
+        return raw
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), raw)
+
+
+# Numbers are kept as (mantissa, places): value = mantissa * 10**-places, with no trailing
+# zeros in the fraction, so "1.50" -> (15, 1) and "1.000" -> (1, 0). Pure integer arithmetic.
+_Num = tuple[int, int]
+
+
+def _literal(text: str) -> _Num:
+    """'-1,234.50' -> (-12345, 1). Plain string operations: this runs once per amount."""
+    first = text[:1]
+    body = text[1:] if first in ("-", "+") else text
+    whole, _, frac = body.partition(".")
+    if "," in whole:
+        whole = whole.replace(",", "")
+    check = whole + frac
+    if not (check.isdigit() and check.isascii()):
+        raise ValueError(f"not a number: {text}")
+    frac = frac.rstrip("0")
+    mantissa = int(whole + frac) if whole or frac else 0
+    if not mantissa:
+        return (0, 0)
+    return (-mantissa if first == "-" else mantissa, len(frac))
+
+
+def _num_text(n: _Num) -> str:
+    return format_units(n[0], n[1])
+
+
+def _from_decimal(d: Decimal) -> _Num:
+    sign, digits, exp = d.as_tuple()
+    if not isinstance(exp, int):
+        raise ValueError("not a finite number")
+    mantissa = int("".join(map(str, digits))) if digits else 0
+    if sign:
+        mantissa = -mantissa
+    if not mantissa:
+        return (0, 0)
+    if exp >= 0:
+        if exp > 40:
+            raise ValueError("number too large")
+        return (mantissa * 10**exp, 0)
+    places = -exp
+    while places and mantissa % 10 == 0:
+        mantissa //= 10
+        places -= 1
+    return (mantissa, places)
+
+
+_OPS = {"Add": "__add__", "Sub": "__sub__", "Mul": "__mul__", "Div": "__truediv__"}
+
+
+def _eval_number(expr) -> _Num:
+    """Evaluate a beancount number expression exactly; ValueError if it is not exact."""
+    if expr.kind == "Literal":
+        return _literal(expr.literal.content)
+    return _from_decimal(_eval_decimal(expr))
+
+
+def _eval_decimal(expr) -> Decimal:
+    if expr.kind == "Literal":
+        mantissa, places = _literal(expr.literal.content)
+        return Decimal(mantissa).scaleb(-places)
+    op = expr.op.content if expr.op is not None else None
+    if expr.left is None or expr.right is None or op not in _OPS:
+        raise ValueError(f"unsupported expression ({expr.kind})")
+    left = _eval_decimal(expr.left)
+    right = _eval_decimal(expr.right)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        ctx.traps[Inexact] = True
+        try:
+            return getattr(left, _OPS[op])(right)
+        except Inexact:
+            raise ValueError("the division has no exact decimal result") from None
+        except ArithmeticError as exc:  # division by zero etc.
+            raise ValueError(str(exc) or type(exc).__name__) from None
+
+
+class _LineCounter:
+    """UTF-8 byte offset (beancount_ast spans) -> 1-based line number. Offsets arrive almost
+    always in increasing order, so counting newlines since the previous offset is O(file)."""
+
+    def __init__(self, text: str):
+        self.data = text.encode("utf-8")
+        self.pos = 0
+        self.line = 1
+
+    def __call__(self, offset: int) -> int:
+        if offset >= self.pos:
+            self.line += self.data.count(b"\n", self.pos, offset)
+        else:
+            self.line = self.data.count(b"\n", 0, offset) + 1
+        self.pos = offset
+        return self.line
+
+
+@dataclass
+class _Open:
+    account: str
+    date: datetime.date
+    currencies: tuple[str, ...]
+    line: int
+    close_date: datetime.date | None = None
+
+
+class _TooManyErrors(Exception):
+    pass
+
+
+_FEATURE_PAD = "the pad directive"
+
+
+class _Reader:
+    def __init__(self, text: str, filename: str, exponents: Mapping[str, int] | None):
+        self.text = text
+        self.filename = filename
+        self.problems: list[PTProblem] = []
+        self.fixed_exponents = dict(ISO_EXPONENTS)
+        if exponents:
+            self.fixed_exponents.update(exponents)
+        self.opens: dict[str, _Open] = {}
+        self.closes: list[tuple[str, datetime.date, int]] = []
+        # (date, line, flag, payee, narration, [(account, mantissa|None, places, commodity, line)])
+        self.txns: list[tuple] = []
+        # (date, account, number, commodity, tolerance, line)
+        self.raw_balances: list[tuple] = []
+        self.places: dict[str, int] = {}  # commodity -> max significant places seen
+        self.ignored: list[tuple[int, str]] = []
+        self.title = ""
+        self.operating: list[str] = []
+        self.account_ok: dict[str, bool] = {}
+        self.commodity_ok: dict[str, bool] = {}
+        self.dates: dict[str, datetime.date | None] = {}
+        self.line_of = _LineCounter(text)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def err(self, line: int, code: str, **params: object) -> None:
+        self.problems.append(PTProblem(line, code, {k: str(v) for k, v in params.items()}))
+        if len(self.problems) >= _MAX_ERRORS:
+            raise _TooManyErrors
+
+    def check_account(self, name: str, line: int) -> bool:
+        ok = self.account_ok.get(name)
+        if ok is None:
+            ok = self.account_ok[name] = is_valid_account_name(name)
+        if not ok:
+            self.err(line, "invalid_account_name", account=name)
+        return ok
+
+    def check_commodity(self, name: str, line: int) -> bool:
+        ok = self.commodity_ok.get(name)
+        if ok is None:
+            ok = self.commodity_ok[name] = is_valid_commodity(name)
+            if ok:
+                self.places.setdefault(name, 0)
+        if not ok:
+            self.err(line, "invalid_commodity", commodity=name)
+        return ok
+
+    def date(self, text: str, line: int) -> datetime.date | None:
+        try:
+            return self.dates[text]
+        except KeyError:
+            pass
+        try:
+            day: datetime.date | None = datetime.date.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            day = None
+        self.dates[text] = day
+        if day is None:
+            self.err(line, "bad_date", value=text)
+        return day
+
+    def unsupported(self, line: int, feature: str) -> None:
+        self.err(
+            line, "unsupported", feature=feature, feature_zh=_FEATURES_ZH.get(feature, feature)
+        )
+
+    # -- pass 1: directives -> raw records ---------------------------------------------------
+
+    def parse(self) -> None:
+        try:
+            ast = beancount_ast.parse_string(self.text, self.filename)
+        except beancount_ast.ParseError as exc:
+            for detail in exc.errors:
+                self.syntax_error(detail)
+            if not self.problems:
+                self.err(1, "syntax", column=1, found=str(exc))
+            return
+        handlers = {
+            beancount_ast.Transaction: self.on_transaction,
+            beancount_ast.Open: self.on_open,
+            beancount_ast.Close: self.on_close,
+            beancount_ast.Balance: self.on_balance,
+            beancount_ast.Commodity: self.on_commodity,
+            beancount_ast.Option: self.on_option,
+        }
+        ignored_kinds = {
+            beancount_ast.Note: "note",
+            beancount_ast.Document: "document",
+            beancount_ast.Event: "event",
+            beancount_ast.Query: "query",
+            beancount_ast.Price: "price",
+            beancount_ast.Custom: "custom",
+        }
+        rejected = {
+            beancount_ast.Pad: _FEATURE_PAD,
+            beancount_ast.Plugin: "plugins",
+            beancount_ast.Include: "include",
+        }
+        silent = (
+            beancount_ast.Comment,
+            beancount_ast.Headline,
+            beancount_ast.Tag,
+            beancount_ast.PushMeta,
+            beancount_ast.PopMeta,
+        )
+        line_of = self.line_of
+        for d in ast.directives:
+            kind = type(d)
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(d)
+            elif kind in ignored_kinds:
+                self.ignored.append((line_of(d.span.start), ignored_kinds[kind]))
+            elif kind in rejected:
+                self.unsupported(line_of(d.span.start), rejected[kind])
+            elif not isinstance(d, silent):  # Raw, or a directive kind added later
+                self.err(line_of(d.span.start), "syntax", column=1, found=kind.__name__)
+
+    def syntax_error(self, detail) -> None:
+        line = detail.start_line or 1
+        column = detail.start_col or 1
+        found = detail.found
+        if found is None:
+            if "'\"'" in detail.message:
+                self.err(line, "syntax_unterminated_string")
+            else:
+                self.err(line, "syntax_eof")
+            return
+        lines = self.text.split("\n")
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        if not found.isascii() and 2 <= column <= len(source) and source[column - 2] == ":":
+            # e.g. Assets:银行存款 - beancount wants a capital letter or digit after ':'
+            start = source.rfind(" ", 0, column - 1) + 1
+            token = source[start:].split()[0] if source[start:].split() else found
+            self.err(line, "invalid_account_name", account=token)
+            return
+        self.err(line, "syntax", column=column, found=repr(found))
+
+    def on_option(self, d) -> None:
+        key = _unquote(d.key.content)
+        value = _unquote(d.value.content)
+        line = self.line_of(d.span.start)
+        if key == "title":
+            self.title = value
+        elif key == "operating_currency":
+            if self.check_commodity(value, line):
+                self.operating.append(value)
+        elif key in _UNSUPPORTED_OPTIONS:
+            if key.startswith("name_"):
+                self.unsupported(line, "renaming root accounts (option name_*)")
+            else:
+                self.unsupported(line, f'option "{key}"')
+        elif key not in _IGNORED_OPTIONS:
+            self.err(line, "unknown_option", name=key)
+
+    def on_commodity(self, d) -> None:
+        self.check_commodity(d.currency.content, self.line_of(d.span.start))
+
+    def on_open(self, d) -> None:
+        line = self.line_of(d.span.start)
+        name = d.account.content
+        day = self.date(d.date.content, line)
+        currencies = tuple(c.content for c in d.currencies)
+        ok = all([self.check_commodity(c, line) for c in currencies])
+        if not self.check_account(name, line) or day is None or not ok:
+            return
+        previous = self.opens.get(name)
+        if previous is not None:
+            self.err(line, "duplicate_open", account=name, first_line=previous.line)
+            return
+        self.opens[name] = _Open(name, day, currencies, line)
+
+    def on_close(self, d) -> None:
+        line = self.line_of(d.span.start)
+        name = d.account.content
+        day = self.date(d.date.content, line)
+        if self.check_account(name, line) and day is not None:
+            self.closes.append((name, day, line))
+
+    def on_balance(self, d) -> None:
+        line = self.line_of(d.span.start)
+        name = d.account.content
+        day = self.date(d.date.content, line)
+        ok = self.check_account(name, line)
+        amount = d.amount
+        try:
+            number = _eval_number(amount.number)
+        except ValueError:
+            self.err(line, "bad_number", text=amount.raw.content)
+            return
+        if amount.currency is None:
+            self.err(line, "missing_commodity", amount=_num_text(number))
+            return
+        commodity = amount.currency.content
+        tolerance = None
+        if d.tolerance is not None:
+            try:
+                tolerance = abs(Decimal(d.tolerance.content.replace(",", "")))
+            except InvalidOperation:
+                self.err(line, "bad_number", text=d.tolerance.content)
+                return
+        if not self.check_commodity(commodity, line) or not ok or day is None:
+            return
+        if number[1] > self.places[commodity]:
+            self.places[commodity] = number[1]
+        self.raw_balances.append((day, name, number, commodity, tolerance, line))
+
+    def on_transaction(self, d) -> None:
+        # The hot loop of the reader (once per posting): line counting is inlined, and an
+        # amount is first read from its raw text ("123.45 CNY"), falling back to the parsed
+        # expression for anything else.
+        counter = self.line_of
+        count = counter.data.count
+        start = d.span.start
+        line = counter(start)
+        pos = start
+        day = self.date(d.date.content, line)
+        flag = d.txn.content if d.txn is not None else "*"
+        if flag == "txn":
+            flag = "*"
+        payee = _unquote(d.payee.content) if d.payee is not None else None
+        narration = _unquote(d.narration.content) if d.narration is not None else ""
+        postings: list[tuple] = []
+        good = day is not None
+        account_ok = self.account_ok
+        places_seen = self.places
+        pline = line
+        for p in d.postings:
+            offset = p.span.start
+            if offset >= pos:
+                pline += count(b"\n", pos, offset)
+                pos = offset
+            else:  # pragma: no cover - spans are in file order
+                pline = counter(offset)
+            if p.cost_spec is not None:
+                self.unsupported(pline, "cost basis {...}")
+                good = False
+            if p.price_operator is not None or p.price_annotation is not None:
+                self.unsupported(pline, "price conversion @ / @@")
+                good = False
+            name = p.account.content
+            if not account_ok.get(name) and not self.check_account(name, pline):
+                good = False
+            amount = p.amount
+            if amount is None:
+                postings.append((name, None, 0, None, pline))
+                continue
+            number_text, _, commodity = amount.raw.content.partition(" ")
+            commodity = commodity.strip()
+            number = None
+            if commodity in places_seen:
+                try:
+                    mantissa, places = _literal(number_text)
+                    number = True
+                except ValueError:
+                    pass
+            if number is None:
+                try:
+                    mantissa, places = _eval_number(amount.number)
+                except ValueError:
+                    self.err(pline, "bad_number", text=amount.raw.content)
+                    good = False
+                    continue
+                if amount.currency is None:
+                    self.err(pline, "missing_commodity", amount=format_units(mantissa, places))
+                    good = False
+                    continue
+                commodity = amount.currency.content
+                if commodity not in places_seen and not self.check_commodity(commodity, pline):
+                    good = False
+                    continue
+            if places > places_seen[commodity]:
+                places_seen[commodity] = places
+            postings.append((name, mantissa, places, commodity, pline))
+        counter.pos = pos
+        counter.line = pline
+        if good:
+            self.txns.append((day, line, flag, payee, narration, postings))
+
+    # -- pass 2: exponents, units, elision, account checks ------------------------------------
+
+    def exponents(self) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for commodity, seen in self.places.items():
+            fixed = self.fixed_exponents.get(commodity)
+            result[commodity] = fixed if fixed is not None else min(seen, MAX_EXPONENT)
+        return result
+
+    def to_units(self, number: _Num, commodity: str, exps: dict[str, int], line: int) -> int | None:
+        exp = exps[commodity]
+        mantissa, places = number
+        if places > exp:
+            self.err(line, "precision", amount=_num_text(number), commodity=commodity, exponent=exp)
+            return None
+        units = mantissa * 10 ** (exp - places)
+        if not -MAX_UNITS <= units <= MAX_UNITS:
+            self.err(line, "too_large", amount=_num_text(number), commodity=commodity)
+            return None
+        return units
+
+    def inactive(self, op: _Open | None, account: str, day: datetime.date, line: int) -> bool:
+        """Report and return True unless ``account`` is open on ``day`` (open <= day <= close)."""
+        if op is None:
+            self.err(line, "unknown_account", account=account)
+        elif day < op.date:
+            self.err(line, "account_not_open_yet", account=account, date=day, open_date=op.date)
+        elif op.close_date is not None and day > op.close_date:
+            self.err(line, "account_closed", account=account, date=day, close_date=op.close_date)
+        else:
+            return False
+        return True
+
+    def build(self) -> PTJournal:
+        opens = self.opens
+        for name, day, line in self.closes:
+            op = opens.get(name)
+            if op is None:
+                self.err(line, "close_unopened", account=name)
+            elif op.close_date is not None:
+                self.err(line, "duplicate_close", account=name)
+            elif day < op.date:
+                self.err(line, "close_before_open", account=name, date=day, open_date=op.date)
+            else:
+                op.close_date = day
+
+        exps = self.exponents()
+        scale = {c: 10**e for c, e in exps.items()}
+        transactions: list[PTTransaction] = []
+        for day, line, flag, payee, narration, raw_postings in self.txns:
+            postings: list[PTPosting | None] = []
+            residual: dict[str, int] = {}
+            elided: list[tuple] = []
+            good = True
+            for rp in raw_postings:
+                account, mantissa, places, commodity, pline = rp
+                op = opens.get(account)
+                if (
+                    op is None
+                    or day < op.date
+                    or (op.close_date is not None and day > op.close_date)
+                ):
+                    self.inactive(op, account, day, pline)
+                    good = False
+                if mantissa is None:
+                    elided.append(rp)
+                    postings.append(None)
+                    continue
+                if places == 0:
+                    units = mantissa * scale[commodity]
+                    if not -MAX_UNITS <= units <= MAX_UNITS:
+                        units = self.to_units((mantissa, places), commodity, exps, pline)
+                else:
+                    units = self.to_units((mantissa, places), commodity, exps, pline)
+                if units is None:
+                    good = False
+                    continue
+                if op is not None and op.currencies and commodity not in op.currencies:
+                    self.err(
+                        pline,
+                        "currency_not_allowed",
+                        account=account,
+                        allowed=", ".join(op.currencies),
+                        commodity=commodity,
+                    )
+                    good = False
+                residual[commodity] = residual.get(commodity, 0) + units
+                postings.append(PTPosting(account, units, commodity, pline))
+            if not good:
+                continue
+            if len(elided) > 1:
+                self.err(line, "several_elided", lines=", ".join(str(rp[4]) for rp in elided))
+                continue
+            if elided:
+                account, pline = elided[0][0], elided[0][4]
+                op = opens[account]
+                inferred = [
+                    PTPosting(account, -units, commodity, pline)
+                    for commodity, units in residual.items()
+                    if units
+                ]
+                for p in inferred:
+                    if op.currencies and p.commodity not in op.currencies:
+                        self.err(
+                            pline,
+                            "currency_not_allowed",
+                            account=account,
+                            allowed=", ".join(op.currencies),
+                            commodity=p.commodity,
+                        )
+                        good = False
+                final: list[PTPosting] = []
+                for p in postings:
+                    if p is None:
+                        final.extend(inferred)
+                    else:
+                        final.append(p)
+            else:
+                unbalanced = [(c, u) for c, u in residual.items() if u]
+                if unbalanced:
+                    shown = ", ".join(f"{format_units(u, exps[c])} {c}" for c, u in unbalanced)
+                    self.err(line, "unbalanced", residual=shown)
+                    continue
+                final = postings  # type: ignore[assignment]
+            if good:
+                transactions.append(PTTransaction(day, narration, payee, tuple(final), line, flag))
+
+        balance_list: list[PTBalance] = []
+        for day, account, number, commodity, tolerance, line in self.raw_balances:
+            bad = self.inactive(opens.get(account), account, day, line)
+            units = self.to_units(number, commodity, exps, line)
+            if bad or units is None:
+                continue
+            tol = 0
+            if tolerance is not None:
+                with localcontext() as ctx:
+                    ctx.prec = 80
+                    tol = int(tolerance.scaleb(exps[commodity]).to_integral_value(ROUND_FLOOR))
+            balance_list.append(PTBalance(day, account, units, commodity, line, tol))
+
+        transactions.sort(key=lambda t: t.date)  # stable: file order within a day
+        balance_list.sort(key=lambda b: (b.date, b.line))
+
+        if not self.problems:
+            self.check_balances(transactions, balance_list, exps)
+
+        accounts = tuple(
+            PTAccount(
+                op.account,
+                op.account.split(":", 1)[0],
+                op.date,
+                op.currencies,
+                op.line,
+                op.close_date,
+            )
+            for op in opens.values()
+        )
+        return PTJournal(
+            accounts=accounts,
+            transactions=tuple(transactions),
+            balances=tuple(balance_list),
+            commodities=exps,
+            title=self.title,
+            operating_currencies=tuple(self.operating),
+            ignored=tuple(self.ignored),
+        )
+
+    def check_balances(self, transactions, balance_list, exps) -> None:
+        """Beancount semantics: at the start of the assertion's day, the account plus all its
+        sub-accounts hold exactly the asserted amount of that commodity."""
+        if not balance_list:
+            return
+        names = list(self.opens)
+        subtree: dict[str, list[str]] = {}
+        running: dict[tuple[str, str], int] = {}
+        i = 0
+        n = len(transactions)
+        for bal in balance_list:
+            while i < n and transactions[i].date < bal.date:
+                for p in transactions[i].postings:
+                    key = (p.account, p.commodity)
+                    running[key] = running.get(key, 0) + p.units
+                i += 1
+            accounts = subtree.get(bal.account)
+            if accounts is None:
+                prefix = bal.account + ":"
+                accounts = subtree[bal.account] = [
+                    a for a in names if a == bal.account or a.startswith(prefix)
+                ]
+            actual = sum(running.get((a, bal.commodity), 0) for a in accounts)
+            diff = actual - bal.units
+            if abs(diff) > bal.tolerance:
+                exp = exps[bal.commodity]
+                self.err(
+                    bal.line,
+                    "balance_failed",
+                    account=bal.account,
+                    date=bal.date,
+                    expected=format_units(bal.units, exp),
+                    actual=format_units(actual, exp),
+                    commodity=bal.commodity,
+                    difference=format_units(diff, exp),
+                )
+
+
+def read_beancount(
+    text: str, filename: str = "<input>", *, exponents: Mapping[str, int] | None = None
+) -> PTJournal:
+    """Parse beancount ``text`` into a ``PTJournal``; raise ``PlainTextError`` listing every
+    problem with its line number. ``exponents`` fixes the minor-unit exponent of commodities
+    (ISO currencies default to their ISO 4217 exponent)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = _Reader(text, filename, exponents)
+    journal = None
+    try:
+        reader.parse()
+        if not reader.problems:
+            journal = reader.build()
+    except _TooManyErrors:
+        reader.problems.append(
+            PTProblem(reader.problems[-1].line, "too_many_errors", {"count": str(_MAX_ERRORS)})
+        )
+    if reader.problems or journal is None:
+        raise PlainTextError(reader.problems, filename)
+    return journal
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers on journals
+# --------------------------------------------------------------------------------------------
+
+
+def format_units(units: int, exponent: int) -> str:
+    """Exact decimal text of integer minor units: (12345, 2) -> '123.45', (-5, 2) -> '-0.05'."""
+    sign = "-" if units < 0 else ""
+    units = abs(units)
+    if exponent <= 0:
+        return f"{sign}{units * 10 ** (-exponent)}"
+    major, minor = divmod(units, 10**exponent)
+    return f"{sign}{major}.{minor:0{exponent}d}"
+
+
+def balances(journal: PTJournal) -> dict[tuple[str, str], int]:
+    """Per (account, commodity) sum of postings in minor units (own postings only, no
+    sub-accounts), zero sums included for pairs that were posted to."""
+    result: dict[tuple[str, str], int] = {}
+    for txn in journal.transactions:
+        for p in txn.postings:
+            key = (p.account, p.commodity)
+            result[key] = result.get(key, 0) + p.units
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+_FLAGS = frozenset("*!&#?%") | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _quote(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _validate_for_output(journal: PTJournal) -> None:
+    problems = []
+    opened = set()
+    for acc in journal.accounts:
+        if not is_valid_account_name(acc.name):
+            problems.append(
+                f"invalid beancount account name {acc.name!r} (use beancount_account_name)"
+            )
+        opened.add(acc.name)
+    for c in journal.commodities:
+        if not is_valid_commodity(c):
+            problems.append(f"invalid beancount commodity {c!r} (use beancount_commodity_name)")
+    for txn in journal.transactions:
+        sums: dict[str, int] = {}
+        for p in txn.postings:
+            if p.account not in opened:
+                problems.append(
+                    f"{txn.date} {txn.narration!r}: account {p.account!r} is not in journal.accounts"
+                )
+            if p.commodity not in journal.commodities:
+                problems.append(
+                    f"{txn.date}: commodity {p.commodity!r} missing from journal.commodities"
+                )
+            sums[p.commodity] = sums.get(p.commodity, 0) + p.units
+        if any(sums.values()):
+            problems.append(f"{txn.date} {txn.narration!r}: postings do not balance {sums}")
+        if len(problems) > 20:
+            break
+    if problems:
+        raise ValueError("cannot write journal: " + "; ".join(problems[:20]))
+
+
+def _earliest(journal: PTJournal) -> datetime.date:
+    dates = [a.open_date for a in journal.accounts]
+    if journal.transactions:
+        dates.append(journal.transactions[0].date)
+    if journal.balances:
+        dates.append(journal.balances[0].date)
+    return min(dates) if dates else datetime.date(1970, 1, 1)
+
+
+def _dated_items(journal: PTJournal):
+    """Balances and transactions in date order; a day's balances come before its
+    transactions (that is also when both tools check them)."""
+    txns = sorted(journal.transactions, key=lambda t: t.date)
+    bals = sorted(journal.balances, key=lambda b: (b.date, b.line))
+    i = j = 0
+    while i < len(txns) or j < len(bals):
+        if j < len(bals) and (i >= len(txns) or bals[j].date <= txns[i].date):
+            yield bals[j]
+            j += 1
+        else:
+            yield txns[i]
+            i += 1
+
+
+def write_beancount(
+    journal: PTJournal,
+    *,
+    title: str | None = None,
+    operating_currencies: Iterable[str] | None = None,
+) -> str:
+    """Beancount text that ``bean-check`` accepts, every amount explicit and exact."""
+    _validate_for_output(journal)
+    exps = journal.commodities
+    out: list[str] = []
+    out.append(
+        f'option "title" {_quote(title if title is not None else journal.title or "Commons Ledger")}'
+    )
+    ops = (
+        tuple(operating_currencies)
+        if operating_currencies is not None
+        else journal.operating_currencies
+    )
+    if not ops and "CNY" in exps:
+        ops = ("CNY",)
+    for c in ops:
+        out.append(f'option "operating_currency" "{c}"')
+    out.append("")
+    first = _earliest(journal).isoformat()
+    for c in exps:
+        out.append(f"{first} commodity {c}")
+    out.append("")
+    for acc in journal.accounts:
+        line = f"{acc.open_date.isoformat()} open {acc.name}"
+        if acc.currencies:
+            line += " " + ",".join(acc.currencies)
+        out.append(line)
+    out.append("")
+    for item in _dated_items(journal):
+        if isinstance(item, PTBalance):
+            amount = format_units(item.units, exps[item.commodity])
+            tol = (
+                f" ~ {format_units(item.tolerance, exps[item.commodity])}" if item.tolerance else ""
+            )
+            out.append(
+                f"{item.date.isoformat()} balance {item.account}  {amount}{tol} {item.commodity}"
+            )
+            continue
+        flag = item.flag if item.flag in _FLAGS else "*"
+        head = f"{item.date.isoformat()} {flag}"
+        if item.payee is not None:
+            head += " " + _quote(item.payee)
+        head += " " + _quote(item.narration)
+        out.append(head)
+        for p in item.postings:
+            out.append(f"  {p.account}  {format_units(p.units, exps[p.commodity])} {p.commodity}")
+    closes = [a for a in journal.accounts if a.close_date is not None]
+    if closes:
+        out.append("")
+        for acc in sorted(closes, key=lambda a: a.close_date):
+            out.append(f"{acc.close_date.isoformat()} close {acc.name}")  # type: ignore[union-attr]
+    out.append("")
+    return "\n".join(out)
+
+
+def _hledger_text(text: str) -> str:
+    # ';' starts a comment in hledger and '|' separates payee from note.
+    return " ".join(text.replace(";", "；").split())
+
+
+def _hledger_commodity(c: str) -> str:
+    return c if c.isalpha() else f'"{c}"'
+
+
+def write_hledger(journal: PTJournal) -> str:
+    """hledger journal text. Balance assertions become subaccount-inclusive ``=*``
+    assertions in a zero posting dated on the assertion day, placed before that day's
+    transactions: hledger checks them at the start of the day like beancount.
+    In descriptions ``;`` becomes ``；`` (hledger would read a comment)."""
+    _validate_for_output(journal)
+    exps = journal.commodities
+    out = [f"; {_hledger_text(journal.title or 'Commons Ledger')}", ""]
+    for c, exp in exps.items():
+        sample = "1000." + "0" * exp if exp else "1000."
+        out.append(f"commodity {sample} {_hledger_commodity(c)}")
+    out.append("")
+    for acc in journal.accounts:
+        out.append(f"account {acc.name}")
+    out.append("")
+    for item in _dated_items(journal):
+        if isinstance(item, PTBalance):
+            exp = exps[item.commodity]
+            c = _hledger_commodity(item.commodity)
+            out.append(f"{item.date.isoformat()} * balance assertion (line {item.line})")
+            out.append(f"    {item.account}    0 {c} =* {format_units(item.units, exp)} {c}")
+            out.append("")
+            continue
+        flag = " !" if item.flag == "!" else " *"
+        desc = _hledger_text(item.narration)
+        if item.payee is not None:
+            desc = f"{_hledger_text(item.payee).replace('|', '/')} | {desc}"
+        out.append(f"{item.date.isoformat()}{flag} {desc}".rstrip())
+        for p in item.postings:
+            c = _hledger_commodity(p.commodity)
+            out.append(f"    {p.account}    {format_units(p.units, exps[p.commodity])} {c}")
+        out.append("")
+    return "\n".join(out)
