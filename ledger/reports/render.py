@@ -1,0 +1,282 @@
+"""Reports as CSV rows and JSON-ready dicts, for downloads, the API and the CLI.
+
+* ``to_csv_rows(report, lang="zh")``: a header row, then data rows of strings; amounts are
+  plain decimals in major units ("-1234.56", via ``format_minor``), never locale-formatted,
+  so a spreadsheet or a script reads them exactly. Write them with ``csv.writer`` to a UTF-8
+  file (add a BOM if Excel on Windows must open it).
+* ``to_json(report)``: amounts as integer minor units, with ``unit`` and ``exponent`` saying
+  how to read them (``12345`` with exponent 2 is 123.45); dates as ISO 8601 text.
+
+Column headings come in Chinese or English (``lang``); they are report data like the
+layouts' line labels, not interface text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import singledispatch
+
+from ..amounts import format_minor
+from ..models import Account
+from .balances import AccountBalance
+from .funds import FundStatement
+from .ledgers import AccountDetail, GeneralLedger
+from .statements import Statement
+from .trial_balance import TrialBalance, direction
+
+__all__ = ["account_json", "to_csv_rows", "to_json"]
+
+_HEAD = {
+    "code": ("科目编码", "Code"),
+    "account": ("科目名称", "Account"),
+    "unit": ("单位", "Unit"),
+    "debit_total": ("借方合计", "Total debit"),
+    "credit_total": ("贷方合计", "Total credit"),
+    "balance": ("余额（借正贷负）", "Balance (debit +)"),
+    "level": ("级次", "Level"),
+    "opening_debit": ("期初余额借方", "Opening debit"),
+    "opening_credit": ("期初余额贷方", "Opening credit"),
+    "debit": ("本期借方发生额", "Period debit"),
+    "credit": ("本期贷方发生额", "Period credit"),
+    "closing_debit": ("期末余额借方", "Closing debit"),
+    "closing_credit": ("期末余额贷方", "Closing credit"),
+    "line_no": ("行次", "Line"),
+    "item": ("项目", "Item"),
+    "period": ("期间", "Period"),
+    "date": ("日期", "Date"),
+    "number": ("凭证号", "Voucher"),
+    "summary": ("摘要", "Summary"),
+    "dr": ("借方", "Debit"),
+    "cr": ("贷方", "Credit"),
+    "direction": ("方向", "Dr/Cr"),
+    "balance_abs": ("余额", "Balance"),
+    "fund_code": ("基金编号", "Fund code"),
+    "fund": ("基金名称", "Fund"),
+    "restricted": ("限定性", "Restricted"),
+    "opening": ("期初结余", "Opening"),
+    "revenue": ("本期收入", "Revenue"),
+    "expense": ("本期支出", "Expenses"),
+    "transfers": ("本期转入转出", "Transfers"),
+    "closing": ("期末结余", "Closing"),
+}
+_WORDS = {
+    "total": ("合计", "Total"),
+    "opening": ("期初余额", "Opening balance"),
+    "month_total": ("本月合计", "Month total"),
+    "year_total": ("本年累计", "Year to date"),
+    "period_total": ("本期合计", "Period total"),
+    "closing": ("期末余额", "Closing balance"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+}
+_DIRECTION_EN = {"借": "Dr", "贷": "Cr", "平": "-"}
+
+
+def _i(lang: str) -> int:
+    return 1 if lang.startswith("en") else 0
+
+
+def _head(lang: str, *names: str) -> list[str]:
+    return [_HEAD[n][_i(lang)] for n in names]
+
+
+def _word(lang: str, name: str) -> str:
+    return _WORDS[name][_i(lang)]
+
+
+def _dir(lang: str, signed: int) -> str:
+    d = direction(signed)
+    return _DIRECTION_EN[d] if _i(lang) else d
+
+
+def _name(account: Account, lang: str) -> str:
+    return account.name_en if _i(lang) and account.name_en else account.name_zh
+
+
+def account_json(account: Account) -> dict:
+    return {"id": account.id, "code": account.code, "name_zh": account.name_zh, "name_en": account.name_en,
+            "type": account.type, "normal_side": account.normal_side, "level": account.level,
+            "parent_id": account.parent_id}
+
+
+def _d(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+@singledispatch
+def to_csv_rows(report, lang: str = "zh") -> list[list[str]]:
+    """Header row then data rows, all strings, amounts as plain decimals (see module doc)."""
+    if isinstance(report, list) and all(isinstance(b, AccountBalance) for b in report):
+        return _balances_csv(report, lang)
+    raise TypeError(f"no CSV form for {type(report).__name__}")
+
+
+def _balances_csv(balances: list[AccountBalance], lang: str) -> list[list[str]]:
+    rows = [_head(lang, "code", "account", "unit", "debit_total", "credit_total", "balance")]
+    for b in balances:
+        rows.append([b.account.code, _name(b.account, lang), b.unit, format_minor(b.debit_total, b.exponent),
+                     format_minor(b.credit_total, b.exponent), format_minor(b.balance, b.exponent)])
+    return rows
+
+
+@to_csv_rows.register
+def _(report: TrialBalance, lang: str = "zh") -> list[list[str]]:
+    e = report.exponent
+    rows = [_head(lang, "code", "account", "level", "opening_debit", "opening_credit", "debit", "credit",
+                  "closing_debit", "closing_credit")]
+    for r in report.rows:
+        rows.append([r.account.code, _name(r.account, lang), str(r.level)]
+                    + [format_minor(v, e) for v in (r.opening_debit, r.opening_credit, r.debit, r.credit,
+                                                    r.closing_debit, r.closing_credit)])
+    t = report.totals
+    rows.append([_word(lang, "total"), "", ""]
+                + [format_minor(v, e) for v in (t.opening_debit, t.opening_credit, t.debit, t.credit,
+                                                t.closing_debit, t.closing_credit)])
+    return rows
+
+
+@to_csv_rows.register
+def _(report: Statement, lang: str = "zh") -> list[list[str]]:
+    i = _i(lang)
+    rows = [_head(lang, "item", "line_no") + [c.label_en if i else c.label_zh for c in report.columns]]
+    for ln in report.lines:
+        label = ln.label_en if i else ln.label_zh
+        rows.append([("  " * ln.indent) + label, "" if ln.line_no is None else str(ln.line_no)]
+                    + ["" if v is None else format_minor(v, report.exponent) for v in ln.amounts])
+    return rows
+
+
+@to_csv_rows.register
+def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
+    e = report.exponent
+    rows = [_head(lang, "code", "account", "period", "summary", "dr", "cr", "direction", "balance_abs")]
+    for la in report.accounts:
+        code, name = la.account.code, _name(la.account, lang)
+        rows.append([code, name, report.start.isoformat(), _word(lang, "opening"), "", "",
+                     _dir(lang, la.opening), format_minor(abs(la.opening), e)])
+        for m in la.months:
+            rows.append([code, name, m.label, _word(lang, "month_total"), format_minor(m.debit, e),
+                         format_minor(m.credit, e), _dir(lang, m.balance), format_minor(abs(m.balance), e)])
+            rows.append([code, name, m.label, _word(lang, "year_total"), format_minor(m.year_debit, e),
+                         format_minor(m.year_credit, e), _dir(lang, m.balance), format_minor(abs(m.balance), e)])
+    return rows
+
+
+@to_csv_rows.register
+def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
+    e = report.exponent
+    rows = [_head(lang, "date", "number", "summary", "dr", "cr", "direction", "balance_abs")]
+    rows.append([report.start.isoformat(), "", _word(lang, "opening"), "", "", _dir(lang, report.opening),
+                 format_minor(abs(report.opening), e)])
+    for ln in report.lines:
+        rows.append([ln.date.isoformat(), ln.number, ln.summary, format_minor(ln.debit, e),
+                     format_minor(ln.credit, e), _dir(lang, ln.balance), format_minor(abs(ln.balance), e)])
+    rows.append([report.end.isoformat(), "", _word(lang, "period_total"), format_minor(report.debit, e),
+                 format_minor(report.credit, e), _dir(lang, report.closing), format_minor(abs(report.closing), e)])
+    return rows
+
+
+@to_csv_rows.register
+def _(report: FundStatement, lang: str = "zh") -> list[list[str]]:
+    e = report.exponent
+    rows = [_head(lang, "fund_code", "fund", "restricted", "opening", "revenue", "expense", "transfers",
+                  "closing")]
+    for r in report.rows:
+        rows.append([r.fund.code, r.fund.name, _word(lang, "yes" if r.restricted else "no")]
+                    + [format_minor(v, e) for v in (r.opening, r.revenue, r.expense, r.transfers, r.closing)])
+    t = report.totals
+    rows.append([_word(lang, "total"), "", ""]
+                + [format_minor(t[k], e) for k in ("opening", "revenue", "expense", "transfers", "closing")])
+    return rows
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+@singledispatch
+def to_json(report) -> dict:
+    """A JSON-ready dict: integer minor units plus ``unit`` and ``exponent`` (see module doc)."""
+    if isinstance(report, list) and all(isinstance(b, AccountBalance) for b in report):
+        return {"report": "account_balances", "balances": [
+            {"account": account_json(b.account), "unit": b.unit, "exponent": b.exponent,
+             "debit_total": b.debit_total, "credit_total": b.credit_total, "balance": b.balance}
+            for b in report]}
+    raise TypeError(f"no JSON form for {type(report).__name__}")
+
+
+@to_json.register
+def _(report: TrialBalance) -> dict:
+    t = report.totals
+    return {
+        "report": "trial_balance", "book_id": report.book_id, "start": _d(report.start), "end": _d(report.end),
+        "unit": report.unit, "exponent": report.exponent, "fund_id": report.fund_id, "balanced": report.balanced,
+        "rows": [
+            {"account": account_json(r.account), "level": r.level, "rollup": r.rollup,
+             "opening": r.opening, "opening_debit": r.opening_debit, "opening_credit": r.opening_credit,
+             "debit": r.debit, "credit": r.credit,
+             "closing": r.closing, "closing_debit": r.closing_debit, "closing_credit": r.closing_credit}
+            for r in report.rows
+        ],
+        "totals": {"opening_debit": t.opening_debit, "opening_credit": t.opening_credit, "debit": t.debit,
+                   "credit": t.credit, "closing_debit": t.closing_debit, "closing_credit": t.closing_credit},
+    }
+
+
+@to_json.register
+def _(report: Statement) -> dict:
+    return {
+        "report": report.statement, "book_id": report.book_id, "standard": report.standard,
+        "form_code": report.form_code, "title_zh": report.title_zh, "title_en": report.title_en,
+        "start": _d(report.start), "end": _d(report.end), "unit": report.unit, "exponent": report.exponent,
+        "fund_id": report.fund_id, "note_zh": report.note_zh, "note_en": report.note_en,
+        "columns": [{"key": c.key, "period": c.period, "value": c.value, "start": _d(c.start), "end": _d(c.end),
+                     "label_zh": c.label_zh, "label_en": c.label_en} for c in report.columns],
+        "lines": [{"line_no": ln.line_no, "key": ln.key, "label_zh": ln.label_zh, "label_en": ln.label_en,
+                   "kind": ln.kind, "indent": ln.indent, "memo": ln.memo, "side": ln.side,
+                   "amounts": list(ln.amounts)} for ln in report.lines],
+        "checks": dict(report.checks),
+    }
+
+
+@to_json.register
+def _(report: GeneralLedger) -> dict:
+    return {
+        "report": "general_ledger", "book_id": report.book_id, "start": _d(report.start), "end": _d(report.end),
+        "unit": report.unit, "exponent": report.exponent, "fund_id": report.fund_id,
+        "accounts": [
+            {"account": account_json(la.account), "opening": la.opening, "debit": la.debit, "credit": la.credit,
+             "closing": la.closing,
+             "months": [{"period": m.label, "start": _d(m.start), "end": _d(m.end), "debit": m.debit,
+                         "credit": m.credit, "year_debit": m.year_debit, "year_credit": m.year_credit,
+                         "balance": m.balance} for m in la.months]}
+            for la in report.accounts
+        ],
+    }
+
+
+@to_json.register
+def _(report: AccountDetail) -> dict:
+    return {
+        "report": "account_detail", "book_id": report.book_id, "account": account_json(report.account),
+        "start": _d(report.start), "end": _d(report.end), "unit": report.unit, "exponent": report.exponent,
+        "fund_id": report.fund_id, "opening": report.opening, "debit": report.debit, "credit": report.credit,
+        "closing": report.closing,
+        "lines": [{"date": _d(ln.date), "voucher_id": ln.voucher_id, "number": ln.number, "summary": ln.summary,
+                   "memo": ln.memo, "account_id": ln.account_id, "fund_id": ln.fund_id, "debit": ln.debit,
+                   "credit": ln.credit, "balance": ln.balance} for ln in report.lines],
+    }
+
+
+@to_json.register
+def _(report: FundStatement) -> dict:
+    return {
+        "report": "fund_statement", "book_id": report.book_id, "start": _d(report.start), "end": _d(report.end),
+        "unit": report.unit, "exponent": report.exponent,
+        "rows": [{"fund": {"id": r.fund.id, "code": r.fund.code, "name": r.fund.name,
+                           "restricted": r.fund.restricted, "endowment": r.fund.endowment},
+                  "opening": r.opening, "revenue": r.revenue, "expense": r.expense, "transfers": r.transfers,
+                  "closing": r.closing} for r in report.rows],
+        "totals": report.totals,
+        "checks": report.checks,
+    }

@@ -1,0 +1,325 @@
+"""Financial statements in the official line layouts (ledger/charts/layouts, DOMAIN.md §5).
+
+* Balance sheet (资产负债表): closing balances at the period end and at the start of the year
+  (年初数 = balances after everything dated before 1 January).
+* Flow statement: SME 利润表, NPO 业务活动表, trust-fund 收支表: movements of this period
+  (本月 / 本期) and of the year to date (本年累计), without the year-end closing vouchers (结转),
+  which would otherwise zero every revenue and expense line in December.
+
+Amounts follow ledger/charts/README.md: each account's balance in its normal direction, keyed
+by the posting account's own code; a layout reference to ``X`` covers ``X`` and every
+sub-account code extending it, and only posting accounts hold amounts, so nothing is counted
+twice. Statements are in the book's base unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from core.db import db
+from core.errors import InvalidInput
+
+from ..charts import StatementLayout, evaluate, load_layout, normal_balance, statements_for
+from ..models import Account, Book, Fund
+from .balances import (
+    Filters,
+    Key,
+    book_accounts,
+    check_date,
+    check_fund,
+    check_range,
+    exponent_of,
+    range_sums,
+)
+
+__all__ = ["Statement", "StatementColumn", "StatementLine", "balance_sheet", "income_statement"]
+
+# Column headings: data in both languages, like the layouts' own labels.
+_PERIOD_LABELS = {
+    # period id: (SME zh, NPO / trust zh, en)
+    "period_end": ("期末余额", "期末数", "At period end"),
+    "year_start": ("年初余额", "年初数", "At start of year"),
+    "year_to_date": ("本年累计金额", "本年累计数", "Year to date"),
+    "current_month": ("本月金额", "本月数", "This month"),
+    "current_period": ("本期金额", "本期数", "This period"),
+}
+_VALUE_LABELS = {
+    "amount": ("", ""),
+    "unrestricted": ("非限定性", "Unrestricted"),
+    "restricted": ("限定性", "Restricted"),
+    "total": ("合计", "Total"),
+}
+# NPO 业务活动表 line 40: 限定性净资产转为非限定性净资产 (a release, not an account balance).
+NPO_RELEASE_LINE = "released_from_restriction"
+NPO_RESTRICTED_NET_ASSETS = "3102"
+
+
+@dataclass(frozen=True)
+class StatementColumn:
+    """One amount column: a comparison period (``period``, e.g. ``period_end``) and, for the
+    业务活动表, a restriction class (``value``: unrestricted / restricted / total)."""
+
+    key: str  # "period_end", "year_to_date.restricted", …
+    period: str
+    value: str
+    start: dt.date | None  # None for a balance (a point in time)
+    end: dt.date
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    line_no: int | None  # 行次
+    key: str
+    label_zh: str
+    label_en: str
+    kind: str  # heading | item | subtotal | total
+    indent: int
+    memo: bool  # a 其中 breakdown: printed, never part of a total
+    side: str | None  # balance sheets: left (assets) / right
+    amounts: tuple[int | None, ...]  # one per column; None on headings
+
+
+@dataclass(frozen=True)
+class Statement:
+    book_id: int
+    standard: str
+    statement: str  # balance_sheet | income_statement | activities | income_expenditure
+    form_code: str | None  # 会小企01表 …; None for our own formats
+    title_zh: str
+    title_en: str
+    unit: str
+    exponent: int
+    fund_id: int | None
+    start: dt.date | None  # None for a balance sheet
+    end: dt.date  # the balance sheet's date, or the period's last day
+    columns: tuple[StatementColumn, ...]
+    lines: tuple[StatementLine, ...]
+    checks: dict[str, bool] = field(default_factory=dict)
+    note_zh: str | None = None
+    note_en: str | None = None
+
+    def line(self, key: str) -> StatementLine:
+        for ln in self.lines:
+            if ln.key == key:
+                return ln
+        raise KeyError(key)
+
+    def amount(self, key: str, column: str) -> int | None:
+        idx = [c.key for c in self.columns].index(column)
+        return self.line(key).amounts[idx]
+
+    @property
+    def ok(self) -> bool:
+        return all(self.checks.values())
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _layout(book: Book, kind: str) -> StatementLayout:
+    """``kind``: 0 for the balance sheet, 1 for the flow statement of the book's chart."""
+    try:
+        names = statements_for(book.chart)
+    except KeyError:
+        raise InvalidInput(
+            _l("Financial statements need a book kept in a standard chart of accounts (SME_2011, NPO_2004 or "
+               "TRUST_FUND); this book uses its own chart. Use the trial balance instead.")
+        ) from None
+    return load_layout(book.chart, names[kind])
+
+
+def _code_balances(accounts: Mapping[int, Account], sums: Mapping[Key, list[int]], keep=None) -> dict[str, int]:
+    """Normal-direction balances per posting account code (``keep(key)`` filters the sums)."""
+    out: dict[str, int] = {}
+    for k, (dr, cr) in sums.items():
+        if keep is not None and not keep(k):
+            continue
+        acc = accounts[k[0]]
+        out[acc.code] = out.get(acc.code, 0) + normal_balance(acc.normal_side, dr, cr)
+    return out
+
+
+def _restricted_funds(book: Book) -> set[int]:
+    return set(db.session.scalars(sa.select(Fund.id).where(Fund.book_id == book.id, Fund.restricted)))
+
+
+def _period_label(book: Book, period: str) -> tuple[str, str]:
+    sme_zh, other_zh, en = _PERIOD_LABELS.get(period, (period, period, period))
+    return (sme_zh if book.chart == "SME_2011" else other_zh), en
+
+
+def _column_label(book: Book, period: str, value: str) -> tuple[str, str]:
+    pzh, pen = _period_label(book, period)
+    vzh, ven = _VALUE_LABELS.get(value, (value, value))
+    return (f"{pzh}·{vzh}" if vzh else pzh), (f"{pen}: {ven}" if ven else pen)
+
+
+def _unmapped(layout: StatementLayout, codes) -> set[str]:
+    """Codes that no non-memo line of ``layout`` reaches."""
+    refs = {a.code for ln in layout.lines if ln.kind == "item" and not ln.memo for a in ln.accounts}
+    return {c for c in codes if not any(c[:n] in refs for n in range(1, len(c) + 1))}
+
+
+def _lines(layout: StatementLayout, values: list[dict[str, int]]) -> tuple[StatementLine, ...]:
+    return tuple(
+        StatementLine(
+            line_no=ln.line_no, key=ln.key, label_zh=ln.label_zh, label_en=ln.label_en, kind=ln.kind,
+            indent=ln.indent, memo=ln.memo, side=ln.side,
+            amounts=tuple(None if ln.kind == "heading" else v[ln.key] for v in values),
+        )
+        for ln in layout.lines
+    )
+
+
+def _grand_totals(layout: StatementLayout) -> tuple[str, str]:
+    """Keys of the balance sheet's two grand totals (assets; liabilities and equity)."""
+    left = [ln.key for ln in layout.lines if ln.kind == "total" and ln.side == "left"]
+    right = [ln.key for ln in layout.lines if ln.kind == "total" and ln.side == "right"]
+    return left[-1], right[-1]
+
+
+# --- balance sheet ----------------------------------------------------------------------------
+
+def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> Statement:
+    """资产负债表 at ``as_of``, with the start of that year (年初数) as comparison column, in the
+    official column order of the book's standard.
+
+    Revenue and expenses not yet closed are part of 未分配利润 / 非限定性净资产 (see the
+    layout notes), so the sheet balances before and after the year-end closing. NPO: revenue of
+    restricted funds not yet closed to 3102 is moved from line 101 to line 105.
+
+    ``checks``: ``balanced.<period>`` (assets total = liabilities and equity total) and
+    ``every_account_mapped`` (every account with a balance appears on some line). A fund's
+    sheet need not balance: its bank lines often carry no fund.
+    """
+    as_of = check_date(as_of, "as_of")
+    check_fund(book, fund_id)
+    layout = _layout(book, 0)
+    accounts = book_accounts(book)
+    unit = book.base_unit
+    restricted = _restricted_funds(book) if book.chart == "NPO_2004" else set()
+    dates = {"period_end": as_of, "year_start": dt.date(as_of.year, 1, 1) - dt.timedelta(days=1)}
+    columns, values = [], []
+    assets_key, claims_key = _grand_totals(layout)
+    checks: dict[str, bool] = {}
+    unmapped: set[str] = set()
+    for period in layout.periods:
+        d = dates[period]
+        sums = range_sums(book, None, d, Filters(fund_id=fund_id, unit=unit), by_fund=True)
+        bal = _code_balances(accounts, sums)
+        unmapped |= _unmapped(layout, [code for code, v in bal.items() if v])
+        result = evaluate(layout, bal)
+        if restricted:
+            pending = sum(_code_balances(
+                accounts, sums, keep=lambda k: accounts[k[0]].type == "revenue" and k[2] in restricted).values())
+            result = evaluate(layout, bal, overrides={
+                "unrestricted_net_assets": result["unrestricted_net_assets"] - pending,
+                "restricted_net_assets": result["restricted_net_assets"] + pending,
+            })
+        values.append(result)
+        zh, en = _period_label(book, period)
+        columns.append(StatementColumn(key=period, period=period, value="amount", start=None, end=d,
+                                       label_zh=zh, label_en=en))
+        checks[f"balanced.{period}"] = result[assets_key] == result[claims_key]
+    checks["every_account_mapped"] = not unmapped
+    return Statement(
+        book_id=book.id, standard=book.chart, statement=layout.statement, form_code=layout.form_code,
+        title_zh=layout.title_zh, title_en=layout.title_en, unit=unit, exponent=exponent_of(book, unit),
+        fund_id=fund_id, start=None, end=as_of, columns=tuple(columns), lines=_lines(layout, values),
+        checks=checks, note_zh=layout.note_zh, note_en=layout.note_en,
+    )
+
+
+# --- income statement / 业务活动表 / 收支表 ---------------------------------------------------------
+
+def income_statement(book: Book, *, start: dt.date, end: dt.date, fund_id: int | None = None) -> Statement:
+    """The flow statement of the book's standard for [start, end] and the year to date
+    (1 January of ``end``'s year to ``end``): SME 利润表, NPO 业务活动表, trust-fund 收支表.
+
+    Movements exclude the year-end closing vouchers. The NPO 业务活动表 has three columns per
+    period, by the restriction of each line's fund (DOMAIN.md §5.1, 2004 system):
+
+    * restricted (限定性): revenue posted with a restricted fund;
+    * unrestricted (非限定性): all other revenue and every expense (under the 2004 system all
+      expenses are unrestricted; spending a restricted fund releases its restriction);
+    * line 40 (限定性净资产转为非限定性净资产) is the release: the **debit movement of 3102**
+      (and its sub-accounts) in the period, whatever voucher made it (the year-end release the
+      closing generates, or a release a treasurer posts), shown +X unrestricted, −X restricted,
+      0 in total. Debits to 3102 are releases by construction: nothing else takes restricted
+      net assets down.
+
+    ``checks``: ``result_is_revenue_minus_expenses.<column>``: the statement's bottom line
+    equals revenue − expenses of the accounts (plus line 40 where it applies), i.e. the layout
+    reaches every revenue and expense account.
+    """
+    start, end = check_range(start, end)
+    if start.year != end.year:
+        raise InvalidInput(
+            _l("A statement covers a period within one year, so that its year-to-date column makes sense."),
+            errors={"start": [str(_l("Choose a start date in the same year as the end date."))]},
+        )
+    check_fund(book, fund_id)
+    layout = _layout(book, 1)
+    accounts = book_accounts(book)
+    unit = book.base_unit
+    npo = book.chart == "NPO_2004"
+    restricted = _restricted_funds(book) if npo else set()
+    result_key = [ln.key for ln in layout.lines if ln.kind == "total"][-1]
+    ranges = {
+        "year_to_date": (dt.date(end.year, 1, 1), end),
+        "current_month": (start, end),
+        "current_period": (start, end),
+    }
+    release_accounts = [a.id for a in accounts.values()
+                        if a.code.startswith(NPO_RESTRICTED_NET_ASSETS) and a.type == "net_assets"]
+    types = {acc.code: acc.type for acc in accounts.values()}
+    columns, values = [], []
+    checks: dict[str, bool] = {}
+    for period in layout.periods:
+        a, b = ranges[period]
+        f = Filters(fund_id=fund_id, unit=unit)
+        sums = range_sums(book, a, b, f, by_fund=True, exclude_closing=True)
+        release = 0
+        if npo:
+            rel = range_sums(book, a, b, Filters(fund_id=fund_id, unit=unit, account_ids=release_accounts))
+            release = sum(dr for dr, _cr in rel.values())
+        for value in layout.columns:
+            if value == "restricted":
+                def keep(k):
+                    return accounts[k[0]].type == "revenue" and k[2] in restricted
+                overrides, shift = {NPO_RELEASE_LINE: -release}, -release
+            elif value == "unrestricted":
+                def keep(k):
+                    return not (accounts[k[0]].type == "revenue" and k[2] in restricted)
+                overrides, shift = {NPO_RELEASE_LINE: release}, release
+            else:
+                keep, overrides, shift = None, ({NPO_RELEASE_LINE: 0} if npo else {}), 0
+            bal = _code_balances(accounts, sums, keep=keep)
+            result = evaluate(layout, bal, overrides=overrides)
+            values.append(result)
+            key = period if value == "amount" else f"{period}.{value}"
+            zh, en = _column_label(book, period if (period != "current_month" or _whole_month(a, b))
+                                   else "current_period", value)
+            columns.append(StatementColumn(key=key, period=period, value=value, start=a, end=b,
+                                           label_zh=zh, label_en=en))
+            revenue = sum(v for c, v in bal.items() if types.get(c) == "revenue")
+            expense = sum(v for c, v in bal.items() if types.get(c) == "expense")
+            checks[f"result_is_revenue_minus_expenses.{key}"] = result[result_key] == revenue - expense + shift
+    return Statement(
+        book_id=book.id, standard=book.chart, statement=layout.statement, form_code=layout.form_code,
+        title_zh=layout.title_zh, title_en=layout.title_en, unit=unit, exponent=exponent_of(book, unit),
+        fund_id=fund_id, start=start, end=end, columns=tuple(columns), lines=_lines(layout, values),
+        checks=checks, note_zh=layout.note_zh, note_en=layout.note_en,
+    )
+
+
+def _whole_month(a: dt.date, b: dt.date) -> bool:
+    nxt = dt.date(b.year + 1, 1, 1) if b.month == 12 else dt.date(b.year, b.month + 1, 1)
+    return a.day == 1 and (a.year, a.month) == (b.year, b.month) and b == nxt - dt.timedelta(days=1)
+
