@@ -1,0 +1,525 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The arithmetic a disclosure bundle is checked with (FORMAT.md §1, §3), free of any I/O.
+
+Pure functions over the JSON values of a bundle: record shape, record → leaf bytes (RFC 8785
+via :mod:`transparency.jcs`), the log fold from a compact range, balances from records, and
+statement lines recomputed from the bundle's own line definitions. Standard library only (plus
+the two sibling modules that are themselves standard-library only), so the standalone verifier
+can ship it.
+
+Values that do not have the shape FORMAT.md gives raise :class:`ShapeError` naming the JSON
+path, so the verifier can say *where* a bundle is malformed instead of crashing.
+
+Sign convention (ledger/charts/README.md): a balance is ``debit − credit``; a statement uses
+each posting account's balance in its normal-side direction (credit-normal accounts flip the
+sign), rolled up to every ancestor through ``parent``; an item line is ``Σ sign × balance``
+over its accounts, a subtotal/total is ``Σ ± amount`` over the keys in ``sum``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from . import jcs, merkle
+
+__all__ = [
+    "BASE_UNIT",
+    "KINDS",
+    "RECORD_KEYS",
+    "Account",
+    "BalanceKey",
+    "ShapeError",
+    "StatementLine",
+    "accounts_from_json",
+    "add_records",
+    "balances_from_json",
+    "balances_to_json",
+    "check_record",
+    "commitment",
+    "diff_balances",
+    "evaluate_lines",
+    "fold_log",
+    "is_flow_statement",
+    "leaf_bytes",
+    "movements",
+    "normal_balances",
+    "parse_date",
+    "parse_statement_lines",
+    "record_leaf_hash",
+    "rolled_up",
+    "total_lines",
+]
+
+BASE_UNIT = "CNY"
+"""Statements are in the base unit only (FORMAT.md §3)."""
+
+RECORD_KEYS = frozenset(
+    {"v", "book", "index", "number", "date", "kind", "summary", "lines", "reverses", "private"}
+)
+LINE_KEYS = frozenset({"account", "fund", "unit", "debit", "credit"})
+KINDS = frozenset({"normal", "reversal", "closing", "opening"})
+LINE_KINDS = frozenset({"heading", "item", "subtotal", "total"})
+NORMAL_SIDES = frozenset({"debit", "credit"})
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+BalanceKey = tuple[str, "str | None", str]
+"""(account code, fund code or None, unit)."""
+
+
+class ShapeError(ValueError):
+    """A bundle value does not have the shape FORMAT.md gives; ``path`` says where."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{path}: {detail}")
+        self.path = path
+        self.detail = detail
+
+
+# --------------------------------------------------------------------------- small checks
+
+
+def _is_int(v: object) -> bool:
+    return type(v) is int
+
+
+def require(obj: object, key: str, types: type | tuple[type, ...], path: str) -> object:
+    """``obj[key]`` if obj is an object holding a value of ``types`` (bool is not an int)."""
+    if type(obj) is not dict:
+        raise ShapeError(path, f"expected an object, got {_json_type(obj)}")
+    if key not in obj:
+        raise ShapeError(f"{path}.{key}", "missing")
+    value = obj[key]
+    if not _has_type(value, types):
+        raise ShapeError(f"{path}.{key}", f"expected {_type_names(types)}, got {_json_type(value)}")
+    return value
+
+
+def _has_type(value: object, types: type | tuple[type, ...]) -> bool:
+    ts = types if isinstance(types, tuple) else (types,)
+    return any(type(value) is t or (t is type(None) and value is None) for t in ts)
+
+
+def _type_names(types: type | tuple[type, ...]) -> str:
+    ts = types if isinstance(types, tuple) else (types,)
+    return " or ".join(_JSON_NAMES.get(t, t.__name__) for t in ts)
+
+
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "integer", bool: "boolean",
+               type(None): "null", float: "number"}
+
+
+def _json_type(value: object) -> str:
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def parse_date(value: object, path: str) -> dt.date:
+    """A strict ``YYYY-MM-DD`` date (``fromisoformat`` alone also takes ``20260305``)."""
+    if type(value) is not str or not _DATE.fullmatch(value):
+        raise ShapeError(path, f"expected a YYYY-MM-DD date, got {_short(value)}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ShapeError(path, f"{value!r} is not a calendar date") from None
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --------------------------------------------------------------------------- records
+
+
+def check_record(record: object, path: str) -> dt.date:
+    """Check a public record has exactly the version-1 shape (FORMAT.md §1); return its date.
+
+    Strict on purpose: every field is part of the signed leaf, so an unexpected one is either
+    a newer format this verifier does not know or something slipped in.
+    """
+    if type(record) is not dict:
+        raise ShapeError(path, f"a record is an object, got {_json_type(record)}")
+    keys = set(record)
+    if keys != RECORD_KEYS:
+        missing, extra = sorted(RECORD_KEYS - keys), sorted(keys - RECORD_KEYS)
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"unexpected {', '.join(map(str, extra))}"] if extra else []
+        )
+        raise ShapeError(path, "record fields: " + "; ".join(parts))
+    if record["v"] != 1 or not _is_int(record["v"]):
+        raise ShapeError(f"{path}.v", f"record version {_short(record['v'])} is not 1")
+    for key in ("book", "index"):
+        if not _is_int(record[key]) or record[key] < 0:
+            raise ShapeError(f"{path}.{key}", f"expected a non-negative integer, got {_short(record[key])}")
+    for key in ("number", "summary"):
+        if type(record[key]) is not str:
+            raise ShapeError(f"{path}.{key}", f"expected a string, got {_json_type(record[key])}")
+    when = parse_date(record["date"], f"{path}.date")
+    if record["kind"] not in KINDS or type(record["kind"]) is not str:
+        raise ShapeError(f"{path}.kind", f"unknown kind {_short(record['kind'])}")
+    rev = record["reverses"]
+    if rev is not None and (not _is_int(rev) or rev < 0):
+        raise ShapeError(f"{path}.reverses", f"expected null or an index, got {_short(rev)}")
+    priv = record["private"]
+    if priv is not None and (type(priv) is not str or not _HEX64.fullmatch(priv)):
+        raise ShapeError(f"{path}.private", "expected null or 64 lower-case hex digits")
+    lines = record["lines"]
+    if type(lines) is not list:
+        raise ShapeError(f"{path}.lines", f"expected an array, got {_json_type(lines)}")
+    totals: dict[str, int] = {}
+    for n, line in enumerate(lines):
+        lp = f"{path}.lines[{n}]"
+        if type(line) is not dict or set(line) != LINE_KEYS:
+            raise ShapeError(lp, "a line has exactly account, fund, unit, debit, credit")
+        if type(line["account"]) is not str or not line["account"]:
+            raise ShapeError(f"{lp}.account", "expected an account code")
+        if line["fund"] is not None and type(line["fund"]) is not str:
+            raise ShapeError(f"{lp}.fund", "expected null or a fund code")
+        if type(line["unit"]) is not str or not line["unit"]:
+            raise ShapeError(f"{lp}.unit", "expected a unit")
+        for side in ("debit", "credit"):
+            v = line[side]
+            if not _is_int(v) or abs(v) > jcs.MAX_SAFE_INTEGER:
+                raise ShapeError(f"{lp}.{side}", f"expected an integer amount, got {_short(v)}")
+        totals[line["unit"]] = totals.get(line["unit"], 0) + line["debit"] - line["credit"]
+    unbalanced = sorted(u for u, t in totals.items() if t)
+    if unbalanced:
+        raise ShapeError(
+            f"{path}.lines", f"debits and credits differ in {', '.join(unbalanced)} (record does not balance)"
+        )
+    return when
+
+
+def leaf_bytes(record: object) -> bytes:
+    """The leaf data of a record: its RFC 8785 canonical JSON (FORMAT.md §1)."""
+    return jcs.dumps(record)
+
+
+def record_leaf_hash(record: object) -> bytes:
+    return merkle.leaf_hash(leaf_bytes(record))
+
+
+def commitment(salt: bytes, private: object) -> str:
+    """hex SHA-256(salt ‖ JCS(private)): what a record's ``private`` field holds."""
+    return hashlib.sha256(bytes(salt) + jcs.dumps(private)).hexdigest()
+
+
+def fold_log(compact_range: Sequence[bytes], first_index: int, leaf_hashes: Iterable[bytes]) -> tuple[int, bytes]:
+    """Append leaves to the compact range of the first ``first_index`` leaves; (size, root).
+
+    Raises ValueError if the compact range does not have one hash per set bit of first_index.
+    """
+    if len(compact_range) != first_index.bit_count():
+        raise ValueError(
+            f"compact range for {first_index} leaves has {first_index.bit_count()} hashes, "
+            f"got {len(compact_range)}"
+        )
+    rng = list(compact_range)
+    size = first_index
+    for lh in leaf_hashes:
+        rng = merkle.compact_range_append(rng, size, lh)
+        size += 1
+    return size, merkle.root_from_compact_range(rng)
+
+
+# --------------------------------------------------------------------------- balances
+
+
+def balances_from_json(rows: object, path: str) -> dict[BalanceKey, int]:
+    """``[{"account", "fund", "unit", "balance"}]`` → {(account, fund, unit): balance}.
+
+    FORMAT.md §3: no zero entries, sorted by account, then fund (null first), then unit; so
+    each list has exactly one form and two readers cannot disagree about it.
+    """
+    if type(rows) is not list:
+        raise ShapeError(path, f"expected an array, got {_json_type(rows)}")
+    out: dict[BalanceKey, int] = {}
+    last: BalanceKey | None = None
+    for n, row in enumerate(rows):
+        rp = f"{path}[{n}]"
+        account = require(row, "account", str, rp)
+        fund = require(row, "fund", (str, type(None)), rp)
+        unit = require(row, "unit", str, rp)
+        balance = require(row, "balance", int, rp)
+        key = (account, fund, unit)
+        if key in out:
+            raise ShapeError(rp, f"balance of {_label(key)} is listed twice")
+        if balance == 0:
+            raise ShapeError(rp, f"zero balance of {_label(key)} is listed (zero entries are left out)")
+        if last is not None and _sort_key(key) < _sort_key(last):
+            raise ShapeError(rp, "entries are not sorted by account, fund (null first), unit")
+        last = key
+        out[key] = balance  # type: ignore[assignment]
+    return out
+
+
+def _sort_key(key: BalanceKey) -> tuple:
+    account, fund, unit = key
+    return (account, fund is not None, fund or "", unit)
+
+
+def balances_to_json(balances: Mapping[BalanceKey, int]) -> list[dict]:
+    """The bundle form, sorted, zeros dropped (what a server or a generator writes)."""
+    return [
+        {"account": a, "fund": f, "unit": u, "balance": b}
+        for (a, f, u), b in sorted(balances.items(), key=lambda kv: _sort_key(kv[0]))
+        if b
+    ]
+
+
+def add_records(opening: Mapping[BalanceKey, int], records: Iterable[Mapping]) -> dict[BalanceKey, int]:
+    """opening + Σ (debit − credit) of the records' lines, per (account, fund, unit)."""
+    out = dict(opening)
+    for rec in records:
+        for line in rec["lines"]:
+            key = (line["account"], line["fund"], line["unit"])
+            out[key] = out.get(key, 0) + line["debit"] - line["credit"]
+    return {k: v for k, v in out.items() if v}
+
+
+def movements(records: Iterable[Mapping]) -> dict[BalanceKey, int]:
+    """The period's movements for flow statements: closing entries (年末结转) excluded, or
+    December's revenue and expense would always show as zero."""
+    return add_records({}, (r for r in records if r["kind"] != "closing"))
+
+
+def _label(key: BalanceKey) -> str:
+    account, fund, unit = key
+    return f"{account}" + (f" fund {fund}" if fund is not None else "") + f" {unit}"
+
+
+def diff_balances(expected: Mapping[BalanceKey, int], actual: Mapping[BalanceKey, int], limit: int = 5) -> list[str]:
+    """Human-readable differences, at most ``limit`` (then a count of the rest)."""
+    keys = sorted(set(expected) | set(actual), key=_sort_key)
+    diffs = [
+        f"{_label(k)}: recomputed {expected.get(k, 0)}, bundle says {actual.get(k, 0)}"
+        for k in keys
+        if expected.get(k, 0) != actual.get(k, 0)
+    ]
+    if len(diffs) > limit:
+        diffs = diffs[:limit] + [f"... and {len(diffs) - limit} more"]
+    return diffs
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+@dataclass(frozen=True)
+class Account:
+    code: str
+    type: str
+    normal_side: str
+    parent: str | None
+
+
+def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
+    """The bundle's ``accounts``; every ``parent`` must be listed and the links acyclic."""
+    if type(rows) is not list:
+        raise ShapeError(path, f"expected an array, got {_json_type(rows)}")
+    out: dict[str, Account] = {}
+    for n, row in enumerate(rows):
+        rp = f"{path}[{n}]"
+        code = require(row, "code", str, rp)
+        side = require(row, "normal_side", str, rp)
+        if side not in NORMAL_SIDES:
+            raise ShapeError(f"{rp}.normal_side", f"expected debit or credit, got {_short(side)}")
+        acc = Account(
+            code=code,  # type: ignore[arg-type]
+            type=require(row, "type", str, rp),  # type: ignore[arg-type]
+            normal_side=side,  # type: ignore[arg-type]
+            parent=require(row, "parent", (str, type(None)), rp),  # type: ignore[arg-type]
+        )
+        if acc.code in out:
+            raise ShapeError(rp, f"account {acc.code} is listed twice")
+        out[acc.code] = acc
+    for acc in out.values():
+        seen = {acc.code}
+        p = acc.parent
+        while p is not None:
+            if p not in out:
+                raise ShapeError(path, f"account {acc.code}: parent {p} is not listed")
+            if p in seen:
+                raise ShapeError(path, f"account {acc.code}: parent links form a cycle")
+            seen.add(p)
+            p = out[p].parent
+    return out
+
+
+def normal_balances(
+    balances: Mapping[BalanceKey, int], accounts: Mapping[str, Account], unit: str = BASE_UNIT
+) -> dict[str, int]:
+    """Per account code, the ``unit`` balance summed over funds in the normal-side direction."""
+    out: dict[str, int] = {}
+    for (code, _fund, u), value in balances.items():
+        if u != unit:
+            continue
+        acc = accounts.get(code)
+        if acc is None:
+            raise ShapeError("accounts", f"account {code} has a balance but is not listed")
+        signed = value if acc.normal_side == "debit" else -value
+        out[code] = out.get(code, 0) + signed
+    return out
+
+
+def rolled_up(normal: Mapping[str, int], accounts: Mapping[str, Account]) -> dict[str, int]:
+    """Each account's own balance plus its sub-accounts' (via ``parent``), at every level."""
+    out: dict[str, int] = {}
+    for code, value in normal.items():
+        c: str | None = code
+        while c is not None:
+            out[c] = out.get(c, 0) + value
+            c = accounts[c].parent if c in accounts else None
+    return out
+
+
+def is_flow_statement(statement: str) -> bool:
+    """Balance sheets use closing balances; every other statement the period's movements."""
+    return statement != "balance_sheet"
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    key: str
+    kind: str
+    accounts: tuple[tuple[str, int], ...]
+    sum: tuple[tuple[str, int], ...]
+    memo: bool
+    side: str | None
+    amount: int | None
+    path: str
+
+
+def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
+    """A statement's line definitions, checked the way the layout loader checks layouts:
+    known kinds, signs ±1, sums of existing non-heading keys, no non-memo line summing a memo
+    line (其中 lines are never counted twice), no cycles."""
+    if type(lines) is not list:
+        raise ShapeError(path, f"expected an array, got {_json_type(lines)}")
+    out: list[StatementLine] = []
+    by_key: dict[str, StatementLine] = {}
+    for n, raw in enumerate(lines):
+        lp = f"{path}[{n}]"
+        key = require(raw, "key", str, lp)
+        kind = require(raw, "kind", str, lp)
+        if kind not in LINE_KINDS:
+            raise ShapeError(f"{lp}.kind", f"unknown line kind {_short(kind)}")
+        accounts = []
+        raw_accounts = raw.get("accounts") or []  # type: ignore[union-attr]
+        if type(raw_accounts) is not list:
+            raise ShapeError(f"{lp}.accounts", "expected an array of {code, sign}")
+        for m, ref in enumerate(raw_accounts):
+            rp = f"{lp}.accounts[{m}]"
+            code = require(ref, "code", str, rp)
+            sign = require(ref, "sign", int, rp)
+            if sign not in (1, -1):
+                raise ShapeError(f"{rp}.sign", f"sign must be 1 or -1, got {sign}")
+            accounts.append((code, sign))
+        terms = []
+        raw_sum = raw.get("sum") or []  # type: ignore[union-attr]
+        if type(raw_sum) is not list:
+            raise ShapeError(f"{lp}.sum", "expected an array of keys")
+        for m, term in enumerate(raw_sum):
+            if type(term) is not str or term in ("", "-"):
+                raise ShapeError(f"{lp}.sum[{m}]", "expected a line key, '-key' to subtract")
+            terms.append((term[1:], -1) if term.startswith("-") else (term, 1))
+        memo = raw.get("memo", False)  # type: ignore[union-attr]
+        if type(memo) is not bool:
+            raise ShapeError(f"{lp}.memo", "expected true or false")
+        side = raw.get("side")  # type: ignore[union-attr]
+        if side not in (None, "left", "right"):
+            raise ShapeError(f"{lp}.side", f"expected left or right, got {_short(side)}")
+        if "amount" not in raw:  # type: ignore[operator]
+            raise ShapeError(f"{lp}.amount", "missing")
+        amount = raw["amount"]  # type: ignore[index]
+        if kind == "heading":
+            if accounts or terms:
+                raise ShapeError(lp, "a heading has no accounts and no sum")
+            if amount is not None:
+                raise ShapeError(f"{lp}.amount", "a heading has no amount (null)")
+        else:
+            if not _is_int(amount):
+                raise ShapeError(f"{lp}.amount", f"expected an integer, got {_json_type(amount)}")
+            if kind == "item" and terms:
+                raise ShapeError(lp, "an item line uses accounts, not sum")
+            if kind in ("subtotal", "total") and (accounts or not terms):
+                raise ShapeError(lp, f"a {kind} line needs sum and no accounts")
+        if key in by_key:
+            raise ShapeError(f"{lp}.key", f"line key {key!r} is used twice")
+        line = StatementLine(key, kind, tuple(accounts), tuple(terms), memo, side, amount, lp)  # type: ignore[arg-type]
+        by_key[key] = line  # type: ignore[index]
+        out.append(line)
+    for line in out:
+        for term, _sign in line.sum:
+            target = by_key.get(term)
+            if target is None:
+                raise ShapeError(line.path, f"{line.key!r} sums unknown line {term!r}")
+            if target.kind == "heading":
+                raise ShapeError(line.path, f"{line.key!r} sums heading {term!r}")
+            if target.memo and not line.memo:
+                raise ShapeError(line.path, f"{line.key!r} sums memo line {term!r} (其中 lines are not summed)")
+    _check_acyclic(by_key)
+    return out
+
+
+def _check_acyclic(by_key: Mapping[str, StatementLine]) -> None:
+    state: dict[str, int] = {}
+    for start in by_key:
+        if state.get(start) == 2:
+            continue
+        stack = [(start, iter(by_key[start].sum))]
+        state[start] = 1
+        while stack:
+            key, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[key] = 2
+                stack.pop()
+                continue
+            t = nxt[0]
+            if state.get(t) == 1:
+                raise ShapeError(by_key[key].path, f"line sums form a cycle through {t!r}")
+            if state.get(t) is None:
+                state[t] = 1
+                stack.append((t, iter(by_key[t].sum)))
+
+
+def evaluate_lines(lines: Sequence[StatementLine], rolled: Mapping[str, int]) -> dict[str, int]:
+    """Recomputed amount of every non-heading line from rolled-up normal-side balances."""
+    by_key = {ln.key: ln for ln in lines}
+    out: dict[str, int] = {}
+
+    def amount(key: str) -> int:
+        # Sums are acyclic (checked) and shallow; memoised recursion is enough.
+        if key not in out:
+            ln = by_key[key]
+            if ln.kind == "item":
+                out[key] = sum(sign * rolled.get(code, 0) for code, sign in ln.accounts)
+            else:
+                out[key] = sum(sign * amount(k) for k, sign in ln.sum)
+        return out[key]
+
+    for ln in lines:
+        if ln.kind != "heading":
+            amount(ln.key)
+    return {ln.key: out[ln.key] for ln in lines if ln.kind != "heading"}
+
+
+def total_lines(lines: Sequence[StatementLine]) -> tuple[StatementLine, StatementLine]:
+    """The balance sheet's two grand totals: assets (left) and liabilities + equity / net
+    assets (right). By ``side`` when the lines carry it, else the first and last ``total``."""
+    totals = [ln for ln in lines if ln.kind == "total" and not ln.memo]
+    left = [ln for ln in totals if ln.side == "left"]
+    right = [ln for ln in totals if ln.side == "right"]
+    if len(left) == 1 and len(right) == 1:
+        return left[0], right[0]
+    if len(totals) >= 2 and not left and not right:
+        return totals[0], totals[-1]
+    raise ShapeError("statements", "cannot tell the balance sheet's two grand totals apart")

@@ -1,0 +1,1074 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Standalone verifier for Commons Ledger disclosure bundles and receipts (FORMAT.md).
+
+    python -m transparency.verify BUNDLE.json [--previous PREV.json] [--receipt R.json]
+                                  [--key PUBKEY] [--json]
+    python -m transparency.verify --receipt R.json [--key PUBKEY]
+
+It needs the standard library and ``cryptography`` only (it imports nothing from the project
+outside ``transparency/``'s stdlib-only modules), so anyone can copy the ``transparency``
+folder and check a report without trusting our server or our code base. The tree size and
+root always come from the signed checkpoint; everything else is recomputed from the bytes.
+
+Each check prints one line, ``PASS|FAIL|WARN|SKIP <check>: <why>``. Exit codes (FORMAT.md §5):
+0 every check passed (warnings allowed), 1 at least one check failed, 2 an input could not be
+read (missing file, not JSON, wrong format version, larger than 512 MiB, a malformed --key).
+
+``--key`` is what makes the result mean something: the organisation's public key (base64 of
+the 32 bytes, its hex SHA-256 fingerprint, a C2SP verifier key ``name+id+base64``, a
+``public_key`` JSON object, or a file holding any of these), obtained from somewhere other
+than the bundle. Without it the verifier uses the bundle's own key and warns that this only
+proves the bundle is internally consistent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from . import bundle_math as bm
+from . import jcs, merkle, notes
+
+__all__ = [
+    "DISCLOSURE_FORMAT",
+    "MAX_INPUT_BYTES",
+    "RECEIPT_FORMAT",
+    "Check",
+    "InputError",
+    "Report",
+    "TrustedKey",
+    "load_json",
+    "main",
+    "parse_key",
+    "verify",
+    "verify_bundle",
+    "verify_receipt",
+]
+
+DISCLOSURE_FORMAT = "commons-ledger/disclosure/1"
+RECEIPT_FORMAT = "commons-ledger/receipt/1"
+ORIGIN_PREFIX = "commons-ledger/"
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "SKIP"
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_VKEY = re.compile(r"[^+\s]+\+[0-9a-fA-F]{8}\+")
+
+
+# =========================================================================== results
+
+
+@dataclass(frozen=True)
+class Check:
+    check: str
+    status: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.status} {self.check}: {self.message}"
+
+
+class _Outcome(Exception):
+    """Raised inside a check to end it with a status other than PASS."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def fail(message: str) -> _Outcome:
+    return _Outcome(FAIL, message)
+
+
+def skip(message: str) -> _Outcome:
+    return _Outcome(SKIP, message)
+
+
+def warn(message: str) -> _Outcome:
+    return _Outcome(WARN, message)
+
+
+# Errors that mean "the input is wrong", reported as the check's failure message.
+_EXPECTED = (
+    bm.ShapeError,
+    notes.NoteError,
+    merkle.VerificationError,
+    jcs.CanonicalizationError,
+    ValueError,
+    KeyError,
+    TypeError,
+)
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    input_errors: list[str] = field(default_factory=list)
+
+    def add(self, check: str, status: str, message: str) -> None:
+        self.checks.append(Check(check, status, message))
+
+    def run(self, name: str, fn: Callable[[], str | None]) -> bool:
+        """Run one check; a returned string is its PASS message. True only on PASS/WARN."""
+        try:
+            message = fn()
+        except _Outcome as o:
+            self.add(name, o.status, o.message)
+            return o.status in (PASS, WARN)
+        except _EXPECTED as e:
+            self.add(name, FAIL, _describe(e))
+            return False
+        except RecursionError:
+            self.add(name, FAIL, "input is nested too deeply")
+            return False
+        except Exception as e:  # never a traceback, whatever the input
+            self.add(name, FAIL, f"unexpected error ({type(e).__name__}): {e}")
+            return False
+        self.add(name, PASS, message or "ok")
+        return True
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == FAIL]
+
+    @property
+    def exit_code(self) -> int:
+        if self.input_errors:
+            return 2
+        return 1 if self.failed else 0
+
+    def text(self) -> str:
+        lines = [f"FAIL input: {e}" for e in self.input_errors]
+        lines += [c.line() for c in self.checks]
+        if self.input_errors:
+            lines.append("NOT VERIFIED: an input could not be read")
+        elif self.failed:
+            lines.append(f"NOT VERIFIED: {len(self.failed)} of {len(self.checks)} checks failed")
+        else:
+            lines.append(f"VERIFIED: {len(self.checks)} checks, none failed")
+        return "\n".join(lines)
+
+    def as_json(self) -> dict:
+        return {
+            "ok": self.exit_code == 0,
+            "exit_code": self.exit_code,
+            "input_errors": list(self.input_errors),
+            "checks": [
+                {"check": c.check, "status": c.status, "message": c.message} for c in self.checks
+            ],
+        }
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, merkle.VerificationError):
+        return f"{e} [{e.check}]"
+    if isinstance(e, KeyError):
+        return f"missing {e}"
+    return str(e)
+
+
+# =========================================================================== reading input
+
+
+class InputError(Exception):
+    """An input file could not be read as one of our JSON documents (exit code 2)."""
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(f"object has the key {dup!r} twice")
+    return out
+
+
+def parse_json_bytes(data: bytes, what: str) -> object:
+    """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys (two readers must never see two
+    different documents in the same bytes)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{what}: not UTF-8 text (byte {e.start})") from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{what}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except RecursionError:
+        raise InputError(f"{what}: JSON nested too deeply") from None
+    except ValueError as e:  # duplicate key, NaN, a number too long to convert
+        raise InputError(f"{what}: {e}") from None
+
+
+def load_json(path: str, what: str) -> object:
+    """Read and parse one input file; any problem is an :class:`InputError`."""
+    try:
+        with open(path, "rb") as fh:
+            try:
+                size = os.fstat(fh.fileno()).st_size
+            except OSError:
+                size = 0
+            if size > MAX_INPUT_BYTES:
+                raise InputError(f"{what} {path}: {size} bytes is larger than the 512 MiB limit")
+            data = fh.read(MAX_INPUT_BYTES + 1)
+    except InputError:
+        raise
+    except OSError as e:
+        raise InputError(f"{what} {path}: cannot read ({e.strerror or e})") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{what} {path}: larger than the 512 MiB limit")
+    return parse_json_bytes(data, f"{what} {path}")
+
+
+def document_format(doc: object) -> str | None:
+    return doc.get("format") if type(doc) is dict and type(doc.get("format")) is str else None
+
+
+# =========================================================================== keys
+
+
+@dataclass(frozen=True)
+class TrustedKey:
+    """What the user told us to trust: the key itself, or only its fingerprint."""
+
+    raw: bytes | None
+    fingerprint: str
+    source: str
+
+
+def parse_key(value: str) -> TrustedKey:
+    """``--key``: a file, or base64 of 32 bytes, a hex fingerprint, a verifier key, or a
+    ``public_key`` JSON object. Raises InputError when it is none of those."""
+    source = "--key"
+    text = value
+    if os.path.isfile(value):
+        try:
+            with open(value, "rb") as fh:
+                data = fh.read(MAX_KEY_FILE_BYTES + 1)
+        except OSError as e:
+            raise InputError(f"--key {value}: cannot read ({e.strerror or e})") from None
+        if len(data) > MAX_KEY_FILE_BYTES:
+            raise InputError(f"--key {value}: too large for a key file")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"--key {value}: not UTF-8 text") from None
+        source = f"--key file {value}"
+    text = text.strip()
+    if text.startswith("{"):
+        doc = parse_json_bytes(text.encode("utf-8"), source)
+        if type(doc) is dict and type(doc.get("public_key")) is dict:
+            doc = doc["public_key"]  # a whole bundle or receipt was given: take its key
+        if type(doc) is not dict or type(doc.get("ed25519")) is not str:
+            raise InputError(f"{source}: a JSON key needs an \"ed25519\" field")
+        text = doc["ed25519"]
+    if _HEX64.fullmatch(text):
+        return TrustedKey(None, text.lower(), source)
+    if _VKEY.match(text):
+        try:
+            _name, raw = notes.parse_vkey(text)
+        except notes.NoteError as e:
+            raise InputError(f"{source}: {e}") from None
+        return TrustedKey(raw, hashlib.sha256(raw).hexdigest(), source)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise InputError(
+            f"{source}: not a key (expected base64 of 32 bytes, a 64-hex-digit fingerprint, "
+            "or name+keyid+base64)"
+        )
+    return TrustedKey(raw, hashlib.sha256(raw).hexdigest(), source)
+
+
+def _public_key_field(doc: dict, where: str) -> tuple[str, bytes]:
+    """(name, 32 bytes) of a bundle's or receipt's ``public_key``, self-consistent."""
+    pk = bm.require(doc, "public_key", dict, where)
+    name = bm.require(pk, "name", str, f"{where}.public_key")
+    b64 = bm.require(pk, "ed25519", str, f"{where}.public_key")
+    fp = bm.require(pk, "fingerprint", str, f"{where}.public_key")
+    raw = notes.b64decode(b64, "public_key.ed25519")  # type: ignore[arg-type]
+    if len(raw) != 32:
+        raise fail(f"public_key.ed25519 is {len(raw)} bytes, an Ed25519 key is 32")
+    if fp.lower() != hashlib.sha256(raw).hexdigest():  # type: ignore[union-attr]
+        raise fail("public_key.fingerprint is not the SHA-256 of public_key.ed25519")
+    return name, raw  # type: ignore[return-value]
+
+
+def _choose_key(
+    own: tuple[str, bytes] | None, own_error: str | None, origin: str, user: TrustedKey | None,
+    what: str,
+) -> tuple[bytes | None, _Outcome | str]:
+    """The key to check signatures with, and this check's outcome."""
+    if own is not None and own[0] != origin:
+        problem = f"{what}'s public_key is named {own[0]!r}, not {origin!r}"
+        return (user.raw if user else None), fail(problem)
+    if user is None:
+        if own is None:
+            return None, fail(f"no key: {own_error}; pass --key")
+        fp = hashlib.sha256(own[1]).hexdigest()
+        return own[1], warn(
+            f"using the {what}'s own key (fingerprint {fp}); this proves only that the {what} "
+            "is internally consistent: compare the fingerprint with the organisation's public "
+            "page, or pass --key"
+        )
+    if user.raw is not None:
+        if own is not None and own[1] != user.raw:
+            return user.raw, fail(
+                f"the {what}'s public key (fingerprint {hashlib.sha256(own[1]).hexdigest()}) is "
+                f"not the key given by {user.source} (fingerprint {user.fingerprint})"
+            )
+        return user.raw, f"signatures are checked with the key given by {user.source} ({user.fingerprint})"
+    if own is None:
+        return None, fail(f"only a fingerprint was given and the {what}'s key is unusable: {own_error}")
+    if hashlib.sha256(own[1]).hexdigest() != user.fingerprint:
+        return None, fail(
+            f"the {what}'s public key has fingerprint {hashlib.sha256(own[1]).hexdigest()}, "
+            f"not {user.fingerprint} given by {user.source}"
+        )
+    return own[1], f"the {what}'s key matches the fingerprint given by {user.source}"
+
+
+# =========================================================================== helpers
+
+
+def _b64_hashes(value: object, path: str) -> list[bytes]:
+    if type(value) is not list:
+        raise bm.ShapeError(path, "expected an array of base64 hashes")
+    out = []
+    for i, h in enumerate(value):
+        raw = notes.b64decode(h, f"{path}[{i}]") if type(h) is str else b""
+        if len(raw) != merkle.HASH_SIZE:
+            raise bm.ShapeError(f"{path}[{i}]", "expected base64 of a 32-byte hash")
+        out.append(raw)
+    return out
+
+
+def _origin(book_id: int) -> str:
+    return f"{ORIGIN_PREFIX}{book_id}"
+
+
+def _open_checkpoint(note: object, where: str) -> notes.Checkpoint:
+    """The checkpoint in a signed note, before (or without) checking the signature."""
+    parsed = notes.parse_note(note)
+    return notes.parse_checkpoint(parsed.text)
+
+
+def _problems(items: list[str], total: int | None = None, limit: int = 5) -> str:
+    total = len(items) if total is None else total
+    shown = "; ".join(items[:limit])
+    return shown + (f"; ... {total - limit} more" if total > limit else "")
+
+
+# =========================================================================== bundles
+
+
+class BundleVerifier:
+    """All checks of one disclosure bundle; results go to ``report`` as ``<prefix><check>``."""
+
+    def __init__(self, bundle: dict, report: Report, user_key: TrustedKey | None, prefix: str = "",
+                 previous: dict | None = None):
+        self.b = bundle
+        self.prev_bundle = previous
+        self.report = report
+        self.user_key = user_key
+        self.prefix = prefix
+        self.book_id: int | None = None
+        self.origin: str | None = None
+        self.period_start: dt.date | None = None
+        self.period_end: dt.date | None = None
+        self.key: bytes | None = None
+        self.cp: notes.Checkpoint | None = None
+        self.first_index: int | None = None
+        self.records: list | None = None
+        self.record_dates: list[dt.date] | None = None
+        self.leaf_hashes: list[bytes] | None = None
+        self.records_ok = False
+        self.prev_cp: notes.Checkpoint | None = None
+        self.prev_end: dt.date | None = None
+        self.is_first_report: bool | None = None
+        self.carried: list[dict] | None = None
+        self.carried_dates: list[dt.date] = []
+        self.accounts: dict[str, bm.Account] | None = None
+        self.opening: dict | None = None
+        self.closing: dict | None = None
+        self.movement: dict | None = None
+        self.statement_amounts: dict[str, tuple[list[bm.StatementLine], dict[str, int]]] = {}
+
+    def run(self, name: str, fn: Callable[[], str | None]) -> bool:
+        return self.report.run(self.prefix + name, fn)
+
+    def verify(self) -> None:
+        self.run("bundle_header", self.check_header)
+        self.run("key", self.check_key)
+        self.run("checkpoint_signature", self.check_signature)
+        self.run("checkpoint_origin", self.check_origin)
+        self.run("records", self.check_records)
+        self.run("log_root", self.check_log_root)
+        self.run("previous_checkpoint", self.check_previous_checkpoint)
+        self.run("consistency_proof", self.check_consistency)
+        self.run("compact_range", self.check_compact_range)
+        if self.prev_bundle is not None:
+            self.run("previous_bundle", self.check_previous_bundle)
+        self.run("carried_records", self.check_carried)
+        if self.prev_bundle is not None:
+            self.run("carried_vs_previous", self.check_carried_vs_previous)
+        self.run("record_dates", self.check_record_dates)
+        self.run("accounts", self.check_accounts)
+        self.run("opening_balances", self.check_opening)
+        self.run("closing_balances", self.check_closing)
+        self.check_statements()
+        self.run("balance_sheet_balances", self.check_balance_sheet_balances)
+        if self.prev_bundle is not None:
+            # The previous report on its own terms too: its closing balances are only worth
+            # comparing with if they are what its own records add up to.
+            key = TrustedKey(self.key, hashlib.sha256(self.key).hexdigest(), "the key this bundle was checked with") if self.key else self.user_key
+            BundleVerifier(self.prev_bundle, self.report, key, prefix=self.prefix + "previous.").verify()
+
+    # ------------------------------------------------------------------ header and key
+    def check_header(self) -> str:
+        book = bm.require(self.b, "book", dict, "bundle")
+        book_id = bm.require(book, "id", int, "bundle.book")
+        if book_id < 1:  # type: ignore[operator]
+            raise fail(f"book.id {book_id} is not a positive integer")
+        period = bm.require(self.b, "period", dict, "bundle")
+        start = bm.parse_date(period.get("start"), "bundle.period.start")  # type: ignore[union-attr]
+        end = bm.parse_date(period.get("end"), "bundle.period.end")  # type: ignore[union-attr]
+        if start > end:
+            raise fail(f"period starts {start} after it ends {end}")
+        self.book_id, self.origin = book_id, _origin(book_id)  # type: ignore[assignment]
+        self.period_start, self.period_end = start, end
+        return f"book {book_id}, period {start} to {end}"
+
+    def check_key(self) -> str:
+        if self.origin is None:
+            raise skip("needs the book id (bundle_header)")
+        own, err = None, None
+        try:
+            own = _public_key_field(self.b, "bundle")
+        except (_Outcome, bm.ShapeError, notes.NoteError) as e:
+            err = getattr(e, "message", None) or str(e)
+        self.key, outcome = _choose_key(own, err, self.origin, self.user_key, "bundle")
+        if isinstance(outcome, _Outcome):
+            raise outcome
+        return outcome
+
+    def check_signature(self) -> str:
+        if self.origin is None:
+            raise skip("needs the book id (bundle_header)")
+        note = bm.require(self.b, "checkpoint", str, "bundle")
+        # Parse first, so later checks can say precisely what else is wrong even when the
+        # signature fails; nothing is *trusted* unless this check passes.
+        self.cp = _open_checkpoint(note, "bundle.checkpoint")
+        if self.key is None:
+            raise fail("no trusted key to check the signature with (see the key check)")
+        notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
+        return f"checkpoint of {self.cp.size} leaves is signed by {self.origin}"
+
+    def check_origin(self) -> str:
+        if self.cp is None or self.origin is None:
+            raise skip("needs a readable checkpoint")
+        if self.cp.origin != self.origin:
+            raise fail(f"checkpoint is for {self.cp.origin!r}, this bundle is book {self.book_id} ({self.origin!r})")
+        return f"checkpoint origin is {self.origin}"
+
+    # ------------------------------------------------------------------ log
+    def check_records(self) -> str:
+        if self.book_id is None:
+            raise skip("needs the book id (bundle_header)")
+        log = bm.require(self.b, "log", dict, "bundle")
+        first = bm.require(log, "first_index", int, "bundle.log")
+        if first < 0:  # type: ignore[operator]
+            raise fail(f"log.first_index {first} is negative")
+        records = bm.require(log, "records", list, "bundle.log")
+        self.first_index, self.records = first, records  # type: ignore[assignment]
+        problems: list[str] = []
+        nproblems = 0
+        dates: list[dt.date] = []
+        hashes: list[bytes] | None = []
+        for i, rec in enumerate(records):  # type: ignore[arg-type]
+            path = f"log.records[{i}]"
+            try:
+                dates.append(bm.check_record(rec, path))
+                if rec["index"] != first + i:  # type: ignore[operator]
+                    raise bm.ShapeError(path, f"index is {rec['index']}, its position says {first + i}")  # type: ignore[operator]
+                if rec["book"] != self.book_id:
+                    raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")
+            except bm.ShapeError as e:
+                nproblems += 1
+                problems.append(str(e))
+            if hashes is not None:
+                try:
+                    hashes.append(bm.record_leaf_hash(rec))
+                except jcs.CanonicalizationError as e:
+                    problems.append(f"{path}: cannot be canonicalised ({e})")
+                    nproblems += 1
+                    hashes = None
+        self.leaf_hashes = hashes
+        if nproblems:
+            raise fail(_problems(problems, nproblems))
+        self.record_dates = dates
+        self.records_ok = True
+        return f"{len(records)} records, indices {first} to {first + len(records) - 1}"  # type: ignore[operator]
+
+    def check_log_root(self) -> str:
+        if self.cp is None:
+            raise skip("needs a readable checkpoint")
+        if self.leaf_hashes is None or self.first_index is None:
+            raise fail("cannot compute the root: the records could not be read")
+        log = self.b["log"]
+        compact = _b64_hashes(bm.require(log, "compact_range", list, "bundle.log"), "log.compact_range")
+        expected_size = self.first_index + len(self.leaf_hashes)
+        if self.cp.size != expected_size:
+            raise fail(
+                f"checkpoint size is {self.cp.size} but first_index {self.first_index} + "
+                f"{len(self.leaf_hashes)} records = {expected_size}"
+            )
+        try:
+            size, root = bm.fold_log(compact, self.first_index, self.leaf_hashes)
+        except ValueError as e:
+            raise fail(str(e)) from None
+        if root != self.cp.root:
+            raise fail(
+                "the root recomputed from the compact range and the records is not the "
+                "checkpoint's root: a record was changed, added, removed or reordered"
+            )
+        return f"root recomputed from {len(self.leaf_hashes)} records equals the checkpoint's (size {size})"
+
+    # ------------------------------------------------------------------ previous report
+    def check_previous_checkpoint(self) -> str:
+        if self.origin is None:
+            raise skip("needs the book id (bundle_header)")
+        if "previous" not in self.b:
+            raise fail("bundle.previous: missing (null for a book's first report)")
+        prev = self.b["previous"]
+        if prev is None:
+            self.is_first_report = True
+            if self.first_index not in (None, 0):
+                raise fail(f"no previous report, yet the log starts at index {self.first_index} (not 0)")
+            raise skip("first report of the book: there is no previous checkpoint")
+        self.is_first_report = False
+        if type(prev) is not dict:
+            raise fail("bundle.previous: expected an object or null")
+        note = bm.require(prev, "checkpoint", str, "bundle.previous")
+        self.prev_end = bm.parse_date(prev.get("period_end"), "bundle.previous.period_end")
+        self.prev_cp = _open_checkpoint(note, "bundle.previous.checkpoint")
+        problems = []
+        if self.key is None:
+            problems.append("no trusted key to check its signature with")
+        else:
+            try:
+                notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
+            except notes.NoteError as e:
+                problems.append(f"signature: {e}")
+        if self.prev_cp.origin != self.origin:
+            problems.append(f"it is for {self.prev_cp.origin!r}, not {self.origin!r}")
+        if self.first_index is not None and self.prev_cp.size != self.first_index:
+            problems.append(f"its size {self.prev_cp.size} is not log.first_index {self.first_index}")
+        if self.period_start is not None and self.prev_end >= self.period_start:
+            problems.append(f"previous period_end {self.prev_end} is not before this period's start {self.period_start}")
+        if problems:
+            raise fail("; ".join(problems))
+        return f"previous checkpoint (size {self.prev_cp.size}) is signed by the same key"
+
+    def check_consistency(self) -> str:
+        if self.is_first_report:
+            raise skip("first report of the book")
+        if self.prev_cp is None or self.cp is None:
+            raise skip("needs both checkpoints")
+        proof = _b64_hashes(
+            bm.require(self.b["previous"], "consistency_proof", list, "bundle.previous"),
+            "previous.consistency_proof",
+        )
+        if self.prev_cp.size == 0:
+            if proof:
+                raise fail("a proof from the empty log must be empty")
+            return "the previous checkpoint was of an empty log; every log extends it"
+        merkle.verify_consistency(self.prev_cp.size, self.cp.size, self.prev_cp.root, self.cp.root, proof)
+        return f"the log of size {self.cp.size} extends the previous one of size {self.prev_cp.size}: nothing was rewritten"
+
+    def check_compact_range(self) -> str:
+        if self.first_index is None:
+            raise skip("needs log.first_index")
+        compact = _b64_hashes(bm.require(self.b["log"], "compact_range", list, "bundle.log"), "log.compact_range")
+        if len(compact) != self.first_index.bit_count():
+            raise fail(f"a compact range of {self.first_index} leaves has {self.first_index.bit_count()} hashes, got {len(compact)}")
+        if self.is_first_report:
+            return "first report: the log starts empty"
+        if self.prev_cp is None:
+            raise skip("needs the previous checkpoint")
+        if merkle.root_from_compact_range(compact) != self.prev_cp.root:
+            raise fail("the compact range does not fold to the previous checkpoint's root")
+        return "the compact range folds to the previous checkpoint's root"
+
+    def check_carried(self) -> str:
+        if "carried_records" not in self.b:
+            raise fail("bundle.carried_records: missing")
+        carried = bm.require(self.b, "carried_records", list, "bundle")
+        if self.is_first_report is None:
+            raise skip("needs the previous report's data (previous_checkpoint)")
+        if self.is_first_report:
+            if carried:
+                raise fail("the first report of a book cannot carry records from an earlier one")
+            self.carried = []
+            return "first report: nothing carried"
+        if self.cp is None or self.first_index is None or self.prev_end is None or self.period_end is None:
+            raise skip("needs the checkpoint, log.first_index and the previous period end")
+        problems: list[str] = []
+        last = -1
+        recs = []
+        for i, item in enumerate(carried):  # type: ignore[arg-type]
+            path = f"carried_records[{i}]"
+            try:
+                rec = bm.require(item, "record", dict, path)
+                when = bm.check_record(rec, f"{path}.record")
+                idx = rec["index"]  # type: ignore[index]
+                if rec["book"] != self.book_id:  # type: ignore[index]
+                    raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")  # type: ignore[index]
+                if idx >= self.first_index:
+                    raise bm.ShapeError(path, f"index {idx} is not before log.first_index {self.first_index}")
+                if idx <= last:
+                    raise bm.ShapeError(path, f"index {idx} repeats or is out of order (after {last})")
+                last = idx
+                if when <= self.prev_end:
+                    raise bm.ShapeError(path, f"dated {when}, not after the previous period's end {self.prev_end}")
+                proof = _b64_hashes(bm.require(item, "inclusion_proof", list, path), f"{path}.inclusion_proof")
+                try:
+                    merkle.verify_inclusion(bm.record_leaf_hash(rec), idx, self.cp.size, proof, self.cp.root)
+                except merkle.VerificationError as e:
+                    raise bm.ShapeError(path, f"inclusion proof fails: {_describe(e)}") from None
+                recs.append(rec)
+            except (bm.ShapeError, jcs.CanonicalizationError, notes.NoteError) as e:
+                problems.append(str(e))
+        if problems:
+            raise fail(_problems(problems))
+        self.carried = recs
+        self.carried_dates = [dt.date.fromisoformat(r["date"]) for r in recs]
+        return f"{len(recs)} records from earlier log segments, each proven in this checkpoint"
+
+    def check_record_dates(self) -> str:
+        if not self.records_ok or self.period_end is None or self.period_start is None:
+            raise skip("needs valid records")
+        pending = sum(1 for d in [*self.record_dates, *self.carried_dates] if d > self.period_end)  # type: ignore[misc]
+        early = [
+            r["number"] for r, d in zip(self.records, self.record_dates, strict=True)  # type: ignore[arg-type]
+            if d < self.period_start
+        ]
+        if early:
+            # Allowed (FORMAT.md §3: a reopened month), but the reader should know that an
+            # earlier published report did not include these.
+            raise warn(
+                f"{len(early)} records dated before {self.period_start} were posted after their "
+                f"month's report ({_problems(early, limit=3)}); they count in this period"
+            )
+        return f"{pending} pending records dated after {self.period_end} go to a later report"
+
+    # ------------------------------------------------------------------ balances
+    def check_accounts(self) -> str:
+        self.accounts = bm.accounts_from_json(bm.require(self.b, "accounts", list, "bundle"), "bundle.accounts")
+        used = set()
+        for rec in (self.records if self.records_ok else []) + (self.carried or []):  # type: ignore[operator]
+            used.update(ln["account"] for ln in rec["lines"])
+        missing = sorted(used - set(self.accounts))
+        if missing:
+            self.accounts = None
+            raise fail(f"records use accounts that are not listed: {', '.join(missing[:10])}")
+        return f"{len(self.accounts)} accounts, parents all listed"
+
+    def check_opening(self) -> str:
+        self.opening = bm.balances_from_json(
+            bm.require(self.b, "opening_balances", list, "bundle"), "bundle.opening_balances"
+        )
+        if self.is_first_report:
+            if self.opening:
+                raise fail("the first report of a book opens from zero, but opening balances are listed")
+            return "first report: opening balances are all zero"
+        if self.is_first_report is None:
+            raise skip("needs the previous report's data (previous_checkpoint)")
+        if self.prev_bundle is None:
+            raise skip("opening balances are checked against the previous report's bundle (--previous)")
+        prev = self.prev_bundle
+        closing = bm.balances_from_json(bm.require(prev, "closing_balances", list, "previous"), "previous.closing_balances")
+        diffs = bm.diff_balances(closing, self.opening)
+        if diffs:
+            raise fail("opening balances are not the previous report's closing balances: " + "; ".join(
+                d.replace("recomputed", "previous closing").replace("bundle says", "opening") for d in diffs
+            ))
+        return f"opening balances equal the previous report's {len(closing)} closing balances"
+
+    def check_closing(self) -> str:
+        if self.opening is None:
+            raise skip("needs readable opening balances")
+        if not self.records_ok or self.carried is None:
+            raise skip("needs valid records and carried records")
+        stated = bm.balances_from_json(
+            bm.require(self.b, "closing_balances", list, "bundle"), "bundle.closing_balances"
+        )
+        used = [r for r, d in zip(self.records, self.record_dates, strict=True) if d <= self.period_end]  # type: ignore[arg-type, operator]
+        used += [r for r, d in zip(self.carried, self.carried_dates, strict=True) if d <= self.period_end]
+        self.closing = bm.add_records(self.opening, used)
+        self.movement = bm.movements(used)
+        diffs = bm.diff_balances(self.closing, stated)
+        if diffs:
+            raise fail("closing balances differ from opening + the period's records: " + "; ".join(diffs))
+        return f"opening + {len(used)} records of the period = the {len(stated)} closing balances"
+
+    # ------------------------------------------------------------------ statements
+    def check_statements(self) -> None:
+        statements = self.b.get("statements")
+        if type(statements) is not list:
+            self.report.add(self.prefix + "statements", FAIL, "bundle.statements: expected an array")
+            return
+        if not statements:
+            chart = self.b.get("book", {}).get("chart") if type(self.b.get("book")) is dict else None
+            if chart == "CUSTOM":
+                self.report.add(self.prefix + "statements", PASS, "an imported (CUSTOM) chart has no statements")
+            else:
+                self.report.add(self.prefix + "statements", WARN, "the bundle has no statements")
+            return
+        names: set[str] = set()
+        for i, st in enumerate(statements):
+            name = st.get("statement") if type(st) is dict else None
+            label = name if type(name) is str and name.isidentifier() else f"#{i}"
+            if label in names:
+                label = f"{label}#{i}"
+            names.add(label)
+            self.run(f"statement.{label}", lambda st=st, i=i: self.check_statement(st, i))
+
+    def check_statement(self, st: object, i: int) -> str:
+        path = f"statements[{i}]"
+        name = bm.require(st, "statement", str, path)
+        lines = bm.parse_statement_lines(bm.require(st, "lines", list, path), f"{path}.lines")
+        if self.accounts is None:
+            raise skip("needs the accounts (see the accounts check)")
+        if self.closing is None or self.movement is None:
+            raise skip("needs recomputed balances (see closing_balances)")
+        flow = bm.is_flow_statement(name)  # type: ignore[arg-type]
+        source = self.movement if flow else self.closing
+        rolled = bm.rolled_up(bm.normal_balances(source, self.accounts), self.accounts)
+        amounts = bm.evaluate_lines(lines, rolled)
+        self.statement_amounts[name] = (lines, amounts)  # type: ignore[index]
+        wrong = [
+            f"line {ln.key}: recomputed {amounts[ln.key]}, bundle says {ln.amount}"
+            for ln in lines
+            if ln.kind != "heading" and amounts[ln.key] != ln.amount
+        ]
+        if wrong:
+            raise fail(_problems(wrong))
+        basis = "the period's movements" if flow else "closing balances"
+        return f"all {len(amounts)} lines recomputed from {basis}"
+
+    def check_balance_sheet_balances(self) -> str:
+        if "balance_sheet" not in self.statement_amounts:
+            raise skip("no balance sheet was recomputed")
+        lines, amounts = self.statement_amounts["balance_sheet"]
+        left, right = bm.total_lines(lines)
+        if amounts[left.key] != amounts[right.key]:
+            raise fail(
+                f"{left.key} {amounts[left.key]} ≠ {right.key} {amounts[right.key]}: "
+                "assets do not equal liabilities plus equity / net assets"
+            )
+        return f"{left.key} = {right.key} = {amounts[left.key]}"
+
+    # ------------------------------------------------------------------ with --previous
+    def check_previous_bundle(self) -> str:
+        prev = self.prev_bundle
+        assert prev is not None
+        if self.is_first_report:
+            raise fail("this bundle is a book's first report, yet a previous report was given")
+        if self.book_id is None or self.prev_end is None:
+            raise skip("needs this bundle's book and previous checkpoint")
+        problems = []
+        pbook = bm.require(bm.require(prev, "book", dict, "previous"), "id", int, "previous.book")
+        if pbook != self.book_id:
+            problems.append(f"it is a report of book {pbook}, not {self.book_id}")
+        if bm.require(prev, "checkpoint", str, "previous") != self.b["previous"]["checkpoint"]:
+            problems.append("its checkpoint is not the one this bundle names as previous")
+        pend = bm.parse_date(bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end")  # type: ignore[union-attr]
+        if pend != self.prev_end:
+            problems.append(f"its period ends {pend}, this bundle says {self.prev_end}")
+        try:
+            _name, praw = _public_key_field(prev, "previous")
+            if self.key is not None and praw != self.key:
+                problems.append("it shows a different public key")
+        except (_Outcome, bm.ShapeError, notes.NoteError) as e:
+            problems.append(getattr(e, "message", None) or str(e))
+        if problems:
+            raise fail("; ".join(problems))
+        return f"the previous report (ending {pend}) is the one this bundle continues"
+
+    def check_carried_vs_previous(self) -> str:
+        prev = self.prev_bundle
+        assert prev is not None
+        if self.carried is None or self.period_end is None:
+            raise skip("needs valid carried records")
+        plog = bm.require(prev, "log", dict, "previous")
+        precords = bm.require(plog, "records", list, "previous.log")
+        pcarried = bm.require(prev, "carried_records", list, "previous")
+        pend = bm.parse_date(bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end")  # type: ignore[union-attr]
+        candidates = [(f"previous.log.records[{i}]", r) for i, r in enumerate(precords)]  # type: ignore[arg-type]
+        candidates += [
+            (f"previous.carried_records[{i}]", bm.require(c, "record", dict, f"previous.carried_records[{i}]"))
+            for i, c in enumerate(pcarried)  # type: ignore[arg-type]
+        ]
+        # The previous report's pending records: dated after its period (FORMAT.md §3).
+        expected = {}
+        for path, rec in candidates:
+            if bm.check_record(rec, path) > pend:
+                expected[rec["index"]] = bm.leaf_bytes(rec)  # type: ignore[index]
+        got = {rec["index"]: bm.leaf_bytes(rec) for rec in self.carried}
+        missing = sorted(set(expected) - set(got))
+        extra = sorted(set(got) - set(expected))
+        changed = sorted(i for i in set(expected) & set(got) if expected[i] != got[i])
+        problems = []
+        if missing:
+            problems.append(f"not carried: indices {_problems([str(i) for i in missing])}")
+        if extra:
+            problems.append(f"carried but not pending in the previous report: indices {_problems([str(i) for i in extra])}")
+        if changed:
+            problems.append(f"differ from the previous report: indices {_problems([str(i) for i in changed])}")
+        if problems:
+            raise fail("; ".join(problems))
+        return f"the {len(got)} carried records are the previous report's pending records (dated after {pend})"
+
+
+# =========================================================================== receipts
+
+
+class ReceiptVerifier:
+    def __init__(self, receipt: dict, report: Report, user_key: TrustedKey | None,
+                 bundle: BundleVerifier | None = None):
+        self.r = receipt
+        self.report = report
+        self.user_key = user_key
+        self.bundle = bundle
+        self.origin: str | None = None
+        self.key: bytes | None = None
+        self.cp: notes.Checkpoint | None = None
+        self.record: dict | None = None
+
+    def verify(self) -> None:
+        run = self.report.run
+        run("receipt_record", self.check_record)
+        run("receipt_key", self.check_key)
+        run("receipt_signature", self.check_signature)
+        run("receipt_origin", self.check_origin)
+        run("receipt_inclusion", self.check_inclusion)
+        run("receipt_commitment", self.check_commitment)
+        if self.bundle is not None:
+            run("receipt_vs_bundle", self.check_vs_bundle)
+
+    def check_record(self) -> str:
+        index = bm.require(self.r, "index", int, "receipt")
+        record = bm.require(self.r, "record", dict, "receipt")
+        # The origin comes from the record's book so that the key and signature checks can
+        # still run (and say what is wrong) when the record is otherwise malformed.
+        if type(record.get("book")) is int and record["book"] >= 1:  # type: ignore[union-attr,index]
+            self.origin = _origin(record["book"])  # type: ignore[index]
+        bm.check_record(record, "receipt.record")
+        if record["index"] != index:  # type: ignore[index]
+            raise fail(f"record.index is {record['index']} but the receipt is for index {index}")  # type: ignore[index]
+        self.record = record  # type: ignore[assignment]
+        return f"record {record['number']} of book {record['book']}, index {index}"  # type: ignore[index]
+
+    def check_key(self) -> str:
+        if self.origin is None:
+            raise skip("needs the record's book")
+        own, err = None, None
+        try:
+            own = _public_key_field(self.r, "receipt")
+        except (_Outcome, bm.ShapeError, notes.NoteError) as e:
+            err = getattr(e, "message", None) or str(e)
+        self.key, outcome = _choose_key(own, err, self.origin, self.user_key, "receipt")
+        if self.bundle is not None and self.bundle.key is not None and self.key is not None and self.key != self.bundle.key:
+            raise fail("the receipt is signed with another key than the bundle")
+        if isinstance(outcome, _Outcome):
+            raise outcome
+        return outcome
+
+    def check_signature(self) -> str:
+        if self.origin is None:
+            raise skip("needs the record's book")
+        note = bm.require(self.r, "checkpoint", str, "receipt")
+        self.cp = _open_checkpoint(note, "receipt.checkpoint")
+        if self.key is None:
+            raise fail("no trusted key to check the signature with (see receipt_key)")
+        notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
+        return f"checkpoint of {self.cp.size} leaves is signed by {self.origin}"
+
+    def check_origin(self) -> str:
+        if self.cp is None or self.origin is None:
+            raise skip("needs a readable checkpoint")
+        if self.cp.origin != self.origin:
+            raise fail(f"checkpoint is for {self.cp.origin!r}, the record is of {self.origin!r}")
+        return f"checkpoint origin is {self.origin}"
+
+    def check_inclusion(self) -> str:
+        if self.cp is None:
+            raise skip("needs a readable checkpoint")
+        record = bm.require(self.r, "record", dict, "receipt")
+        index = bm.require(self.r, "index", int, "receipt")
+        proof = _b64_hashes(bm.require(self.r, "inclusion_proof", list, "receipt"), "receipt.inclusion_proof")
+        merkle.verify_inclusion(bm.record_leaf_hash(record), index, self.cp.size, proof, self.cp.root)  # type: ignore[arg-type]
+        return f"the record is leaf {index} of the signed log of {self.cp.size} leaves"
+
+    def check_commitment(self) -> str:
+        record = bm.require(self.r, "record", dict, "receipt")
+        committed = record.get("private")  # type: ignore[union-attr]
+        if committed is None:
+            raise fail("the record has no private commitment, so this receipt proves nothing private")
+        salt_b64 = bm.require(self.r, "salt", str, "receipt")
+        salt = notes.b64decode(salt_b64, "receipt.salt")  # type: ignore[arg-type]
+        if len(salt) != 16:
+            raise fail(f"salt is {len(salt)} bytes, not 16")
+        private = bm.require(self.r, "private", list, "receipt")
+        nlines = len(record.get("lines") or [])  # type: ignore[union-attr, arg-type]
+        for i, p in enumerate(private):  # type: ignore[arg-type]
+            pp = f"receipt.private[{i}]"
+            line = bm.require(p, "line", int, pp)
+            bm.require(p, "resident", int, pp)
+            bm.require(p, "name", str, pp)
+            bm.require(p, "unit", str, pp)
+            if not 1 <= line <= nlines:  # type: ignore[operator]
+                raise fail(f"{pp}.line {line} is not a line of the record (1..{nlines})")
+        if bm.commitment(salt, private) != committed:
+            raise fail("SHA-256(salt ‖ private fields) is not the record's commitment: the salt or a private field differs")
+        who = ", ".join(f"line {p['line']}: {p['name']}" for p in private)  # type: ignore[index, union-attr]
+        return f"the record's commitment opens to the private fields ({who})"
+
+    def check_vs_bundle(self) -> str:
+        b = self.bundle
+        assert b is not None
+        if self.cp is None or b.cp is None:
+            raise skip("needs both checkpoints")
+        if self.cp.origin != b.cp.origin:
+            raise fail(f"the receipt is for {self.cp.origin}, the bundle for {b.cp.origin}")
+        notes_ = []
+        if self.cp.size == b.cp.size and self.cp.root != b.cp.root:
+            raise fail("the receipt's and the bundle's checkpoints have the same size but different roots: the log forked")
+        if self.record is not None and b.records_ok and b.first_index is not None:
+            pos = self.record["index"] - b.first_index
+            if 0 <= pos < len(b.records):  # type: ignore[arg-type]
+                if bm.leaf_bytes(b.records[pos]) != bm.leaf_bytes(self.record):  # type: ignore[index]
+                    raise fail("the bundle holds a different record at the receipt's index")
+                notes_.append("the bundle holds the same record")
+        if self.cp.size < b.cp.size:
+            notes_.append(
+                f"the receipt's checkpoint (size {self.cp.size}) is older than the bundle's "
+                f"({b.cp.size}); for a proof against it ask for "
+                f"/api/v1/public/books/{self.record['book'] if self.record else '<id>'}/proof"
+                f"?index={self.r.get('index')}&size={b.cp.size}"
+            )
+        return "; ".join(notes_) or "same book and key as the bundle"
+
+
+# =========================================================================== entry points
+
+
+def verify_bundle(bundle: object, *, previous: object = None, key: TrustedKey | None = None,
+                  report: Report | None = None) -> tuple[Report, BundleVerifier]:
+    """Run every bundle check (and the ``--previous`` ones when ``previous`` is given)."""
+    report = report or Report()
+    if type(bundle) is not dict:
+        bundle = {}
+    if previous is not None and type(previous) is not dict:
+        previous = {}
+    v = BundleVerifier(bundle, report, key, previous=previous)  # type: ignore[arg-type]
+    v.verify()
+    return report, v
+
+
+def verify_receipt(receipt: object, *, key: TrustedKey | None = None, bundle: BundleVerifier | None = None,
+                   report: Report | None = None) -> Report:
+    report = report or Report()
+    ReceiptVerifier(receipt if type(receipt) is dict else {}, report, key, bundle).verify()  # type: ignore[arg-type]
+    return report
+
+
+def verify(bundle_path: str | None, *, previous_path: str | None = None, receipt_path: str | None = None,
+           key: str | None = None) -> Report:
+    """Read the files and run every check; input problems land in ``report.input_errors``."""
+    report = Report()
+    docs: dict[str, object] = {}
+    trusted = None
+    try:
+        trusted = parse_key(key) if key is not None else None
+    except InputError as e:
+        report.input_errors.append(str(e))
+    for what, path, fmt in (
+        ("bundle", bundle_path, DISCLOSURE_FORMAT),
+        ("previous", previous_path, DISCLOSURE_FORMAT),
+        ("receipt", receipt_path, RECEIPT_FORMAT),
+    ):
+        if path is None:
+            continue
+        try:
+            doc = load_json(path, what)
+        except InputError as e:
+            report.input_errors.append(str(e))
+            continue
+        found = document_format(doc)
+        if what == "bundle" and found == RECEIPT_FORMAT and receipt_path is None:
+            what, fmt = "receipt", RECEIPT_FORMAT  # a receipt given on its own
+        if found != fmt:
+            report.input_errors.append(
+                f"{what} {path}: format is {found!r}, this verifier reads {fmt!r}"
+                if found else f"{what} {path}: not a Commons Ledger {fmt} document (no \"format\")"
+            )
+            continue
+        docs[what] = doc
+    if "previous" in docs and "bundle" not in docs and not report.input_errors:
+        report.input_errors.append("--previous needs a bundle to compare with")
+    if not docs and not report.input_errors:
+        report.input_errors.append("nothing to verify: give a bundle and/or --receipt")
+    if report.input_errors:
+        return report
+    bv = None
+    if "bundle" in docs:
+        _, bv = verify_bundle(docs["bundle"], previous=docs.get("previous"), key=trusted, report=report)
+    if "receipt" in docs:
+        verify_receipt(docs["receipt"], key=trusted, bundle=bv, report=report)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m transparency.verify",
+        description="Verify a Commons Ledger disclosure bundle and/or a receipt (FORMAT.md).",
+    )
+    parser.add_argument("bundle", nargs="?", help="the disclosure bundle JSON (or a receipt)")
+    parser.add_argument("--previous", help="the previous report's bundle JSON")
+    parser.add_argument("--receipt", help="a resident's receipt JSON")
+    parser.add_argument("--key", help="the organisation's public key or its fingerprint, or a file holding it")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
+    args = parser.parse_args(argv)
+    try:
+        report = verify(args.bundle, previous_path=args.previous, receipt_path=args.receipt, key=args.key)
+    except Exception as e:  # a bug of ours must still not print a traceback
+        report = Report()
+        report.add("verifier", FAIL, f"unexpected error ({type(e).__name__}): {e}")
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(report.text())
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
