@@ -151,7 +151,12 @@
     if (ev.target.classList.contains("amount")) { update(); }
   });
   form.addEventListener("change", function (ev) {
-    if (ev.target.classList.contains("account")) { resolve(ev.target); }
+    var el = ev.target;
+    if (el.classList.contains("account")) { resolve(el); }
+    if (el.classList.contains("amount")) {
+      var v = parseMinor(el.value); // show what was understood: "1000" → "1,000.00"
+      if (v !== null && v !== undefined) { el.value = formatMinor(v, true); }
+    }
   });
 
   form.addEventListener("click", function (ev) {

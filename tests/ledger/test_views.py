@@ -533,3 +533,89 @@ def test_a_refused_post_changes_nothing(client_as, organisation, draft, people):
     db.session.refresh(draft)
     db.session.refresh(book)
     assert draft.status == VoucherStatus.APPROVED and book.log_size == 0
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def march(post, acct):
+    post(lines((acct("1002"), 123456, 0), (acct("5001"), 0, 123456)), summary="三月服务费")
+    post(lines((acct("5602"), 5000, 0), (acct("1002"), 0, 5000)), summary="办公用品", date=dt.date(2026, 3, 9))
+
+
+@pytest.mark.parametrize("name", ["trial-balance", "balance-sheet", "income-statement", "general-ledger",
+                                  "fund-statement", "account-balances"])
+def test_every_report_page_renders_for_a_reader(client_as, organisation, march, name):
+    c = client_as("auditor")
+    resp = c.get(f"/books/{organisation.id}/reports/{name}",
+                 query_string={"start": "2026-03-01", "end": "2026-03-31", "as_of": "2026-03-31"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:1500]
+    page = resp.get_data(as_text=True)
+    if name != "fund-statement":
+        assert "1,184.56" in page  # 1234.56 − 50.00 left in the bank (or the year's result)
+
+
+def test_trial_balance_page_and_csv_download(client_as, organisation, march):
+    c = client_as("auditor")
+    base = f"/books/{organisation.id}/reports/trial-balance"
+    page = c.get(base, query_string={"month": "2026-03"}).get_data(as_text=True)
+    assert "1,234.56" in page and "1,284.56" in page  # the total of the period's debits
+    resp = c.get(base, query_string={"start": "2026-03-01", "end": "2026-03-31", "format": "csv"})
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("text/csv") and "charset=utf-8" in resp.headers["Content-Type"]
+    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    assert "trial-balance_2026-03-01_2026-03-31.csv" in resp.headers["Content-Disposition"]
+    assert resp.data.startswith("\ufeff".encode())  # a BOM, so Excel reads the Chinese as UTF-8
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["科目编码", "科目名称", "级次"]
+    by_code = {r[0]: r for r in rows[1:]}
+    assert by_code["1002"][1] == "银行存款" and by_code["1002"][5:7] == ["1234.56", "50.00"]
+    assert by_code["1002"][7:9] == ["1184.56", "0.00"]
+    assert rows[-1][0] == "合计" and rows[-1][5] == rows[-1][6] == "1284.56"
+    english(c)
+    rows = list(csv.reader(io.StringIO(c.get(base, query_string={"month": "2026-03", "format": "csv"}).data.decode("utf-8-sig"))))
+    assert rows[0][0] == "Code" and rows[-1][0] == "Total"
+
+
+def test_report_json_and_account_detail(client_as, organisation, march):
+    c = client_as("reviewer")
+    base = f"/books/{organisation.id}/reports"
+    data = c.get(f"{base}/trial-balance", query_string={"month": "2026-03", "format": "json"}).get_json()
+    assert data["report"] == "trial_balance" and data["totals"]["debit"] == 128456 and data["balanced"]
+    page = c.get(f"{base}/account-detail", query_string={"account": "1002 银行存款", "month": "2026-03"}).get_data(as_text=True)
+    assert "三月服务费" in page and "办公用品" in page and "记-2026-03-0002" in page and "1,184.56" in page
+    assert c.get(f"{base}/account-detail").status_code == 200  # asks for an account first
+    assert c.get(f"{base}/account-detail", query_string={"format": "csv"}).status_code == 422
+
+
+def test_bad_report_parameters_are_422_never_500(client_as, organisation, march):
+    c = english(client_as("auditor"))
+    base = f"/books/{organisation.id}/reports"
+    cases = [
+        ("trial-balance", {"start": "2026-03-31", "end": "2026-03-01"}, "The start date is after the end date"),
+        ("trial-balance", {"start": "2026-02-30"}, "YYYY-MM-DD"),
+        ("trial-balance", {"month": "2026-13"}, "YYYY-MM"),
+        ("trial-balance", {"fund": "999999"}, "No such fund"),
+        ("trial-balance", {"level": "0"}, "Out of range"),
+        ("income-statement", {"start": "2025-12-01", "end": "2026-03-31"}, "within one year"),
+        ("account-detail", {"account": "no-such"}, "No account no-such"),
+        ("trial-balance", {"format": "xlsx"}, "Unknown format"),
+    ]
+    for name, args, message in cases:
+        resp = c.get(f"{base}/{name}", query_string=args)
+        assert resp.status_code == 422, (name, args)
+        assert message in resp.get_data(as_text=True), (name, args)
+    assert c.get(f"{base}/no-such-report").status_code == 404
+
+
+def test_reports_index_links_each_month(client_as, organisation, march):
+    page = client_as("auditor").get(f"/books/{organisation.id}/reports").get_data(as_text=True)
+    assert "month=2026-03" in page and "as_of=2026-03-31" in page
+
+
+def test_reports_of_another_organisation_are_403(client_as, organisation, organisation_factory, march):
+    other = client_as("admin", org=organisation_factory())
+    assert other.get(f"/books/{organisation.id}/reports/trial-balance?format=csv").status_code == 403
