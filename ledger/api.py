@@ -1,5 +1,531 @@
-"""JSON API for the ledger under /api/v1."""
+"""JSON API for the ledger under /api/v1 (issue 3 item 8): chart, funds, vouchers, periods.
 
+Every route is scoped to one organisation and its book (账套). Endpoints are thin: parse with
+a schema (``ledger.schemas``), translate codes to ids, call ``ledger.services`` (which checks
+the roles and the rules and never commits), present the result. The request commits once
+(core.app). Reads need any role in the organisation; writes need the role the service asks for.
+
+Writes accept an ``Idempotency-Key`` header (core.idempotency): a retried POST never posts twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
+from sqlalchemy.orm import selectinload
+from webargs.flaskparser import FlaskParser
 
-blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Books, accounts, vouchers, reports")
+from core import audit, auth
+from core.db import db
+from core.errors import InvalidInput, NotFound
+from core.idempotency import OPENAPI_PARAMETER, idempotent
+from core.models import Organisation, User
+
+from . import schemas as s
+from . import services as svc
+from .amounts import format_minor, parse_amount
+from .models import Account, Book, Fund, Period, Voucher, VoucherEvent, VoucherKind, VoucherLine
+
+
+class _Parser(FlaskParser):
+    """webargs' parser, except that JSON nested past Python's recursion limit ("[[[[…") is
+    malformed input (400) rather than a RecursionError and a 500."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from None
+
+
+class _Blueprint(Blueprint):
+    ARGUMENTS_PARSER = _Parser()
+
+
+blp = _Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Books, accounts, vouchers, reports")
+
+ORG = "/organisations/<id:org_id>"
+VOUCHER = ORG + "/vouchers/<id:voucher_id>"
+MONTH = ORG + "/periods/<int(max=9999):year>/<int(max=99):month>"
+
+
+def _write(view):
+    """A write endpoint: documented and protected by the Idempotency-Key header."""
+    return idempotent(blp.doc(parameters=[OPENAPI_PARAMETER])(view))
+
+
+def _open(org_id: int, *write_roles: str) -> tuple[Organisation, User, Book]:
+    """The organisation, the user (any role there, or one of ``write_roles``) and its book."""
+    org = auth.get_organisation(org_id)
+    user = auth.can_read(org)
+    if write_roles:
+        auth.require_role(org, *write_roles, user=user)
+    return org, user, svc.book_for(org)
+
+
+def _voucher(org_id: int, voucher_id: int) -> tuple[User, Voucher]:
+    _org, user, book = _open(org_id)
+    voucher = svc.get_voucher(book, voucher_id)
+    audit.note(voucher_id=voucher.id)
+    return user, voucher
+
+
+# --- input: codes and amount text → ids and minor units --------------------------------------
+
+def _amount(text: str | None, exponent: int, *, allow_negative: bool) -> int:
+    """Exact minor units of ``text``; blank is no amount. Negative only on a red reversal."""
+    if text is None or not text.strip():
+        return 0
+    text = text.strip()
+    if allow_negative and text.startswith("-"):
+        return -parse_amount(text[1:], exponent)
+    return parse_amount(text, exponent)
+
+
+def _voucher_input(book: Book, data: dict, *, allow_negative: bool = False) -> svc.VoucherInput:
+    """Resolve account and fund codes and parse amounts in each line's unit; report every
+    problem at once, keyed by line (``lines.1``) like the services do."""
+    rows = data["lines"]
+    codes = {r["account"] for r in rows}
+    accounts = dict(
+        db.session.execute(
+            sa.select(Account.code, Account.id).where(Account.book_id == book.id, Account.code.in_(codes))
+        ).all()
+    ) if codes else {}
+    fund_codes = {r["fund"] for r in rows if r["fund"]}
+    funds = dict(
+        db.session.execute(
+            sa.select(Fund.code, Fund.id).where(Fund.book_id == book.id, Fund.code.in_(fund_codes))
+        ).all()
+    ) if fund_codes else {}
+    problems = svc.Problems()
+    exponents: dict[str, int | None] = {}
+    lines = []
+    for n, r in enumerate(rows, start=1):
+        key = f"lines.{n}"
+        account_id = accounts.get(r["account"])
+        if account_id is None:
+            problems.add(key, _l("Line %(n)d: no such account in this book.", n=n))
+        fund_id = None
+        if r["fund"]:
+            fund_id = funds.get(r["fund"])
+            if fund_id is None:
+                problems.add(key, _l("Line %(n)d: no such fund in this book.", n=n))
+        unit = r["unit"] or book.base_unit
+        if unit not in exponents:
+            exponents[unit] = svc.unit_exponent(book, unit)
+        if exponents[unit] is None:
+            problems.add(key, _l("Line %(n)d: unknown unit %(unit)s.", n=n, unit=unit))
+            continue
+        amounts = {}
+        for side in ("debit", "credit"):
+            try:
+                amounts[side] = _amount(r[side], exponents[unit], allow_negative=allow_negative)
+            except InvalidInput as e:
+                problems.add(f"{key}.{side}", _l("Line %(n)d: %(problem)s", n=n, problem=e.message))
+        if account_id is not None and len(amounts) == 2:
+            lines.append(
+                svc.LineInput(
+                    account_id=account_id, debit=amounts["debit"], credit=amounts["credit"], unit=unit,
+                    fund_id=fund_id, memo=r["memo"], resident_id=r["resident_id"],
+                    counterparty_org_id=r["counterparty_org_id"],
+                )
+            )
+    problems.raise_if_any()
+    return svc.VoucherInput(
+        date=data["date"], summary=data["summary"], lines=lines,
+        attachment_count=data["attachment_count"],
+    )
+
+
+# --- output -----------------------------------------------------------------------------------
+
+class _Exponents(dict):
+    """Minor-unit digits per unit of one book, looked up once per unit."""
+
+    def __init__(self, book: Book):
+        super().__init__()
+        self.book = book
+
+    def __missing__(self, unit: str) -> int:
+        exp = svc.unit_exponent(self.book, unit)
+        self[unit] = 2 if exp is None else exp
+        return self[unit]
+
+
+def _english() -> bool:
+    return str(get_locale() or "").startswith("en")
+
+
+def _person(user: User | None) -> dict | None:
+    return None if user is None else {"id": user.id, "display_name": user.display_name}
+
+
+def _totals(voucher: Voucher, exps: _Exponents) -> list[dict]:
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for ln in voucher.lines:
+        sums[ln.unit][0] += ln.debit
+        sums[ln.unit][1] += ln.credit
+    return [
+        {"unit": u, "debit": format_minor(dr, exps[u]), "credit": format_minor(cr, exps[u])}
+        for u, (dr, cr) in sorted(sums.items())
+    ]
+
+
+def _summary(voucher: Voucher, exps: _Exponents) -> dict:
+    return {
+        "id": voucher.id,
+        "date": voucher.date,
+        "number": voucher.number,
+        "summary": voucher.summary,
+        "status": voucher.status,
+        "kind": voucher.kind,
+        "attachment_count": voucher.attachment_count,
+        "totals": _totals(voucher, exps),
+        "prepared_by": _person(voucher.prepared_by),
+    }
+
+
+def _line(ln: VoucherLine, exps: _Exponents, english: bool) -> dict:
+    exp = exps[ln.unit]
+    acc = ln.account
+    return {
+        "line_no": ln.line_no,
+        "account": acc.code,
+        "account_name": (acc.name_en or acc.name_zh) if english else acc.name_zh,
+        "fund": ln.fund.code if ln.fund_id else None,
+        "unit": ln.unit,
+        "debit": format_minor(ln.debit, exp) if ln.debit else None,
+        "credit": format_minor(ln.credit, exp) if ln.credit else None,
+        "debit_minor": ln.debit,
+        "credit_minor": ln.credit,
+        "memo": ln.memo,
+        "resident_id": ln.resident_id,
+        "resident_name": ln.resident.masked_name if ln.resident_id else None,
+        "counterparty_org_id": ln.counterparty_org_id,
+    }
+
+
+def present_voucher(voucher: Voucher) -> dict:
+    """A voucher with its lines and history, as the API shows it (VoucherOut)."""
+    exps = _Exponents(voucher.book)
+    english = _english()
+    events = db.session.scalars(
+        sa.select(VoucherEvent).where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.id)
+    ).all()
+    reversed_by = db.session.scalar(sa.select(Voucher.id).where(Voucher.reverses_id == voucher.id))
+    return {
+        **_summary(voucher, exps),
+        "book_id": voucher.book_id,
+        "source": voucher.source,
+        "log_index": voucher.log_index,
+        "posted_at": voucher.posted_at,
+        "created_at": voucher.created_at,
+        "reverses_id": voucher.reverses_id,
+        "reversed_by_id": reversed_by,
+        "approved_by": _person(voucher.approved_by),
+        "posted_by": _person(voucher.posted_by),
+        "lines": [_line(ln, exps, english) for ln in voucher.lines],
+        "history": [
+            {"action": e.action, "user": _person(e.user), "at": e.at, "note": e.note} for e in events
+        ],
+    }
+
+
+def _account_out(acc: Account, codes: dict[int, str]) -> dict:
+    return {
+        "code": acc.code, "name_zh": acc.name_zh, "name_en": acc.name_en, "type": acc.type,
+        "normal_side": acc.normal_side, "parent": codes.get(acc.parent_id) if acc.parent_id else None,
+        "level": acc.level, "active": acc.active, "has_children": acc.has_children,
+        "restriction": acc.restriction,
+    }
+
+
+# --- chart of accounts (会计科目) ----------------------------------------------------------------
+
+@blp.get(ORG + "/accounts")
+@blp.response(200, s.AccountOut(many=True))
+def list_accounts(org_id: int):
+    """The book's chart of accounts, by code."""
+    _org, _user, book = _open(org_id)
+    accounts = db.session.scalars(sa.select(Account).where(Account.book_id == book.id).order_by(Account.code)).all()
+    codes = {a.id: a.code for a in accounts}
+    return [_account_out(a, codes) for a in accounts]
+
+
+def _account_by_code(book: Book, code: str) -> Account | None:
+    if "\x00" in code:  # a %00 in the URL: no such code, and PostgreSQL refuses NUL in text
+        return None
+    return db.session.scalar(sa.select(Account).where(Account.book_id == book.id, Account.code == code))
+
+
+@blp.post(ORG + "/accounts")
+@_write
+@blp.arguments(s.SubAccountIn)
+@blp.response(201, s.AccountOut)
+def add_sub_account(data: dict, org_id: int):
+    """Add a sub-account (明细科目) under any account; its code extends the parent's."""
+    _org, user, book = _open(org_id, *svc.PREPARE_ROLES)
+    parent = _account_by_code(book, data["parent_code"])
+    if parent is None:
+        raise InvalidInput(
+            _l("No account %(code)s in this book.", code=data["parent_code"]),
+            errors={"parent_code": [str(_l("No such account."))]},
+        )
+    acc = svc.add_sub_account(parent, data["code"], data["name_zh"], data["name_en"], actor=user)
+    audit.note(account=acc.code)
+    return _account_out(acc, {parent.id: parent.code})
+
+
+@blp.patch(ORG + "/accounts/<code>")
+@_write
+@blp.arguments(s.AccountPatch)
+@blp.response(200, s.AccountOut)
+def set_account_active(data: dict, org_id: int, code: str):
+    """Deactivate or reactivate an account. Accounts are never deleted."""
+    _org, user, book = _open(org_id)
+    acc = _account_by_code(book, code)
+    if acc is None:
+        raise NotFound(_l("No account %(code)s in this book.", code=code[:200]))
+    svc.set_account_active(acc, data["active"], actor=user)
+    audit.note(account=acc.code, active=data["active"])
+    parent_code = acc.parent.code if acc.parent_id else None
+    return _account_out(acc, {acc.parent_id: parent_code} if parent_code else {})
+
+
+# --- funds (基金) -----------------------------------------------------------------------------
+
+def _fund_out(f: Fund) -> dict:
+    return {"code": f.code, "name": f.name, "restricted": f.restricted, "endowment": f.endowment,
+            "purpose": f.purpose, "active": f.active}
+
+
+@blp.get(ORG + "/funds")
+@blp.response(200, s.FundOut(many=True))
+def list_funds(org_id: int):
+    """The book's funds (restricted or not), by code."""
+    _org, _user, book = _open(org_id)
+    return [_fund_out(f) for f in db.session.scalars(sa.select(Fund).where(Fund.book_id == book.id).order_by(Fund.code))]
+
+
+@blp.post(ORG + "/funds")
+@_write
+@blp.arguments(s.FundIn)
+@blp.response(201, s.FundOut)
+def create_fund(data: dict, org_id: int):
+    """Open a fund."""
+    _org, user, book = _open(org_id, *svc.PREPARE_ROLES)
+    fund = svc.create_fund(book, data["code"], data["name"], restricted=data["restricted"],
+                           endowment=data["endowment"], purpose=data["purpose"], actor=user)
+    audit.note(fund=fund.code)
+    return _fund_out(fund)
+
+
+# --- vouchers (记账凭证) -------------------------------------------------------------------------
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _with_descendants(book: Book, code: str) -> set[int]:
+    """The account with ``code`` and every sub-account below it."""
+    rows = db.session.execute(sa.select(Account.id, Account.code, Account.parent_id).where(Account.book_id == book.id)).all()
+    root = next((r.id for r in rows if r.code == code), None)
+    if root is None:
+        raise InvalidInput(_l("No account %(code)s in this book.", code=code),
+                           errors={"account": [str(_l("No such account."))]})
+    children: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        if r.parent_id:
+            children[r.parent_id].append(r.id)
+    found, todo = set(), [root]
+    while todo:
+        a = todo.pop()
+        found.add(a)
+        todo.extend(children[a])
+    return found
+
+
+@blp.get(ORG + "/vouchers")
+@blp.arguments(s.VoucherQuery, location="query")
+@blp.response(200, s.VoucherPage)
+def list_vouchers(query: dict, org_id: int):
+    """Vouchers of the book, filtered, in date order (then entry order), a page at a time."""
+    _org, _user, book = _open(org_id)
+    cond = [Voucher.book_id == book.id]
+    if "status" in query:
+        cond.append(Voucher.status == query["status"])
+    if "date_from" in query:
+        cond.append(Voucher.date >= query["date_from"])
+    if "date_to" in query:
+        cond.append(Voucher.date <= query["date_to"])
+    if "q" in query:
+        cond.append(Voucher.summary.ilike(_like(query["q"]), escape="\\"))
+    if "number" in query:
+        cond.append(Voucher.number.ilike(_like(query["number"]), escape="\\"))
+    if "account" in query:
+        ids = _with_descendants(book, query["account"])
+        cond.append(Voucher.id.in_(sa.select(VoucherLine.voucher_id).where(VoucherLine.account_id.in_(ids))))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(*cond))
+    page, per_page = query["page"], query["per_page"]
+    vouchers = db.session.scalars(
+        sa.select(Voucher).where(*cond).order_by(Voucher.date, Voucher.id)
+        .offset((page - 1) * per_page).limit(per_page)
+        .options(selectinload(Voucher.lines), selectinload(Voucher.prepared_by))
+    ).all()
+    exps = _Exponents(book)
+    return {"items": [_summary(v, exps) for v in vouchers], "page": page, "per_page": per_page, "total": total}
+
+
+@blp.post(ORG + "/vouchers")
+@_write
+@blp.arguments(s.VoucherIn)
+@blp.response(201, s.VoucherOut)
+def create_voucher(data: dict, org_id: int):
+    """Enter a draft voucher. Amounts are text in the line's unit ("1234.56")."""
+    _org, user, book = _open(org_id, *svc.PREPARE_ROLES)
+    voucher = svc.create_voucher(book, _voucher_input(book, data), actor=user, source="api")
+    audit.note(voucher_id=voucher.id)
+    return present_voucher(voucher)
+
+
+@blp.get(VOUCHER)
+@blp.response(200, s.VoucherOut)
+def get_voucher(org_id: int, voucher_id: int):
+    """One voucher with its lines and history."""
+    _user, voucher = _voucher(org_id, voucher_id)
+    return present_voucher(voucher)
+
+
+@blp.put(VOUCHER)
+@_write
+@blp.arguments(s.VoucherIn)
+@blp.response(200, s.VoucherOut)
+def replace_voucher(data: dict, org_id: int, voucher_id: int):
+    """Replace a draft's date, summary and lines. Submitted vouchers are rejected back first;
+    posted ones never change (409)."""
+    user, voucher = _voucher(org_id, voucher_id)
+    reversal = voucher.kind == VoucherKind.REVERSAL
+    svc.update_voucher(voucher, _voucher_input(voucher.book, data, allow_negative=reversal), actor=user)
+    return present_voucher(voucher)
+
+
+@blp.post(VOUCHER + "/submit")
+@_write
+@blp.response(200, s.VoucherOut)
+def submit_voucher(org_id: int, voucher_id: int):
+    """Submit a draft for review."""
+    user, voucher = _voucher(org_id, voucher_id)
+    return present_voucher(svc.submit_voucher(voucher, actor=user))
+
+
+@blp.post(VOUCHER + "/approve")
+@_write
+@blp.response(200, s.VoucherOut)
+def approve_voucher(org_id: int, voucher_id: int):
+    """Approve a submitted voucher (审核). The preparer cannot approve their own."""
+    user, voucher = _voucher(org_id, voucher_id)
+    return present_voucher(svc.approve_voucher(voucher, actor=user))
+
+
+@blp.post(VOUCHER + "/reject")
+@_write
+@blp.arguments(s.NoteIn)
+@blp.response(200, s.VoucherOut)
+def reject_voucher(data: dict, org_id: int, voucher_id: int):
+    """Send a submitted or approved voucher back to draft, saying what to correct."""
+    user, voucher = _voucher(org_id, voucher_id)
+    return present_voucher(svc.reject_voucher(voucher, data["note"], actor=user))
+
+
+@blp.post(VOUCHER + "/post")
+@_write
+@blp.response(200, s.VoucherOut)
+def post_voucher(org_id: int, voucher_id: int):
+    """Post an approved voucher (记账): it gets its number and never changes again."""
+    user, voucher = _voucher(org_id, voucher_id)
+    svc.post_voucher(voucher, actor=user)
+    audit.note(number=voucher.number)
+    return present_voucher(voucher)
+
+
+@blp.post(VOUCHER + "/discard")
+@_write
+@blp.arguments(s.NoteIn)
+@blp.response(200, s.VoucherOut)
+def discard_voucher(data: dict, org_id: int, voucher_id: int):
+    """Discard an unposted voucher; it is kept with its history, never deleted."""
+    user, voucher = _voucher(org_id, voucher_id)
+    return present_voucher(svc.discard_voucher(voucher, actor=user, note=data["note"]))
+
+
+@blp.post(VOUCHER + "/reverse")
+@_write
+@blp.arguments(s.ReverseIn)
+@blp.response(201, s.VoucherOut)
+def reverse_voucher(data: dict, org_id: int, voucher_id: int):
+    """Draft a red reversal (红字冲销) of a posted voucher; review and post it like any other."""
+    user, voucher = _voucher(org_id, voucher_id)
+    reversal = svc.reverse_voucher(voucher, actor=user, date=data["date"], summary=data["summary"] or None)
+    audit.note(reversal_id=reversal.id)
+    return present_voucher(reversal)
+
+
+# --- periods (会计期间) --------------------------------------------------------------------------
+
+def _label(key: int | None) -> str | None:
+    return None if key is None else f"{key // 100}-{key % 100:02d}"
+
+
+def _period_out(p: Period) -> dict:
+    return {"year": p.year, "month": p.month, "label": p.label, "closed": p.closed,
+            "voucher_count": p.voucher_count}
+
+
+@blp.get(ORG + "/periods")
+@blp.response(200, s.PeriodsOut)
+def list_periods(org_id: int):
+    """Months that have postings, and the latest closed month."""
+    _org, _user, book = _open(org_id)
+    periods = db.session.scalars(
+        sa.select(Period).where(Period.book_id == book.id).order_by(Period.year, Period.month)
+    ).all()
+    return {"closed_through": _label(book.closed_through), "periods": [_period_out(p) for p in periods]}
+
+
+@blp.post(MONTH + "/close")
+@_write
+@blp.response(200, s.PeriodOut)
+def close_period(org_id: int, year: int, month: int):
+    """Close a month (结账): months close in order, with nothing unposted left in them."""
+    _org, user, book = _open(org_id)
+    return _period_out(svc.close_period(book, year, month, actor=user))
+
+
+@blp.post(MONTH + "/reopen")
+@_write
+@blp.arguments(s.ReasonIn)
+@blp.response(200, s.PeriodOut)
+def reopen_period(data: dict, org_id: int, year: int, month: int):
+    """Reopen the latest closed month (admins, with a reason kept in the history)."""
+    _org, user, book = _open(org_id)
+    return _period_out(svc.reopen_period(book, year, month, data["reason"], actor=user))
+
+
+@blp.post(ORG + "/year-end/<int(min=1, max=9999):year>")
+@_write
+@blp.response(201, s.VoucherOut(many=True))
+def year_end_closing(org_id: int, year: int):
+    """Generate and post the year-end closing entries (年末结转) of the book's standard."""
+    _org, user, book = _open(org_id)
+    vouchers = svc.generate_year_end_closing(book, year, actor=user)
+    audit.note(year=year, vouchers=[v.number for v in vouchers])
+    return [present_voucher(v) for v in vouchers]
+
+
+__all__ = ["blp", "present_voucher"]
