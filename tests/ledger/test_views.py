@@ -475,6 +475,32 @@ def test_attachments_upload_download_and_type_check(client_as, organisation, dra
     assert auditor.get(f"{base}/{atts[1].id}").status_code == 404
 
 
+def test_an_upload_over_the_size_limit_is_413_and_stores_nothing(client_as, organisation, draft, app, monkeypatch):
+    import io
+
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    c = client_as("preparer")
+    big = PDF + b"0" * 8192
+    resp = c.post(f"/books/{organisation.id}/vouchers/{draft.id}/attachments",
+                  data={"csrf_token": c.csrf, "files": [(io.BytesIO(big), "big.pdf", "application/pdf")]},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 413
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VoucherAttachment)) == 0
+
+
+def test_add_attachment_checks_size_without_a_request(app, draft, people, monkeypatch):
+    from core.errors import InvalidInput
+    from ledger.attachments import add_attachment
+
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 100)
+    with pytest.raises(InvalidInput, match="too large"):
+        add_attachment(draft, "big.pdf", "application/pdf", PDF + b"0" * 200, people["preparer"])
+    with pytest.raises(InvalidInput):
+        add_attachment(draft, "empty.pdf", "application/pdf", b"", people["preparer"])
+    att = add_attachment(draft, "../../etc/收据.pdf", None, PDF, people["preparer"])
+    assert att.filename == "收据.pdf" and att.content_type == "application/pdf"
+
+
 def test_files_can_be_attached_with_the_entry_form(client_as, organisation, book):
     import io
 
