@@ -108,6 +108,8 @@ def _register_blueprints(app: Flask) -> None:
 
     import ledger.api
     import ledger.views
+    import transparency.api
+    import transparency.models  # noqa: F401
 
     from . import api as core_api
     from . import views as core_views
@@ -116,16 +118,20 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger.views.bp)
     api.register_blueprint(core_api.blp)
     api.register_blueprint(ledger.api.blp)
+    api.register_blueprint(transparency.api.blp)
 
 
 def _register_cli(app: Flask) -> None:
     import ledger.cli
     import ledger.demo  # noqa: F401  (adds its demo step)
+    import transparency.cli
+    import transparency.demo  # noqa: F401  (adds its demo step)
 
     from . import cli as core_cli
 
     core_cli.register(app)
     ledger.cli.register(app)
+    transparency.cli.register(app)
 
 
 def _register_request_hooks(app: Flask) -> None:

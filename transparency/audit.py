@@ -1,0 +1,231 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Tamper audit (篡改审计): does every posted row still hash to its leaf in the log?
+
+Posted vouchers are guarded by the service, an ORM hook and database triggers, but someone
+with the database's owner rights can switch triggers off. The log remembers: each posted
+voucher's public record is recomputed from today's rows and compared with the leaf hash
+stored when it was posted, and the stored tree is compared with every signed checkpoint.
+Where a published report holds the original record, the audit also says which field changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from core.db import db
+from ledger import log
+from ledger.models import Book, LogNode, Voucher, VoucherLine, VoucherStatus
+
+from . import merkle, signing
+from .models import Checkpoint, DisclosureReport
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class RebuiltRecord:
+    voucher: Voucher
+    record: dict
+    leaf_hash: bytes
+    stored_hash: bytes | None
+
+    @property
+    def matches(self) -> bool:
+        return self.stored_hash is not None and self.leaf_hash == self.stored_hash
+
+
+def record_of(voucher: Voucher) -> dict:
+    """The voucher's public record as it would be logged now (FORMAT.md §1)."""
+    reverses_index = voucher.reverses.log_index if voucher.reverses_id else None
+    return log.public_record(voucher, reverses_index)
+
+
+def stored_leaves(book_id: int, lo: int, hi: int) -> dict[int, bytes]:
+    """Level-0 hashes stored for leaves ``lo … hi−1``."""
+    rows = db.session.execute(
+        sa.select(LogNode.index, LogNode.hash).where(
+            LogNode.book_id == book_id, LogNode.level == 0, LogNode.index >= lo, LogNode.index < hi
+        )
+    )
+    return {int(i): bytes(h) for i, h in rows}
+
+
+def _vouchers(book_id: int, lo: int, hi: int) -> list[Voucher]:
+    return list(
+        db.session.scalars(
+            sa.select(Voucher)
+            .where(Voucher.book_id == book_id, Voucher.log_index >= lo, Voucher.log_index < hi)
+            .order_by(Voucher.log_index)
+            .options(
+                selectinload(Voucher.lines).selectinload(VoucherLine.account),
+                selectinload(Voucher.lines).selectinload(VoucherLine.fund),
+                selectinload(Voucher.lines).selectinload(VoucherLine.resident),
+                selectinload(Voucher.reverses),
+            )
+        )
+    )
+
+
+def rebuild(book_id: int, lo: int, hi: int) -> Iterator[RebuiltRecord]:
+    """Recompute the records of leaves ``lo … hi−1`` from the database rows, in index order,
+    in batches so that a million-record book does not sit in memory at once."""
+    for start in range(lo, hi, BATCH):
+        end = min(start + BATCH, hi)
+        stored = stored_leaves(book_id, start, end)
+        already = _loaded_voucher_ids()
+        batch = _vouchers(book_id, start, end)
+        for v in batch:
+            record = record_of(v)
+            lh = merkle.leaf_hash(log.leaf_bytes(record))
+            yield RebuiltRecord(v, record, lh, stored.get(v.log_index))
+        for v in batch:  # let go of what this batch loaded; keep what the caller holds
+            if v.id not in already:
+                db.session.expunge(v)  # cascades to its lines
+
+
+def _loaded_voucher_ids() -> set[int]:
+    return {key[1][0] for key in db.session.identity_map.keys() if key[0] is Voucher}
+
+
+# --- the audit -------------------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    what: str
+    index: int | None = None
+    number: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.number:
+            where.append(self.number)
+        if self.index is not None:
+            where.append(f"index {self.index}")
+        return f"{' '.join(where)}: {self.what}" if where else self.what
+
+
+@dataclass
+class AuditResult:
+    book_id: int
+    size: int
+    checked: int = 0
+    checkpoints: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def _published_records(book_id: int) -> dict[int, dict]:
+    """Original records by index, from every published bundle of the book."""
+    out: dict[int, dict] = {}
+    for text in db.session.scalars(sa.select(DisclosureReport.bundle).where(DisclosureReport.book_id == book_id)):
+        bundle = json.loads(text)
+        for r in bundle["log"]["records"]:
+            out[r["index"]] = r
+    return out
+
+
+def _diff(original: dict, now: dict) -> str:
+    """What changed between the published record and today's rows, in words."""
+    changes = []
+    for key in ("number", "date", "kind", "summary", "reverses", "private"):
+        if original.get(key) != now.get(key):
+            changes.append(f"{key} {original.get(key)!r} → {now.get(key)!r}")
+    old_lines, new_lines = original.get("lines", []), now.get("lines", [])
+    if len(old_lines) != len(new_lines):
+        changes.append(f"{len(old_lines)} lines → {len(new_lines)} lines")
+    for n, (a, b) in enumerate(zip(old_lines, new_lines, strict=False), start=1):
+        for key in ("account", "fund", "unit", "debit", "credit"):
+            if a.get(key) != b.get(key):
+                changes.append(f"line {n} {key} {a.get(key)!r} → {b.get(key)!r}")
+    return "; ".join(changes) or "the record's bytes differ"
+
+
+def audit_book(book: Book) -> AuditResult:
+    """Recompute every posted voucher's leaf and the tree's roots; list what disagrees."""
+    size = db.session.scalar(sa.select(Book.log_size).where(Book.id == book.id))
+    result = AuditResult(book.id, size)
+    published = _published_records(book.id)
+    seen: set[int] = set()
+    for rb in rebuild(book.id, 0, size):
+        v = rb.voucher
+        seen.add(v.log_index)
+        result.checked += 1
+        if v.status != VoucherStatus.POSTED:
+            result.findings.append(Finding(f"has a log index but its status is {v.status}", v.log_index, v.number))
+        if rb.stored_hash is None:
+            result.findings.append(Finding("no leaf is stored for this index", v.log_index, v.number))
+        elif not rb.matches:
+            original = published.get(v.log_index)
+            what = "the voucher no longer matches its leaf in the log"
+            if original is not None:
+                what += f" ({_diff(original, rb.record)})"
+            result.findings.append(Finding(what, v.log_index, v.number))
+    missing = size - len(seen)
+    if missing:
+        result.findings.append(Finding(f"{missing} log index(es) below {size} have no posted voucher"))
+    stray = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Voucher).where(
+            Voucher.book_id == book.id,
+            Voucher.status == VoucherStatus.POSTED.value,
+            sa.or_(Voucher.log_index.is_(None), Voucher.log_index >= size),
+        )
+    )
+    if stray:
+        result.findings.append(Finding(f"{stray} posted voucher(s) are outside the log"))
+    _audit_tree(book, size, result)
+    return result
+
+
+def _audit_tree(book: Book, size: int, result: AuditResult) -> None:
+    """Fold the stored leaves once, left to right, and compare the root at every signed
+    checkpoint's size (and the root from stored subtrees at the current size)."""
+    checkpoints = list(
+        db.session.scalars(sa.select(Checkpoint).where(Checkpoint.book_id == book.id).order_by(Checkpoint.size))
+    )
+    result.checkpoints = len(checkpoints)
+    for cp in checkpoints:
+        try:
+            name, cp_size, cp_root = signing.parse_checkpoint(cp.note)
+            signing.verify_note(cp.note, cp.key.name, bytes(cp.key.public_key))
+        except signing.NoteError as e:
+            result.findings.append(Finding(f"checkpoint of size {cp.size}: {e}"))
+            continue
+        if (name, cp_size, cp_root) != (signing.origin(book.id), cp.size, bytes(cp.root)):
+            result.findings.append(Finding(f"checkpoint of size {cp.size}: its note and its row differ"))
+    pending = [cp for cp in checkpoints if cp.size > 0]
+    if pending and pending[-1].size > size:
+        result.findings.append(Finding(f"a checkpoint of size {pending[-1].size} was signed, the log has {size}"))
+    frontier: list[bytes] = []
+    n = 0
+    for start in range(0, size, BATCH * 10):
+        end = min(start + BATCH * 10, size)
+        stored = stored_leaves(book.id, start, end)
+        for i in range(start, end):
+            lh = stored.get(i)
+            if lh is None:
+                result.findings.append(Finding("the stored leaf is missing", i))
+                return
+            frontier = merkle.compact_range_append(frontier, n, lh)
+            n += 1
+            while pending and pending[0].size == n:
+                cp = pending.pop(0)
+                if merkle.root_from_compact_range(frontier) != bytes(cp.root):
+                    result.findings.append(
+                        Finding(f"the stored leaves do not give the root signed at size {cp.size}")
+                    )
+    try:
+        from_nodes = log.root(book.id, size)
+    except LookupError as e:
+        result.findings.append(Finding(str(e)))
+        return
+    if from_nodes != merkle.root_from_compact_range(frontier):
+        result.findings.append(Finding("the stored subtree hashes do not fold to the root of the stored leaves"))

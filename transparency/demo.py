@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Demo: each demo book publishes a disclosure report for each month it has closed, so a
+newcomer can download two chained bundles and a receipt and verify them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.db import db
+from core.demo import DemoContext, demo_step
+from ledger.models import Book, Voucher, VoucherStatus
+
+from .disclosure import first_day, month_key, next_month, publish_report
+
+
+@demo_step(50)
+def publish_demo_reports(ctx: DemoContext) -> None:
+    for organisation in (ctx.enterprise, ctx.foundation, ctx.trust):
+        book = db.session.scalar(sa.select(Book).where(Book.organisation_id == organisation.id))
+        if book is None or book.closed_through is None:
+            continue
+        first = db.session.scalar(
+            sa.select(sa.func.min(Voucher.date)).where(
+                Voucher.book_id == book.id, Voucher.status == VoucherStatus.POSTED.value
+            )
+        )
+        if first is None:
+            continue
+        month = month_key(first)
+        while month <= book.closed_through:
+            label = first_day(month).strftime("%Y-%m")
+            publish_report(book, label, label, actor=ctx.users["reviewer"])
+            month = next_month(month)

@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Organisations' Ed25519 signing keys.
+
+The private key is a PKCS8 PEM file ``KEYS_DIR/org-<id>.ed25519.pem`` (mode 0600) and never
+enters the database (DESIGN.md §4): a database dump or replica must not be able to sign.
+The public key, its name and its fingerprint are in ``signing_keys`` for everyone to see.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from core.db import db
+from core.errors import Conflict
+from core.models import Organisation
+from ledger.services import book_for
+
+from . import signing
+from .models import SigningKey
+
+
+def key_path(organisation_id: int) -> Path:
+    return Path(current_app.config["KEYS_DIR"]) / f"org-{organisation_id}.ed25519.pem"
+
+
+def _write_new_private_key(path: Path) -> Ed25519PrivateKey:
+    """Create the key file atomically; if another process won the race, use its key."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_private_key(path)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    return key
+
+
+def _read_private_key(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise Conflict(_l("The signing key file %(path)s is not an Ed25519 key.", path=path.name))
+    return key
+
+
+def current_key(organisation_id: int) -> SigningKey | None:
+    return db.session.scalar(
+        sa.select(SigningKey)
+        .where(SigningKey.organisation_id == organisation_id)
+        .order_by(SigningKey.id.desc())
+        .limit(1)
+    )
+
+
+def ensure_key(organisation: Organisation) -> SigningKey:
+    """The organisation's signing key, created (file and public row) if it has none.
+
+    A key file without a row (a restored key folder, a rebuilt database) is adopted: the
+    file is the secret, the row only publishes its public half.
+    """
+    existing = current_key(organisation.id)
+    if existing is not None:
+        return existing
+    book = book_for(organisation)
+    path = key_path(organisation.id)
+    private = _read_private_key(path) if path.exists() else _write_new_private_key(path)
+    public = signing.raw_public_key(private.public_key())
+    row = SigningKey(
+        community_id=organisation.community_id,
+        organisation_id=organisation.id,
+        name=signing.origin(book.id),
+        public_key=public,
+        fingerprint=signing.fingerprint(public),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def private_key_for(key: SigningKey) -> Ed25519PrivateKey:
+    """Load the private half of ``key``, refusing a file that holds a different key."""
+    path = key_path(key.organisation_id)
+    if not path.exists():
+        raise Conflict(
+            _l("The private signing key of this organisation is missing (%(path)s). Restore it from the backup.",
+               path=path.name)
+        )
+    private = _read_private_key(path)
+    if signing.raw_public_key(private.public_key()) != bytes(key.public_key):
+        raise Conflict(
+            _l("The signing key file %(path)s does not match the published public key.", path=path.name)
+        )
+    return private
+
+
+def public_key_json(key: SigningKey) -> dict:
+    """The key as bundles and receipts show it (FORMAT.md §2)."""
+    return {
+        "name": key.name,
+        "ed25519": base64.b64encode(bytes(key.public_key)).decode(),
+        "fingerprint": key.fingerprint,
+    }

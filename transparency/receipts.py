@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Receipts (回执): a resident's proof that their own payment is in the book's log.
+
+A receipt is the C2SP tlog-proof shape (index, inclusion proof, signed checkpoint) plus the
+voucher's private fields and salt, with which the resident, and only they, can open the
+commitment in the public record (FORMAT.md §4).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from flask_babel import lazy_gettext as _l
+
+from core.auth import authenticated_user, require_role
+from core.db import db
+from core.errors import Conflict, NotFound
+from core.models import Organisation, Resident, Role, User
+from ledger import log
+from ledger.models import Book, Voucher
+
+from . import merkle
+from .audit import record_of
+from .checkpoints import LogInconsistent, checkpoint_covering
+from .keys import public_key_json
+
+RECEIPT_FORMAT = "commons-ledger/receipt/1"
+# Who may hand out any resident's receipt of the organisation (the resident may get their own).
+RECEIPT_ROLES = (Role.ADMIN, Role.PREPARER, Role.REVIEWER, Role.AUDITOR)
+
+
+def authorize_receipt(organisation: Organisation, resident_id: int, user: User | None = None) -> Resident:
+    """Staff of the organisation may fetch any resident's receipt; a resident only their own,
+    through the login linked to them. Others learn nothing, not even whether the id exists."""
+    user = user or authenticated_user()
+    resident = db.session.get(Resident, resident_id)
+    if resident is not None and resident.community_id != organisation.community_id:
+        resident = None
+    own = resident is not None and resident.user_id is not None and resident.user_id == user.id
+    if not own:
+        require_role(organisation, *RECEIPT_ROLES, user=user)
+    if resident is None:
+        raise NotFound(_l("No such resident in this community."))
+    return resident
+
+
+def build_receipt(voucher: Voucher, resident: Resident) -> dict:
+    """The receipt of ``resident`` for the posted ``voucher``, proved against the latest signed
+    checkpoint (one is signed if none covers the voucher yet)."""
+    if not voucher.is_posted:
+        raise Conflict(_l("Only a posted voucher has a receipt."))
+    if not any(line.resident_id == resident.id for line in voucher.lines):
+        raise NotFound(_l("Voucher %(number)s has no line for this resident.", number=voucher.number))
+    record = record_of(voucher)
+    stored = log.leaf_hash_at(voucher.book_id, voucher.log_index)
+    if stored is None or stored != merkle.leaf_hash(log.leaf_bytes(record)):
+        raise LogInconsistent(
+            _l("Voucher %(number)s no longer matches its record in the log, so no receipt can be given. "
+               "Run the tamper audit.", number=voucher.number)
+        )
+    book = db.session.get(Book, voucher.book_id)
+    checkpoint = checkpoint_covering(book, voucher.log_index)
+    proof = log.inclusion_proof(book.id, voucher.log_index, checkpoint.size)
+    return {
+        "format": RECEIPT_FORMAT,
+        "index": voucher.log_index,
+        "record": record,
+        "private": log.private_fields(voucher),
+        "salt": base64.b64encode(bytes(voucher.private_salt)).decode(),
+        "inclusion_proof": [base64.b64encode(h).decode() for h in proof],
+        "checkpoint": checkpoint.note,
+        "public_key": public_key_json(checkpoint.key),
+    }
+
+
+def receipt_text(receipt: dict) -> str:
+    return json.dumps(receipt, ensure_ascii=False, indent=1) + "\n"
+
+
+def receipt_filename(voucher: Voucher, resident: Resident) -> str:
+    return f"receipt-{voucher.book_id}-{voucher.log_index}-{resident.id}.json"
