@@ -49,6 +49,7 @@ POSTED = VoucherStatus.POSTED.value
 
 # --- months -----------------------------------------------------------------------------------
 
+
 def period_key(d: dt.date) -> int:
     return d.year * 100 + d.month
 
@@ -83,11 +84,14 @@ def month_keys(start: dt.date, end: dt.date) -> list[int]:
 
 # --- checks on report arguments ---------------------------------------------------------------
 
+
 def check_date(value, field: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if not isinstance(value, dt.date):
-        raise InvalidInput(_l("Give a date such as 2026-03-31."), errors={field: [str(_l("Not a date."))]})
+        raise InvalidInput(
+            _l("Give a date such as 2026-03-31."), errors={field: [str(_l("Not a date."))]}
+        )
     return value
 
 
@@ -104,9 +108,16 @@ def check_range(start, end) -> tuple[dt.date, dt.date]:
 def check_fund(book: Book, fund_id: int | None) -> Fund | None:
     if fund_id is None:
         return None
-    fund = db.session.get(Fund, fund_id) if isinstance(fund_id, int) and not isinstance(fund_id, bool) else None
+    fund = (
+        db.session.get(Fund, fund_id)
+        if isinstance(fund_id, int) and not isinstance(fund_id, bool)
+        else None
+    )
     if fund is None or fund.book_id != book.id:
-        raise InvalidInput(_l("No such fund in this book."), errors={"fund_id": [str(_l("No such fund in this book."))]})
+        raise InvalidInput(
+            _l("No such fund in this book."),
+            errors={"fund_id": [str(_l("No such fund in this book."))]},
+        )
     return fund
 
 
@@ -114,16 +125,21 @@ def exponent_of(book: Book, unit: str) -> int:
     """Minor-unit digits of ``unit`` (0 for a unit the book never declared)."""
     if is_iso_currency(unit):
         return currency_exponent(unit)
-    exp = db.session.scalar(sa.select(BookUnit.exponent).where(BookUnit.book_id == book.id, BookUnit.code == unit))
+    exp = db.session.scalar(
+        sa.select(BookUnit.exponent).where(BookUnit.book_id == book.id, BookUnit.code == unit)
+    )
     return int(exp or 0)
 
 
 def book_accounts(book: Book) -> dict[int, Account]:
     """Every account of the book by id (a chart has hundreds of rows at most)."""
-    return {a.id: a for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))}
+    return {
+        a.id: a for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
+    }
 
 
 # --- sums -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -139,14 +155,24 @@ def _add(out: dict, key: Key, dr: int, cr: int) -> None:
     s[1] += int(cr or 0)
 
 
-def _table_sums(book: Book, first: int | None, last: int, f: Filters, *, by_fund: bool, by_period: bool,
-                out: dict) -> None:
+def _table_sums(
+    book: Book,
+    first: int | None,
+    last: int,
+    f: Filters,
+    *,
+    by_fund: bool,
+    by_period: bool,
+    out: dict,
+) -> None:
     """Movements of whole months ``first``..``last`` (YYYYMM, ``first=None``: from the start)."""
     t = AccountPeriodBalance
     cols = [t.account_id, t.unit]
     cols += [t.fund_key] if by_fund else []
     cols += [t.period_key] if by_period else []
-    q = sa.select(*cols, sa.func.sum(t.debit), sa.func.sum(t.credit)).where(t.book_id == book.id, t.period_key <= last)
+    q = sa.select(*cols, sa.func.sum(t.debit), sa.func.sum(t.credit)).where(
+        t.book_id == book.id, t.period_key <= last
+    )
     if first is not None:
         q = q.where(t.period_key >= first)
     if f.fund_id is not None:
@@ -169,7 +195,9 @@ def posted_lines(book: Book, start: dt.date, end: dt.date, f: Filters, *, kind: 
     q = (
         sa.select(VoucherLine)
         .join(Voucher, Voucher.id == VoucherLine.voucher_id)
-        .where(Voucher.book_id == book.id, Voucher.status == POSTED, Voucher.date.between(start, end))
+        .where(
+            Voucher.book_id == book.id, Voucher.status == POSTED, Voucher.date.between(start, end)
+        )
     )
     if kind is not None:
         q = q.where(Voucher.kind == kind)
@@ -184,15 +212,27 @@ def posted_lines(book: Book, start: dt.date, end: dt.date, f: Filters, *, kind: 
     return q
 
 
-def _line_sums(book: Book, start: dt.date, end: dt.date, f: Filters, *, by_fund: bool, by_period: bool,
-               out: dict, kind: str | None = None, sign: int = 1) -> None:
+def _line_sums(
+    book: Book,
+    start: dt.date,
+    end: dt.date,
+    f: Filters,
+    *,
+    by_fund: bool,
+    by_period: bool,
+    out: dict,
+    kind: str | None = None,
+    sign: int = 1,
+) -> None:
     """Movements of posted lines dated in [start, end], which lie in one month when by_period."""
     ln = VoucherLine
     fund_key = sa.func.coalesce(ln.fund_id, 0)
     cols = [ln.account_id, ln.unit] + ([fund_key] if by_fund else [])
-    q = posted_lines(book, start, end, f, kind=kind).with_only_columns(
-        *cols, sa.func.sum(ln.debit), sa.func.sum(ln.credit)
-    ).group_by(*cols)
+    q = (
+        posted_lines(book, start, end, f, kind=kind)
+        .with_only_columns(*cols, sa.func.sum(ln.debit), sa.func.sum(ln.credit))
+        .group_by(*cols)
+    )
     if by_period:
         assert period_key(start) == period_key(end), "a line scan grouped by month covers one month"
     pk = period_key(start) if by_period else None
@@ -202,14 +242,23 @@ def _line_sums(book: Book, start: dt.date, end: dt.date, f: Filters, *, by_fund:
         _add(out, (acc, unit, fk, pk), sign * int(rest[0] or 0), sign * int(rest[1] or 0))
 
 
-def range_sums(book: Book, start: dt.date | None, end: dt.date, f: Filters = Filters(), *,
-               by_fund: bool = False, by_period: bool = False, exclude_closing: bool = False) -> dict[Key, list[int]]:
+def range_sums(
+    book: Book,
+    start: dt.date | None,
+    end: dt.date,
+    f: Filters = Filters(),
+    *,
+    by_fund: bool = False,
+    by_period: bool = False,
+    exclude_closing: bool = False,
+) -> dict[Key, list[int]]:
     """Debit and credit movements of posted vouchers dated in [start, end] (``start=None``:
     from the first voucher). Whole months come from the balances table; a partial first or
     last month is a scan of that month's lines.
 
-    ``exclude_closing`` leaves out year-end closing vouchers (结转), as flow statements must;
-    there are a handful per year, so subtracting them is a small scan.
+    ``exclude_closing`` leaves out the year-end closing vouchers (结转), as flow statements
+    must; there are a handful per year, all dated 31 December, so subtracting them is a
+    small lookup.
     """
     out: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     kw = {"by_fund": by_fund, "by_period": by_period, "out": out}
@@ -233,18 +282,42 @@ def range_sums(book: Book, start: dt.date | None, end: dt.date, f: Filters = Fil
         if first_full is None or first_full <= last_full:
             _table_sums(book, first_full, last_full, f, **kw)
     if exclude_closing:
-        lo = start or dt.date(1, 1, 1)
-        ln = VoucherLine
-        q = posted_lines(book, lo, end, f, kind=VoucherKind.CLOSING.value).with_only_columns(
-            ln.account_id, ln.unit, sa.func.coalesce(ln.fund_id, 0), Voucher.date, ln.debit, ln.credit
-        )
-        for acc, unit, fk, d, dr, cr in db.session.execute(q):
-            _add(out, (acc, unit, fk if by_fund else None, period_key(d) if by_period else None), -dr, -cr)
+        # Year-end closing vouchers are dated 31 December (ledger.services makes them so), which
+        # lets the index on (book, status, date) find them without reading a year of vouchers.
+        if start is None:
+            raise ValueError("exclude_closing needs a start date")
+        year_ends = [
+            d
+            for d in (dt.date(y, 12, 31) for y in range(start.year, end.year + 1))
+            if start <= d <= end
+        ]
+        if year_ends:
+            ln = VoucherLine
+            q = (
+                posted_lines(book, start, end, f, kind=VoucherKind.CLOSING.value)
+                .where(Voucher.date.in_(year_ends))
+                .with_only_columns(
+                    ln.account_id,
+                    ln.unit,
+                    sa.func.coalesce(ln.fund_id, 0),
+                    Voucher.date,
+                    ln.debit,
+                    ln.credit,
+                )
+            )
+            for acc, unit, fk, d, dr, cr in db.session.execute(q):
+                _add(
+                    out,
+                    (acc, unit, fk if by_fund else None, period_key(d) if by_period else None),
+                    -dr,
+                    -cr,
+                )
     return out
 
 
-def balances_as_of(book: Book, as_of: dt.date | None, f: Filters = Filters(), *, by_fund: bool = False
-                   ) -> dict[Key, list[int]]:
+def balances_as_of(
+    book: Book, as_of: dt.date | None, f: Filters = Filters(), *, by_fund: bool = False
+) -> dict[Key, list[int]]:
     """Cumulative debit and credit totals of every posted movement dated on or before ``as_of``
     (all of them when ``as_of`` is None)."""
     if as_of is None:
@@ -266,6 +339,7 @@ def collapse(sums: dict[Key, list[int]], key) -> dict:
 
 # --- account balances (the CLI's trial balance, beancount/hledger comparisons) ----------------
 
+
 @dataclass(frozen=True)
 class AccountBalance:
     """Totals of one posting account in one unit. ``balance`` is signed, debit positive."""
@@ -281,8 +355,9 @@ class AccountBalance:
         return self.debit_total - self.credit_total
 
 
-def account_balances(book: Book, *, as_of: dt.date | None = None, fund_id: int | None = None,
-                     unit: str | None = None) -> list[AccountBalance]:
+def account_balances(
+    book: Book, *, as_of: dt.date | None = None, fund_id: int | None = None, unit: str | None = None
+) -> list[AccountBalance]:
     """Debit and credit totals of every posting account with activity, per unit, of posted
     vouchers dated on or before ``as_of`` (all of them when None), optionally of one fund and
     one unit. Ordered by account code, then unit.
@@ -299,8 +374,15 @@ def account_balances(book: Book, *, as_of: dt.date | None = None, fund_id: int |
     for (acc_id, u, _fk, _pk), (dr, cr) in sums.items():
         if u not in exponents:
             exponents[u] = exponent_of(book, u)
-        out.append(AccountBalance(account=accounts[acc_id], unit=u, exponent=exponents[u], debit_total=dr,
-                                  credit_total=cr))
+        out.append(
+            AccountBalance(
+                account=accounts[acc_id],
+                unit=u,
+                exponent=exponents[u],
+                debit_total=dr,
+                credit_total=cr,
+            )
+        )
     out.sort(key=lambda b: (b.account.code, b.unit))
     return out
 

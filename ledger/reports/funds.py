@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core.db import db
 
 from ..models import Book, Fund
-from .balances import Filters, book_accounts, check_range, exponent_of, range_sums
+from .balances import Filters, book_accounts, check_fund, check_range, exponent_of, range_sums
 
 __all__ = ["FundRow", "FundStatement", "fund_statement"]
 
@@ -48,20 +48,30 @@ class FundStatement:
     end: dt.date
     unit: str
     exponent: int
+    fund_id: int | None
     rows: list[FundRow]
 
     @property
     def totals(self) -> dict[str, int]:
-        return {name: sum(getattr(r, name) for r in self.rows)
-                for name in ("opening", "revenue", "expense", "transfers", "closing")}
+        return {
+            name: sum(getattr(r, name) for r in self.rows)
+            for name in ("opening", "revenue", "expense", "transfers", "closing")
+        }
 
     @property
     def checks(self) -> dict[str, bool]:
-        return {"closing_is_opening_plus_revenue_minus_expense_plus_transfers": all(r.consistent for r in self.rows)}
+        return {
+            "closing_is_opening_plus_revenue_minus_expense_plus_transfers": all(
+                r.consistent for r in self.rows
+            )
+        }
 
 
-def fund_statement(book: Book, *, start: dt.date, end: dt.date, unit: str | None = None) -> FundStatement:
-    """Per fund of the book (in code order), in ``unit`` (default: the base unit):
+def fund_statement(
+    book: Book, *, start: dt.date, end: dt.date, fund_id: int | None = None, unit: str | None = None
+) -> FundStatement:
+    """Per fund of the book (in code order; only ``fund_id`` when given), in ``unit``
+    (default: the base unit):
 
     * balance of a fund at a date = Σ (credit − debit) of every posted line tagged with the
       fund on revenue, expense, net-asset and equity accounts up to that date. Closing entries
@@ -79,8 +89,10 @@ def fund_statement(book: Book, *, start: dt.date, end: dt.date, unit: str | None
     a separate question from how much of it there is.
     """
     start, end = check_range(start, end)
+    check_fund(book, fund_id)
     unit = unit or book.base_unit
-    funds = list(db.session.scalars(sa.select(Fund).where(Fund.book_id == book.id).order_by(Fund.code)))
+    q = sa.select(Fund).where(Fund.book_id == book.id).order_by(Fund.code)
+    funds = list(db.session.scalars(q if fund_id is None else q.where(Fund.id == fund_id)))
     accounts = book_accounts(book)
     ids = [a.id for a in accounts.values() if a.type in FUND_BALANCE_TYPES]
     f = Filters(unit=unit, account_ids=ids, fund_ids=[x.id for x in funds])
@@ -92,17 +104,31 @@ def fund_statement(book: Book, *, start: dt.date, end: dt.date, unit: str | None
                 out[fk] += cr - dr
         return out
 
-    before = credit_positive(range_sums(book, None, start - dt.timedelta(days=1), f, by_fund=True),
-                             FUND_BALANCE_TYPES)
+    before = credit_positive(
+        range_sums(book, None, start - dt.timedelta(days=1), f, by_fund=True), FUND_BALANCE_TYPES
+    )
     after = credit_positive(range_sums(book, None, end, f, by_fund=True), FUND_BALANCE_TYPES)
     moved = range_sums(book, start, end, f, by_fund=True, exclude_closing=True)
     revenue = credit_positive(moved, ("revenue",))
     expense = credit_positive(moved, ("expense",))
     transfers = credit_positive(moved, ("net_assets", "equity"))
     rows = [
-        FundRow(fund=x, opening=before[x.id], revenue=revenue[x.id], expense=-expense[x.id],
-                transfers=transfers[x.id], closing=after[x.id])
+        FundRow(
+            fund=x,
+            opening=before[x.id],
+            revenue=revenue[x.id],
+            expense=-expense[x.id],
+            transfers=transfers[x.id],
+            closing=after[x.id],
+        )
         for x in funds
     ]
-    return FundStatement(book_id=book.id, start=start, end=end, unit=unit, exponent=exponent_of(book, unit),
-                         rows=rows)
+    return FundStatement(
+        book_id=book.id,
+        start=start,
+        end=end,
+        unit=unit,
+        exponent=exponent_of(book, unit),
+        fund_id=fund_id,
+        rows=rows,
+    )

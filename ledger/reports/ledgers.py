@@ -53,11 +53,14 @@ def subtree(accounts: Mapping[int, Account], root_id: int) -> set[int]:
 
 
 def _no_such_account() -> InvalidInput:
-    return InvalidInput(_l("No such account in this book."),
-                        errors={"account": [str(_l("No such account in this book."))]})
+    return InvalidInput(
+        _l("No such account in this book."),
+        errors={"account": [str(_l("No such account in this book."))]},
+    )
 
 
 # --- general ledger (总账) ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LedgerMonth:
@@ -123,8 +126,15 @@ class GeneralLedger:
     accounts: list[LedgerAccount]
 
 
-def general_ledger(book: Book, *, start: dt.date, end: dt.date, account_ids: Collection[int] | None = None,
-                   fund_id: int | None = None, unit: str | None = None) -> GeneralLedger:
+def general_ledger(
+    book: Book,
+    *,
+    start: dt.date,
+    end: dt.date,
+    account_ids: Collection[int] | None = None,
+    fund_id: int | None = None,
+    unit: str | None = None,
+) -> GeneralLedger:
     """总账 for [start, end]: per account its opening balance, each month's debit and credit
     with the year to date and the balance after the month, and its closing balance.
 
@@ -146,12 +156,17 @@ def general_ledger(book: Book, *, start: dt.date, end: dt.date, account_ids: Col
         targets = [accounts[i] for i in dict.fromkeys(ids)]
     members = {t.id: subtree(accounts, t.id) for t in targets}
     covered = set().union(*members.values()) if members else set()
-    f = Filters(fund_id=fund_id, unit=unit, account_ids=covered if account_ids is not None else None)
+    f = Filters(
+        fund_id=fund_id, unit=unit, account_ids=covered if account_ids is not None else None
+    )
     opening = collapse(range_sums(book, None, start - dt.timedelta(days=1), f), lambda k: k[0])
     moved = collapse(range_sums(book, start, end, f, by_period=True), lambda k: (k[0], k[3]))
     year_start = dt.date(start.year, 1, 1)
-    before = (collapse(range_sums(book, year_start, start - dt.timedelta(days=1), f), lambda k: k[0])
-              if start > year_start else {})
+    before = (
+        collapse(range_sums(book, year_start, start - dt.timedelta(days=1), f), lambda k: k[0])
+        if start > year_start
+        else {}
+    )
     ordered = tree_order(accounts, [t.id for t in targets]) if account_ids is None else targets
     out = []
     for t in ordered:
@@ -171,16 +186,34 @@ def general_ledger(book: Book, *, start: dt.date, end: dt.date, account_ids: Col
                 year, ydr, ycr = pk // 100, 0, 0
             ydr, ycr, bal = ydr + dr, ycr + cr, bal + dr - cr
             first = dt.date(pk // 100, pk % 100, 1)
-            months.append(LedgerMonth(period_key=pk, start=max(start, first), end=min(end, month_end(first)),
-                                      debit=dr, credit=cr, year_debit=ydr, year_credit=ycr, balance=bal))
+            months.append(
+                LedgerMonth(
+                    period_key=pk,
+                    start=max(start, first),
+                    end=min(end, month_end(first)),
+                    debit=dr,
+                    credit=cr,
+                    year_debit=ydr,
+                    year_credit=ycr,
+                    balance=bal,
+                )
+            )
         if account_ids is None and not o and not months:
             continue
         out.append(LedgerAccount(account=t, opening=o, months=months))
-    return GeneralLedger(book_id=book.id, start=start, end=end, unit=unit, exponent=exponent_of(book, unit),
-                         fund_id=fund_id, accounts=out)
+    return GeneralLedger(
+        book_id=book.id,
+        start=start,
+        end=end,
+        unit=unit,
+        exponent=exponent_of(book, unit),
+        fund_id=fund_id,
+        accounts=out,
+    )
 
 
 # --- account detail (明细账) -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DetailLine:
@@ -233,8 +266,15 @@ class AccountDetail:
         return direction(self.closing)
 
 
-def account_detail(book: Book, account: Account | int, *, start: dt.date, end: dt.date,
-                   fund_id: int | None = None, unit: str | None = None) -> AccountDetail:
+def account_detail(
+    book: Book,
+    account: Account | int,
+    *,
+    start: dt.date,
+    end: dt.date,
+    fund_id: int | None = None,
+    unit: str | None = None,
+) -> AccountDetail:
     """明细账 of ``account`` (with its sub-accounts) for [start, end]: the opening balance from
     the balances table, then every posted line in date and posting order with voucher number,
     summary, debit, credit and the running balance with its direction (借/贷/平).
@@ -252,17 +292,50 @@ def account_detail(book: Book, account: Account | int, *, start: dt.date, end: d
     acc = accounts[acc_id]
     ids = subtree(accounts, acc_id)
     f = Filters(fund_id=fund_id, unit=unit, account_ids=ids)
-    opening = sum(dr - cr for dr, cr in range_sums(book, None, start - dt.timedelta(days=1), f).values())
+    opening = sum(
+        dr - cr for dr, cr in range_sums(book, None, start - dt.timedelta(days=1), f).values()
+    )
     ln = VoucherLine
-    q = posted_lines(book, start, end, f).with_only_columns(
-        Voucher.date, Voucher.id, Voucher.number, Voucher.summary, ln.memo, ln.account_id, ln.fund_id,
-        ln.debit, ln.credit,
-    ).order_by(Voucher.date, Voucher.log_index, ln.line_no)
+    q = (
+        posted_lines(book, start, end, f)
+        .with_only_columns(
+            Voucher.date,
+            Voucher.id,
+            Voucher.number,
+            Voucher.summary,
+            ln.memo,
+            ln.account_id,
+            ln.fund_id,
+            ln.debit,
+            ln.credit,
+        )
+        .order_by(Voucher.date, Voucher.log_index, ln.line_no)
+    )
     out, bal = [], opening
     for d, vid, number, summary, memo, line_acc, fund, dr, cr in db.session.execute(q):
         bal += dr - cr
-        out.append(DetailLine(date=d, voucher_id=vid, number=number or "", summary=summary, memo=memo or "",
-                              account_id=line_acc, fund_id=fund, debit=dr, credit=cr, balance=bal))
-    return AccountDetail(book_id=book.id, account=acc, start=start, end=end, unit=unit,
-                         exponent=exponent_of(book, unit), fund_id=fund_id, opening=opening, lines=out)
-
+        out.append(
+            DetailLine(
+                date=d,
+                voucher_id=vid,
+                number=number or "",
+                summary=summary,
+                memo=memo or "",
+                account_id=line_acc,
+                fund_id=fund,
+                debit=dr,
+                credit=cr,
+                balance=bal,
+            )
+        )
+    return AccountDetail(
+        book_id=book.id,
+        account=acc,
+        start=start,
+        end=end,
+        unit=unit,
+        exponent=exponent_of(book, unit),
+        fund_id=fund_id,
+        opening=opening,
+        lines=out,
+    )

@@ -94,9 +94,16 @@ def _name(account: Account, lang: str) -> str:
 
 
 def account_json(account: Account) -> dict:
-    return {"id": account.id, "code": account.code, "name_zh": account.name_zh, "name_en": account.name_en,
-            "type": account.type, "normal_side": account.normal_side, "level": account.level,
-            "parent_id": account.parent_id}
+    return {
+        "id": account.id,
+        "code": account.code,
+        "name_zh": account.name_zh,
+        "name_en": account.name_en,
+        "type": account.type,
+        "normal_side": account.normal_side,
+        "level": account.level,
+        "parent_id": account.parent_id,
+    }
 
 
 def _d(value: dt.date | None) -> str | None:
@@ -104,6 +111,7 @@ def _d(value: dt.date | None) -> str | None:
 
 
 # --- CSV --------------------------------------------------------------------------------------
+
 
 @singledispatch
 def to_csv_rows(report, lang: str = "zh") -> list[list[str]]:
@@ -116,51 +124,129 @@ def to_csv_rows(report, lang: str = "zh") -> list[list[str]]:
 def _balances_csv(balances: list[AccountBalance], lang: str) -> list[list[str]]:
     rows = [_head(lang, "code", "account", "unit", "debit_total", "credit_total", "balance")]
     for b in balances:
-        rows.append([b.account.code, _name(b.account, lang), b.unit, format_minor(b.debit_total, b.exponent),
-                     format_minor(b.credit_total, b.exponent), format_minor(b.balance, b.exponent)])
+        rows.append(
+            [
+                b.account.code,
+                _name(b.account, lang),
+                b.unit,
+                format_minor(b.debit_total, b.exponent),
+                format_minor(b.credit_total, b.exponent),
+                format_minor(b.balance, b.exponent),
+            ]
+        )
     return rows
 
 
 @to_csv_rows.register
 def _(report: TrialBalance, lang: str = "zh") -> list[list[str]]:
     e = report.exponent
-    rows = [_head(lang, "code", "account", "level", "opening_debit", "opening_credit", "debit", "credit",
-                  "closing_debit", "closing_credit")]
+    rows = [
+        _head(
+            lang,
+            "code",
+            "account",
+            "level",
+            "opening_debit",
+            "opening_credit",
+            "debit",
+            "credit",
+            "closing_debit",
+            "closing_credit",
+        )
+    ]
     for r in report.rows:
-        rows.append([r.account.code, _name(r.account, lang), str(r.level)]
-                    + [format_minor(v, e) for v in (r.opening_debit, r.opening_credit, r.debit, r.credit,
-                                                    r.closing_debit, r.closing_credit)])
+        rows.append(
+            [r.account.code, _name(r.account, lang), str(r.level)]
+            + [
+                format_minor(v, e)
+                for v in (
+                    r.opening_debit,
+                    r.opening_credit,
+                    r.debit,
+                    r.credit,
+                    r.closing_debit,
+                    r.closing_credit,
+                )
+            ]
+        )
     t = report.totals
-    rows.append([_word(lang, "total"), "", ""]
-                + [format_minor(v, e) for v in (t.opening_debit, t.opening_credit, t.debit, t.credit,
-                                                t.closing_debit, t.closing_credit)])
+    rows.append(
+        [_word(lang, "total"), "", ""]
+        + [
+            format_minor(v, e)
+            for v in (
+                t.opening_debit,
+                t.opening_credit,
+                t.debit,
+                t.credit,
+                t.closing_debit,
+                t.closing_credit,
+            )
+        ]
+    )
     return rows
 
 
 @to_csv_rows.register
 def _(report: Statement, lang: str = "zh") -> list[list[str]]:
     i = _i(lang)
-    rows = [_head(lang, "item", "line_no") + [c.label_en if i else c.label_zh for c in report.columns]]
+    rows = [
+        _head(lang, "item", "line_no") + [c.label_en if i else c.label_zh for c in report.columns]
+    ]
     for ln in report.lines:
         label = ln.label_en if i else ln.label_zh
-        rows.append([("  " * ln.indent) + label, "" if ln.line_no is None else str(ln.line_no)]
-                    + ["" if v is None else format_minor(v, report.exponent) for v in ln.amounts])
+        rows.append(
+            [("  " * ln.indent) + label, "" if ln.line_no is None else str(ln.line_no)]
+            + ["" if v is None else format_minor(v, report.exponent) for v in ln.amounts]
+        )
     return rows
 
 
 @to_csv_rows.register
 def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
     e = report.exponent
-    rows = [_head(lang, "code", "account", "period", "summary", "dr", "cr", "direction", "balance_abs")]
+    rows = [
+        _head(lang, "code", "account", "period", "summary", "dr", "cr", "direction", "balance_abs")
+    ]
     for la in report.accounts:
         code, name = la.account.code, _name(la.account, lang)
-        rows.append([code, name, report.start.isoformat(), _word(lang, "opening"), "", "",
-                     _dir(lang, la.opening), format_minor(abs(la.opening), e)])
+        rows.append(
+            [
+                code,
+                name,
+                report.start.isoformat(),
+                _word(lang, "opening"),
+                "",
+                "",
+                _dir(lang, la.opening),
+                format_minor(abs(la.opening), e),
+            ]
+        )
         for m in la.months:
-            rows.append([code, name, m.label, _word(lang, "month_total"), format_minor(m.debit, e),
-                         format_minor(m.credit, e), _dir(lang, m.balance), format_minor(abs(m.balance), e)])
-            rows.append([code, name, m.label, _word(lang, "year_total"), format_minor(m.year_debit, e),
-                         format_minor(m.year_credit, e), _dir(lang, m.balance), format_minor(abs(m.balance), e)])
+            rows.append(
+                [
+                    code,
+                    name,
+                    m.label,
+                    _word(lang, "month_total"),
+                    format_minor(m.debit, e),
+                    format_minor(m.credit, e),
+                    _dir(lang, m.balance),
+                    format_minor(abs(m.balance), e),
+                ]
+            )
+            rows.append(
+                [
+                    code,
+                    name,
+                    m.label,
+                    _word(lang, "year_total"),
+                    format_minor(m.year_debit, e),
+                    format_minor(m.year_credit, e),
+                    _dir(lang, m.balance),
+                    format_minor(abs(m.balance), e),
+                ]
+            )
     return rows
 
 
@@ -168,40 +254,96 @@ def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
 def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
     e = report.exponent
     rows = [_head(lang, "date", "number", "summary", "dr", "cr", "direction", "balance_abs")]
-    rows.append([report.start.isoformat(), "", _word(lang, "opening"), "", "", _dir(lang, report.opening),
-                 format_minor(abs(report.opening), e)])
+    rows.append(
+        [
+            report.start.isoformat(),
+            "",
+            _word(lang, "opening"),
+            "",
+            "",
+            _dir(lang, report.opening),
+            format_minor(abs(report.opening), e),
+        ]
+    )
     for ln in report.lines:
-        rows.append([ln.date.isoformat(), ln.number, ln.summary, format_minor(ln.debit, e),
-                     format_minor(ln.credit, e), _dir(lang, ln.balance), format_minor(abs(ln.balance), e)])
-    rows.append([report.end.isoformat(), "", _word(lang, "period_total"), format_minor(report.debit, e),
-                 format_minor(report.credit, e), _dir(lang, report.closing), format_minor(abs(report.closing), e)])
+        rows.append(
+            [
+                ln.date.isoformat(),
+                ln.number,
+                ln.summary,
+                format_minor(ln.debit, e),
+                format_minor(ln.credit, e),
+                _dir(lang, ln.balance),
+                format_minor(abs(ln.balance), e),
+            ]
+        )
+    rows.append(
+        [
+            report.end.isoformat(),
+            "",
+            _word(lang, "period_total"),
+            format_minor(report.debit, e),
+            format_minor(report.credit, e),
+            _dir(lang, report.closing),
+            format_minor(abs(report.closing), e),
+        ]
+    )
     return rows
 
 
 @to_csv_rows.register
 def _(report: FundStatement, lang: str = "zh") -> list[list[str]]:
     e = report.exponent
-    rows = [_head(lang, "fund_code", "fund", "restricted", "opening", "revenue", "expense", "transfers",
-                  "closing")]
+    rows = [
+        _head(
+            lang,
+            "fund_code",
+            "fund",
+            "restricted",
+            "opening",
+            "revenue",
+            "expense",
+            "transfers",
+            "closing",
+        )
+    ]
     for r in report.rows:
-        rows.append([r.fund.code, r.fund.name, _word(lang, "yes" if r.restricted else "no")]
-                    + [format_minor(v, e) for v in (r.opening, r.revenue, r.expense, r.transfers, r.closing)])
+        rows.append(
+            [r.fund.code, r.fund.name, _word(lang, "yes" if r.restricted else "no")]
+            + [
+                format_minor(v, e)
+                for v in (r.opening, r.revenue, r.expense, r.transfers, r.closing)
+            ]
+        )
     t = report.totals
-    rows.append([_word(lang, "total"), "", ""]
-                + [format_minor(t[k], e) for k in ("opening", "revenue", "expense", "transfers", "closing")])
+    rows.append(
+        [_word(lang, "total"), "", ""]
+        + [format_minor(t[k], e) for k in ("opening", "revenue", "expense", "transfers", "closing")]
+    )
     return rows
 
 
 # --- JSON -------------------------------------------------------------------------------------
 
+
 @singledispatch
 def to_json(report) -> dict:
     """A JSON-ready dict: integer minor units plus ``unit`` and ``exponent`` (see module doc)."""
     if isinstance(report, list) and all(isinstance(b, AccountBalance) for b in report):
-        return {"report": "account_balances", "balances": [
-            {"account": account_json(b.account), "unit": b.unit, "exponent": b.exponent,
-             "debit_total": b.debit_total, "credit_total": b.credit_total, "balance": b.balance}
-            for b in report]}
+        return {
+            "report": "account_balances",
+            "balances": [
+                {
+                    "account": account_json(b.account),
+                    "unit": b.unit,
+                    "exponent": b.exponent,
+                    "debit_total": b.debit_total,
+                    "credit_total": b.credit_total,
+                    "balance": b.balance,
+                }
+                for b in report
+            ],
+        }
     raise TypeError(f"no JSON form for {type(report).__name__}")
 
 
@@ -209,32 +351,83 @@ def to_json(report) -> dict:
 def _(report: TrialBalance) -> dict:
     t = report.totals
     return {
-        "report": "trial_balance", "book_id": report.book_id, "start": _d(report.start), "end": _d(report.end),
-        "unit": report.unit, "exponent": report.exponent, "fund_id": report.fund_id, "balanced": report.balanced,
+        "report": "trial_balance",
+        "book_id": report.book_id,
+        "start": _d(report.start),
+        "end": _d(report.end),
+        "unit": report.unit,
+        "exponent": report.exponent,
+        "fund_id": report.fund_id,
+        "balanced": report.balanced,
         "rows": [
-            {"account": account_json(r.account), "level": r.level, "rollup": r.rollup,
-             "opening": r.opening, "opening_debit": r.opening_debit, "opening_credit": r.opening_credit,
-             "debit": r.debit, "credit": r.credit,
-             "closing": r.closing, "closing_debit": r.closing_debit, "closing_credit": r.closing_credit}
+            {
+                "account": account_json(r.account),
+                "level": r.level,
+                "rollup": r.rollup,
+                "opening": r.opening,
+                "opening_debit": r.opening_debit,
+                "opening_credit": r.opening_credit,
+                "debit": r.debit,
+                "credit": r.credit,
+                "closing": r.closing,
+                "closing_debit": r.closing_debit,
+                "closing_credit": r.closing_credit,
+            }
             for r in report.rows
         ],
-        "totals": {"opening_debit": t.opening_debit, "opening_credit": t.opening_credit, "debit": t.debit,
-                   "credit": t.credit, "closing_debit": t.closing_debit, "closing_credit": t.closing_credit},
+        "totals": {
+            "opening_debit": t.opening_debit,
+            "opening_credit": t.opening_credit,
+            "debit": t.debit,
+            "credit": t.credit,
+            "closing_debit": t.closing_debit,
+            "closing_credit": t.closing_credit,
+        },
     }
 
 
 @to_json.register
 def _(report: Statement) -> dict:
     return {
-        "report": report.statement, "book_id": report.book_id, "standard": report.standard,
-        "form_code": report.form_code, "title_zh": report.title_zh, "title_en": report.title_en,
-        "start": _d(report.start), "end": _d(report.end), "unit": report.unit, "exponent": report.exponent,
-        "fund_id": report.fund_id, "note_zh": report.note_zh, "note_en": report.note_en,
-        "columns": [{"key": c.key, "period": c.period, "value": c.value, "start": _d(c.start), "end": _d(c.end),
-                     "label_zh": c.label_zh, "label_en": c.label_en} for c in report.columns],
-        "lines": [{"line_no": ln.line_no, "key": ln.key, "label_zh": ln.label_zh, "label_en": ln.label_en,
-                   "kind": ln.kind, "indent": ln.indent, "memo": ln.memo, "side": ln.side,
-                   "amounts": list(ln.amounts)} for ln in report.lines],
+        "report": report.statement,
+        "book_id": report.book_id,
+        "standard": report.standard,
+        "form_code": report.form_code,
+        "title_zh": report.title_zh,
+        "title_en": report.title_en,
+        "start": _d(report.start),
+        "end": _d(report.end),
+        "unit": report.unit,
+        "exponent": report.exponent,
+        "fund_id": report.fund_id,
+        "note_zh": report.note_zh,
+        "note_en": report.note_en,
+        "columns": [
+            {
+                "key": c.key,
+                "period": c.period,
+                "value": c.value,
+                "start": _d(c.start),
+                "end": _d(c.end),
+                "label_zh": c.label_zh,
+                "label_en": c.label_en,
+            }
+            for c in report.columns
+        ],
+        "lines": [
+            {
+                "line_no": ln.line_no,
+                "key": ln.key,
+                "label_zh": ln.label_zh,
+                "label_en": ln.label_en,
+                "kind": ln.kind,
+                "indent": ln.indent,
+                "memo": ln.memo,
+                "side": ln.side,
+                "amounts": list(ln.amounts),
+            }
+            for ln in report.lines
+        ],
         "checks": dict(report.checks),
     }
 
@@ -242,14 +435,34 @@ def _(report: Statement) -> dict:
 @to_json.register
 def _(report: GeneralLedger) -> dict:
     return {
-        "report": "general_ledger", "book_id": report.book_id, "start": _d(report.start), "end": _d(report.end),
-        "unit": report.unit, "exponent": report.exponent, "fund_id": report.fund_id,
+        "report": "general_ledger",
+        "book_id": report.book_id,
+        "start": _d(report.start),
+        "end": _d(report.end),
+        "unit": report.unit,
+        "exponent": report.exponent,
+        "fund_id": report.fund_id,
         "accounts": [
-            {"account": account_json(la.account), "opening": la.opening, "debit": la.debit, "credit": la.credit,
-             "closing": la.closing,
-             "months": [{"period": m.label, "start": _d(m.start), "end": _d(m.end), "debit": m.debit,
-                         "credit": m.credit, "year_debit": m.year_debit, "year_credit": m.year_credit,
-                         "balance": m.balance} for m in la.months]}
+            {
+                "account": account_json(la.account),
+                "opening": la.opening,
+                "debit": la.debit,
+                "credit": la.credit,
+                "closing": la.closing,
+                "months": [
+                    {
+                        "period": m.label,
+                        "start": _d(m.start),
+                        "end": _d(m.end),
+                        "debit": m.debit,
+                        "credit": m.credit,
+                        "year_debit": m.year_debit,
+                        "year_credit": m.year_credit,
+                        "balance": m.balance,
+                    }
+                    for m in la.months
+                ],
+            }
             for la in report.accounts
         ],
     }
@@ -258,25 +471,63 @@ def _(report: GeneralLedger) -> dict:
 @to_json.register
 def _(report: AccountDetail) -> dict:
     return {
-        "report": "account_detail", "book_id": report.book_id, "account": account_json(report.account),
-        "start": _d(report.start), "end": _d(report.end), "unit": report.unit, "exponent": report.exponent,
-        "fund_id": report.fund_id, "opening": report.opening, "debit": report.debit, "credit": report.credit,
+        "report": "account_detail",
+        "book_id": report.book_id,
+        "account": account_json(report.account),
+        "start": _d(report.start),
+        "end": _d(report.end),
+        "unit": report.unit,
+        "exponent": report.exponent,
+        "fund_id": report.fund_id,
+        "opening": report.opening,
+        "debit": report.debit,
+        "credit": report.credit,
         "closing": report.closing,
-        "lines": [{"date": _d(ln.date), "voucher_id": ln.voucher_id, "number": ln.number, "summary": ln.summary,
-                   "memo": ln.memo, "account_id": ln.account_id, "fund_id": ln.fund_id, "debit": ln.debit,
-                   "credit": ln.credit, "balance": ln.balance} for ln in report.lines],
+        "lines": [
+            {
+                "date": _d(ln.date),
+                "voucher_id": ln.voucher_id,
+                "number": ln.number,
+                "summary": ln.summary,
+                "memo": ln.memo,
+                "account_id": ln.account_id,
+                "fund_id": ln.fund_id,
+                "debit": ln.debit,
+                "credit": ln.credit,
+                "balance": ln.balance,
+            }
+            for ln in report.lines
+        ],
     }
 
 
 @to_json.register
 def _(report: FundStatement) -> dict:
     return {
-        "report": "fund_statement", "book_id": report.book_id, "start": _d(report.start), "end": _d(report.end),
-        "unit": report.unit, "exponent": report.exponent,
-        "rows": [{"fund": {"id": r.fund.id, "code": r.fund.code, "name": r.fund.name,
-                           "restricted": r.fund.restricted, "endowment": r.fund.endowment},
-                  "opening": r.opening, "revenue": r.revenue, "expense": r.expense, "transfers": r.transfers,
-                  "closing": r.closing} for r in report.rows],
+        "report": "fund_statement",
+        "book_id": report.book_id,
+        "start": _d(report.start),
+        "end": _d(report.end),
+        "unit": report.unit,
+        "exponent": report.exponent,
+        "fund_id": report.fund_id,
+        "rows": [
+            {
+                "fund": {
+                    "id": r.fund.id,
+                    "code": r.fund.code,
+                    "name": r.fund.name,
+                    "restricted": r.fund.restricted,
+                    "endowment": r.fund.endowment,
+                },
+                "opening": r.opening,
+                "revenue": r.revenue,
+                "expense": r.expense,
+                "transfers": r.transfers,
+                "closing": r.closing,
+            }
+            for r in report.rows
+        ],
         "totals": report.totals,
         "checks": report.checks,
     }

@@ -122,19 +122,26 @@ class Statement:
 
 # --- helpers ----------------------------------------------------------------------------------
 
+
 def _layout(book: Book, kind: str) -> StatementLayout:
     """``kind``: 0 for the balance sheet, 1 for the flow statement of the book's chart."""
     try:
         names = statements_for(book.chart)
     except KeyError:
         raise InvalidInput(
-            _l("Financial statements need a book kept in a standard chart of accounts (SME_2011, NPO_2004 or "
-               "TRUST_FUND); this book uses its own chart. Use the trial balance instead.")
+            _l(
+                "Financial statements need a book kept in a standard chart of accounts "
+                "(SME_2011, NPO_2004 or TRUST_FUND); this book uses its own chart. "
+                "Use the trial balance instead."
+            ),
+            code="needs_standard_chart",
         ) from None
     return load_layout(book.chart, names[kind])
 
 
-def _code_balances(accounts: Mapping[int, Account], sums: Mapping[Key, list[int]], keep=None) -> dict[str, int]:
+def _code_balances(
+    accounts: Mapping[int, Account], sums: Mapping[Key, list[int]], keep=None
+) -> dict[str, int]:
     """Normal-direction balances per posting account code (``keep(key)`` filters the sums)."""
     out: dict[str, int] = {}
     for k, (dr, cr) in sums.items():
@@ -146,7 +153,9 @@ def _code_balances(accounts: Mapping[int, Account], sums: Mapping[Key, list[int]
 
 
 def _restricted_funds(book: Book) -> set[int]:
-    return set(db.session.scalars(sa.select(Fund.id).where(Fund.book_id == book.id, Fund.restricted)))
+    return set(
+        db.session.scalars(sa.select(Fund.id).where(Fund.book_id == book.id, Fund.restricted))
+    )
 
 
 def _period_label(book: Book, period: str) -> tuple[str, str]:
@@ -169,8 +178,14 @@ def _unmapped(layout: StatementLayout, codes) -> set[str]:
 def _lines(layout: StatementLayout, values: list[dict[str, int]]) -> tuple[StatementLine, ...]:
     return tuple(
         StatementLine(
-            line_no=ln.line_no, key=ln.key, label_zh=ln.label_zh, label_en=ln.label_en, kind=ln.kind,
-            indent=ln.indent, memo=ln.memo, side=ln.side,
+            line_no=ln.line_no,
+            key=ln.key,
+            label_zh=ln.label_zh,
+            label_en=ln.label_en,
+            kind=ln.kind,
+            indent=ln.indent,
+            memo=ln.memo,
+            side=ln.side,
             amounts=tuple(None if ln.kind == "heading" else v[ln.key] for v in values),
         )
         for ln in layout.lines
@@ -185,6 +200,7 @@ def _grand_totals(layout: StatementLayout) -> tuple[str, str]:
 
 
 # --- balance sheet ----------------------------------------------------------------------------
+
 
 def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> Statement:
     """资产负债表 at ``as_of``, with the start of that year (年初数) as comparison column, in the
@@ -216,29 +232,62 @@ def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> 
         unmapped |= _unmapped(layout, [code for code, v in bal.items() if v])
         result = evaluate(layout, bal)
         if restricted:
-            pending = sum(_code_balances(
-                accounts, sums, keep=lambda k: accounts[k[0]].type == "revenue" and k[2] in restricted).values())
-            result = evaluate(layout, bal, overrides={
-                "unrestricted_net_assets": result["unrestricted_net_assets"] - pending,
-                "restricted_net_assets": result["restricted_net_assets"] + pending,
-            })
+            pending = sum(
+                _code_balances(
+                    accounts,
+                    sums,
+                    keep=lambda k: accounts[k[0]].type == "revenue" and k[2] in restricted,
+                ).values()
+            )
+            result = evaluate(
+                layout,
+                bal,
+                overrides={
+                    "unrestricted_net_assets": result["unrestricted_net_assets"] - pending,
+                    "restricted_net_assets": result["restricted_net_assets"] + pending,
+                },
+            )
         values.append(result)
         zh, en = _period_label(book, period)
-        columns.append(StatementColumn(key=period, period=period, value="amount", start=None, end=d,
-                                       label_zh=zh, label_en=en))
+        columns.append(
+            StatementColumn(
+                key=period,
+                period=period,
+                value="amount",
+                start=None,
+                end=d,
+                label_zh=zh,
+                label_en=en,
+            )
+        )
         checks[f"balanced.{period}"] = result[assets_key] == result[claims_key]
     checks["every_account_mapped"] = not unmapped
     return Statement(
-        book_id=book.id, standard=book.chart, statement=layout.statement, form_code=layout.form_code,
-        title_zh=layout.title_zh, title_en=layout.title_en, unit=unit, exponent=exponent_of(book, unit),
-        fund_id=fund_id, start=None, end=as_of, columns=tuple(columns), lines=_lines(layout, values),
-        checks=checks, note_zh=layout.note_zh, note_en=layout.note_en,
+        book_id=book.id,
+        standard=book.chart,
+        statement=layout.statement,
+        form_code=layout.form_code,
+        title_zh=layout.title_zh,
+        title_en=layout.title_en,
+        unit=unit,
+        exponent=exponent_of(book, unit),
+        fund_id=fund_id,
+        start=None,
+        end=as_of,
+        columns=tuple(columns),
+        lines=_lines(layout, values),
+        checks=checks,
+        note_zh=layout.note_zh,
+        note_en=layout.note_en,
     )
 
 
-# --- income statement / 业务活动表 / 收支表 ---------------------------------------------------------
+# --- income statement / 业务活动表 / 收支表 -----------------------------------------------
 
-def income_statement(book: Book, *, start: dt.date, end: dt.date, fund_id: int | None = None) -> Statement:
+
+def income_statement(
+    book: Book, *, start: dt.date, end: dt.date, fund_id: int | None = None
+) -> Statement:
     """The flow statement of the book's standard for [start, end] and the year to date
     (1 January of ``end``'s year to ``end``): SME 利润表, NPO 业务活动表, trust-fund 收支表.
 
@@ -261,8 +310,12 @@ def income_statement(book: Book, *, start: dt.date, end: dt.date, fund_id: int |
     start, end = check_range(start, end)
     if start.year != end.year:
         raise InvalidInput(
-            _l("A statement covers a period within one year, so that its year-to-date column makes sense."),
+            _l(
+                "A statement covers a period within one year, "
+                "so that its year-to-date column makes sense."
+            ),
             errors={"start": [str(_l("Choose a start date in the same year as the end date."))]},
+            code="period_across_years",
         )
     check_fund(book, fund_id)
     layout = _layout(book, 1)
@@ -276,8 +329,11 @@ def income_statement(book: Book, *, start: dt.date, end: dt.date, fund_id: int |
         "current_month": (start, end),
         "current_period": (start, end),
     }
-    release_accounts = [a.id for a in accounts.values()
-                        if a.code.startswith(NPO_RESTRICTED_NET_ASSETS) and a.type == "net_assets"]
+    release_accounts = [
+        a.id
+        for a in accounts.values()
+        if a.code.startswith(NPO_RESTRICTED_NET_ASSETS) and a.type == "net_assets"
+    ]
     types = {acc.code: acc.type for acc in accounts.values()}
     columns, values = [], []
     checks: dict[str, bool] = {}
@@ -287,16 +343,22 @@ def income_statement(book: Book, *, start: dt.date, end: dt.date, fund_id: int |
         sums = range_sums(book, a, b, f, by_fund=True, exclude_closing=True)
         release = 0
         if npo:
-            rel = range_sums(book, a, b, Filters(fund_id=fund_id, unit=unit, account_ids=release_accounts))
+            rel = range_sums(
+                book, a, b, Filters(fund_id=fund_id, unit=unit, account_ids=release_accounts)
+            )
             release = sum(dr for dr, _cr in rel.values())
         for value in layout.columns:
             if value == "restricted":
+
                 def keep(k):
                     return accounts[k[0]].type == "revenue" and k[2] in restricted
+
                 overrides, shift = {NPO_RELEASE_LINE: -release}, -release
             elif value == "unrestricted":
+
                 def keep(k):
                     return not (accounts[k[0]].type == "revenue" and k[2] in restricted)
+
                 overrides, shift = {NPO_RELEASE_LINE: release}, release
             else:
                 keep, overrides, shift = None, ({NPO_RELEASE_LINE: 0} if npo else {}), 0
@@ -304,22 +366,41 @@ def income_statement(book: Book, *, start: dt.date, end: dt.date, fund_id: int |
             result = evaluate(layout, bal, overrides=overrides)
             values.append(result)
             key = period if value == "amount" else f"{period}.{value}"
-            zh, en = _column_label(book, period if (period != "current_month" or _whole_month(a, b))
-                                   else "current_period", value)
-            columns.append(StatementColumn(key=key, period=period, value=value, start=a, end=b,
-                                           label_zh=zh, label_en=en))
+            zh, en = _column_label(
+                book,
+                period if (period != "current_month" or _whole_month(a, b)) else "current_period",
+                value,
+            )
+            columns.append(
+                StatementColumn(
+                    key=key, period=period, value=value, start=a, end=b, label_zh=zh, label_en=en
+                )
+            )
             revenue = sum(v for c, v in bal.items() if types.get(c) == "revenue")
             expense = sum(v for c, v in bal.items() if types.get(c) == "expense")
-            checks[f"result_is_revenue_minus_expenses.{key}"] = result[result_key] == revenue - expense + shift
+            checks[f"result_is_revenue_minus_expenses.{key}"] = (
+                result[result_key] == revenue - expense + shift
+            )
     return Statement(
-        book_id=book.id, standard=book.chart, statement=layout.statement, form_code=layout.form_code,
-        title_zh=layout.title_zh, title_en=layout.title_en, unit=unit, exponent=exponent_of(book, unit),
-        fund_id=fund_id, start=start, end=end, columns=tuple(columns), lines=_lines(layout, values),
-        checks=checks, note_zh=layout.note_zh, note_en=layout.note_en,
+        book_id=book.id,
+        standard=book.chart,
+        statement=layout.statement,
+        form_code=layout.form_code,
+        title_zh=layout.title_zh,
+        title_en=layout.title_en,
+        unit=unit,
+        exponent=exponent_of(book, unit),
+        fund_id=fund_id,
+        start=start,
+        end=end,
+        columns=tuple(columns),
+        lines=_lines(layout, values),
+        checks=checks,
+        note_zh=layout.note_zh,
+        note_en=layout.note_en,
     )
 
 
 def _whole_month(a: dt.date, b: dt.date) -> bool:
     nxt = dt.date(b.year + 1, 1, 1) if b.month == 12 else dt.date(b.year, b.month + 1, 1)
     return a.day == 1 and (a.year, a.month) == (b.year, b.month) and b == nxt - dt.timedelta(days=1)
-

@@ -1,4 +1,4 @@
-"""Trial balance (试算平衡表 / 科目余额表): opening, period debit and credit, closing per account."""
+"""Trial balance (试算平衡表 / 科目余额表): opening, debit, credit and closing per account."""
 
 from __future__ import annotations
 
@@ -18,7 +18,14 @@ from .balances import (
     range_sums,
 )
 
-__all__ = ["TrialBalance", "TrialBalanceRow", "TrialBalanceTotals", "direction", "tree_order", "trial_balance"]
+__all__ = [
+    "TrialBalance",
+    "TrialBalanceRow",
+    "TrialBalanceTotals",
+    "direction",
+    "tree_order",
+    "trial_balance",
+]
 
 
 def direction(signed: int) -> str:
@@ -104,7 +111,11 @@ class TrialBalance:
         """Debits equal credits for the opening balances, the movements and the closing balances.
         Always true for a whole book; a fund's subset need not balance."""
         t = self.totals
-        return t.opening_debit == t.opening_credit and t.debit == t.credit and t.closing_debit == t.closing_credit
+        return (
+            t.opening_debit == t.opening_credit
+            and t.debit == t.credit
+            and t.closing_debit == t.closing_credit
+        )
 
 
 def tree_order(accounts: Mapping[int, Account], wanted: Iterable[int]) -> list[Account]:
@@ -136,8 +147,15 @@ def ancestors(accounts: Mapping[int, Account], account_id: int) -> list[int]:
     return out
 
 
-def trial_balance(book: Book, *, start: dt.date, end: dt.date, fund_id: int | None = None,
-                  unit: str = "CNY", max_level: int | None = None) -> TrialBalance:
+def trial_balance(
+    book: Book,
+    *,
+    start: dt.date,
+    end: dt.date,
+    fund_id: int | None = None,
+    unit: str = "CNY",
+    max_level: int | None = None,
+) -> TrialBalance:
     """科目余额表 for [start, end]: every posting account with an opening balance or a movement,
     plus a roll-up row for each of their parent accounts, in chart order.
 
@@ -165,8 +183,14 @@ def trial_balance(book: Book, *, start: dt.date, end: dt.date, fund_id: int | No
             for i in range(3):
                 r[i] += amounts[i]
     rows = [
-        TrialBalanceRow(account=a, level=a.level, rollup=a.id not in own or a.has_children,
-                        opening=rolled[a.id][0], debit=rolled[a.id][1], credit=rolled[a.id][2])
+        TrialBalanceRow(
+            account=a,
+            level=a.level,
+            rollup=a.id not in own or a.has_children,
+            opening=rolled[a.id][0],
+            debit=rolled[a.id][1],
+            credit=rolled[a.id][2],
+        )
         for a in tree_order(accounts, rolled)
         if max_level is None or a.level <= max_level
     ]
@@ -176,5 +200,13 @@ def trial_balance(book: Book, *, start: dt.date, end: dt.date, fund_id: int | No
         dr, cr = dr + d, cr + c
         cd, cc = cd + split(o + d - c)[0], cc + split(o + d - c)[1]
     totals = TrialBalanceTotals(od, oc, dr, cr, cd, cc)
-    return TrialBalance(book_id=book.id, start=start, end=end, unit=unit, exponent=exponent_of(book, unit),
-                        fund_id=fund_id, rows=rows, totals=totals)
+    return TrialBalance(
+        book_id=book.id,
+        start=start,
+        end=end,
+        unit=unit,
+        exponent=exponent_of(book, unit),
+        fund_id=fund_id,
+        rows=rows,
+        totals=totals,
+    )
