@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from core.db import db
+from core.db import db, read_only_transactions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,8 @@ def test_single_head():
 
 def test_migrated_schema_matches_the_models(app):
     # The session database was built by `flask db upgrade` from empty (see conftest).
-    with db.engine.connect() as conn:
+    # A second, read-only connection beside the test's open transaction (SQLite: deferred BEGIN).
+    with read_only_transactions(), db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, db.metadata)
     assert diff == [], diff
