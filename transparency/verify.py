@@ -504,22 +504,27 @@ class BundleVerifier:
         hashes: list[bytes] | None = []
         for i, rec in enumerate(records):  # type: ignore[arg-type]
             path = f"log.records[{i}]"
+            shape_ok = False
             try:
                 dates.append(bm.check_record(rec, path))
+                shape_ok = True
                 if rec["index"] != first + i:  # type: ignore[operator]
                     raise bm.ShapeError(path, f"index is {rec['index']}, its position says {first + i}")  # type: ignore[operator]
                 if rec["book"] != self.book_id:
                     raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")
             except bm.ShapeError as e:
                 nproblems += 1
-                problems.append(str(e))
+                if len(problems) < 10:
+                    problems.append(str(e))
             if hashes is not None:
                 try:
-                    hashes.append(bm.record_leaf_hash(rec))
+                    hashes.append(bm.record_leaf_hash(rec, checked=shape_ok))
                 except jcs.CanonicalizationError as e:
                     problems.append(f"{path}: cannot be canonicalised ({e})")
                     nproblems += 1
                     hashes = None
+            if len(problems) >= 10 and hashes is None:
+                break  # enough to say what is wrong; the root cannot be computed anyway
         self.leaf_hashes = hashes
         if nproblems:
             raise fail(_problems(problems, nproblems))
@@ -650,7 +655,7 @@ class BundleVerifier:
                     raise bm.ShapeError(path, f"dated {when}, not after the previous period's end {self.prev_end}")
                 proof = _b64_hashes(bm.require(item, "inclusion_proof", list, path), f"{path}.inclusion_proof")
                 try:
-                    merkle.verify_inclusion(bm.record_leaf_hash(rec), idx, self.cp.size, proof, self.cp.root)
+                    merkle.verify_inclusion(bm.record_leaf_hash(rec, checked=True), idx, self.cp.size, proof, self.cp.root)
                 except merkle.VerificationError as e:
                     raise bm.ShapeError(path, f"inclusion proof fails: {_describe(e)}") from None
                 recs.append(rec)
@@ -831,8 +836,8 @@ class BundleVerifier:
         expected = {}
         for path, rec in candidates:
             if bm.check_record(rec, path) > pend:
-                expected[rec["index"]] = bm.leaf_bytes(rec)  # type: ignore[index]
-        got = {rec["index"]: bm.leaf_bytes(rec) for rec in self.carried}
+                expected[rec["index"]] = bm.leaf_bytes(rec, checked=True)  # type: ignore[index]
+        got = {rec["index"]: bm.leaf_bytes(rec, checked=True) for rec in self.carried}
         missing = sorted(set(expected) - set(got))
         extra = sorted(set(got) - set(expected))
         changed = sorted(i for i in set(expected) & set(got) if expected[i] != got[i])

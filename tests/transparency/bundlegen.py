@@ -168,10 +168,10 @@ class SyntheticBook:
                 {"account": "4901", "fund": None, "unit": "pt", "debit": 0, "credit": pts},
             ], summary="积分")
         # A red reversal (红字冲销) of an earlier normal voucher, when there is one.
-        normals = [p.record for p in self.posted if p.record["kind"] == "normal"]
+        normals = [p.record for p in self.posted[-40:] if p.record["kind"] == "normal"]
         if not normals:
             return self.post(date, [("1001", amount, 0), ("220902", 0, amount)], summary="收押金")
-        orig = r.choice(normals[-20:])
+        orig = r.choice(normals)
         lines = [dict(ln, debit=-ln["debit"], credit=-ln["credit"]) for ln in orig["lines"]]
         return self.post(date, lines, kind="reversal", summary=f"冲销 {orig['number']}",
                          reverses=orig["index"])

@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transparency import jcs
+from transparency import bundle_math, jcs, merkle
 
 safe_ints = st.integers(min_value=-jcs.MAX_SAFE_INTEGER, max_value=jcs.MAX_SAFE_INTEGER)
 # Any Unicode text except lone surrogates (which neither side can encode), with a bias towards
@@ -61,6 +61,32 @@ private = st.lists(
 @given(record)
 def test_records_match_rfc8785(rec):
     assert jcs.dumps(rec) == rfc8785.dumps(rec)
+
+
+@settings(max_examples=400, deadline=None)
+@given(record)
+def test_fast_path_for_checked_records_matches_rfc8785(rec):
+    """The verifier's fast path (stdlib C encoder) for records check_record accepted."""
+    assert bundle_math.leaf_bytes(rec, checked=True) == rfc8785.dumps(rec)
+
+
+def test_fast_path_refuses_lone_surrogates():
+    rec = {"v": 1, "book": 1, "index": 0, "number": "1", "date": "2026-01-01", "kind": "normal",
+           "summary": "\udc00", "lines": [], "reverses": None, "private": None}
+    with pytest.raises(jcs.CanonicalizationError):
+        bundle_math.leaf_bytes(rec, checked=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 300))
+def test_fold_log_matches_the_merkle_root(first, extra):
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(first + extra)]
+    store = merkle.InMemoryNodeStore()
+    for h in leaves:
+        store.append(h)
+    compact = [store.get_node(lv, ix) for lv, ix in merkle.compact_range(first)]
+    size, root = bundle_math.fold_log(compact, first, leaves[first:])
+    assert size == first + extra and root == merkle.root_hash(leaves)
 
 
 @settings(max_examples=200, deadline=None)
