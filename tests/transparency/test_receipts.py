@@ -1,0 +1,194 @@
+"""Receipts: a resident can prove their own payment is in the log, and open its commitment."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+import rfc8785
+import sqlalchemy as sa
+
+from core.db import db
+from core.errors import Conflict, NotFound
+from ledger import services as svc
+from tests.ledger import conftest as ledger_fixtures
+from tests.ledger.conftest import lines
+from transparency import merkle, signing
+from transparency.checkpoints import sign_checkpoint
+from transparency.models import Checkpoint
+from transparency.receipts import build_receipt
+
+people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger_fixtures.acct,
+                            ledger_fixtures.post)
+
+
+@pytest.fixture(autouse=True)
+def keys_dir(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "KEYS_DIR", str(tmp_path / "keys"))
+
+
+@pytest.fixture
+def payers(organisation, resident_factory):
+    return [resident_factory(community=organisation.community, name=n, unit=u)
+            for n, u in (("张秀英", "1栋1单元101"), ("李建国", "1栋2单元302"))]
+
+
+@pytest.fixture
+def fee(book, acct, post, payers):
+    """Three vouchers; the second is 张秀英's fee payment."""
+    post(lines((acct("1001"), 100, 0), (acct("1002"), 0, 100)), date=dt.date(2025, 3, 1))
+    paid = post(lines((acct("1002"), 4_096_00, 0, {"resident_id": payers[0].id}),
+                      (acct("1122"), 0, 4_096_00, {"resident_id": payers[0].id})),
+                date=dt.date(2025, 3, 12), summary="收取 3 月物业费")
+    post(lines((acct("1001"), 200, 0), (acct("1002"), 0, 200)), date=dt.date(2025, 3, 13))
+    return paid
+
+
+def check_receipt(receipt: dict, resident) -> None:
+    """The checks FORMAT.md §4 lists, done by hand."""
+    assert receipt["format"] == "commons-ledger/receipt/1"
+    key = receipt["public_key"]
+    public = base64.b64decode(key["ed25519"])
+    signing.verify_note(receipt["checkpoint"], key["name"], public)
+    origin, size, root = signing.parse_checkpoint(receipt["checkpoint"])
+    record = receipt["record"]
+    assert record["index"] == receipt["index"]
+    leaf = merkle.leaf_hash(rfc8785.dumps(record))
+    proof = [base64.b64decode(h) for h in receipt["inclusion_proof"]]
+    assert merkle.verify_inclusion(leaf, receipt["index"], size, proof, root)
+    salt = base64.b64decode(receipt["salt"])
+    assert len(salt) == 16
+    assert hashlib.sha256(salt + rfc8785.dumps(receipt["private"])).hexdigest() == record["private"]
+    assert {"line": 1, "resident": resident.id, "name": resident.name, "unit": resident.unit} in receipt["private"]
+
+
+def test_a_receipt_proves_inclusion_and_opens_the_commitment(app, book, fee, payers):
+    receipt = build_receipt(fee, payers[0])
+    check_receipt(receipt, payers[0])
+    assert receipt["index"] == fee.log_index == 1
+    # The public record never names the resident.
+    text = json.dumps(receipt["record"], ensure_ascii=False)
+    assert payers[0].name not in text and payers[0].unit not in text
+    assert receipt["record"]["summary"] == "收取 3 月物业费"
+
+
+def test_a_receipt_signs_a_checkpoint_only_when_none_covers_the_voucher(app, book, acct, post, fee, payers):
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Checkpoint)) == 0
+    first = build_receipt(fee, payers[0])
+    assert signing.parse_checkpoint(first["checkpoint"])[1] == 3
+    post(lines((acct("1001"), 5, 0), (acct("1002"), 0, 5)), date=dt.date(2025, 3, 20))
+    again = build_receipt(fee, payers[0])
+    assert again["checkpoint"] == first["checkpoint"]  # size 3 still covers index 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Checkpoint)
+                             .where(Checkpoint.book_id == book.id)) == 1
+
+
+def test_a_receipt_can_be_rechecked_against_a_later_checkpoint(app, client, book, acct, post, fee, payers):
+    receipt = build_receipt(fee, payers[0])
+    for n in range(5):
+        post(lines((acct("1001"), 5 + n, 0), (acct("1002"), 0, 5 + n)), date=dt.date(2025, 3, 21))
+    later = sign_checkpoint(book)
+    resp = client.get(f"/api/v1/public/books/{book.id}/proof?index={receipt['index']}&size={later.size}")
+    assert resp.status_code == 200
+    fresh = resp.get_json()
+    _, size, root = signing.parse_checkpoint(fresh["checkpoint"])
+    assert size == 8
+    leaf = merkle.leaf_hash(rfc8785.dumps(receipt["record"]))
+    assert merkle.verify_inclusion(leaf, receipt["index"], size,
+                                   [base64.b64decode(h) for h in fresh["inclusion_proof"]], root)
+    # The old proof does not fit the new tree.
+    with pytest.raises(merkle.VerificationError):
+        merkle.verify_inclusion(leaf, receipt["index"], size,
+                                [base64.b64decode(h) for h in receipt["inclusion_proof"]], root)
+
+
+def test_no_receipt_for_a_voucher_without_that_resident(app, book, fee, payers):
+    with pytest.raises(NotFound, match="no line for this resident") as e:
+        build_receipt(fee, payers[1])
+    assert e.value.status == 404
+
+
+def test_no_receipt_for_an_unposted_voucher(app, book, acct, people, payers):
+    v = svc.create_voucher(book, svc.VoucherInput(dt.date(2025, 3, 2), "草稿", lines(
+        (acct("1002"), 100, 0, {"resident_id": payers[0].id}), (acct("1122"), 0, 100))), actor=people["preparer"])
+    with pytest.raises(Conflict, match="Only a posted voucher"):
+        build_receipt(v, payers[0])
+
+
+def test_no_receipt_when_the_voucher_no_longer_matches_its_leaf(app, book, fee, payers):
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("ALTER TABLE vouchers DISABLE TRIGGER USER"))
+    else:
+        db.session.execute(sa.text("DROP TRIGGER IF EXISTS vouchers_no_update"))
+    db.session.execute(sa.text("UPDATE vouchers SET summary = '收取 3 月物业费（改）' WHERE id = :v"), {"v": fee.id})
+    db.session.expire_all()
+    with pytest.raises(Conflict, match="no longer matches"):
+        build_receipt(fee, payers[0])
+
+
+# --- who may fetch a receipt ----------------------------------------------------------------------
+
+
+def url(organisation, voucher, resident_id):
+    return f"/api/v1/organisations/{organisation.id}/vouchers/{voucher.id}/receipt?resident={resident_id}"
+
+
+@pytest.mark.parametrize("role", ["admin", "preparer", "reviewer", "auditor"])
+def test_staff_get_any_residents_receipt(app, client_as, organisation, book, fee, payers, role):
+    c = client_as(role)
+    resp = c.get(url(organisation, fee, payers[0].id))
+    assert resp.status_code == 200, resp.get_json()
+    assert "attachment" in resp.headers["Content-Disposition"]
+    check_receipt(json.loads(resp.data), payers[0])
+
+
+def test_a_resident_gets_their_own_receipt_and_nobody_elses(app, client_as, organisation, book, fee, payers,
+                                                            user_factory):
+    from tests.conftest import login
+
+    user = user_factory()
+    payers[0].user_id = user.id
+    db.session.flush()
+    c = login(app.test_client(), user.username)
+    resp = c.get(url(organisation, fee, payers[0].id))
+    assert resp.status_code == 200
+    check_receipt(json.loads(resp.data), payers[0])
+    assert c.get(url(organisation, fee, payers[1].id)).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["supervisor", "council_secretary"])
+def test_other_roles_may_not_fetch_receipts(app, client_as, organisation, fee, payers, role):
+    assert client_as(role).get(url(organisation, fee, payers[0].id)).status_code == 403
+
+
+@pytest.mark.parametrize("who,query,status", [
+    (None, "resident={r0}", 401),
+    ("auditor", "resident={r1}", 404),        # not on this voucher
+    ("auditor", "resident=999999", 404),
+    ("auditor", "", 422),
+    ("auditor", "resident=x", 422),
+    ("elsewhere", "resident={r0}", 403),      # a role in another organisation only
+])
+def test_receipt_requests_that_do_not_fit_are_4xx(app, client_as, organisation, fee, payers,
+                                                   organisation_factory, who, query, status):
+    # Each case is its own test: a refused request rolls back what the test had set up.
+    if who is None:
+        c = app.test_client()
+    elif who == "elsewhere":
+        c = client_as("auditor", org=organisation_factory(community=organisation.community))
+    else:
+        c = client_as(who)
+    q = query.format(r0=payers[0].id, r1=payers[1].id)
+    resp = c.get(f"/api/v1/organisations/{organisation.id}/vouchers/{fee.id}/receipt?{q}")
+    assert resp.status_code == status, resp.get_json()
+
+
+def test_cli_receipt(app, runner, fee, payers):
+    result = runner.invoke(args=["transparency", "receipt", "--voucher", str(fee.id), "--resident", str(payers[0].id)])
+    assert result.exit_code == 0, result.output
+    check_receipt(json.loads(result.output), payers[0])
+    bad = runner.invoke(args=["transparency", "receipt", "--voucher", str(fee.id), "--resident", str(payers[1].id)])
+    assert bad.exit_code == 1 and "no line for this resident" in bad.output
