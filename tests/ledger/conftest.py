@@ -41,7 +41,9 @@ def acct(book):
 
     def get(code: str, b=None) -> Account:
         b = b or book
-        return db.session.scalar(sa.select(Account).where(Account.book_id == b.id, Account.code == code))
+        return db.session.scalar(
+            sa.select(Account).where(Account.book_id == b.id, Account.code == code)
+        )
 
     return get
 
@@ -52,8 +54,16 @@ def lines(*specs, unit="CNY"):
     for spec in specs:
         acc, dr, cr, *rest = spec
         extra = rest[0] if rest else {}
-        out.append(svc.LineInput(account_id=acc.id, debit=dr, credit=cr, unit=extra.get("unit", unit),
-                                 fund_id=extra.get("fund_id"), resident_id=extra.get("resident_id")))
+        out.append(
+            svc.LineInput(
+                account_id=acc.id,
+                debit=dr,
+                credit=cr,
+                unit=extra.get("unit", unit),
+                fund_id=extra.get("fund_id"),
+                resident_id=extra.get("resident_id"),
+            )
+        )
     return out
 
 
@@ -63,7 +73,9 @@ def post(people, book):
 
     def run(ls, date=None, summary="测试凭证", b=None):
         b = b or book
-        v = svc.create_voucher(b, svc.VoucherInput(date or dt.date(2026, 3, 5), summary, ls), actor=people["preparer"])
+        v = svc.create_voucher(
+            b, svc.VoucherInput(date or dt.date(2026, 3, 5), summary, ls), actor=people["preparer"]
+        )
         svc.submit_voucher(v, actor=people["preparer"])
         svc.approve_voucher(v, actor=people["reviewer"])
         return svc.post_voucher(v, actor=people["reviewer"])

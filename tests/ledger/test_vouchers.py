@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from core.db import ImmutableRowError, db
 from core.errors import Conflict, InvalidInput, NotPermitted
@@ -12,6 +13,24 @@ from tests.ledger.conftest import lines
 from transparency import merkle
 
 D = dt.date(2026, 3, 5)
+
+
+@pytest.fixture(autouse=True)
+def _english(app):
+    """These tests match the English messages; the Chinese ones are checked in the API/page tests."""
+    with force_locale("en"):
+        yield
+
+
+def test_messages_are_chinese_by_default(book, people, acct):
+    with force_locale("zh_Hans_CN"):
+        with pytest.raises(InvalidInput) as e:
+            svc.create_voucher(
+                book,
+                svc.VoucherInput(D, "x", lines((acct("1002"), 100, 0), (acct("5001"), 0, 99))),
+                actor=people["preparer"],
+            )
+        assert "不平" in str(e.value.message)
 
 
 def test_posting_numbers_vouchers_gaplessly_per_period(post, acct):
@@ -25,7 +44,9 @@ def test_posting_numbers_vouchers_gaplessly_per_period(post, acct):
 def test_posting_updates_balances_and_log(post, acct, book):
     cash, revenue = acct("1002"), acct("5001")
     vs = [post(lines((cash, 12345, 0), (revenue, 0, 12345))) for _ in range(5)]
-    bal = db.session.scalar(sa.select(AccountPeriodBalance).where(AccountPeriodBalance.account_id == cash.id))
+    bal = db.session.scalar(
+        sa.select(AccountPeriodBalance).where(AccountPeriodBalance.account_id == cash.id)
+    )
     assert (bal.debit, bal.credit, bal.period_key) == (5 * 12345, 0, 202603)
     assert book.log_size == 5 and [v.log_index for v in vs] == [0, 1, 2, 3, 4]
     leaves = [merkle.leaf_hash(log.leaf_bytes(log.public_record(v))) for v in vs]
@@ -56,7 +77,10 @@ def test_bad_vouchers_are_refused_and_nothing_is_stored(book, people, acct, bad,
 
 
 def test_float_amounts_are_refused(book, people, acct):
-    ls = [svc.LineInput(account_id=acct("1002").id, debit=1.5), svc.LineInput(account_id=acct("5001").id, credit=1.5)]
+    ls = [
+        svc.LineInput(account_id=acct("1002").id, debit=1.5),
+        svc.LineInput(account_id=acct("5001").id, credit=1.5),
+    ]
     with pytest.raises(InvalidInput, match="whole numbers"):
         svc.create_voucher(book, svc.VoucherInput(D, "x", ls), actor=people["preparer"])
 
@@ -65,32 +89,72 @@ def test_unknown_inactive_and_parent_accounts_are_refused(book, people, acct):
     cash = acct("1002")
     sub = svc.add_sub_account(cash, "100201", "工商银行")
     with pytest.raises(InvalidInput, match="sub-accounts"):
-        svc.create_voucher(book, svc.VoucherInput(D, "x", lines((cash, 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+        svc.create_voucher(
+            book,
+            svc.VoucherInput(D, "x", lines((cash, 1, 0), (acct("5001"), 0, 1))),
+            actor=people["preparer"],
+        )
     svc.set_account_active(sub, False, actor=people["admin"])
     with pytest.raises(InvalidInput, match="inactive"):
-        svc.create_voucher(book, svc.VoucherInput(D, "x", lines((sub, 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+        svc.create_voucher(
+            book,
+            svc.VoucherInput(D, "x", lines((sub, 1, 0), (acct("5001"), 0, 1))),
+            actor=people["preparer"],
+        )
     bogus = svc.LineInput(account_id=10**12, debit=1)
     with pytest.raises(InvalidInput, match="no such account"):
-        svc.create_voucher(book, svc.VoucherInput(D, "x", [bogus, svc.LineInput(account_id=acct("5001").id, credit=1)]), actor=people["preparer"])
+        svc.create_voucher(
+            book,
+            svc.VoucherInput(D, "x", [bogus, svc.LineInput(account_id=acct("5001").id, credit=1)]),
+            actor=people["preparer"],
+        )
 
 
 def test_unknown_unit_refused_and_declared_unit_balances_separately(book, people, acct, post):
     with pytest.raises(InvalidInput, match="unknown unit"):
-        svc.create_voucher(book, svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1), unit="PTS")), actor=people["preparer"])
+        svc.create_voucher(
+            book,
+            svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1), unit="PTS")),
+            actor=people["preparer"],
+        )
     svc.declare_unit(book, "PTS", "服务积分", 0)
-    v = post(lines((acct("1002"), 100, 0), (acct("5001"), 0, 100)) + lines((acct("1221"), 7, 0), (acct("2241"), 0, 7), unit="PTS"))
+    v = post(
+        lines((acct("1002"), 100, 0), (acct("5001"), 0, 100))
+        + lines((acct("1221"), 7, 0), (acct("2241"), 0, 7), unit="PTS")
+    )
     assert v.is_posted
     with pytest.raises(InvalidInput, match="PTS"):
-        svc.create_voucher(book, svc.VoucherInput(D, "x", lines((acct("1002"), 100, 0), (acct("5001"), 0, 100)) + lines((acct("1221"), 7, 0), (acct("2241"), 0, 6), unit="PTS")), actor=people["preparer"])
+        svc.create_voucher(
+            book,
+            svc.VoucherInput(
+                D,
+                "x",
+                lines((acct("1002"), 100, 0), (acct("5001"), 0, 100))
+                + lines((acct("1221"), 7, 0), (acct("2241"), 0, 6), unit="PTS"),
+            ),
+            actor=people["preparer"],
+        )
 
 
 def test_future_date_refused(book, people, acct):
     with pytest.raises(InvalidInput, match="future"):
-        svc.create_voucher(book, svc.VoucherInput(dt.date.today() + dt.timedelta(days=3), "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+        svc.create_voucher(
+            book,
+            svc.VoucherInput(
+                dt.date.today() + dt.timedelta(days=3),
+                "x",
+                lines((acct("1002"), 1, 0), (acct("5001"), 0, 1)),
+            ),
+            actor=people["preparer"],
+        )
 
 
 def test_preparer_cannot_approve_own_voucher(book, people, acct):
-    v = svc.create_voucher(book, svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+    v = svc.create_voucher(
+        book,
+        svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))),
+        actor=people["preparer"],
+    )
     svc.submit_voucher(v, actor=people["preparer"])
     with pytest.raises(NotPermitted):
         svc.approve_voucher(v, actor=people["preparer"])
@@ -103,7 +167,11 @@ def test_single_person_mode_is_an_admins_recorded_choice(book, people, acct):
     with pytest.raises(InvalidInput):
         svc.set_single_person_mode(book, True, "  ", actor=people["admin"])
     svc.set_single_person_mode(book, True, "小基金只有一名出纳", actor=people["admin"])
-    v = svc.create_voucher(book, svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+    v = svc.create_voucher(
+        book,
+        svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))),
+        actor=people["preparer"],
+    )
     svc.submit_voucher(v, actor=people["preparer"])
     svc.approve_voucher(v, actor=people["preparer"])
     assert svc.post_voucher(v, actor=people["preparer"]).is_posted
@@ -112,7 +180,11 @@ def test_single_person_mode_is_an_admins_recorded_choice(book, people, acct):
 def test_auditor_and_supervisor_cannot_write(book, people, acct):
     for role in ("auditor", "supervisor"):
         with pytest.raises(NotPermitted):
-            svc.create_voucher(book, svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people[role])
+            svc.create_voucher(
+                book,
+                svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))),
+                actor=people[role],
+            )
 
 
 def test_posting_twice_is_refused(post, acct, people):
@@ -124,7 +196,11 @@ def test_posting_twice_is_refused(post, acct, people):
 def test_posted_voucher_cannot_change_by_service_orm_or_sql(post, acct, people):
     v = post(lines((acct("1002"), 100, 0), (acct("5001"), 0, 100)))
     with pytest.raises(Conflict):
-        svc.update_voucher(v, svc.VoucherInput(D, "改", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+        svc.update_voucher(
+            v,
+            svc.VoucherInput(D, "改", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))),
+            actor=people["preparer"],
+        )
     with pytest.raises(ImmutableRowError):
         with db.session.begin_nested():
             v.summary = "tampered"
@@ -158,7 +234,11 @@ def test_reversal_is_red_and_nets_to_zero(post, acct, people, book):
     svc.submit_voucher(red, actor=people["preparer"])
     svc.approve_voucher(red, actor=people["reviewer"])
     svc.post_voucher(red, actor=people["reviewer"])
-    total = db.session.scalar(sa.select(sa.func.sum(AccountPeriodBalance.debit - AccountPeriodBalance.credit)).where(AccountPeriodBalance.account_id == cash.id))
+    total = db.session.scalar(
+        sa.select(sa.func.sum(AccountPeriodBalance.debit - AccountPeriodBalance.credit)).where(
+            AccountPeriodBalance.account_id == cash.id
+        )
+    )
     assert total == 0
     with pytest.raises(Conflict, match="already been reversed"):
         svc.reverse_voucher(original, actor=people["preparer"], date=D)
@@ -167,17 +247,31 @@ def test_reversal_is_red_and_nets_to_zero(post, acct, people, book):
 
 
 def test_reject_returns_to_draft_with_reason(book, people, acct):
-    v = svc.create_voucher(book, svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+    v = svc.create_voucher(
+        book,
+        svc.VoucherInput(D, "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))),
+        actor=people["preparer"],
+    )
     svc.submit_voucher(v, actor=people["preparer"])
     svc.reject_voucher(v, "附件不全", actor=people["reviewer"])
     assert v.status == "draft"
-    ev = db.session.scalars(sa.select(VoucherEvent).where(VoucherEvent.voucher_id == v.id).order_by(VoucherEvent.id)).all()
-    assert [e.action for e in ev] == ["created", "submitted", "rejected"] and ev[-1].note == "附件不全"
+    ev = db.session.scalars(
+        sa.select(VoucherEvent).where(VoucherEvent.voucher_id == v.id).order_by(VoucherEvent.id)
+    ).all()
+    assert [e.action for e in ev] == ["created", "submitted", "rejected"] and ev[
+        -1
+    ].note == "附件不全"
 
 
 def test_period_close_rules(book, people, acct, post):
     post(lines((acct("1002"), 100, 0), (acct("5001"), 0, 100)), date=dt.date(2026, 1, 10))
-    draft = svc.create_voucher(book, svc.VoucherInput(dt.date(2026, 1, 20), "未过账", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+    draft = svc.create_voucher(
+        book,
+        svc.VoucherInput(
+            dt.date(2026, 1, 20), "未过账", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))
+        ),
+        actor=people["preparer"],
+    )
     with pytest.raises(Conflict, match="not posted"):
         svc.close_period(book, 2026, 1, actor=people["reviewer"])
     svc.discard_voucher(draft, actor=people["preparer"])
@@ -187,7 +281,13 @@ def test_period_close_rules(book, people, acct, post):
     with pytest.raises(Conflict, match="in order"):
         svc.close_period(book, 2026, 3, actor=people["reviewer"])
     with pytest.raises(InvalidInput, match="closed"):
-        svc.create_voucher(book, svc.VoucherInput(dt.date(2026, 1, 31), "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+        svc.create_voucher(
+            book,
+            svc.VoucherInput(
+                dt.date(2026, 1, 31), "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))
+            ),
+            actor=people["preparer"],
+        )
     with pytest.raises(NotPermitted):
         svc.reopen_period(book, 2026, 1, "更正", actor=people["reviewer"])
     with pytest.raises(InvalidInput):
@@ -197,7 +297,13 @@ def test_period_close_rules(book, people, acct, post):
 
 
 def test_closing_blocks_posting_of_an_already_approved_voucher(book, people, acct):
-    v = svc.create_voucher(book, svc.VoucherInput(dt.date(2026, 2, 3), "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))), actor=people["preparer"])
+    v = svc.create_voucher(
+        book,
+        svc.VoucherInput(
+            dt.date(2026, 2, 3), "x", lines((acct("1002"), 1, 0), (acct("5001"), 0, 1))
+        ),
+        actor=people["preparer"],
+    )
     svc.submit_voucher(v, actor=people["preparer"])
     svc.approve_voucher(v, actor=people["reviewer"])
     with pytest.raises(Conflict):
@@ -211,7 +317,13 @@ def test_sme_year_end_closing(book, people, acct, post):
     assert len(made) == 2 and all(v.kind == "closing" and v.is_posted for v in made)
 
     def bal(code):
-        return db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(AccountPeriodBalance.credit - AccountPeriodBalance.debit), 0)).where(AccountPeriodBalance.account_id == acct(code).id))
+        return db.session.scalar(
+            sa.select(
+                sa.func.coalesce(
+                    sa.func.sum(AccountPeriodBalance.credit - AccountPeriodBalance.debit), 0
+                )
+            ).where(AccountPeriodBalance.account_id == acct(code).id)
+        )
 
     assert bal("5001") == 0 and bal("5602") == 0 and bal("3103") == 0
     assert bal("3104") == 70000
