@@ -10,10 +10,15 @@ Writes accept an ``Idempotency-Key`` header (core.idempotency): a retried POST n
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import json
 from collections import defaultdict
+from urllib.parse import quote
 
 import sqlalchemy as sa
+from flask import Response
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
@@ -26,6 +31,7 @@ from core.errors import InvalidInput, NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from core.models import Organisation, User
 
+from . import reports
 from . import schemas as s
 from . import services as svc
 from .amounts import format_minor, parse_amount
@@ -218,7 +224,15 @@ def present_voucher(voucher: Voucher) -> dict:
     events = db.session.scalars(
         sa.select(VoucherEvent).where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.id)
     ).all()
-    reversed_by = db.session.scalar(sa.select(Voucher.id).where(Voucher.reverses_id == voucher.id))
+    # Everyone named on the voucher in one query; the relationships then find them in the session.
+    people = {voucher.prepared_by_id, voucher.approved_by_id, voucher.posted_by_id} | {e.user_id for e in events}
+    people.discard(None)
+    if people:
+        db.session.scalars(sa.select(User).where(User.id.in_(people))).all()
+    # Only a posted voucher can have been reversed.
+    reversed_by = db.session.scalar(
+        sa.select(Voucher.id).where(Voucher.reverses_id == voucher.id)
+    ) if voucher.is_posted else None
     return {
         **_summary(voucher, exps),
         "book_id": voucher.book_id,
@@ -526,6 +540,95 @@ def year_end_closing(org_id: int, year: int):
     vouchers = svc.generate_year_end_closing(book, year, actor=user)
     audit.note(year=year, vouchers=[v.number for v in vouchers])
     return [present_voucher(v) for v in vouchers]
+
+
+# --- reports (账簿与报表) ------------------------------------------------------------------------
+
+# name → (needs a date range rather than an as-of date, takes a unit, takes an account)
+REPORTS = {
+    "trial_balance": (True, True, False),
+    "balance_sheet": (False, False, False),
+    "income_statement": (True, False, False),
+    "general_ledger": (True, True, True),
+    "account_detail": (True, True, True),
+    "fund_statement": (True, True, False),
+    "account_balances": (False, True, False),
+}
+
+
+def _run_report(name: str, book: Book, q: dict):
+    """Call ``ledger.reports`` for ``name`` with the query's dates, fund, unit and account."""
+    ranged, takes_unit, takes_account = REPORTS[name]
+    today = dt.date.today()
+    start, end, as_of = q.get("start", today.replace(day=1)), q.get("end", today), q.get("as_of", today)
+    kw: dict = {"start": start, "end": end} if ranged else {"as_of": as_of}
+    if "fund" in q:
+        fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.book_id == book.id, Fund.code == q["fund"]))
+        if fund_id is None:
+            raise InvalidInput(_l("No such fund in this book."), errors={"fund": [str(_l("No such fund in this book."))]})
+        kw["fund_id"] = fund_id
+    if takes_unit and "unit" in q:
+        kw["unit"] = q["unit"]
+    account = None
+    if takes_account and "account" in q:
+        account = _account_by_code(book, q["account"])
+        if account is None:
+            raise InvalidInput(_l("No account %(code)s in this book.", code=q["account"]),
+                               errors={"account": [str(_l("No such account."))]})
+    if name == "trial_balance":
+        return reports.trial_balance(book, **kw)
+    if name == "balance_sheet":
+        return reports.balance_sheet(book, **kw)
+    if name == "income_statement":
+        return reports.income_statement(book, **kw)
+    if name == "general_ledger":
+        return reports.general_ledger(book, account_ids=[account.id] if account else None, **kw)
+    if name == "account_detail":
+        if account is None:
+            raise InvalidInput(_l("Choose an account."), errors={"account": [str(_l("Required."))]})
+        return reports.account_detail(book, account, **kw)
+    if name == "fund_statement":
+        return reports.fund_statement(book, **kw)
+    return reports.account_balances(book, **kw)
+
+
+def _csv(rows, filename: str) -> Response:
+    """UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens it correctly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["" if c is None else c for c in row])
+    resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
+    resp.charset = "utf-8"
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    resp.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return resp
+
+
+@blp.get(ORG + "/reports/<name>")
+@blp.arguments(s.ReportQuery, location="query")
+@blp.response(200, description=(
+    "The report as JSON: amounts in minor units with unit and exponent. With format=csv: "
+    "text/csv (UTF-8 with BOM), amounts as plain decimals in major units."
+))
+def report(query: dict, org_id: int, name: str):
+    """A report of the book: trial_balance, balance_sheet, income_statement, general_ledger,
+    account_detail (needs ``account``), fund_statement or account_balances.
+
+    Ranges default to this month so far (``start``, ``end``); balances to today (``as_of``).
+    ``fund`` is a fund code, ``account`` an account code (its sub-accounts included)."""
+    _org, _user, book = _open(org_id)
+    key = name.replace("-", "_")
+    if key not in REPORTS:
+        raise NotFound(_l("No such report."))
+    result = _run_report(key, book, query)
+    if query["format"] == "csv":
+        ranged = REPORTS[key][0]
+        today = dt.date.today()
+        period = (f"{query.get('start', today.replace(day=1))}_{query.get('end', today)}" if ranged
+                  else str(query.get("as_of", today)))
+        return _csv(reports.to_csv_rows(result, lang="en" if _english() else "zh"), f"{key}_{period}.csv")
+    return reports.to_json(result)
 
 
 __all__ = ["blp", "present_voucher"]

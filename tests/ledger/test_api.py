@@ -470,3 +470,62 @@ def test_deeply_nested_json_is_400_not_500(api):
                              content_type="application/json")
     assert r.status_code == 400 and r.get_json()["code"] == "bad_request"
     assert count_vouchers() == 0
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def march(api, acct, post):
+    """Two posted vouchers in March 2026: revenue 1234.56, then an expense of 200.00."""
+    from tests.ledger.conftest import lines
+
+    post(lines((acct("1002"), 123456, 0), (acct("5001"), 0, 123456)), date=dt.date(2026, 3, 5))
+    post(lines((acct("5602"), 20000, 0), (acct("1002"), 0, 20000)), date=dt.date(2026, 3, 9))
+
+
+def test_trial_balance_json_and_csv(api, march):
+    auditor = api("auditor")
+    r = auditor.get("/reports/trial_balance?start=2026-03-01&end=2026-03-31")
+    assert r.status_code == 200, r.get_json()
+    tb = r.get_json()
+    assert tb["report"] == "trial_balance" and tb["balanced"] is True and tb["exponent"] == 2
+    rows = {row["account"]["code"]: row for row in tb["rows"]}
+    assert (rows["1002"]["debit"], rows["1002"]["credit"], rows["1002"]["closing"]) == (123456, 20000, 103456)
+    assert tb["totals"]["debit"] == tb["totals"]["credit"] == 143456
+    r = auditor.get("/reports/trial-balance?start=2026-03-01&end=2026-03-31&format=csv",
+                    headers={"Accept-Language": "en"})
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    text = r.get_data(as_text=True)
+    assert text.startswith("\ufeff") and "1234.56" in text and "Code" in text.splitlines()[0]
+    assert "trial_balance_2026-03-01_2026-03-31.csv" in r.headers["Content-Disposition"]
+
+
+def test_other_reports_answer(api, march):
+    reviewer = api("reviewer")
+    rng = "start=2026-03-01&end=2026-03-31"
+    bs = reviewer.get("/reports/balance_sheet?as_of=2026-03-31").get_json()
+    assert bs["report"] == "balance_sheet" and all(bs["checks"].values())
+    inc = reviewer.get(f"/reports/income_statement?{rng}").get_json()
+    assert inc["report"] == "income_statement"
+    gl = reviewer.get(f"/reports/general_ledger?{rng}&account=1002").get_json()
+    assert [a["account"]["code"] for a in gl["accounts"]] == ["1002"] and gl["accounts"][0]["closing"] == 103456
+    detail = reviewer.get(f"/reports/account_detail?{rng}&account=1002").get_json()
+    assert [ln["balance"] for ln in detail["lines"]] == [123456, 103456]
+    assert reviewer.get(f"/reports/fund_statement?{rng}").get_json()["report"] == "fund_statement"
+    bal = reviewer.get("/reports/account_balances?as_of=2026-03-06").get_json()
+    assert {b["account"]["code"]: b["balance"] for b in bal["balances"]} == {"1002": 123456, "5001": -123456}
+    assert reviewer.get("/reports/account_balances?as_of=2026-03-31&format=csv").status_code == 200
+
+
+def test_bad_report_requests_are_4xx(api, march):
+    reviewer = api("reviewer")
+    assert reviewer.get("/reports/profit_and_loss").status_code == 404
+    for bad in ("trial_balance?start=2026-04-01&end=2026-03-01", "trial_balance?start=2026-02-30",
+                "trial_balance?fund=NOPE", "account_detail?start=2026-03-01&end=2026-03-31",
+                "account_detail?account=4444", "trial_balance?format=xml", "balance_sheet?as_of=99999-01-01"):
+        r = reviewer.get("/reports/" + bad)
+        assert r.status_code == 422, (bad, r.get_json())
+        assert r.get_json()["message"]
+    org_less = api("auditor")
+    org_less.base = "/api/v1/organisations/999999"
+    assert org_less.get("/reports/trial_balance").status_code == 404
