@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import (
@@ -1217,8 +1218,6 @@ def csv_response(rows, filename: str) -> Response:
         writer.writerow(["" if c is None else c for c in row])
     resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
     resp.charset = "utf-8"
-    from urllib.parse import quote
-
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
     resp.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
