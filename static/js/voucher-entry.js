@@ -125,6 +125,7 @@
         accounts = {};
         list.forEach(function (a) { accounts[a.code] = a.label; labels[a.label] = a.code; });
         body.querySelectorAll("input.account").forEach(function (el) { if (el.value) { resolve(el); } });
+        form.setAttribute("data-accounts-loaded", "1");
       })
       .catch(function () { accounts = null; });
   }
