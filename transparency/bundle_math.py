@@ -483,7 +483,8 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
         if kind not in LINE_KINDS:
             raise ShapeError(f"{lp}.kind", f"unknown line kind {_short(kind)}")
         accounts = []
-        raw_accounts = raw.get("accounts") or []  # type: ignore[union-attr]
+        raw_accounts = raw.get("accounts")  # type: ignore[union-attr]
+        raw_accounts = [] if raw_accounts is None else raw_accounts
         if type(raw_accounts) is not list:
             raise ShapeError(f"{lp}.accounts", "expected an array of {code, sign}")
         for m, ref in enumerate(raw_accounts):
@@ -494,7 +495,8 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
                 raise ShapeError(f"{rp}.sign", f"sign must be 1 or -1, got {sign}")
             accounts.append((code, sign))
         terms = []
-        raw_sum = raw.get("sum") or []  # type: ignore[union-attr]
+        raw_sum = raw.get("sum")  # type: ignore[union-attr]
+        raw_sum = [] if raw_sum is None else raw_sum
         if type(raw_sum) is not list:
             raise ShapeError(f"{lp}.sum", "expected an array of keys")
         for m, term in enumerate(raw_sum):

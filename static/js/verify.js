@@ -1,0 +1,1569 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// In-browser verifier for Commons Ledger disclosure bundles and receipts (transparency/FORMAT.md).
+//
+// The same checks, with the same names, as `python -m transparency.verify`: the checkpoint's
+// Ed25519 signature (WebCrypto; ed25519.js only where the browser lacks it), the log root
+// recomputed from the records (RFC 8785 canonical JSON, WebCrypto SHA-256, RFC 9162 trees),
+// carried records' inclusion proofs, the consistency proof from the previous report, the
+// balances and every statement line recomputed from the records, and a receipt's inclusion and
+// commitment. Everything runs on the bytes the user chose; nothing is sent anywhere, and nothing
+// from our server is trusted but this code and the key the user types in.
+//
+// Public API (also used by the browser tests): window.CommonsVerify.verifyDocuments(docs, options)
+// → Promise<{checks: [{check, status, message}], exitCode}>, where docs = {bundle, previous, receipt}.
+(function (global) {
+  "use strict";
+
+  const DISCLOSURE_FORMAT = "commons-ledger/disclosure/1";
+  const RECEIPT_FORMAT = "commons-ledger/receipt/1";
+  const MAX_INPUT_BYTES = 512 * 1024 * 1024;
+  const MAX_NOTE_CHARS = 64 * 1024;
+  const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+  const HASH_SIZE = 32;
+  const PASS = "PASS", FAIL = "FAIL", WARN = "WARN", SKIP = "SKIP";
+  const options = { forceEd25519Fallback: false };
+
+  // ================================================================= small tools
+
+  class Outcome extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+  const fail = (m) => new Outcome(FAIL, m);
+  const skip = (m) => new Outcome(SKIP, m);
+  const warn = (m) => new Outcome(WARN, m);
+
+  class ShapeError extends Error {
+    constructor(path, detail) {
+      super(`${path}: ${detail}`);
+    }
+  }
+  class InputError extends Error {}
+
+  // A number whose JSON source is not an integer (1.0, 1e3): kept apart so it fails type
+  // checks, as it does in Python where it parses as a float.
+  class NonInteger {
+    constructor(source) {
+      this.source = source;
+    }
+  }
+
+  const te = new TextEncoder();
+  const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof NonInteger);
+  const isInt = (v) => typeof v === "number" && Number.isSafeInteger(v);
+  const isStr = (v) => typeof v === "string";
+
+  function jsonType(v) {
+    if (v === null) return "null";
+    if (Array.isArray(v)) return "array";
+    if (v instanceof NonInteger) return "number";
+    if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+    if (typeof v === "boolean") return "boolean";
+    if (typeof v === "string") return "string";
+    return "object";
+  }
+
+  function short(v) {
+    let t;
+    try {
+      t = v instanceof NonInteger ? v.source : JSON.stringify(v);
+    } catch (e) {
+      t = String(v);
+    }
+    if (t === undefined) t = String(v);
+    return t.length <= 60 ? t : t.slice(0, 57) + "...";
+  }
+
+  function require(obj, key, types, path) {
+    if (!isObj(obj)) throw new ShapeError(path, `expected an object, got ${jsonType(obj)}`);
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) throw new ShapeError(`${path}.${key}`, "missing");
+    const v = obj[key];
+    const ok = types.some((t) =>
+      t === "object" ? isObj(v) : t === "array" ? Array.isArray(v) : t === "integer" ? isInt(v)
+        : t === "string" ? isStr(v) : t === "null" ? v === null : false);
+    if (!ok) throw new ShapeError(`${path}.${key}`, `expected ${types.join(" or ")}, got ${jsonType(v)}`);
+    return v;
+  }
+
+  function concat(...parts) {
+    const n = parts.reduce((a, p) => a + p.length, 0);
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+
+  const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+  function eqBytes(a, b) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
+  function b64decode(s, what) {
+    if (!isStr(s) || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
+      throw new ShapeError(what, "is not valid base64");
+    }
+    const bin = atob(s);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  function b64encode(bytes) {
+    let s = "";
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  }
+
+  async function sha256(bytes) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  }
+
+  // Many digests at once: WebCrypto runs them in parallel, awaiting one by one would not.
+  async function sha256All(list) {
+    const out = new Array(list.length);
+    const CHUNK = 4096;
+    for (let i = 0; i < list.length; i += CHUNK) {
+      const part = await Promise.all(list.slice(i, i + CHUNK).map((b) => crypto.subtle.digest("SHA-256", b)));
+      for (let j = 0; j < part.length; j++) out[i + j] = new Uint8Array(part[j]);
+    }
+    return out;
+  }
+
+  const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+  // Python compares strings by code point; UTF-16 order differs only above U+FFFF.
+  function cmpCodePoints(a, b) {
+    const x = Array.from(a, (c) => c.codePointAt(0));
+    const y = Array.from(b, (c) => c.codePointAt(0));
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+    return x.length - y.length;
+  }
+
+  // ================================================================= RFC 8785 (JCS)
+
+  // Canonical JSON of the subset records use. Object keys sort by UTF-16 code units, which is
+  // what JavaScript's default sort compares; JSON.stringify escapes strings as RFC 8785 asks.
+  function jcs(value) {
+    if (value === null) return "null";
+    if (value === true) return "true";
+    if (value === false) return "false";
+    if (value instanceof NonInteger) throw new Error("floats are not used in records");
+    if (typeof value === "number") {
+      if (!Number.isSafeInteger(value)) throw new Error(`number ${value} is not an integer in the JSON safe range`);
+      return String(value);
+    }
+    if (typeof value === "string") {
+      if (LONE_SURROGATE.test(value)) throw new Error("string contains a lone surrogate (not Unicode text)");
+      return JSON.stringify(value);
+    }
+    if (Array.isArray(value)) return "[" + value.map(jcs).join(",") + "]";
+    if (typeof value === "object") {
+      const keys = Object.keys(value).sort();
+      return "{" + keys.map((k) => {
+        if (LONE_SURROGATE.test(k)) throw new Error("key contains a lone surrogate");
+        return JSON.stringify(k) + ":" + jcs(value[k]);
+      }).join(",") + "}";
+    }
+    throw new Error(`${typeof value} is not a JSON value`);
+  }
+
+  const jcsBytes = (v) => te.encode(jcs(v));
+
+  // ================================================================= RFC 9162 Merkle trees
+
+  const leafHashOf = (data) => sha256(concat(Uint8Array.of(0), data));
+  const nodeHash = (l, r) => sha256(concat(Uint8Array.of(1), l, r));
+
+  class VerificationError extends Error {
+    constructor(check, detail) {
+      super(`${detail} [${check}]`);
+      this.check = check;
+    }
+  }
+
+  function bitLength(n) {
+    let b = 0n;
+    let v = n;
+    while (v > 0n) {
+      b++;
+      v >>= 1n;
+    }
+    return b;
+  }
+  function popcount(n) {
+    let c = 0n;
+    let v = BigInt(n);
+    while (v > 0n) {
+      c += v & 1n;
+      v >>= 1n;
+    }
+    return Number(c);
+  }
+
+  function expectedInclusionLen(index, size) {
+    const inner = bitLength(index ^ (size - 1n));
+    const border = popcount(index >> inner);
+    return Number(inner) + border;
+  }
+
+  function expectedConsistencyLen(oldSize, newSize) {
+    let shift = 0n;
+    while (((oldSize >> shift) & 1n) === 0n) shift++;
+    let len = expectedInclusionLen(oldSize - 1n, newSize) - Number(shift);
+    if (oldSize !== 1n << shift) len += 1;
+    return len;
+  }
+
+  function checkHashes(proof) {
+    for (const h of proof) if (h.length !== HASH_SIZE) throw new VerificationError("hash_length", "proof hash is not 32 bytes");
+  }
+
+  // RFC 9162 §2.1.3.2, step by step (BigInt: JavaScript's bit operators are 32-bit).
+  async function verifyInclusion(leaf, index, treeSize, proof, root) {
+    checkHashes(proof);
+    const idx = BigInt(index), size = BigInt(treeSize);
+    if (idx >= size) throw new VerificationError("index_out_of_range", `index ${index} >= tree_size ${treeSize}`);
+    const expected = expectedInclusionLen(idx, size);
+    if (proof.length !== expected) {
+      throw new VerificationError("proof_length", `inclusion proof for index ${index} in size ${treeSize} needs ${expected} hashes, got ${proof.length}`);
+    }
+    let fn = idx, sn = size - 1n, r = leaf;
+    for (const p of proof) {
+      if (sn === 0n) throw new VerificationError("proof_too_long", "inclusion proof has more hashes than the tree has levels");
+      if ((fn & 1n) === 1n || fn === sn) {
+        r = await nodeHash(p, r);
+        if ((fn & 1n) === 0n) {
+          while ((fn & 1n) === 0n && fn !== 0n) {
+            fn >>= 1n;
+            sn >>= 1n;
+          }
+        }
+      } else {
+        r = await nodeHash(r, p);
+      }
+      fn >>= 1n;
+      sn >>= 1n;
+    }
+    if (sn !== 0n) throw new VerificationError("proof_too_short", "inclusion proof ended before reaching the root");
+    if (!eqBytes(r, root)) throw new VerificationError("root_mismatch", "root computed from the inclusion proof does not match root");
+  }
+
+  // RFC 9162 §2.1.4.2, step by step, with the same strictness as transparency/merkle.py.
+  async function verifyConsistency(oldSizeN, newSizeN, oldRoot, newRoot, proofIn) {
+    checkHashes(proofIn);
+    const oldSize = BigInt(oldSizeN), newSize = BigInt(newSizeN);
+    if (oldSize === 0n) throw new VerificationError("old_size_zero", "a consistency proof from the empty tree is not accepted (old_size must be > 0)");
+    if (oldSize > newSize) throw new VerificationError("old_size_gt_new_size", `old_size ${oldSizeN} > new_size ${newSizeN}`);
+    if (oldSize === newSize) {
+      if (proofIn.length) throw new VerificationError("equal_sizes_nonempty_proof", `sizes are equal but the proof has ${proofIn.length} hashes`);
+      if (!eqBytes(oldRoot, newRoot)) throw new VerificationError("equal_sizes_root_mismatch", "sizes are equal but the roots differ");
+      return;
+    }
+    if (!proofIn.length) throw new VerificationError("proof_empty", "consistency proof is empty but old_size < new_size");
+    const expected = expectedConsistencyLen(oldSize, newSize);
+    if (proofIn.length !== expected) {
+      throw new VerificationError("proof_length", `consistency proof from ${oldSizeN} to ${newSizeN} needs ${expected} hashes, got ${proofIn.length}`);
+    }
+    let path = proofIn;
+    if ((oldSize & (oldSize - 1n)) === 0n) path = [oldRoot, ...proofIn];
+    let fn = oldSize - 1n, sn = newSize - 1n;
+    while ((fn & 1n) === 1n) {
+      fn >>= 1n;
+      sn >>= 1n;
+    }
+    let fr = path[0], sr = path[0];
+    for (const c of path.slice(1)) {
+      if (sn === 0n) throw new VerificationError("proof_too_long", "consistency proof has more hashes than the tree has levels");
+      if ((fn & 1n) === 1n || fn === sn) {
+        fr = await nodeHash(c, fr);
+        sr = await nodeHash(c, sr);
+        if ((fn & 1n) === 0n) {
+          while ((fn & 1n) === 0n && fn !== 0n) {
+            fn >>= 1n;
+            sn >>= 1n;
+          }
+        }
+      } else {
+        sr = await nodeHash(sr, c);
+      }
+      fn >>= 1n;
+      sn >>= 1n;
+    }
+    if (sn !== 0n) throw new VerificationError("proof_too_short", "consistency proof ended before reaching the new root");
+    if (!eqBytes(fr, oldRoot)) throw new VerificationError("old_root_mismatch", "old root computed from the consistency proof does not match");
+    if (!eqBytes(sr, newRoot)) throw new VerificationError("new_root_mismatch", "new root computed from the consistency proof does not match");
+  }
+
+  // The complete subtrees (level, index) of the first `size` leaves, largest first.
+  function compactRangeIds(size) {
+    const ids = [];
+    let start = 0;
+    for (let level = 53; level >= 0; level--) {
+      const w = 2 ** level;
+      if (Math.floor(size / w) % 2 === 1) {
+        ids.push([level, start / w]);
+        start += w;
+      }
+    }
+    return ids;
+  }
+
+  async function foldCompactRange(hashes) {
+    if (!hashes.length) return sha256(new Uint8Array(0));
+    let acc = hashes[hashes.length - 1];
+    for (let i = hashes.length - 2; i >= 0; i--) acc = await nodeHash(hashes[i], acc);
+    return acc;
+  }
+
+  // Root of the tree of `first + leaves.length` leaves from the compact range of the first
+  // `first` and the new leaf hashes: complete subtrees level by level, each level's hashes in
+  // one parallel batch, then the new compact range folded right to left.
+  async function foldLog(compact, first, leaves) {
+    if (compact.length !== popcount(first)) {
+      throw new Error(`compact range for ${first} leaves has ${popcount(first)} hashes, got ${compact.length}`);
+    }
+    const size = first + leaves.length;
+    const levels = [new Map()];
+    compactRangeIds(first).forEach(([lv, ix], i) => {
+      while (levels.length <= lv) levels.push(new Map());
+      levels[lv].set(ix, compact[i]);
+    });
+    leaves.forEach((h, i) => levels[0].set(first + i, h));
+    for (let lv = 1; 2 ** lv <= size; lv++) {
+      while (levels.length <= lv) levels.push(new Map());
+      const below = levels[lv - 1], here = levels[lv];
+      const todo = [];
+      const lo = Math.floor(first / 2 ** lv), hi = Math.floor(size / 2 ** lv);
+      for (let ix = lo; ix < hi; ix++) {
+        if (!here.has(ix) && below.has(2 * ix) && below.has(2 * ix + 1)) todo.push(ix);
+      }
+      const hashes = await sha256All(todo.map((ix) => concat(Uint8Array.of(1), below.get(2 * ix), below.get(2 * ix + 1))));
+      todo.forEach((ix, i) => here.set(ix, hashes[i]));
+    }
+    const range = compactRangeIds(size).map(([lv, ix]) => {
+      const h = levels[lv] && levels[lv].get(ix);
+      if (!h) throw new Error(`subtree (${lv}, ${ix}) could not be computed`);
+      return h;
+    });
+    return { size, root: await foldCompactRange(range) };
+  }
+
+  // ================================================================= C2SP signed notes
+
+  const CONTROL = /[\x00-\x09\x0b-\x1f]/;
+
+  function checkText(text) {
+    if (!isStr(text) || !text) throw new Error("note text is empty");
+    if (!text.endsWith("\n")) throw new Error("note text must end with a newline");
+    if (CONTROL.test(text)) throw new Error("note contains control characters other than newline");
+    if (LONE_SURROGATE.test(text)) throw new Error("note is not valid UTF-8 text");
+  }
+
+  function checkName(name) {
+    if (!isStr(name) || !name || /\s/.test(name) || name.includes("+")) throw new Error(`bad key name ${short(name)}: non-empty, no spaces, no '+'`);
+  }
+
+  function parseNote(note) {
+    if (!isStr(note)) throw new Error(`a signed note is text, got ${jsonType(note)}`);
+    if (note.length > MAX_NOTE_CHARS) throw new Error(`note is longer than ${MAX_NOTE_CHARS} characters`);
+    checkText(note);
+    const split = note.lastIndexOf("\n\n");
+    if (split < 0) throw new Error("note has no blank line before its signatures");
+    const text = note.slice(0, split + 1), block = note.slice(split + 2);
+    if (!block) throw new Error("note has no signature lines");
+    const lines = block.slice(0, -1).split("\n");
+    if (lines.length > 100) throw new Error("note has more than 100 signatures");
+    const sigs = lines.map((line, n) => {
+      if (!line.startsWith("\u2014 ")) throw new Error(`signature line ${n + 1} does not start with '— '`);
+      const rest = line.slice(2);
+      const sp = rest.indexOf(" ");
+      if (sp < 0 || rest.slice(sp + 1).includes(" ")) throw new Error(`signature line ${n + 1} is not '— <name> <base64>'`);
+      const name = rest.slice(0, sp);
+      checkName(name);
+      let blob;
+      try {
+        blob = b64decode(rest.slice(sp + 1), `signature line ${n + 1}`);
+      } catch (e) {
+        throw new Error(e.message);
+      }
+      if (blob.length <= 4) throw new Error(`signature line ${n + 1} is too short`);
+      return { name, keyId: blob.slice(0, 4), signature: blob.slice(4) };
+    });
+    return { text, signatures: sigs };
+  }
+
+  async function keyId(name, raw) {
+    return (await sha256(concat(te.encode(name), Uint8Array.of(0x0a, 0x01), raw))).slice(0, 4);
+  }
+
+  let webCryptoEd25519 = null; // unknown until first use
+
+  async function ed25519Verify(raw, message, signature) {
+    if (!options.forceEd25519Fallback && webCryptoEd25519 !== false) {
+      try {
+        const key = await crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
+        webCryptoEd25519 = true;
+        return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+      } catch (e) {
+        if (webCryptoEd25519 === true) return false; // supported: the key or signature is bad
+        webCryptoEd25519 = false;
+      }
+    }
+    if (global.CommonsEd25519) return global.CommonsEd25519.verify(raw, message, signature);
+    throw new Error("this browser cannot check Ed25519 signatures");
+  }
+
+  async function verifyNote(note, name, raw) {
+    const parsed = parseNote(note);
+    const kid = await keyId(name, raw);
+    const message = te.encode(parsed.text);
+    let found = false;
+    for (const sig of parsed.signatures) {
+      if (sig.name !== name || !eqBytes(sig.keyId, kid)) continue;
+      found = true;
+      if (!(await ed25519Verify(raw, message, sig.signature))) {
+        throw new Error(`the signature by ${name} does not verify with this key`);
+      }
+    }
+    if (!found) {
+      const others = [...new Set(parsed.signatures.map((s) => s.name))].sort().join(", ");
+      throw new Error(`no signature by ${name} with key id ${hex(kid)} (signed by: ${others || "nobody"})`);
+    }
+    return parsed.text;
+  }
+
+  function parseCheckpoint(text) {
+    checkText(text);
+    const lines = text.slice(0, -1).split("\n");
+    if (lines.length !== 3) throw new Error(`a checkpoint has 3 lines, this one has ${lines.length}`);
+    const [origin, sizeS, rootS] = lines;
+    if (!origin || /\s/.test(origin)) throw new Error("checkpoint origin line is empty or has spaces");
+    if (!/^(0|[1-9][0-9]{0,19})$/.test(sizeS)) throw new Error(`checkpoint size ${short(sizeS)} is not a decimal`);
+    const size = Number(sizeS);
+    if (!Number.isSafeInteger(size)) throw new Error(`checkpoint size ${sizeS} is too large`);
+    let root;
+    try {
+      root = b64decode(rootS, "checkpoint root");
+    } catch (e) {
+      throw new Error(e.message);
+    }
+    if (root.length !== 32) throw new Error(`checkpoint root is ${root.length} bytes, not 32`);
+    return { origin, size, root };
+  }
+
+  const openCheckpoint = (note) => parseCheckpoint(parseNote(note).text);
+
+  // ================================================================= bundle arithmetic
+
+  const RECORD_KEYS = ["book", "date", "index", "kind", "lines", "number", "private", "reverses", "summary", "v"];
+  const LINE_KEYS = ["account", "credit", "debit", "fund", "unit"];
+  const KINDS = new Set(["normal", "reversal", "closing", "opening"]);
+  const LINE_KINDS = new Set(["heading", "item", "subtotal", "total"]);
+
+  function parseDate(v, path) {
+    if (!isStr(v) || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(v)) throw new ShapeError(path, `expected a YYYY-MM-DD date, got ${short(v)}`);
+    const [y, m, d] = v.split("-").map(Number);
+    const t = new Date(Date.UTC(y, m - 1, d));
+    if (y < 1 || t.getUTCFullYear() !== y || t.getUTCMonth() !== m - 1 || t.getUTCDate() !== d) {
+      throw new ShapeError(path, `${JSON.stringify(v)} is not a calendar date`);
+    }
+    return v; // ISO dates compare correctly as strings
+  }
+
+  function sameKeys(obj, keys) {
+    const k = Object.keys(obj).sort();
+    return k.length === keys.length && k.every((x, i) => x === keys[i]);
+  }
+
+  function checkRecord(rec, path) {
+    if (!isObj(rec)) throw new ShapeError(path, `a record is an object, got ${jsonType(rec)}`);
+    if (!sameKeys(rec, RECORD_KEYS)) {
+      const have = new Set(Object.keys(rec));
+      const missing = RECORD_KEYS.filter((k) => !have.has(k));
+      const extra = Object.keys(rec).filter((k) => !RECORD_KEYS.includes(k)).sort();
+      const parts = [];
+      if (missing.length) parts.push(`missing ${missing.join(", ")}`);
+      if (extra.length) parts.push(`unexpected ${extra.join(", ")}`);
+      throw new ShapeError(path, "record fields: " + parts.join("; "));
+    }
+    if (rec.v !== 1) throw new ShapeError(`${path}.v`, `record version ${short(rec.v)} is not 1`);
+    for (const k of ["book", "index"]) {
+      if (!isInt(rec[k]) || rec[k] < 0) throw new ShapeError(`${path}.${k}`, `expected a non-negative integer, got ${short(rec[k])}`);
+    }
+    for (const k of ["number", "summary"]) {
+      if (!isStr(rec[k])) throw new ShapeError(`${path}.${k}`, `expected a string, got ${jsonType(rec[k])}`);
+    }
+    const when = parseDate(rec.date, `${path}.date`);
+    if (!isStr(rec.kind) || !KINDS.has(rec.kind)) throw new ShapeError(`${path}.kind`, `unknown kind ${short(rec.kind)}`);
+    if (rec.reverses !== null && (!isInt(rec.reverses) || rec.reverses < 0)) throw new ShapeError(`${path}.reverses`, `expected null or an index, got ${short(rec.reverses)}`);
+    if (rec.private !== null && (!isStr(rec.private) || !/^[0-9a-f]{64}$/.test(rec.private))) throw new ShapeError(`${path}.private`, "expected null or 64 lower-case hex digits");
+    if (!Array.isArray(rec.lines)) throw new ShapeError(`${path}.lines`, `expected an array, got ${jsonType(rec.lines)}`);
+    const totals = new Map();
+    rec.lines.forEach((ln, n) => {
+      const lp = `${path}.lines[${n}]`;
+      if (!isObj(ln) || !sameKeys(ln, LINE_KEYS)) throw new ShapeError(lp, "a line has exactly account, fund, unit, debit, credit");
+      if (!isStr(ln.account) || !ln.account) throw new ShapeError(`${lp}.account`, "expected an account code");
+      if (ln.fund !== null && !isStr(ln.fund)) throw new ShapeError(`${lp}.fund`, "expected null or a fund code");
+      if (!isStr(ln.unit) || !ln.unit) throw new ShapeError(`${lp}.unit`, "expected a unit");
+      for (const side of ["debit", "credit"]) {
+        if (!isInt(ln[side])) throw new ShapeError(`${lp}.${side}`, `expected an integer amount, got ${short(ln[side])}`);
+      }
+      totals.set(ln.unit, (totals.get(ln.unit) || 0n) + BigInt(ln.debit) - BigInt(ln.credit));
+    });
+    const unbalanced = [...totals].filter(([, t]) => t !== 0n).map(([u]) => u).sort();
+    if (unbalanced.length) throw new ShapeError(`${path}.lines`, `debits and credits differ in ${unbalanced.join(", ")} (record does not balance)`);
+    return when;
+  }
+
+  const balKey = (a, f, u) => JSON.stringify([a, f, u]);
+  const sortKey = (a, f, u) => [a, f !== null, f || "", u];
+
+  function cmpSortKeys(x, y) {
+    for (let i = 0; i < 4; i++) {
+      if (i === 1) {
+        if (x[1] !== y[1]) return x[1] ? 1 : -1;
+        continue;
+      }
+      const c = cmpCodePoints(x[i], y[i]);
+      if (c) return c;
+    }
+    return 0;
+  }
+
+  function balancesFromJson(rows, path) {
+    if (!Array.isArray(rows)) throw new ShapeError(path, `expected an array, got ${jsonType(rows)}`);
+    const out = new Map();
+    let last = null;
+    rows.forEach((row, n) => {
+      const rp = `${path}[${n}]`;
+      const a = require(row, "account", ["string"], rp);
+      const f = require(row, "fund", ["string", "null"], rp);
+      const u = require(row, "unit", ["string"], rp);
+      const b = require(row, "balance", ["integer"], rp);
+      const k = balKey(a, f, u);
+      const label = `${a}${f !== null ? " fund " + f : ""} ${u}`;
+      if (out.has(k)) throw new ShapeError(rp, `balance of ${label} is listed twice`);
+      if (b === 0) throw new ShapeError(rp, `zero balance of ${label} is listed (zero entries are left out)`);
+      const sk = sortKey(a, f, u);
+      if (last && cmpSortKeys(sk, last) < 0) throw new ShapeError(rp, "entries are not sorted by account, fund (null first), unit");
+      last = sk;
+      out.set(k, BigInt(b));
+    });
+    return out;
+  }
+
+  function addRecords(opening, records) {
+    const out = new Map(opening);
+    for (const rec of records) {
+      for (const ln of rec.lines) {
+        const k = balKey(ln.account, ln.fund, ln.unit);
+        out.set(k, (out.get(k) || 0n) + BigInt(ln.debit) - BigInt(ln.credit));
+      }
+    }
+    for (const [k, v] of out) if (v === 0n) out.delete(k);
+    return out;
+  }
+
+  function diffBalances(expected, actual, limit = 5) {
+    const keys = [...new Set([...expected.keys(), ...actual.keys()])]
+      .map((k) => JSON.parse(k))
+      .sort((x, y) => cmpSortKeys(sortKey(...x), sortKey(...y)));
+    const diffs = [];
+    for (const [a, f, u] of keys) {
+      const k = balKey(a, f, u);
+      const e = expected.get(k) || 0n, g = actual.get(k) || 0n;
+      if (e !== g) diffs.push(`${a}${f !== null ? " fund " + f : ""} ${u}: recomputed ${e}, bundle says ${g}`);
+    }
+    if (diffs.length > limit) return [...diffs.slice(0, limit), `... and ${diffs.length - limit} more`];
+    return diffs;
+  }
+
+  function accountsFromJson(rows, path) {
+    if (!Array.isArray(rows)) throw new ShapeError(path, `expected an array, got ${jsonType(rows)}`);
+    const out = new Map();
+    rows.forEach((row, n) => {
+      const rp = `${path}[${n}]`;
+      const code = require(row, "code", ["string"], rp);
+      const side = require(row, "normal_side", ["string"], rp);
+      if (side !== "debit" && side !== "credit") throw new ShapeError(`${rp}.normal_side`, `expected debit or credit, got ${short(side)}`);
+      require(row, "type", ["string"], rp);
+      const parent = require(row, "parent", ["string", "null"], rp);
+      if (out.has(code)) throw new ShapeError(rp, `account ${code} is listed twice`);
+      out.set(code, { code, normalSide: side, parent });
+    });
+    for (const acc of out.values()) {
+      const seen = new Set([acc.code]);
+      let p = acc.parent;
+      while (p !== null) {
+        if (!out.has(p)) throw new ShapeError(path, `account ${acc.code}: parent ${p} is not listed`);
+        if (seen.has(p)) throw new ShapeError(path, `account ${acc.code}: parent links form a cycle`);
+        seen.add(p);
+        p = out.get(p).parent;
+      }
+    }
+    return out;
+  }
+
+  function rolledUp(balances, accounts, unit = "CNY") {
+    const out = new Map();
+    for (const [k, v] of balances) {
+      const [code, , u] = JSON.parse(k);
+      if (u !== unit) continue;
+      const acc = accounts.get(code);
+      if (!acc) throw new ShapeError("accounts", `account ${code} has a balance but is not listed`);
+      const signed = acc.normalSide === "debit" ? v : -v;
+      let c = code;
+      while (c !== null) {
+        out.set(c, (out.get(c) || 0n) + signed);
+        c = accounts.has(c) ? accounts.get(c).parent : null;
+      }
+    }
+    return out;
+  }
+
+  function parseStatementLines(lines, path) {
+    if (!Array.isArray(lines)) throw new ShapeError(path, `expected an array, got ${jsonType(lines)}`);
+    const out = [];
+    const byKey = new Map();
+    lines.forEach((raw, n) => {
+      const lp = `${path}[${n}]`;
+      const key = require(raw, "key", ["string"], lp);
+      const kind = require(raw, "kind", ["string"], lp);
+      if (!LINE_KINDS.has(kind)) throw new ShapeError(`${lp}.kind`, `unknown line kind ${short(kind)}`);
+      const rawAccounts = raw.accounts == null ? [] : raw.accounts;
+      if (!Array.isArray(rawAccounts)) throw new ShapeError(`${lp}.accounts`, "expected an array of {code, sign}");
+      const accounts = rawAccounts.map((ref, m) => {
+        const rp = `${lp}.accounts[${m}]`;
+        const code = require(ref, "code", ["string"], rp);
+        const sign = require(ref, "sign", ["integer"], rp);
+        if (sign !== 1 && sign !== -1) throw new ShapeError(`${rp}.sign`, `sign must be 1 or -1, got ${sign}`);
+        return [code, sign];
+      });
+      const rawSum = raw.sum == null ? [] : raw.sum;
+      if (!Array.isArray(rawSum)) throw new ShapeError(`${lp}.sum`, "expected an array of keys");
+      const terms = rawSum.map((t, m) => {
+        if (!isStr(t) || t === "" || t === "-") throw new ShapeError(`${lp}.sum[${m}]`, "expected a line key, '-key' to subtract");
+        return t.startsWith("-") ? [t.slice(1), -1] : [t, 1];
+      });
+      const memo = raw.memo === undefined ? false : raw.memo;
+      if (typeof memo !== "boolean") throw new ShapeError(`${lp}.memo`, "expected true or false");
+      const side = raw.side === undefined ? null : raw.side;
+      if (side !== null && side !== "left" && side !== "right") throw new ShapeError(`${lp}.side`, `expected left or right, got ${short(side)}`);
+      if (!Object.prototype.hasOwnProperty.call(raw, "amount")) throw new ShapeError(`${lp}.amount`, "missing");
+      const amount = raw.amount;
+      if (kind === "heading") {
+        if (accounts.length || terms.length) throw new ShapeError(lp, "a heading has no accounts and no sum");
+        if (amount !== null) throw new ShapeError(`${lp}.amount`, "a heading has no amount (null)");
+      } else {
+        if (!isInt(amount)) throw new ShapeError(`${lp}.amount`, `expected an integer, got ${jsonType(amount)}`);
+        if (kind === "item" && terms.length) throw new ShapeError(lp, "an item line uses accounts, not sum");
+        if ((kind === "subtotal" || kind === "total") && (accounts.length || !terms.length)) throw new ShapeError(lp, `a ${kind} line needs sum and no accounts`);
+      }
+      if (byKey.has(key)) throw new ShapeError(`${lp}.key`, `line key ${JSON.stringify(key)} is used twice`);
+      const line = { key, kind, accounts, sum: terms, memo, side, amount, path: lp };
+      byKey.set(key, line);
+      out.push(line);
+    });
+    for (const ln of out) {
+      for (const [t] of ln.sum) {
+        const target = byKey.get(t);
+        if (!target) throw new ShapeError(ln.path, `'${ln.key}' sums unknown line '${t}'`);
+        if (target.kind === "heading") throw new ShapeError(ln.path, `'${ln.key}' sums heading '${t}'`);
+        if (target.memo && !ln.memo) throw new ShapeError(ln.path, `'${ln.key}' sums memo line '${t}' (其中 lines are not summed)`);
+      }
+    }
+    const state = new Map();
+    const visit = (key) => {
+      if (state.get(key) === 2) return;
+      if (state.get(key) === 1) throw new ShapeError(byKey.get(key).path, `line sums form a cycle through '${key}'`);
+      state.set(key, 1);
+      for (const [t] of byKey.get(key).sum) visit(t);
+      state.set(key, 2);
+    };
+    for (const k of byKey.keys()) visit(k);
+    return out;
+  }
+
+  function evaluateLines(lines, rolled) {
+    const byKey = new Map(lines.map((l) => [l.key, l]));
+    const out = new Map();
+    const amount = (key) => {
+      if (!out.has(key)) {
+        const ln = byKey.get(key);
+        let v = 0n;
+        if (ln.kind === "item") for (const [code, sign] of ln.accounts) v += BigInt(sign) * (rolled.get(code) || 0n);
+        else for (const [k, sign] of ln.sum) v += BigInt(sign) * amount(k);
+        out.set(key, v);
+      }
+      return out.get(key);
+    };
+    for (const ln of lines) if (ln.kind !== "heading") amount(ln.key);
+    return out;
+  }
+
+  function totalLines(lines) {
+    const totals = lines.filter((l) => l.kind === "total" && !l.memo);
+    const left = totals.filter((l) => l.side === "left"), right = totals.filter((l) => l.side === "right");
+    if (left.length === 1 && right.length === 1) return [left[0], right[0]];
+    if (totals.length >= 2 && !left.length && !right.length) return [totals[0], totals[totals.length - 1]];
+    throw new ShapeError("statements", "cannot tell the balance sheet's two grand totals apart");
+  }
+
+  function problems(items, total = items.length, limit = 5) {
+    return items.slice(0, limit).join("; ") + (total > limit ? `; ... ${total - limit} more` : "");
+  }
+
+  // ================================================================= keys
+
+  async function parseKey(text) {
+    let t = String(text || "").trim();
+    if (!t) return null;
+    if (t.startsWith("{")) {
+      let doc;
+      try {
+        doc = JSON.parse(t);
+      } catch (e) {
+        throw new InputError("key: not valid JSON");
+      }
+      if (isObj(doc) && isObj(doc.public_key)) doc = doc.public_key;
+      if (!isObj(doc) || !isStr(doc.ed25519)) throw new InputError('key: a JSON key needs an "ed25519" field');
+      t = doc.ed25519;
+    }
+    if (/^[0-9a-fA-F]{64}$/.test(t)) return { raw: null, fingerprint: t.toLowerCase(), source: "the key field" };
+    const vk = /^([^+\s]+)\+([0-9a-fA-F]{8})\+(.+)$/.exec(t);
+    if (vk) {
+      let blob;
+      try {
+        blob = b64decode(vk[3], "verifier key");
+      } catch (e) {
+        throw new InputError("key: verifier key is not valid base64");
+      }
+      if (blob.length !== 33 || blob[0] !== 1) throw new InputError("key: verifier key is not an Ed25519 key");
+      const raw = blob.slice(1);
+      if (hex(await keyId(vk[1], raw)) !== vk[2].toLowerCase()) throw new InputError("key: verifier key's key id does not match its name and key");
+      return { raw, fingerprint: hex(await sha256(raw)), source: "the key field" };
+    }
+    let raw = null;
+    try {
+      raw = b64decode(t, "key");
+    } catch (e) {
+      raw = null;
+    }
+    if (!raw || raw.length !== 32) throw new InputError("key: not a key (expected base64 of 32 bytes, a 64-hex-digit fingerprint, or name+keyid+base64)");
+    return { raw, fingerprint: hex(await sha256(raw)), source: "the key field" };
+  }
+
+  async function publicKeyField(doc, where) {
+    const pk = require(doc, "public_key", ["object"], where);
+    const name = require(pk, "name", ["string"], `${where}.public_key`);
+    const b64 = require(pk, "ed25519", ["string"], `${where}.public_key`);
+    const fp = require(pk, "fingerprint", ["string"], `${where}.public_key`);
+    const raw = b64decode(b64, "public_key.ed25519");
+    if (raw.length !== 32) throw fail(`public_key.ed25519 is ${raw.length} bytes, an Ed25519 key is 32`);
+    if (fp.toLowerCase() !== hex(await sha256(raw))) throw fail("public_key.fingerprint is not the SHA-256 of public_key.ed25519");
+    return [name, raw];
+  }
+
+  async function chooseKey(own, ownError, origin, user, what) {
+    if (own && own[0] !== origin) return [user ? user.raw : null, fail(`${what}'s public_key is named '${own[0]}', not '${origin}'`)];
+    if (!user) {
+      if (!own) return [null, fail(`no key: ${ownError}; enter the organisation's key`)];
+      const fp = hex(await sha256(own[1]));
+      return [own[1], warn(`using the ${what}'s own key (fingerprint ${fp}); this proves only that the ${what} is internally consistent: compare the fingerprint with the organisation's public page, or enter the key`)];
+    }
+    if (user.raw) {
+      if (own && !eqBytes(own[1], user.raw)) {
+        return [user.raw, fail(`the ${what}'s public key (fingerprint ${hex(await sha256(own[1]))}) is not the key given by ${user.source} (fingerprint ${user.fingerprint})`)];
+      }
+      return [user.raw, `signatures are checked with the key given by ${user.source} (${user.fingerprint})`];
+    }
+    if (!own) return [null, fail(`only a fingerprint was given and the ${what}'s key is unusable: ${ownError}`)];
+    const fp = hex(await sha256(own[1]));
+    if (fp !== user.fingerprint) return [null, fail(`the ${what}'s public key has fingerprint ${fp}, not ${user.fingerprint} given by ${user.source}`)];
+    return [own[1], `the ${what}'s key matches the fingerprint given by ${user.source}`];
+  }
+
+  function b64Hashes(value, path) {
+    if (!Array.isArray(value)) throw new ShapeError(path, "expected an array of base64 hashes");
+    return value.map((h, i) => {
+      let raw = null;
+      try {
+        raw = isStr(h) ? b64decode(h, `${path}[${i}]`) : null;
+      } catch (e) {
+        raw = null;
+      }
+      if (!raw || raw.length !== HASH_SIZE) throw new ShapeError(`${path}[${i}]`, "expected base64 of a 32-byte hash");
+      return raw;
+    });
+  }
+
+  // ================================================================= report
+
+  class Report {
+    constructor() {
+      this.checks = [];
+      this.inputErrors = [];
+    }
+    add(check, status, message) {
+      this.checks.push({ check, status, message });
+    }
+    async run(name, fn) {
+      try {
+        const message = await fn();
+        this.add(name, PASS, message || "ok");
+        return true;
+      } catch (e) {
+        if (e instanceof Outcome) {
+          this.add(name, e.status, e.message);
+          return e.status === PASS || e.status === WARN;
+        }
+        this.add(name, FAIL, e && e.message ? e.message : String(e));
+        return false;
+      }
+    }
+    get failed() {
+      return this.checks.filter((c) => c.status === FAIL);
+    }
+    get exitCode() {
+      if (this.inputErrors.length) return 2;
+      return this.failed.length ? 1 : 0;
+    }
+  }
+
+  // ================================================================= bundles
+
+  class BundleVerifier {
+    constructor(bundle, report, userKey, prefix = "", previous = null) {
+      this.b = isObj(bundle) ? bundle : {};
+      this.report = report;
+      this.userKey = userKey;
+      this.prefix = prefix;
+      this.prevBundle = previous;
+      this.bookId = null;
+      this.origin = null;
+      this.key = null;
+      this.cp = null;
+      this.firstIndex = null;
+      this.records = null;
+      this.recordDates = null;
+      this.leafHashes = null;
+      this.recordsOk = false;
+      this.prevCp = null;
+      this.prevEnd = null;
+      this.isFirstReport = null;
+      this.carried = null;
+      this.carriedDates = [];
+      this.accounts = null;
+      this.opening = null;
+      this.closing = null;
+      this.movement = null;
+      this.statementAmounts = new Map();
+    }
+
+    run(name, fn) {
+      return this.report.run(this.prefix + name, fn);
+    }
+
+    async verify() {
+      await this.run("bundle_header", () => this.checkHeader());
+      await this.run("key", () => this.checkKey());
+      await this.run("checkpoint_signature", () => this.checkSignature());
+      await this.run("checkpoint_origin", () => this.checkOrigin());
+      await this.run("records", () => this.checkRecords());
+      await this.run("log_root", () => this.checkLogRoot());
+      await this.run("previous_checkpoint", () => this.checkPreviousCheckpoint());
+      await this.run("consistency_proof", () => this.checkConsistency());
+      await this.run("compact_range", () => this.checkCompactRange());
+      if (this.prevBundle) await this.run("previous_bundle", () => this.checkPreviousBundle());
+      await this.run("carried_records", () => this.checkCarried());
+      if (this.prevBundle) await this.run("carried_vs_previous", () => this.checkCarriedVsPrevious());
+      await this.run("record_dates", () => this.checkRecordDates());
+      await this.run("accounts", () => this.checkAccounts());
+      await this.run("opening_balances", () => this.checkOpening());
+      await this.run("closing_balances", () => this.checkClosing());
+      await this.checkStatements();
+      await this.run("balance_sheet_balances", () => this.checkBalanceSheetBalances());
+      if (this.prevBundle) {
+        const key = this.key ? { raw: this.key, fingerprint: hex(await sha256(this.key)), source: "the key this bundle was checked with" } : this.userKey;
+        await new BundleVerifier(this.prevBundle, this.report, key, this.prefix + "previous.").verify();
+      }
+    }
+
+    checkHeader() {
+      const book = require(this.b, "book", ["object"], "bundle");
+      const id = require(book, "id", ["integer"], "bundle.book");
+      if (id < 1) throw fail(`book.id ${id} is not a positive integer`);
+      const period = require(this.b, "period", ["object"], "bundle");
+      const start = parseDate(period.start, "bundle.period.start");
+      const end = parseDate(period.end, "bundle.period.end");
+      if (start > end) throw fail(`period starts ${start} after it ends ${end}`);
+      this.bookId = id;
+      this.origin = `commons-ledger/${id}`;
+      this.periodStart = start;
+      this.periodEnd = end;
+      return `book ${id}, period ${start} to ${end}`;
+    }
+
+    async checkKey() {
+      if (this.origin === null) throw skip("needs the book id (bundle_header)");
+      let own = null, err = null;
+      try {
+        own = await publicKeyField(this.b, "bundle");
+      } catch (e) {
+        err = e.message;
+      }
+      const [key, outcome] = await chooseKey(own, err, this.origin, this.userKey, "bundle");
+      this.key = key;
+      if (outcome instanceof Outcome) throw outcome;
+      return outcome;
+    }
+
+    async checkSignature() {
+      if (this.origin === null) throw skip("needs the book id (bundle_header)");
+      const note = require(this.b, "checkpoint", ["string"], "bundle");
+      this.cp = openCheckpoint(note);
+      if (!this.key) throw fail("no trusted key to check the signature with (see the key check)");
+      await verifyNote(note, this.origin, this.key);
+      return `checkpoint of ${this.cp.size} leaves is signed by ${this.origin}`;
+    }
+
+    checkOrigin() {
+      if (!this.cp || this.origin === null) throw skip("needs a readable checkpoint");
+      if (this.cp.origin !== this.origin) throw fail(`checkpoint is for '${this.cp.origin}', this bundle is book ${this.bookId} ('${this.origin}')`);
+      return `checkpoint origin is ${this.origin}`;
+    }
+
+    async checkRecords() {
+      if (this.bookId === null) throw skip("needs the book id (bundle_header)");
+      const log = require(this.b, "log", ["object"], "bundle");
+      const first = require(log, "first_index", ["integer"], "bundle.log");
+      if (first < 0) throw fail(`log.first_index ${first} is negative`);
+      const records = require(log, "records", ["array"], "bundle.log");
+      this.firstIndex = first;
+      this.records = records;
+      const found = [];
+      let count = 0;
+      const dates = [];
+      const data = [];
+      let canonical = true;
+      records.forEach((rec, i) => {
+        const path = `log.records[${i}]`;
+        try {
+          dates.push(checkRecord(rec, path));
+          if (rec.index !== first + i) throw new ShapeError(path, `index is ${rec.index}, its position says ${first + i}`);
+          if (rec.book !== this.bookId) throw new ShapeError(path, `book is ${rec.book}, not ${this.bookId}`);
+        } catch (e) {
+          count++;
+          if (found.length < 10) found.push(e.message);
+        }
+        if (canonical) {
+          try {
+            data.push(concat(Uint8Array.of(0), jcsBytes(rec)));
+          } catch (e) {
+            found.push(`${path}: cannot be canonicalised (${e.message})`);
+            count++;
+            canonical = false;
+          }
+        }
+      });
+      this.leafHashes = canonical ? await sha256All(data) : null;
+      if (count) throw fail(problems(found, count));
+      this.recordDates = dates;
+      this.recordsOk = true;
+      return `${records.length} records, indices ${first} to ${first + records.length - 1}`;
+    }
+
+    async checkLogRoot() {
+      if (!this.cp) throw skip("needs a readable checkpoint");
+      if (!this.leafHashes || this.firstIndex === null) throw fail("cannot compute the root: the records could not be read");
+      const compact = b64Hashes(require(this.b.log, "compact_range", ["array"], "bundle.log"), "log.compact_range");
+      const expected = this.firstIndex + this.leafHashes.length;
+      if (this.cp.size !== expected) {
+        throw fail(`checkpoint size is ${this.cp.size} but first_index ${this.firstIndex} + ${this.leafHashes.length} records = ${expected}`);
+      }
+      let folded;
+      try {
+        folded = await foldLog(compact, this.firstIndex, this.leafHashes);
+      } catch (e) {
+        throw fail(e.message);
+      }
+      if (!eqBytes(folded.root, this.cp.root)) {
+        throw fail("the root recomputed from the compact range and the records is not the checkpoint's root: a record was changed, added, removed or reordered");
+      }
+      return `root recomputed from ${this.leafHashes.length} records equals the checkpoint's (size ${folded.size})`;
+    }
+
+    async checkPreviousCheckpoint() {
+      if (this.origin === null) throw skip("needs the book id (bundle_header)");
+      if (!Object.prototype.hasOwnProperty.call(this.b, "previous")) throw fail("bundle.previous: missing (null for a book's first report)");
+      const prev = this.b.previous;
+      if (prev === null) {
+        this.isFirstReport = true;
+        if (this.firstIndex !== null && this.firstIndex !== 0) throw fail(`no previous report, yet the log starts at index ${this.firstIndex} (not 0)`);
+        throw skip("first report of the book: there is no previous checkpoint");
+      }
+      this.isFirstReport = false;
+      if (!isObj(prev)) throw fail("bundle.previous: expected an object or null");
+      const note = require(prev, "checkpoint", ["string"], "bundle.previous");
+      this.prevEnd = parseDate(prev.period_end, "bundle.previous.period_end");
+      this.prevCp = openCheckpoint(note);
+      const found = [];
+      if (!this.key) found.push("no trusted key to check its signature with");
+      else {
+        try {
+          await verifyNote(note, this.origin, this.key);
+        } catch (e) {
+          found.push(`signature: ${e.message}`);
+        }
+      }
+      if (this.prevCp.origin !== this.origin) found.push(`it is for '${this.prevCp.origin}', not '${this.origin}'`);
+      if (this.firstIndex !== null && this.prevCp.size !== this.firstIndex) found.push(`its size ${this.prevCp.size} is not log.first_index ${this.firstIndex}`);
+      if (this.periodStart && this.prevEnd >= this.periodStart) found.push(`previous period_end ${this.prevEnd} is not before this period's start ${this.periodStart}`);
+      if (found.length) throw fail(found.join("; "));
+      return `previous checkpoint (size ${this.prevCp.size}) is signed by the same key`;
+    }
+
+    async checkConsistency() {
+      if (this.isFirstReport) throw skip("first report of the book");
+      if (!this.prevCp || !this.cp) throw skip("needs both checkpoints");
+      const proof = b64Hashes(require(this.b.previous, "consistency_proof", ["array"], "bundle.previous"), "previous.consistency_proof");
+      if (this.prevCp.size === 0) {
+        if (proof.length) throw fail("a proof from the empty log must be empty");
+        return "the previous checkpoint was of an empty log; every log extends it";
+      }
+      await verifyConsistency(this.prevCp.size, this.cp.size, this.prevCp.root, this.cp.root, proof);
+      return `the log of size ${this.cp.size} extends the previous one of size ${this.prevCp.size}: nothing was rewritten`;
+    }
+
+    async checkCompactRange() {
+      if (this.firstIndex === null) throw skip("needs log.first_index");
+      const compact = b64Hashes(require(this.b.log, "compact_range", ["array"], "bundle.log"), "log.compact_range");
+      if (compact.length !== popcount(this.firstIndex)) throw fail(`a compact range of ${this.firstIndex} leaves has ${popcount(this.firstIndex)} hashes, got ${compact.length}`);
+      if (this.isFirstReport) return "first report: the log starts empty";
+      if (!this.prevCp) throw skip("needs the previous checkpoint");
+      if (!eqBytes(await foldCompactRange(compact), this.prevCp.root)) throw fail("the compact range does not fold to the previous checkpoint's root");
+      return "the compact range folds to the previous checkpoint's root";
+    }
+
+    async checkCarried() {
+      if (!Object.prototype.hasOwnProperty.call(this.b, "carried_records")) throw fail("bundle.carried_records: missing");
+      const carried = require(this.b, "carried_records", ["array"], "bundle");
+      if (this.isFirstReport === null) throw skip("needs the previous report's data (previous_checkpoint)");
+      if (this.isFirstReport) {
+        if (carried.length) throw fail("the first report of a book cannot carry records from an earlier one");
+        this.carried = [];
+        return "first report: nothing carried";
+      }
+      if (!this.cp || this.firstIndex === null || this.prevEnd === null || !this.periodEnd) throw skip("needs the checkpoint, log.first_index and the previous period end");
+      const found = [];
+      let last = -1;
+      const recs = [];
+      for (let i = 0; i < carried.length; i++) {
+        const item = carried[i];
+        const path = `carried_records[${i}]`;
+        try {
+          const rec = require(item, "record", ["object"], path);
+          const when = checkRecord(rec, `${path}.record`);
+          const idx = rec.index;
+          if (rec.book !== this.bookId) throw new ShapeError(path, `book is ${rec.book}, not ${this.bookId}`);
+          if (idx >= this.firstIndex) throw new ShapeError(path, `index ${idx} is not before log.first_index ${this.firstIndex}`);
+          if (idx <= last) throw new ShapeError(path, `index ${idx} repeats or is out of order (after ${last})`);
+          last = idx;
+          if (when <= this.prevEnd) throw new ShapeError(path, `dated ${when}, not after the previous period's end ${this.prevEnd}`);
+          const proof = b64Hashes(require(item, "inclusion_proof", ["array"], path), `${path}.inclusion_proof`);
+          try {
+            await verifyInclusion(await leafHashOf(jcsBytes(rec)), idx, this.cp.size, proof, this.cp.root);
+          } catch (e) {
+            throw new ShapeError(path, `inclusion proof fails: ${e.message}`);
+          }
+          recs.push(rec);
+        } catch (e) {
+          found.push(e.message);
+        }
+      }
+      if (found.length) throw fail(problems(found));
+      this.carried = recs;
+      this.carriedDates = recs.map((r) => r.date);
+      return `${recs.length} records from earlier log segments, each proven in this checkpoint`;
+    }
+
+    checkRecordDates() {
+      if (!this.recordsOk || !this.periodEnd) throw skip("needs valid records");
+      const pending = [...this.recordDates, ...this.carriedDates].filter((d) => d > this.periodEnd).length;
+      const early = this.records.filter((r, i) => this.recordDates[i] < this.periodStart).map((r) => r.number);
+      if (early.length) {
+        throw warn(`${early.length} records dated before ${this.periodStart} were posted after their month's report (${problems(early, early.length, 3)}); they count in this period`);
+      }
+      return `${pending} pending records dated after ${this.periodEnd} go to a later report`;
+    }
+
+    checkAccounts() {
+      this.accounts = accountsFromJson(require(this.b, "accounts", ["array"], "bundle"), "bundle.accounts");
+      const used = new Set();
+      for (const rec of [...(this.recordsOk ? this.records : []), ...(this.carried || [])]) for (const ln of rec.lines) used.add(ln.account);
+      const missing = [...used].filter((c) => !this.accounts.has(c)).sort();
+      if (missing.length) {
+        this.accounts = null;
+        throw fail(`records use accounts that are not listed: ${missing.slice(0, 10).join(", ")}`);
+      }
+      return `${this.accounts.size} accounts, parents all listed`;
+    }
+
+    checkOpening() {
+      this.opening = balancesFromJson(require(this.b, "opening_balances", ["array"], "bundle"), "bundle.opening_balances");
+      if (this.isFirstReport) {
+        if (this.opening.size) throw fail("the first report of a book opens from zero, but opening balances are listed");
+        return "first report: opening balances are all zero";
+      }
+      if (this.isFirstReport === null) throw skip("needs the previous report's data (previous_checkpoint)");
+      if (!this.prevBundle) throw skip("opening balances are checked against the previous report's bundle (--previous)");
+      const closing = balancesFromJson(require(this.prevBundle, "closing_balances", ["array"], "previous"), "previous.closing_balances");
+      const diffs = diffBalances(closing, this.opening);
+      if (diffs.length) {
+        throw fail("opening balances are not the previous report's closing balances: " + diffs.map((d) => d.replace("recomputed", "previous closing").replace("bundle says", "opening")).join("; "));
+      }
+      return `opening balances equal the previous report's ${closing.size} closing balances`;
+    }
+
+    checkClosing() {
+      if (!this.opening) throw skip("needs readable opening balances");
+      if (!this.recordsOk || !this.carried) throw skip("needs valid records and carried records");
+      const stated = balancesFromJson(require(this.b, "closing_balances", ["array"], "bundle"), "bundle.closing_balances");
+      const used = this.records.filter((r, i) => this.recordDates[i] <= this.periodEnd)
+        .concat(this.carried.filter((r, i) => this.carriedDates[i] <= this.periodEnd));
+      this.closing = addRecords(this.opening, used);
+      this.movement = addRecords(new Map(), used.filter((r) => r.kind !== "closing"));
+      const diffs = diffBalances(this.closing, stated);
+      if (diffs.length) throw fail("closing balances differ from opening + the period's records: " + diffs.join("; "));
+      return `opening + ${used.length} records of the period = the ${stated.size} closing balances`;
+    }
+
+    async checkStatements() {
+      const statements = this.b.statements;
+      if (!Array.isArray(statements)) {
+        this.report.add(this.prefix + "statements", FAIL, "bundle.statements: expected an array");
+        return;
+      }
+      if (!statements.length) {
+        const chart = isObj(this.b.book) ? this.b.book.chart : null;
+        if (chart === "CUSTOM") this.report.add(this.prefix + "statements", PASS, "an imported (CUSTOM) chart has no statements");
+        else this.report.add(this.prefix + "statements", WARN, "the bundle has no statements");
+        return;
+      }
+      const names = new Set();
+      for (let i = 0; i < statements.length; i++) {
+        const st = statements[i];
+        const name = isObj(st) ? st.statement : null;
+        let label = isStr(name) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `#${i}`;
+        if (names.has(label)) label = `${label}#${i}`;
+        names.add(label);
+        await this.run(`statement.${label}`, () => this.checkStatement(st, i));
+      }
+    }
+
+    checkStatement(st, i) {
+      const path = `statements[${i}]`;
+      const name = require(st, "statement", ["string"], path);
+      const lines = parseStatementLines(require(st, "lines", ["array"], path), `${path}.lines`);
+      if (!this.accounts) throw skip("needs the accounts (see the accounts check)");
+      if (!this.closing || !this.movement) throw skip("needs recomputed balances (see closing_balances)");
+      const flow = name !== "balance_sheet";
+      const rolled = rolledUp(flow ? this.movement : this.closing, this.accounts);
+      const amounts = evaluateLines(lines, rolled);
+      this.statementAmounts.set(name, [lines, amounts]);
+      const wrong = lines.filter((l) => l.kind !== "heading" && amounts.get(l.key) !== BigInt(l.amount))
+        .map((l) => `line ${l.key}: recomputed ${amounts.get(l.key)}, bundle says ${l.amount}`);
+      if (wrong.length) throw fail(problems(wrong));
+      return `all ${amounts.size} lines recomputed from ${flow ? "the period's movements" : "closing balances"}`;
+    }
+
+    checkBalanceSheetBalances() {
+      if (!this.statementAmounts.has("balance_sheet")) throw skip("no balance sheet was recomputed");
+      const [lines, amounts] = this.statementAmounts.get("balance_sheet");
+      const [left, right] = totalLines(lines);
+      if (amounts.get(left.key) !== amounts.get(right.key)) {
+        throw fail(`${left.key} ${amounts.get(left.key)} ≠ ${right.key} ${amounts.get(right.key)}: assets do not equal liabilities plus equity / net assets`);
+      }
+      return `${left.key} = ${right.key} = ${amounts.get(left.key)}`;
+    }
+
+    checkPreviousBundle() {
+      const prev = this.prevBundle;
+      if (this.isFirstReport) throw fail("this bundle is a book's first report, yet a previous report was given");
+      if (this.bookId === null || this.prevEnd === null) throw skip("needs this bundle's book and previous checkpoint");
+      const found = [];
+      const pbook = require(require(prev, "book", ["object"], "previous"), "id", ["integer"], "previous.book");
+      if (pbook !== this.bookId) found.push(`it is a report of book ${pbook}, not ${this.bookId}`);
+      if (require(prev, "checkpoint", ["string"], "previous") !== this.b.previous.checkpoint) found.push("its checkpoint is not the one this bundle names as previous");
+      const pend = parseDate(require(prev, "period", ["object"], "previous").end, "previous.period.end");
+      if (pend !== this.prevEnd) found.push(`its period ends ${pend}, this bundle says ${this.prevEnd}`);
+      const pk = prev.public_key;
+      let praw = null;
+      try {
+        praw = isObj(pk) && isStr(pk.ed25519) ? b64decode(pk.ed25519, "previous.public_key.ed25519") : null;
+      } catch (e) {
+        praw = null;
+      }
+      if (!praw) found.push("its public_key is unreadable");
+      else if (this.key && !eqBytes(praw, this.key)) found.push("it shows a different public key");
+      if (found.length) throw fail(found.join("; "));
+      return `the previous report (ending ${pend}) is the one this bundle continues`;
+    }
+
+    checkCarriedVsPrevious() {
+      const prev = this.prevBundle;
+      if (!this.carried || !this.periodEnd) throw skip("needs valid carried records");
+      const plog = require(prev, "log", ["object"], "previous");
+      const precords = require(plog, "records", ["array"], "previous.log");
+      const pcarried = require(prev, "carried_records", ["array"], "previous");
+      const pend = parseDate(require(prev, "period", ["object"], "previous").end, "previous.period.end");
+      const candidates = precords.map((r, i) => [`previous.log.records[${i}]`, r])
+        .concat(pcarried.map((c, i) => [`previous.carried_records[${i}]`, require(c, "record", ["object"], `previous.carried_records[${i}]`)]));
+      const expected = new Map();
+      for (const [path, rec] of candidates) if (checkRecord(rec, path) > pend) expected.set(rec.index, jcs(rec));
+      const got = new Map(this.carried.map((r) => [r.index, jcs(r)]));
+      const missing = [...expected.keys()].filter((i) => !got.has(i)).sort((a, b) => a - b);
+      const extra = [...got.keys()].filter((i) => !expected.has(i)).sort((a, b) => a - b);
+      const changed = [...expected.keys()].filter((i) => got.has(i) && got.get(i) !== expected.get(i)).sort((a, b) => a - b);
+      const found = [];
+      if (missing.length) found.push(`not carried: indices ${problems(missing.map(String))}`);
+      if (extra.length) found.push(`carried but not pending in the previous report: indices ${problems(extra.map(String))}`);
+      if (changed.length) found.push(`differ from the previous report: indices ${problems(changed.map(String))}`);
+      if (found.length) throw fail(found.join("; "));
+      return `the ${got.size} carried records are the previous report's pending records (dated after ${pend})`;
+    }
+  }
+
+  // ================================================================= receipts
+
+  class ReceiptVerifier {
+    constructor(receipt, report, userKey, bundle = null) {
+      this.r = isObj(receipt) ? receipt : {};
+      this.report = report;
+      this.userKey = userKey;
+      this.bundle = bundle;
+      this.origin = null;
+      this.key = null;
+      this.cp = null;
+      this.record = null;
+    }
+
+    async verify() {
+      const run = (n, f) => this.report.run(n, f);
+      await run("receipt_record", () => this.checkRecord());
+      await run("receipt_key", () => this.checkKey());
+      await run("receipt_signature", () => this.checkSignature());
+      await run("receipt_origin", () => this.checkOrigin());
+      await run("receipt_inclusion", () => this.checkInclusion());
+      await run("receipt_commitment", () => this.checkCommitment());
+      if (this.bundle) await run("receipt_vs_bundle", () => this.checkVsBundle());
+    }
+
+    checkRecord() {
+      const index = require(this.r, "index", ["integer"], "receipt");
+      const record = require(this.r, "record", ["object"], "receipt");
+      if (isInt(record.book) && record.book >= 1) this.origin = `commons-ledger/${record.book}`;
+      checkRecord(record, "receipt.record");
+      if (record.index !== index) throw fail(`record.index is ${record.index} but the receipt is for index ${index}`);
+      this.record = record;
+      return `record ${record.number} of book ${record.book}, index ${index}`;
+    }
+
+    async checkKey() {
+      if (this.origin === null) throw skip("needs the record's book");
+      let own = null, err = null;
+      try {
+        own = await publicKeyField(this.r, "receipt");
+      } catch (e) {
+        err = e.message;
+      }
+      const [key, outcome] = await chooseKey(own, err, this.origin, this.userKey, "receipt");
+      this.key = key;
+      if (this.bundle && this.bundle.key && this.key && !eqBytes(this.key, this.bundle.key)) throw fail("the receipt is signed with another key than the bundle");
+      if (outcome instanceof Outcome) throw outcome;
+      return outcome;
+    }
+
+    async checkSignature() {
+      if (this.origin === null) throw skip("needs the record's book");
+      const note = require(this.r, "checkpoint", ["string"], "receipt");
+      this.cp = openCheckpoint(note);
+      if (!this.key) throw fail("no trusted key to check the signature with (see receipt_key)");
+      await verifyNote(note, this.origin, this.key);
+      return `checkpoint of ${this.cp.size} leaves is signed by ${this.origin}`;
+    }
+
+    checkOrigin() {
+      if (!this.cp || this.origin === null) throw skip("needs a readable checkpoint");
+      if (this.cp.origin !== this.origin) throw fail(`checkpoint is for '${this.cp.origin}', the record is of '${this.origin}'`);
+      return `checkpoint origin is ${this.origin}`;
+    }
+
+    async checkInclusion() {
+      if (!this.cp) throw skip("needs a readable checkpoint");
+      const record = require(this.r, "record", ["object"], "receipt");
+      const index = require(this.r, "index", ["integer"], "receipt");
+      const proof = b64Hashes(require(this.r, "inclusion_proof", ["array"], "receipt"), "receipt.inclusion_proof");
+      await verifyInclusion(await leafHashOf(jcsBytes(record)), index, this.cp.size, proof, this.cp.root);
+      return `the record is leaf ${index} of the signed log of ${this.cp.size} leaves`;
+    }
+
+    async checkCommitment() {
+      const record = require(this.r, "record", ["object"], "receipt");
+      const committed = record.private;
+      if (committed === null || committed === undefined) throw fail("the record has no private commitment, so this receipt proves nothing private");
+      const salt = b64decode(require(this.r, "salt", ["string"], "receipt"), "receipt.salt");
+      if (salt.length !== 16) throw fail(`salt is ${salt.length} bytes, not 16`);
+      const priv = require(this.r, "private", ["array"], "receipt");
+      const nlines = Array.isArray(record.lines) ? record.lines.length : 0;
+      priv.forEach((p, i) => {
+        const pp = `receipt.private[${i}]`;
+        const line = require(p, "line", ["integer"], pp);
+        require(p, "resident", ["integer"], pp);
+        require(p, "name", ["string"], pp);
+        require(p, "unit", ["string"], pp);
+        if (line < 1 || line > nlines) throw fail(`${pp}.line ${line} is not a line of the record (1..${nlines})`);
+      });
+      if (hex(await sha256(concat(salt, jcsBytes(priv)))) !== committed) {
+        throw fail("SHA-256(salt ‖ private fields) is not the record's commitment: the salt or a private field differs");
+      }
+      return `the record's commitment opens to the private fields (${priv.map((p) => `line ${p.line}: ${p.name}`).join(", ")})`;
+    }
+
+    checkVsBundle() {
+      const b = this.bundle;
+      if (!this.cp || !b.cp) throw skip("needs both checkpoints");
+      if (this.cp.origin !== b.cp.origin) throw fail(`the receipt is for ${this.cp.origin}, the bundle for ${b.cp.origin}`);
+      const notes = [];
+      if (this.cp.size === b.cp.size && !eqBytes(this.cp.root, b.cp.root)) throw fail("the receipt's and the bundle's checkpoints have the same size but different roots: the log forked");
+      if (this.record && b.recordsOk && b.firstIndex !== null) {
+        const pos = this.record.index - b.firstIndex;
+        if (pos >= 0 && pos < b.records.length) {
+          if (jcs(b.records[pos]) !== jcs(this.record)) throw fail("the bundle holds a different record at the receipt's index");
+          notes.push("the bundle holds the same record");
+        }
+      }
+      if (this.cp.size < b.cp.size) {
+        notes.push(`the receipt's checkpoint (size ${this.cp.size}) is older than the bundle's (${b.cp.size}); for a proof against it ask for /api/v1/public/books/${this.record ? this.record.book : "<id>"}/proof?index=${this.r.index}&size=${b.cp.size}`);
+      }
+      return notes.join("; ") || "same book and key as the bundle";
+    }
+  }
+
+  // ================================================================= reading and entry points
+
+  function parseJsonText(text, what) {
+    const reviver = function (key, value, context) {
+      if (typeof value === "number" && context && typeof context.source === "string" && !/^-?(0|[1-9][0-9]*)$/.test(context.source)) {
+        return new NonInteger(context.source);
+      }
+      return value;
+    };
+    try {
+      return JSON.parse(text, reviver);
+    } catch (e) {
+      throw new InputError(`${what}: not valid JSON (${e.message})`);
+    }
+  }
+
+  async function readFile(file, what) {
+    if (file.size > MAX_INPUT_BYTES) throw new InputError(`${what} ${file.name}: ${file.size} bytes is larger than the 512 MiB limit`);
+    let text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await file.arrayBuffer());
+    } catch (e) {
+      throw new InputError(`${what} ${file.name}: not UTF-8 text`);
+    }
+    return parseJsonText(text, `${what} ${file.name}`);
+  }
+
+  const formatOf = (doc) => (isObj(doc) && isStr(doc.format) ? doc.format : null);
+
+  // docs: {bundle, previous, receipt} already parsed (or undefined); keyText: what the user typed.
+  async function verifyDocuments(docs, keyText) {
+    const report = new Report();
+    let key = null;
+    try {
+      key = await parseKey(keyText);
+    } catch (e) {
+      report.inputErrors.push(e.message);
+    }
+    const want = { bundle: DISCLOSURE_FORMAT, previous: DISCLOSURE_FORMAT, receipt: RECEIPT_FORMAT };
+    for (const what of ["bundle", "previous", "receipt"]) {
+      if (docs[what] === undefined) continue;
+      const found = formatOf(docs[what]);
+      if (found !== want[what]) {
+        report.inputErrors.push(found ? `${what}: format is '${found}', this verifier reads '${want[what]}'` : `${what}: not a Commons Ledger ${want[what]} document (no "format")`);
+      }
+    }
+    if (docs.previous !== undefined && docs.bundle === undefined) report.inputErrors.push("a previous report needs a bundle to compare with");
+    if (docs.bundle === undefined && docs.receipt === undefined) report.inputErrors.push("nothing to verify: choose a bundle and/or a receipt");
+    if (report.inputErrors.length) return report;
+    let bv = null;
+    if (docs.bundle !== undefined) {
+      bv = new BundleVerifier(docs.bundle, report, key, "", docs.previous === undefined ? null : (isObj(docs.previous) ? docs.previous : {}));
+      await bv.verify();
+    }
+    if (docs.receipt !== undefined) await new ReceiptVerifier(docs.receipt, report, key, bv).verify();
+    return report;
+  }
+
+  // Sort dropped or chosen files by what they are: receipts by format; of two bundles, the one
+  // with the earlier period is the previous report.
+  function classify(parsed) {
+    const docs = {};
+    const bundles = [];
+    for (const doc of parsed) {
+      const fmt = formatOf(doc);
+      if (fmt === RECEIPT_FORMAT && docs.receipt === undefined) docs.receipt = doc;
+      else bundles.push(doc);
+    }
+    const endOf = (d) => (isObj(d) && isObj(d.period) && isStr(d.period.end) ? d.period.end : "");
+    bundles.sort((a, b) => (endOf(a) < endOf(b) ? 1 : endOf(a) > endOf(b) ? -1 : 0));
+    if (bundles.length) docs.bundle = bundles[0];
+    if (bundles.length > 1) docs.previous = bundles[1];
+    return docs;
+  }
+
+  // ================================================================= the page
+
+  function setupPage() {
+    const form = document.getElementById("verify-form");
+    if (!form) return;
+    const i18n = document.getElementById("verify-i18n").dataset;
+    const out = document.getElementById("verify-output");
+    const list = document.getElementById("verify-results");
+    const summary = document.getElementById("verify-summary");
+    const drop = document.getElementById("drop-zone");
+    let dropped = null;
+
+    const statusWord = { PASS: i18n.pass, FAIL: i18n.fail, WARN: i18n.warn, SKIP: i18n.skip };
+    const statusClass = { PASS: "ok", FAIL: "bad", WARN: "warn", SKIP: "muted" };
+
+    function render(report) {
+      list.replaceChildren();
+      const lines = report.inputErrors.map((m) => ({ check: "input", status: FAIL, message: m })).concat(report.checks);
+      for (const c of lines) {
+        const li = document.createElement("li");
+        li.className = `check check-${c.status.toLowerCase()} ${statusClass[c.status]}`;
+        li.dataset.check = c.check;
+        li.dataset.status = c.status;
+        const badge = document.createElement("span");
+        badge.className = "check-status";
+        badge.textContent = statusWord[c.status] || c.status;
+        const title = document.createElement("span");
+        title.className = "check-title";
+        const base = c.check.replace(/^previous\./, "").replace(/^statement\..*/, "statement");
+        const label = i18n["check" + base.split(/[._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")];
+        title.textContent = label ? `${label} ` : "";
+        const code = document.createElement("code");
+        code.textContent = c.check;
+        const msg = document.createElement("span");
+        msg.className = "check-message";
+        msg.textContent = c.message;
+        li.append(badge, " ", title, code, ": ", msg);
+        list.append(li);
+      }
+      const code = report.exitCode;
+      summary.className = code === 0 ? "verify-summary ok" : "verify-summary bad";
+      summary.dataset.exitCode = String(code);
+      summary.textContent = code === 0 ? i18n.verified : code === 2 ? i18n.unreadable : i18n.notVerified.replace("%(n)s", String(report.failed.length));
+      out.hidden = false;
+      document.body.dataset.verifyState = "done";
+    }
+
+    async function collect() {
+      const docs = {};
+      const errors = [];
+      if (dropped) {
+        const parsed = [];
+        for (const f of dropped) {
+          try {
+            parsed.push(await readFile(f, "file"));
+          } catch (e) {
+            errors.push(e.message);
+          }
+        }
+        Object.assign(docs, classify(parsed));
+      }
+      for (const [id, what] of [["bundle-file", "bundle"], ["previous-file", "previous"], ["receipt-file", "receipt"]]) {
+        const input = document.getElementById(id);
+        if (input && input.files && input.files[0]) {
+          try {
+            docs[what] = await readFile(input.files[0], what);
+          } catch (e) {
+            errors.push(e.message);
+          }
+        }
+      }
+      return { docs, errors };
+    }
+
+    async function run(docs, errors) {
+      document.body.dataset.verifyState = "running";
+      summary.className = "verify-summary muted";
+      summary.textContent = i18n.running;
+      out.hidden = false;
+      let report;
+      if (errors.length) {
+        report = new Report();
+        report.inputErrors.push(...errors);
+      } else {
+        try {
+          report = await verifyDocuments(docs, document.getElementById("key-input").value);
+        } catch (e) {
+          report = new Report();
+          report.add("verifier", FAIL, `unexpected error: ${e && e.message ? e.message : e}`);
+        }
+      }
+      render(report);
+    }
+
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const { docs, errors } = await collect();
+      await run(docs, errors);
+    });
+
+    if (drop) {
+      ["dragenter", "dragover"].forEach((t) => drop.addEventListener(t, (ev) => {
+        ev.preventDefault();
+        drop.classList.add("drag");
+      }));
+      ["dragleave", "drop"].forEach((t) => drop.addEventListener(t, () => drop.classList.remove("drag")));
+      drop.addEventListener("drop", (ev) => {
+        ev.preventDefault();
+        dropped = Array.from(ev.dataTransfer.files || []);
+        drop.textContent = dropped.map((f) => f.name).join(", ") || drop.textContent;
+      });
+    }
+
+    // /verify?bundle=/same/site/path.json: fetch and check it at once (the report pages link here).
+    const url = form.dataset.bundleUrl;
+    if (url) {
+      (async () => {
+        try {
+          const resp = await fetch(url, { credentials: "omit" });
+          if (!resp.ok) throw new InputError(`bundle ${url}: HTTP ${resp.status}`);
+          const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await resp.arrayBuffer());
+          await run({ bundle: parseJsonText(text, `bundle ${url}`) }, []);
+        } catch (e) {
+          await run({}, [e.message]);
+        }
+      })();
+    }
+    document.body.dataset.verifyState = "ready";
+  }
+
+  global.CommonsVerify = { verifyDocuments, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupPage);
+  else setupPage();
+})(window);
