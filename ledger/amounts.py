@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from babel import numbers as babel_numbers
@@ -14,6 +15,9 @@ from core.errors import InvalidInput
 MAX_LINE_AMOUNT = 10**15
 
 _ISO_CURRENCIES = frozenset(babel_numbers.list_currencies())
+# Plain ASCII digits with at most one decimal point: Decimal alone would also take "1e3",
+# "NaN" and non-ASCII digits.
+_AMOUNT_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$")
 
 
 def is_iso_currency(code: str) -> bool:
@@ -41,6 +45,11 @@ def parse_amount(value, exponent: int = 2, *, field: str = "amount", allow_zero:
         text = value.strip().replace(",", "").replace("，", "").replace("¥", "").replace(" ", "")
     else:
         raise InvalidInput(_l("The amount is missing or not a number."), errors={field: [str(_l("Not a number."))]})
+    if not _AMOUNT_TEXT.match(text) and not text.startswith("-"):
+        raise InvalidInput(
+            _l("%(value)s is not an amount.", value=str(value)[:40]),
+            errors={field: [str(_l("Not a number."))]},
+        )
     try:
         d = Decimal(text)
     except InvalidOperation:

@@ -156,7 +156,14 @@ class Voucher(IdMixin, CreatedMixin, db.Model):  # 记账凭证
     __table_args__ = (
         sa.UniqueConstraint("book_id", "number"),
         sa.UniqueConstraint("book_id", "log_index"),
-        sa.UniqueConstraint("reverses_id"),
+        # One live reversal per voucher: a discarded red draft does not block a new one.
+        sa.Index(
+            "uq_vouchers_live_reversal",
+            "reverses_id",
+            unique=True,
+            postgresql_where=sa.text("status <> 'discarded'"),
+            sqlite_where=sa.text("status <> 'discarded'"),
+        ),
         sa.Index("ix_vouchers_book_status_date", "book_id", "status", "date"),
     )
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)

@@ -618,7 +618,11 @@ def reverse_voucher(original: Voucher, *, actor: User, date: dt.date | None = No
         raise Conflict(_l("Only a posted voucher can be reversed."))
     if original.kind == VoucherKind.REVERSAL:
         raise Conflict(_l("A reversal is not reversed again; enter a new voucher instead."))
-    if db.session.scalar(sa.select(Voucher.id).where(Voucher.reverses_id == original.id)):
+    if db.session.scalar(
+        sa.select(Voucher.id).where(
+            Voucher.reverses_id == original.id, Voucher.status != VoucherStatus.DISCARDED.value
+        )
+    ):
         raise Conflict(_l("Voucher %(number)s has already been reversed.", number=original.number))
     d = date or dt.date.today()
     data = VoucherInput(

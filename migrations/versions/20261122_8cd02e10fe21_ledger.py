@@ -251,7 +251,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vouchers')),
     sa.UniqueConstraint('book_id', 'log_index', name=op.f('uq_vouchers_book_id_log_index')),
     sa.UniqueConstraint('book_id', 'number', name=op.f('uq_vouchers_book_id_number')),
-    sa.UniqueConstraint('reverses_id', name=op.f('uq_vouchers_reverses_id'))
+    sa.Index('uq_vouchers_live_reversal', 'reverses_id', unique=True,
+             postgresql_where=sa.text("status <> 'discarded'"),
+             sqlite_where=sa.text("status <> 'discarded'"))
     )
     with op.batch_alter_table('vouchers', schema=None) as batch_op:
         batch_op.create_index('ix_vouchers_book_status_date', ['book_id', 'status', 'date'], unique=False)

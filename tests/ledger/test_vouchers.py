@@ -329,3 +329,26 @@ def test_sme_year_end_closing(book, people, acct, post):
     assert bal("3104") == 70000
     with pytest.raises(Conflict, match="Nothing to close"):
         svc.generate_year_end_closing(book, 2025, actor=people["reviewer"])
+
+
+def test_a_discarded_red_draft_does_not_block_a_new_reversal(post, acct, people):
+    original = post(lines((acct("1002"), 500, 0), (acct("5001"), 0, 500)))
+    first = svc.reverse_voucher(original, actor=people["preparer"], date=D)
+    svc.discard_voucher(first, actor=people["preparer"])
+    second = svc.reverse_voucher(original, actor=people["preparer"], date=D)
+    assert second.reverses_id == original.id and second.status == "draft"
+
+
+@pytest.mark.parametrize("text", ["1e3", "١٢", "NaN", "Infinity", "1.2.3", "", "12元"])
+def test_amount_text_must_be_plain_digits(text):
+    from ledger.amounts import parse_amount
+
+    with pytest.raises(InvalidInput):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize("text, fen", [("1,234.56", 123456), ("0.01", 1), ("12", 1200), (".5", 50), ("¥8", 800)])
+def test_amount_text_parses_exactly(text, fen):
+    from ledger.amounts import parse_amount
+
+    assert parse_amount(text) == fen
