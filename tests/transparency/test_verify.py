@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
 import json
 import os
 import subprocess
@@ -13,13 +14,21 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.auth import grant_role
+from core.db import db
+from ledger import services as svc
+from ledger.models import Account
+from tests.ledger.conftest import lines as ledger_lines
 from tests.transparency.bundlegen import SyntheticBook, b64
 from transparency import bundle_math as bm
 from transparency import notes
+from transparency.disclosure import publish_report
+from transparency.receipts import build_receipt
 from transparency.verify import (
     FAIL,
     PASS,
@@ -940,3 +949,87 @@ def test_verifier_imports_nothing_but_stdlib_and_cryptography():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
     assert res.returncode == 0, res.stderr
+
+
+# --------------------------------------------------------------------------- the server's own output
+# Bundles and receipts made by transparency.disclosure / transparency.receipts from posted
+# vouchers in the database (both backends): the contract holds between the two sides.
+
+
+@pytest.fixture
+def server_world(app, tmp_path, monkeypatch, organisation, resident_factory, user_factory):
+    """Three monthly reports of an SME book (a May voucher posted early and carried twice, a
+    record posted after March's report) and a resident's fee receipt, all made by the server."""
+    monkeypatch.setitem(app.config, "KEYS_DIR", str(tmp_path / "keys"))
+    people = {}
+    for role in ("preparer", "reviewer"):
+        people[role] = user_factory(username=f"v_{role}_{organisation.id}")
+        grant_role(people[role], organisation, role)
+    bk = svc.create_book(organisation)
+    payer = resident_factory(community=organisation.community, name="张秀英", unit="1栋1单元101")
+
+    def acc(code):
+        return db.session.scalar(sa.select(Account).where(Account.book_id == bk.id, Account.code == code))
+
+    def post(ls, date, summary="测试凭证"):
+        v = svc.create_voucher(bk, svc.VoucherInput(date, summary, ls), actor=people["preparer"])
+        svc.submit_voucher(v, actor=people["preparer"])
+        svc.approve_voucher(v, actor=people["reviewer"])
+        svc.post_voucher(v, actor=people["reviewer"])
+        return v
+
+    def publish(month):
+        return json.loads(publish_report(bk, month, actor=people["reviewer"]).bundle)
+
+    D = dt.date
+    post(ledger_lines((acc("1002"), 50_000_00, 0), (acc("3001"), 0, 50_000_00)), D(2025, 3, 2))
+    fee = post(ledger_lines((acc("1002"), 4_096_00, 0, {"resident_id": payer.id}),
+                            (acc("5001"), 0, 4_096_00, {"resident_id": payer.id})), D(2025, 3, 12), "收取物业费")
+    post(ledger_lines((acc("5602"), 300_00, 0), (acc("1001"), 0, 300_00)), D(2025, 5, 6), "五月预付")
+    post(ledger_lines((acc("1122"), 5_000_00, 0), (acc("5001"), 0, 5_000_00)), D(2025, 4, 11))
+    for m in (3, 4):
+        svc.close_period(bk, 2025, m, actor=people["reviewer"])
+    march = publish("2025-03")
+    post(ledger_lines((acc("1001"), 100_00, 0), (acc("1002"), 0, 100_00)), D(2025, 5, 20))
+    april = publish("2025-04")
+    svc.close_period(bk, 2025, 5, actor=people["reviewer"])
+    may = publish("2025-05")
+    receipt = build_receipt(fee, payer)
+    raw = base64.b64decode(march["public_key"]["ed25519"])
+    return [march, april, may], receipt, TrustedKey(raw, notes.fingerprint(raw), "--key")
+
+
+def test_server_bundles_and_receipt_verify(server_world):
+    (march, april, may), receipt, key = server_world
+    for b, prev in ((march, None), (april, march), (may, april)):
+        r = check(b, previous=prev, key=key)
+        assert not r.failed, r.text()
+        assert statuses(r)["log_root"] == PASS and statuses(r)["closing_balances"] == PASS
+    assert april["carried_records"] and may["carried_records"]  # pending records were carried
+    r = check(may, key=key, receipt=receipt)
+    assert not r.failed, r.text()
+    assert statuses(r)["receipt_commitment"] == PASS
+
+
+def test_server_bundle_tampered_fails(server_world):
+    (march, april, _), receipt, key = server_world
+    bad = copy.deepcopy(april)
+    rebalance(bad["carried_records"][0]["record"], 1)
+    assert "carried_records" in failed(check(bad, previous=march, key=key))
+    bad = copy.deepcopy(march)
+    rebalance(bad["log"]["records"][0], 1)
+    assert "log_root" in failed(check(bad, key=key))
+    r = copy.deepcopy(receipt)
+    r["private"][0]["unit"] = "2栋"
+    assert failed(verify_receipt(r, key=key)) == {"receipt_commitment"}
+
+
+def test_server_bundle_through_the_cli(server_world, tmp_path):
+    (march, april, _), receipt, key = server_world
+    paths = {}
+    for name, doc in (("march", march), ("april", april), ("receipt", receipt)):
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    res = _cli(str(paths["april"]), "--previous", str(paths["march"]), "--receipt", str(paths["receipt"]),
+               "--key", key.fingerprint)
+    assert res.returncode == 0, res.stdout
