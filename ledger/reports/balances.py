@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from core.db import db
+from core.db import MAX_ID, db
 from core.errors import InvalidInput
 
 from ..amounts import currency_exponent, is_iso_currency
@@ -108,11 +108,9 @@ def check_range(start, end) -> tuple[dt.date, dt.date]:
 def check_fund(book: Book, fund_id: int | None) -> Fund | None:
     if fund_id is None:
         return None
-    fund = (
-        db.session.get(Fund, fund_id)
-        if isinstance(fund_id, int) and not isinstance(fund_id, bool)
-        else None
-    )
+    # An id outside BIGINT would make PostgreSQL fail the query: refuse it here instead.
+    valid = isinstance(fund_id, int) and not isinstance(fund_id, bool) and 0 < fund_id <= MAX_ID
+    fund = db.session.get(Fund, fund_id) if valid else None
     if fund is None or fund.book_id != book.id:
         raise InvalidInput(
             _l("No such fund in this book."),
@@ -149,7 +147,7 @@ class Filters:
     fund_ids: Collection[int] | None = None  # any of these funds (fund_id narrows further)
 
 
-def _add(out: dict, key: Key, dr: int, cr: int) -> None:
+def add_sums(out: dict, key: Key, dr: int, cr: int) -> None:
     s = out[key]
     s[0] += int(dr or 0)
     s[1] += int(cr or 0)
@@ -187,7 +185,7 @@ def _table_sums(
         acc, unit, *rest = row
         fk = rest.pop(0) if by_fund else None
         pk = rest.pop(0) if by_period else None
-        _add(out, (acc, unit, fk, pk), rest[0], rest[1])
+        add_sums(out, (acc, unit, fk, pk), rest[0], rest[1])
 
 
 def posted_lines(book: Book, start: dt.date, end: dt.date, f: Filters, *, kind: str | None = None):
@@ -239,7 +237,25 @@ def _line_sums(
     for row in db.session.execute(q):
         acc, unit, *rest = row
         fk = rest.pop(0) if by_fund else None
-        _add(out, (acc, unit, fk, pk), sign * int(rest[0] or 0), sign * int(rest[1] or 0))
+        add_sums(out, (acc, unit, fk, pk), sign * int(rest[0] or 0), sign * int(rest[1] or 0))
+
+
+def _part_of_month(book: Book, a: dt.date, b: dt.date, f: Filters, kw: dict) -> None:
+    """Movements of [a, b] within one month: the table's row when it is the whole month;
+    otherwise a scan of the shorter of the range and the rest of the month (the month's
+    table row minus the rest), so no more than half a month of lines is ever read."""
+    first, last = month_start(a), month_end(a)
+    key = period_key(a)
+    if a == first and b == last:
+        _table_sums(book, key, key, f, **kw)
+    elif 2 * ((b - a).days + 1) <= last.day:
+        _line_sums(book, a, b, f, **kw)
+    else:
+        _table_sums(book, key, key, f, **kw)
+        if a > first:
+            _line_sums(book, first, a - dt.timedelta(days=1), f, sign=-1, **kw)
+        if b < last:
+            _line_sums(book, b + dt.timedelta(days=1), last, f, sign=-1, **kw)
 
 
 def range_sums(
@@ -254,7 +270,9 @@ def range_sums(
 ) -> dict[Key, list[int]]:
     """Debit and credit movements of posted vouchers dated in [start, end] (``start=None``:
     from the first voucher). Whole months come from the balances table; a partial first or
-    last month is a scan of that month's lines.
+    last month needs a scan of at most half of that month's lines (``_part_of_month``).
+    An account whose movements in the range cancel out may or may not have a key (with
+    zero sums), depending on the path taken: callers treat zero sums as no activity.
 
     ``exclude_closing`` leaves out the year-end closing vouchers (结转), as flow statements
     must; there are a handful per year, all dated 31 December, so subtracting them is a
@@ -262,22 +280,18 @@ def range_sums(
     """
     out: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     kw = {"by_fund": by_fund, "by_period": by_period, "out": out}
-    end_full = end == month_end(end)
     if start is not None and period_key(start) == period_key(end):
-        if start.day == 1 and end_full:
-            _table_sums(book, period_key(start), period_key(end), f, **kw)
-        else:
-            _line_sums(book, start, end, f, **kw)
+        _part_of_month(book, start, end, f, kw)
     else:
         first_full: int | None = None
         if start is not None:
             first_full = period_key(start)
             if start.day != 1:
-                _line_sums(book, start, month_end(start), f, **kw)
+                _part_of_month(book, start, month_end(start), f, kw)
                 first_full = next_key(first_full)
         last_full = period_key(end)
-        if not end_full:
-            _line_sums(book, month_start(end), end, f, **kw)
+        if end != month_end(end):
+            _part_of_month(book, month_start(end), end, f, kw)
             last_full = prev_key(last_full)
         if first_full is None or first_full <= last_full:
             _table_sums(book, first_full, last_full, f, **kw)
@@ -306,7 +320,7 @@ def range_sums(
                 )
             )
             for acc, unit, fk, d, dr, cr in db.session.execute(q):
-                _add(
+                add_sums(
                     out,
                     (acc, unit, fk if by_fund else None, period_key(d) if by_period else None),
                     -dr,
@@ -360,7 +374,9 @@ def account_balances(
 ) -> list[AccountBalance]:
     """Debit and credit totals of every posting account with activity, per unit, of posted
     vouchers dated on or before ``as_of`` (all of them when None), optionally of one fund and
-    one unit. Ordered by account code, then unit.
+    one unit. Ordered by account code, then unit. An account whose debit and credit totals
+    are both zero is left out: e.g. one whose only voucher was reversed (红字冲销 subtracts
+    from the same side).
 
     Reads the balances table, plus one month's lines when ``as_of`` is inside a month.
     """
@@ -372,6 +388,8 @@ def account_balances(
     exponents: dict[str, int] = {}
     out = []
     for (acc_id, u, _fk, _pk), (dr, cr) in sums.items():
+        if not dr and not cr:
+            continue
         if u not in exponents:
             exponents[u] = exponent_of(book, u)
         out.append(

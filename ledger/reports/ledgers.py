@@ -159,14 +159,19 @@ def general_ledger(
     f = Filters(
         fund_id=fund_id, unit=unit, account_ids=covered if account_ids is not None else None
     )
-    opening = collapse(range_sums(book, None, start - dt.timedelta(days=1), f), lambda k: k[0])
     moved = collapse(range_sums(book, start, end, f, by_period=True), lambda k: (k[0], k[3]))
+    # 本年累计 needs this year's movements before ``start``; the opening balance is those plus
+    # everything before the year, so each month is read once.
     year_start = dt.date(start.year, 1, 1)
     before = (
         collapse(range_sums(book, year_start, start - dt.timedelta(days=1), f), lambda k: k[0])
         if start > year_start
         else {}
     )
+    opening = collapse(range_sums(book, None, year_start - dt.timedelta(days=1), f), lambda k: k[0])
+    for acc_id, (dr, cr) in before.items():
+        opening[acc_id][0] += dr
+        opening[acc_id][1] += cr
     ordered = tree_order(accounts, [t.id for t in targets]) if account_ids is None else targets
     out = []
     for t in ordered:
@@ -182,6 +187,8 @@ def general_ledger(
         months, bal, year = [], o, start.year
         for pk in sorted(per_month):
             dr, cr = per_month[pk]
+            if not dr and not cr:
+                continue
             if pk // 100 != year:
                 year, ydr, ycr = pk // 100, 0, 0
             ydr, ycr, bal = ydr + dr, ycr + cr, bal + dr - cr

@@ -196,7 +196,7 @@ def _(report: Statement, lang: str = "zh") -> list[list[str]]:
     for ln in report.lines:
         label = ln.label_en if i else ln.label_zh
         rows.append(
-            [("  " * ln.indent) + label, "" if ln.line_no is None else str(ln.line_no)]
+            [label, "" if ln.line_no is None else str(ln.line_no)]
             + ["" if v is None else format_minor(v, report.exponent) for v in ln.amounts]
         )
     return rows

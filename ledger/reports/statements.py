@@ -15,6 +15,7 @@ twice. Statements are in the book's base unit.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from ..models import Account, Book, Fund
 from .balances import (
     Filters,
     Key,
+    add_sums,
     book_accounts,
     check_date,
     check_fund,
@@ -225,9 +227,18 @@ def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> 
     assets_key, claims_key = _grand_totals(layout)
     checks: dict[str, bool] = {}
     unmapped: set[str] = set()
+    # The year start reads all earlier months; the period end adds only this year's months.
+    f = Filters(fund_id=fund_id, unit=unit)
+    at_year_start = range_sums(book, None, dates["year_start"], f, by_fund=True)
+    at_period_end = range_sums(
+        book, dates["year_start"] + dt.timedelta(days=1), as_of, f, by_fund=True
+    )
+    for k, (dr, cr) in at_year_start.items():
+        add_sums(at_period_end, k, dr, cr)
+    sums_at = {"year_start": at_year_start, "period_end": at_period_end}
     for period in layout.periods:
         d = dates[period]
-        sums = range_sums(book, None, d, Filters(fund_id=fund_id, unit=unit), by_fund=True)
+        sums = sums_at[period]
         bal = _code_balances(accounts, sums)
         unmapped |= _unmapped(layout, [code for code, v in bal.items() if v])
         result = evaluate(layout, bal)
@@ -337,16 +348,29 @@ def income_statement(
     types = {acc.code: acc.type for acc in accounts.values()}
     columns, values = [], []
     checks: dict[str, bool] = {}
+    f = Filters(fund_id=fund_id, unit=unit)
+    f_release = Filters(fund_id=fund_id, unit=unit, account_ids=release_accounts)
+
+    def flows(a: dt.date, b: dt.date) -> tuple[dict, int]:
+        sums = range_sums(book, a, b, f, by_fund=True, exclude_closing=True)
+        release = sum(dr for dr, _cr in range_sums(book, a, b, f_release).values()) if npo else 0
+        return sums, release
+
+    # The year to date is this period plus the months before it: the period is read once.
+    this_period = flows(start, end)
+    year_start = dt.date(end.year, 1, 1)
+    if start > year_start:
+        earlier, earlier_release = flows(year_start, start - dt.timedelta(days=1))
+        year_sums = defaultdict(lambda: [0, 0])
+        for part in (earlier, this_period[0]):
+            for k, (dr, cr) in part.items():
+                add_sums(year_sums, k, dr, cr)
+        year_to_date = (year_sums, earlier_release + this_period[1])
+    else:
+        year_to_date = this_period
     for period in layout.periods:
         a, b = ranges[period]
-        f = Filters(fund_id=fund_id, unit=unit)
-        sums = range_sums(book, a, b, f, by_fund=True, exclude_closing=True)
-        release = 0
-        if npo:
-            rel = range_sums(
-                book, a, b, Filters(fund_id=fund_id, unit=unit, account_ids=release_accounts)
-            )
-            release = sum(dr for dr, _cr in rel.values())
+        sums, release = year_to_date if period == "year_to_date" else this_period
         for value in layout.columns:
             if value == "restricted":
 

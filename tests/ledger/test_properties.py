@@ -173,7 +173,7 @@ def test_posted_books_keep_every_report_balanced(setting, specs, a, b, as_of):
                 (x.account.id, x.unit): [x.debit_total, x.credit_total]
                 for x in reports.account_balances(book, as_of=when)
             }
-            assert got == naive_totals(book, end=when)
+            assert got == {k: v for k, v in naive_totals(book, end=when).items() if v != [0, 0]}
             assert set(
                 reports.total_by_unit(reports.account_balances(book, as_of=when)).values()
             ) <= {0}
