@@ -129,7 +129,7 @@
   // Many digests at once: WebCrypto runs them in parallel, awaiting one by one would not.
   async function sha256All(list) {
     const out = new Array(list.length);
-    const CHUNK = 4096;
+    const CHUNK = 16384;
     for (let i = 0; i < list.length; i += CHUNK) {
       const part = await Promise.all(list.slice(i, i + CHUNK).map((b) => crypto.subtle.digest("SHA-256", b)));
       for (let j = 0; j < part.length; j++) out[i + j] = new Uint8Array(part[j]);
@@ -176,6 +176,22 @@
   }
 
   const jcsBytes = (v) => te.encode(jcs(v));
+
+  // For a record checkRecord accepted: its keys are exactly the version-1 ones and its values
+  // strings, safe integers, null or lines of the same kind, so JSON.stringify with every key
+  // listed in sorted order prints the RFC 8785 form, much faster than jcs(). JSON.stringify
+  // escapes lone surrogates instead of refusing them, so refuse them first, as jcs() does.
+  const SORTED_RECORD_KEYS = ["account", "book", "credit", "date", "debit", "fund", "index", "kind",
+    "lines", "number", "private", "reverses", "summary", "unit", "v"];
+  const wellFormed = String.prototype.isWellFormed
+    ? (t) => t.isWellFormed() : (t) => !LONE_SURROGATE.test(t);
+
+  function checkedRecordBytes(rec) {
+    let ok = wellFormed(rec.number) && wellFormed(rec.summary);
+    for (const ln of rec.lines) ok = ok && wellFormed(ln.account) && wellFormed(ln.unit) && (ln.fund === null || wellFormed(ln.fund));
+    if (!ok) throw new Error("string contains a lone surrogate (not Unicode text)");
+    return te.encode(JSON.stringify(rec, SORTED_RECORD_KEYS));
+  }
 
   // ================================================================= RFC 9162 Merkle trees
 
@@ -956,8 +972,10 @@
       let canonical = true;
       records.forEach((rec, i) => {
         const path = `log.records[${i}]`;
+        let shapeOk = false;
         try {
           dates.push(checkRecord(rec, path));
+          shapeOk = true;
           if (rec.index !== first + i) throw new ShapeError(path, `index is ${rec.index}, its position says ${first + i}`);
           if (rec.book !== this.bookId) throw new ShapeError(path, `book is ${rec.book}, not ${this.bookId}`);
         } catch (e) {
@@ -966,7 +984,7 @@
         }
         if (canonical) {
           try {
-            data.push(concat(Uint8Array.of(0), jcsBytes(rec)));
+            data.push(concat(Uint8Array.of(0), shapeOk ? checkedRecordBytes(rec) : jcsBytes(rec)));
           } catch (e) {
             found.push(`${path}: cannot be canonicalised (${e.message})`);
             count++;
@@ -1360,7 +1378,14 @@
 
   // ================================================================= reading and entry points
 
+  // A number token with a fraction or exponent after ':', ',' or '['. Text inside a string can
+  // match too; that only costs the slow path, never a wrong answer.
+  const MAYBE_FLOAT = /[:,[]\s*-?[0-9]+[.eE]/;
+
   function parseJsonText(text, what) {
+    // A number written with a fraction or an exponent (1.0, 1e3) is a float to Python, and
+    // must fail the same checks here although JSON.parse gives an integer. The reviver that
+    // can see a number's source is slow, so it runs only if the text may hold such a number.
     const reviver = function (key, value, context) {
       if (typeof value === "number" && context && typeof context.source === "string" && !/^-?(0|[1-9][0-9]*)$/.test(context.source)) {
         return new NonInteger(context.source);
@@ -1368,7 +1393,7 @@
       return value;
     };
     try {
-      return JSON.parse(text, reviver);
+      return MAYBE_FLOAT.test(text) ? JSON.parse(text, reviver) : JSON.parse(text);
     } catch (e) {
       throw new InputError(`${what}: not valid JSON (${e.message})`);
     }

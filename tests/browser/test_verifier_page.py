@@ -337,11 +337,19 @@ def _tampered(book, bundles):
     def float_amount(d):
         d["bundle"]["log"]["records"][0]["lines"][0]["debit"] = 1.5
 
+    def integral_float(d):  # 1.0 is an integer to JSON.parse, a float to Python: both must refuse
+        ln = d["bundle"]["log"]["records"][0]["lines"][0]
+        ln["debit" if ln["debit"] else "credit"] = float(ln["debit"] or ln["credit"])
+
+    def lone_surrogate(d):
+        d["bundle"]["log"]["records"][1]["summary"] = "x\udc00"
+
     for label, fn in [("amount", flip_amount), ("statement", statement), ("closing", closing),
                       ("opening", opening), ("drop record", drop_record), ("swap", swap_records),
                       ("drop carried", drop_carried), ("consistency", bad_consistency),
                       ("previous of another book", other_book_prev), ("memo sum", memo_sum),
-                      ("garbage", garbage), ("float", float_amount)]:
+                      ("garbage", garbage), ("float", float_amount), ("1.0", integral_float),
+                      ("lone surrogate", lone_surrogate)]:
         case(label, fn)
     case("salt", salt, with_receipt=True)
     case("receipt index", receipt_index, with_receipt=True)
