@@ -805,13 +805,15 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
     elif book.chart == "NPO_2004":
         unrestricted, restricted = _account(book, "3101"), _account(book, "3102")
         lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
-        to_restricted = [(a, fk, net) for a, fk, net in movements if a.type == "revenue" and a.restriction == "restricted"]
+        restricted_funds = {f.id for f in db.session.scalars(sa.select(Fund).where(Fund.book_id == book.id, Fund.restricted))}
+        # Restricted revenue: on a 限定性 sub-account, or on any revenue account with a restricted fund.
+        to_restricted = [(a, fk, net) for a, fk, net in movements
+                         if a.type == "revenue" and (a.restriction == "restricted" or fk in restricted_funds)]
         to_unrestricted = [m for m in movements if m not in to_restricted]
         lines += _offsets(restricted.id, to_restricted, unit, by_fund=True)
         lines += _offsets(unrestricted.id, to_unrestricted, unit, by_fund=True)
         made.append(post_system_voucher(book, VoucherInput(date, str(_l("Year-end: close revenue and expenses to net assets")), lines),
                                         kind=VoucherKind.CLOSING, actor=actor, source="closing"))
-        restricted_funds = {f.id for f in db.session.scalars(sa.select(Fund).where(Fund.book_id == book.id, Fund.restricted))}
         released: dict[int, int] = defaultdict(int)
         for a, fk, net in movements:
             if a.type == "expense" and fk in restricted_funds:
