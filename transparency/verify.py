@@ -1068,10 +1068,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a bug of ours must still not print a traceback
         report = Report()
         report.add("verifier", FAIL, f"unexpected error ({type(e).__name__}): {e}")
-    if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
-    else:
-        print(report.text())
+    try:
+        if args.json:
+            print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        else:
+            print(report.text())
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; the exit code still tells
+        sys.stdout = None  # type: ignore[assignment]  (no second error at interpreter exit)
     return report.exit_code
 
 
