@@ -21,6 +21,7 @@ Keys are per user: the same key from two users names two different requests.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 
@@ -107,6 +108,16 @@ def _claim(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None
     except IntegrityError:
         return None
     return record
+
+
+def purge_records(older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
+    """Forget answers older than ``older_than`` (clients retry within minutes, not weeks).
+
+    Flushes, never commits: call it from a CLI command or a scheduled job that commits."""
+    result = db.session.execute(
+        sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - older_than)
+    )
+    return result.rowcount or 0
 
 
 def idempotent(view):

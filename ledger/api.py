@@ -227,13 +227,13 @@ def present_voucher(voucher: Voucher) -> dict:
     # Everyone named on the voucher in one query; the relationships then find them in the session.
     people = {voucher.prepared_by_id, voucher.approved_by_id, voucher.posted_by_id} | {e.user_id for e in events}
     people.discard(None)
-    if people:
-        db.session.scalars(sa.select(User).where(User.id.in_(people))).all()
+    # Hold the rows: the session's identity map keeps only weak references.
+    named = db.session.scalars(sa.select(User).where(User.id.in_(people))).all() if people else []
     # Only a posted voucher can have been reversed.
     reversed_by = db.session.scalar(
         sa.select(Voucher.id).where(Voucher.reverses_id == voucher.id)
     ) if voucher.is_posted else None
-    return {
+    out = {
         **_summary(voucher, exps),
         "book_id": voucher.book_id,
         "source": voucher.source,
@@ -249,6 +249,8 @@ def present_voucher(voucher: Voucher) -> dict:
             {"action": e.action, "user": _person(e.user), "at": e.at, "note": e.note} for e in events
         ],
     }
+    del named
+    return out
 
 
 def _account_out(acc: Account, codes: dict[int, str]) -> dict:

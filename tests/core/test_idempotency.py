@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from core.auth import create_api_token, create_user, grant_role
 from core.db import db
-from core.idempotency import valid_key
+from core.idempotency import purge_records, valid_key
 from core.models import IdempotencyRecord, Organisation
 from ledger import services as svc
 from ledger.models import Account, Book, Voucher
@@ -111,6 +111,17 @@ def test_replay_of_a_state_change_does_not_repeat_it(api):
     assert again.headers["Idempotent-Replayed"] == "true" and again.get_json()["number"] == "记-2026-03-0001"
     assert reviewer.post(f"/vouchers/{vid}/post").status_code == 409  # without the key: a new request
     assert db.session.scalar(sa.select(Book.log_size)) == 1
+
+
+def test_old_answers_can_be_purged(api):
+    import datetime as dt
+
+    preparer = api("preparer")
+    key = {"Idempotency-Key": "old"}
+    assert preparer.post("/vouchers", body(), headers=key).status_code == 201
+    assert purge_records() == 0 and count(IdempotencyRecord) == 1
+    db.session.execute(sa.update(IdempotencyRecord).values(created_at=dt.datetime(2020, 1, 1)))
+    assert purge_records() == 1 and count(IdempotencyRecord) == 0
 
 
 # --- real commits ------------------------------------------------------------------------------

@@ -200,8 +200,9 @@ BAD = {
     "fractional fen": (body(_lines("1.234")), "decimal places"),
     "float": (body(_lines(12.5)), "not valid"),
     "integer": (body(_lines(100)), "not valid"),
-    "NaN text": (body(_lines("NaN")), "finite"),
-    "Infinity text": (body(_lines("Infinity")), "finite"),
+    "NaN text": (body(_lines("NaN")), "amount"),
+    "Infinity text": (body(_lines("Infinity")), "amount"),
+    "full-width digits": (body(_lines("１２")), "amount"),
     "not a number": (body(_lines("12元")), "not an amount"),
     "over-large": (body(_lines("100000000000000.00")), "too large"),
     "absurdly large": (body(_lines("9" * 39)), "too large"),
@@ -263,9 +264,11 @@ def test_nan_and_huge_json_numbers_are_refused(api):
 
 
 def test_float_amount_message_names_the_field(api):
-    r = api("preparer").post("/vouchers", body(_lines(12.5)))
+    r = api("preparer", lang="en").post("/vouchers", body(_lines(12.5)))
     errors = r.get_json()["errors"]
     assert errors["lines"]["0"]["debit"] == ['Give amounts as text such as "1234.56".']
+    r = api("preparer").post("/vouchers", body(_lines(12.5)))
+    assert has_cjk(r.get_json()["errors"]["lines"]["0"]["debit"][0])
 
 
 def test_amount_problem_names_the_line(api):
