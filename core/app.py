@@ -103,19 +103,21 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import ledger.api
     import ledger.guards  # noqa: F401  (ORM hooks on posted rows)
     import ledger.models  # noqa: F401
-
-    import ledger.api
     import ledger.views
     import transparency.api
     import transparency.models  # noqa: F401
+    import transparency.public
 
     from . import api as core_api
     from . import views as core_views
 
     app.register_blueprint(core_views.bp)
     app.register_blueprint(ledger.views.bp)
+    app.register_blueprint(transparency.public.public_bp)
+    app.register_blueprint(transparency.public.receipts_bp)
     api.register_blueprint(core_api.blp)
     api.register_blueprint(ledger.api.blp)
     api.register_blueprint(transparency.api.blp)

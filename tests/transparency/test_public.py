@@ -1,0 +1,300 @@
+"""Public disclosure pages (no login) and residents' receipts (login)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from core.auth import grant_role
+from core.db import db
+from core.models import AuditEvent
+from tests.conftest import login
+from tests.transparency.publicdata import *  # noqa: F403  (fixtures)
+from tests.transparency.publicdata import PAYER
+from transparency import pdf, verify
+from transparency.models import Checkpoint, DisclosureReport
+from transparency.public import PersonalDataScreen, grouped_hex, verify_report
+
+EN = {"Accept-Language": "en"}
+
+
+def page(client, url: str, status: int = 200, **kw) -> str:
+    resp = client.get(url, **kw)
+    assert resp.status_code == status, (url, resp.status_code, resp.get_data(as_text=True)[:800])
+    return resp.get_data(as_text=True)
+
+
+def without_triggers(*tables: str) -> None:
+    """What someone with the database owner's rights can do (undone with the test's transaction)."""
+    for table in tables:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            db.session.execute(sa.text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+
+
+# --- the public pages ------------------------------------------------------------------------
+
+
+def test_index_lists_communities_and_their_organisations(client, organisation, published):
+    html = page(client, "/public/")
+    assert organisation.community.name in html
+    assert f'href="/public/c/{organisation.community.slug}"' in html
+    assert f'href="/public/o/{organisation.id}"' in html
+
+
+def test_community_page_shows_each_organisation_with_standard_and_latest_report(client, organisation, published):
+    html = page(client, f"/public/c/{organisation.community.slug}", headers=EN)
+    assert organisation.name in html
+    assert "Accounting Standards for Small Enterprises" in html
+    assert f'href="/public/r/{published.april.id}"' in html and "2025-04" in html
+    page(client, "/public/c/no-such-community", 404)
+
+
+def test_organisation_page_shows_grouped_fingerprint_and_how_to_verify(client, organisation, published):
+    html = page(client, f"/public/o/{organisation.id}", headers=EN)
+    fp = published.april.checkpoint.key.fingerprint
+    assert re.fullmatch(r"[0-9a-f]{64}", fp)
+    grouped = grouped_hex(fp)
+    assert grouped.count(" ") == 15 and grouped[:9] == f"{fp[:4]} {fp[4:8]}"
+    assert grouped in html
+    assert f"python -m transparency.verify bundle.json --key {fp}" in html
+    assert f'href="/verify?key={fp}"' in html
+    assert base64.b64encode(bytes(published.april.checkpoint.key.public_key)).decode() in html
+
+
+def test_organisation_page_lists_reports_verified_by_the_cli_checks(client, organisation, published):
+    html = page(client, f"/public/o/{organisation.id}", headers=EN)
+    assert html.count("✓ Verified") == 2
+    assert "Verification failed" not in html
+    for r in (published.march, published.april):
+        assert f'href="/public/r/{r.id}"' in html and r.label in html
+
+
+def test_checkpoint_history_links_each_signed_note_byte_for_byte(client, organisation, published):
+    html = page(client, f"/public/o/{organisation.id}")
+    cps = db.session.scalars(sa.select(Checkpoint).where(Checkpoint.book_id == published.book.id)).all()
+    assert len(cps) >= 1
+    for cp in cps:
+        url = f"/public/o/{organisation.id}/checkpoints/{cp.size}.txt"
+        assert f'href="{url}"' in html
+        assert base64.b64encode(bytes(cp.root)).decode() in html
+        resp = client.get(url)
+        assert resp.status_code == 200 and resp.mimetype == "text/plain"
+        assert resp.get_data(as_text=True) == cp.note
+    page(client, f"/public/o/{organisation.id}/checkpoints/999999.txt", 404)
+    page(client, f"/public/o/{organisation.id}/checkpoints/99999999999999999999999.txt", 404)
+
+
+def test_report_page_shows_statements_in_the_official_layout(client, published):
+    html = page(client, f"/public/r/{published.april.id}")
+    bundle = json.loads(published.april.bundle)
+    titles = [s["title_zh"] for s in bundle["statements"]]
+    assert titles == ["资产负债表", "利润表"]
+    for t in titles:
+        assert t in html
+    assert "会小企01表" in html and "会小企02表" in html
+    # 货币资金 (line 1): 50,000 + 4,096 + 11,300 − 2,000 in 1002, plus 123.45 cash in 1001.
+    cash = next(ln for ln in bundle["statements"][0]["lines"] if ln["key"] == "cash")
+    assert cash["amount"] == 63_519_45
+    assert re.search(r"货币资金</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">63,519.45</td>", html)
+    # April's movements only on the income statement: revenue 123.45.
+    assert re.search(r"营业收入</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">123.45</td>", html)
+
+
+def test_report_page_in_english_uses_the_english_labels(client, published):
+    html = page(client, f"/public/r/{published.april.id}", headers=EN)
+    assert "Balance sheet" in html and "Income statement" in html and "Cash and bank balances" in html
+    assert "资产负债表" not in html and "货币资金" not in html
+
+
+def test_report_page_lists_vouchers_and_offers_every_download(client, published):
+    r = published.april
+    html = page(client, f"/public/r/{r.id}", headers=EN)
+    row = re.search(r"<tr>\s*<td[^>]*>记-2025-04-0002</td>\s*<td[^>]*>2025-04-20</td>\s*<td>支付房租</td>\s*"
+                    r"<td class=\"num\">2,000.00</td>", html)
+    assert row, "the rent voucher's row: number, date, summary, amount"
+    assert "记-2025-03-0001" not in html  # March's vouchers belong to March's report
+    assert f'href="/public/r/{r.id}.pdf"' in html
+    assert f'href="/api/v1/public/reports/{r.id}/bundle.json"' in html
+    assert f'href="/api/v1/public/reports/{r.id}.csv"' in html
+    fp = r.checkpoint.key.fingerprint
+    assert f'href="/verify?bundle=%2Fapi%2Fv1%2Fpublic%2Freports%2F{r.id}%2Fbundle.json&amp;key={fp}"' in html
+    assert r.checkpoint.note.split("\n")[2] in html  # the root in the signed note
+    assert "✓ Verified" in html
+    for link in (f"/api/v1/public/reports/{r.id}/bundle.json", f"/api/v1/public/reports/{r.id}.csv"):
+        assert client.get(link).status_code == 200
+
+
+def test_a_summary_that_names_a_resident_is_withheld_from_the_page(client, published):
+    html = page(client, f"/public/r/{published.april.id}", headers=EN)
+    assert "李建国" not in html
+    assert "summary withheld" in html
+    assert "123.45" in html  # the amount is an aggregate line of the report, still shown
+    march = page(client, f"/public/r/{published.march.id}", headers=EN)
+    assert "收取 3 月物业费" in march and "summary withheld" not in march
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("收取 9 月物业费", True),
+    ("便民超市 8 月上旬销售收入", True),
+    ("开具 8 月物业费账单（136 户）", True),
+    ("张秀英交物业费", False),
+    ("张** 交物业费", False),
+    ("退还 13800138001 押金", False),
+    ("退还 139****1234 押金", False),
+    ("身份证 51010719650312452X 登记", False),
+    ("1栋1单元101 维修", False),
+    ("3 栋 2 单元 601 漏水", False),
+    ("502室 维修", False),
+    ("1栋电梯维修", True),
+])
+def test_personal_data_screen(app, organisation, published, text, safe):
+    assert PersonalDataScreen(organisation.community_id).is_safe(text) is safe
+
+
+def test_unknown_ids_are_404_not_500(client, published):
+    for url in ("/public/r/999999", "/public/r/999999.pdf", "/public/o/999999",
+                "/public/r/99999999999999999999", "/public/r/0", "/public/c/" + "x" * 65):
+        page(client, url, 404)
+
+
+def test_public_pages_need_no_login_and_carry_no_inline_script_or_style(client, organisation, published):
+    for url in ("/public/", f"/public/c/{organisation.community.slug}", f"/public/o/{organisation.id}",
+                f"/public/r/{published.march.id}"):
+        resp = client.get(url)
+        assert resp.status_code == 200
+        html = resp.get_data(as_text=True)
+        assert "<script" not in html and "style=" not in html and "<style" not in html
+        assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+        assert "/static/css/public.css" in html
+
+
+# --- verification status ---------------------------------------------------------------------
+
+
+def tampered_copy(report: DisclosureReport, bundle_text: str, sha: str | None = None) -> DisclosureReport:
+    """An unsaved report with other bytes, for verify_report (published rows never change)."""
+    import hashlib
+
+    return DisclosureReport(
+        bundle=bundle_text, bundle_sha256=sha or hashlib.sha256(bundle_text.encode()).hexdigest(),
+        checkpoint=report.checkpoint, previous=report.previous, period_start=report.period_start,
+        period_end=report.period_end,
+    )
+
+
+def test_verify_report_runs_the_cli_checks(app, published):
+    v = verify_report(published.april)
+    assert v.ok and not v.failed
+    names = {c.check for c in v.checks}
+    assert {"stored_hash", "checkpoint_signature", "log_root", "consistency_proof", "previous_bundle",
+            "closing_balances"} <= names
+    assert any(n.startswith("statement") for n in names)
+
+
+def test_a_changed_amount_fails_verification(app, published):
+    bundle = json.loads(published.march.bundle)
+    bundle["log"]["records"][0]["lines"][0]["debit"] += 100
+    v = verify_report(tampered_copy(published.march, json.dumps(bundle, ensure_ascii=False)))
+    assert v.status == "failed"
+    assert "log_root" in {c.check for c in v.failed}
+
+
+def test_bytes_that_differ_from_the_recorded_hash_fail(app, published):
+    v = verify_report(tampered_copy(published.march, published.march.bundle, sha="0" * 64))
+    assert [c.check for c in v.failed] == ["stored_hash"]
+
+
+def test_a_bundle_that_is_not_json_fails_without_crashing(app, published):
+    v = verify_report(tampered_copy(published.march, '{"format": 1, "format": 2}'))
+    assert v.status == "failed" and "bundle_json" in {c.check for c in v.failed}
+
+
+def test_a_report_tampered_in_the_database_shows_failed_on_its_pages(client, organisation, published):
+    without_triggers("disclosure_reports")
+    bundle = json.loads(published.march.bundle)
+    bundle["statements"][0]["lines"][1]["amount"] += 1
+    db.session.execute(sa.text("UPDATE disclosure_reports SET bundle = :b WHERE id = :id"),
+                       {"b": json.dumps(bundle, ensure_ascii=False), "id": published.march.id})
+    db.session.expire_all()
+    html = page(client, f"/public/r/{published.march.id}", headers=EN)
+    assert "✗ Verification failed" in html
+    assert "stored_hash" in html
+    org = page(client, f"/public/o/{organisation.id}", headers=EN)
+    assert org.count("✗ Verification failed") >= 1
+
+
+# --- receipts --------------------------------------------------------------------------------
+
+
+def receipt_url(published, ext: str = "", resident=None) -> str:
+    r = resident or published.payer
+    return (f"/books/{published.book.organisation_id}/vouchers/{published.fee.id}/receipt/{r.id}"
+            + (f".{ext}" if ext else ""))
+
+
+def test_staff_get_a_receipt_that_the_cli_verifies(app, client_as, organisation, published):
+    c = client_as("auditor")
+    resp = c.get(receipt_url(published, "json"))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert "attachment" in resp.headers["Content-Disposition"]
+    receipt = json.loads(resp.get_data(as_text=True))
+    assert receipt["format"] == "commons-ledger/receipt/1"
+    assert receipt["private"][0]["name"] == PAYER[0]
+    key = verify.parse_key(published.april.checkpoint.key.fingerprint)
+    result = verify.verify_receipt(receipt, key=key)
+    assert not result.failed, result.text()
+    ev = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export receipt json"))
+    assert ev is not None and ev.user_id == c.user.id and ev.organisation_id == organisation.id
+    assert json.loads(ev.detail)["resident"] == published.payer.id
+
+
+def test_the_resident_gets_their_own_receipt_and_no_one_elses(app, client, published):
+    from core.models import User
+
+    user = db.session.get(User, published.payer.user_id)
+    login(client, user.username)
+    html = page(client, receipt_url(published))
+    assert PAYER[0] in html and "收取 3 月物业费" in html
+    for ext in ("json", "pdf", "svg"):
+        assert f'href="{receipt_url(published, ext)}"' in html
+    assert client.get(receipt_url(published, "json")).status_code == 200
+    # Another resident's receipt: refused, whether or not they are on the voucher.
+    assert client.get(receipt_url(published, "json", resident=published.other)).status_code == 403
+    mine = page(client, "/receipts")
+    assert f'href="{receipt_url(published)}"' in mine
+
+
+def test_the_public_never_gets_a_receipt(client, published):
+    for ext in ("", "json", "pdf", "svg"):
+        resp = client.get(receipt_url(published, ext))
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_staff_of_another_organisation_are_refused(app, client, organisation_factory, user_factory, published):
+    stranger = user_factory()
+    grant_role(stranger, organisation_factory(), "admin")
+    db.session.flush()
+    login(client, stranger.username)
+    assert client.get(receipt_url(published, "json")).status_code == 403
+
+
+def test_a_voucher_without_the_resident_has_no_receipt(app, client_as, published):
+    c = client_as("preparer")
+    url = f"/books/{published.book.organisation_id}/vouchers/{published.named.id}/receipt/{published.payer.id}.json"
+    assert c.get(url).status_code == 404
+
+
+def test_the_qr_code_encodes_the_receipt_address(app, client_as, published):
+    c = client_as("reviewer")
+    resp = c.get(receipt_url(published, "svg"))
+    assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
+    svg = resp.get_data(as_text=True)
+    assert "<svg" in svg and "<path" in svg
+    assert svg == pdf.qr_svg("http://localhost" + receipt_url(published, "json"))
+    assert pdf.qr_svg("http://localhost/other") != svg

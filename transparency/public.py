@@ -1,0 +1,553 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Public disclosure pages (财务公开, no login) and residents' receipts (回执, login).
+
+``public_bp`` (/public): communities → organisations → published reports, each report with
+its statements, its verification status and its downloads. Public pages show aggregates only
+(DOMAIN.md DP-3): no resident's name, phone, ID number, unit or individual payment. The
+verification status is computed on every view by the same checks as the CLI
+(``transparency.verify``) on the stored bundle, so it can never go stale or be faked by a
+cached flag.
+
+``receipts_bp`` (/books/…/receipt/…, /receipts): a resident's receipt for a posted voucher as
+JSON, PDF and QR code, for the organisation's staff and for the resident themself.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from babel import numbers as babel_numbers
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from core.audit import record
+from core.auth import authenticated_user, get_organisation
+from core.crypto import mask_name
+from core.db import db
+from core.errors import NotFound
+from core.models import Community, Organisation, Resident
+from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
+from ledger.services import book_for, get_voucher
+
+from . import disclosure, keys, pdf, receipts, verify
+from .checkpoints import checkpoint_history
+from .models import Checkpoint, DisclosureReport
+
+public_bp = Blueprint("public", __name__, url_prefix="/public")
+receipts_bp = Blueprint("receipts", __name__)
+
+# A bundle larger than this is not re-verified on the organisation's list (one row would cost
+# seconds); its own report page still verifies it.
+LIST_VERIFY_MAX_CHARS = 2_000_000
+
+KIND_LABELS = {
+    "enterprise": _l("Community enterprise"),
+    "foundation": _l("Foundation hosting community funds"),
+    "trust_fund": _l("Compound trust fund (trust-model property management)"),
+}
+RECORD_KIND_LABELS = {
+    "normal": "",
+    "reversal": _l("Reversal"),
+    "closing": _l("Year-end closing"),
+    "opening": _l("Opening"),
+}
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+
+def grouped_hex(hex_text: str, group: int = 4) -> str:
+    """``ab12cd34…`` → ``ab12 cd34 …``: a fingerprint people can read aloud and compare."""
+    return " ".join(hex_text[i:i + group] for i in range(0, len(hex_text), group))
+
+
+def statement_amount(minor: int | None, unit: str = "CNY") -> str:
+    """A statement cell, "1,234.56" (Babel, the request's locale); blank for a heading."""
+    if minor is None:
+        return ""
+    digits = babel_numbers.get_currency_precision(unit) if len(unit) == 3 else 2
+    value = Decimal(int(minor)).scaleb(-digits)
+    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+
+
+def _english() -> bool:
+    return str(get_locale() or "zh").startswith("en")
+
+
+def kind_label(kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    return str(label) if label else kind
+
+
+def verify_url(bundle_url: str | None = None, key: str | None = None) -> str:
+    """The in-browser verifier, told which same-site bundle to fetch and which key to expect."""
+    params = {k: v for k, v in (("bundle", bundle_url), ("key", key)) if v}
+    try:
+        return url_for("transparency.verify_page", **params)
+    except BuildError:  # the verifier page's blueprint is not registered in this app
+        return "/verify" + ("?" + urlencode(params) if params else "")
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(bytes(data)).decode()
+
+
+def bundle_url(report: DisclosureReport) -> str:
+    return f"/api/v1/public/reports/{report.id}/bundle.json"
+
+
+def csv_url(report: DisclosureReport) -> str:
+    return f"/api/v1/public/reports/{report.id}.csv"
+
+
+@public_bp.app_template_filter("statement_amount")
+def _statement_amount_filter(minor: int | None, unit: str = "CNY") -> str:
+    return statement_amount(minor, unit)
+
+
+@public_bp.app_template_filter("grouped_hex")
+def _grouped_hex_filter(text: str) -> str:
+    return grouped_hex(text or "")
+
+
+# --- verification status -------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    """The result of the CLI's checks on a stored bundle, for a page to show."""
+
+    status: str  # verified | failed | unchecked
+    checks: list[verify.Check] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def failed(self) -> list[verify.Check]:
+        return [c for c in self.checks if c.status == verify.FAIL]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "verified"
+
+
+def verify_report(report: DisclosureReport, *, max_chars: int | None = None) -> Verification:
+    """Run ``python -m transparency.verify bundle.json --previous prev.json --key <published
+    key>`` in process: the stored bytes, the previous report's bundle and the key the
+    organisation publishes. Also checks the stored bytes against their recorded SHA-256."""
+    if max_chars is not None and len(report.bundle) > max_chars:
+        return Verification("unchecked", note=str(_l("Too large to check on this page: open the report.")))
+    result = verify.Report()
+    text = report.bundle.encode("utf-8")
+    digest = hashlib.sha256(text).hexdigest()
+    if digest == report.bundle_sha256:
+        result.add("stored_hash", verify.PASS, f"the bundle's bytes hash to {digest}, as recorded at publication")
+    else:
+        result.add("stored_hash", verify.FAIL,
+                   f"the bundle's bytes hash to {digest}, not {report.bundle_sha256} recorded at publication")
+    try:
+        bundle = verify.parse_json_bytes(text, "bundle")
+        previous = verify.parse_json_bytes(report.previous.bundle.encode("utf-8"), "previous") \
+            if report.previous is not None else None
+    except verify.InputError as e:
+        result.add("bundle_json", verify.FAIL, str(e))
+        return Verification("failed", result.checks)
+    key = report.checkpoint.key
+    trusted = verify.TrustedKey(bytes(key.public_key), key.fingerprint, "the organisation's published key")
+    verify.verify_bundle(bundle, previous=previous, key=trusted, report=result)
+    return Verification("verified" if not result.failed else "failed", result.checks)
+
+
+# --- privacy screen for free text ----------------------------------------------------------
+
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_MASKED_PHONE = re.compile(r"\d{3}\*{4}\d{4}")
+_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
+_MASKED_NAME = re.compile(r"[\u4e00-\u9fff]\*+")
+_ROOM = re.compile(r"\d+\s*(?:栋|幢|号楼|座)\s*\d+\s*单元\s*\d+|\d+\s*室")
+
+
+class PersonalDataScreen:
+    """Decides whether a voucher summary (free text typed by a treasurer) may appear on a
+    public page: not if it names, or looks like it names, a resident of the community.
+    The bundle and CSV carry the summaries anyway (they are part of the signed records), so
+    this is a second line of defence for the pages; the first is entering no names."""
+
+    def __init__(self, community_id: int):
+        terms: set[str] = set()
+        for r in db.session.scalars(sa.select(Resident).where(Resident.community_id == community_id)):
+            for value in (r.name, r.phone, r.id_number, r.unit, r.masked_phone, r.masked_id_number):
+                if value and len(value.strip()) >= 2:
+                    terms.add(value.strip())
+            if r.name and len(r.name.strip()) >= 2:
+                terms.add(mask_name(r.name))
+        self.terms = sorted(terms, key=len, reverse=True)
+
+    def is_safe(self, text: str) -> bool:
+        if not text:
+            return True
+        if any(t in text for t in self.terms):
+            return False
+        return not any(p.search(text) for p in (_PHONE, _MASKED_PHONE, _ID_NUMBER, _MASKED_NAME, _ROOM))
+
+
+# --- what a report page shows --------------------------------------------------------------
+
+
+@dataclass
+class StatementLineView:
+    label: str
+    line_no: int | None
+    amount: int | None
+    kind: str
+    memo: bool
+    indent: int
+
+
+@dataclass
+class StatementView:
+    key: str
+    title: str
+    form_code: str | None
+    amount_heading: str
+    parts: list[list[StatementLineView]]
+
+
+@dataclass
+class RecordView:
+    index: int
+    number: str
+    date: str
+    kind: str
+    summary: str | None  # None: withheld by the privacy screen
+    total: int
+
+
+def statement_views(bundle: dict) -> list[StatementView]:
+    """The bundle's statements in the official line layout; a balance sheet (账户式) in its
+    two halves, assets first, which stack on a phone."""
+    en = _english()
+    out = []
+    for st in bundle.get("statements", []):
+        lines = [
+            StatementLineView(
+                label=(ln.get("label_en") if en and ln.get("label_en") else ln.get("label_zh")) or ln["key"],
+                line_no=ln.get("line_no"),
+                amount=None if ln.get("kind") == "heading" else ln.get("amount"),
+                kind=ln.get("kind", "item"),
+                memo=bool(ln.get("memo")),
+                indent=min(int(ln.get("indent") or 0), 3),
+            )
+            for ln in st["lines"]
+        ]
+        sides = [ln.get("side") for ln in st["lines"]]
+        if st["statement"] == "balance_sheet" and "right" in sides:
+            parts = [[v for v, s in zip(lines, sides, strict=True) if s != "right"],
+                     [v for v, s in zip(lines, sides, strict=True) if s == "right"]]
+        else:
+            parts = [lines]
+        heading = _l("Closing balance") if st["statement"] == "balance_sheet" else _l("This period")
+        out.append(StatementView(
+            key=st["statement"],
+            title=(st.get("title_en") if en and st.get("title_en") else st.get("title_zh")) or st["statement"],
+            form_code=st.get("form_code"),
+            amount_heading=str(heading),
+            parts=parts,
+        ))
+    return out
+
+
+def record_views(bundle: dict, screen: PersonalDataScreen) -> list[RecordView]:
+    """The records the report's figures come from: number, date, summary, total debit."""
+    unit = _base_unit(bundle)
+    out = []
+    for r in disclosure.used_records(bundle):
+        summary = r.get("summary") or ""
+        out.append(RecordView(
+            index=r["index"],
+            number=r.get("number") or "",
+            date=r["date"],
+            kind=r.get("kind", "normal"),
+            summary=summary if screen.is_safe(summary) else None,
+            total=sum(ln["debit"] for ln in r["lines"] if ln["unit"] == unit),
+        ))
+    return out
+
+
+def _base_unit(bundle: dict) -> str:
+    units = [e["unit"] for e in bundle.get("closing_balances", [])]
+    return "CNY" if not units or "CNY" in units else units[0]
+
+
+def report_context(report: DisclosureReport) -> dict:
+    """Everything the report page and the report PDF show, computed from the stored bundle."""
+    bundle = json.loads(report.bundle)
+    organisation = db.session.get(Organisation, db.session.get(Book, report.book_id).organisation_id)
+    key = report.checkpoint.key
+    return {
+        "report": report,
+        "bundle": bundle,
+        "organisation": organisation,
+        "community": db.session.get(Community, report.community_id),
+        "checkpoint": report.checkpoint,
+        "key": key,
+        "unit": _base_unit(bundle),
+        "statements": statement_views(bundle),
+        "records": record_views(bundle, PersonalDataScreen(report.community_id)),
+        "record_kind_labels": RECORD_KIND_LABELS,
+    }
+
+
+# --- public pages --------------------------------------------------------------------------
+
+
+def _public_template(name: str, **context) -> str:
+    return render_template(name, verify_url=verify_url, kind_label=kind_label, **context)
+
+
+@public_bp.get("/")
+def index():
+    """Every community with its organisations (no login)."""
+    communities = db.session.scalars(sa.select(Community).order_by(Community.name, Community.id)).all()
+    return _public_template("public/index.html", communities=communities)
+
+
+def _books_by_org(org_ids: list[int]) -> dict[int, Book]:
+    if not org_ids:
+        return {}
+    books = db.session.scalars(sa.select(Book).where(Book.organisation_id.in_(org_ids)))
+    return {b.organisation_id: b for b in books}
+
+
+@public_bp.get("/c/<string(maxlength=64):slug>")
+def community(slug: str):
+    """A community's organisations, each with its standard and its latest published report."""
+    c = db.session.scalar(sa.select(Community).where(Community.slug == slug))
+    if c is None:
+        raise NotFound(_l("No such community."))
+    orgs = db.session.scalars(
+        sa.select(Organisation).where(Organisation.community_id == c.id).order_by(Organisation.id)
+    ).all()
+    books = _books_by_org([o.id for o in orgs])
+    latest = {o.id: disclosure.latest_report(books[o.id].id) if o.id in books else None for o in orgs}
+    return _public_template("public/community.html", community=c, organisations=orgs, latest=latest)
+
+
+@public_bp.get("/o/<id:org_id>")
+def organisation(org_id: int):
+    """The organisation's key and fingerprint, checkpoint history and verified reports."""
+    org = get_organisation(org_id)
+    book = _books_by_org([org.id]).get(org.id)
+    key = keys.current_key(org.id)
+    reports = disclosure.reports_of(book.id) if book else []
+    rows = [(r, verify_report(r, max_chars=LIST_VERIFY_MAX_CHARS)) for r in reversed(reports)]
+    history = list(reversed(checkpoint_history(book.id))) if book else []
+    return _public_template(
+        "public/organisation.html", organisation=org, community=org.community, book=book, key=key,
+        key_b64=keys.public_key_json(key)["ed25519"] if key else None, rows=rows, checkpoints=history,
+        roots={cp.id: b64(cp.root) for cp in history},
+    )
+
+
+@public_bp.get("/o/<id:org_id>/checkpoints/<int(min=0, max=9223372036854775807):size>.txt")
+def checkpoint_note(org_id: int, size: int):
+    """One signed checkpoint, byte for byte (C2SP signed note)."""
+    org = get_organisation(org_id)
+    book = _books_by_org([org.id]).get(org.id)
+    cp = None if book is None else db.session.scalar(
+        sa.select(Checkpoint).where(Checkpoint.book_id == book.id, Checkpoint.size == size)
+    )
+    if cp is None:
+        raise NotFound(_l("No checkpoint of size %(size)d has been signed for this book.", size=size))
+    return Response(cp.note, mimetype="text/plain")
+
+
+@public_bp.get("/r/<id:report_id>")
+def report(report_id: int):
+    """A published report: statements, records, checkpoint, verification, downloads."""
+    r = disclosure.get_report(report_id)
+    context = report_context(r)
+    return _public_template(
+        "public/report.html", verification=verify_report(r), bundle_url=bundle_url(r), csv_url=csv_url(r),
+        **context,
+    )
+
+
+@public_bp.get("/r/<id:report_id>.pdf")
+def report_pdf(report_id: int):
+    """The report as an A4 PDF. Every export is recorded (DOMAIN.md DP-7)."""
+    r = disclosure.get_report(report_id)
+    context = report_context(r)
+    body = pdf.render_pdf(render_template(
+        "pdf/report.html", verification=verify_report(r), bundle_url=bundle_url(r),
+        verify_url=verify_url, kind_label=kind_label, generated_at=dt.datetime.now(dt.UTC), **context,
+    ))
+    _record_export("export report pdf", context["organisation"], target=f"report:{r.id}",
+                   detail={"report_id": r.id, "bundle_sha256": r.bundle_sha256, "period": r.label})
+    return _download(body, "application/pdf", disclosure.bundle_filename(r, "pdf"), inline=True)
+
+
+# --- receipts (login) ----------------------------------------------------------------------
+
+
+def _download(body, mimetype: str, filename: str, *, inline: bool = False) -> Response:
+    resp = Response(body, mimetype=mimetype)
+    disposition = "inline" if inline else "attachment"
+    resp.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return resp
+
+
+def _record_export(action: str, organisation: Organisation, *, target: str, detail: dict) -> None:
+    """An audit event for a document that left the system: who, when, which snapshot.
+    Safe (GET) requests are not audited by default, so the export says so itself; the
+    request's commit stores it with the answer."""
+    user = current_user if current_user and current_user.is_authenticated else None
+    record(action, "ok", user=user, organisation_id=organisation.id, community_id=organisation.community_id,
+           target=target, detail=detail, remote_addr=request.remote_addr,
+           user_agent=request.headers.get("User-Agent"))
+
+
+@dataclass
+class ReceiptView:
+    organisation: Organisation
+    voucher: Voucher
+    resident: Resident
+    receipt: dict
+    lines: list[VoucherLine]
+
+    @property
+    def amount(self) -> int:
+        """What the resident paid or received: their lines' debit total, else credit total."""
+        debit = sum(ln.debit for ln in self.lines)
+        return debit or sum(ln.credit for ln in self.lines)
+
+    @property
+    def checkpoint_size(self) -> int:
+        return int(self.receipt["checkpoint"].split("\n")[1])
+
+    @property
+    def checkpoint_root(self) -> str:
+        return self.receipt["checkpoint"].split("\n")[2]
+
+
+def _receipt(org_id: int, voucher_id: int, resident_id: int) -> ReceiptView:
+    org = get_organisation(org_id)
+    resident = receipts.authorize_receipt(org, resident_id, authenticated_user())
+    voucher = get_voucher(book_for(org), voucher_id)
+    receipt = receipts.build_receipt(voucher, resident)
+    lines = [ln for ln in voucher.lines if ln.resident_id == resident.id]
+    return ReceiptView(org, voucher, resident, receipt, lines)
+
+
+def _receipt_urls(v: ReceiptView, *, external: bool = False) -> dict[str, str]:
+    args = {"org_id": v.organisation.id, "voucher_id": v.voucher.id, "resident_id": v.resident.id}
+    return {ext: url_for(f"receipts.receipt_{ext}", _external=external, **args) for ext in ("json", "pdf", "svg")}
+
+
+def _account_names(book_id: int) -> dict[str, str]:
+    en = _english()
+    return {a.code: (a.name_en if en and a.name_en else a.name_zh)
+            for a in db.session.scalars(sa.select(Account).where(Account.book_id == book_id))}
+
+
+def _receipt_context(v: ReceiptView) -> dict:
+    return {
+        "v": v,
+        "record": v.receipt["record"],
+        "key": v.receipt["public_key"],
+        "urls": _receipt_urls(v),
+        "qr_data_uri": pdf.qr_data_uri(_receipt_urls(v, external=True)["json"]),
+        "account_names": _account_names(v.voucher.book_id),
+        "receipt_filename": receipts.receipt_filename(v.voucher, v.resident),
+        "verify_url": verify_url,
+    }
+
+
+@receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>")
+@login_required
+def receipt_page(org_id: int, voucher_id: int, resident_id: int):
+    """The receipt with its downloads, for staff or the resident themself."""
+    v = _receipt(org_id, voucher_id, resident_id)
+    return render_template("transparency/receipt.html", **_receipt_context(v))
+
+
+@receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.json")
+@login_required
+def receipt_json(org_id: int, voucher_id: int, resident_id: int):
+    v = _receipt(org_id, voucher_id, resident_id)
+    text = receipts.receipt_text(v.receipt)
+    _record_export("export receipt json", v.organisation, target=f"voucher:{v.voucher.id}",
+                   detail=_receipt_audit(v, text))
+    return _download(text, "application/json", receipts.receipt_filename(v.voucher, v.resident))
+
+
+@receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.pdf")
+@login_required
+def receipt_pdf(org_id: int, voucher_id: int, resident_id: int):
+    v = _receipt(org_id, voucher_id, resident_id)
+    body = pdf.render_pdf(render_template("pdf/receipt.html", generated_at=dt.datetime.now(dt.UTC),
+                                          **_receipt_context(v)))
+    _record_export("export receipt pdf", v.organisation, target=f"voucher:{v.voucher.id}",
+                   detail=_receipt_audit(v, receipts.receipt_text(v.receipt)))
+    filename = receipts.receipt_filename(v.voucher, v.resident).removesuffix(".json") + ".pdf"
+    return _download(body, "application/pdf", filename, inline=True)
+
+
+@receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.svg")
+@login_required
+def receipt_svg(org_id: int, voucher_id: int, resident_id: int):
+    """A QR code of the receipt's JSON address, to print or show on a phone."""
+    v = _receipt(org_id, voucher_id, resident_id)
+    return Response(pdf.qr_svg(_receipt_urls(v, external=True)["json"]), mimetype="image/svg+xml")
+
+
+def _receipt_audit(v: ReceiptView, text: str) -> dict:
+    return {"voucher": v.voucher.id, "resident": v.resident.id, "index": v.voucher.log_index,
+            "checkpoint_size": v.checkpoint_size, "receipt_sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
+@receipts_bp.get("/receipts")
+@login_required
+def my_receipts():
+    """The logged-in resident's own posted vouchers, each with its receipt."""
+    user = authenticated_user()
+    mine = db.session.scalars(sa.select(Resident).where(Resident.user_id == user.id)).all()
+    rows = []
+    if mine:
+        by_id = {r.id: r for r in mine}
+        found = db.session.execute(
+            sa.select(Voucher, VoucherLine.resident_id, Book.organisation_id)
+            .join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
+            .join(Book, Book.id == Voucher.book_id)
+            .where(VoucherLine.resident_id.in_(list(by_id)), Voucher.status == VoucherStatus.POSTED.value)
+            .distinct()
+            .order_by(Voucher.date.desc(), Voucher.id.desc())
+        ).all()
+        orgs = {o.id: o for o in db.session.scalars(
+            sa.select(Organisation).where(Organisation.id.in_({org_id for _v, _r, org_id in found} or {-1}))
+        )}
+        rows = [(v, by_id[rid], orgs[org_id]) for v, rid, org_id in found]
+    return render_template("transparency/receipts.html", rows=rows, residents=mine)
+
+
+__all__ = [
+    "PersonalDataScreen",
+    "Verification",
+    "grouped_hex",
+    "public_bp",
+    "receipts_bp",
+    "report_context",
+    "statement_amount",
+    "verify_report",
+    "verify_url",
+]
