@@ -21,7 +21,8 @@ from core.db import db
 from ledger import log
 from ledger.models import Book, LogNode, Voucher, VoucherLine, VoucherStatus
 
-from . import merkle, signing
+from . import merkle, notes
+from .keys import origin
 from .models import Checkpoint, DisclosureReport
 
 BATCH = 2000
@@ -195,12 +196,12 @@ def _audit_tree(book: Book, size: int, result: AuditResult) -> None:
     result.checkpoints = len(checkpoints)
     for cp in checkpoints:
         try:
-            name, cp_size, cp_root = signing.parse_checkpoint(cp.note)
-            signing.verify_note(cp.note, cp.key.name, bytes(cp.key.public_key))
-        except signing.NoteError as e:
+            text = notes.verify_note(cp.note, cp.key.name, bytes(cp.key.public_key))
+            signed = notes.parse_checkpoint(text)
+        except notes.NoteError as e:
             result.findings.append(Finding(f"checkpoint of size {cp.size}: {e}"))
             continue
-        if (name, cp_size, cp_root) != (signing.origin(book.id), cp.size, bytes(cp.root)):
+        if (signed.origin, signed.size, signed.root) != (origin(book.id), cp.size, bytes(cp.root)):
             result.findings.append(Finding(f"checkpoint of size {cp.size}: its note and its row differ"))
     pending = [cp for cp in checkpoints if cp.size > 0]
     if pending and pending[-1].size > size:
@@ -241,15 +242,17 @@ def _audit_tree(book: Book, size: int, result: AuditResult) -> None:
 
 
 def _stored_interior(book_id: int, wanted: dict[tuple[int, int], bytes]) -> dict[tuple[int, int], bytes]:
-    """Stored hashes of the interior nodes ``wanted``, one range query per level."""
+    """Stored hashes of the interior nodes ``wanted``: one primary-key range scan per level."""
     ranges: dict[int, list[int]] = {}
     for level, index in wanted:
         lo_hi = ranges.setdefault(level, [index, index])
         lo_hi[0], lo_hi[1] = min(lo_hi[0], index), max(lo_hi[1], index)
-    if not ranges:
-        return {}
-    cond = sa.or_(*(sa.and_(LogNode.level == lv, LogNode.index.between(lo, hi)) for lv, (lo, hi) in ranges.items()))
-    rows = db.session.execute(
-        sa.select(LogNode.level, LogNode.index, LogNode.hash).where(LogNode.book_id == book_id, cond)
-    )
-    return {(int(lv), int(ix)): bytes(h) for lv, ix, h in rows}
+    out: dict[tuple[int, int], bytes] = {}
+    for level, (lo, hi) in sorted(ranges.items()):
+        rows = db.session.execute(
+            sa.select(LogNode.index, LogNode.hash).where(
+                LogNode.book_id == book_id, LogNode.level == level, LogNode.index.between(lo, hi)
+            )
+        )
+        out.update({(level, int(ix)): bytes(h) for ix, h in rows})
+    return out

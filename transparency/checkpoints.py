@@ -18,8 +18,8 @@ from core.models import Organisation
 from ledger import log
 from ledger.models import Book
 
-from . import merkle, signing
-from .keys import ensure_key, private_key_for
+from . import merkle, notes
+from .keys import ensure_key, origin, private_key_for
 from .models import Checkpoint
 
 
@@ -98,10 +98,9 @@ def sign_checkpoint(book: Book) -> Checkpoint:
             return latest
     organisation = db.session.get(Organisation, book.organisation_id)
     key = ensure_key(organisation)
-    if key.name != signing.origin(book.id):
+    if key.name != origin(book.id):
         raise Conflict(_l("The organisation's signing key is named for another book."))
-    body = signing.checkpoint_body(key.name, size, root)
-    note = signing.sign_note(body, key.name, private_key_for(key))
+    note = notes.sign_checkpoint(key.name, size, root, private_key_for(key))
     checkpoint = Checkpoint(
         community_id=book.community_id, book_id=book.id, key_id=key.id, size=size, root=root, note=note
     )

@@ -8,7 +8,6 @@ The public key, its name and its fingerprint are in ``signing_keys`` for everyon
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
@@ -23,8 +22,15 @@ from core.errors import Conflict
 from core.models import Organisation
 from ledger.services import book_for
 
-from . import signing
+from . import notes
 from .models import SigningKey
+
+ORIGIN_PREFIX = "commons-ledger/"
+
+
+def origin(book_id: int) -> str:
+    """A book's checkpoint origin, which is also its key's name (FORMAT.md §2)."""
+    return f"{ORIGIN_PREFIX}{book_id}"
 
 
 def key_path(organisation_id: int) -> Path:
@@ -75,13 +81,13 @@ def ensure_key(organisation: Organisation) -> SigningKey:
     book = book_for(organisation)
     path = key_path(organisation.id)
     private = _read_private_key(path) if path.exists() else _write_new_private_key(path)
-    public = signing.raw_public_key(private.public_key())
+    public = notes.public_key_bytes(private)
     row = SigningKey(
         community_id=organisation.community_id,
         organisation_id=organisation.id,
-        name=signing.origin(book.id),
+        name=origin(book.id),
         public_key=public,
-        fingerprint=signing.fingerprint(public),
+        fingerprint=notes.fingerprint(public),
     )
     db.session.add(row)
     db.session.flush()
@@ -97,7 +103,7 @@ def private_key_for(key: SigningKey) -> Ed25519PrivateKey:
                path=path.name)
         )
     private = _read_private_key(path)
-    if signing.raw_public_key(private.public_key()) != bytes(key.public_key):
+    if notes.public_key_bytes(private) != bytes(key.public_key):
         raise Conflict(
             _l("The signing key file %(path)s does not match the published public key.", path=path.name)
         )
@@ -106,8 +112,4 @@ def private_key_for(key: SigningKey) -> Ed25519PrivateKey:
 
 def public_key_json(key: SigningKey) -> dict:
     """The key as bundles and receipts show it (FORMAT.md §2)."""
-    return {
-        "name": key.name,
-        "ed25519": base64.b64encode(bytes(key.public_key)).decode(),
-        "fingerprint": key.fingerprint,
-    }
+    return notes.public_key_json(key.name, bytes(key.public_key))

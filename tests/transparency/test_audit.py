@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from core.db import db
 from ledger.models import Account
@@ -18,6 +19,13 @@ from transparency.disclosure import publish_report
 
 people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger_fixtures.acct,
                             ledger_fixtures.post)
+
+
+@pytest.fixture(autouse=True)
+def _english(app):
+    """These tests match the English messages (the default language is Chinese)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

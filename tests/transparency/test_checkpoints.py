@@ -13,18 +13,26 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask_babel import force_locale
 
 from core.db import db
 from core.errors import Conflict
 from ledger import log
 from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
-from transparency import keys, merkle, signing
+from transparency import keys, merkle, notes
 from transparency.checkpoints import LogInconsistent, checkpoint_covering, sign_checkpoint
 from transparency.models import Checkpoint, SigningKey
 
 people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger_fixtures.acct,
                             ledger_fixtures.post)
+
+
+@pytest.fixture(autouse=True)
+def _english(app):
+    """These tests match the English messages (the default language is Chinese)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +80,7 @@ def test_a_key_is_made_once_and_its_private_half_stays_in_the_key_folder(app, or
     private = serialization.load_pem_private_key(path.read_bytes(), password=None)
     assert isinstance(private, Ed25519PrivateKey)
     assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")  # PKCS8
-    public = signing.raw_public_key(private.public_key())
+    public = notes.public_key_bytes(private)
     assert bytes(key.public_key) == public and len(public) == 32
     assert key.fingerprint == hashlib.sha256(public).hexdigest()
     assert key.name == f"commons-ledger/{book.id}"
@@ -95,7 +103,7 @@ def test_a_key_file_without_a_row_is_adopted(app, organisation, book, keys_dir):
     (keys_dir / f"org-{organisation.id}.ed25519.pem").write_bytes(private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     key = keys.ensure_key(organisation)
-    assert bytes(key.public_key) == signing.raw_public_key(private.public_key())
+    assert bytes(key.public_key) == notes.public_key_bytes(private)
 
 
 def test_signing_refuses_a_missing_or_foreign_key_file(app, organisation, book, keys_dir, three):
@@ -137,9 +145,9 @@ def test_a_checkpoint_is_a_c2sp_signed_note_of_the_logs_root(app, organisation, 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     Ed25519PublicKey.from_public_bytes(public).verify(blob[4:], body.encode())
-    assert signing.verify_note(cp.note, origin, public) == body
-    with pytest.raises(signing.NoteError):
-        signing.verify_note(cp.note.replace("\n3\n", "\n4\n"), origin, public)
+    assert notes.verify_note(cp.note, origin, public) == body
+    with pytest.raises(notes.NoteError):
+        notes.verify_note(cp.note.replace("\n3\n", "\n4\n"), origin, public)
 
 
 def test_checkpoints_verify_with_the_verifiers_note_module(app, organisation, book, three):

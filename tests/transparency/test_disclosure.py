@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from core.db import ImmutableRowError, db
 from core.errors import Conflict, InvalidInput, NotPermitted
@@ -25,7 +26,7 @@ from ledger import services as svc
 from ledger.models import Account
 from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
-from transparency import merkle, signing
+from transparency import merkle, notes
 from transparency.checkpoints import LogInconsistent
 from transparency.disclosure import publish_report, used_records
 from transparency.models import DisclosureReport
@@ -34,6 +35,18 @@ D = dt.date
 # The ledger's fixtures (a book, one user per role, posting through maker-checker).
 people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger_fixtures.acct,
                             ledger_fixtures.post)
+
+
+def checkpoint_of(note: str) -> tuple[str, int, bytes]:
+    cp = notes.parse_checkpoint(notes.parse_note(note).text)
+    return cp.origin, cp.size, cp.root
+
+
+@pytest.fixture(autouse=True)
+def _english(app):
+    """These tests match the English messages (the default language is Chinese)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -75,15 +88,21 @@ def leaf(record: dict) -> bytes:
 
 
 def check_bundle(bundle: dict, previous: dict | None = None) -> dict:
-    """What a verifier does, written out independently of transparency.disclosure."""
+    """What a verifier does, written out independently of transparency.disclosure; then the
+    project's standalone verifier must agree (with the key given by its fingerprint)."""
+    from transparency import verify
+
+    report, _ = verify.verify_bundle(bundle, previous=previous,
+                                     key=verify.parse_key(bundle["public_key"]["fingerprint"]))
+    assert report.exit_code == 0, report.text()
     assert bundle["format"] == "commons-ledger/disclosure/1"
     key = bundle["public_key"]
     public = base64.b64decode(key["ed25519"])
     assert key["fingerprint"] == hashlib.sha256(public).hexdigest()
-    body = signing.verify_note(bundle["checkpoint"], key["name"], public)
-    origin, size, root = signing.parse_checkpoint(bundle["checkpoint"])
+    body = notes.verify_note(bundle["checkpoint"], key["name"], public)
+    origin, size, root = checkpoint_of(bundle["checkpoint"])
     assert origin == f"commons-ledger/{bundle['book']['id']}" == key["name"]
-    assert body == signing.checkpoint_body(origin, size, root)
+    assert body == notes.format_checkpoint(origin, size, root)
     # The log: compact range + the period's records fold to the signed root.
     lg = bundle["log"]
     frontier = b64d(lg["compact_range"])
@@ -100,7 +119,7 @@ def check_bundle(bundle: dict, previous: dict | None = None) -> dict:
         assert c["record"]["index"] < lg["first_index"]
     # The chain to the previous report.
     if previous is not None:
-        _, old_size, old_root = signing.parse_checkpoint(previous["checkpoint"])
+        _, old_size, old_root = checkpoint_of(previous["checkpoint"])
         assert bundle["previous"]["checkpoint"] == previous["checkpoint"]
         assert lg["first_index"] == old_size
         merkle.verify_consistency(old_size, size, old_root, root, b64d(bundle["previous"]["consistency_proof"]))
@@ -426,7 +445,7 @@ def test_publish_through_the_api_and_download_without_login(app, client_as, orga
                                            if r["date"] <= "2025-04-30"}
     # Again: refused, with the message in the JSON error.
     again = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-04"},
-                   headers={"X-CSRFToken": c.csrf})
+                   headers={"X-CSRFToken": c.csrf, "Accept-Language": "en"})
     assert again.status_code == 409 and "already been published" in again.get_json()["message"]
 
 
@@ -465,7 +484,7 @@ def test_cli_publish_and_bundle(app, runner, book, people, spring):
     assert out.exit_code == 0
     assert hashlib.sha256(out.output.encode()).hexdigest() == report.bundle_sha256
     again = runner.invoke(args=["transparency", "publish", "--book", str(book.id), "--period", "2025-03"])
-    assert again.exit_code == 1 and "already been published" in again.output
+    assert again.exit_code == 1 and "2025-03" in again.output  # the message names the period
 
 
 def test_demo_publishes_verifiable_reports(app):
