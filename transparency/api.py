@@ -19,6 +19,7 @@ from core.audit import note
 from core.auth import authenticated_user, get_organisation
 from core.db import MAX_ID, db
 from core.errors import InvalidInput, NotFound
+from core.idempotency import OPENAPI_PARAMETER, idempotent
 from ledger import log
 from ledger.models import Book
 from ledger.services import book_for, get_book, get_voucher
@@ -229,6 +230,8 @@ def report_csv(report_id: int):
 
 
 @blp.post("/organisations/<id:org_id>/reports")
+@idempotent
+@blp.doc(parameters=[OPENAPI_PARAMETER])
 @blp.arguments(PublishIn)
 @blp.response(201, ReportOut)
 def publish(data, org_id: int):

@@ -458,6 +458,17 @@ def test_publish_api_bad_input(app, client_as, organisation, book, people, sprin
     assert count_reports(book) == 0
 
 
+def test_a_retried_publish_gets_the_first_answer(app, client_as, organisation, book, people, spring):
+    c = client_as("reviewer")
+    headers = {"X-CSRFToken": c.csrf, "Idempotency-Key": "publish-2025-03"}
+    first = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03"}, headers=headers)
+    again = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert count_reports(book) == 1
+
+
 def test_publish_api_needs_the_role(app, client_as, organisation, book, people, spring):
     c = client_as("preparer")
     resp = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03"},
