@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     import transparency.api
     import transparency.models  # noqa: F401
     import transparency.public
+    import transparency.views
 
     from . import api as core_api
     from . import views as core_views
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger.views.bp)
     app.register_blueprint(transparency.public.public_bp)
     app.register_blueprint(transparency.public.receipts_bp)
+    app.register_blueprint(transparency.views.bp)
     api.register_blueprint(core_api.blp)
     api.register_blueprint(ledger.api.blp)
     api.register_blueprint(transparency.api.blp)
