@@ -30,6 +30,8 @@ Mapping decisions
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -220,23 +222,40 @@ def _create_accounts(book: Book, journal: PTJournal) -> tuple[dict[str, Account]
     return by_name, problems
 
 
-def _voucher_inputs(journal: PTJournal, accounts: dict[str, Account]) -> tuple[list[svc.VoucherInput], list[list[int]]]:
-    """The vouchers, and for each the file line of each of its lines (zero postings left out)."""
-    inputs: list[svc.VoucherInput] = []
+def _mirror(cls: type) -> type:
+    """A named tuple with the fields (and defaults) of the frozen dataclass ``cls``: the same
+    attributes for ``post_imported_vouchers`` and ``_validate``, three times cheaper to build
+    (an import makes hundreds of thousands)."""
+    fs = dataclasses.fields(cls)
+    return collections.namedtuple(f"{cls.__name__}Row", [f.name for f in fs],
+                                  defaults=[f.default for f in fs if f.default is not dataclasses.MISSING])
+
+
+_LineRow = _mirror(svc.LineInput)
+_VoucherRow = _mirror(svc.VoucherInput)
+
+
+def _voucher_inputs(journal: PTJournal, accounts: dict[str, Account]) -> tuple[list, list[list[int]]]:
+    """The vouchers (``VoucherInput``-shaped), and for each the file line of each of its lines
+    (zero postings left out)."""
+    inputs: list = []
     line_numbers: list[list[int]] = []
-    LineInput, VoucherInput = svc.LineInput, svc.VoucherInput
     ids = {name: acc.id for name, acc in accounts.items()}
+    line_row, voucher_row = _LineRow, _VoucherRow
     for txn in journal.transactions:
         lines, where = [], []
         for p in txn.postings:
-            if p.units == 0:
-                continue
-            if p.units > 0:
-                lines.append(LineInput(account_id=ids[p.account], debit=p.units, unit=p.commodity))
+            units = p.units
+            if units > 0:
+                lines.append(line_row(ids[p.account], units, 0, p.commodity))
+            elif units < 0:
+                lines.append(line_row(ids[p.account], 0, -units, p.commodity))
             else:
-                lines.append(LineInput(account_id=ids[p.account], credit=-p.units, unit=p.commodity))
+                continue
             where.append(p.line)
-        inputs.append(VoucherInput(date=txn.date, summary=_summary(txn), lines=lines))
+        payee, narration = txn.payee, txn.narration
+        summary = f"{payee.strip()} {narration.strip()}" if payee and payee.strip() else narration.strip()
+        inputs.append(voucher_row(txn.date, summary[:300].strip() if summary else _summary(txn), lines))
         line_numbers.append(where)
     return inputs, line_numbers
 
