@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.auth import create_api_token, grant_role
 from core.db import db
@@ -178,6 +180,8 @@ def test_editing_a_posted_voucher_is_409_and_changes_nothing(api):
     assert r.status_code == 409 and r.get_json()["code"] == "conflict"
     for action in ("submit", "discard"):
         assert preparer.post(f"/vouchers/{vid}/{action}").status_code == 409
+    r = api("admin")._call("DELETE", f"/vouchers/{vid}")  # there is no deleting, posted or not
+    assert r.status_code == 405 and r.get_json()["code"] == "method_not_allowed"
     db.session.expire_all()
     v = db.session.get(Voucher, vid)
     assert v.summary == "收到3月物业服务费" and v.status == "posted"
@@ -209,6 +213,7 @@ BAD = {
     "too long amount": (body(_lines("1" * 41)), "not valid"),
     "unknown account": (body([{"account": "9999", "debit": "1"}, {"account": "5001", "credit": "1"}]), "no such account"),
     "parent account": (body([{"account": "1002", "debit": "1"}, {"account": "5001", "credit": "1"}]), "sub-accounts"),
+    "inactive account": (body([{"account": "100201", "debit": "1"}, {"account": "5001", "credit": "1"}]), "inactive"),
     "unknown unit": (body(_lines("1", unit="POINTS")), "unknown unit"),
     "unknown fund": (body(_lines("1", fund="NOPE")), "no such fund"),
     "future date": (body(date="2099-01-01"), "future"),
@@ -231,8 +236,10 @@ BAD = {
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_input_is_a_clear_4xx_in_the_users_language_and_nothing_is_stored(api, acct, people, book, case):
     payload, english = BAD[case]
-    if case == "parent account":
-        svc.add_sub_account(acct("1002"), "100201", "工商银行")
+    if case in ("parent account", "inactive account"):
+        sub = svc.add_sub_account(acct("1002"), "100201", "工商银行")
+        if case == "inactive account":
+            svc.set_account_active(sub, False, actor=people["admin"])
     if case == "closed period":
         svc.close_period(book, 2026, 1, actor=people["reviewer"])
     before = count_vouchers()
@@ -453,7 +460,8 @@ def test_openapi_lists_the_ledger_paths(client):
     base = "/api/v1/organisations/{org_id}"
     for path in ("/accounts", "/accounts/{code}", "/funds", "/vouchers", "/vouchers/{voucher_id}",
                  "/vouchers/{voucher_id}/post", "/vouchers/{voucher_id}/reverse", "/periods",
-                 "/periods/{year}/{month}/close", "/periods/{year}/{month}/reopen", "/year-end/{year}"):
+                 "/periods/{year}/{month}/close", "/periods/{year}/{month}/reopen", "/year-end/{year}",
+                 "/reports/{name}"):
         assert base + path in spec["paths"], path
     post = spec["paths"][base + "/vouchers"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
@@ -532,3 +540,46 @@ def test_bad_report_requests_are_4xx(api, march):
     org_less = api("auditor")
     org_less.base = "/api/v1/organisations/999999"
     assert org_less.get("/reports/trial_balance").status_code == 404
+
+
+# --- fuzz: whatever the JSON, never a 500 -------------------------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+_line = st.fixed_dictionaries(
+    {"account": st.sampled_from(["1002", "5001", "9999", ""]) | _json},
+    optional={"debit": st.sampled_from(["1.00", "0", "-1", "1e3", "1.001"]) | _json,
+              "credit": st.sampled_from(["1.00", "NaN"]) | _json, "unit": _json, "fund": _json,
+              "memo": _json, "resident_id": _json},
+)
+_voucher = st.fixed_dictionaries(
+    {"date": st.sampled_from(["2026-03-05", "2026-02-30", "0000-01-01"]) | _json,
+     "summary": st.text(max_size=10) | _json, "lines": st.lists(_line, max_size=3) | _json},
+    optional={"attachment_count": _json, "extra": _json},
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=_voucher)
+def test_fuzzed_voucher_bodies_never_500(api, payload):
+    r = api("preparer").post("/vouchers", payload)
+    assert r.status_code in (201, 400, 422), (payload, r.status_code, r.get_data(as_text=True)[:300])
+    assert set(r.get_json()) >= ({"id"} if r.status_code == 201 else {"code", "message", "errors"})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.dictionaries(
+    st.sampled_from(["status", "date_from", "date_to", "account", "q", "number", "page", "per_page",
+                     "start", "end", "as_of", "fund", "unit", "format"]),
+    st.text(max_size=12) | st.sampled_from(["2026-03-01", "0", "-1", "99999999999999999999", "posted", "csv"]),
+    max_size=5,
+), report=st.sampled_from(["trial_balance", "balance_sheet", "general_ledger", "account_detail", "x"]))
+def test_fuzzed_query_strings_never_500(api, params, report):
+    auditor = api("auditor")
+    for path in ("/vouchers", f"/reports/{report}"):
+        r = auditor.get(path, query_string=params)
+        assert r.status_code in (200, 404, 422), (path, params, r.status_code, r.get_data(as_text=True)[:300])
