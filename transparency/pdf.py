@@ -114,8 +114,12 @@ def render_pdf(html: str) -> bytes:
 
 
 def _qr(data: str):
-    import segno  # BSD-3-Clause
-
+    try:
+        import segno  # BSD-3-Clause
+    except ImportError:
+        log.error("the segno package is not installed; QR codes cannot be made")
+        raise PdfUnavailable(_l("QR codes cannot be made on this server right now. The receipt's JSON "
+                                "download is still available."), code="qr_unavailable") from None
     return segno.make(data, error="m", micro=False)
 
 

@@ -47,9 +47,11 @@ from .models import Checkpoint, DisclosureReport
 public_bp = Blueprint("public", __name__, url_prefix="/public")
 receipts_bp = Blueprint("receipts", __name__)
 
-# A bundle larger than this is not re-verified on the organisation's list (one row would cost
-# seconds); its own report page still verifies it.
+# Bundles larger than these are not re-verified on a page view (a 100,000-record bundle takes
+# seconds): on the organisation's list, and on the report's own page and PDF. The page then
+# says so and points to the downloads and the verifiers.
 LIST_VERIFY_MAX_CHARS = 2_000_000
+PAGE_VERIFY_MAX_CHARS = 20_000_000
 
 KIND_LABELS = {
     "enterprise": _l("Community enterprise"),
@@ -96,7 +98,7 @@ def verify_url(bundle_url: str | None = None, key: str | None = None) -> str:
     try:
         return url_for("transparency.verify_page", **params)
     except BuildError:  # the verifier page's blueprint is not registered in this app
-        return "/verify" + ("?" + urlencode(params) if params else "")
+        return "/verify" + ("?" + urlencode(params, safe="/") if params else "")
 
 
 def b64(data: bytes) -> str:
@@ -141,12 +143,14 @@ class Verification:
         return self.status == "verified"
 
 
-def verify_report(report: DisclosureReport, *, max_chars: int | None = None) -> Verification:
+def verify_report(report: DisclosureReport, *, max_chars: int | None = None,
+                  too_large: str | None = None) -> Verification:
     """Run ``python -m transparency.verify bundle.json --previous prev.json --key <published
     key>`` in process: the stored bytes, the previous report's bundle and the key the
     organisation publishes. Also checks the stored bytes against their recorded SHA-256."""
     if max_chars is not None and len(report.bundle) > max_chars:
-        return Verification("unchecked", note=str(_l("Too large to check on this page: open the report.")))
+        return Verification("unchecked", note=too_large or str(_l("Too large to check on this page: download "
+                                                                   "the bundle and verify it.")))
     result = verify.Report()
     text = report.bundle.encode("utf-8")
     digest = hashlib.sha256(text).hexdigest()
@@ -350,7 +354,8 @@ def organisation(org_id: int):
     book = _books_by_org([org.id]).get(org.id)
     key = keys.current_key(org.id)
     reports = disclosure.reports_of(book.id) if book else []
-    rows = [(r, verify_report(r, max_chars=LIST_VERIFY_MAX_CHARS)) for r in reversed(reports)]
+    too_large = str(_l("Too large to check on this page: open the report."))
+    rows = [(r, verify_report(r, max_chars=LIST_VERIFY_MAX_CHARS, too_large=too_large)) for r in reversed(reports)]
     history = list(reversed(checkpoint_history(book.id))) if book else []
     return _public_template(
         "public/organisation.html", organisation=org, community=org.community, book=book, key=key,
@@ -378,7 +383,7 @@ def report(report_id: int):
     r = disclosure.get_report(report_id)
     context = report_context(r)
     return _public_template(
-        "public/report.html", verification=verify_report(r), bundle_url=bundle_url(r), csv_url=csv_url(r),
+        "public/report.html", verification=verify_report(r, max_chars=PAGE_VERIFY_MAX_CHARS), bundle_url=bundle_url(r), csv_url=csv_url(r),
         **context,
     )
 
@@ -389,7 +394,7 @@ def report_pdf(report_id: int):
     r = disclosure.get_report(report_id)
     context = report_context(r)
     body = pdf.render_pdf(render_template(
-        "pdf/report.html", verification=verify_report(r), bundle_url=bundle_url(r),
+        "pdf/report.html", verification=verify_report(r, max_chars=PAGE_VERIFY_MAX_CHARS), bundle_url=bundle_url(r),
         verify_url=verify_url, kind_label=kind_label, generated_at=dt.datetime.now(dt.UTC), **context,
     ))
     _record_export("export report pdf", context["organisation"], target=f"report:{r.id}",
@@ -460,13 +465,13 @@ def _account_names(book_id: int) -> dict[str, str]:
             for a in db.session.scalars(sa.select(Account).where(Account.book_id == book_id))}
 
 
-def _receipt_context(v: ReceiptView) -> dict:
+def _receipt_context(v: ReceiptView, *, with_qr: bool = False) -> dict:
     return {
         "v": v,
         "record": v.receipt["record"],
         "key": v.receipt["public_key"],
         "urls": _receipt_urls(v),
-        "qr_data_uri": pdf.qr_data_uri(_receipt_urls(v, external=True)["json"]),
+        "qr_data_uri": pdf.qr_data_uri(_receipt_urls(v, external=True)["json"]) if with_qr else None,
         "account_names": _account_names(v.voucher.book_id),
         "receipt_filename": receipts.receipt_filename(v.voucher, v.resident),
         "verify_url": verify_url,
@@ -496,7 +501,7 @@ def receipt_json(org_id: int, voucher_id: int, resident_id: int):
 def receipt_pdf(org_id: int, voucher_id: int, resident_id: int):
     v = _receipt(org_id, voucher_id, resident_id)
     body = pdf.render_pdf(render_template("pdf/receipt.html", generated_at=dt.datetime.now(dt.UTC),
-                                          **_receipt_context(v)))
+                                          **_receipt_context(v, with_qr=True)))
     _record_export("export receipt pdf", v.organisation, target=f"voucher:{v.voucher.id}",
                    detail=_receipt_audit(v, receipts.receipt_text(v.receipt)))
     filename = receipts.receipt_filename(v.voucher, v.resident).removesuffix(".json") + ".pdf"

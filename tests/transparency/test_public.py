@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import html as html_lib
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -123,7 +125,9 @@ def test_report_page_lists_vouchers_and_offers_every_download(client, published)
     assert f'href="/api/v1/public/reports/{r.id}/bundle.json"' in html
     assert f'href="/api/v1/public/reports/{r.id}.csv"' in html
     fp = r.checkpoint.key.fingerprint
-    assert f'href="/verify?bundle=%2Fapi%2Fv1%2Fpublic%2Freports%2F{r.id}%2Fbundle.json&amp;key={fp}"' in html
+    (link,) = re.findall(r'href="(/verify\?[^"]*)"', html)
+    query = parse_qs(urlsplit(html_lib.unescape(link)).query)
+    assert query == {"bundle": [f"/api/v1/public/reports/{r.id}/bundle.json"], "key": [fp]}
     assert r.checkpoint.note.split("\n")[2] in html  # the root in the signed note
     assert "✓ Verified" in html
     for link in (f"/api/v1/public/reports/{r.id}/bundle.json", f"/api/v1/public/reports/{r.id}.csv"):
@@ -298,3 +302,39 @@ def test_the_qr_code_encodes_the_receipt_address(app, client_as, published):
     assert "<svg" in svg and "<path" in svg
     assert svg == pdf.qr_svg("http://localhost" + receipt_url(published, "json"))
     assert pdf.qr_svg("http://localhost/other") != svg
+
+
+def test_without_segno_the_qr_code_is_a_clear_503(app, client_as, published, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "segno", None)  # import segno → ImportError
+    c = client_as("reviewer")
+    resp = c.get(receipt_url(published, "svg"), headers={"Accept-Language": "en"})
+    assert resp.status_code == 503
+    assert "QR codes cannot be made" in resp.get_data(as_text=True)
+    assert c.get(receipt_url(published, "json")).status_code == 200
+    assert c.get(receipt_url(published)).status_code == 200  # the page links the SVG, makes none
+
+
+def test_the_receipt_pdf_embeds_the_qr_code(app, client_as, published, monkeypatch):
+    seen = {}
+
+    def capture(html: str) -> bytes:
+        seen["html"] = html
+        return b"%PDF-1.7 test"
+
+    monkeypatch.setattr(pdf, "render_pdf", capture)
+    c = client_as("reviewer")
+    assert c.get(receipt_url(published, "pdf")).status_code == 200
+    uri = pdf.qr_data_uri("http://localhost" + receipt_url(published, "json"))
+    assert f'src="{uri}"' in seen["html"].replace("&#39;", "'").replace("&amp;", "&")
+
+
+def test_a_bundle_too_large_to_check_on_a_page_says_so(client, organisation, published, monkeypatch):
+    from transparency import public
+
+    monkeypatch.setattr(public, "PAGE_VERIFY_MAX_CHARS", 10)
+    monkeypatch.setattr(public, "LIST_VERIFY_MAX_CHARS", 10)
+    html = page(client, f"/public/r/{published.april.id}", headers=EN)
+    assert "Not checked here" in html and "✓ Verified" not in html
+    assert page(client, f"/public/o/{organisation.id}", headers=EN).count("Not checked here") == 2
