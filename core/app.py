@@ -16,7 +16,13 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from . import audit, auth
 from .config import load_config
-from .db import MAX_ID, configure_engine, db, set_read_only_transactions
+from .db import (
+    MAX_ID,
+    configure_engine,
+    db,
+    reset_read_only_transactions,
+    set_read_only_transactions,
+)
 from .errors import HTTP_MESSAGES, error_response, register_error_handlers
 from .extensions import api, babel, csrf, login_manager, migrate
 from .i18n import LOCALES, register_filters, role_label, select_locale, standard_label
@@ -108,9 +114,12 @@ def _register_blueprints(app: Flask) -> None:
     import ledger.models  # noqa: F401
     import ledger.views
     import transparency.api
+    import transparency.ledger_hooks
     import transparency.models  # noqa: F401
     import transparency.public
     import transparency.views
+
+    transparency.ledger_hooks.install()
 
     from . import api as core_api
     from . import views as core_views
@@ -144,6 +153,12 @@ def _register_request_hooks(app: Flask) -> None:
         g.read_only_token = set_read_only_transactions(request.method in audit.SAFE_METHODS)
         if request.method not in audit.SAFE_METHODS and not auth.bearer_token():
             csrf.protect()
+
+    @app.teardown_request
+    def _reset_transaction_mode(_exc):
+        token = g.pop("read_only_token", None)
+        if token is not None:
+            reset_read_only_transactions(token)
 
     @app.after_request
     def _finish(response):

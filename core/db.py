@@ -74,6 +74,10 @@ def set_read_only_transactions(flag: bool):
     return _sqlite_begin.set("BEGIN" if flag else "BEGIN IMMEDIATE")
 
 
+def reset_read_only_transactions(token) -> None:
+    _sqlite_begin.reset(token)
+
+
 def configure_engine(engine: sa.Engine) -> None:
     if engine.dialect.name != "sqlite":
         return

@@ -149,6 +149,12 @@ def register_error_handlers(app: Flask) -> None:
         message = HTTP_MESSAGES.get(status, e.description)
         return error_response(status, HTTP_CODES.get(status, "error"), message, errors)
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(e: RecursionError):
+        # JSON nested deeper than the parser's recursion limit: the client's mistake.
+        g.audit_outcome_detail = "too_deep"
+        return error_response(400, "bad_request", HTTP_MESSAGES[400])
+
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
         current_app.logger.exception("unhandled error")

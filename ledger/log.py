@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import secrets
 
 import rfc8785
@@ -23,7 +24,13 @@ RECORD_VERSION = 1
 
 
 def private_fields(voucher: Voucher) -> list[dict] | None:
-    """Who paid or was paid, per line: kept out of the public record."""
+    """Who paid or was paid, per line: kept out of the public record.
+
+    Frozen on the voucher when it is posted (``private_json``), so that editing a resident's
+    name or unit later never makes a posted voucher disagree with its leaf."""
+    stored = getattr(voucher, "private_json", None)
+    if stored is not None:
+        return json.loads(stored) or None
     rows = []
     for line in voucher.lines:
         if line.resident_id is None:
@@ -31,6 +38,12 @@ def private_fields(voucher: Voucher) -> list[dict] | None:
         r = line.resident
         rows.append({"line": line.line_no, "resident": r.id, "name": r.name, "unit": r.unit or ""})
     return rows or None
+
+
+def freeze_private_fields(voucher: Voucher) -> None:
+    """Called once, when the voucher is posted."""
+    private = private_fields(voucher)
+    voucher.private_json = rfc8785.dumps(private).decode() if private else "null"
 
 
 def commitment(salt: bytes, private: list[dict]) -> str:

@@ -184,6 +184,8 @@ class Voucher(IdMixin, CreatedMixin, db.Model):  # 记账凭证
     log_index: Mapped[int | None] = mapped_column(sa.BigInteger)
     posted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     private_salt: Mapped[bytes | None] = mapped_column(sa.LargeBinary(16))
+    # The private fields committed to in the public record (JSON), frozen at posting.
+    private_json: Mapped[str | None] = mapped_column(sa.Text)
 
     lines: Mapped[list[VoucherLine]] = relationship(
         back_populates="voucher", order_by="VoucherLine.line_no", cascade="all, delete-orphan"

@@ -50,6 +50,13 @@ UNPOSTED = (VoucherStatus.DRAFT.value, VoucherStatus.SUBMITTED.value, VoucherSta
 NPO_SPLIT_REVENUE = ("4101", "4401")
 
 
+# Extension points for the layers above the ledger, which the ledger may not import
+# (DESIGN.md §1): transparency creates the organisation's signing key with its book, and
+# refuses to reopen a month that a published report covers.
+BOOK_CREATED_HOOKS: list = []  # fn(book) after a book is created
+REOPEN_GUARDS: list = []  # fn(book, period_key) raising a DomainError to refuse
+
+
 @dataclass(frozen=True)
 class LineInput:
     account_id: int
@@ -122,6 +129,8 @@ def create_book(organisation: Organisation, *, chart: str | None = None, name: s
     db.session.flush()
     if chart != "CUSTOM":
         _load_template(book, chart)
+    for hook in BOOK_CREATED_HOOKS:
+        hook(book)
     return book
 
 
@@ -575,6 +584,7 @@ def _post(voucher: Voucher, actor: User | None, *, today: dt.date | None = None)
     voucher.posted_by_id = getattr(actor, "id", None)
     voucher.posted_at = utcnow()
     voucher.private_salt = log.new_salt()
+    log.freeze_private_fields(voucher)
     voucher.status = VoucherStatus.POSTED.value
     db.session.flush()
     reverses_index = voucher.reverses.log_index if voucher.reverses_id else None
@@ -721,6 +731,8 @@ def reopen_period(book: Book, year: int, month: int, reason: str, *, actor: User
         raise InvalidInput(_l("Say why the month is reopened."), errors={"reason": [str(_l("Required."))]})
     if book.closed_through != key:
         raise Conflict(_l("Only the latest closed month can be reopened."))
+    for guard in REOPEN_GUARDS:
+        guard(book, key)
     y, m = divmod(key, 100)
     prev = (y - 1) * 100 + 12 if m == 1 else key - 1
     first_activity = db.session.scalar(sa.select(sa.func.min(Voucher.date)).where(Voucher.book_id == book.id))

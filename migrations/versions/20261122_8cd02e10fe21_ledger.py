@@ -239,6 +239,7 @@ def upgrade():
     sa.Column('log_index', sa.BigInteger(), nullable=True),
     sa.Column('posted_at', sa.DateTime(), nullable=True),
     sa.Column('private_salt', sa.LargeBinary(length=16), nullable=True),
+    sa.Column('private_json', sa.Text(), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_vouchers_approved_by_id_users')),

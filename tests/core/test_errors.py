@@ -66,3 +66,10 @@ def test_openapi_description_is_served(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/me" in spec["paths"]
+
+
+def test_deeply_nested_json_is_400(client_as):
+    c = client_as("admin")
+    body = "[" * 100000 + "]" * 100000
+    r = c.post("/api/v1/tokens", data=body, content_type="application/json", headers={"X-CSRFToken": c.csrf})
+    assert r.status_code == 400 and r.get_json()["code"] == "bad_request"

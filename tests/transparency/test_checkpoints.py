@@ -97,13 +97,25 @@ def test_a_key_is_made_once_and_its_private_half_stays_in_the_key_folder(app, or
                                          "fingerprint": key.fingerprint}
 
 
-def test_a_key_file_without_a_row_is_adopted(app, organisation, book, keys_dir):
-    keys_dir.mkdir()
+def test_a_key_file_without_a_row_is_adopted(app, organisation, keys_dir):
+    # A restored key folder with a rebuilt database: the book's creation adopts the file.
+    from ledger import services as ledger_services
+
+    keys_dir.mkdir(exist_ok=True)
     private = Ed25519PrivateKey.generate()
     (keys_dir / f"org-{organisation.id}.ed25519.pem").write_bytes(private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    key = keys.ensure_key(organisation)
+    ledger_services.create_book(organisation)
+    key = keys.current_key(organisation.id)
     assert bytes(key.public_key) == notes.public_key_bytes(private)
+
+
+def test_the_key_is_created_with_the_book(app, organisation):
+    from ledger import services as ledger_services
+
+    assert keys.current_key(organisation.id) is None
+    ledger_services.create_book(organisation)
+    assert keys.current_key(organisation.id) is not None
 
 
 def test_signing_refuses_a_missing_or_foreign_key_file(app, organisation, book, keys_dir, three):
