@@ -1018,8 +1018,9 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
 
     # 3. Leaves: RFC 8785 bytes of log.public_record. The usual record is written by the C JSON
     # string encoder (the same bytes for these key names, strings and safe integers); the first
-    # voucher of every batch is also encoded by log.leaf_bytes, and a difference (log.py
-    # changed) switches to log.leaf_bytes for good. Records with private fields always use it.
+    # voucher without private fields of every batch is also encoded by log.leaf_bytes (with its private fields frozen
+    # by log.freeze_private_fields), and a difference (log.py changed) switches to them for
+    # good. Records with private fields always use them.
     esc = json.encoder.encode_basestring  # type: ignore[attr-defined]
     line_head = {a.id: f'{{"account":{esc(a.code)},"credit":' for a in accounts.values()}
     fund_json = {f.id: esc(f.code) for f in funds.values()}
@@ -1032,7 +1033,9 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
 
     tails: dict[tuple, str] = {}
 
-    def reference_leaf(index: int, number: str, date: dt.date, summary: str, lines, salt: bytes) -> bytes:
+    def reference_leaf(index: int, number: str, date: dt.date, summary: str, lines, salt: bytes
+                       ) -> tuple[bytes, str]:
+        """log.public_record's bytes and the frozen private fields, as _post makes them."""
         v = SimpleNamespace(book_id=book.id, log_index=index, number=number, date=date, kind=kind.value,
                             summary=summary, private_salt=salt, lines=[
                                 SimpleNamespace(line_no=n, account=accounts[li.account_id], fund_id=li.fund_id,
@@ -1041,7 +1044,8 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
                                                 resident=db.session.get(Resident, li.resident_id)
                                                 if li.resident_id is not None else None)
                                 for n, li in enumerate(lines, start=1)])
-        return log.leaf_bytes(log.public_record(v))
+        log.freeze_private_fields(v)
+        return log.leaf_bytes(log.public_record(v)), v.private_json
 
     # 4. Rows. Plain DBAPI executemany of tuples: SQLAlchemy's per-row parameter processing
     # would cost more than the database. Values get the column types' own bind processing
@@ -1050,7 +1054,10 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
     dialect = conn.dialect
     vt, lt, et, nt = Voucher.__table__, VoucherLine.__table__, VoucherEvent.__table__, LogNode.__table__
 
-    def insert_sql(table, columns: Sequence[str], processed: Sequence[str] = ()) -> str:
+    def insert_sql(table, columns: Sequence[str], processed: Sequence[str] = (), null: Sequence[str] = ()) -> str:
+        missing = {c.name for c in table.columns} - set(columns) - set(null) - {"id"}
+        if missing:  # a new column: _post sets it, so must this
+            raise RuntimeError(f"post_imported_vouchers does not write {table.name}.{', '.join(sorted(missing))}")
         for c in columns:
             if c not in processed and table.c[c].type.dialect_impl(dialect).bind_processor(dialect) is not None:
                 raise RuntimeError(f"post_imported_vouchers: {table.name}.{c} needs bind processing")
@@ -1065,12 +1072,12 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
 
     v_cols = ("id", "community_id", "book_id", "date", "summary", "kind", "status", "attachment_count",
               "source", "prepared_by_id", "approved_by_id", "posted_by_id", "period_id", "number",
-              "log_index", "posted_at", "private_salt", "created_at")
+              "log_index", "posted_at", "private_salt", "private_json", "created_at")
     l_cols = ("community_id", "voucher_id", "line_no", "account_id", "fund_id", "unit", "debit", "credit",
               "memo", "resident_id", "counterparty_org_id")
     e_cols = ("community_id", "voucher_id", "action", "user_id", "at", "note")
     n_cols = ("book_id", "level", "index", "community_id", "hash")
-    v_sql = insert_sql(vt, v_cols, ("date", "posted_at", "created_at", "private_salt"))
+    v_sql = insert_sql(vt, v_cols, ("date", "posted_at", "created_at", "private_salt"), null=("reverses_id",))
     l_sql, e_sql, n_sql = insert_sql(lt, l_cols), insert_sql(et, e_cols, ("at",)), insert_sql(nt, n_cols, ("hash",))
     bind_date, bind_salt, bind_hash = bind(vt.c.date), bind(vt.c.private_salt), bind(nt.c.hash)
 
@@ -1114,6 +1121,7 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
     if cache_size is not None:
         conn.exec_driver_sql("PRAGMA cache_size = -262144")
     book_id, kind_value, version = book.id, kind.value, log.RECORD_VERSION
+    checked_batch = -1
     for start in range(0, len(inputs), batch_size):
         batch = inputs[start:start + batch_size]
         salts = secrets.token_bytes(16 * len(batch))  # log.new_salt() for each voucher, in one call
@@ -1132,9 +1140,6 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
             bound = dates.get(d)
             if bound is None:
                 bound = dates[d] = (bind_date(d), d.isoformat())
-            v_add((vid, community_id, book_id, bound[0], summary, kind_value, approved,
-                   int(data.attachment_count or 0), source, actor_id, actor_id, actor_id, period_id,
-                   number, index, posted_at, bind_salt(salt), created_at))
             private = False
             parts = []
             for n, li in enumerate(data.lines, start=1):
@@ -1153,10 +1158,15 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
             leaf = (f'{{"book":{book_id},"date":"{bound[1]}","index":{index},"kind":{kind_json},'
                     f'"lines":[{",".join(parts)}],"number":{esc(number)},"private":null,"reverses":null,'
                     f'"summary":{esc(summary)},"v":{version}}}').encode()
-            if offset == 0 and not use_reference:
-                use_reference = leaf != reference_leaf(index, number, d, summary, data.lines, salt)
+            private_json = "null"
+            if checked_batch != start and not use_reference and not private:
+                checked_batch = start
+                use_reference = (leaf, private_json) != reference_leaf(index, number, d, summary, data.lines, salt)
             if use_reference or private:
-                leaf = reference_leaf(index, number, d, summary, data.lines, salt)
+                leaf, private_json = reference_leaf(index, number, d, summary, data.lines, salt)
+            v_add((vid, community_id, book_id, bound[0], summary, kind_value, approved,
+                   int(data.attachment_count or 0), source, actor_id, actor_id, actor_id, period_id,
+                   number, index, posted_at, bind_salt(salt), private_json, created_at))
             lh = sha256(b"\x00" + leaf).digest()  # merkle.leaf_hash
             for level, node_index, h in merkle.nodes_to_store_on_append(index, lh, get_node):
                 frontier[(level, node_index)] = h
