@@ -20,6 +20,7 @@ import json
 import re
 from collections import defaultdict
 
+import rfc8785
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -31,11 +32,11 @@ from core.models import Community, Organisation, Role, User
 from ledger import charts, log
 from ledger.models import Account, AccountPeriodBalance, Book, Fund, Voucher, VoucherStatus
 
-from . import merkle
+from . import merkle, notes
 from .audit import rebuild
 from .checkpoints import LogInconsistent, locked_log_size, sign_checkpoint
-from .keys import public_key_json
-from .models import DisclosureReport
+from .keys import origin, private_key_for, public_key_json
+from .models import DisclosureReport, SigningKey
 
 BUNDLE_FORMAT = "commons-ledger/disclosure/1"
 PUBLISH_ROLES = (Role.ADMIN, Role.REVIEWER)
@@ -297,6 +298,23 @@ def _check_period(book: Book, start: int, end: int, previous: DisclosureReport |
         )
 
 
+def bundle_note_text(bundle: dict) -> str:
+    """What a bundle's ``signature`` signs (FORMAT.md §3): the book, the period and the SHA-256
+    of the canonical bundle without the signature. The checkpoint signs only the log; this
+    signs the labels, line definitions, accounts and period that the arithmetic cannot."""
+    unsigned = {k: v for k, v in bundle.items() if k != "signature"}
+    digest = hashlib.sha256(rfc8785.dumps(unsigned)).hexdigest()
+    period = bundle["period"]
+    return f"{origin(bundle['book']['id'])}/report\n{period['start']}..{period['end']}\n{digest}\n"
+
+
+def sign_bundle(bundle: dict, key: SigningKey) -> str:
+    """The signed note for ``bundle`` by the organisation's key (key name = checkpoint origin)."""
+    if key.name != origin(bundle["book"]["id"]):
+        raise Conflict(_l("The organisation's signing key is named for another book."))
+    return notes.sign_note(bundle_note_text(bundle), key.name, private_key_for(key))
+
+
 def publish_report(book: Book, start_month: str, end_month: str | None = None, *,
                    actor: User | None) -> DisclosureReport:
     """Publish the disclosure report of the months ``start_month`` … ``end_month`` (YYYY-MM).
@@ -366,6 +384,7 @@ def publish_report(book: Book, start_month: str, end_month: str | None = None, *
     bundle["closing_balances"] = _balances_json(closing)
     movements = _movements([r for r in used if r["kind"] != "closing"])
     bundle["statements"] = build_statements(book.chart, accounts, closing, movements, book.base_unit)
+    bundle["signature"] = sign_bundle(bundle, checkpoint.key)
 
     text = json.dumps(bundle, ensure_ascii=False, separators=(",", ":"))
     report = DisclosureReport(

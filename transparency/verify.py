@@ -399,6 +399,7 @@ class BundleVerifier:
         self.records: list | None = None
         self.record_dates: list[dt.date] | None = None
         self.leaf_hashes: list[bytes] | None = None
+        self.leaf_data: dict[int, bytes] = {}  # id(record) → leaf bytes of checked records
         self.records_ok = False
         self.prev_cp: notes.Checkpoint | None = None
         self.prev_end: dt.date | None = None
@@ -421,6 +422,8 @@ class BundleVerifier:
         self.run("checkpoint_origin", self.check_origin)
         self.run("records", self.check_records)
         self.run("log_root", self.check_log_root)
+        # After the records, so that their canonical bytes are computed once for both checks.
+        self.run("bundle_signature", self.check_bundle_signature)
         self.run("previous_checkpoint", self.check_previous_checkpoint)
         self.run("consistency_proof", self.check_consistency)
         self.run("compact_range", self.check_compact_range)
@@ -488,6 +491,34 @@ class BundleVerifier:
             raise fail(f"checkpoint is for {self.cp.origin!r}, this bundle is book {self.book_id} ({self.origin!r})")
         return f"checkpoint origin is {self.origin}"
 
+    def check_bundle_signature(self) -> str:
+        """The whole bundle (labels, line definitions, accounts, period), not only the log,
+        is signed: without this a server could relabel a line and every sum would still add up."""
+        if self.origin is None or self.period_start is None or self.period_end is None:
+            raise skip("needs the book id and period (bundle_header)")
+        if "signature" not in self.b:
+            raise fail("the bundle has no \"signature\": its statements and labels are not signed")
+        note = bm.require(self.b, "signature", str, "bundle")
+        if self.key is None:
+            raise fail("no trusted key to check the signature with (see the key check)")
+        text = notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
+        lines = text[:-1].split("\n")
+        if len(lines) != 3:
+            raise fail(f"the signed text has {len(lines)} lines, a bundle signature has 3")
+        start, end = self.period_start.isoformat(), self.period_end.isoformat()
+        expected = bm.bundle_note_text(self.b, self.book_id, start, end, self.leaf_data)  # type: ignore[arg-type]
+        want = expected[:-1].split("\n")
+        if lines[0] != want[0]:
+            raise fail(f"the signature is for {lines[0][:80]!r}, this bundle is {want[0]!r}")
+        if lines[1] != want[1]:
+            raise fail(f"the signature is for the period {lines[1][:40]!r}, this bundle says {want[1]!r}")
+        if lines[2] != want[2]:
+            raise fail(
+                "the bundle's SHA-256 (canonical JSON without \"signature\") is not the signed one: "
+                "something in the bundle was changed after it was signed"
+            )
+        return f"the bundle (hash {want[2][:16]}…) is signed by {self.origin} for {want[1]}"
+
     # ------------------------------------------------------------------ log
     def check_records(self) -> str:
         if self.book_id is None:
@@ -518,7 +549,10 @@ class BundleVerifier:
                     problems.append(str(e))
             if hashes is not None:
                 try:
-                    hashes.append(bm.record_leaf_hash(rec, checked=shape_ok))
+                    data = bm.leaf_bytes(rec, checked=shape_ok)
+                    if shape_ok:
+                        self.leaf_data[id(rec)] = data
+                    hashes.append(merkle.leaf_hash(data))
                 except jcs.CanonicalizationError as e:
                     problems.append(f"{path}: cannot be canonicalised ({e})")
                     nproblems += 1

@@ -151,7 +151,9 @@
 
   // Canonical JSON of the subset records use. Object keys sort by UTF-16 code units, which is
   // what JavaScript's default sort compares; JSON.stringify escapes strings as RFC 8785 asks.
-  function jcs(value) {
+  // `known` (optional) maps objects already canonicalised (checked records) to their text.
+  function jcs(value, known = null) {
+    if (known !== null && known.has(value)) return known.get(value);
     if (value === null) return "null";
     if (value === true) return "true";
     if (value === false) return "false";
@@ -164,12 +166,12 @@
       if (LONE_SURROGATE.test(value)) throw new Error("string contains a lone surrogate (not Unicode text)");
       return JSON.stringify(value);
     }
-    if (Array.isArray(value)) return "[" + value.map(jcs).join(",") + "]";
+    if (Array.isArray(value)) return "[" + value.map((v) => jcs(v, known)).join(",") + "]";
     if (typeof value === "object") {
       const keys = Object.keys(value).sort();
       return "{" + keys.map((k) => {
         if (LONE_SURROGATE.test(k)) throw new Error("key contains a lone surrogate");
-        return JSON.stringify(k) + ":" + jcs(value[k]);
+        return JSON.stringify(k) + ":" + jcs(value[k], known);
       }).join(",") + "}";
     }
     throw new Error(`${typeof value} is not a JSON value`);
@@ -186,12 +188,13 @@
   const wellFormed = String.prototype.isWellFormed
     ? (t) => t.isWellFormed() : (t) => !LONE_SURROGATE.test(t);
 
-  function checkedRecordBytes(rec) {
+  function checkedRecordText(rec) {
     let ok = wellFormed(rec.number) && wellFormed(rec.summary);
     for (const ln of rec.lines) ok = ok && wellFormed(ln.account) && wellFormed(ln.unit) && (ln.fund === null || wellFormed(ln.fund));
     if (!ok) throw new Error("string contains a lone surrogate (not Unicode text)");
-    return te.encode(JSON.stringify(rec, SORTED_RECORD_KEYS));
+    return JSON.stringify(rec, SORTED_RECORD_KEYS);
   }
+
 
   // ================================================================= RFC 9162 Merkle trees
 
@@ -871,6 +874,7 @@
       this.records = null;
       this.recordDates = null;
       this.leafHashes = null;
+      this.leafText = new Map(); // record object → canonical text, for bundle_signature
       this.recordsOk = false;
       this.prevCp = null;
       this.prevEnd = null;
@@ -895,6 +899,7 @@
       await this.run("checkpoint_origin", () => this.checkOrigin());
       await this.run("records", () => this.checkRecords());
       await this.run("log_root", () => this.checkLogRoot());
+      await this.run("bundle_signature", () => this.checkBundleSignature());
       await this.run("previous_checkpoint", () => this.checkPreviousCheckpoint());
       await this.run("consistency_proof", () => this.checkConsistency());
       await this.run("compact_range", () => this.checkCompactRange());
@@ -957,6 +962,26 @@
       return `checkpoint origin is ${this.origin}`;
     }
 
+    // The whole bundle (labels, line definitions, accounts, period), not only the log, is
+    // signed: without this a server could relabel a line and every sum would still add up.
+    async checkBundleSignature() {
+      if (this.origin === null || !this.periodStart || !this.periodEnd) throw skip("needs the book id and period (bundle_header)");
+      if (!Object.prototype.hasOwnProperty.call(this.b, "signature")) throw fail('the bundle has no "signature": its statements and labels are not signed');
+      const note = require(this.b, "signature", ["string"], "bundle");
+      if (!this.key) throw fail("no trusted key to check the signature with (see the key check)");
+      const text = await verifyNote(note, this.origin, this.key);
+      const lines = text.slice(0, -1).split("\n");
+      if (lines.length !== 3) throw fail(`the signed text has ${lines.length} lines, a bundle signature has 3`);
+      const unsigned = {};
+      for (const k of Object.keys(this.b)) if (k !== "signature") unsigned[k] = this.b[k];
+      const digest = hex(await sha256(te.encode(jcs(unsigned, this.leafText))));
+      const want = [`${this.origin}/report`, `${this.periodStart}..${this.periodEnd}`, digest];
+      if (lines[0] !== want[0]) throw fail(`the signature is for '${lines[0].slice(0, 80)}', this bundle is '${want[0]}'`);
+      if (lines[1] !== want[1]) throw fail(`the signature is for the period '${lines[1].slice(0, 40)}', this bundle says '${want[1]}'`);
+      if (lines[2] !== want[2]) throw fail('the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: something in the bundle was changed after it was signed');
+      return `the bundle (hash ${digest.slice(0, 16)}…) is signed by ${this.origin} for ${want[1]}`;
+    }
+
     async checkRecords() {
       if (this.bookId === null) throw skip("needs the book id (bundle_header)");
       const log = require(this.b, "log", ["object"], "bundle");
@@ -984,7 +1009,15 @@
         }
         if (canonical) {
           try {
-            data.push(concat(Uint8Array.of(0), shapeOk ? checkedRecordBytes(rec) : jcsBytes(rec)));
+            let bytes;
+            if (shapeOk) {
+              const text = checkedRecordText(rec);
+              this.leafText.set(rec, text);
+              bytes = te.encode(text);
+            } else {
+              bytes = jcsBytes(rec);
+            }
+            data.push(concat(Uint8Array.of(0), bytes));
           } catch (e) {
             found.push(`${path}: cannot be canonicalised (${e.message})`);
             count++;

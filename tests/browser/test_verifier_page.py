@@ -344,6 +344,25 @@ def _tampered(book, bundles):
     def lone_surrogate(d):
         d["bundle"]["log"]["records"][1]["summary"] = "x\udc00"
 
+    def relabel(d):  # arithmetic still holds; only the bundle signature can tell
+        st = d["bundle"]["statements"][0]
+        next(ln for ln in st["lines"] if ln["kind"] == "item")["label_zh"] = "其他"
+
+    def account_list(d):
+        d["bundle"]["accounts"][0]["name_en"] = "Renamed"
+
+    def period(d):
+        d["bundle"]["period"]["start"] = "2026-11-02"
+
+    def unsigned(d):
+        del d["bundle"]["signature"]
+
+    def signed_for_another_book(d):
+        book.sign_bundle(d["bundle"], book_id=8)
+
+    for label, fn in [("relabel", relabel), ("account list", account_list), ("period", period),
+                      ("unsigned", unsigned), ("signed for another book", signed_for_another_book)]:
+        case(label, fn)
     for label, fn in [("amount", flip_amount), ("statement", statement), ("closing", closing),
                       ("opening", opening), ("drop record", drop_record), ("swap", swap_records),
                       ("drop carried", drop_carried), ("consistency", bad_consistency),

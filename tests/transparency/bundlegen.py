@@ -276,7 +276,19 @@ class SyntheticBook:
             "closing_balances": _to_json(closing),
             "statements": self.statements(closing, _apply({}, [r for r in used if r["kind"] != "closing"])),
         }
+        self.sign_bundle(bundle)
         self.reports.append((size, period_start, period_end, bundle))
+        return bundle
+
+    def sign_bundle(self, bundle: dict, *, period: tuple[str, str] | None = None,
+                    book_id: int | None = None) -> dict:
+        """(Re)sign a bundle (FORMAT.md §3 ``signature``), e.g. after tampering with it, so only
+        the checks after the signature can notice; ``period``/``book_id`` sign other values."""
+        unsigned = {k: v for k, v in bundle.items() if k != "signature"}
+        digest = hashlib.sha256(rfc8785.dumps(unsigned)).hexdigest()
+        start, end = period or (bundle["period"]["start"], bundle["period"]["end"])
+        text = f"commons-ledger/{book_id or self.book_id}/report\n{start}..{end}\n{digest}\n"
+        bundle["signature"] = notes.sign_note(text, self.origin, self.key)
         return bundle
 
     def statements(self, closing: Mapping, movement: Mapping) -> list[dict]:

@@ -100,6 +100,7 @@ def resign(book: SyntheticBook, bundle: dict, size: int | None = None, root: byt
     only the log checks can notice."""
     cp = notes.parse_checkpoint(notes.parse_note(bundle["checkpoint"]).text)
     bundle["checkpoint"] = book.checkpoint(cp.size if size is None else size, cp.root if root is None else root)
+    book.sign_bundle(bundle)
 
 
 def rebalance(record: dict, delta: int) -> None:
@@ -390,6 +391,85 @@ def test_another_books_bundle_is_an_origin_mismatch(world, key):
     assert "commons-ledger/8" in message(r, "checkpoint_origin")
 
 
+# --------------------------------------------------------------------------- must reject: bundle signature
+
+
+def test_valid_bundle_signature_passes(bundles, key):
+    r = check(bundles[1], key=key)
+    assert statuses(r)["bundle_signature"] == PASS
+    assert "2026-11-01..2026-11-30" in message(r, "bundle_signature")
+
+
+@pytest.mark.parametrize("mangle", [
+    # A relabelled line: every amount still recomputes, only the signature can tell.
+    lambda b: _line(b, "balance_sheet", "cash").update(label_zh="应收账款", label_en="Receivables"),
+    # Which accounts a line sums, changed consistently with its amount and the totals.
+    lambda b: _line(b, "income_expenditure", "fee_income").update(accounts=[]),
+    lambda b: b["accounts"].pop(),
+    lambda b: b["accounts"][0].update(name_zh="改名"),
+    lambda b: b["book"].update(organisation="另一个业委会"),
+    lambda b: b.update(extra=1),
+], ids=["relabel", "line accounts", "account dropped", "account renamed", "organisation", "extra field"])
+def test_changed_bundle_content_fails_the_bundle_signature(bundles, key, mangle):
+    b = bundles[1]
+    mangle(b)
+    r = check(b, key=key)
+    assert "bundle_signature" in failed(r)
+    assert "changed after it was signed" in message(r, "bundle_signature")
+
+
+def test_relabelled_line_fails_only_the_bundle_signature(bundles, key):
+    b = bundles[1]
+    _line(b, "balance_sheet", "cash").update(label_zh="应收账款", label_en="Receivables")
+    assert failed(check(b, key=key)) == {"bundle_signature"}
+
+
+def test_changed_period_fails_the_bundle_signature(book, bundles, key):
+    b = copy.deepcopy(bundles[0])
+    b["period"]["end"] = "2026-11-30"
+    assert "bundle_signature" in failed(check(b, key=key))
+    # Re-hashed but signed for another period line: the period check names it.
+    b = bundles[0]
+    book.sign_bundle(b, period=("2026-10-01", "2026-10-30"))
+    r = check(b, key=key)
+    assert failed(r) == {"bundle_signature"}
+    assert "period" in message(r, "bundle_signature")
+
+
+def test_bundle_signature_for_another_book_fails(book, bundles, key):
+    b = bundles[0]
+    book.sign_bundle(b, book_id=8)
+    r = check(b, key=key)
+    assert failed(r) == {"bundle_signature"}
+    assert "commons-ledger/8/report" in message(r, "bundle_signature")
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda b: b.pop("signature"),
+    lambda b: b.update(signature=None),
+    lambda b: b.update(signature=b["checkpoint"]),  # a real signed note, but not of this bundle
+    lambda b: b.update(signature="garbage"),
+], ids=["missing", "null", "checkpoint instead", "garbage"])
+def test_missing_or_wrong_bundle_signature_fails(bundles, key, mangle):
+    b = bundles[1]
+    mangle(b)
+    r = check(b, key=key)
+    assert failed(r) == {"bundle_signature"}
+
+
+def test_bundle_signed_by_another_key_fails(bundles, key):
+    b = bundles[1]
+    other = SyntheticBook(book_id=7, seed=99)
+    other.sign_bundle(b)
+    assert failed(check(b, key=key)) == {"bundle_signature"}
+
+
+def test_previous_bundle_is_signature_checked_too(bundles, key):
+    prev = bundles[0]
+    _line(prev, "balance_sheet", "cash")["label_en"] = "Money"
+    assert "previous.bundle_signature" in failed(check(bundles[1], previous=prev, key=key))
+
+
 # --------------------------------------------------------------------------- must reject: previous
 
 
@@ -511,17 +591,19 @@ def test_dropping_previous_from_a_later_report_fails(bundles, key):
 # --------------------------------------------------------------------------- must reject: balances
 
 
-def test_closing_balance_changed_fails(bundles, key):
+def test_closing_balance_changed_fails(book, bundles, key):
     b = bundles[0]
     b["closing_balances"][0]["balance"] += 1
+    book.sign_bundle(b)  # signed as tampered: only the arithmetic can tell
     r = check(b, key=key)
     assert failed(r) == {"closing_balances"}
     assert "recomputed" in message(r, "closing_balances")
 
 
-def test_closing_balance_dropped_fails(bundles, key):
+def test_closing_balance_dropped_fails(book, bundles, key):
     b = bundles[0]
     del b["closing_balances"][1]
+    book.sign_bundle(b)  # signed as tampered: only the arithmetic can tell
     assert failed(check(b, key=key)) == {"closing_balances"}
 
 
@@ -550,17 +632,19 @@ def _line(bundle, statement, key):
     return next(ln for ln in st_["lines"] if ln["key"] == key)
 
 
-def test_statement_amount_changed_fails_that_statement_only(bundles, key):
+def test_statement_amount_changed_fails_that_statement_only(book, bundles, key):
     b = bundles[1]
     _line(b, "balance_sheet", "cash")["amount"] += 1
+    book.sign_bundle(b)  # signed as tampered: only the arithmetic can tell
     r = check(b, key=key)
     assert failed(r) == {"statement.balance_sheet"}
     assert "line cash: recomputed" in message(r, "statement.balance_sheet")
 
 
-def test_income_statement_amount_changed_fails(bundles, key):
+def test_income_statement_amount_changed_fails(book, bundles, key):
     b = bundles[2]
     _line(b, "income_expenditure", "fee_income")["amount"] -= 100
+    book.sign_bundle(b)  # signed as tampered: only the arithmetic can tell
     assert failed(check(b, key=key)) == {"statement.income_expenditure"}
 
 
@@ -606,13 +690,14 @@ def test_sum_cycle_is_rejected(bundles, key):
     assert "cycle" in message(check(b, key=key), "statement.income_expenditure")
 
 
-def test_unbalanced_balance_sheet_fails_its_own_check(bundles, key):
+def test_unbalanced_balance_sheet_fails_its_own_check(book, bundles, key):
     """Drop the cash account from the cash line and restate consistently: every line then
     matches its own definition, but assets no longer equal liabilities plus net assets."""
     b = bundles[1]
     cash = _line(b, "balance_sheet", "cash")
     cash["accounts"] = [a for a in cash["accounts"] if a["code"] != "1002"]
     _restate(b, "balance_sheet")
+    book.sign_bundle(b)  # signed as tampered: only the arithmetic can tell
     r = check(b, key=key)
     assert statuses(r)["statement.balance_sheet"] == PASS
     assert failed(r) == {"balance_sheet_balances"}
@@ -659,10 +744,11 @@ def test_flipped_normal_side_fails_statements(bundles, key):
     assert "statement.balance_sheet" in failed(check(b, key=key))
 
 
-def test_custom_chart_without_statements_passes(bundles, key):
+def test_custom_chart_without_statements_passes(book, bundles, key):
     b = bundles[0]
     b["book"]["chart"] = "CUSTOM"
     b["statements"] = []
+    book.sign_bundle(b)
     r = check(b, key=key)
     assert statuses(r)["statements"] == PASS and r.exit_code == 0
 
@@ -1009,6 +1095,7 @@ def test_server_bundles_and_receipt_verify(server_world):
     r = check(may, key=key, receipt=receipt)
     assert not r.failed, r.text()
     assert statuses(r)["receipt_commitment"] == PASS
+    assert statuses(r)["bundle_signature"] == PASS
 
 
 def test_server_bundle_tampered_fails(server_world):
@@ -1019,6 +1106,9 @@ def test_server_bundle_tampered_fails(server_world):
     bad = copy.deepcopy(march)
     rebalance(bad["log"]["records"][0], 1)
     assert "log_root" in failed(check(bad, key=key))
+    bad = copy.deepcopy(march)
+    bad["statements"][0]["lines"][1]["label_en"] = "Something else"
+    assert failed(check(bad, key=key)) == {"bundle_signature"}
     r = copy.deepcopy(receipt)
     r["private"][0]["unit"] = "2栋"
     assert failed(verify_receipt(r, key=key)) == {"receipt_commitment"}
