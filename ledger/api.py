@@ -465,7 +465,11 @@ def reject_voucher(data: dict, org_id: int, voucher_id: int):
 @blp.response(200, s.VoucherOut)
 def post_voucher(org_id: int, voucher_id: int):
     """Post an approved voucher (记账): it gets its number and never changes again."""
-    user, voucher = _voucher(org_id, voucher_id)
+    # Not ``_voucher``: the organisation and book stay referenced for the whole request, so the
+    # service finds them in the session's (weak) identity map instead of reading them again.
+    org, user, book = _open(org_id)
+    voucher = svc.get_voucher(book, voucher_id)
+    audit.note(voucher_id=voucher.id)
     svc.post_voucher(voucher, actor=user)
     audit.note(number=voucher.number)
     return present_voucher(voucher, just_posted=True)
