@@ -310,6 +310,7 @@ def _check_date(book: Book, d: dt.date, p: Problems, *, today: dt.date | None = 
 
 def _validate(book: Book, data: VoucherInput, *, allow_negative: bool = False, min_lines: int = 2,
               loaded: tuple[dict[int, Account], dict[int, Fund]] | None = None,
+              today: dt.date | None = None,
               ) -> list[tuple[LineInput, Account, Fund | None]]:
     """Every rule a voucher must meet. ``loaded`` passes accounts and funds the caller has just
     read (posting loads them with the lines in one query), so they are not read again."""
@@ -322,7 +323,7 @@ def _validate(book: Book, data: VoucherInput, *, allow_negative: bool = False, m
     if not isinstance(data.date, dt.date):
         p.add("date", _l("The date is missing."))
     else:
-        _check_date(book, data.date, p)
+        _check_date(book, data.date, p, today=today)
     if not (0 <= int(data.attachment_count or 0) <= 9999):
         p.add("attachment_count", _l("The number of attachments must be between 0 and 9999."))
     lines = list(data.lines or [])
@@ -422,14 +423,14 @@ def _event(voucher: Voucher, action: str, user: User | None, note: str = "") -> 
                                 user_id=getattr(user, "id", None), note=note))
 
 
-def _set_lines(voucher: Voucher, checked) -> None:
+def _set_lines(voucher: Voucher, checked, base_unit: str = "CNY") -> None:
     voucher.lines = [
         VoucherLine(
             community_id=voucher.community_id,
             line_no=n,
             account_id=acc.id,
             fund_id=fund.id if fund else None,
-            unit=li.unit or "CNY",
+            unit=li.unit or base_unit,
             debit=li.debit,
             credit=li.credit,
             memo=(li.memo or "")[:300],
@@ -450,7 +451,7 @@ def create_voucher(book: Book, data: VoucherInput, *, actor: User, source: str =
         kind=VoucherKind.NORMAL.value, source=source, prepared_by_id=actor.id,
     )
     db.session.add(v)
-    _set_lines(v, checked)
+    _set_lines(v, checked, book.base_unit)
     db.session.flush()
     _event(v, "created", actor)
     db.session.flush()
@@ -487,7 +488,7 @@ def update_voucher(voucher: Voucher, data: VoucherInput, *, actor: User) -> Vouc
     voucher.attachment_count = int(data.attachment_count or 0)
     voucher.lines.clear()
     db.session.flush()
-    _set_lines(voucher, checked)
+    _set_lines(voucher, checked, voucher.book.base_unit)
     _event(voucher, "edited", actor)
     db.session.flush()
     return voucher
@@ -607,7 +608,7 @@ def _post(voucher: Voucher, actor: User | None, *, today: dt.date | None = None)
     with db.session.no_autoflush:
         loaded = _load_lines(voucher)
     checked = _validate(book, _as_input(voucher), allow_negative=voucher.kind == VoucherKind.REVERSAL,
-                        loaded=loaded)
+                        loaded=loaded, today=today)
     if voucher.kind == VoucherKind.REVERSAL and voucher.reverses is not None and not voucher.reverses.is_posted:
         raise Conflict(_l("Only a posted voucher can be reversed."))
     period = _period(book, voucher.date)
@@ -712,7 +713,7 @@ def reverse_voucher(original: Voucher, *, actor: User, date: dt.date | None = No
                 attachment_count=0, status=VoucherStatus.DRAFT.value, kind=VoucherKind.REVERSAL.value,
                 reverses_id=original.id, source="reversal", prepared_by_id=actor.id)
     db.session.add(v)
-    _set_lines(v, checked)
+    _set_lines(v, checked, original.book.base_unit)
     db.session.flush()
     _event(v, "created", actor, note=f"reverses {original.number}")
     db.session.flush()
@@ -723,13 +724,13 @@ def post_system_voucher(book: Book, data: VoucherInput, *, kind: VoucherKind, ac
                         source: str, allow_negative: bool = False, today: dt.date | None = None) -> Voucher:
     """Post a voucher the system computed or imported (closing entries, imports): it is
     approved by the rule that made it, recorded as such, and posted at once."""
-    checked = _validate(book, data, allow_negative=allow_negative)
+    checked = _validate(book, data, allow_negative=allow_negative, today=today)
     v = Voucher(community_id=book.community_id, book_id=book.id, date=data.date, summary=data.summary.strip(),
                 attachment_count=int(data.attachment_count or 0), status=VoucherStatus.APPROVED.value,
                 kind=kind.value, source=source, prepared_by_id=getattr(actor, "id", None),
                 approved_by_id=getattr(actor, "id", None))
     db.session.add(v)
-    _set_lines(v, checked)
+    _set_lines(v, checked, book.base_unit)
     db.session.flush()
     _event(v, source, actor)
     return _post(v, actor, today=today)
