@@ -1,7 +1,8 @@
 """The book's append-only RFC 9162 log: canonical leaf records and stored subtree hashes.
 
 Leaf = RFC 8785 canonical JSON of a versioned public record of one posted voucher
-(DESIGN.md §4). Fields that identify a person are replaced by a salted commitment.
+(DESIGN.md §4). Fields that identify a person are replaced by salted commitments, one per
+line with a resident, so that each resident's receipt opens only their own line.
 Only complete-subtree hashes are stored, so the root and any proof cost O(log n) reads.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 import secrets
 
@@ -46,8 +48,25 @@ def freeze_private_fields(voucher: Voucher) -> None:
     voucher.private_json = rfc8785.dumps(private).decode() if private else "null"
 
 
-def commitment(salt: bytes, private: list[dict]) -> str:
-    return hashlib.sha256(salt + rfc8785.dumps(private)).hexdigest()
+def line_salt(salt: bytes, line: int) -> bytes:
+    """The salt of one line's commitment: HMAC-SHA256(voucher salt, "line:<n>")[:16].
+
+    One salt per line, derived from the voucher's, so that a receipt can open one resident's
+    line without giving away what would open a co-payer's (FORMAT.md §1, §4)."""
+    return hmac.new(bytes(salt), b"line:%d" % line, hashlib.sha256).digest()[:16]
+
+
+def line_commitment(salt_n: bytes, entry: dict) -> str:
+    """hex SHA-256(salt_n ‖ JCS({"line", "resident", "name", "unit"})) of one line."""
+    return hashlib.sha256(bytes(salt_n) + rfc8785.dumps(entry)).hexdigest()
+
+
+def commitment(salt: bytes, private: list[dict]) -> list[dict]:
+    """The record's ``private`` field: one commitment per line with a resident, by line."""
+    return [
+        {"line": p["line"], "commitment": line_commitment(line_salt(salt, p["line"]), p)}
+        for p in sorted(private, key=lambda p: p["line"])
+    ]
 
 
 def public_record(voucher: Voucher, reverses_index: int | None = None) -> dict:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import json.encoder
 import re
@@ -49,6 +50,7 @@ __all__ = [
     "fold_log",
     "is_flow_statement",
     "leaf_bytes",
+    "line_salt",
     "movements",
     "normal_balances",
     "parse_date",
@@ -179,12 +181,10 @@ def check_record(record: object, path: str) -> dt.date:
     rev = record["reverses"]
     if rev is not None and (not _is_int(rev) or not 0 <= rev <= jcs.MAX_SAFE_INTEGER):
         raise ShapeError(f"{path}.reverses", f"expected null or an index, got {_short(rev)}")
-    priv = record["private"]
-    if priv is not None and (type(priv) is not str or not _HEX64.fullmatch(priv)):
-        raise ShapeError(f"{path}.private", "expected null or 64 lower-case hex digits")
     lines = record["lines"]
     if type(lines) is not list:
         raise ShapeError(f"{path}.lines", f"expected an array, got {_json_type(lines)}")
+    _check_private(record["private"], len(lines), f"{path}.private")
     totals: dict[str, int] = {}
     for n, line in enumerate(lines):
         # One combined test for the common, valid case; the slow path says what is wrong.
@@ -209,6 +209,27 @@ def check_record(record: object, path: str) -> dt.date:
 
 
 _MAX = jcs.MAX_SAFE_INTEGER
+PRIVATE_KEYS = frozenset({"line", "commitment"})
+
+
+def _check_private(priv: object, nlines: int, path: str) -> None:
+    """null, or a non-empty list of ``{"line": n, "commitment": hex}`` by ascending line."""
+    if priv is None:
+        return
+    if type(priv) is not list or not priv:
+        raise ShapeError(path, "expected null or a non-empty array of {line, commitment}")
+    last = 0
+    for i, p in enumerate(priv):
+        pp = f"{path}[{i}]"
+        if type(p) is not dict or p.keys() != PRIVATE_KEYS:
+            raise ShapeError(pp, "an entry has exactly line and commitment")
+        if not _is_int(p["line"]) or not 1 <= p["line"] <= nlines:
+            raise ShapeError(f"{pp}.line", f"expected a line number 1..{nlines}, got {_short(p['line'])}")
+        if p["line"] <= last:
+            raise ShapeError(f"{pp}.line", "lines must be ascending and distinct")
+        last = p["line"]
+        if type(p["commitment"]) is not str or not _HEX64.fullmatch(p["commitment"]):
+            raise ShapeError(f"{pp}.commitment", "expected 64 lower-case hex digits")
 
 
 def _line_problem(line: object, lp: str) -> None:
@@ -249,7 +270,7 @@ def leaf_bytes(record: object, *, checked: bool = False) -> bytes:
     text = (
         f'{{"book":{r["book"]},"date":{q(r["date"])},"index":{r["index"]},"kind":{q(r["kind"])},'
         f'"lines":[{lines}],"number":{q(r["number"])},'
-        f'"private":{"null" if r["private"] is None else q(r["private"])},'
+        f'"private":{_private_json(r["private"])},'
         f'"reverses":{"null" if r["reverses"] is None else r["reverses"]},'
         f'"summary":{q(r["summary"])},"v":1}}'
     )
@@ -262,13 +283,25 @@ def leaf_bytes(record: object, *, checked: bool = False) -> bytes:
 _quote = json.encoder.encode_basestring  # the C implementation when available
 
 
+def _private_json(priv: list | None) -> str:
+    if priv is None:
+        return "null"
+    # check_record accepted it: hex commitments (no escaping needed) and safe integers.
+    return "[" + ",".join(f'{{"commitment":"{p["commitment"]}","line":{p["line"]}}}' for p in priv) + "]"
+
+
 def record_leaf_hash(record: object, *, checked: bool = False) -> bytes:
     return merkle.leaf_hash(leaf_bytes(record, checked=checked))
 
 
-def commitment(salt: bytes, private: object) -> str:
-    """hex SHA-256(salt ‖ JCS(private)): what a record's ``private`` field holds."""
-    return hashlib.sha256(bytes(salt) + jcs.dumps(private)).hexdigest()
+def line_salt(salt: bytes, line: int) -> bytes:
+    """HMAC-SHA256(voucher salt, "line:<n>")[:16]: one line's salt (FORMAT.md §1)."""
+    return hmac.new(bytes(salt), b"line:%d" % line, hashlib.sha256).digest()[:16]
+
+
+def commitment(salt_n: bytes, entry: object) -> str:
+    """hex SHA-256(salt_n ‖ JCS(entry)): one line's commitment in a record's ``private``."""
+    return hashlib.sha256(bytes(salt_n) + jcs.dumps(entry)).hexdigest()
 
 
 def _record_jcs(record: object, known: Mapping[int, bytes] | None = None) -> bytes:

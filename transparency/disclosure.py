@@ -425,10 +425,11 @@ def report_csv(report: DisclosureReport) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
     for r in used_records(bundle):
+        committed = {c["line"]: c["commitment"] for c in r["private"] or []}  # per line (FORMAT §1)
         for n, line in enumerate(r["lines"], start=1):
             w.writerow([r["index"], r["number"], r["date"], r["kind"], _csv_text(r["summary"]), n,
                         line["account"], line["fund"] or "", line["unit"], line["debit"], line["credit"],
-                        "" if r["reverses"] is None else r["reverses"], r["private"] or ""])
+                        "" if r["reverses"] is None else r["reverses"], committed.get(n, "")])
     return buf.getvalue()
 
 

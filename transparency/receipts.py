@@ -2,8 +2,9 @@
 """Receipts (回执): a resident's proof that their own payment is in the book's log.
 
 A receipt is the C2SP tlog-proof shape (index, inclusion proof, signed checkpoint) plus the
-voucher's private fields and salt, with which the resident, and only they, can open the
-commitment in the public record (FORMAT.md §4).
+resident's own lines' private fields and per-line salts, with which the resident, and only
+they, can open their line's commitment in the public record (FORMAT.md §4). A co-payer's
+name or unit is never in another resident's receipt.
 """
 
 from __future__ import annotations
@@ -66,12 +67,22 @@ def build_receipt(voucher: Voucher, resident: Resident) -> dict:
         "format": RECEIPT_FORMAT,
         "index": voucher.log_index,
         "record": record,
-        "private": log.private_fields(voucher),
-        "salt": base64.b64encode(bytes(voucher.private_salt)).decode(),
+        "private": receipt_private(voucher, resident),
         "inclusion_proof": [base64.b64encode(h).decode() for h in proof],
         "checkpoint": checkpoint.note,
         "public_key": public_key_json(checkpoint.key),
     }
+
+
+def receipt_private(voucher: Voucher, resident: Resident) -> list[dict]:
+    """The resident's own lines with each line's salt, and nothing about any co-payer: the
+    record commits to every line separately (FORMAT.md §1), so one line opens on its own."""
+    salt = bytes(voucher.private_salt)
+    return [
+        {**p, "salt": base64.b64encode(log.line_salt(salt, p["line"])).decode()}
+        for p in log.private_fields(voucher) or []
+        if p["resident"] == resident.id
+    ]
 
 
 def receipt_text(receipt: dict) -> str:

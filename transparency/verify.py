@@ -968,26 +968,47 @@ class ReceiptVerifier:
         return f"the record is leaf {index} of the signed log of {self.cp.size} leaves"
 
     def check_commitment(self) -> str:
+        """Each of the receipt's lines opens the record's commitment for that line; the other
+        lines' commitments (co-payers) stay closed: the receipt cannot open them."""
         record = bm.require(self.r, "record", dict, "receipt")
         committed = record.get("private")  # type: ignore[union-attr]
         if committed is None:
             raise fail("the record has no private commitment, so this receipt proves nothing private")
-        salt_b64 = bm.require(self.r, "salt", str, "receipt")
-        salt = notes.b64decode(salt_b64, "receipt.salt")  # type: ignore[arg-type]
-        if len(salt) != 16:
-            raise fail(f"salt is {len(salt)} bytes, not 16")
+        if type(committed) is not list:
+            raise fail("record.private is not an array of line commitments")
+        by_line = {}
+        for c in committed:
+            if type(c) is dict and type(c.get("line")) is int and type(c.get("commitment")) is str:
+                by_line[c["line"]] = c["commitment"]
         private = bm.require(self.r, "private", list, "receipt")
+        if not private:
+            raise fail("the receipt has no private fields to open the record's commitments with")
         nlines = len(record.get("lines") or [])  # type: ignore[union-attr, arg-type]
+        seen = set()
         for i, p in enumerate(private):  # type: ignore[arg-type]
             pp = f"receipt.private[{i}]"
             line = bm.require(p, "line", int, pp)
             bm.require(p, "resident", int, pp)
             bm.require(p, "name", str, pp)
             bm.require(p, "unit", str, pp)
+            salt_n = notes.b64decode(bm.require(p, "salt", str, pp), f"{pp}.salt")  # type: ignore[arg-type]
+            if set(p) != {"line", "resident", "name", "unit", "salt"}:  # type: ignore[arg-type]
+                raise fail(f"{pp} has exactly line, resident, name, unit and salt")
+            if len(salt_n) != 16:
+                raise fail(f"{pp}.salt is {len(salt_n)} bytes, not 16")
             if not 1 <= line <= nlines:  # type: ignore[operator]
                 raise fail(f"{pp}.line {line} is not a line of the record (1..{nlines})")
-        if bm.commitment(salt, private) != committed:
-            raise fail("SHA-256(salt ‖ private fields) is not the record's commitment: the salt or a private field differs")
+            if line in seen:
+                raise fail(f"{pp}.line {line} appears twice in the receipt")
+            seen.add(line)
+            if line not in by_line:
+                raise fail(f"the record has no commitment for line {line}")
+            entry = {k: p[k] for k in ("line", "resident", "name", "unit")}  # type: ignore[index]
+            if bm.commitment(salt_n, entry) != by_line[line]:
+                raise fail(
+                    f"SHA-256(salt ‖ private fields) of line {line} is not the record's commitment "
+                    "for that line: the salt or a private field differs"
+                )
         who = ", ".join(f"line {p['line']}: {p['name']}" for p in private)  # type: ignore[index, union-attr]
         return f"the record's commitment opens to the private fields ({who})"
 

@@ -183,8 +183,10 @@
   // strings, safe integers, null or lines of the same kind, so JSON.stringify with every key
   // listed in sorted order prints the RFC 8785 form, much faster than jcs(). JSON.stringify
   // escapes lone surrogates instead of refusing them, so refuse them first, as jcs() does.
-  const SORTED_RECORD_KEYS = ["account", "book", "credit", "date", "debit", "fund", "index", "kind",
-    "lines", "number", "private", "reverses", "summary", "unit", "v"];
+  // Also the keys of the lines and of the private entries: an array replacer lists every key
+  // JSON.stringify writes, at any depth, in this order.
+  const SORTED_RECORD_KEYS = ["account", "book", "commitment", "credit", "date", "debit", "fund", "index",
+    "kind", "line", "lines", "number", "private", "reverses", "summary", "unit", "v"];
   const wellFormed = String.prototype.isWellFormed
     ? (t) => t.isWellFormed() : (t) => !LONE_SURROGATE.test(t);
 
@@ -484,6 +486,7 @@
 
   const RECORD_KEYS = ["book", "date", "index", "kind", "lines", "number", "private", "reverses", "summary", "v"];
   const LINE_KEYS = ["account", "credit", "debit", "fund", "unit"];
+  const PRIVATE_KEYS = ["commitment", "line"];
   const KINDS = new Set(["normal", "reversal", "closing", "opening"]);
   const LINE_KINDS = new Set(["heading", "item", "subtotal", "total"]);
 
@@ -523,8 +526,8 @@
     const when = parseDate(rec.date, `${path}.date`);
     if (!isStr(rec.kind) || !KINDS.has(rec.kind)) throw new ShapeError(`${path}.kind`, `unknown kind ${short(rec.kind)}`);
     if (rec.reverses !== null && (!isInt(rec.reverses) || rec.reverses < 0)) throw new ShapeError(`${path}.reverses`, `expected null or an index, got ${short(rec.reverses)}`);
-    if (rec.private !== null && (!isStr(rec.private) || !/^[0-9a-f]{64}$/.test(rec.private))) throw new ShapeError(`${path}.private`, "expected null or 64 lower-case hex digits");
     if (!Array.isArray(rec.lines)) throw new ShapeError(`${path}.lines`, `expected an array, got ${jsonType(rec.lines)}`);
+    checkPrivate(rec.private, rec.lines.length, `${path}.private`);
     const totals = new Map();
     rec.lines.forEach((ln, n) => {
       const lp = `${path}.lines[${n}]`;
@@ -540,6 +543,21 @@
     const unbalanced = [...totals].filter(([, t]) => t !== 0n).map(([u]) => u).sort();
     if (unbalanced.length) throw new ShapeError(`${path}.lines`, `debits and credits differ in ${unbalanced.join(", ")} (record does not balance)`);
     return when;
+  }
+
+  // null, or a non-empty list of {"line": n, "commitment": hex} by ascending line (FORMAT.md §1).
+  function checkPrivate(priv, nlines, path) {
+    if (priv === null) return;
+    if (!Array.isArray(priv) || !priv.length) throw new ShapeError(path, "expected null or a non-empty array of {line, commitment}");
+    let last = 0;
+    priv.forEach((p, i) => {
+      const pp = `${path}[${i}]`;
+      if (!isObj(p) || !sameKeys(p, PRIVATE_KEYS)) throw new ShapeError(pp, "an entry has exactly line and commitment");
+      if (!isInt(p.line) || p.line < 1 || p.line > nlines) throw new ShapeError(`${pp}.line`, `expected a line number 1..${nlines}, got ${short(p.line)}`);
+      if (p.line <= last) throw new ShapeError(`${pp}.line`, "lines must be ascending and distinct");
+      last = p.line;
+      if (!isStr(p.commitment) || !/^[0-9a-f]{64}$/.test(p.commitment)) throw new ShapeError(`${pp}.commitment`, "expected 64 lower-case hex digits");
+    });
   }
 
   const balKey = (a, f, u) => JSON.stringify([a, f, u]);
@@ -1367,24 +1385,39 @@
       return `the record is leaf ${index} of the signed log of ${this.cp.size} leaves`;
     }
 
+    // Each of the receipt's lines opens the record's commitment for that line; the other
+    // lines' commitments (co-payers) stay closed: the receipt cannot open them.
     async checkCommitment() {
       const record = require(this.r, "record", ["object"], "receipt");
       const committed = record.private;
       if (committed === null || committed === undefined) throw fail("the record has no private commitment, so this receipt proves nothing private");
-      const salt = b64decode(require(this.r, "salt", ["string"], "receipt"), "receipt.salt");
-      if (salt.length !== 16) throw fail(`salt is ${salt.length} bytes, not 16`);
+      if (!Array.isArray(committed)) throw fail("record.private is not an array of line commitments");
+      const byLine = new Map();
+      for (const c of committed) {
+        if (isObj(c) && isInt(c.line) && isStr(c.commitment)) byLine.set(c.line, c.commitment);
+      }
       const priv = require(this.r, "private", ["array"], "receipt");
+      if (!priv.length) throw fail("the receipt has no private fields to open the record's commitments with");
       const nlines = Array.isArray(record.lines) ? record.lines.length : 0;
-      priv.forEach((p, i) => {
+      const seen = new Set();
+      for (let i = 0; i < priv.length; i++) {
+        const p = priv[i];
         const pp = `receipt.private[${i}]`;
         const line = require(p, "line", ["integer"], pp);
         require(p, "resident", ["integer"], pp);
         require(p, "name", ["string"], pp);
         require(p, "unit", ["string"], pp);
+        const salt = b64decode(require(p, "salt", ["string"], pp), `${pp}.salt`);
+        if (!sameKeys(p, ["line", "name", "resident", "salt", "unit"])) throw fail(`${pp} has exactly line, resident, name, unit and salt`);
+        if (salt.length !== 16) throw fail(`${pp}.salt is ${salt.length} bytes, not 16`);
         if (line < 1 || line > nlines) throw fail(`${pp}.line ${line} is not a line of the record (1..${nlines})`);
-      });
-      if (hex(await sha256(concat(salt, jcsBytes(priv)))) !== committed) {
-        throw fail("SHA-256(salt ‖ private fields) is not the record's commitment: the salt or a private field differs");
+        if (seen.has(line)) throw fail(`${pp}.line ${line} appears twice in the receipt`);
+        seen.add(line);
+        if (!byLine.has(line)) throw fail(`the record has no commitment for line ${line}`);
+        const entry = { line: p.line, resident: p.resident, name: p.name, unit: p.unit };
+        if (hex(await sha256(concat(salt, jcsBytes(entry)))) !== byLine.get(line)) {
+          throw fail(`SHA-256(salt ‖ private fields) of line ${line} is not the record's commitment for that line: the salt or a private field differs`);
+        }
       }
       return `the record's commitment opens to the private fields (${priv.map((p) => `line ${p.line}: ${p.name}`).join(", ")})`;
     }

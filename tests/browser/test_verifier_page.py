@@ -316,7 +316,7 @@ def _tampered(book, bundles):
         d["bundle"]["previous"]["consistency_proof"][0] = b64(bytes(32))
 
     def salt(d):
-        d["receipt"]["salt"] = b64(bytes(16))
+        d["receipt"]["private"][0]["salt"] = b64(bytes(16))
 
     def receipt_index(d):
         d["receipt"]["index"] += 1
@@ -371,6 +371,9 @@ def _tampered(book, bundles):
                       ("lone surrogate", lone_surrogate)]:
         case(label, fn)
     case("salt", salt, with_receipt=True)
+    case("line without commitment", lambda d: d["receipt"]["private"][0].update(line=2), with_receipt=True)
+    case("extra private field", lambda d: d["receipt"]["private"][0].update(phone="138"), with_receipt=True)
+    case("old single commitment", lambda d: d["receipt"]["record"].update(private="ab" * 32), with_receipt=True)
     case("receipt index", receipt_index, with_receipt=True)
     case("wrong key", lambda d: None, key=notes.fingerprint(Ed25519PrivateKey.generate()))
     return cases

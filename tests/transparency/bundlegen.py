@@ -19,6 +19,7 @@ import base64
 import copy
 import datetime as dt
 import hashlib
+import hmac
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,7 +105,9 @@ class SyntheticBook:
         summary: str = "",
         resident: tuple[int, str, str] | None = None,
         reverses: int | None = None,
+        residents: Mapping[int, tuple[int, str, str]] | None = None,
     ) -> dict:
+        """``resident`` pays on line 1; ``residents`` maps line numbers to residents (co-payers)."""
         index = len(self.posted)
         rec_lines = []
         for ln in lines:
@@ -115,11 +118,16 @@ class SyntheticBook:
                 rec_lines.append({"account": code, "fund": None, "unit": "CNY", "debit": debit, "credit": credit})
         salt = private = None
         commitment = None
+        by_line = dict(residents or {})
         if resident is not None:
-            rid, name, unit = resident
+            by_line[1] = resident
+        if by_line:
             salt = self.rng.randbytes(16)
-            private = [{"line": 1, "resident": rid, "name": name, "unit": unit}]
-            commitment = hashlib.sha256(salt + rfc8785.dumps(private)).hexdigest()
+            private = [{"line": n, "resident": rid, "name": name, "unit": unit}
+                       for n, (rid, name, unit) in sorted(by_line.items())]
+            # FORMAT.md §1: one commitment per line, each with its own HMAC-derived salt.
+            commitment = [{"line": p["line"], "commitment": hashlib.sha256(
+                line_salt(salt, p["line"]) + rfc8785.dumps(p)).hexdigest()} for p in private]
         record = {
             "v": 1,
             "book": self.book_id,
@@ -322,19 +330,26 @@ class SyntheticBook:
     def private_indices(self) -> list[int]:
         return [i for i, p in enumerate(self.posted) if p.private]
 
-    def receipt(self, index: int, size: int | None = None) -> dict:
+    def receipt(self, index: int, size: int | None = None, resident: int | None = None) -> dict:
+        """Resident ``resident``'s receipt (default: the first line's resident): only their lines."""
         size = len(self.posted) if size is None else size
         p = self.posted[index]
+        rid = resident if resident is not None else (p.private[0]["resident"] if p.private else None)
+        own = [dict(e, salt=b64(line_salt(p.salt, e["line"]))) for e in p.private or [] if e["resident"] == rid]
         return {
             "format": RECEIPT_FORMAT,
             "index": index,
             "record": copy.deepcopy(p.record),
-            "private": copy.deepcopy(p.private),
-            "salt": b64(p.salt) if p.salt else None,
+            "private": own,
             "inclusion_proof": [b64(h) for h in merkle.inclusion_proof_from_nodes(size, index, self.store.get_node)],
             "checkpoint": self.checkpoint(size),
             "public_key": self.public_key(),
         }
+
+
+def line_salt(salt: bytes, line: int) -> bytes:
+    """HMAC-SHA256(voucher salt, "line:<n>")[:16] (FORMAT.md §1), written here from the spec."""
+    return hmac.new(salt, f"line:{line}".encode("ascii"), hashlib.sha256).digest()[:16]
 
 
 def _balances(rows: list[dict]) -> dict:

@@ -441,6 +441,10 @@ def test_publish_through_the_api_and_download_without_login(app, client_as, orga
     for row in rows:
         net[row["account"]] += int(row["debit"]) - int(row["credit"])
     assert net["1002"] == 50_000_00 + 11_300_00 - 2_000_00 - 800_00
+    # The private column is that line's commitment (FORMAT.md §1) or empty, never a list.
+    committed = {(r["index"], c["line"]): c["commitment"] for r in json.loads(bundle.data)["log"]["records"]
+                 for c in r["private"] or []}
+    assert all(row["private"] == committed.get((int(row["index"]), int(row["line"])), "") for row in rows)
     assert {r["number"] for r in rows} == {r["number"] for r in json.loads(bundle.data)["log"]["records"]
                                            if r["date"] <= "2025-04-30"}
     # Again: refused, with the message in the JSON error.

@@ -46,7 +46,10 @@ record = st.fixed_dictionaries(
         "summary": texts,
         "lines": st.lists(line, max_size=6),
         "reverses": st.none() | st.integers(0, 2**40),
-        "private": st.none() | st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+        "private": st.none() | st.lists(
+            st.fixed_dictionaries({"line": st.integers(1, 2**40),
+                                   "commitment": st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)}),
+            min_size=1, max_size=4),
     }
 )
 private = st.lists(

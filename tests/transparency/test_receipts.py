@@ -76,10 +76,15 @@ def check_receipt(receipt: dict, resident) -> None:
     leaf = merkle.leaf_hash(rfc8785.dumps(record))
     proof = [base64.b64decode(h) for h in receipt["inclusion_proof"]]
     assert merkle.verify_inclusion(leaf, receipt["index"], size, proof, root)
-    salt = base64.b64decode(receipt["salt"])
-    assert len(salt) == 16
-    assert hashlib.sha256(salt + rfc8785.dumps(receipt["private"])).hexdigest() == record["private"]
-    assert {"line": 1, "resident": resident.id, "name": resident.name, "unit": resident.unit} in receipt["private"]
+    committed = {c["line"]: c["commitment"] for c in record["private"]}
+    for p in receipt["private"]:
+        salt = base64.b64decode(p["salt"])
+        assert len(salt) == 16
+        entry = {k: p[k] for k in ("line", "resident", "name", "unit")}
+        assert hashlib.sha256(salt + rfc8785.dumps(entry)).hexdigest() == committed[p["line"]]
+        assert p["resident"] == resident.id  # only the resident's own lines
+    assert {"line": 1, "resident": resident.id, "name": resident.name, "unit": resident.unit} in [
+        {k: p[k] for k in ("line", "resident", "name", "unit")} for p in receipt["private"]]
 
 
 def test_a_receipt_proves_inclusion_and_opens_the_commitment(app, book, fee, payers):
@@ -90,6 +95,26 @@ def test_a_receipt_proves_inclusion_and_opens_the_commitment(app, book, fee, pay
     text = json.dumps(receipt["record"], ensure_ascii=False)
     assert payers[0].name not in text and payers[0].unit not in text
     assert receipt["record"]["summary"] == "收取 3 月物业费"
+
+
+def test_a_co_payers_receipt_never_names_the_other_resident(app, book, acct, post, payers):
+    """Two residents pay on one voucher: each receipt opens only its own line's commitment."""
+    shared = post(lines((acct("1002"), 300, 0, {"resident_id": payers[0].id}),
+                        (acct("1002"), 200, 0, {"resident_id": payers[1].id}),
+                        (acct("1122"), 0, 500)),
+                  date=dt.date(2025, 3, 14), summary="合付维修费")
+    mine, theirs = build_receipt(shared, payers[0]), build_receipt(shared, payers[1])
+    assert [c["line"] for c in mine["record"]["private"]] == [1, 2]
+    check_receipt(mine, payers[0])
+    for receipt, me, other in ((mine, payers[0], payers[1]), (theirs, payers[1], payers[0])):
+        text = json.dumps(receipt, ensure_ascii=False)
+        assert me.name in text and other.name not in text and other.unit not in text
+        assert [p["resident"] for p in receipt["private"]] == [me.id]
+    assert mine["private"][0]["line"] == 1 and theirs["private"][0]["line"] == 2
+    assert mine["private"][0]["salt"] != theirs["private"][0]["salt"]
+    from transparency import verify
+    key = verify.parse_key(theirs["public_key"]["fingerprint"])
+    assert verify.verify_receipt(theirs, key=key).exit_code == 0
 
 
 def test_a_receipt_signs_a_checkpoint_only_when_none_covers_the_voucher(app, book, acct, post, fee, payers):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import rfc8785
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
@@ -762,9 +765,9 @@ def receipt(book):
 
 
 def test_receipt_with_a_wrong_salt_fails_the_commitment(receipt, key):
-    salt = bytearray(base64.b64decode(receipt["salt"]))
+    salt = bytearray(base64.b64decode(receipt["private"][0]["salt"]))
     salt[0] ^= 1
-    receipt["salt"] = b64(bytes(salt))
+    receipt["private"][0]["salt"] = b64(bytes(salt))
     r = verify_receipt(receipt, key=key)
     assert failed(r) == {"receipt_commitment"}
 
@@ -786,8 +789,89 @@ def test_receipt_with_a_changed_record_fails_inclusion(receipt, key):
 
 
 def test_receipt_with_a_short_salt_fails(receipt, key):
-    receipt["salt"] = b64(b"short")
+    receipt["private"][0]["salt"] = b64(b"short")
     assert "receipt_commitment" in failed(verify_receipt(receipt, key=key))
+
+
+@pytest.fixture(scope="module")
+def copay():
+    """A voucher paid by two residents (co-payers) on lines 1 and 2, and one more record."""
+    from tests.transparency.bundlegen import RESIDENTS
+    b = SyntheticBook(book_id=9, seed=5)
+    b.post(dt.date(2026, 8, 3), [("1002", 300, 0), ("1002", 200, 0), ("4101", 0, 500)],
+           summary="合付物业费", residents={1: RESIDENTS[0], 2: RESIDENTS[1]})
+    b.post(dt.date(2026, 8, 4), [("5101", 9, 0), ("1002", 0, 9)])
+    return b
+
+
+def test_a_receipt_carries_only_its_residents_line(copay):
+    mine, theirs = copay.receipt(0, resident=3), copay.receipt(0, resident=4)
+    raw = notes.public_key_bytes(copay.key)
+    k = TrustedKey(raw, notes.fingerprint(raw), "test")
+    for r, who, other in ((mine, "张秀英", "李建国"), (theirs, "李建国", "张秀英")):
+        assert not verify_receipt(r, key=k).failed
+        text = json.dumps(r, ensure_ascii=False)
+        assert who in text and other not in text  # never the co-payer's name or unit
+        assert len(r["private"]) == 1 and set(r["private"][0]) == {"line", "resident", "name", "unit", "salt"}
+    assert [c["line"] for c in mine["record"]["private"]] == [1, 2]
+    # One line's salt does not open the other line's commitment.
+    forged = copy.deepcopy(mine)
+    forged["private"][0].update(line=2, resident=4, name="李建国", unit=RESIDENT_UNIT_4)
+    assert failed(verify_receipt(forged, key=k)) == {"receipt_commitment"}
+    # Opening someone else's line with a guessed salt fails too; both lines with their own
+    # salts (what the server never hands out together) pass.
+    both = copy.deepcopy(mine)
+    both["private"] += theirs["private"]
+    assert not verify_receipt(both, key=k).failed
+    both["private"][1]["salt"] = mine["private"][0]["salt"]
+    assert "line 2" in message(verify_receipt(both, key=k), "receipt_commitment")
+
+
+RESIDENT_UNIT_4 = "1栋2单元502"
+
+
+def test_line_salts_follow_the_format(copay):
+    p = copay.posted[0]
+    for c in p.record["private"]:
+        entry = next(e for e in p.private if e["line"] == c["line"])
+        salt_n = hmac.new(p.salt, b"line:%d" % c["line"], hashlib.sha256).digest()[:16]
+        assert bm.line_salt(p.salt, c["line"]) == salt_n
+        assert hashlib.sha256(salt_n + rfc8785.dumps(entry)).hexdigest() == c["commitment"]
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda r: r.update(private=[]),
+    lambda r: r.update(private="ab" * 32),  # the old single commitment
+    lambda r: r["private"].append(copy.deepcopy(r["private"][0])),  # line twice
+    lambda r: r["private"].reverse(),  # not ascending
+    lambda r: r["private"][0].update(line=0),
+    lambda r: r["private"][0].update(line=4),
+    lambda r: r["private"][0].update(commitment="AB" * 32),
+    lambda r: r["private"][0].update(extra=1),
+    lambda r: r["private"][0].pop("line"),
+], ids=["empty", "string", "duplicate", "order", "line 0", "line out of range", "upper hex", "extra", "no line"])
+def test_malformed_private_commitments_fail_the_record_shape(copay, mangle):
+    rec = copy.deepcopy(copay.posted[0].record)
+    mangle(rec)
+    with pytest.raises(bm.ShapeError):
+        bm.check_record(rec, "r")
+
+
+def test_fast_leaf_bytes_match_rfc8785_with_line_commitments(copay):
+    for p in copay.posted:
+        bm.check_record(p.record, "r")
+        assert bm.leaf_bytes(p.record, checked=True) == rfc8785.dumps(p.record)
+
+
+def test_receipt_entry_with_extra_or_missing_fields_fails(copay):
+    raw = notes.public_key_bytes(copay.key)
+    k = TrustedKey(raw, notes.fingerprint(raw), "test")
+    r = copay.receipt(0, resident=3)
+    r["private"][0]["phone"] = "138"
+    assert failed(verify_receipt(r, key=k)) == {"receipt_commitment"}
+    r = copay.receipt(0, resident=3)
+    del r["private"][0]["salt"]
+    assert failed(verify_receipt(r, key=k)) == {"receipt_commitment"}
 
 
 def test_receipt_with_a_private_line_outside_the_record_fails(book, key):
