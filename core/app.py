@@ -10,7 +10,8 @@ from flask import Flask, g, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -86,7 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
     def _load_user(user_id: str):
         if not user_id.isdigit() or int(user_id) > MAX_ID:
             return None
-        user = db.session.get(User, int(user_id))
+        # With the user's roles: nearly every page checks one.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
         return user if user and user.active else None
 
     @login_manager.request_loader
@@ -162,24 +164,29 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
-        # The request owns the transaction: commit once on success, roll back otherwise.
+        # The request owns the transaction: on success its audit event joins it and it commits
+        # once; otherwise it rolls back and the event is recorded in a transaction of its own.
+        committed = False
         if response.status_code < 400:
             try:
+                audit.record_request(response, commit=False)
                 db.session.commit()
+                committed = True
             except IntegrityError:
                 db.session.rollback()
                 response = error_response(409, "conflict", HTTP_MESSAGES[409])
-            except OperationalError:
+            except SQLAlchemyError:
                 db.session.rollback()
                 app.logger.exception("database error at commit")
                 response = error_response(503, "unavailable", HTTP_MESSAGES[500])
         else:
             db.session.rollback()
-        try:
-            audit.record_request(response)
-        except Exception:  # the audit must never turn an answer into a 500
-            db.session.rollback()
-            app.logger.exception("could not record audit event")
+        if not committed:
+            try:
+                audit.record_request(response)
+            except Exception:  # the audit must never turn an answer into a 500
+                db.session.rollback()
+                app.logger.exception("could not record audit event")
         _security_headers(response)
         return response
 

@@ -1,7 +1,9 @@
 """The audit trail: every state-changing request and CLI command, and every security event.
 
-Events are written after the request's own transaction has committed or rolled back, in a
-transaction of their own, so a refused or failed action is recorded too (DESIGN.md §3).
+A successful request's event is written in the request's own transaction, just before its
+single commit: the action and its record commit together or not at all. A refused or failed
+request's event is written after the rollback, in a transaction of its own, so it is recorded
+too (DESIGN.md §3).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import functools
 import json
 
 import click
+import sqlalchemy as sa
 from flask import g, request
 from flask_login import current_user
 
-from .db import db
+from .db import db, utcnow
 from .models import AuditEvent
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -67,8 +70,15 @@ def record(
     return ev
 
 
-def record_request(response) -> None:
-    """Called once per request after its transaction ended."""
+_INSERT = sa.insert(AuditEvent.__table__)
+
+
+def record_request(response, *, commit: bool = True) -> None:
+    """Record this request's event. ``commit=False``: in the transaction that is about to
+    commit (a successful request); otherwise in a transaction of its own.
+
+    A Core insert on the session's connection rather than an ORM object: it runs on every write
+    request, and the user is read from ``current_user`` as loaded, never read again."""
     security = bool(g.get("audit_security"))
     if request.method in SAFE_METHODS and not security:
         return
@@ -77,21 +87,33 @@ def record_request(response) -> None:
         detail["reason"] = g.audit_outcome_detail
     user = current_user if current_user and current_user.is_authenticated else None
     rule = request.url_rule.rule if request.url_rule else request.path
-    record(
-        g.get("audit_action") or f"{request.method} {rule}",
-        outcome_for(response.status_code),
-        user=user,
-        username=detail.pop("username", None),
-        status_code=response.status_code,
-        security=security,
-        organisation_id=detail.pop("organisation_id", None),
-        community_id=detail.pop("community_id", None),
-        target=json.dumps(request.view_args, default=str) if request.view_args else None,
-        detail=detail or None,
-        remote_addr=request.remote_addr,
-        user_agent=request.headers.get("User-Agent"),
-    )
-    db.session.commit()
+    target = json.dumps(request.view_args, default=str) if request.view_args else None
+    user_agent = request.headers.get("User-Agent")
+    username = detail.pop("username", None) or getattr(user, "username", None)
+    organisation_id = detail.pop("organisation_id", None)
+    community_id = detail.pop("community_id", None)
+    row = {
+        "occurred_at": utcnow(),
+        "user_id": getattr(user, "id", None),
+        "username": username,
+        "community_id": community_id,
+        "organisation_id": organisation_id,
+        "action": (g.get("audit_action") or f"{request.method} {rule}")[:200],
+        "target": target and target[:200],
+        "outcome": outcome_for(response.status_code),
+        "status_code": response.status_code,
+        "security": security,
+        "remote_addr": request.remote_addr,
+        "user_agent": user_agent and user_agent[:300],
+        "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+    }
+    # Whatever a client sent (a path, a user agent) is stored as text PostgreSQL accepts.
+    for k, v in row.items():
+        if isinstance(v, str) and "\x00" in v:
+            row[k] = v.replace("\x00", "\ufffd")
+    db.session.connection().execute(_INSERT, row)
+    if commit:
+        db.session.commit()
 
 
 def audited_command(name: str):

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from .db import db, utcnow
 from .errors import (
@@ -159,15 +160,21 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     return row, token
 
 
+# The token's user with their roles, in one query: every API request needs both.
+_USER_FOR_TOKEN = (
+    sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == sa.bindparam("digest"), ApiToken.revoked_at.is_(None))
+    .options(joinedload(User.memberships))
+)
+
+
 def user_for_token(token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None or not row.user.active:
+    user = db.session.execute(_USER_FOR_TOKEN, {"digest": _token_digest(token)}).unique().scalar_one_or_none()
+    if user is None or not user.active:
         return None
-    return row.user
+    return user
 
 
 def bearer_token() -> str | None:

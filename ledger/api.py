@@ -65,13 +65,25 @@ def _write(view):
     return idempotent(blp.doc(parameters=[OPENAPI_PARAMETER])(view))
 
 
+_ORG_AND_BOOK = (
+    sa.select(Organisation, Book).outerjoin(Book, Book.organisation_id == Organisation.id)
+    .where(Organisation.id == sa.bindparam("org_id"))
+)
+
+
 def _open(org_id: int, *write_roles: str) -> tuple[Organisation, User, Book]:
-    """The organisation, the user (any role there, or one of ``write_roles``) and its book."""
-    org = auth.get_organisation(org_id)
+    """The organisation, the user (any role there, or one of ``write_roles``) and its book,
+    read in one query (every API call starts here)."""
+    row = db.session.execute(_ORG_AND_BOOK, {"org_id": org_id}).first()
+    if row is None:
+        raise NotFound(_l("No such organisation."))
+    org, book = row
     user = auth.can_read(org)
     if write_roles:
         auth.require_role(org, *write_roles, user=user)
-    return org, user, svc.book_for(org)
+    if book is None:
+        raise NotFound(_l("This organisation has no book yet."))
+    return org, user, book
 
 
 def _voucher(org_id: int, voucher_id: int) -> tuple[User, Voucher]:

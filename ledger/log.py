@@ -42,10 +42,15 @@ def private_fields(voucher: Voucher) -> list[dict] | None:
     return rows or None
 
 
+def private_json(voucher: Voucher) -> str:
+    """The voucher's private fields as they are frozen when it is posted (JSON)."""
+    private = private_fields(voucher)
+    return rfc8785.dumps(private).decode() if private else "null"
+
+
 def freeze_private_fields(voucher: Voucher) -> None:
     """Called once, when the voucher is posted."""
-    private = private_fields(voucher)
-    voucher.private_json = rfc8785.dumps(private).decode() if private else "null"
+    voucher.private_json = private_json(voucher)
 
 
 def line_salt(salt: bytes, line: int) -> bytes:
@@ -163,9 +168,14 @@ def append(book_id: int, community_id: int, size_before: int, leaf: bytes) -> by
     lh = merkle.leaf_hash(leaf)
     # The siblings needed are the compact range of the log before the append.
     getter = _Nodes(book_id, merkle.compact_range(size_before))
-    for level, index, h in merkle.nodes_to_store_on_append(size_before, lh, getter):
-        db.session.add(LogNode(book_id=book_id, community_id=community_id, level=level, index=index, hash=h))
+    rows = [{"book_id": book_id, "level": level, "index": index, "community_id": community_id, "hash": h}
+            for level, index, h in merkle.nodes_to_store_on_append(size_before, lh, getter)]
+    # Core, not ORM objects: one executemany on the session's connection, now.
+    db.session.connection().execute(_NODE_INSERT, rows)
     return lh
+
+
+_NODE_INSERT = sa.insert(LogNode.__table__)
 
 
 def root(book_id: int, size: int) -> bytes:

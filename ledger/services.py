@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from core.auth import require_role
 from core.db import db, utcnow
@@ -418,6 +419,9 @@ def _check_lines(book: Book, data: VoucherInput, p: Problems, lines: list[LineIn
     return checked
 
 
+_EVENT_INSERT = sa.insert(VoucherEvent.__table__)
+
+
 def _event(voucher: Voucher, action: str, user: User | None, note: str = "") -> None:
     db.session.add(VoucherEvent(community_id=voucher.community_id, voucher_id=voucher.id, action=action,
                                 user_id=getattr(user, "id", None), note=note))
@@ -564,16 +568,21 @@ def post_voucher(voucher: Voucher, *, actor: User) -> Voucher:
     return _post(voucher, actor)
 
 
+_BOOKS = Book.__table__
+_TAKE_HEAD = (
+    sa.update(_BOOKS).where(_BOOKS.c.id == sa.bindparam("b_id"))
+    .values(log_size=_BOOKS.c.log_size + 1)
+    .returning(_BOOKS.c.log_size, _BOOKS.c.closed_through, _BOOKS.c.max_future_days)
+)
+
+
 def _take_head(book: Book) -> int:
     """Lock the book's head row and return the new leaf's index (DESIGN.md §3)."""
     # The row as it is under the lock also brings back the posting policy another transaction
     # may have changed since ``book`` was read (a closed period, the future-date limit): set
     # in place of refreshing the whole row, which cost one more query per post.
-    size, closed_through, max_future_days = db.session.execute(
-        sa.update(Book).where(Book.id == book.id).values(log_size=Book.log_size + 1)
-        .returning(Book.log_size, Book.closed_through, Book.max_future_days)
-        .execution_options(synchronize_session=False)
-    ).one()
+    size, closed_through, max_future_days = db.session.connection().execute(
+        _TAKE_HEAD, {"b_id": book.id}).one()
     set_committed_value(book, "log_size", size)
     set_committed_value(book, "closed_through", closed_through)
     set_committed_value(book, "max_future_days", max_future_days)
@@ -591,12 +600,43 @@ def _period(book: Book, d: dt.date) -> Period:
     return period
 
 
-def _next_number(period: Period) -> str:
-    n = db.session.execute(
-        sa.update(Period).where(Period.id == period.id).values(voucher_count=Period.voucher_count + 1)
-        .returning(Period.voucher_count)
-    ).scalar_one()
-    return f"{VOUCHER_PREFIX}-{period.year}-{period.month:02d}-{n:04d}"
+_PERIODS = Period.__table__
+_BUMP_PERIOD = (
+    sa.update(_PERIODS)
+    .where(_PERIODS.c.book_id == sa.bindparam("b_id"), _PERIODS.c.year == sa.bindparam("b_year"),
+           _PERIODS.c.month == sa.bindparam("b_month"))
+    .values(voucher_count=_PERIODS.c.voucher_count + 1)
+    .returning(_PERIODS.c.id, _PERIODS.c.voucher_count)
+)
+
+
+def _next_number(book: Book, d: dt.date) -> tuple[int, str]:
+    """The id of the voucher's month and the next gapless number in it (记-2026-03-0001).
+
+    One statement when the month has a row (its count goes up by one under the book's head
+    lock, taken by ``_take_head``); the month's first voucher creates the row with count 1."""
+    conn = db.session.connection()
+    row = conn.execute(_BUMP_PERIOD, {"b_id": book.id, "b_year": d.year, "b_month": d.month}).first()
+    if row is None:
+        period = Period(community_id=book.community_id, book_id=book.id, year=d.year, month=d.month,
+                        voucher_count=1)
+        db.session.add(period)
+        db.session.flush()
+        row = (period.id, 1)
+    period_id, n = row
+    loaded = db.session.identity_map.get(identity_key(Period, period_id))
+    if loaded is not None:  # a Period read earlier in this session shows the new count
+        set_committed_value(loaded, "voucher_count", n)
+    return period_id, f"{VOUCHER_PREFIX}-{d.year}-{d.month:02d}-{n:04d}"
+
+
+_VOUCHERS = Voucher.__table__
+_MARK_POSTED = (
+    sa.update(_VOUCHERS)
+    .where(_VOUCHERS.c.id == sa.bindparam("v_id"), _VOUCHERS.c.status == sa.bindparam("v_was"))
+    .values({c: sa.bindparam(c) for c in ("status", "period_id", "number", "log_index", "posted_by_id",
+                                          "posted_at", "private_salt", "private_json")})
+)
 
 
 def _post(voucher: Voucher, actor: User | None, *, today: dt.date | None = None) -> Voucher:
@@ -611,24 +651,39 @@ def _post(voucher: Voucher, actor: User | None, *, today: dt.date | None = None)
                         loaded=loaded, today=today)
     if voucher.kind == VoucherKind.REVERSAL and voucher.reverses is not None and not voucher.reverses.is_posted:
         raise Conflict(_l("Only a posted voucher can be reversed."))
-    period = _period(book, voucher.date)
-    number = _next_number(period)  # before touching the voucher: no UPDATE of it by autoflush
-    voucher.period_id = period.id
-    voucher.number = number
-    voucher.log_index = index
-    voucher.posted_by_id = getattr(actor, "id", None)
-    voucher.posted_at = utcnow()
-    voucher.private_salt = log.new_salt()
-    log.freeze_private_fields(voucher)
-    voucher.status = VoucherStatus.POSTED.value
-    db.session.flush()
+    period_id, number = _next_number(book, voucher.date)
+    posted = {
+        "status": VoucherStatus.POSTED.value, "period_id": period_id, "number": number, "log_index": index,
+        "posted_by_id": getattr(actor, "id", None), "posted_at": utcnow(), "private_salt": log.new_salt(),
+    }
+    posted["private_json"] = log.private_json(voucher)
+    db.session.flush()  # anything pending (the history so far) is written before what follows
+    # One Core UPDATE, conditional on the status read before the lock: a voucher sent back to
+    # draft or discarded by another request in the meantime is not posted. The ORM object is
+    # then given the same values as committed state (nothing left for a flush to write).
+    if db.session.connection().execute(
+            _MARK_POSTED, {**posted, "v_id": voucher.id, "v_was": VoucherStatus.APPROVED.value}).rowcount != 1:
+        now = db.session.connection().execute(
+            sa.select(_VOUCHERS.c.status).where(_VOUCHERS.c.id == voucher.id)).scalar()
+        raise Conflict(_l("The voucher is %(status)s; this step is not possible now.",
+                          status=status_label(now or VoucherStatus.DISCARDED.value)))
+    for key, value in posted.items():
+        set_committed_value(voucher, key, value)
     reverses_index = voucher.reverses.log_index if voucher.reverses_id else None
     log.append(book.id, book.community_id, index, log.leaf_bytes(log.public_record(voucher, reverses_index)))
     _add_to_balances(book, [voucher])
-    _event(voucher, "posted", actor)
-    db.session.flush()
+    # A Core insert (the flush above wrote every earlier event, so the history stays in order).
+    db.session.connection().execute(_EVENT_INSERT, {
+        "community_id": voucher.community_id, "voucher_id": voucher.id, "action": "posted",
+        "user_id": getattr(actor, "id", None), "at": utcnow(), "note": ""})
     del checked
     return voucher
+
+
+_LINES_WITH_ACCOUNTS = (
+    sa.select(VoucherLine).where(VoucherLine.voucher_id == sa.bindparam("v_id")).order_by(VoucherLine.line_no)
+    .options(joinedload(VoucherLine.account), joinedload(VoucherLine.fund))
+)
 
 
 def _load_lines(voucher: Voucher) -> tuple[dict[int, Account], dict[int, Fund]] | None:
@@ -636,10 +691,7 @@ def _load_lines(voucher: Voucher) -> tuple[dict[int, Account], dict[int, Fund]] 
     the lines, one for the accounts and one per line for the record), or None when the lines
     are already in memory and the accounts are left to ``_validate``."""
     if "lines" in sa.inspect(voucher).unloaded:
-        lines = db.session.scalars(
-            sa.select(VoucherLine).where(VoucherLine.voucher_id == voucher.id).order_by(VoucherLine.line_no)
-            .options(joinedload(VoucherLine.account), joinedload(VoucherLine.fund))
-        ).unique().all()
+        lines = db.session.scalars(_LINES_WITH_ACCOUNTS, {"v_id": voucher.id}).unique().all()
         set_committed_value(voucher, "lines", lines)
         return ({ln.account.id: ln.account for ln in lines},
                 {ln.fund.id: ln.fund for ln in lines if ln.fund is not None})

@@ -310,6 +310,25 @@ def test_closing_blocks_posting_of_an_already_approved_voucher(book, people, acc
         svc.close_period(book, 2026, 2, actor=people["reviewer"])
 
 
+def test_a_voucher_sent_back_after_it_was_read_is_not_posted(book, people, acct):
+    """Posting updates the voucher only if it is still approved: another request may have
+    rejected or discarded it between this request's read and its lock."""
+    v = svc.create_voucher(
+        book, svc.VoucherInput(dt.date(2026, 3, 4), "x", lines((acct("1002"), 5, 0), (acct("5001"), 0, 5))),
+        actor=people["preparer"],
+    )
+    svc.submit_voucher(v, actor=people["preparer"])
+    svc.approve_voucher(v, actor=people["reviewer"])
+    db.session.flush()
+    # as if another transaction had rejected it: the row changes, this session's object does not
+    db.session.execute(sa.text("UPDATE vouchers SET status = 'draft' WHERE id = :id"), {"id": v.id})
+    assert v.status == "approved"
+    with pytest.raises(Conflict, match="draft"):
+        svc.post_voucher(v, actor=people["reviewer"])
+    assert db.session.scalar(sa.select(Voucher.status).where(Voucher.id == v.id)) == "draft"
+    assert v.number is None and v.log_index is None
+
+
 def test_sme_year_end_closing(book, people, acct, post):
     post(lines((acct("1002"), 100000, 0), (acct("5001"), 0, 100000)), date=dt.date(2025, 6, 1))
     post(lines((acct("5602"), 30000, 0), (acct("1002"), 0, 30000)), date=dt.date(2025, 7, 1))
