@@ -210,7 +210,7 @@ class VoucherLine(IdMixin, db.Model):  # 分录
         sa.CheckConstraint("(debit = 0) <> (credit = 0)", name="one_side"),
         sa.Index("ix_voucher_lines_account", "account_id", "voucher_id"),
     )
-    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"))  # no index: LogNode
     voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"), index=True)
     line_no: Mapped[int] = mapped_column(sa.Integer)
     account_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("accounts.id"))
@@ -233,7 +233,7 @@ class VoucherEvent(IdMixin, db.Model):
     """The voucher's history: created, edited, submitted, approved, rejected, posted. Append-only."""
 
     __tablename__ = "voucher_events"
-    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"))  # no index: LogNode
     voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(20))
     user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
@@ -275,11 +275,18 @@ class AccountPeriodBalance(db.Model):
 
 
 class LogNode(db.Model):
-    """Hash of the complete subtree (level, index) of a book's log (level 0 = leaves)."""
+    """Hash of the complete subtree (level, index) of a book's log (level 0 = leaves).
+
+    Lines, history events and log nodes are the three tables every post writes most rows to;
+    their ``community_id`` (the future distribution column, DESIGN.md §6) is not indexed: every
+    query reaches them through their voucher or book, and an index nobody reads costs every
+    post and every import a write."""
 
     __tablename__ = "log_nodes"
+    # The key is the row: on SQLite no separate rowid tree and key index to write on every post.
+    __table_args__ = {"sqlite_with_rowid": False}
     book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), primary_key=True)
     level: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     index: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"))  # no index: LogNode
     hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32))

@@ -36,6 +36,8 @@ Minor units
 from __future__ import annotations
 
 import datetime
+import os
+import pickle
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -494,16 +496,17 @@ class _LineCounter:
     """UTF-8 byte offset (beancount_ast spans) -> 1-based line number. Offsets arrive almost
     always in increasing order, so counting newlines since the previous offset is O(file)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, base: int = 0):
         self.data = text.encode("utf-8")
+        self.base = base  # lines of the file before ``text`` (a part read by itself)
         self.pos = 0
-        self.line = 1
+        self.line = base + 1
 
     def __call__(self, offset: int) -> int:
         if offset >= self.pos:
             self.line += self.data.count(b"\n", self.pos, offset)
         else:
-            self.line = self.data.count(b"\n", 0, offset) + 1
+            self.line = self.data.count(b"\n", 0, offset) + 1 + self.base
         self.pos = offset
         return self.line
 
@@ -525,7 +528,7 @@ _FEATURE_PAD = "the pad directive"
 
 
 class _Reader:
-    def __init__(self, text: str, filename: str, exponents: Mapping[str, int] | None):
+    def __init__(self, text: str, filename: str, exponents: Mapping[str, int] | None, *, base_line: int = 0):
         self.text = text
         self.filename = filename
         self.problems: list[PTProblem] = []
@@ -540,12 +543,12 @@ class _Reader:
         self.raw_balances: list[tuple] = []
         self.places: dict[str, int] = {}  # commodity -> max significant places seen
         self.ignored: list[tuple[int, str]] = []
-        self.title = ""
+        self.title: str | None = None  # None: no title option (yet)
         self.operating: list[str] = []
         self.account_ok: dict[str, bool] = {}
         self.commodity_ok: dict[str, bool] = {}
         self.dates: dict[str, datetime.date | None] = {}
-        self.line_of = _LineCounter(text)
+        self.line_of = _LineCounter(text, base_line)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -642,6 +645,70 @@ class _Reader:
                 self.unsupported(line_of(d.span.start), rejected[kind])
             elif not isinstance(d, silent):  # Raw, or a directive kind added later
                 self.err(line_of(d.span.start), "syntax", column=1, found=kind.__name__)
+
+    # Pass 1 in two processes. The parser holds the GIL for about half of the reading time
+    # on a large file, so a thread would not help: a forked child reads the second half of the
+    # text while this process reads the first, and sends back its raw records. Any problem in
+    # either half (including a cut that was not a directive boundary after all, such as inside
+    # a multi-line string: that half then fails to parse) and the whole text is read again in
+    # one pass, so problems are always found and named exactly as a single pass names them.
+
+    _STATE = ("opens", "closes", "txns", "raw_balances", "places", "ignored", "title", "operating")
+
+    def parse_in_two(self) -> bool:
+        """Pass 1 over two halves at once; True when both read cleanly and were merged."""
+        cut = _cut_point(self.text)
+        if cut is None or not hasattr(os, "fork"):
+            return False
+        head, tail = self.text[:cut], self.text[cut:]
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: read the tail, send its records (or None), never return
+            status = 1
+            try:
+                os.close(read_fd)
+                other = _Reader(tail, self.filename, None, base_line=head.count("\n"))
+                other.fixed_exponents = self.fixed_exponents
+                try:
+                    other.parse()
+                except _TooManyErrors:
+                    pass
+                state = None if other.problems else {k: getattr(other, k) for k in self._STATE}
+                with os.fdopen(write_fd, "wb") as out:
+                    pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_fd)
+        try:
+            mine = _Reader(head, self.filename, None)
+            mine.fixed_exponents = self.fixed_exponents
+            try:
+                mine.parse()
+            except _TooManyErrors:
+                pass
+            with os.fdopen(read_fd, "rb") as inp:
+                try:
+                    theirs = pickle.load(inp)
+                except (EOFError, pickle.UnpicklingError):
+                    theirs = None
+        finally:
+            os.waitpid(pid, 0)
+        if mine.problems or theirs is None or not theirs["opens"].keys().isdisjoint(mine.opens):
+            return False  # read again in one pass (a duplicate open is named there too)
+        for key in self._STATE:
+            setattr(self, key, getattr(mine, key))
+        self.opens.update(theirs["opens"])
+        self.closes += theirs["closes"]
+        self.txns += theirs["txns"]
+        self.raw_balances += theirs["raw_balances"]
+        for commodity, places in theirs["places"].items():
+            self.places[commodity] = max(places, self.places.get(commodity, 0))
+        self.ignored += theirs["ignored"]
+        if theirs["title"] is not None:
+            self.title = theirs["title"]
+        self.operating += theirs["operating"]
+        return True
 
     def syntax_error(self, detail) -> None:
         line = detail.start_line or 1
@@ -966,7 +1033,7 @@ class _Reader:
             transactions=tuple(transactions),
             balances=tuple(balance_list),
             commodities=exps,
-            title=self.title,
+            title=self.title or "",
             operating_currencies=tuple(self.operating),
             ignored=tuple(self.ignored),
         )
@@ -1009,18 +1076,35 @@ class _Reader:
                 )
 
 
+_PARALLEL_MIN_CHARS = 1_000_000  # below this, forking costs more than it saves
+# A line that starts a dated directive: where the text may be cut in two.
+_DIRECTIVE_START = re.compile(r"\n(?=\d{4}[-/]\d{2}[-/]\d{2}[ \t])")
+
+
+def _cut_point(text: str) -> int | None:
+    """Where a dated directive starts a line, at or after the middle of ``text``."""
+    m = _DIRECTIVE_START.search(text, len(text) // 2)
+    return m.end() if m else None
+
+
 def read_beancount(
-    text: str, filename: str = "<input>", *, exponents: Mapping[str, int] | None = None
+    text: str, filename: str = "<input>", *, exponents: Mapping[str, int] | None = None,
+    parallel: bool | None = None,
 ) -> PTJournal:
     """Parse beancount ``text`` into a ``PTJournal``; raise ``PlainTextError`` listing every
     problem with its line number. ``exponents`` fixes the minor-unit exponent of commodities
-    (ISO currencies default to their ISO 4217 exponent)."""
+    (ISO currencies default to their ISO 4217 exponent). ``parallel``: read the two halves of
+    the text in two processes (default: for large texts on a machine with several CPUs); the
+    result, and every problem reported, are the same either way."""
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = _Reader(text, filename, exponents)
     journal = None
+    if parallel is None:
+        parallel = len(text) >= _PARALLEL_MIN_CHARS and (os.cpu_count() or 1) > 1
     try:
-        reader.parse()
+        if not (parallel and reader.parse_in_two()):
+            reader.parse()
         if not reader.problems:
             journal = reader.build()
     except _TooManyErrors:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import flask_migrate
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -28,6 +29,18 @@ def test_migrated_schema_matches_the_models(app):
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, db.metadata)
     assert diff == [], diff
+
+
+def test_sqlite_table_options_match_the_models(app):
+    """Alembic's comparison does not see SQLite's WITHOUT ROWID: check it here."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite table option")
+    with read_only_transactions(), db.engine.connect() as conn:
+        sql = dict(conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+    for table in db.metadata.sorted_tables:
+        without_rowid = table.dialect_options["sqlite"]["with_rowid"] is False
+        assert ("WITHOUT ROWID" in sql[table.name].upper()) == without_rowid, table.name
+    assert "WITHOUT ROWID" in sql["log_nodes"].upper()
 
 
 def test_downgrade_to_base_and_up_again(committing_app):
