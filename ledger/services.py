@@ -976,7 +976,7 @@ def _offsets(target_id: int, movements, unit: str, *, by_fund: bool) -> list[Lin
 
 def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor: User | None = None,
                            source: str = "import", kind: VoucherKind = VoucherKind.NORMAL,
-                           allow_negative: bool = False, batch_size: int = 5000) -> list[int]:
+                           allow_negative: bool = False, batch_size: int = 25_000) -> list[int]:
     """Post many imported or computed vouchers in order, storing exactly what calling
     ``post_system_voucher`` on each would store (numbers per period, log leaves and subtree
     nodes, per-period balances, the ``source`` and ``posted`` events), with a few multi-row
