@@ -43,6 +43,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal, Inexact, InvalidOperation, localcontext
+from sys import intern
 
 import beancount_ast
 
@@ -832,7 +833,7 @@ class _Reader:
             if p.price_operator is not None or p.price_annotation is not None:
                 self.unsupported(pline, "price conversion @ / @@")
                 good = False
-            name = p.account.content
+            name = intern(p.account.content)  # one string per account: less memory, less to pickle
             if not account_ok.get(name) and not self.check_account(name, pline):
                 good = False
             amount = p.amount
@@ -840,7 +841,7 @@ class _Reader:
                 postings.append((name, None, 0, None, pline))
                 continue
             number_text, _, commodity = amount.raw.content.partition(" ")
-            commodity = commodity.strip()
+            commodity = intern(commodity.strip())
             number = None
             if commodity in places_seen:
                 try:

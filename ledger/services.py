@@ -7,6 +7,7 @@ the caller (request or CLI command) commits once.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -974,9 +975,52 @@ def _offsets(target_id: int, movements, unit: str, *, by_fund: bool) -> list[Lin
 
 # --- bulk posting (plain-text imports) ----------------------------------------------------------
 
+def _rows_from_child(batches, sums: dict):
+    """Run the ``batches`` generator in a forked child and yield what it yields, while this
+    process writes the previous batch: building rows is Python, writing them is mostly the
+    database's C code, and the two then share the machine's cores. ``sums`` receives the
+    child's totals at the end. The child never touches the database (it reads no resident:
+    the caller sends vouchers with residents through the one-process path)."""
+    import pickle
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: build and send, never return
+        status = 1
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb") as out:
+                try:
+                    for item in batches:
+                        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(("sums", dict(sums)), out, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:  # reported by the parent, which rolls back
+                    pickle.dump(("error", f"{type(exc).__name__}: {exc}"), out)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd, "rb") as inp:
+            while True:
+                try:
+                    item = pickle.load(inp)  # noqa: S301 (our own child, through our own pipe)
+                except EOFError:
+                    raise RuntimeError("post_imported_vouchers: the row builder stopped") from None
+                if item[0] == "sums":
+                    sums.update(item[1])
+                    return
+                if item[0] == "error":
+                    raise RuntimeError(f"post_imported_vouchers: {item[1]}")
+                yield item
+    finally:
+        os.waitpid(pid, 0)
+
+
 def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor: User | None = None,
                            source: str = "import", kind: VoucherKind = VoucherKind.NORMAL,
-                           allow_negative: bool = False, batch_size: int = 25_000) -> list[int]:
+                           allow_negative: bool = False, batch_size: int = 25_000,
+                           parallel: bool | None = None) -> list[int]:
     """Post many imported or computed vouchers in order, storing exactly what calling
     ``post_system_voucher`` on each would store (numbers per period, log leaves and subtree
     nodes, per-period balances, the ``source`` and ``posted`` events), with a few multi-row
@@ -1145,6 +1189,8 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
     v_sql = insert_sql(vt, v_cols, ("date", "posted_at", "created_at", "private_salt"), null=("reverses_id",))
     l_sql, e_sql, n_sql = insert_sql(lt, l_cols), insert_sql(et, e_cols, ("at",)), insert_sql(nt, n_cols, ("hash",))
     bind_date, bind_salt, bind_hash = bind(vt.c.date), bind(vt.c.private_salt), bind(nt.c.hash)
+    if dialect.driver in ("pysqlite", "psycopg"):  # both take bytes as BLOB / bytea, as they are
+        bind_salt = bind_hash = bytes  # (and bytes, unlike their memoryview wrapper, pickle)
 
     def write(table, columns: Sequence[str], sql: str, rows: list[tuple]) -> None:
         """executemany, or COPY on PostgreSQL with psycopg 3 (the server's cheapest way in;
@@ -1187,66 +1233,81 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
         conn.exec_driver_sql("PRAGMA cache_size = -262144")
     book_id, kind_value, version = book.id, kind.value, log.RECORD_VERSION
     checked_batch = -1
-    for start in range(0, len(inputs), batch_size):
-        batch = inputs[start:start + batch_size]
-        salts = secrets.token_bytes(16 * len(batch))  # log.new_salt() for each voucher, in one call
-        v_rows, l_rows, e_rows, n_rows = [], [], [], []
-        v_add, l_add, e_add, n_add = v_rows.append, l_rows.append, e_rows.append, n_rows.append
-        for offset, data in enumerate(batch):
-            vid = new_ids[start + offset]
-            index = first_index + start + offset
-            d = data.date
-            pk = d.year * 100 + d.month
-            next_no[pk] = no = next_no[pk] + 1
-            head, period_id = prefix[pk]
-            number = f"{head}{no:04d}"
-            summary = data.summary.strip()
-            salt = salts[16 * offset:16 * offset + 16]
-            bound = dates.get(d)
-            if bound is None:
-                bound = dates[d] = (bind_date(d), d.isoformat())
-            private = False
-            parts = []
-            for n, li in enumerate(data.lines, start=1):
-                account_id, fund_id, unit, dr, cr = li.account_id, li.fund_id, li.unit or "CNY", li.debit, li.credit
-                l_add((community_id, vid, n, account_id, fund_id, unit, dr, cr, (li.memo or "")[:300],
-                       li.resident_id, li.counterparty_org_id))
-                s = sums[(account_id, fund_id or 0, unit, pk)]
-                s[0] += dr
-                s[1] += cr
-                if li.resident_id is not None:
-                    private = True
-                parts.append(f'{line_head[account_id]}{cr},"debit":{dr}'
-                             f'{tails.get((fund_id, unit)) or line_tail(fund_id, unit)}')
-            e_add((community_id, vid, source, actor_id, event_at, ""))
-            e_add((community_id, vid, "posted", actor_id, event_at, ""))
-            leaf = (f'{{"book":{book_id},"date":"{bound[1]}","index":{index},"kind":{kind_json},'
-                    f'"lines":[{",".join(parts)}],"number":{esc(number)},"private":null,"reverses":null,'
-                    f'"summary":{esc(summary)},"v":{version}}}').encode()
-            private_json = "null"
-            if checked_batch != start and not use_reference and not private:
-                checked_batch = start
-                use_reference = (leaf, private_json) != reference_leaf(index, number, d, summary, data.lines, salt)
-            if use_reference or private:
-                leaf, private_json = reference_leaf(index, number, d, summary, data.lines, salt)
-            v_add((vid, community_id, book_id, bound[0], summary, kind_value, approved,
-                   int(data.attachment_count or 0), source, actor_id, actor_id, actor_id, period_id,
-                   number, index, posted_at, bind_salt(salt), private_json, created_at))
-            # merkle.nodes_to_store_on_append, inlined (its checks are for hashes read from
-            # storage; these are all computed here): the leaf, then one parent per trailing
-            # one-bit of its index. The first voucher of each batch is also done by merkle.
-            h = sha256(b"\x00" + leaf).digest()  # merkle.leaf_hash
-            nodes = [(0, index, h)]
-            level, node_index = 0, index
-            while node_index & 1:
-                h = sha256(b"\x01" + frontier[(level, node_index - 1)] + h).digest()  # merkle.node_hash
-                level, node_index = level + 1, node_index >> 1
-                nodes.append((level, node_index, h))
-            if offset == 0 and nodes != merkle.nodes_to_store_on_append(index, nodes[0][2], get_node):
-                raise RuntimeError("post_imported_vouchers: the log's subtree hashes differ from merkle's")
-            for level, node_index, h in nodes:
-                frontier[(level, node_index)] = h
-                n_add((book_id, level, node_index, community_id, bind_hash(h)))
+    def batches():
+        """The rows of each batch: ("batch", first index, last index, vouchers, lines, events,
+        log nodes); ``sums`` collects the balances as it goes."""
+        nonlocal frontier, use_reference, checked_batch
+        for start in range(0, len(inputs), batch_size):
+            batch = inputs[start:start + batch_size]
+            salts = secrets.token_bytes(16 * len(batch))  # log.new_salt() for each voucher, in one call
+            v_rows, l_rows, e_rows, n_rows = [], [], [], []
+            v_add, l_add, e_add, n_add = v_rows.append, l_rows.append, e_rows.append, n_rows.append
+            for offset, data in enumerate(batch):
+                vid = new_ids[start + offset]
+                index = first_index + start + offset
+                d = data.date
+                pk = d.year * 100 + d.month
+                next_no[pk] = no = next_no[pk] + 1
+                head, period_id = prefix[pk]
+                number = f"{head}{no:04d}"
+                summary = data.summary.strip()
+                salt = salts[16 * offset:16 * offset + 16]
+                bound = dates.get(d)
+                if bound is None:
+                    bound = dates[d] = (bind_date(d), d.isoformat())
+                private = False
+                parts = []
+                for n, li in enumerate(data.lines, start=1):
+                    account_id, fund_id, unit, dr, cr = li.account_id, li.fund_id, li.unit or "CNY", li.debit, li.credit
+                    l_add((community_id, vid, n, account_id, fund_id, unit, dr, cr, (li.memo or "")[:300],
+                           li.resident_id, li.counterparty_org_id))
+                    s = sums[(account_id, fund_id or 0, unit, pk)]
+                    s[0] += dr
+                    s[1] += cr
+                    if li.resident_id is not None:
+                        private = True
+                    parts.append(f'{line_head[account_id]}{cr},"debit":{dr}'
+                                 f'{tails.get((fund_id, unit)) or line_tail(fund_id, unit)}')
+                e_add((community_id, vid, source, actor_id, event_at, ""))
+                e_add((community_id, vid, "posted", actor_id, event_at, ""))
+                leaf = (f'{{"book":{book_id},"date":"{bound[1]}","index":{index},"kind":{kind_json},'
+                        f'"lines":[{",".join(parts)}],"number":{esc(number)},"private":null,"reverses":null,'
+                        f'"summary":{esc(summary)},"v":{version}}}').encode()
+                private_json = "null"
+                if checked_batch != start and not use_reference and not private:
+                    checked_batch = start
+                    use_reference = (leaf, private_json) != reference_leaf(index, number, d, summary, data.lines, salt)
+                if use_reference or private:
+                    leaf, private_json = reference_leaf(index, number, d, summary, data.lines, salt)
+                v_add((vid, community_id, book_id, bound[0], summary, kind_value, approved,
+                       int(data.attachment_count or 0), source, actor_id, actor_id, actor_id, period_id,
+                       number, index, posted_at, bind_salt(salt), private_json, created_at))
+                # merkle.nodes_to_store_on_append, inlined (its checks are for hashes read from
+                # storage; these are all computed here): the leaf, then one parent per trailing
+                # one-bit of its index. The first voucher of each batch is also done by merkle.
+                h = sha256(b"\x00" + leaf).digest()  # merkle.leaf_hash
+                nodes = [(0, index, h)]
+                level, node_index = 0, index
+                while node_index & 1:
+                    h = sha256(b"\x01" + frontier[(level, node_index - 1)] + h).digest()  # merkle.node_hash
+                    level, node_index = level + 1, node_index >> 1
+                    nodes.append((level, node_index, h))
+                if offset == 0 and nodes != merkle.nodes_to_store_on_append(index, nodes[0][2], get_node):
+                    raise RuntimeError("post_imported_vouchers: the log's subtree hashes differ from merkle's")
+                for level, node_index, h in nodes:
+                    frontier[(level, node_index)] = h
+                    n_add((book_id, level, node_index, community_id, bind_hash(h)))
+            yield ("batch", start, index, v_rows, l_rows, e_rows, n_rows)
+            frontier = {node: frontier[node] for node in merkle.compact_range(index + 1)}
+
+    # Rows built by a forked child while this process writes (large imports, several CPUs);
+    # never with residents, whose private fields are read from the database.
+    if parallel is None:
+        parallel = len(inputs) >= 20_000 and (os.cpu_count() or 1) > 1
+    parallel = parallel and hasattr(os, "fork") and bind_hash is bytes and all(
+        li.resident_id is None for data in inputs for li in data.lines)
+    for _kind, start, index, v_rows, l_rows, e_rows, n_rows in (
+            _rows_from_child(batches(), sums) if parallel else batches()):
         write(vt, v_cols, v_sql, v_rows)
         write(lt, l_cols, l_sql, l_rows)  # while approved: the insert guard refuses lines of posted ones
         write(et, e_cols, e_sql, e_rows)
@@ -1254,7 +1315,6 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
         conn.execute(sa.update(vt).where(vt.c.book_id == book.id,
                                          vt.c.log_index.between(first_index + start, index))
                      .values(status=VoucherStatus.POSTED.value))
-        frontier = {node: frontier[node] for node in merkle.compact_range(index + 1)}
     if cache_size is not None:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
     # The same upsert as _post, once: one pseudo-voucher per month carrying the month's sums.
