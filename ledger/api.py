@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 from collections import defaultdict
+from typing import NamedTuple
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -229,6 +230,20 @@ def _line(ln: VoucherLine, exps: _Exponents, english: bool) -> dict:
     }
 
 
+_HISTORY = (
+    sa.select(VoucherEvent.action, VoucherEvent.at, VoucherEvent.note, VoucherEvent.user_id, User.display_name)
+    .outerjoin(User, User.id == VoucherEvent.user_id)
+    .where(VoucherEvent.voucher_id == sa.bindparam("v_id")).order_by(VoucherEvent.id)
+)
+
+
+class _Named(NamedTuple):
+    """What ``_person`` shows of a user named in a voucher's history."""
+
+    id: int
+    display_name: str
+
+
 def present_voucher(voucher: Voucher, *, just_posted: bool = False) -> dict:
     """A voucher with its lines and history, as the API shows it (VoucherOut).
 
@@ -236,12 +251,10 @@ def present_voucher(voucher: Voucher, *, just_posted: bool = False) -> dict:
     on the hot path of the API)."""
     exps = _Exponents(voucher.book)
     english = _english()
-    # The history and the people in it in one query; anyone else named on the voucher in one more.
-    rows = db.session.execute(
-        sa.select(VoucherEvent, User).outerjoin(User, User.id == VoucherEvent.user_id)
-        .where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.id)
-    ).all()
-    users = {u.id: u for _e, u in rows if u is not None}
+    # The history and the names in it in one query (columns, not ORM objects); anyone else
+    # named on the voucher in one more.
+    rows = db.session.execute(_HISTORY, {"v_id": voucher.id}).all()
+    users = {r.user_id: _Named(r.user_id, r.display_name) for r in rows if r.user_id is not None}
     missing = {voucher.prepared_by_id, voucher.approved_by_id, voucher.posted_by_id} - set(users) - {None}
     if missing:
         users.update((u.id, u) for u in db.session.scalars(sa.select(User).where(User.id.in_(missing))))
@@ -261,7 +274,7 @@ def present_voucher(voucher: Voucher, *, just_posted: bool = False) -> dict:
         "posted_by": _person(users.get(voucher.posted_by_id)),
         "lines": [_line(ln, exps, english) for ln in voucher.lines],
         "history": [
-            {"action": e.action, "user": _person(u), "at": e.at, "note": e.note} for e, u in rows
+            {"action": r.action, "user": _person(users.get(r.user_id)), "at": r.at, "note": r.note} for r in rows
         ],
     }
 
@@ -480,7 +493,7 @@ def post_voucher(org_id: int, voucher_id: int):
     # Not ``_voucher``: the organisation and book stay referenced for the whole request, so the
     # service finds them in the session's (weak) identity map instead of reading them again.
     org, user, book = _open(org_id)
-    voucher = svc.get_voucher(book, voucher_id)
+    voucher = svc.get_voucher(book, voucher_id, with_lines=True)
     audit.note(voucher_id=voucher.id)
     svc.post_voucher(voucher, actor=user)
     audit.note(number=voucher.number)

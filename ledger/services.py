@@ -463,8 +463,13 @@ def create_voucher(book: Book, data: VoucherInput, *, actor: User, source: str =
     return v
 
 
-def get_voucher(book: Book, voucher_id: int) -> Voucher:
-    v = db.session.get(Voucher, voucher_id)
+def get_voucher(book: Book, voucher_id: int, *, with_lines: bool = False) -> Voucher:
+    """The voucher, or NotFound. ``with_lines``: its lines, their accounts and funds too, in
+    the same query (posting reads them all)."""
+    if with_lines:
+        v = db.session.execute(_VOUCHER_WITH_LINES, {"v_id": voucher_id}).unique().scalar_one_or_none()
+    else:
+        v = db.session.get(Voucher, voucher_id)
     if v is None or v.book_id != book.id:
         raise NotFound(_l("No such voucher in this book."))
     return v
@@ -681,6 +686,11 @@ def _post(voucher: Voucher, actor: User | None, *, today: dt.date | None = None)
     return voucher
 
 
+_VOUCHER_WITH_LINES = (
+    sa.select(Voucher).where(Voucher.id == sa.bindparam("v_id"))
+    .options(joinedload(Voucher.lines).joinedload(VoucherLine.account),
+             joinedload(Voucher.lines).joinedload(VoucherLine.fund))
+)
 _LINES_WITH_ACCOUNTS = (
     sa.select(VoucherLine).where(VoucherLine.voucher_id == sa.bindparam("v_id")).order_by(VoucherLine.line_no)
     .options(joinedload(VoucherLine.account), joinedload(VoucherLine.fund))
@@ -688,15 +698,17 @@ _LINES_WITH_ACCOUNTS = (
 
 
 def _load_lines(voucher: Voucher) -> tuple[dict[int, Account], dict[int, Fund]] | None:
-    """Read the voucher's lines with their accounts and funds in one query (instead of one for
-    the lines, one for the accounts and one per line for the record), or None when the lines
-    are already in memory and the accounts are left to ``_validate``."""
+    """The accounts and funds of the voucher's lines, reading the lines with them in one query
+    unless they are in memory already (``get_voucher(with_lines=True)``); None when the lines
+    are in memory without them, and the accounts are left to ``_validate``."""
     if "lines" in sa.inspect(voucher).unloaded:
         lines = db.session.scalars(_LINES_WITH_ACCOUNTS, {"v_id": voucher.id}).unique().all()
         set_committed_value(voucher, "lines", lines)
-        return ({ln.account.id: ln.account for ln in lines},
-                {ln.fund.id: ln.fund for ln in lines if ln.fund is not None})
-    return None
+    elif any({"account", "fund"} & sa.inspect(ln).unloaded for ln in voucher.lines):
+        return None
+    lines = voucher.lines
+    return ({ln.account.id: ln.account for ln in lines},
+            {ln.fund.id: ln.fund for ln in lines if ln.fund is not None})
 
 
 def _add_to_balances(book: Book, vouchers: Iterable[Voucher]) -> None:
