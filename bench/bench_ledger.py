@@ -138,8 +138,11 @@ def import_and_trial_balance(n: int, repeat: int, tmp: Path, rows: list) -> None
     rows.append((f"(a) import {n:,} transactions: `flask ledger import-beancount` (SQLite file)", f"{o.wall:.1f} s", f"{o.cpu:.1f} s", ""))
     if theirs:
         b = best(theirs)
+        pairs = ", ".join(f"{u.wall / t.wall:.2f}" for u, t in zip(ours, theirs, strict=True))
+        med = statistics.median(r.wall for r in ours) / statistics.median(r.wall for r in theirs)
         rows.append(("(a) `bean-check --no-cache` on the same file", f"{b.wall:.1f} s", f"{b.cpu:.1f} s",
-                     f"ours/theirs {o.wall / b.wall:.2f} wall, {o.cpu / b.cpu:.2f} CPU (target ≤ 1)"))
+                     f"ours/theirs {o.wall / b.wall:.2f} wall, {o.cpu / b.cpu:.2f} CPU (target ≤ 1); "
+                     f"medians {med:.2f}; each pair {pairs}"))
 
     # where the import's time goes: the reader alone, in this process, as the command runs it
     import gc
