@@ -335,7 +335,8 @@ def write_readme(text: str) -> None:
         # keep the figures of the last --million run (it takes ten minutes)
         old = current[current.index(BEGIN):current.index(END)]
         kept = [line for line in old.splitlines() if line.startswith("| (c)")]
-        when = re.search(r"^(\d{4}-\d\d-\d\d \d\d:\d\d)", old, re.M)
+        when = (re.search(r"^\(c\) rows: from the `--million` run of (\d{4}-\d\d-\d\d \d\d:\d\d)", old, re.M)
+                or re.search(r"^(\d{4}-\d\d-\d\d \d\d:\d\d)", old, re.M))
         if kept:
             text += "\n" + "\n".join(kept)
             text += f"\n\n(c) rows: from the `--million` run of {when.group(1) if when else 'an earlier run'}."
