@@ -37,7 +37,7 @@ def note(**detail) -> None:
     g.setdefault("audit_detail", {}).update(detail)
 
 
-def record(
+def _row(
     action: str,
     outcome: str,
     *,
@@ -51,21 +51,35 @@ def record(
     detail: dict | None = None,
     remote_addr: str | None = None,
     user_agent: str | None = None,
-) -> AuditEvent:
-    ev = AuditEvent(
-        user_id=getattr(user, "id", None),
-        username=username or getattr(user, "username", None),
-        action=action[:200],
-        outcome=outcome,
-        status_code=status_code,
-        security=security,
-        organisation_id=organisation_id,
-        community_id=community_id,
-        target=(target or None) and target[:200],
-        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
-        remote_addr=remote_addr,
-        user_agent=(user_agent or None) and user_agent[:300],
-    )
+) -> dict:
+    """An event's column values, cut to the columns' lengths."""
+    row = {
+        "occurred_at": utcnow(),
+        "user_id": getattr(user, "id", None),
+        "username": username or getattr(user, "username", None),
+        "action": action[:200],
+        "outcome": outcome,
+        "status_code": status_code,
+        "security": security,
+        "organisation_id": organisation_id,
+        "community_id": community_id,
+        "target": (target or None) and target[:200],
+        "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+        "remote_addr": remote_addr,
+        "user_agent": (user_agent or None) and user_agent[:300],
+    }
+    # Whatever a client sent (a path, a user agent, an argument) is stored as text PostgreSQL
+    # accepts: a NUL would make the insert fail and the event be lost.
+    for k, v in row.items():
+        if isinstance(v, str) and "\x00" in v:
+            row[k] = v.replace("\x00", "\ufffd")
+    return row
+
+
+def record(action: str, outcome: str, **fields) -> AuditEvent:
+    """Add an event to the session (written with the session's next flush); ``fields`` as
+    ``_row`` takes them."""
+    ev = AuditEvent(**_row(action, outcome, **fields))
     db.session.add(ev)
     return ev
 
@@ -87,31 +101,20 @@ def record_request(response, *, commit: bool = True) -> None:
         detail["reason"] = g.audit_outcome_detail
     user = current_user if current_user and current_user.is_authenticated else None
     rule = request.url_rule.rule if request.url_rule else request.path
-    target = json.dumps(request.view_args, default=str) if request.view_args else None
-    user_agent = request.headers.get("User-Agent")
-    username = detail.pop("username", None) or getattr(user, "username", None)
-    organisation_id = detail.pop("organisation_id", None)
-    community_id = detail.pop("community_id", None)
-    row = {
-        "occurred_at": utcnow(),
-        "user_id": getattr(user, "id", None),
-        "username": username,
-        "community_id": community_id,
-        "organisation_id": organisation_id,
-        "action": (g.get("audit_action") or f"{request.method} {rule}")[:200],
-        "target": target and target[:200],
-        "outcome": outcome_for(response.status_code),
-        "status_code": response.status_code,
-        "security": security,
-        "remote_addr": request.remote_addr,
-        "user_agent": user_agent and user_agent[:300],
-        "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
-    }
-    # Whatever a client sent (a path, a user agent) is stored as text PostgreSQL accepts.
-    for k, v in row.items():
-        if isinstance(v, str) and "\x00" in v:
-            row[k] = v.replace("\x00", "\ufffd")
-    db.session.connection().execute(_INSERT, row)
+    db.session.connection().execute(_INSERT, _row(
+        g.get("audit_action") or f"{request.method} {rule}",
+        outcome_for(response.status_code),
+        user=user,
+        username=detail.pop("username", None),
+        status_code=response.status_code,
+        security=security,
+        organisation_id=detail.pop("organisation_id", None),
+        community_id=detail.pop("community_id", None),
+        target=json.dumps(request.view_args, default=str) if request.view_args else None,
+        detail=detail or None,
+        remote_addr=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+    ))
     if commit:
         db.session.commit()
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import pickle
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -46,6 +45,8 @@ from decimal import ROUND_FLOOR, Decimal, Inexact, InvalidOperation, localcontex
 from sys import intern
 
 import beancount_ast
+
+from . import forked
 
 __all__ = [
     "ISO_EXPONENTS",
@@ -662,39 +663,17 @@ class _Reader:
         if cut is None or not hasattr(os, "fork"):
             return False
         head, tail = self.text[:cut], self.text[cut:]
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: read the tail, send its records (or None), never return
-            status = 1
-            try:
-                os.close(read_fd)
-                other = _Reader(tail, self.filename, None, base_line=head.count("\n"))
-                other.fixed_exponents = self.fixed_exponents
-                try:
-                    other.parse()
-                except _TooManyErrors:
-                    pass
-                state = None if other.problems else {k: getattr(other, k) for k in self._STATE}
-                with os.fdopen(write_fd, "wb") as out:
-                    pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_fd)
+
+        def read_tail():
+            other = self._part(tail, head.count("\n"))
+            yield None if other.problems else {k: getattr(other, k) for k in self._STATE}
+
         try:
-            mine = _Reader(head, self.filename, None)
-            mine.fixed_exponents = self.fixed_exponents
-            try:
-                mine.parse()
-            except _TooManyErrors:
-                pass
-            with os.fdopen(read_fd, "rb") as inp:
-                try:
-                    theirs = pickle.load(inp)
-                except (EOFError, pickle.UnpicklingError):
-                    theirs = None
-        finally:
-            os.waitpid(pid, 0)
+            with forked.in_child(read_tail) as received:
+                mine = self._part(head, 0)
+                theirs = next(received)
+        except forked.ChildFailed:
+            return False
         if mine.problems or theirs is None or not theirs["opens"].keys().isdisjoint(mine.opens):
             return False  # read again in one pass (a duplicate open is named there too)
         for key in self._STATE:
@@ -710,6 +689,16 @@ class _Reader:
             self.title = theirs["title"]
         self.operating += theirs["operating"]
         return True
+
+    def _part(self, text: str, base_line: int) -> _Reader:
+        """Pass 1 over ``text``, a part of this reader's text starting after ``base_line``."""
+        part = _Reader(text, self.filename, None, base_line=base_line)
+        part.fixed_exponents = self.fixed_exponents
+        try:
+            part.parse()
+        except _TooManyErrors:
+            pass
+        return part
 
     def syntax_error(self, detail) -> None:
         line = detail.start_line or 1

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from core.db import db, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from core.models import Organisation, Resident, Role, User
 
-from . import log
+from . import forked, log
 from .amounts import MAX_LINE_AMOUNT, currency_exponent, is_iso_currency
 from .charts import load_chart
 from .models import (
@@ -987,48 +988,6 @@ def _offsets(target_id: int, movements, unit: str, *, by_fund: bool) -> list[Lin
 
 # --- bulk posting (plain-text imports) ----------------------------------------------------------
 
-def _rows_from_child(batches, sums: dict):
-    """Run the ``batches`` generator in a forked child and yield what it yields, while this
-    process writes the previous batch: building rows is Python, writing them is mostly the
-    database's C code, and the two then share the machine's cores. ``sums`` receives the
-    child's totals at the end. The child never touches the database (it reads no resident:
-    the caller sends vouchers with residents through the one-process path)."""
-    import pickle
-
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: build and send, never return
-        status = 1
-        try:
-            os.close(read_fd)
-            with os.fdopen(write_fd, "wb") as out:
-                try:
-                    for item in batches:
-                        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
-                    pickle.dump(("sums", dict(sums)), out, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:  # reported by the parent, which rolls back
-                    pickle.dump(("error", f"{type(exc).__name__}: {exc}"), out)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd, "rb") as inp:
-            while True:
-                try:
-                    item = pickle.load(inp)  # noqa: S301 (our own child, through our own pipe)
-                except EOFError:
-                    raise RuntimeError("post_imported_vouchers: the row builder stopped") from None
-                if item[0] == "sums":
-                    sums.update(item[1])
-                    return
-                if item[0] == "error":
-                    raise RuntimeError(f"post_imported_vouchers: {item[1]}")
-                yield item
-    finally:
-        os.waitpid(pid, 0)
-
-
 def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor: User | None = None,
                            source: str = "import", kind: VoucherKind = VoucherKind.NORMAL,
                            allow_negative: bool = False, batch_size: int = 25_000,
@@ -1312,21 +1271,33 @@ def post_imported_vouchers(book: Book, inputs: Sequence[VoucherInput], *, actor:
             yield ("batch", start, index, v_rows, l_rows, e_rows, n_rows)
             frontier = {node: frontier[node] for node in merkle.compact_range(index + 1)}
 
-    # Rows built by a forked child while this process writes (large imports, several CPUs);
+    def rows():
+        yield from batches()
+        yield ("sums", dict(sums))  # for the parent, when a child built the rows
+
+    # Rows built by a forked child while this process writes the previous batch (building them
+    # is Python, writing them mostly the database's C code): large imports, several CPUs, and
     # never with residents, whose private fields are read from the database.
     if parallel is None:
-        parallel = len(inputs) >= 20_000 and (os.cpu_count() or 1) > 1
+        parallel = len(inputs) >= 20_000 and forked.available()
     parallel = parallel and hasattr(os, "fork") and bind_hash is bytes and all(
         li.resident_id is None for data in inputs for li in data.lines)
-    for _kind, start, index, v_rows, l_rows, e_rows, n_rows in (
-            _rows_from_child(batches(), sums) if parallel else batches()):
-        write(vt, v_cols, v_sql, v_rows)
-        write(lt, l_cols, l_sql, l_rows)  # while approved: the insert guard refuses lines of posted ones
-        write(et, e_cols, e_sql, e_rows)
-        write(nt, n_cols, n_sql, n_rows)
-        conn.execute(sa.update(vt).where(vt.c.book_id == book.id,
-                                         vt.c.log_index.between(first_index + start, index))
-                     .values(status=VoucherStatus.POSTED.value))
+    try:
+        with forked.in_child(rows) if parallel else nullcontext(rows()) as received:
+            for item in received:
+                if item[0] == "sums":
+                    sums.update(item[1])
+                    continue
+                _kind, start, index, v_rows, l_rows, e_rows, n_rows = item
+                write(vt, v_cols, v_sql, v_rows)
+                write(lt, l_cols, l_sql, l_rows)  # while approved: the insert guard refuses lines of posted ones
+                write(et, e_cols, e_sql, e_rows)
+                write(nt, n_cols, n_sql, n_rows)
+                conn.execute(sa.update(vt).where(vt.c.book_id == book.id,
+                                                 vt.c.log_index.between(first_index + start, index))
+                             .values(status=VoucherStatus.POSTED.value))
+    except forked.ChildFailed as e:
+        raise RuntimeError(f"post_imported_vouchers: {e}") from None
     if cache_size is not None:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
     # The same upsert as _post, once: one pseudo-voucher per month carrying the month's sums.
