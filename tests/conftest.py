@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask import g
+from flask_babel import force_locale
 from pytest_factoryboy import register
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -52,6 +53,14 @@ def resident_factory(app):
 @pytest.fixture
 def user_factory(app):
     return factories.UserFactory
+
+
+@pytest.fixture
+def english(app):
+    """For tests that match the English messages (the default language is Chinese): use it
+    with ``pytestmark = pytest.mark.usefixtures("english")``."""
+    with force_locale("en"):
+        yield
 
 
 PASSWORD = factories.PASSWORD

@@ -15,11 +15,7 @@ from transparency import merkle
 D = dt.date(2026, 3, 5)
 
 
-@pytest.fixture(autouse=True)
-def _english(app):
-    """These tests match the English messages; the Chinese ones are checked in the API/page tests."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
 
 
 def test_messages_are_chinese_by_default(book, people, acct):

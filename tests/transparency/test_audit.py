@@ -7,7 +7,6 @@ import hashlib
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
 
 from core.db import db
 from ledger.models import Account
@@ -21,11 +20,7 @@ people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger
                             ledger_fixtures.post)
 
 
-@pytest.fixture(autouse=True)
-def _english(app):
-    """These tests match the English messages (the default language is Chinese)."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask_babel import force_locale
 
 from core.db import db
 from core.errors import Conflict
@@ -28,11 +27,7 @@ people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger
                             ledger_fixtures.post)
 
 
-@pytest.fixture(autouse=True)
-def _english(app):
-    """These tests match the English messages (the default language is Chinese)."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@ from collections import defaultdict
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
 
 from core.db import ImmutableRowError, db
 from core.errors import Conflict, InvalidInput, NotPermitted
@@ -26,6 +25,7 @@ from ledger import services as svc
 from ledger.models import Account
 from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
+from tests.transparency.helpers import checkpoint_of
 from transparency import merkle, notes
 from transparency.checkpoints import LogInconsistent
 from transparency.disclosure import publish_report, used_records
@@ -37,16 +37,7 @@ people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger
                             ledger_fixtures.post)
 
 
-def checkpoint_of(note: str) -> tuple[str, int, bytes]:
-    cp = notes.parse_checkpoint(notes.parse_note(note).text)
-    return cp.origin, cp.size, cp.root
-
-
-@pytest.fixture(autouse=True)
-def _english(app):
-    """These tests match the English messages (the default language is Chinese)."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
 
 
 @pytest.fixture(autouse=True)

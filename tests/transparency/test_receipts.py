@@ -10,13 +10,13 @@ import json
 import pytest
 import rfc8785
 import sqlalchemy as sa
-from flask_babel import force_locale
 
 from core.db import db
 from core.errors import Conflict, NotFound
 from ledger import services as svc
 from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
+from tests.transparency.helpers import checkpoint_of
 from transparency import merkle, notes
 from transparency.checkpoints import sign_checkpoint
 from transparency.models import Checkpoint
@@ -26,16 +26,7 @@ people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger
                             ledger_fixtures.post)
 
 
-def checkpoint_of(note: str) -> tuple[str, int, bytes]:
-    cp = notes.parse_checkpoint(notes.parse_note(note).text)
-    return cp.origin, cp.size, cp.root
-
-
-@pytest.fixture(autouse=True)
-def _english(app):
-    """These tests match the English messages (the default language is Chinese)."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
 
 
 @pytest.fixture(autouse=True)
