@@ -37,21 +37,28 @@ from ledger import services as svc  # noqa: E402
 
 
 def setup(tmp: Path):
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",
-        "INSTANCE_PATH": str(tmp / "instance"),
-        "SECRET_KEY": "bench",
-        "FIELD_KEY": Fernet.generate_key().decode(),
-        "ARGON2_FAST": True,
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "INSTANCE_PATH": str(tmp / "instance"),
+            "SECRET_KEY": "bench",
+            "FIELD_KEY": Fernet.generate_key().decode(),
+            "ARGON2_FAST": True,
+        }
+    )
     ctx = app.app_context()  # for set-up only: requests must get their own context (and ``g``)
     ctx.push()
     flask_migrate.upgrade()
     community = Community(name="基准社区", slug="bench")
     db.session.add(community)
     db.session.flush()
-    org = Organisation(community_id=community.id, name="基准社区企业", slug="bench-co",
-                       kind="enterprise", standard="SME_2011")
+    org = Organisation(
+        community_id=community.id,
+        name="基准社区企业",
+        slug="bench-co",
+        kind="enterprise",
+        standard="SME_2011",
+    )
     db.session.add(org)
     db.session.flush()
     svc.create_book(org)
@@ -74,8 +81,16 @@ def voucher_body(i: int, n_lines: int) -> dict:
     if n_lines > 2:  # split the debit over several lines of equal fen, the rest on the first
         minor = int(amount.replace(".", ""))
         part, first = divmod(minor, n_lines - 1)
-        debits = [{"account": "1002", "debit": _fen(part + (first if k == 0 else 0))} for k in range(n_lines - 1)]
-    return {"date": "2026-03-05", "summary": f"基准凭证 {i}", "attachment_count": 1, "lines": debits + credits}
+        debits = [
+            {"account": "1002", "debit": _fen(part + (first if k == 0 else 0))}
+            for k in range(n_lines - 1)
+        ]
+    return {
+        "date": "2026-03-05",
+        "summary": f"基准凭证 {i}",
+        "attachment_count": 1,
+        "lines": debits + credits,
+    }
 
 
 def _fen(minor: int) -> str:
@@ -98,7 +113,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vouchers", type=int, default=300)
     ap.add_argument("--lines", type=int, default=2, help="lines per voucher (>= 2)")
-    ap.add_argument("--idempotency-key", action="store_true", help="send an Idempotency-Key with each post")
+    ap.add_argument(
+        "--idempotency-key", action="store_true", help="send an Idempotency-Key with each post"
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,7 +140,9 @@ def main() -> None:
             vid = call(base, prep, voucher_body(i, args.lines), expect=201).get_json()["id"]
             call(f"{base}/{vid}/submit", prep)
             call(f"{base}/{vid}/approve", rev)
-            headers = dict(rev, **({"Idempotency-Key": f"post-{vid}"} if args.idempotency_key else {}))
+            headers = dict(
+                rev, **({"Idempotency-Key": f"post-{vid}"} if args.idempotency_key else {})
+            )
             before = len(statements)
             t0 = time.perf_counter()
             r = call(f"{base}/{vid}/post", headers)
@@ -133,13 +152,21 @@ def main() -> None:
 
         timings.sort()
         p90 = timings[int(0.9 * (len(timings) - 1))]
-        print(f"POST …/vouchers/<id>/post on SQLite, {len(timings)} vouchers, {args.lines} lines each"
-              f"{', with Idempotency-Key' if args.idempotency_key else ''}:")
-        print(f"  median {statistics.median(timings):.2f} ms   p90 {p90:.2f} ms   "
-              f"min {timings[0]:.2f} ms   max {timings[-1]:.2f} ms")
-        print(f"  SQL statements per post request (incl. BEGIN and the audit event): "
-              f"{statistics.median(per_post):.0f}")
-        print(f"  calibration: 10^6 Python loop additions take {python_speed_ms():.0f} ms on this machine")
+        print(
+            f"POST …/vouchers/<id>/post on SQLite, {len(timings)} vouchers, {args.lines} lines each"
+            f"{', with Idempotency-Key' if args.idempotency_key else ''}:"
+        )
+        print(
+            f"  median {statistics.median(timings):.2f} ms   p90 {p90:.2f} ms   "
+            f"min {timings[0]:.2f} ms   max {timings[-1]:.2f} ms"
+        )
+        print(
+            f"  SQL statements per post request (incl. BEGIN and the audit event): "
+            f"{statistics.median(per_post):.0f}"
+        )
+        print(
+            f"  calibration: 10^6 Python loop additions take {python_speed_ms():.0f} ms on this machine"
+        )
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()

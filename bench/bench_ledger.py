@@ -54,7 +54,11 @@ from tests.ledger.journal import generate_journal  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 FLASK = str(VENV_BIN / "flask")
-BEAN_CHECK = str(VENV_BIN / "bean-check") if (VENV_BIN / "bean-check").exists() else shutil.which("bean-check")
+BEAN_CHECK = (
+    str(VENV_BIN / "bean-check")
+    if (VENV_BIN / "bean-check").exists()
+    else shutil.which("bean-check")
+)
 HLEDGER = shutil.which("hledger")
 LEDGER = shutil.which("ledger")
 README = ROOT / "bench" / "README.md"
@@ -63,6 +67,7 @@ BEGIN, END = "<!-- bench_ledger:begin -->", "<!-- bench_ledger:end -->"
 
 
 # --- measuring -------------------------------------------------------------------------------
+
 
 class Run:
     """Wall and CPU seconds of one step (CPU: the subprocess's user + system time)."""
@@ -79,7 +84,9 @@ def run(cmd: list[str], env: dict | None = None, check: bool = True) -> Run:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if check and proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[:3])} … failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        raise SystemExit(
+            f"{' '.join(cmd[:3])} … failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        )
     return Run(wall, cpu, proc.stdout + proc.stderr)
 
 
@@ -103,8 +110,14 @@ def make_app(url: str, instance: Path):
 
     from core.app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench",
-                       "FIELD_KEY": Fernet.generate_key().decode()})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "bench",
+            "FIELD_KEY": Fernet.generate_key().decode(),
+        }
+    )
 
 
 def flask_env(url: str, instance: Path) -> dict:
@@ -113,12 +126,19 @@ def flask_env(url: str, instance: Path) -> dict:
 
 # --- (a) import, (b) trial balance -------------------------------------------------------------
 
+
 def import_and_trial_balance(n: int, repeat: int, tmp: Path, rows: list) -> None:
     journal = tmp / "journal.beancount"
     journal.write_text(generate_journal(n, seed=1, start=dt.date(2023, 1, 1)), encoding="utf-8")
-    postings = sum(1 for line in journal.read_text(encoding="utf-8").splitlines()
-                   if line.startswith("  ") and not line.startswith("  invoice"))
-    print(f"journal: {n:,} transactions, {postings:,} postings, {journal.stat().st_size / 1e6:.1f} MB", flush=True)
+    postings = sum(
+        1
+        for line in journal.read_text(encoding="utf-8").splitlines()
+        if line.startswith("  ") and not line.startswith("  invoice")
+    )
+    print(
+        f"journal: {n:,} transactions, {postings:,} postings, {journal.stat().st_size / 1e6:.1f} MB",
+        flush=True,
+    )
 
     ours, theirs, book_id, url = [], [], None, ""
     for attempt in range(repeat):
@@ -126,7 +146,10 @@ def import_and_trial_balance(n: int, repeat: int, tmp: Path, rows: list) -> None
         url = f"sqlite:///{db_file}"
         env = flask_env(url, tmp / "instance")
         run([FLASK, "db", "upgrade"], env=env)
-        r = run([FLASK, "ledger", "import-beancount", str(journal), "--organisation", "基准合作社"], env=env)
+        r = run(
+            [FLASK, "ledger", "import-beancount", str(journal), "--organisation", "基准合作社"],
+            env=env,
+        )
         book_id = int(re.search(r"^book (\d+)$", r.out, re.M).group(1))
         ours.append(r)
         print(f"  import (ours)   {r.wall:7.2f} s wall {r.cpu:7.2f} s CPU", flush=True)
@@ -135,14 +158,27 @@ def import_and_trial_balance(n: int, repeat: int, tmp: Path, rows: list) -> None
             theirs.append(b)
             print(f"  bean-check      {b.wall:7.2f} s wall {b.cpu:7.2f} s CPU", flush=True)
     o = best(ours)
-    rows.append((f"(a) import {n:,} transactions: `flask ledger import-beancount` (SQLite file)", f"{o.wall:.1f} s", f"{o.cpu:.1f} s", ""))
+    rows.append(
+        (
+            f"(a) import {n:,} transactions: `flask ledger import-beancount` (SQLite file)",
+            f"{o.wall:.1f} s",
+            f"{o.cpu:.1f} s",
+            "",
+        )
+    )
     if theirs:
         b = best(theirs)
         pairs = ", ".join(f"{u.wall / t.wall:.2f}" for u, t in zip(ours, theirs, strict=True))
         med = statistics.median(r.wall for r in ours) / statistics.median(r.wall for r in theirs)
-        rows.append(("(a) `bean-check --no-cache` on the same file", f"{b.wall:.1f} s", f"{b.cpu:.1f} s",
-                     f"ours/theirs {o.wall / b.wall:.2f} wall, {o.cpu / b.cpu:.2f} CPU (target ≤ 1); "
-                     f"medians {med:.2f}; each pair {pairs}"))
+        rows.append(
+            (
+                "(a) `bean-check --no-cache` on the same file",
+                f"{b.wall:.1f} s",
+                f"{b.cpu:.1f} s",
+                f"ours/theirs {o.wall / b.wall:.2f} wall, {o.cpu / b.cpu:.2f} CPU (target ≤ 1); "
+                f"medians {med:.2f}; each pair {pairs}",
+            )
+        )
 
     # where the import's time goes: the reader alone, in this process, as the command runs it
     import gc
@@ -154,8 +190,14 @@ def import_and_trial_balance(n: int, repeat: int, tmp: Path, rows: list) -> None
     read_file(journal)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     gc.enable()
-    rows.append(("(a) of which: reading and checking the file (`ledger.plaintext`, in process)",
-                 f"{wall:.1f} s", f"{cpu:.1f} s", "the rest is start-up and the database"))
+    rows.append(
+        (
+            "(a) of which: reading and checking the file (`ledger.plaintext`, in process)",
+            f"{wall:.1f} s",
+            f"{cpu:.1f} s",
+            "the rest is start-up and the database",
+        )
+    )
 
     # (b) the stored book against tools that re-read the journal
     app = make_app(url, tmp / "instance")
@@ -169,20 +211,50 @@ def import_and_trial_balance(n: int, repeat: int, tmp: Path, rows: list) -> None
         exported = tmp / "book.journal"
         exported.write_text(write_hledger(book_journal(book)), encoding="utf-8")
         tb = median_ms(lambda: account_balances(book))
-        full = median_ms(lambda: trial_balance(book, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31),
-                                               unit="CNY"))
+        full = median_ms(
+            lambda: trial_balance(
+                book, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), unit="CNY"
+            )
+        )
         mid = median_ms(lambda: account_balances(book, as_of=dt.date(2025, 6, 17)))
-    rows.append(("(b) trial balance, stored book: `account_balances` (all history)", f"{tb:.1f} ms", "", ""))
-    rows.append(("(b) `account_balances` as of a day inside a month (one month's lines)", f"{mid:.1f} ms", "", ""))
-    rows.append(("(b) `trial_balance` report for 2025 (opening, movements, closing)", f"{full:.1f} ms", "", ""))
+    rows.append(
+        ("(b) trial balance, stored book: `account_balances` (all history)", f"{tb:.1f} ms", "", "")
+    )
+    rows.append(
+        (
+            "(b) `account_balances` as of a day inside a month (one month's lines)",
+            f"{mid:.1f} ms",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
+            "(b) `trial_balance` report for 2025 (opening, movements, closing)",
+            f"{full:.1f} ms",
+            "",
+            "",
+        )
+    )
     for name, tool in (("ledger", LEDGER), ("hledger", HLEDGER)):
         if not tool:
             rows.append((f"(b) `{name} -f FILE bal`", "not installed", "", ""))
             continue
         r = best([run([tool, "-f", str(exported), "bal"], check=False) for _ in range(repeat)])
         ok = "error" not in r.out.lower()[:2000]
-        note = f"{r.wall * 1000 / tb:.0f}× our trial balance (target ≥ 20×)" if ok else "could not read the file: " + r.out[:200]
-        rows.append((f"(b) `{name} -f FILE bal` on our hledger export", f"{r.wall:.2f} s", f"{r.cpu:.2f} s", note))
+        note = (
+            f"{r.wall * 1000 / tb:.0f}× our trial balance (target ≥ 20×)"
+            if ok
+            else "could not read the file: " + r.out[:200]
+        )
+        rows.append(
+            (
+                f"(b) `{name} -f FILE bal` on our hledger export",
+                f"{r.wall:.2f} s",
+                f"{r.cpu:.2f} s",
+                note,
+            )
+        )
         print(f"  {name} bal      {r.wall:7.2f} s wall", flush=True)
 
 
@@ -224,7 +296,10 @@ def sme_vouchers(n: int, seed: int, accounts: dict[str, int], start: dt.date, da
         lines = [_LineRow(accounts[dr_code], amount, 0, "CNY")]
         if taxed:
             tax = amount * 13 // 113
-            lines += [_LineRow(accounts[cr_code], 0, amount - tax, "CNY"), _LineRow(vat, 0, tax, "CNY")]
+            lines += [
+                _LineRow(accounts[cr_code], 0, amount - tax, "CNY"),
+                _LineRow(vat, 0, tax, "CNY"),
+            ]
         else:
             lines.append(_LineRow(accounts[cr_code], 0, amount, "CNY"))
         out.append(_VoucherRow(d, f"{summary} {i}", lines))
@@ -253,45 +328,87 @@ def million_on_postgres(n: int, pg_url: str, tmp: Path, rows: list) -> None:
             community = Community(name="基准社区", slug="bench")
             db.session.add(community)
             db.session.flush()
-            org = Organisation(community_id=community.id, name="基准社区企业", slug="bench", kind="enterprise",
-                               standard="SME_2011")
+            org = Organisation(
+                community_id=community.id,
+                name="基准社区企业",
+                slug="bench",
+                kind="enterprise",
+                standard="SME_2011",
+            )
             db.session.add(org)
             db.session.flush()
             book = svc.create_book(org)
             book_id = book.id
-            accounts = {a.code: a.id for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))}
+            accounts = {
+                a.code: a.id
+                for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
+            }
             db.session.commit()
             start, days, chunk = dt.date(2023, 1, 1), 3 * 365, 100_000
             t0 = time.perf_counter()
             for k in range(0, n, chunk):
                 size = min(chunk, n - k)
-                inputs = sme_vouchers(size, seed=k, accounts=accounts,
-                                      start=start + dt.timedelta(days=(k * days) // n), days=(size * days) // n)
+                inputs = sme_vouchers(
+                    size,
+                    seed=k,
+                    accounts=accounts,
+                    start=start + dt.timedelta(days=(k * days) // n),
+                    days=(size * days) // n,
+                )
                 book = svc.get_book(book_id)
                 svc.post_imported_vouchers(book, inputs)
                 db.session.commit()
-                print(f"  PostgreSQL: {k + size:,} vouchers posted ({time.perf_counter() - t0:.0f} s)", flush=True)
+                print(
+                    f"  PostgreSQL: {k + size:,} vouchers posted ({time.perf_counter() - t0:.0f} s)",
+                    flush=True,
+                )
             load = time.perf_counter() - t0
             db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
             book = svc.get_book(book_id)
-            counts = db.session.execute(sa.text(
-                "SELECT (SELECT count(*) FROM vouchers), (SELECT count(*) FROM voucher_lines)")).one()
-            rows.append((f"(c) bulk-post {counts[0]:,} vouchers / {counts[1]:,} lines into an SME book (PostgreSQL)",
-                         f"{load:.0f} s", "", f"{counts[0] / load:,.0f} vouchers/s"))
+            counts = db.session.execute(
+                sa.text(
+                    "SELECT (SELECT count(*) FROM vouchers), (SELECT count(*) FROM voucher_lines)"
+                )
+            ).one()
+            rows.append(
+                (
+                    f"(c) bulk-post {counts[0]:,} vouchers / {counts[1]:,} lines into an SME book (PostgreSQL)",
+                    f"{load:.0f} s",
+                    "",
+                    f"{counts[0] / load:,.0f} vouchers/s",
+                )
+            )
             month_end, inside = dt.date(2025, 6, 30), dt.date(2025, 6, 17)
             measures = (
                 ("trial balance, all history (`account_balances`)", lambda: account_balances(book)),
-                ("trial balance report for 2025-06 (`trial_balance`)",
-                 lambda: trial_balance(book, start=dt.date(2025, 6, 1), end=month_end)),
-                ("trial balance report for 2025 to a day inside a month",
-                 lambda: trial_balance(book, start=dt.date(2025, 1, 1), end=inside)),
-                ("balance sheet at a month end (`balance_sheet`)", lambda: balance_sheet(book, as_of=month_end)),
-                ("balance sheet as of a day inside a month", lambda: balance_sheet(book, as_of=inside)),
+                (
+                    "trial balance report for 2025-06 (`trial_balance`)",
+                    lambda: trial_balance(book, start=dt.date(2025, 6, 1), end=month_end),
+                ),
+                (
+                    "trial balance report for 2025 to a day inside a month",
+                    lambda: trial_balance(book, start=dt.date(2025, 1, 1), end=inside),
+                ),
+                (
+                    "balance sheet at a month end (`balance_sheet`)",
+                    lambda: balance_sheet(book, as_of=month_end),
+                ),
+                (
+                    "balance sheet as of a day inside a month",
+                    lambda: balance_sheet(book, as_of=inside),
+                ),
             )
             for label, fn in measures:
                 ms = median_ms(fn)
-                rows.append((f"(c) {counts[0]:,} vouchers, PostgreSQL: {label}", f"{ms:.1f} ms", "", "target < 100 ms"))
+                rows.append(
+                    (
+                        f"(c) {counts[0]:,} vouchers, PostgreSQL: {label}",
+                        f"{ms:.1f} ms",
+                        "",
+                        "target < 100 ms",
+                    )
+                )
                 print(f"  {label}: {ms:.1f} ms", flush=True)
             db.session.remove()
             for engine in db.engines.values():
@@ -304,6 +421,7 @@ def million_on_postgres(n: int, pg_url: str, tmp: Path, rows: list) -> None:
 
 # --- (d) posting through the API -----------------------------------------------------------------
 
+
 def api_post(rows: list) -> None:
     script = ROOT / "bench" / "bench_api_post.py"
     if not script.exists():
@@ -311,11 +429,18 @@ def api_post(rows: list) -> None:
         return
     r = run([sys.executable, str(script), "--vouchers", "300"])
     m = re.search(r"median ([\d.]+) ms\s+p90 ([\d.]+) ms", r.out)
-    rows.append(("(d) `POST …/vouchers/<id>/post` through the API on SQLite (300 vouchers, median)",
-                 f"{m.group(1)} ms", "", f"p90 {m.group(2)} ms; target median < 10 ms (bench/bench_api_post.py)"))
+    rows.append(
+        (
+            "(d) `POST …/vouchers/<id>/post` through the API on SQLite (300 vouchers, median)",
+            f"{m.group(1)} ms",
+            "",
+            f"p90 {m.group(2)} ms; target median < 10 ms (bench/bench_api_post.py)",
+        )
+    )
 
 
 # --- report --------------------------------------------------------------------------------------
+
 
 def table(rows: list) -> str:
     out = ["| step | wall | CPU | note |", "| --- | ---: | ---: | --- |"]
@@ -325,24 +450,27 @@ def table(rows: list) -> str:
 
 def environment() -> str:
     load = os.getloadavg()
-    return (f"{dt.datetime.now():%Y-%m-%d %H:%M}, {platform.python_implementation()} {platform.python_version()}, "
-            f"{os.cpu_count()} CPUs, load average {load[0]:.1f} at the end of the run")
+    return (
+        f"{dt.datetime.now():%Y-%m-%d %H:%M}, {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.1f} at the end of the run"
+    )
 
 
 def write_readme(text: str) -> None:
     current = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
     if "| (c)" not in text and BEGIN in current and END in current:
         # keep the figures of the last --million run (it takes ten minutes)
-        old = current[current.index(BEGIN):current.index(END)]
+        old = current[current.index(BEGIN) : current.index(END)]
         kept = [line for line in old.splitlines() if line.startswith("| (c)")]
-        when = (re.search(r"^\(c\) rows: from the `--million` run of (\d{4}-\d\d-\d\d \d\d:\d\d)", old, re.M)
-                or re.search(r"^(\d{4}-\d\d-\d\d \d\d:\d\d)", old, re.M))
+        when = re.search(
+            r"^\(c\) rows: from the `--million` run of (\d{4}-\d\d-\d\d \d\d:\d\d)", old, re.M
+        ) or re.search(r"^(\d{4}-\d\d-\d\d \d\d:\d\d)", old, re.M)
         if kept:
             text += "\n" + "\n".join(kept)
             text += f"\n\n(c) rows: from the `--million` run of {when.group(1) if when else 'an earlier run'}."
     block = f"{BEGIN}\n{text}\n{END}"
     if BEGIN in current and END in current:
-        current = current[:current.index(BEGIN)] + block + current[current.index(END) + len(END):]
+        current = current[: current.index(BEGIN)] + block + current[current.index(END) + len(END) :]
     else:
         current = current.rstrip("\n") + "\n\n" + block + "\n"
     README.write_text(current, encoding="utf-8")
@@ -351,11 +479,18 @@ def write_readme(text: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--transactions", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=1, help="runs of each timed subprocess step (best counts)")
-    ap.add_argument("--million", action="store_true", help="also (c): 1,000,000 vouchers on PostgreSQL (slow)")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs of each timed subprocess step (best counts)"
+    )
+    ap.add_argument(
+        "--million", action="store_true", help="also (c): 1,000,000 vouchers on PostgreSQL (slow)"
+    )
     ap.add_argument("--vouchers", type=int, default=1_000_000, help="vouchers for (c)")
-    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:55432/postgres",
-                    help="an admin URL of a PostgreSQL server; (c) creates and drops its own database")
+    ap.add_argument(
+        "--pg-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:55432/postgres",
+        help="an admin URL of a PostgreSQL server; (c) creates and drops its own database",
+    )
     ap.add_argument("--skip-api", action="store_true")
     ap.add_argument("--write-readme", action="store_true")
     args = ap.parse_args()

@@ -68,7 +68,9 @@ def fill(engine: sa.Engine, book_id: int, community_id: int, n: int) -> None:
     try:
         cur = raw.cursor()
         if engine.dialect.name == "postgresql":
-            with cur.copy('COPY log_nodes (book_id, level, "index", community_id, hash) FROM STDIN') as copy:
+            with cur.copy(
+                'COPY log_nodes (book_id, level, "index", community_id, hash) FROM STDIN'
+            ) as copy:
                 for level, index, h in generate_nodes(n):
                     copy.write_row((book_id, level, index, community_id, h))
                     count += 1
@@ -104,13 +106,22 @@ def report(name: str, samples: list[float]) -> None:
     samples = sorted(samples)
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
     verdict = "ok" if statistics.median(samples) < 5 else "SLOW"
-    print(f"  {name:<20} median {statistics.median(samples):6.3f} ms   p99 {p99:6.3f} ms   "
-          f"max {samples[-1]:6.3f} ms   [{verdict}]")
+    print(
+        f"  {name:<20} median {statistics.median(samples):6.3f} ms   p99 {p99:6.3f} ms   "
+        f"max {samples[-1]:6.3f} ms   [{verdict}]"
+    )
 
 
 def run(url: str, leaves: int, repeat: int, instance: str) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "bench",
-                      "FIELD_KEY": Fernet.generate_key().decode(), "TESTING": True})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": instance,
+            "SECRET_KEY": "bench",
+            "FIELD_KEY": Fernet.generate_key().decode(),
+            "TESTING": True,
+        }
+    )
     with app.app_context():
         flask_migrate.upgrade()
         from core.models import Community, Organisation
@@ -120,12 +131,24 @@ def run(url: str, leaves: int, repeat: int, instance: str) -> None:
         community = Community(name="bench", slug=f"bench-{uuid.uuid4().hex[:8]}")
         db.session.add(community)
         db.session.flush()
-        org = Organisation(community_id=community.id, name="bench", slug="bench", kind="enterprise",
-                           standard="SME_2011")
+        org = Organisation(
+            community_id=community.id,
+            name="bench",
+            slug="bench",
+            kind="enterprise",
+            standard="SME_2011",
+        )
         db.session.add(org)
         db.session.flush()
-        book = Book(community_id=community.id, organisation_id=org.id, name="bench", standard="SME_2011",
-                    chart="CUSTOM", base_unit="CNY", log_size=0)
+        book = Book(
+            community_id=community.id,
+            organisation_id=org.id,
+            name="bench",
+            standard="SME_2011",
+            chart="CUSTOM",
+            base_unit="CNY",
+            log_size=0,
+        )
         db.session.add(book)
         db.session.flush()
         book_id, community_id = book.id, community.id
@@ -136,7 +159,9 @@ def run(url: str, leaves: int, repeat: int, instance: str) -> None:
         fill(db.engine, book_id, community_id, leaves)
 
         size = leaves
-        assert log.root(book_id, size) == _expected_root(leaves), "the stored log gives a wrong root"
+        assert log.root(book_id, size) == _expected_root(leaves), (
+            "the stored log gives a wrong root"
+        )
         db.session.commit()
 
         rng = random.Random(2026)
@@ -163,10 +188,20 @@ def run(url: str, leaves: int, repeat: int, instance: str) -> None:
         report("consistency proof", timed(consistency, repeat))
         # Sanity: a proof from the database verifies against the database's roots.
         i, old = rng.randrange(size), rng.randrange(1, size)
-        assert merkle.verify_inclusion(log.leaf_hash_at(book_id, i), i, size,
-                                       log.inclusion_proof(book_id, i, size), log.root(book_id, size))
-        assert merkle.verify_consistency(old, size, log.root(book_id, old), log.root(book_id, size),
-                                         log.consistency_proof(book_id, old, size))
+        assert merkle.verify_inclusion(
+            log.leaf_hash_at(book_id, i),
+            i,
+            size,
+            log.inclusion_proof(book_id, i, size),
+            log.root(book_id, size),
+        )
+        assert merkle.verify_consistency(
+            old,
+            size,
+            log.root(book_id, old),
+            log.root(book_id, size),
+            log.consistency_proof(book_id, old, size),
+        )
         db.session.remove()
         db.engine.dispose()
 
@@ -182,7 +217,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=300)
-    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server URL (a throwaway database is made)")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server URL (a throwaway database is made)"
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -194,7 +231,11 @@ def main() -> None:
             with admin.connect() as c:
                 c.exec_driver_sql(f'CREATE DATABASE "{name}"')
             try:
-                url = sa.engine.make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+                url = (
+                    sa.engine.make_url(args.postgres)
+                    .set(database=name)
+                    .render_as_string(hide_password=False)
+                )
                 run(url, args.leaves, args.repeat, tmp)
             finally:
                 with admin.connect() as c:

@@ -44,12 +44,21 @@ def main() -> int:
     book, bundle = big_bundle(args.records)
     data = json.dumps(bundle, ensure_ascii=False).encode("utf-8")
     gen = time.perf_counter() - t0
-    print(f"generated a bundle of {args.records:,} records ({len(data) / 1e6:.1f} MB) in {gen:.1f} s")
+    print(
+        f"generated a bundle of {args.records:,} records ({len(data) / 1e6:.1f} MB) in {gen:.1f} s"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.keep) if args.keep else Path(tmp) / "bundle.json"
         path.write_bytes(data)
-        cmd = [sys.executable, "-m", "transparency.verify", str(path), "--key", notes.fingerprint(book.key)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "transparency.verify",
+            str(path),
+            "--key",
+            notes.fingerprint(book.key),
+        ]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         times, cpu = [], []
         for _ in range(args.runs):
@@ -66,10 +75,14 @@ def main() -> int:
     best, median = min(times), statistics.median(times)
     verdict = "OK" if median < TARGET_SECONDS else "SLOWER THAN TARGET"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"python -m transparency.verify on {args.records:,} records: wall median {median:.2f} s, "
-          f"best {best:.2f} s; CPU (user+sys) median {statistics.median(cpu):.2f} s over "
-          f"{args.runs} runs (target < {TARGET_SECONDS:.0f} s wall): {verdict}")
-    print(f"(load average {load:.1f} on {os.cpu_count()} CPUs: on a busy machine wall time > CPU time)")
+    print(
+        f"python -m transparency.verify on {args.records:,} records: wall median {median:.2f} s, "
+        f"best {best:.2f} s; CPU (user+sys) median {statistics.median(cpu):.2f} s over "
+        f"{args.runs} runs (target < {TARGET_SECONDS:.0f} s wall): {verdict}"
+    )
+    print(
+        f"(load average {load:.1f} on {os.cpu_count()} CPUs: on a busy machine wall time > CPU time)"
+    )
     return 0 if median < TARGET_SECONDS else 1
 
 

@@ -10,7 +10,9 @@ from . import auth
 from .db import db
 from .models import Community
 
-blp = Blueprint("core_api", __name__, url_prefix="/api/v1", description="Users, communities, tokens")
+blp = Blueprint(
+    "core_api", __name__, url_prefix="/api/v1", description="Users, communities, tokens"
+)
 
 
 class MembershipSchema(Schema):

@@ -101,20 +101,23 @@ def record_request(response, *, commit: bool = True) -> None:
         detail["reason"] = g.audit_outcome_detail
     user = current_user if current_user and current_user.is_authenticated else None
     rule = request.url_rule.rule if request.url_rule else request.path
-    db.session.connection().execute(_INSERT, _row(
-        g.get("audit_action") or f"{request.method} {rule}",
-        outcome_for(response.status_code),
-        user=user,
-        username=detail.pop("username", None),
-        status_code=response.status_code,
-        security=security,
-        organisation_id=detail.pop("organisation_id", None),
-        community_id=detail.pop("community_id", None),
-        target=json.dumps(request.view_args, default=str) if request.view_args else None,
-        detail=detail or None,
-        remote_addr=request.remote_addr,
-        user_agent=request.headers.get("User-Agent"),
-    ))
+    db.session.connection().execute(
+        _INSERT,
+        _row(
+            g.get("audit_action") or f"{request.method} {rule}",
+            outcome_for(response.status_code),
+            user=user,
+            username=detail.pop("username", None),
+            status_code=response.status_code,
+            security=security,
+            organisation_id=detail.pop("organisation_id", None),
+            community_id=detail.pop("community_id", None),
+            target=json.dumps(request.view_args, default=str) if request.view_args else None,
+            detail=detail or None,
+            remote_addr=request.remote_addr,
+            user_agent=request.headers.get("User-Agent"),
+        ),
+    )
     if commit:
         db.session.commit()
 

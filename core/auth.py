@@ -41,6 +41,7 @@ def _dummy_hash() -> str:
         current_app.extensions[key] = _hasher().hash("not a real password")
     return current_app.extensions[key]
 
+
 MIN_PASSWORD_LENGTH = 8
 WRITE_ROLES = {Role.ADMIN, Role.PREPARER, Role.REVIEWER, Role.COUNCIL_SECRETARY}
 READ_ROLES = set(Role)
@@ -52,7 +53,10 @@ def hash_password(password: str) -> str:
 
 def check_password(user: User | None, password: str) -> bool:
     try:
-        return _hasher().verify(user.password_hash if user else _dummy_hash(), password) and user is not None
+        return (
+            _hasher().verify(user.password_hash if user else _dummy_hash(), password)
+            and user is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 
@@ -62,7 +66,10 @@ def create_user(
 ) -> User:
     username = (username or "").strip()
     if not username or len(username) > 80:
-        raise InvalidInput(_l("A username of 1 to 80 characters is required."), errors={"username": [str(_l("Required."))]})
+        raise InvalidInput(
+            _l("A username of 1 to 80 characters is required."),
+            errors={"username": [str(_l("Required."))]},
+        )
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
@@ -81,12 +88,18 @@ def create_user(
     return user
 
 
-def grant_role(user: User, organisation: Organisation, role: str, *, granted_by: User | None = None) -> Membership:
+def grant_role(
+    user: User, organisation: Organisation, role: str, *, granted_by: User | None = None
+) -> Membership:
     try:
         role = Role(role)
     except ValueError:
         raise InvalidInput(
-            _l("Unknown role %(role)s. Roles: %(roles)s", role=role, roles=", ".join(r.value for r in Role))
+            _l(
+                "Unknown role %(role)s. Roles: %(roles)s",
+                role=role,
+                roles=", ".join(r.value for r in Role),
+            )
         ) from None
     existing = db.session.scalar(
         sa.select(Membership).where(
@@ -113,6 +126,7 @@ def grant_role(user: User, organisation: Organisation, role: str, *, granted_by:
 
 # --- login throttling (DB-backed, so it holds across processes and servers) -----------------
 
+
 def recent_login_failures(username: str, remote_addr: str | None) -> int:
     window = dt.timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
     since = utcnow() - window
@@ -120,7 +134,9 @@ def recent_login_failures(username: str, remote_addr: str | None) -> int:
     if remote_addr:
         cond = sa.or_(cond, AuditEvent.remote_addr == remote_addr)
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEvent).where(
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(
             AuditEvent.action == "login",
             AuditEvent.outcome == "denied",
             AuditEvent.occurred_at >= since,
@@ -135,7 +151,10 @@ def authenticate(username: str, password: str) -> User:
     g.audit_action = "login"
     username = (username or "").strip()[:80]
     g.setdefault("audit_detail", {})["username"] = username
-    if recent_login_failures(username, request.remote_addr) >= current_app.config["LOGIN_MAX_FAILURES"]:
+    if (
+        recent_login_failures(username, request.remote_addr)
+        >= current_app.config["LOGIN_MAX_FAILURES"]
+    ):
         raise TooManyRequests(_l("Too many failed logins. Please wait 15 minutes and try again."))
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if not check_password(user, password or "") or not user.active:
@@ -154,7 +173,12 @@ def _token_digest(token: str) -> str:
 
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=(name or "token")[:100], token_hash=_token_digest(token), prefix=token[:10])
+    row = ApiToken(
+        user_id=user.id,
+        name=(name or "token")[:100],
+        token_hash=_token_digest(token),
+        prefix=token[:10],
+    )
     db.session.add(row)
     db.session.flush()
     return row, token
@@ -162,7 +186,8 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 # The token's user with their roles, in one query: every API request needs both.
 _USER_FOR_TOKEN = (
-    sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+    sa.select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == sa.bindparam("digest"), ApiToken.revoked_at.is_(None))
     .options(joinedload(User.memberships))
 )
@@ -171,7 +196,11 @@ _USER_FOR_TOKEN = (
 def user_for_token(token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    user = db.session.execute(_USER_FOR_TOKEN, {"digest": _token_digest(token)}).unique().scalar_one_or_none()
+    user = (
+        db.session.execute(_USER_FOR_TOKEN, {"digest": _token_digest(token)})
+        .unique()
+        .scalar_one_or_none()
+    )
     if user is None or not user.active:
         return None
     return user
@@ -185,6 +214,7 @@ def bearer_token() -> str | None:
 
 
 # --- permission checks -------------------------------------------------------------------
+
 
 def authenticated_user() -> User:
     if not current_user or not current_user.is_authenticated:

@@ -24,7 +24,11 @@ def _fail(e: DomainError):
 
 def find_organisation(ref: str) -> Organisation:
     q = sa.select(Organisation)
-    q = q.where(Organisation.id == int(ref)) if ref.isdigit() and len(ref) < 19 else q.where(Organisation.slug == ref)
+    q = (
+        q.where(Organisation.id == int(ref))
+        if ref.isdigit() and len(ref) < 19
+        else q.where(Organisation.slug == ref)
+    )
     org = db.session.scalars(q).first()
     if org is None:
         raise click.ClickException(f"no organisation {ref!r} (give its id or slug)")
@@ -41,7 +45,9 @@ def create_user(username, password, display_name, platform_admin):
     """Create a login."""
     note(username=username)
     try:
-        user = auth.create_user(username, password, display_name=display_name, platform_admin=platform_admin)
+        user = auth.create_user(
+            username, password, display_name=display_name, platform_admin=platform_admin
+        )
     except DomainError as e:
         _fail(e)
     db.session.commit()

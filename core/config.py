@@ -44,7 +44,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BABEL_DEFAULT_LOCALE": env.get("COMMONS_DEFAULT_LOCALE", "zh_Hans_CN"),
         "BABEL_DEFAULT_TIMEZONE": env.get("COMMONS_TIMEZONE", "Asia/Shanghai"),
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(
+            Path(__file__).resolve().parent.parent / "translations"
+        ),
         # Request bodies: vouchers with scanned attachments are the largest legitimate ones.
         "MAX_CONTENT_LENGTH": int(env.get("COMMONS_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -71,9 +73,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         if env.get("SECRET_KEY"):
             cfg["SECRET_KEY"] = env["SECRET_KEY"]
         elif production:
-            raise ConfigError("SECRET_KEY must be set in the environment when COMMONS_ENV=production")
+            raise ConfigError(
+                "SECRET_KEY must be set in the environment when COMMONS_ENV=production"
+            )
         else:
-            cfg["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_hex(32))
+            cfg["SECRET_KEY"] = _instance_secret(
+                instance, "secret_key", lambda: secrets.token_hex(32)
+            )
     if "FIELD_KEY" not in cfg:
         if env.get("COMMONS_FIELD_KEY"):
             cfg["FIELD_KEY"] = env["COMMONS_FIELD_KEY"]

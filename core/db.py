@@ -100,6 +100,7 @@ def configure_engine(engine: sa.Engine) -> None:
 
 # --- Append-only tables --------------------------------------------------------------------
 
+
 class ImmutableRowError(Exception):
     """Raised when code tries to change or delete a row that must never change."""
 
@@ -141,7 +142,10 @@ def drop_append_only_trigger_sql(table: str, dialect: str) -> list[str]:
     if dialect == "postgresql":
         fn = f"{table}_append_only"
         return [f"DROP TRIGGER IF EXISTS {fn} ON {table}", f"DROP FUNCTION IF EXISTS {fn}()"]
-    return [f"DROP TRIGGER IF EXISTS {table}_no_delete", f"DROP TRIGGER IF EXISTS {table}_no_update"]
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_no_delete",
+        f"DROP TRIGGER IF EXISTS {table}_no_update",
+    ]
 
 
 def is_append_only_violation(exc: BaseException) -> bool:

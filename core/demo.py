@@ -69,7 +69,10 @@ ROLE_USERS = [
 
 
 def demo_exists() -> bool:
-    return db.session.scalar(sa.select(Community.id).where(Community.slug == "yulin-beilu")) is not None
+    return (
+        db.session.scalar(sa.select(Community.id).where(Community.slug == "yulin-beilu"))
+        is not None
+    )
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -97,7 +97,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_response(status: int, code: str, message, errors: dict | None = None):
@@ -136,7 +139,11 @@ def register_error_handlers(app: Flask) -> None:
         g.audit_security = True
         g.audit_outcome_detail = "csrf"
         return error_response(
-            400, "csrf", _l("The security token is missing or has expired. Please reload the page and submit again.")
+            400,
+            "csrf",
+            _l(
+                "The security token is missing or has expired. Please reload the page and submit again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -99,7 +99,11 @@ def _replay(record: IdempotencyRecord, fingerprint: str):
 def _claim(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
     """Insert the key inside a savepoint. None if another request holds or held it."""
     record = IdempotencyRecord(
-        user_id=user_id, key=key, fingerprint=fingerprint, status_code=PENDING, body="",
+        user_id=user_id,
+        key=key,
+        fingerprint=fingerprint,
+        status_code=PENDING,
+        body="",
         created_at=utcnow(),
     )
     try:

@@ -168,7 +168,9 @@ class Membership(IdMixin, db.Model):
     __tablename__ = "memberships"
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
     user_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"), index=True)
-    organisation_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("organisations.id"), index=True
+    )
     role: Mapped[str] = mapped_column(sa.String(30))
     granted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     granted_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))

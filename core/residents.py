@@ -34,7 +34,9 @@ def require_staff(community: Community, user: User | None = None) -> User:
     if user.is_platform_admin:
         return user
     held = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Membership).where(
+        sa.select(sa.func.count())
+        .select_from(Membership)
+        .where(
             Membership.user_id == user.id,
             Membership.community_id == community.id,
             Membership.revoked_at.is_(None),
@@ -52,10 +54,19 @@ def list_residents(community: Community) -> list[Resident]:
     ).all()
 
 
-def create_resident(community: Community, *, name: str, phone: str = "", id_number: str = "",
-                    unit: str = "", actor: User) -> Resident:
+def create_resident(
+    community: Community,
+    *,
+    name: str,
+    phone: str = "",
+    id_number: str = "",
+    unit: str = "",
+    actor: User,
+) -> Resident:
     require_staff(community, actor)
-    name, phone, id_number, unit = (x.strip() for x in (name or "", phone or "", id_number or "", unit or ""))
+    name, phone, id_number, unit = (
+        x.strip() for x in (name or "", phone or "", id_number or "", unit or "")
+    )
     errors: dict = {}
     if not name or len(name) > 100:
         errors["name"] = [str(_l("A name of 1 to 100 characters is required."))]
@@ -67,21 +78,40 @@ def create_resident(community: Community, *, name: str, phone: str = "", id_numb
         errors["unit"] = [str(_l("Too long."))]
     if errors:
         raise InvalidInput(errors=errors)
-    r = Resident(community_id=community.id, name=name, phone=phone or None,
-                 id_number=id_number.upper() or None, unit=unit or None)
+    r = Resident(
+        community_id=community.id,
+        name=name,
+        phone=phone or None,
+        id_number=id_number.upper() or None,
+        unit=unit or None,
+    )
     db.session.add(r)
     db.session.flush()
     return r
 
 
-def record_consent(resident: Resident, kind: str, action: str, *, scope: str = "", channel: str = "paper",
-                   actor: User) -> ResidentConsent:
+def record_consent(
+    resident: Resident,
+    kind: str,
+    action: str,
+    *,
+    scope: str = "",
+    channel: str = "paper",
+    actor: User,
+) -> ResidentConsent:
     """A grant or a withdrawal, each a new row (PIPL 单独同意, DOMAIN.md DP-5)."""
     require_staff(resident.community, actor)
     if kind not in CONSENT_KINDS or action not in ("grant", "withdraw"):
         raise InvalidInput(_l("Unknown consent or action."))
-    c = ResidentConsent(community_id=resident.community_id, resident_id=resident.id, kind=kind, action=action,
-                        scope=(scope or "").strip()[:200], channel=(channel or "paper")[:40], recorded_by_id=actor.id)
+    c = ResidentConsent(
+        community_id=resident.community_id,
+        resident_id=resident.id,
+        kind=kind,
+        action=action,
+        scope=(scope or "").strip()[:200],
+        channel=(channel or "paper")[:40],
+        recorded_by_id=actor.id,
+    )
     db.session.add(c)
     db.session.flush()
     db.session.refresh(resident, ["consents"])

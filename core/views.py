@@ -137,7 +137,12 @@ def resident_consent(community_id: int, resident_id: int):
     r = db.session.get(Resident, resident_id)
     if r is None or r.community_id != community.id:
         raise NotFound()
-    residents.record_consent(r, request.form.get("kind", ""), request.form.get("action", ""),
-                             scope=request.form.get("scope", ""), actor=current_user)
+    residents.record_consent(
+        r,
+        request.form.get("kind", ""),
+        request.form.get("action", ""),
+        scope=request.form.get("scope", ""),
+        actor=current_user,
+    )
     flash(_("Consent recorded."), "success")
     return redirect(url_for("core.residents", community_id=community.id))

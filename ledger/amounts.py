@@ -28,7 +28,9 @@ def currency_exponent(code: str) -> int:
     return babel_numbers.get_currency_precision(code)
 
 
-def parse_amount(value, exponent: int = 2, *, field: str = "amount", allow_zero: bool = False) -> int:
+def parse_amount(
+    value, exponent: int = 2, *, field: str = "amount", allow_zero: bool = False
+) -> int:
     """Parse a treasurer's amount ("1,234.56", "1234.5", "12") into minor units.
 
     Refuses floats (binary fractions are not money), NaN and infinities, negative amounts,
@@ -44,7 +46,9 @@ def parse_amount(value, exponent: int = 2, *, field: str = "amount", allow_zero:
     elif isinstance(value, str):
         text = value.strip().replace(",", "").replace("，", "").replace("¥", "").replace(" ", "")
     else:
-        raise InvalidInput(_l("The amount is missing or not a number."), errors={field: [str(_l("Not a number."))]})
+        raise InvalidInput(
+            _l("The amount is missing or not a number."), errors={field: [str(_l("Not a number."))]}
+        )
     if not _AMOUNT_TEXT.match(text) and not text.startswith("-"):
         raise InvalidInput(
             _l("%(value)s is not an amount.", value=str(value)[:40]),
@@ -58,7 +62,9 @@ def parse_amount(value, exponent: int = 2, *, field: str = "amount", allow_zero:
             errors={field: [str(_l("Not a number."))]},
         ) from None
     if not d.is_finite():
-        raise InvalidInput(_l("The amount must be a finite number."), errors={field: [str(_l("Not a number."))]})
+        raise InvalidInput(
+            _l("The amount must be a finite number."), errors={field: [str(_l("Not a number."))]}
+        )
     if d < 0:
         raise InvalidInput(
             _l("Amounts are never negative: put the amount on the other side (debit or credit)."),
@@ -72,7 +78,9 @@ def parse_amount(value, exponent: int = 2, *, field: str = "amount", allow_zero:
         )
     minor = int(scaled)
     if minor == 0 and not allow_zero:
-        raise InvalidInput(_l("The amount must be more than zero."), errors={field: [str(_l("Zero amount."))]})
+        raise InvalidInput(
+            _l("The amount must be more than zero."), errors={field: [str(_l("Zero amount."))]}
+        )
     if minor > MAX_LINE_AMOUNT:
         raise InvalidInput(
             _l("The amount is too large for one line."), errors={field: [str(_l("Too large."))]}

@@ -54,7 +54,9 @@ class _Blueprint(Blueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
-blp = _Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Books, accounts, vouchers, reports")
+blp = _Blueprint(
+    "ledger_api", __name__, url_prefix="/api/v1", description="Books, accounts, vouchers, reports"
+)
 
 ORG = "/organisations/<id:org_id>"
 VOUCHER = ORG + "/vouchers/<id:voucher_id>"
@@ -67,7 +69,8 @@ def _write(view):
 
 
 _ORG_AND_BOOK = (
-    sa.select(Organisation, Book).outerjoin(Book, Book.organisation_id == Organisation.id)
+    sa.select(Organisation, Book)
+    .outerjoin(Book, Book.organisation_id == Organisation.id)
     .where(Organisation.id == sa.bindparam("org_id"))
 )
 
@@ -96,6 +99,7 @@ def _voucher(org_id: int, voucher_id: int) -> tuple[User, Voucher]:
 
 # --- input: codes and amount text → ids and minor units --------------------------------------
 
+
 def _amount(text: str | None, exponent: int, *, allow_negative: bool) -> int:
     """Exact minor units of ``text``; blank is no amount. Negative only on a red reversal."""
     if text is None or not text.strip():
@@ -111,17 +115,29 @@ def _voucher_input(book: Book, data: dict, *, allow_negative: bool = False) -> s
     problem at once, keyed by line (``lines.1``) like the services do."""
     rows = data["lines"]
     codes = {r["account"] for r in rows}
-    accounts = dict(
-        db.session.execute(
-            sa.select(Account.code, Account.id).where(Account.book_id == book.id, Account.code.in_(codes))
-        ).all()
-    ) if codes else {}
+    accounts = (
+        dict(
+            db.session.execute(
+                sa.select(Account.code, Account.id).where(
+                    Account.book_id == book.id, Account.code.in_(codes)
+                )
+            ).all()
+        )
+        if codes
+        else {}
+    )
     fund_codes = {r["fund"] for r in rows if r["fund"]}
-    funds = dict(
-        db.session.execute(
-            sa.select(Fund.code, Fund.id).where(Fund.book_id == book.id, Fund.code.in_(fund_codes))
-        ).all()
-    ) if fund_codes else {}
+    funds = (
+        dict(
+            db.session.execute(
+                sa.select(Fund.code, Fund.id).where(
+                    Fund.book_id == book.id, Fund.code.in_(fund_codes)
+                )
+            ).all()
+        )
+        if fund_codes
+        else {}
+    )
     problems = svc.Problems()
     exponents: dict[str, int | None] = {}
     lines = []
@@ -150,19 +166,27 @@ def _voucher_input(book: Book, data: dict, *, allow_negative: bool = False) -> s
         if account_id is not None and len(amounts) == 2:
             lines.append(
                 svc.LineInput(
-                    account_id=account_id, debit=amounts["debit"], credit=amounts["credit"], unit=unit,
-                    fund_id=fund_id, memo=r["memo"], resident_id=r["resident_id"],
+                    account_id=account_id,
+                    debit=amounts["debit"],
+                    credit=amounts["credit"],
+                    unit=unit,
+                    fund_id=fund_id,
+                    memo=r["memo"],
+                    resident_id=r["resident_id"],
                     counterparty_org_id=r["counterparty_org_id"],
                 )
             )
     problems.raise_if_any()
     return svc.VoucherInput(
-        date=data["date"], summary=data["summary"], lines=lines,
+        date=data["date"],
+        summary=data["summary"],
+        lines=lines,
         attachment_count=data["attachment_count"],
     )
 
 
 # --- output -----------------------------------------------------------------------------------
+
 
 class _Exponents(dict):
     """Minor-unit digits per unit of one book, looked up once per unit."""
@@ -231,9 +255,16 @@ def _line(ln: VoucherLine, exps: _Exponents, english: bool) -> dict:
 
 
 _HISTORY = (
-    sa.select(VoucherEvent.action, VoucherEvent.at, VoucherEvent.note, VoucherEvent.user_id, User.display_name)
+    sa.select(
+        VoucherEvent.action,
+        VoucherEvent.at,
+        VoucherEvent.note,
+        VoucherEvent.user_id,
+        User.display_name,
+    )
     .outerjoin(User, User.id == VoucherEvent.user_id)
-    .where(VoucherEvent.voucher_id == sa.bindparam("v_id")).order_by(VoucherEvent.id)
+    .where(VoucherEvent.voucher_id == sa.bindparam("v_id"))
+    .order_by(VoucherEvent.id)
 )
 
 
@@ -255,12 +286,18 @@ def present_voucher(voucher: Voucher, *, just_posted: bool = False) -> dict:
     # named on the voucher in one more.
     rows = db.session.execute(_HISTORY, {"v_id": voucher.id}).all()
     users = {r.user_id: _Named(r.user_id, r.display_name) for r in rows if r.user_id is not None}
-    missing = {voucher.prepared_by_id, voucher.approved_by_id, voucher.posted_by_id} - set(users) - {None}
+    missing = (
+        {voucher.prepared_by_id, voucher.approved_by_id, voucher.posted_by_id} - set(users) - {None}
+    )
     if missing:
-        users.update((u.id, u) for u in db.session.scalars(sa.select(User).where(User.id.in_(missing))))
+        users.update(
+            (u.id, u) for u in db.session.scalars(sa.select(User).where(User.id.in_(missing)))
+        )
     reversed_by = None
     if voucher.is_posted and not just_posted:  # only a posted voucher can have been reversed
-        reversed_by = db.session.scalar(sa.select(Voucher.id).where(Voucher.reverses_id == voucher.id))
+        reversed_by = db.session.scalar(
+            sa.select(Voucher.id).where(Voucher.reverses_id == voucher.id)
+        )
     return {
         **_summary(voucher, exps, prepared_by=users.get(voucher.prepared_by_id)),
         "book_id": voucher.book_id,
@@ -274,28 +311,38 @@ def present_voucher(voucher: Voucher, *, just_posted: bool = False) -> dict:
         "posted_by": _person(users.get(voucher.posted_by_id)),
         "lines": [_line(ln, exps, english) for ln in voucher.lines],
         "history": [
-            {"action": r.action, "user": _person(users.get(r.user_id)), "at": r.at, "note": r.note} for r in rows
+            {"action": r.action, "user": _person(users.get(r.user_id)), "at": r.at, "note": r.note}
+            for r in rows
         ],
     }
 
 
 def _account_out(acc: Account, codes: dict[int, str]) -> dict:
     return {
-        "code": acc.code, "name_zh": acc.name_zh, "name_en": acc.name_en, "type": acc.type,
-        "normal_side": acc.normal_side, "parent": codes.get(acc.parent_id) if acc.parent_id else None,
-        "level": acc.level, "active": acc.active, "has_children": acc.has_children,
+        "code": acc.code,
+        "name_zh": acc.name_zh,
+        "name_en": acc.name_en,
+        "type": acc.type,
+        "normal_side": acc.normal_side,
+        "parent": codes.get(acc.parent_id) if acc.parent_id else None,
+        "level": acc.level,
+        "active": acc.active,
+        "has_children": acc.has_children,
         "restriction": acc.restriction,
     }
 
 
 # --- chart of accounts (会计科目) ----------------------------------------------------------------
 
+
 @blp.get(ORG + "/accounts")
 @blp.response(200, s.AccountOut(many=True))
 def list_accounts(org_id: int):
     """The book's chart of accounts, by code."""
     _org, _user, book = _open(org_id)
-    accounts = db.session.scalars(sa.select(Account).where(Account.book_id == book.id).order_by(Account.code)).all()
+    accounts = db.session.scalars(
+        sa.select(Account).where(Account.book_id == book.id).order_by(Account.code)
+    ).all()
     codes = {a.id: a.code for a in accounts}
     return [_account_out(a, codes) for a in accounts]
 
@@ -303,7 +350,9 @@ def list_accounts(org_id: int):
 def _account_by_code(book: Book, code: str) -> Account | None:
     if "\x00" in code:  # a %00 in the URL: no such code, and PostgreSQL refuses NUL in text
         return None
-    return db.session.scalar(sa.select(Account).where(Account.book_id == book.id, Account.code == code))
+    return db.session.scalar(
+        sa.select(Account).where(Account.book_id == book.id, Account.code == code)
+    )
 
 
 @blp.post(ORG + "/accounts")
@@ -342,9 +391,16 @@ def set_account_active(data: dict, org_id: int, code: str):
 
 # --- funds (基金) -----------------------------------------------------------------------------
 
+
 def _fund_out(f: Fund) -> dict:
-    return {"code": f.code, "name": f.name, "restricted": f.restricted, "endowment": f.endowment,
-            "purpose": f.purpose, "active": f.active}
+    return {
+        "code": f.code,
+        "name": f.name,
+        "restricted": f.restricted,
+        "endowment": f.endowment,
+        "purpose": f.purpose,
+        "active": f.active,
+    }
 
 
 @blp.get(ORG + "/funds")
@@ -352,7 +408,12 @@ def _fund_out(f: Fund) -> dict:
 def list_funds(org_id: int):
     """The book's funds (restricted or not), by code."""
     _org, _user, book = _open(org_id)
-    return [_fund_out(f) for f in db.session.scalars(sa.select(Fund).where(Fund.book_id == book.id).order_by(Fund.code))]
+    return [
+        _fund_out(f)
+        for f in db.session.scalars(
+            sa.select(Fund).where(Fund.book_id == book.id).order_by(Fund.code)
+        )
+    ]
 
 
 @blp.post(ORG + "/funds")
@@ -362,13 +423,21 @@ def list_funds(org_id: int):
 def create_fund(data: dict, org_id: int):
     """Open a fund."""
     _org, user, book = _open(org_id, *svc.PREPARE_ROLES)
-    fund = svc.create_fund(book, data["code"], data["name"], restricted=data["restricted"],
-                           endowment=data["endowment"], purpose=data["purpose"], actor=user)
+    fund = svc.create_fund(
+        book,
+        data["code"],
+        data["name"],
+        restricted=data["restricted"],
+        endowment=data["endowment"],
+        purpose=data["purpose"],
+        actor=user,
+    )
     audit.note(fund=fund.code)
     return _fund_out(fund)
 
 
 # --- vouchers (记账凭证) -------------------------------------------------------------------------
+
 
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -376,11 +445,15 @@ def _like(text: str) -> str:
 
 def _with_descendants(book: Book, code: str) -> set[int]:
     """The account with ``code`` and every sub-account below it."""
-    rows = db.session.execute(sa.select(Account.id, Account.code, Account.parent_id).where(Account.book_id == book.id)).all()
+    rows = db.session.execute(
+        sa.select(Account.id, Account.code, Account.parent_id).where(Account.book_id == book.id)
+    ).all()
     root = next((r.id for r in rows if r.code == code), None)
     if root is None:
-        raise InvalidInput(_l("No account %(code)s in this book.", code=code),
-                           errors={"account": [str(_l("No such account."))]})
+        raise InvalidInput(
+            _l("No account %(code)s in this book.", code=code),
+            errors={"account": [str(_l("No such account."))]},
+        )
     children: dict[int, list[int]] = defaultdict(list)
     for r in rows:
         if r.parent_id:
@@ -412,16 +485,26 @@ def list_vouchers(query: dict, org_id: int):
         cond.append(Voucher.number.ilike(_like(query["number"]), escape="\\"))
     if "account" in query:
         ids = _with_descendants(book, query["account"])
-        cond.append(Voucher.id.in_(sa.select(VoucherLine.voucher_id).where(VoucherLine.account_id.in_(ids))))
+        cond.append(
+            Voucher.id.in_(sa.select(VoucherLine.voucher_id).where(VoucherLine.account_id.in_(ids)))
+        )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(*cond))
     page, per_page = query["page"], query["per_page"]
     vouchers = db.session.scalars(
-        sa.select(Voucher).where(*cond).order_by(Voucher.date, Voucher.id)
-        .offset((page - 1) * per_page).limit(per_page)
+        sa.select(Voucher)
+        .where(*cond)
+        .order_by(Voucher.date, Voucher.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
         .options(selectinload(Voucher.lines), selectinload(Voucher.prepared_by))
     ).all()
     exps = _Exponents(book)
-    return {"items": [_summary(v, exps) for v in vouchers], "page": page, "per_page": per_page, "total": total}
+    return {
+        "items": [_summary(v, exps) for v in vouchers],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
 
 
 @blp.post(ORG + "/vouchers")
@@ -453,7 +536,9 @@ def replace_voucher(data: dict, org_id: int, voucher_id: int):
     posted ones never change (409)."""
     user, voucher = _voucher(org_id, voucher_id)
     reversal = voucher.kind == VoucherKind.REVERSAL
-    svc.update_voucher(voucher, _voucher_input(voucher.book, data, allow_negative=reversal), actor=user)
+    svc.update_voucher(
+        voucher, _voucher_input(voucher.book, data, allow_negative=reversal), actor=user
+    )
     return present_voucher(voucher)
 
 
@@ -517,20 +602,28 @@ def discard_voucher(data: dict, org_id: int, voucher_id: int):
 def reverse_voucher(data: dict, org_id: int, voucher_id: int):
     """Draft a red reversal (红字冲销) of a posted voucher; review and post it like any other."""
     user, voucher = _voucher(org_id, voucher_id)
-    reversal = svc.reverse_voucher(voucher, actor=user, date=data["date"], summary=data["summary"] or None)
+    reversal = svc.reverse_voucher(
+        voucher, actor=user, date=data["date"], summary=data["summary"] or None
+    )
     audit.note(reversal_id=reversal.id)
     return present_voucher(reversal)
 
 
 # --- periods (会计期间) --------------------------------------------------------------------------
 
+
 def _label(key: int | None) -> str | None:
     return None if key is None else f"{key // 100}-{key % 100:02d}"
 
 
 def _period_out(p: Period) -> dict:
-    return {"year": p.year, "month": p.month, "label": p.label, "closed": p.closed,
-            "voucher_count": p.voucher_count}
+    return {
+        "year": p.year,
+        "month": p.month,
+        "label": p.label,
+        "closed": p.closed,
+        "voucher_count": p.voucher_count,
+    }
 
 
 @blp.get(ORG + "/periods")
@@ -541,7 +634,10 @@ def list_periods(org_id: int):
     periods = db.session.scalars(
         sa.select(Period).where(Period.book_id == book.id).order_by(Period.year, Period.month)
     ).all()
-    return {"closed_through": _label(book.closed_through), "periods": [_period_out(p) for p in periods]}
+    return {
+        "closed_through": _label(book.closed_through),
+        "periods": [_period_out(p) for p in periods],
+    }
 
 
 @blp.post(MONTH + "/close")
@@ -592,12 +688,21 @@ def _run_report(name: str, book: Book, q: dict):
     """Call ``ledger.reports`` for ``name`` with the query's dates, fund, unit and account."""
     ranged, takes_unit, takes_account = REPORTS[name]
     today = dt.date.today()
-    start, end, as_of = q.get("start", today.replace(day=1)), q.get("end", today), q.get("as_of", today)
+    start, end, as_of = (
+        q.get("start", today.replace(day=1)),
+        q.get("end", today),
+        q.get("as_of", today),
+    )
     kw: dict = {"start": start, "end": end} if ranged else {"as_of": as_of}
     if "fund" in q:
-        fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.book_id == book.id, Fund.code == q["fund"]))
+        fund_id = db.session.scalar(
+            sa.select(Fund.id).where(Fund.book_id == book.id, Fund.code == q["fund"])
+        )
         if fund_id is None:
-            raise InvalidInput(_l("No such fund in this book."), errors={"fund": [str(_l("No such fund in this book."))]})
+            raise InvalidInput(
+                _l("No such fund in this book."),
+                errors={"fund": [str(_l("No such fund in this book."))]},
+            )
         kw["fund_id"] = fund_id
     if takes_unit and "unit" in q:
         kw["unit"] = q["unit"]
@@ -605,8 +710,10 @@ def _run_report(name: str, book: Book, q: dict):
     if takes_account and "account" in q:
         account = _account_by_code(book, q["account"])
         if account is None:
-            raise InvalidInput(_l("No account %(code)s in this book.", code=q["account"]),
-                               errors={"account": [str(_l("No such account."))]})
+            raise InvalidInput(
+                _l("No account %(code)s in this book.", code=q["account"]),
+                errors={"account": [str(_l("No such account."))]},
+            )
     if name == "trial_balance":
         return reports.trial_balance(book, **kw)
     if name == "balance_sheet":
@@ -633,16 +740,21 @@ def _csv(rows, filename: str) -> Response:
     resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
     resp.charset = "utf-8"
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    resp.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
     return resp
 
 
 @blp.get(ORG + "/reports/<name>")
 @blp.arguments(s.ReportQuery, location="query")
-@blp.response(200, description=(
-    "The report as JSON: amounts in minor units with unit and exponent. With format=csv: "
-    "text/csv (UTF-8 with BOM), amounts as plain decimals in major units."
-))
+@blp.response(
+    200,
+    description=(
+        "The report as JSON: amounts in minor units with unit and exponent. With format=csv: "
+        "text/csv (UTF-8 with BOM), amounts as plain decimals in major units."
+    ),
+)
 def report(query: dict, org_id: int, name: str):
     """A report of the book: trial_balance, balance_sheet, income_statement, general_ledger,
     account_detail (needs ``account``), fund_statement or account_balances.
@@ -657,9 +769,14 @@ def report(query: dict, org_id: int, name: str):
     if query["format"] == "csv":
         ranged = REPORTS[key][0]
         today = dt.date.today()
-        period = (f"{query.get('start', today.replace(day=1))}_{query.get('end', today)}" if ranged
-                  else str(query.get("as_of", today)))
-        return _csv(reports.to_csv_rows(result, lang="en" if _english() else "zh"), f"{key}_{period}.csv")
+        period = (
+            f"{query.get('start', today.replace(day=1))}_{query.get('end', today)}"
+            if ranged
+            else str(query.get("as_of", today))
+        )
+        return _csv(
+            reports.to_csv_rows(result, lang="en" if _english() else "zh"), f"{key}_{period}.csv"
+        )
     return reports.to_json(result)
 
 

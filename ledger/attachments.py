@@ -51,7 +51,7 @@ def clean_filename(name: str | None, content_type: str) -> str:
         base = "attachment" + ext
     if len(base) > 200:
         stem, dot, suffix = base.rpartition(".")
-        base = (stem[: 190] + dot + suffix[:9]) if dot else base[:200]
+        base = (stem[:190] + dot + suffix[:9]) if dot else base[:200]
     return base
 
 
@@ -59,8 +59,9 @@ def max_size() -> int:
     return int(current_app.config.get("MAX_CONTENT_LENGTH") or 16 * 1024 * 1024)
 
 
-def add_attachment(voucher: Voucher, filename: str | None, content_type: str | None, data: bytes,
-                   actor: User) -> VoucherAttachment:
+def add_attachment(
+    voucher: Voucher, filename: str | None, content_type: str | None, data: bytes, actor: User
+) -> VoucherAttachment:
     """Attach one PDF, JPEG or PNG file to a draft voucher.
 
     The stored type is the one the bytes show; a file that claims another type is refused,
@@ -83,7 +84,9 @@ def add_attachment(voucher: Voucher, filename: str | None, content_type: str | N
             errors={"file": [str(_l("Not a PDF, JPEG or PNG file."))]},
         )
     count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(VoucherAttachment).where(VoucherAttachment.voucher_id == voucher.id)
+        sa.select(sa.func.count())
+        .select_from(VoucherAttachment)
+        .where(VoucherAttachment.voucher_id == voucher.id)
     )
     if count >= MAX_FILES_PER_VOUCHER:
         raise Conflict(_l("A voucher can have at most %(n)d files.", n=MAX_FILES_PER_VOUCHER))
@@ -100,8 +103,15 @@ def add_attachment(voucher: Voucher, filename: str | None, content_type: str | N
     db.session.add(att)
     if voucher.attachment_count < count + 1:
         voucher.attachment_count = count + 1
-    db.session.add(VoucherEvent(community_id=voucher.community_id, voucher_id=voucher.id,
-                                action="attached", user_id=actor.id, note=att.filename))
+    db.session.add(
+        VoucherEvent(
+            community_id=voucher.community_id,
+            voucher_id=voucher.id,
+            action="attached",
+            user_id=actor.id,
+            note=att.filename,
+        )
+    )
     db.session.flush()
     return att
 
@@ -111,9 +121,15 @@ def remove_attachment(attachment: VoucherAttachment, actor: User) -> None:
     voucher = attachment.voucher
     require_role(svc.parent_org(voucher.book_id), *svc.PREPARE_ROLES, user=actor)
     _must_be_draft(voucher)
-    db.session.add(VoucherEvent(community_id=voucher.community_id, voucher_id=voucher.id,
-                                action="detached", user_id=actor.id,
-                                note=f"{attachment.filename} sha256:{attachment.sha256}"))
+    db.session.add(
+        VoucherEvent(
+            community_id=voucher.community_id,
+            voucher_id=voucher.id,
+            action="detached",
+            user_id=actor.id,
+            note=f"{attachment.filename} sha256:{attachment.sha256}",
+        )
+    )
     db.session.delete(attachment)
     db.session.flush()
 

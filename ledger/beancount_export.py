@@ -81,7 +81,11 @@ def account_names(book: Book, accounts: Mapping[int, Account]) -> dict[int, str]
         if book.chart == "CUSTOM" and is_valid_account_name(acc.code):
             name = acc.code
         else:
-            parent = name_of(accounts[acc.parent_id]) if acc.parent_id in accounts else ROOT_BY_TYPE[acc.type]
+            parent = (
+                name_of(accounts[acc.parent_id])
+                if acc.parent_id in accounts
+                else ROOT_BY_TYPE[acc.type]
+            )
             name = beancount_account_name(parent, acc.code, acc.name_zh)
         names[acc.id] = name
         return name
@@ -91,8 +95,10 @@ def account_names(book: Book, accounts: Mapping[int, Account]) -> dict[int, str]
     seen: dict[str, int] = {}
     for acc_id, name in names.items():
         if name in seen:
-            raise ExportError(f"accounts {accounts[seen[name]].code} and {accounts[acc_id].code} "
-                              f"would both be written as {name}")
+            raise ExportError(
+                f"accounts {accounts[seen[name]].code} and {accounts[acc_id].code} "
+                f"would both be written as {name}"
+            )
         seen[name] = acc_id
     return names
 
@@ -112,7 +118,9 @@ def commodity_names(book: Book, units: set[str]) -> dict[str, tuple[str, int]]:
 
 def book_journal(book: Book) -> PTJournal:
     """Every posted voucher of ``book`` as a plain-text journal, in date and posting order."""
-    accounts = {a.id: a for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))}
+    accounts = {
+        a.id: a for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
+    }
     names = account_names(book, accounts)
     t = AccountPeriodBalance
     used = db.session.execute(
@@ -120,8 +128,15 @@ def book_journal(book: Book) -> PTJournal:
     ).all()
     commodities = commodity_names(book, {u for _a, u in used})
     rows = db.session.execute(
-        sa.select(Voucher.id, Voucher.date, Voucher.summary, VoucherLine.account_id, VoucherLine.unit,
-                  VoucherLine.debit, VoucherLine.credit)
+        sa.select(
+            Voucher.id,
+            Voucher.date,
+            Voucher.summary,
+            VoucherLine.account_id,
+            VoucherLine.unit,
+            VoucherLine.debit,
+            VoucherLine.credit,
+        )
         .join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
         .where(Voucher.book_id == book.id, Voucher.status == VoucherStatus.POSTED.value)
         .order_by(Voucher.date, Voucher.log_index, VoucherLine.line_no)

@@ -85,7 +85,9 @@ class ImportProblems(Exception):
 
     def __init__(self, problems: Sequence[tuple[int | None, str]]):
         self.problems = sorted(problems, key=lambda p: (p[0] is not None, p[0] or 0))
-        super().__init__("; ".join(f"{line}: {msg}" if line else msg for line, msg in self.problems))
+        super().__init__(
+            "; ".join(f"{line}: {msg}" if line else msg for line, msg in self.problems)
+        )
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,9 @@ def read_file(path: str | Path, display_name: str | None = None) -> PTJournal:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise ImportProblems([(line, str(_l("This line is not UTF-8 text: save the file as UTF-8.")))]) from None
+        raise ImportProblems(
+            [(line, str(_l("This line is not UTF-8 text: save the file as UTF-8.")))]
+        ) from None
     return read_beancount(text, name, exponents=_iso_exponents())
 
 
@@ -170,18 +174,40 @@ def _declare_units(book: Book, journal: PTJournal) -> list[tuple[int | None, str
         if is_iso_currency(commodity):
             continue  # currencies need no declaration; read_file fixed their exponents
         if len(commodity) > _MAX_UNIT:
-            problems.append((_first_use(journal, commodity), str(_l(
-                "The commodity %(code)s is longer than %(n)d characters.", code=commodity, n=_MAX_UNIT))))
+            problems.append(
+                (
+                    _first_use(journal, commodity),
+                    str(
+                        _l(
+                            "The commodity %(code)s is longer than %(n)d characters.",
+                            code=commodity,
+                            n=_MAX_UNIT,
+                        )
+                    ),
+                )
+            )
         elif exponent > _MAX_UNIT_EXPONENT:
-            problems.append((_first_use(journal, commodity), str(_l(
-                "%(code)s is used with %(places)d decimal places; a unit may have at most %(n)d.",
-                code=commodity, places=exponent, n=_MAX_UNIT_EXPONENT))))
+            problems.append(
+                (
+                    _first_use(journal, commodity),
+                    str(
+                        _l(
+                            "%(code)s is used with %(places)d decimal places; a unit may have at most %(n)d.",
+                            code=commodity,
+                            places=exponent,
+                            n=_MAX_UNIT_EXPONENT,
+                        )
+                    ),
+                )
+            )
         else:
             svc.declare_unit(book, commodity, commodity, exponent)
     return problems
 
 
-def _create_accounts(book: Book, journal: PTJournal) -> tuple[dict[str, Account], list[tuple[int | None, str]]]:
+def _create_accounts(
+    book: Book, journal: PTJournal
+) -> tuple[dict[str, Account], list[tuple[int | None, str]]]:
     """One account per beancount account plus the parents its name implies."""
     problems: list[tuple[int | None, str]] = []
     opened = {a.name: a for a in journal.accounts}
@@ -196,8 +222,18 @@ def _create_accounts(book: Book, journal: PTJournal) -> tuple[dict[str, Account]
     for name in sorted(names, key=lambda n: (n.count(":"), n)):
         if len(name) > _MAX_CODE:
             line = opened[name].line if name in opened else None
-            problems.append((line, str(_l("The account name %(name)s is longer than %(n)d characters.",
-                                          name=name[:60] + "…", n=_MAX_CODE))))
+            problems.append(
+                (
+                    line,
+                    str(
+                        _l(
+                            "The account name %(name)s is longer than %(n)d characters.",
+                            name=name[:60] + "…",
+                            n=_MAX_CODE,
+                        )
+                    ),
+                )
+            )
             continue
         root, _, rest = name.partition(":")
         parent_name = name.rsplit(":", 1)[0]
@@ -227,15 +263,20 @@ def _mirror(cls: type) -> type:
     attributes for ``post_imported_vouchers`` and ``_validate``, three times cheaper to build
     (an import makes hundreds of thousands)."""
     fs = dataclasses.fields(cls)
-    return collections.namedtuple(f"{cls.__name__}Row", [f.name for f in fs],
-                                  defaults=[f.default for f in fs if f.default is not dataclasses.MISSING])
+    return collections.namedtuple(
+        f"{cls.__name__}Row",
+        [f.name for f in fs],
+        defaults=[f.default for f in fs if f.default is not dataclasses.MISSING],
+    )
 
 
 _LineRow = _mirror(svc.LineInput)
 _VoucherRow = _mirror(svc.VoucherInput)
 
 
-def _voucher_inputs(journal: PTJournal, accounts: dict[str, Account]) -> tuple[list, list[list[int]]]:
+def _voucher_inputs(
+    journal: PTJournal, accounts: dict[str, Account]
+) -> tuple[list, list[list[int]]]:
     """The vouchers (``VoucherInput``-shaped), and for each the file line of each of its lines
     (zero postings left out)."""
     inputs: list = []
@@ -254,8 +295,12 @@ def _voucher_inputs(journal: PTJournal, accounts: dict[str, Account]) -> tuple[l
                 continue
             where.append(p.line)
         payee, narration = txn.payee, txn.narration
-        summary = f"{payee.strip()} {narration.strip()}" if payee and payee.strip() else narration.strip()
-        inputs.append(voucher_row(txn.date, summary[:300].strip() if summary else _summary(txn), lines))
+        summary = (
+            f"{payee.strip()} {narration.strip()}" if payee and payee.strip() else narration.strip()
+        )
+        inputs.append(
+            voucher_row(txn.date, summary[:300].strip() if summary else _summary(txn), lines)
+        )
         line_numbers.append(where)
     return inputs, line_numbers
 
@@ -263,7 +308,9 @@ def _voucher_inputs(journal: PTJournal, accounts: dict[str, Account]) -> tuple[l
 _KEY = re.compile(r"vouchers\.(\d+)(?:\.lines\.(\d+))?")
 
 
-def _problems_from(e: DomainError, journal: PTJournal, line_numbers: list[list[int]]) -> list[tuple[int | None, str]]:
+def _problems_from(
+    e: DomainError, journal: PTJournal, line_numbers: list[list[int]]
+) -> list[tuple[int | None, str]]:
     """Map the service's ``vouchers.<i>.lines.<n>`` keys back to lines of the file."""
     out: list[tuple[int | None, str]] = []
     for key, messages in (e.errors or {"": [str(e.message)]}).items():
@@ -289,7 +336,9 @@ def _post_one_by_one(book: Book, inputs: list[svc.VoucherInput], actor: User | N
     for i, data in enumerate(inputs):
         try:
             with db.session.begin_nested():
-                v = svc.post_system_voucher(book, data, kind=svc.VoucherKind.NORMAL, actor=actor, source="import")
+                v = svc.post_system_voucher(
+                    book, data, kind=svc.VoucherKind.NORMAL, actor=actor, source="import"
+                )
             ids.append(v.id)
         except DomainError as e:
             first = first or e.message
@@ -300,16 +349,25 @@ def _post_one_by_one(book: Book, inputs: list[svc.VoucherInput], actor: User | N
     return ids
 
 
-def import_journal(journal: PTJournal, *, organisation_name: str, community_slug: str | None = None,
-                   allow_future: bool = False, actor: User | None = None, bulk: bool = True,
-                   today: dt.date | None = None) -> ImportResult:
+def import_journal(
+    journal: PTJournal,
+    *,
+    organisation_name: str,
+    community_slug: str | None = None,
+    allow_future: bool = False,
+    actor: User | None = None,
+    bulk: bool = True,
+    today: dt.date | None = None,
+) -> ImportResult:
     """Create the organisation and its book from ``journal`` and post every transaction.
 
     Flushes, never commits: on ``ImportProblems`` the caller rolls back and nothing stays.
     """
     name = (organisation_name or "").strip()
     if not name or len(name) > 200:
-        raise ImportProblems([(None, str(_l("Give the organisation a name of up to 200 characters.")))])
+        raise ImportProblems(
+            [(None, str(_l("Give the organisation a name of up to 200 characters.")))]
+        )
     community = _community(community_slug)
     org = Organisation(
         community_id=community.id,

@@ -38,7 +38,10 @@ ledger_cli = AppGroup("ledger", help="Books, imports, exports and reports.")
 
 LANGS = {"zh": "zh_Hans_CN", "en": "en"}
 lang_option = click.option(
-    "--lang", type=click.Choice(sorted(LANGS)), default="zh", show_default=True,
+    "--lang",
+    type=click.Choice(sorted(LANGS)),
+    default="zh",
+    show_default=True,
     help="Language of messages.",
 )
 
@@ -80,27 +83,43 @@ def _book(book_id: int):
 
 # --- import ----------------------------------------------------------------------------------
 
+
 @ledger_cli.command("import-beancount")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--organisation", "organisation", required=True, help="Name of the new organisation.")
-@click.option("--community", "community", default=None,
-              help="Slug of an existing community (default: a community 'imports', created if needed).")
-@click.option("--allow-future", is_flag=True,
-              help="Accept transactions dated after today (for this import only).")
+@click.option(
+    "--community",
+    "community",
+    default=None,
+    help="Slug of an existing community (default: a community 'imports', created if needed).",
+)
+@click.option(
+    "--allow-future",
+    is_flag=True,
+    help="Accept transactions dated after today (for this import only).",
+)
 @lang_option
 @audited_command("ledger import-beancount")
-def import_beancount(file: Path, organisation: str, community: str | None, allow_future: bool, lang: str):
+def import_beancount(
+    file: Path, organisation: str, community: str | None, allow_future: bool, lang: str
+):
     """Create an organisation and its book from a beancount FILE; print "book <id>"."""
     note(file=str(file), organisation=organisation, community=community, allow_future=allow_future)
     with _language(lang), _no_cyclic_gc():
         try:
             journal = read_file(file)
-            result = import_journal(journal, organisation_name=organisation, community_slug=community,
-                                    allow_future=allow_future)
+            result = import_journal(
+                journal,
+                organisation_name=organisation,
+                community_slug=community,
+                allow_future=allow_future,
+            )
         except PlainTextError as e:
             _fail([f"{file}:{line}: {msg}" for line, msg in e.messages(lang)])
         except ImportProblems as e:
-            _fail([f"{file}:{line}: {msg}" if line else f"{file}: {msg}" for line, msg in e.problems])
+            _fail(
+                [f"{file}:{line}: {msg}" if line else f"{file}: {msg}" for line, msg in e.problems]
+            )
         except DomainError as e:
             _fail([f"{file}: {e.message}"])
         db.session.commit()
@@ -112,12 +131,22 @@ def import_beancount(file: Path, organisation: str, community: str | None, allow
 
 # --- export ----------------------------------------------------------------------------------
 
+
 @ledger_cli.command("export")
 @click.option("--book", "book_id", type=int, required=True, help="Book id.")
-@click.option("--format", "fmt", type=click.Choice(["beancount", "hledger"]), default="beancount",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["beancount", "hledger"]),
+    default="beancount",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @lang_option
 def export(book_id: int, fmt: str, output: Path | None, lang: str):
     """Write a book's posted vouchers as a beancount or hledger journal."""
@@ -136,6 +165,7 @@ def export(book_id: int, fmt: str, output: Path | None, lang: str):
 
 # --- reports ---------------------------------------------------------------------------------
 
+
 @ledger_cli.group("report")
 def report():
     """Reports of a book."""
@@ -153,9 +183,16 @@ def _pad(text: str, width: int, *, right: bool = False) -> str:
 
 @report.command("trial-balance")
 @click.option("--book", "book_id", type=int, required=True, help="Book id.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "text"]), default="text", show_default=True)
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Balances at the end of this day (default: everything posted).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "text"]), default="text", show_default=True
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Balances at the end of this day (default: everything posted).",
+)
 @lang_option
 def trial_balance(book_id: int, fmt: str, as_of: dt.datetime | None, lang: str):
     """Balance of every posting account per unit: account,commodity,balance (debit positive,
@@ -190,7 +227,9 @@ def trial_balance(book_id: int, fmt: str, as_of: dt.datetime | None, lang: str):
         click.echo("-" * (account_w + amount_w + 6))
         for unit, total in sorted(totals.items()):
             exp = next(e for name, e in units.values() if name == unit)
-            click.echo(f"{_pad(str(_l('Total')), account_w)}  {_pad(format_minor(total, exp), amount_w, right=True)} {unit}")
+            click.echo(
+                f"{_pad(str(_l('Total')), account_w)}  {_pad(format_minor(total, exp), amount_w, right=True)} {unit}"
+            )
 
 
 def register(app: Flask) -> None:

@@ -42,7 +42,12 @@ def _voucher_delete(_mapper, _conn, target: Voucher):
 
 def _line_guard(_mapper, _conn, target):
     v = target.voucher
-    if v is not None and _was_posted(v) and v.status == VoucherStatus.POSTED and sa.inspect(v).persistent:
+    if (
+        v is not None
+        and _was_posted(v)
+        and v.status == VoucherStatus.POSTED
+        and sa.inspect(v).persistent
+    ):
         hist = sa.inspect(v).attrs.status.history
         if not hist.added:  # the voucher was posted before this flush
             raise ImmutableRowError(f"lines of posted voucher {v.number} never change")

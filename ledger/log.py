@@ -109,6 +109,7 @@ def new_salt() -> bytes:
 
 # --- node storage ----------------------------------------------------------------------------
 
+
 class _Nodes:
     """Fetches the nodes a computation needs in one query, then serves them from memory."""
 
@@ -138,7 +139,9 @@ class _Nodes:
                 )
             )
             if h is None:
-                raise LookupError(f"log node ({level}, {index}) of book {self.book_id} is missing") from None
+                raise LookupError(
+                    f"log node ({level}, {index}) of book {self.book_id} is missing"
+                ) from None
             self.cache[(level, index)] = bytes(h)
             return self.cache[(level, index)]
 
@@ -168,8 +171,16 @@ def append(book_id: int, community_id: int, size_before: int, leaf: bytes) -> by
     lh = merkle.leaf_hash(leaf)
     # The siblings needed are the compact range of the log before the append.
     getter = _Nodes(book_id, merkle.compact_range(size_before))
-    rows = [{"book_id": book_id, "level": level, "index": index, "community_id": community_id, "hash": h}
-            for level, index, h in merkle.nodes_to_store_on_append(size_before, lh, getter)]
+    rows = [
+        {
+            "book_id": book_id,
+            "level": level,
+            "index": index,
+            "community_id": community_id,
+            "hash": h,
+        }
+        for level, index, h in merkle.nodes_to_store_on_append(size_before, lh, getter)
+    ]
     # Core, not ORM objects: one executemany on the session's connection, now.
     db.session.connection().execute(_NODE_INSERT, rows)
     return lh
@@ -202,6 +213,8 @@ def consistency_proof(book_id: int, old_size: int, new_size: int) -> list[bytes]
 
 def leaf_hash_at(book_id: int, index: int) -> bytes | None:
     h = db.session.scalar(
-        sa.select(LogNode.hash).where(LogNode.book_id == book_id, LogNode.level == 0, LogNode.index == index)
+        sa.select(LogNode.hash).where(
+            LogNode.book_id == book_id, LogNode.level == 0, LogNode.index == index
+        )
     )
     return bytes(h) if h is not None else None

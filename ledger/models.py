@@ -167,7 +167,9 @@ class Voucher(IdMixin, CreatedMixin, db.Model):  # 记账凭证
         ),
         sa.Index("ix_vouchers_book_status_date", "book_id", "status", "date"),
     )
-    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"))  # no index: LogNode
+    community_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("communities.id")
+    )  # no index: LogNode
     book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"))
     date: Mapped[dt.date] = mapped_column(sa.Date)
     summary: Mapped[str] = mapped_column(sa.String(300))  # 摘要
@@ -191,7 +193,9 @@ class Voucher(IdMixin, CreatedMixin, db.Model):  # 记账凭证
     lines: Mapped[list[VoucherLine]] = relationship(
         back_populates="voucher", order_by="VoucherLine.line_no", cascade="all, delete-orphan"
     )
-    reverses: Mapped[Voucher | None] = relationship(remote_side="Voucher.id", foreign_keys=[reverses_id])
+    reverses: Mapped[Voucher | None] = relationship(
+        remote_side="Voucher.id", foreign_keys=[reverses_id]
+    )
     book: Mapped[Book] = relationship()
     period: Mapped[Period | None] = relationship()
     prepared_by = relationship("User", foreign_keys=[prepared_by_id])
@@ -211,7 +215,9 @@ class VoucherLine(IdMixin, db.Model):  # 分录
         sa.CheckConstraint("(debit = 0) <> (credit = 0)", name="one_side"),
         sa.Index("ix_voucher_lines_account", "account_id", "voucher_id"),
     )
-    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"))  # no index: LogNode
+    community_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("communities.id")
+    )  # no index: LogNode
     voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"), index=True)
     line_no: Mapped[int] = mapped_column(sa.Integer)
     account_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("accounts.id"))
@@ -221,7 +227,9 @@ class VoucherLine(IdMixin, db.Model):  # 分录
     credit: Mapped[int] = mapped_column(Fen, default=0)
     memo: Mapped[str] = mapped_column(sa.String(300), default="")
     resident_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("residents.id"))
-    counterparty_org_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("organisations.id"))
+    counterparty_org_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("organisations.id")
+    )
 
     voucher: Mapped[Voucher] = relationship(back_populates="lines")
     account: Mapped[Account] = relationship()
@@ -234,7 +242,9 @@ class VoucherEvent(IdMixin, db.Model):
     """The voucher's history: created, edited, submitted, approved, rejected, posted. Append-only."""
 
     __tablename__ = "voucher_events"
-    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"))  # no index: LogNode
+    community_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("communities.id")
+    )  # no index: LogNode
     voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(20))
     user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
@@ -289,5 +299,7 @@ class LogNode(db.Model):
     book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), primary_key=True)
     level: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     index: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"))  # no index: LogNode
+    community_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("communities.id")
+    )  # no index: LogNode
     hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32))

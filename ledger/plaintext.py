@@ -530,7 +530,9 @@ _FEATURE_PAD = "the pad directive"
 
 
 class _Reader:
-    def __init__(self, text: str, filename: str, exponents: Mapping[str, int] | None, *, base_line: int = 0):
+    def __init__(
+        self, text: str, filename: str, exponents: Mapping[str, int] | None, *, base_line: int = 0
+    ):
         self.text = text
         self.filename = filename
         self.problems: list[PTProblem] = []
@@ -1079,7 +1081,10 @@ def _cut_point(text: str) -> int | None:
 
 
 def read_beancount(
-    text: str, filename: str = "<input>", *, exponents: Mapping[str, int] | None = None,
+    text: str,
+    filename: str = "<input>",
+    *,
+    exponents: Mapping[str, int] | None = None,
     parallel: bool | None = None,
 ) -> PTJournal:
     """Parse beancount ``text`` into a ``PTJournal``; raise ``PlainTextError`` listing every

@@ -29,7 +29,9 @@ def _storable(value: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError(gettext("The text contains characters that cannot be stored.")) from None
+        raise ValidationError(
+            gettext("The text contains characters that cannot be stored.")
+        ) from None
 
 
 class Text(fields.String):
@@ -68,14 +70,25 @@ def Id(**kwargs) -> fields.Integer:  # noqa: N802  (reads like a field class)
 
 # --- input ------------------------------------------------------------------------------------
 
+
 class LineIn(Schema):
     account = Text(required=True, min_length=1, max_length=200, metadata={"example": "1002"})
     debit = Amount(allow_none=True, load_default=None)
     credit = Amount(allow_none=True, load_default=None)
-    unit = Text(min_length=1, max_length=24, allow_none=True, load_default=None,
-                metadata={"description": "CNY when omitted (the book's base unit)."})
-    fund = Text(min_length=1, max_length=40, allow_none=True, load_default=None,
-                metadata={"description": "Fund code."})
+    unit = Text(
+        min_length=1,
+        max_length=24,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "CNY when omitted (the book's base unit)."},
+    )
+    fund = Text(
+        min_length=1,
+        max_length=40,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Fund code."},
+    )
     memo = Text(max_length=300, load_default="")
     resident_id = Id(allow_none=True, load_default=None)
     counterparty_org_id = Id(allow_none=True, load_default=None)
@@ -85,7 +98,9 @@ class VoucherIn(Schema):
     date = fields.Date(required=True, metadata={"example": "2026-03-05"})
     summary = Text(required=True, max_length=300, metadata={"description": "摘要"})
     attachment_count = fields.Integer(strict=True, validate=validate.Range(0, 9999), load_default=0)
-    lines = fields.List(fields.Nested(LineIn), required=True, validate=validate.Length(max=MAX_LINES))
+    lines = fields.List(
+        fields.Nested(LineIn), required=True, validate=validate.Length(max=MAX_LINES)
+    )
 
 
 class NoteIn(Schema):
@@ -124,9 +139,15 @@ class VoucherQuery(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in VoucherStatus]))
     date_from = fields.Date()
     date_to = fields.Date()
-    account = Text(min_length=1, max_length=200, metadata={"description": "Account code; includes its sub-accounts."})
+    account = Text(
+        min_length=1,
+        max_length=200,
+        metadata={"description": "Account code; includes its sub-accounts."},
+    )
     q = Text(min_length=1, max_length=300, metadata={"description": "Text in the summary."})
-    number = Text(min_length=1, max_length=24, metadata={"description": "Part of the voucher number."})
+    number = Text(
+        min_length=1, max_length=24, metadata={"description": "Part of the voucher number."}
+    )
     page = fields.Integer(validate=validate.Range(1, MAX_PAGE), load_default=1)
     per_page = fields.Integer(validate=validate.Range(1, 200), load_default=50)
 
@@ -147,6 +168,7 @@ class ReportQuery(Schema):
 
 
 # --- output -----------------------------------------------------------------------------------
+
 
 class AccountOut(Schema):
     code = fields.String()
@@ -178,7 +200,9 @@ class PersonOut(Schema):
 class LineOut(Schema):
     line_no = fields.Integer()
     account = fields.String(metadata={"description": "Account code."})
-    account_name = fields.String(metadata={"description": "Account name in the request's language."})
+    account_name = fields.String(
+        metadata={"description": "Account name in the request's language."}
+    )
     fund = fields.String(allow_none=True)
     unit = fields.String()
     debit = fields.String(allow_none=True, metadata={"example": "1234.56"})
@@ -246,6 +270,7 @@ class PeriodOut(Schema):
 
 
 class PeriodsOut(Schema):
-    closed_through = fields.String(allow_none=True, metadata={"description": "Latest closed month."})
+    closed_through = fields.String(
+        allow_none=True, metadata={"description": "Latest closed month."}
+    )
     periods = fields.List(fields.Nested(PeriodOut))
-

@@ -95,6 +95,7 @@ ACCOUNT_TYPE_LABELS = {
 
 # --- who is looking at which book --------------------------------------------------------------
 
+
 @dataclass
 class BookView:
     """The organisation, its book, the signed-in user and the roles they hold there."""
@@ -141,7 +142,11 @@ def _open(org_id: int) -> BookView:
     org = get_organisation(org_id)
     can_read(org, user)
     book = svc.book_for(org)
-    roles = frozenset(r.value for r in Role) if user.is_platform_admin else frozenset(user.roles_in(org.id))
+    roles = (
+        frozenset(r.value for r in Role)
+        if user.is_platform_admin
+        else frozenset(user.roles_in(org.id))
+    )
     note(book_id=book.id)
     return BookView(org=org, book=book, user=user, roles=roles)
 
@@ -249,6 +254,7 @@ def _next_month(key: int) -> int:
 
 # --- book home ----------------------------------------------------------------------------------
 
+
 @bp.get("/<id:org_id>/")
 @login_required
 def home(org_id: int):
@@ -263,27 +269,38 @@ def home(org_id: int):
     to_review = 0
     if bv.can_review:
         to_review = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Voucher).where(
+            sa.select(sa.func.count())
+            .select_from(Voucher)
+            .where(
                 Voucher.book_id == bv.book.id,
                 Voucher.status == VoucherStatus.SUBMITTED.value,
                 Voucher.prepared_by_id != bv.user.id,
             )
         )
     recent = db.session.scalars(
-        sa.select(Voucher).where(Voucher.book_id == bv.book.id)
-        .order_by(Voucher.id.desc()).limit(8)
+        sa.select(Voucher).where(Voucher.book_id == bv.book.id).order_by(Voucher.id.desc()).limit(8)
     ).all()
     return render_template(
-        "ledger/home.html", bv=bv, counts=counts, to_review=to_review, recent=recent,
-        months=_months(bv.book)[-6:], closed_through=_period_label(bv.book.closed_through),
+        "ledger/home.html",
+        bv=bv,
+        counts=counts,
+        to_review=to_review,
+        recent=recent,
+        months=_months(bv.book)[-6:],
+        closed_through=_period_label(bv.book.closed_through),
         status_labels=STATUS_LABELS,
     )
 
 
 # --- accounts -----------------------------------------------------------------------------------
 
+
 def _accounts(book: Book) -> list[Account]:
-    return list(db.session.scalars(sa.select(Account).where(Account.book_id == book.id).order_by(Account.code)))
+    return list(
+        db.session.scalars(
+            sa.select(Account).where(Account.book_id == book.id).order_by(Account.code)
+        )
+    )
 
 
 def _posting_accounts(book: Book) -> list[Account]:
@@ -291,7 +308,11 @@ def _posting_accounts(book: Book) -> list[Account]:
     return list(
         db.session.scalars(
             sa.select(Account)
-            .where(Account.book_id == book.id, Account.active.is_(True), Account.has_children.is_(False))
+            .where(
+                Account.book_id == book.id,
+                Account.active.is_(True),
+                Account.has_children.is_(False),
+            )
             .order_by(Account.code)
         )
     )
@@ -312,8 +333,13 @@ def accounts_json(org_id: int):
     loc = _locale()
     return jsonify(
         [
-            {"id": a.id, "code": a.code, "name": a.label(loc)[len(a.code) + 1:], "label": a.label(loc),
-             "restriction": a.restriction}
+            {
+                "id": a.id,
+                "code": a.code,
+                "name": a.label(loc)[len(a.code) + 1 :],
+                "label": a.label(loc),
+                "restriction": a.restriction,
+            }
             for a in _posting_accounts(bv.book)
         ]
     )
@@ -328,8 +354,14 @@ def accounts(org_id: int):
 def _render_accounts(bv: BookView, *, error=None, errors=None, form=None, status: int = 200):
     return (
         render_template(
-            "ledger/accounts.html", bv=bv, accounts=_accounts(bv.book), funds=_funds(bv.book, active_only=False),
-            type_labels=ACCOUNT_TYPE_LABELS, error=error, errors=errors or {}, form=form or {},
+            "ledger/accounts.html",
+            bv=bv,
+            accounts=_accounts(bv.book),
+            funds=_funds(bv.book, active_only=False),
+            type_labels=ACCOUNT_TYPE_LABELS,
+            error=error,
+            errors=errors or {},
+            form=form or {},
             loc=_locale(),
         ),
         status,
@@ -339,7 +371,9 @@ def _render_accounts(bv: BookView, *, error=None, errors=None, form=None, status
 def _account_in(book: Book, account_id) -> Account:
     acc = db.session.get(Account, account_id) if str(account_id or "").isdigit() else None
     if acc is None or acc.book_id != book.id:
-        raise InvalidInput(_l("No such account in this book."), errors={"parent": [str(_l("Choose an account."))]})
+        raise InvalidInput(
+            _l("No such account in this book."), errors={"parent": [str(_l("Choose an account."))]}
+        )
     return acc
 
 
@@ -350,11 +384,18 @@ def add_account(org_id: int):
     form = request.form
     try:
         parent = _account_in(bv.book, form.get("parent_id"))
-        acc = svc.add_sub_account(parent, form.get("code", ""), form.get("name_zh", ""), form.get("name_en", ""),
-                                  actor=bv.user)
+        acc = svc.add_sub_account(
+            parent,
+            form.get("code", ""),
+            form.get("name_zh", ""),
+            form.get("name_en", ""),
+            actor=bv.user,
+        )
     except DomainError as e:
         status = _refused(e)
-        return _render_accounts(_open(org_id), error=e.message, errors=e.errors, form=form, status=status)
+        return _render_accounts(
+            _open(org_id), error=e.message, errors=e.errors, form=form, status=status
+        )
     note(account=acc.code)
     flash(_("Sub-account %(label)s added.", label=acc.label(_locale())), "success")
     return redirect(url_for(".accounts", org_id=org_id) + f"#acc-{acc.id}")
@@ -372,8 +413,12 @@ def set_account_active(org_id: int, account_id: int):
         status = _refused(e)
         return _render_accounts(_open(org_id), error=e.message, errors=e.errors, status=status)
     note(account=acc.code, active=active)
-    flash(_("Account %(code)s is active again.", code=acc.code) if active
-          else _("Account %(code)s is deactivated.", code=acc.code), "success")
+    flash(
+        _("Account %(code)s is active again.", code=acc.code)
+        if active
+        else _("Account %(code)s is deactivated.", code=acc.code),
+        "success",
+    )
     return redirect(url_for(".accounts", org_id=org_id) + f"#acc-{acc.id}")
 
 
@@ -383,18 +428,27 @@ def add_fund(org_id: int):
     bv = _open(org_id)
     form = request.form
     try:
-        fund = svc.create_fund(bv.book, form.get("fund_code", ""), form.get("fund_name", ""),
-                               restricted=form.get("restricted") == "1", endowment=form.get("endowment") == "1",
-                               purpose=form.get("purpose", "")[:300], actor=bv.user)
+        fund = svc.create_fund(
+            bv.book,
+            form.get("fund_code", ""),
+            form.get("fund_name", ""),
+            restricted=form.get("restricted") == "1",
+            endowment=form.get("endowment") == "1",
+            purpose=form.get("purpose", "")[:300],
+            actor=bv.user,
+        )
     except DomainError as e:
         status = _refused(e)
-        return _render_accounts(_open(org_id), error=e.message, errors=e.errors, form=form, status=status)
+        return _render_accounts(
+            _open(org_id), error=e.message, errors=e.errors, form=form, status=status
+        )
     note(fund=fund.code)
     flash(_("Fund %(code)s added.", code=fund.code), "success")
     return redirect(url_for(".accounts", org_id=org_id) + "#funds")
 
 
 # --- voucher entry ------------------------------------------------------------------------------
+
 
 @dataclass
 class LineRow:
@@ -433,7 +487,10 @@ class VoucherForm:
             date=f.get("date", "").strip(),
             summary=f.get("summary", ""),
             attachment_count=f.get("attachment_count", "0").strip(),
-            rows=[LineRow(*(cell(k, i) for k in ("account", "debit", "credit", "fund", "memo"))) for i in range(n)],
+            rows=[
+                LineRow(*(cell(k, i) for k in ("account", "debit", "credit", "fund", "memo")))
+                for i in range(n)
+            ],
             allow_negative=allow_negative,
         )
 
@@ -445,8 +502,13 @@ class VoucherForm:
             summary=voucher.summary,
             attachment_count="0" if copy else str(voucher.attachment_count),
             rows=[
-                LineRow(account=ln.account.label(loc), debit=plain_amount(ln.debit, exponent),
-                        credit=plain_amount(ln.credit, exponent), fund=str(ln.fund_id or ""), memo=ln.memo)
+                LineRow(
+                    account=ln.account.label(loc),
+                    debit=plain_amount(ln.debit, exponent),
+                    credit=plain_amount(ln.credit, exponent),
+                    fund=str(ln.fund_id or ""),
+                    memo=ln.memo,
+                )
                 for ln in voucher.lines
             ],
             allow_negative=not copy and voucher.kind == VoucherKind.REVERSAL,
@@ -528,8 +590,14 @@ def _parse_voucher_form(book: Book, form: VoucherForm) -> svc.VoucherInput:
         key = f"lines.{i}"
         acc = lookup.find(row.account)
         if acc is None:
-            p.add(key, _l("Line %(n)d: no account %(text)s. Type its code or choose it from the list.",
-                          n=i, text=row.account.strip()[:40] or "—"))
+            p.add(
+                key,
+                _l(
+                    "Line %(n)d: no account %(text)s. Type its code or choose it from the list.",
+                    n=i,
+                    text=row.account.strip()[:40] or "—",
+                ),
+            )
         amounts = []
         for text in (row.debit, row.credit):
             try:
@@ -543,24 +611,51 @@ def _parse_voucher_form(book: Book, form: VoucherForm) -> svc.VoucherInput:
             if fund_id not in fund_ids:
                 p.add(key, _l("Line %(n)d: no such fund in this book.", n=i))
         if acc is not None and None not in amounts:
-            lines.append(svc.LineInput(account_id=acc.id, debit=amounts[0], credit=amounts[1], unit=book.base_unit,
-                                       fund_id=fund_id, memo=row.memo.strip()))
+            lines.append(
+                svc.LineInput(
+                    account_id=acc.id,
+                    debit=amounts[0],
+                    credit=amounts[1],
+                    unit=book.base_unit,
+                    fund_id=fund_id,
+                    memo=row.memo.strip(),
+                )
+            )
     if not form.rows:
         p.add("lines", _l("A voucher needs at least two lines."))
     p.raise_if_any()
-    return svc.VoucherInput(date=date, summary=form.summary, lines=lines, attachment_count=int(count))
+    return svc.VoucherInput(
+        date=date, summary=form.summary, lines=lines, attachment_count=int(count)
+    )
 
 
-def _render_form(bv: BookView, form: VoucherForm, *, voucher: Voucher | None = None, error=None,
-                 errors: dict | None = None, status: int = 200, copied_from: Voucher | None = None):
+def _render_form(
+    bv: BookView,
+    form: VoucherForm,
+    *,
+    voucher: Voucher | None = None,
+    error=None,
+    errors: dict | None = None,
+    status: int = 200,
+    copied_from: Voucher | None = None,
+):
     exponent = _exponent(bv.book)
     while len(form.rows) < 2:
         form.rows.append(LineRow())
     return (
         render_template(
-            "ledger/voucher_form.html", bv=bv, form=form, voucher=voucher, error=error, errors=errors or {},
-            accounts=_posting_accounts(bv.book), funds=_funds(bv.book), loc=_locale(),
-            totals=_totals(form, exponent), exponent=exponent, copied_from=copied_from,
+            "ledger/voucher_form.html",
+            bv=bv,
+            form=form,
+            voucher=voucher,
+            error=error,
+            errors=errors or {},
+            accounts=_posting_accounts(bv.book),
+            funds=_funds(bv.book),
+            loc=_locale(),
+            totals=_totals(form, exponent),
+            exponent=exponent,
+            copied_from=copied_from,
             files=attachments.list_attachments(voucher) if voucher else [],
             max_upload=attachments.max_size(),
         ),
@@ -570,8 +665,12 @@ def _render_form(bv: BookView, form: VoucherForm, *, voucher: Voucher | None = N
 
 def _base_unit_only(bv: BookView, voucher: Voucher) -> None:
     if any(ln.unit != bv.book.base_unit for ln in voucher.lines):
-        raise InvalidInput(_l("This voucher has lines in other units than %(unit)s; the entry form handles %(unit)s only.",
-                              unit=bv.book.base_unit))
+        raise InvalidInput(
+            _l(
+                "This voucher has lines in other units than %(unit)s; the entry form handles %(unit)s only.",
+                unit=bv.book.base_unit,
+            )
+        )
 
 
 def _attach_uploads(voucher: Voucher, user: User) -> int:
@@ -599,7 +698,9 @@ def new_voucher(org_id: int):
             _base_unit_only(bv, copied)
             form = VoucherForm.from_voucher(copied, _exponent(bv.book), copy=True)
         else:
-            form = VoucherForm(date=dt.date.today().isoformat(), rows=[LineRow() for _ in range(NEW_FORM_ROWS)])
+            form = VoucherForm(
+                date=dt.date.today().isoformat(), rows=[LineRow() for _ in range(NEW_FORM_ROWS)]
+            )
         return _render_form(bv, form, copied_from=copied)
     form = VoucherForm.from_request()
     if request.form.get("do") == "add_line":  # the no-JavaScript way to get another line
@@ -618,8 +719,12 @@ def new_voucher(org_id: int):
     if request.form.get("do") == "save_new":
         flash(_("Voucher saved as a draft. Enter the next one."), "success")
         return redirect(url_for(".new_voucher", org_id=org_id))
-    flash(_("Voucher submitted for review.") if voucher.status == VoucherStatus.SUBMITTED
-          else _("Voucher saved as a draft."), "success")
+    flash(
+        _("Voucher submitted for review.")
+        if voucher.status == VoucherStatus.SUBMITTED
+        else _("Voucher saved as a draft."),
+        "success",
+    )
     return redirect(url_for(".voucher", org_id=org_id, voucher_id=voucher.id))
 
 
@@ -634,7 +739,9 @@ def edit_voucher(org_id: int, voucher_id: int):
         return redirect(url_for(".voucher", org_id=org_id, voucher_id=voucher_id))
     _base_unit_only(bv, voucher)
     if request.method == "GET":
-        return _render_form(bv, VoucherForm.from_voucher(voucher, _exponent(bv.book)), voucher=voucher)
+        return _render_form(
+            bv, VoucherForm.from_voucher(voucher, _exponent(bv.book)), voucher=voucher
+        )
     form = VoucherForm.from_request(allow_negative=voucher.kind == VoucherKind.REVERSAL)
     if request.form.get("do") == "add_line":
         form.rows.append(LineRow())
@@ -648,33 +755,61 @@ def edit_voucher(org_id: int, voucher_id: int):
     except DomainError as e:
         status = _refused(e)
         bv = _open(org_id)
-        return _render_form(bv, form, voucher=svc.get_voucher(bv.book, voucher_id), error=e.message,
-                            errors=e.errors, status=status)
+        return _render_form(
+            bv,
+            form,
+            voucher=svc.get_voucher(bv.book, voucher_id),
+            error=e.message,
+            errors=e.errors,
+            status=status,
+        )
     note(voucher_id=voucher.id)
-    flash(_("Voucher submitted for review.") if voucher.status == VoucherStatus.SUBMITTED
-          else _("Voucher saved."), "success")
+    flash(
+        _("Voucher submitted for review.")
+        if voucher.status == VoucherStatus.SUBMITTED
+        else _("Voucher saved."),
+        "success",
+    )
     return redirect(url_for(".voucher", org_id=org_id, voucher_id=voucher.id))
 
 
 # --- one voucher --------------------------------------------------------------------------------
 
+
 def _render_voucher(bv: BookView, voucher: Voucher, *, error=None, errors=None, status: int = 200):
     events = db.session.scalars(
-        sa.select(VoucherEvent).where(VoucherEvent.voucher_id == voucher.id).order_by(VoucherEvent.id)
+        sa.select(VoucherEvent)
+        .where(VoucherEvent.voucher_id == voucher.id)
+        .order_by(VoucherEvent.id)
     ).all()
     reversed_by = db.session.scalar(
-        sa.select(Voucher).where(Voucher.reverses_id == voucher.id, Voucher.status != VoucherStatus.DISCARDED.value)
+        sa.select(Voucher).where(
+            Voucher.reverses_id == voucher.id, Voucher.status != VoucherStatus.DISCARDED.value
+        )
     )
     units = {ln.unit for ln in voucher.lines}
     totals = {
-        u: (sum(ln.debit for ln in voucher.lines if ln.unit == u), sum(ln.credit for ln in voucher.lines if ln.unit == u))
+        u: (
+            sum(ln.debit for ln in voucher.lines if ln.unit == u),
+            sum(ln.credit for ln in voucher.lines if ln.unit == u),
+        )
         for u in sorted(units)
     }
     return (
         render_template(
-            "ledger/voucher.html", bv=bv, v=voucher, events=events, reversed_by=reversed_by, totals=totals,
-            files=attachments.list_attachments(voucher), loc=_locale(), status_labels=STATUS_LABELS,
-            event_labels=EVENT_LABELS, error=error, errors=errors or {}, today=dt.date.today().isoformat(),
+            "ledger/voucher.html",
+            bv=bv,
+            v=voucher,
+            events=events,
+            reversed_by=reversed_by,
+            totals=totals,
+            files=attachments.list_attachments(voucher),
+            loc=_locale(),
+            status_labels=STATUS_LABELS,
+            event_labels=EVENT_LABELS,
+            error=error,
+            errors=errors or {},
+            today=dt.date.today().isoformat(),
             fmt=_amount_formatter(bv.book),
         ),
         status,
@@ -695,23 +830,34 @@ def _do_reverse(v: Voucher, user: User) -> Voucher:
         try:
             date = dt.date.fromisoformat(text)
         except ValueError:
-            raise InvalidInput(_l("Enter the date as YYYY-MM-DD."), errors={"date": [str(_l("Not a date."))]}) from None
+            raise InvalidInput(
+                _l("Enter the date as YYYY-MM-DD."), errors={"date": [str(_l("Not a date."))]}
+            ) from None
     return svc.reverse_voucher(v, actor=user, date=date)
 
 
 _ACTIONS = {
     "submit": (lambda v, u: svc.submit_voucher(v, actor=u), _l("Voucher submitted for review.")),
     "approve": (lambda v, u: svc.approve_voucher(v, actor=u), _l("Voucher approved.")),
-    "reject": (lambda v, u: svc.reject_voucher(v, request.form.get("note", ""), actor=u),
-               _l("Voucher returned to the preparer for correction.")),
+    "reject": (
+        lambda v, u: svc.reject_voucher(v, request.form.get("note", ""), actor=u),
+        _l("Voucher returned to the preparer for correction."),
+    ),
     "post": (lambda v, u: svc.post_voucher(v, actor=u), _l("Voucher posted.")),
-    "discard": (lambda v, u: svc.discard_voucher(v, actor=u, note=request.form.get("note", "")),
-                _l("Voucher discarded.")),
-    "reverse": (_do_reverse, _l("A red reversal draft was created. Review and post it like any voucher.")),
+    "discard": (
+        lambda v, u: svc.discard_voucher(v, actor=u, note=request.form.get("note", "")),
+        _l("Voucher discarded."),
+    ),
+    "reverse": (
+        _do_reverse,
+        _l("A red reversal draft was created. Review and post it like any voucher."),
+    ),
 }
 
 
-@bp.post("/<id:org_id>/vouchers/<id:voucher_id>/<any(submit,approve,reject,post,discard,reverse):action>")
+@bp.post(
+    "/<id:org_id>/vouchers/<id:voucher_id>/<any(submit,approve,reject,post,discard,reverse):action>"
+)
 @login_required
 def voucher_action(org_id: int, voucher_id: int, action: str):
     bv = _open(org_id)
@@ -722,10 +868,17 @@ def voucher_action(org_id: int, voucher_id: int, action: str):
     except DomainError as e:
         status = _refused(e)
         bv = _open(org_id)
-        return _render_voucher(bv, svc.get_voucher(bv.book, voucher_id), error=e.message, errors=e.errors,
-                               status=status)
+        return _render_voucher(
+            bv,
+            svc.get_voucher(bv.book, voucher_id),
+            error=e.message,
+            errors=e.errors,
+            status=status,
+        )
     note(voucher_id=v.id, number=v.number)
-    flash(str(done) + (f" {result.number}" if action == "post" and result.number else ""), "success")
+    flash(
+        str(done) + (f" {result.number}" if action == "post" and result.number else ""), "success"
+    )
     back = request.form.get("next", "")
     if action == "reverse":
         return redirect(url_for(".voucher", org_id=org_id, voucher_id=result.id))
@@ -742,12 +895,19 @@ def upload_attachment(org_id: int, voucher_id: int):
     try:
         n = _attach_uploads(v, bv.user)
         if not n:
-            raise InvalidInput(_l("Choose a file to attach."), errors={"file": [str(_l("Required."))]})
+            raise InvalidInput(
+                _l("Choose a file to attach."), errors={"file": [str(_l("Required."))]}
+            )
     except DomainError as e:
         status = _refused(e)
         bv = _open(org_id)
-        return _render_voucher(bv, svc.get_voucher(bv.book, voucher_id), error=e.message, errors=e.errors,
-                               status=status)
+        return _render_voucher(
+            bv,
+            svc.get_voucher(bv.book, voucher_id),
+            error=e.message,
+            errors=e.errors,
+            status=status,
+        )
     note(voucher_id=v.id, files=n)
     flash(_("%(n)d file(s) attached.", n=n), "success")
     return redirect(url_for(".voucher", org_id=org_id, voucher_id=v.id) + "#files")
@@ -758,8 +918,14 @@ def upload_attachment(org_id: int, voucher_id: int):
 def download_attachment(org_id: int, voucher_id: int, attachment_id: int):
     bv = _open(org_id)
     att = attachments.get_attachment(svc.get_voucher(bv.book, voucher_id), attachment_id)
-    resp = send_file(io.BytesIO(att.data), mimetype=att.content_type, as_attachment=True,
-                     download_name=att.filename, etag=att.sha256, max_age=0)
+    resp = send_file(
+        io.BytesIO(att.data),
+        mimetype=att.content_type,
+        as_attachment=True,
+        download_name=att.filename,
+        etag=att.sha256,
+        max_age=0,
+    )
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
@@ -776,14 +942,20 @@ def delete_attachment(org_id: int, voucher_id: int, attachment_id: int):
     except DomainError as e:
         status = _refused(e)
         bv = _open(org_id)
-        return _render_voucher(bv, svc.get_voucher(bv.book, voucher_id), error=e.message, errors=e.errors,
-                               status=status)
+        return _render_voucher(
+            bv,
+            svc.get_voucher(bv.book, voucher_id),
+            error=e.message,
+            errors=e.errors,
+            status=status,
+        )
     note(voucher_id=v.id, removed=name)
     flash(_("File %(name)s removed.", name=name), "success")
     return redirect(url_for(".voucher", org_id=org_id, voucher_id=v.id) + "#files")
 
 
 # --- lists --------------------------------------------------------------------------------------
+
 
 def _debit_totals(vouchers) -> dict[int, int]:
     """Total debit (base unit) per voucher on a page, in one query."""
@@ -793,7 +965,8 @@ def _debit_totals(vouchers) -> dict[int, int]:
     return dict(
         db.session.execute(
             sa.select(VoucherLine.voucher_id, sa.func.sum(VoucherLine.debit))
-            .where(VoucherLine.voucher_id.in_(ids)).group_by(VoucherLine.voucher_id)
+            .where(VoucherLine.voucher_id.in_(ids))
+            .group_by(VoucherLine.voucher_id)
         ).all()
     )
 
@@ -811,7 +984,11 @@ class VoucherFilters:
     @classmethod
     def from_args(cls) -> VoucherFilters:
         a = request.args
-        f = cls(status=a.get("status", ""), text=a.get("q", "").strip()[:100], account=a.get("account", "").strip()[:40])
+        f = cls(
+            status=a.get("status", ""),
+            text=a.get("q", "").strip()[:100],
+            account=a.get("account", "").strip()[:40],
+        )
         if f.status and f.status not in {s.value for s in VoucherStatus}:
             f.errors["status"] = _("Unknown status.")
             f.status = ""
@@ -832,9 +1009,14 @@ class VoucherFilters:
         return f
 
     def args(self, **override) -> dict:
-        out = {"status": self.status, "q": self.text, "account": self.account,
-               "date_from": self.date_from.isoformat() if self.date_from else "",
-               "date_to": self.date_to.isoformat() if self.date_to else "", "page": self.page}
+        out = {
+            "status": self.status,
+            "q": self.text,
+            "account": self.account,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "page": self.page,
+        }
         out.update(override)
         return {k: v for k, v in out.items() if v not in ("", None)}
 
@@ -848,13 +1030,21 @@ def _voucher_query(book: Book, f: VoucherFilters):
     if f.date_to:
         q = q.where(Voucher.date <= f.date_to)
     if f.text:
-        q = q.where(sa.or_(Voucher.summary.contains(f.text, autoescape=True),
-                           Voucher.number.contains(f.text, autoescape=True)))
+        q = q.where(
+            sa.or_(
+                Voucher.summary.contains(f.text, autoescape=True),
+                Voucher.number.contains(f.text, autoescape=True),
+            )
+        )
     if f.account:
         q = q.where(
             sa.exists(
-                sa.select(VoucherLine.id).join(Account, Account.id == VoucherLine.account_id)
-                .where(VoucherLine.voucher_id == Voucher.id, Account.code.startswith(f.account, autoescape=True))
+                sa.select(VoucherLine.id)
+                .join(Account, Account.id == VoucherLine.account_id)
+                .where(
+                    VoucherLine.voucher_id == Voucher.id,
+                    Account.code.startswith(f.account, autoescape=True),
+                )
             )
         )
     return q
@@ -870,15 +1060,26 @@ def vouchers(org_id: int):
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(f.page, pages)
     rows = db.session.scalars(
-        q.order_by(Voucher.date.desc(), Voucher.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        q.order_by(Voucher.date.desc(), Voucher.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
     ).all()
     status = 422 if f.errors else 200
     if f.errors:
         g.audit_outcome_detail = "invalid"
     return (
         render_template(
-            "ledger/vouchers.html", bv=bv, f=f, rows=rows, totals=_debit_totals(rows), total=total,
-            page=page, pages=pages, status_labels=STATUS_LABELS, accounts=_posting_accounts(bv.book), loc=_locale(),
+            "ledger/vouchers.html",
+            bv=bv,
+            f=f,
+            rows=rows,
+            totals=_debit_totals(rows),
+            total=total,
+            page=page,
+            pages=pages,
+            status_labels=STATUS_LABELS,
+            accounts=_posting_accounts(bv.book),
+            loc=_locale(),
         ),
         status,
     )
@@ -890,23 +1091,31 @@ def review(org_id: int):
     """审核: submitted vouchers someone else prepared, then approved ones waiting to be posted."""
     bv = _open(org_id)
     waiting = db.session.scalars(
-        sa.select(Voucher).where(
+        sa.select(Voucher)
+        .where(
             Voucher.book_id == bv.book.id,
             Voucher.status == VoucherStatus.SUBMITTED.value,
             sa.or_(Voucher.prepared_by_id != bv.user.id, Voucher.prepared_by_id.is_(None)),
-        ).order_by(Voucher.date, Voucher.id)
+        )
+        .order_by(Voucher.date, Voucher.id)
     ).all()
     approved = db.session.scalars(
-        sa.select(Voucher).where(Voucher.book_id == bv.book.id, Voucher.status == VoucherStatus.APPROVED.value)
+        sa.select(Voucher)
+        .where(Voucher.book_id == bv.book.id, Voucher.status == VoucherStatus.APPROVED.value)
         .order_by(Voucher.date, Voucher.id)
     ).all()
     return render_template(
-        "ledger/review.html", bv=bv, waiting=waiting, approved=approved,
-        totals=_debit_totals([*waiting, *approved]), loc=_locale(),
+        "ledger/review.html",
+        bv=bv,
+        waiting=waiting,
+        approved=approved,
+        totals=_debit_totals([*waiting, *approved]),
+        loc=_locale(),
     )
 
 
 # --- periods (结账) ------------------------------------------------------------------------------
+
 
 @dataclass
 class MonthRow:
@@ -973,15 +1182,30 @@ def _render_periods(bv: BookView, *, error=None, errors=None, status: int = 200)
         .join(Period, Period.id == PeriodEvent.period_id)
         .join(User, User.id == PeriodEvent.user_id)
         .where(Period.book_id == bv.book.id)
-        .order_by(PeriodEvent.id.desc()).limit(20)
+        .order_by(PeriodEvent.id.desc())
+        .limit(20)
     ).all()
     latest = dt.date.today() + dt.timedelta(days=bv.book.max_future_days)
-    years = sorted({m.key // 100 for m in months if (closed is None or m.key // 100 * 100 + 12 > closed)
-                    and dt.date(m.key // 100, 12, 31) <= latest})
+    years = sorted(
+        {
+            m.key // 100
+            for m in months
+            if (closed is None or m.key // 100 * 100 + 12 > closed)
+            and dt.date(m.key // 100, 12, 31) <= latest
+        }
+    )
     return (
         render_template(
-            "ledger/periods.html", bv=bv, months=months, next_key=next_key, next_label=_period_label(next_key),
-            closed_label=_period_label(closed), events=events, years=years, error=error, errors=errors or {},
+            "ledger/periods.html",
+            bv=bv,
+            months=months,
+            next_key=next_key,
+            next_label=_period_label(next_key),
+            closed_label=_period_label(closed),
+            events=events,
+            years=years,
+            error=error,
+            errors=errors or {},
         ),
         status,
     )
@@ -1012,8 +1236,13 @@ def period_action(org_id: int, action: str):
                 raise InvalidInput(_l("No such year."))
             made = svc.generate_year_end_closing(bv.book, int(text), actor=bv.user)
             note(year=int(text), vouchers=[v.number for v in made])
-            flash(_("Year-end closing entries posted: %(numbers)s", numbers=", ".join(v.number for v in made)),
-                  "success")
+            flash(
+                _(
+                    "Year-end closing entries posted: %(numbers)s",
+                    numbers=", ".join(v.number for v in made),
+                ),
+                "success",
+            )
         else:
             y, m = _month_from_form()
             if action == "close":
@@ -1031,6 +1260,7 @@ def period_action(org_id: int, action: str):
 
 # --- reports (账簿与报表) -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ReportKind:
     title: object  # lazy string
@@ -1042,7 +1272,9 @@ class ReportKind:
 REPORTS: dict[str, ReportKind] = {
     "trial-balance": ReportKind(_l("Trial balance"), "range", True),
     "balance-sheet": ReportKind(_l("Balance sheet"), "as_of", True, statement=True),
-    "income-statement": ReportKind(_l("Income statement / statement of activities"), "range", True, statement=True),
+    "income-statement": ReportKind(
+        _l("Income statement / statement of activities"), "range", True, statement=True
+    ),
     "general-ledger": ReportKind(_l("General ledger"), "range", True),
     "account-detail": ReportKind(_l("Account detail"), "range", True),
     "fund-statement": ReportKind(_l("Fund statement"), "range", False),
@@ -1094,7 +1326,9 @@ class ReportParams:
         if p.account_text:
             p.account = AccountLookup(book).find(p.account_text)
             if p.account is None:
-                p.errors["account"] = _("No account %(text)s in this book.", text=p.account_text[:40])
+                p.errors["account"] = _(
+                    "No account %(text)s in this book.", text=p.account_text[:40]
+                )
         level = a.get("level", "")
         if level:
             if level.isdigit() and 1 <= int(level) <= 9:
@@ -1122,14 +1356,18 @@ class ReportParams:
 def _run_report(name: str, book: Book, p: ReportParams):
     """Call the report function behind ``name`` (ledger.reports does the arithmetic)."""
     if name == "trial-balance":
-        return reports.trial_balance(book, start=p.start, end=p.end, fund_id=p.fund_id, max_level=p.level)
+        return reports.trial_balance(
+            book, start=p.start, end=p.end, fund_id=p.fund_id, max_level=p.level
+        )
     if name == "balance-sheet":
         return reports.balance_sheet(book, as_of=p.as_of, fund_id=p.fund_id)
     if name == "income-statement":
         return reports.income_statement(book, start=p.start, end=p.end, fund_id=p.fund_id)
     if name == "general-ledger":
         ids = [p.account.id] if p.account is not None else None
-        return reports.general_ledger(book, start=p.start, end=p.end, account_ids=ids, fund_id=p.fund_id)
+        return reports.general_ledger(
+            book, start=p.start, end=p.end, account_ids=ids, fund_id=p.fund_id
+        )
     if name == "account-detail":
         if p.account is None:
             return None  # the page asks for an account first
@@ -1150,8 +1388,12 @@ def _available_reports(book: Book) -> dict[str, ReportKind]:
 def reports_index(org_id: int):
     bv = _open(org_id)
     months = [m for m in _months(bv.book) if m.posted][-12:]
-    return render_template("ledger/reports.html", bv=bv, available=_available_reports(bv.book),
-                           months=list(reversed(months)))
+    return render_template(
+        "ledger/reports.html",
+        bv=bv,
+        available=_available_reports(bv.book),
+        months=list(reversed(months)),
+    )
 
 
 @bp.get("/<id:org_id>/reports/<name>")
@@ -1174,10 +1416,16 @@ def report(org_id: int, name: str):
             result = _run_report(name, bv.book, p)
         except DomainError as e:
             error, status = e.message, _refused(e)
-            p.errors.update({k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in e.errors.items()})
+            p.errors.update(
+                {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in e.errors.items()}
+            )
     if status == 200 and result is not None and fmt == "csv":
         lang = "en" if _locale().startswith("en") else "zh"
-        period = p.as_of.isoformat() if kind.dates == "as_of" else f"{p.start.isoformat()}_{p.end.isoformat()}"
+        period = (
+            p.as_of.isoformat()
+            if kind.dates == "as_of"
+            else f"{p.start.isoformat()}_{p.end.isoformat()}"
+        )
         return csv_response(reports.to_csv_rows(result, lang=lang), f"{name}_{period}.csv")
     if status == 200 and result is not None and fmt == "json":
         return jsonify(reports.to_json(result))
@@ -1190,8 +1438,17 @@ def report(org_id: int, name: str):
     accounts = _accounts(bv.book) if name in ("account-detail", "general-ledger") else []
     return (
         render_template(
-            "ledger/report.html", bv=bv, name=name, kind=kind, p=p, r=result, error=error, loc=loc,
-            funds=_funds(bv.book, active_only=False), accounts=accounts, en=loc.startswith("en"),
+            "ledger/report.html",
+            bv=bv,
+            name=name,
+            kind=kind,
+            p=p,
+            r=result,
+            error=error,
+            loc=loc,
+            funds=_funds(bv.book, active_only=False),
+            accounts=accounts,
+            en=loc.startswith("en"),
             available=_available_reports(bv.book),
             csv_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="csv")),
             json_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="json")),
@@ -1209,6 +1466,7 @@ def report_amount(minor: int | None, exponent: int = 2, blank_zero: bool = False
 
 
 # --- CSV ---------------------------------------------------------------------------------------
+
 
 def csv_response(rows, filename: str) -> Response:
     """UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens it correctly."""

@@ -33,7 +33,6 @@ register(factories.ResidentFactory)
 register(factories.UserFactory)
 
 
-
 # The factories write through db.session, so each needs the app (and its transaction) first.
 @pytest.fixture
 def community_factory(app):
@@ -158,7 +157,9 @@ def committing_app(tmp_path):
         admin = sa.create_engine(BACKEND_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
             c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = sa.engine.make_url(BACKEND_URL).set(database=name).render_as_string(hide_password=False)
+        url = (
+            sa.engine.make_url(BACKEND_URL).set(database=name).render_as_string(hide_password=False)
+        )
     else:
         url = "sqlite:///" + str(tmp_path / "commit.sqlite3")
     app = make_app(url, str(tmp_path / "instance"))

@@ -28,7 +28,9 @@ from . import checkpoints, disclosure, keys, receipts
 from .models import Checkpoint
 
 blp = Blueprint(
-    "transparency_api", __name__, url_prefix="/api/v1",
+    "transparency_api",
+    __name__,
+    url_prefix="/api/v1",
     description="Verifiable disclosure: checkpoints, proofs, reports, receipts",
 )
 
@@ -69,8 +71,10 @@ class CheckpointHistoryOut(Schema):
 
 class ProofArgs(Schema):
     index = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_ID))
-    size = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
-                          metadata={"description": "A size with a signed checkpoint (default: the latest)."})
+    size = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "A size with a signed checkpoint (default: the latest)."},
+    )
 
 
 class ProofOut(Schema):
@@ -82,8 +86,10 @@ class ProofOut(Schema):
 
 class ConsistencyArgs(Schema):
     old = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    new = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
-                         metadata={"description": "default: the latest signed size"})
+    new = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "default: the latest signed size"},
+    )
 
 
 class ConsistencyOut(Schema):
@@ -109,7 +115,9 @@ class ReportOut(Schema):
 
 class PublishIn(Schema):
     period = fields.String(required=True, metadata={"description": "first month, YYYY-MM"})
-    to = fields.String(load_default=None, metadata={"description": "last month, YYYY-MM (default: period)"})
+    to = fields.String(
+        load_default=None, metadata={"description": "last month, YYYY-MM (default: period)"}
+    )
 
 
 class ReceiptArgs(Schema):
@@ -126,7 +134,9 @@ def _public_book(book_id: int) -> Book:
 def _signed(book_id: int, size: int) -> Checkpoint:
     cp = checkpoints.checkpoint_at(book_id, size)
     if cp is None:
-        raise NotFound(_l("No checkpoint of size %(size)d has been signed for this book.", size=size))
+        raise NotFound(
+            _l("No checkpoint of size %(size)d has been signed for this book.", size=size)
+        )
     return cp
 
 
@@ -167,11 +177,20 @@ def inclusion_proof(args, book_id: int):
     cp = _signed(book.id, args["size"]) if "size" in args else _latest(book.id)
     if args["index"] >= cp.size:
         raise InvalidInput(
-            _l("Index %(index)d is not in the tree of size %(size)d.", index=args["index"], size=cp.size),
+            _l(
+                "Index %(index)d is not in the tree of size %(size)d.",
+                index=args["index"],
+                size=cp.size,
+            ),
             errors={"index": [str(_l("Out of range."))]},
         )
     proof = log.inclusion_proof(book.id, args["index"], cp.size)
-    return {"index": args["index"], "size": cp.size, "inclusion_proof": _b64(proof), "checkpoint": cp.note}
+    return {
+        "index": args["index"],
+        "size": cp.size,
+        "inclusion_proof": _b64(proof),
+        "checkpoint": cp.note,
+    }
 
 
 @blp.get("/public/books/<id:book_id>/consistency")
@@ -183,12 +202,18 @@ def consistency_proof(args, book_id: int):
     new = _signed(book.id, args["new"]) if "new" in args else _latest(book.id)
     if args["old"] > new.size:
         raise InvalidInput(
-            _l("The old size must not be larger than the new size."), errors={"old": [str(_l("Too large."))]}
+            _l("The old size must not be larger than the new size."),
+            errors={"old": [str(_l("Too large."))]},
         )
     old = _signed(book.id, args["old"])
     proof = log.consistency_proof(book.id, old.size, new.size)
-    return {"old": old.size, "new": new.size, "consistency_proof": _b64(proof),
-            "old_checkpoint": old.note, "new_checkpoint": new.note}
+    return {
+        "old": old.size,
+        "new": new.size,
+        "consistency_proof": _b64(proof),
+        "old_checkpoint": old.note,
+        "new_checkpoint": new.note,
+    }
 
 
 @blp.get("/public/books/<id:book_id>/reports")
@@ -209,8 +234,14 @@ def organisation_key(org_id: int):
 
 
 @blp.get("/public/reports/<id:report_id>/bundle.json")
-@blp.doc(responses={200: {"description": "The disclosure bundle (FORMAT.md §3), byte for byte as published",
-                          "content": {"application/json": {}}}})
+@blp.doc(
+    responses={
+        200: {
+            "description": "The disclosure bundle (FORMAT.md §3), byte for byte as published",
+            "content": {"application/json": {}},
+        }
+    }
+)
 def report_bundle(report_id: int):
     """The bundle one verifies, exactly as published (its SHA-256 is in the report list)."""
     report = disclosure.get_report(report_id)
@@ -218,12 +249,20 @@ def report_bundle(report_id: int):
 
 
 @blp.get("/public/reports/<id:report_id>.csv")
-@blp.doc(responses={200: {"description": "The report's public records, one row per line",
-                          "content": {"text/csv": {}}}})
+@blp.doc(
+    responses={
+        200: {
+            "description": "The report's public records, one row per line",
+            "content": {"text/csv": {}},
+        }
+    }
+)
 def report_csv(report_id: int):
     """The records the report's figures come from, as CSV (amounts in minor units) for re-totalling."""
     report = disclosure.get_report(report_id)
-    return _download(disclosure.report_csv(report), "text/csv", disclosure.bundle_filename(report, "csv"))
+    return _download(
+        disclosure.report_csv(report), "text/csv", disclosure.bundle_filename(report, "csv")
+    )
 
 
 # --- organisation staff and residents -----------------------------------------------------------
@@ -244,14 +283,22 @@ def publish(data, org_id: int):
 
 @blp.get("/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt")
 @blp.arguments(ReceiptArgs, location="query")
-@blp.doc(responses={200: {"description": "The receipt (FORMAT.md §4)", "content": {"application/json": {}}}})
+@blp.doc(
+    responses={
+        200: {"description": "The receipt (FORMAT.md §4)", "content": {"application/json": {}}}
+    }
+)
 def receipt(args, org_id: int, voucher_id: int):
     """A resident's receipt for a posted voucher: staff of the organisation, or the resident themself."""
     organisation = get_organisation(org_id)
     resident = receipts.authorize_receipt(organisation, args["resident"])
     voucher = get_voucher(book_for(organisation), voucher_id)
-    note(organisation_id=organisation.id, community_id=organisation.community_id,
-         voucher=voucher.id, resident=resident.id)
+    note(
+        organisation_id=organisation.id,
+        community_id=organisation.community_id,
+        voucher=voucher.id,
+        resident=resident.id,
+    )
     body = receipts.receipt_text(receipts.build_receipt(voucher, resident))
     db.session.flush()
     return _download(body, "application/json", receipts.receipt_filename(voucher, resident))

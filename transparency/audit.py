@@ -127,7 +127,9 @@ class AuditResult:
 def _published_records(book_id: int) -> dict[int, dict]:
     """Original records by index, from every published bundle of the book."""
     out: dict[int, dict] = {}
-    for text in db.session.scalars(sa.select(DisclosureReport.bundle).where(DisclosureReport.book_id == book_id)):
+    for text in db.session.scalars(
+        sa.select(DisclosureReport.bundle).where(DisclosureReport.book_id == book_id)
+    ):
         bundle = json.loads(text)
         for r in bundle["log"]["records"]:
             out[r["index"]] = r
@@ -161,9 +163,13 @@ def audit_book(book: Book) -> AuditResult:
         seen.add(v.log_index)
         result.checked += 1
         if v.status != VoucherStatus.POSTED:
-            result.findings.append(Finding(f"has a log index but its status is {v.status}", v.log_index, v.number))
+            result.findings.append(
+                Finding(f"has a log index but its status is {v.status}", v.log_index, v.number)
+            )
         if rb.stored_hash is None:
-            result.findings.append(Finding("no leaf is stored for this index", v.log_index, v.number))
+            result.findings.append(
+                Finding("no leaf is stored for this index", v.log_index, v.number)
+            )
         elif not rb.matches:
             original = published.get(v.log_index)
             what = "the voucher no longer matches its leaf in the log"
@@ -172,9 +178,13 @@ def audit_book(book: Book) -> AuditResult:
             result.findings.append(Finding(what, v.log_index, v.number))
     missing = size - len(seen)
     if missing:
-        result.findings.append(Finding(f"{missing} log index(es) below {size} have no posted voucher"))
+        result.findings.append(
+            Finding(f"{missing} log index(es) below {size} have no posted voucher")
+        )
     stray = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Voucher).where(
+        sa.select(sa.func.count())
+        .select_from(Voucher)
+        .where(
             Voucher.book_id == book.id,
             Voucher.status == VoucherStatus.POSTED.value,
             sa.or_(Voucher.log_index.is_(None), Voucher.log_index >= size),
@@ -191,7 +201,9 @@ def _audit_tree(book: Book, size: int, result: AuditResult) -> None:
     be the hash of its children, and the root at every signed checkpoint's size must be the
     signed root. Memory stays O(log n): only the compact range is kept."""
     checkpoints = list(
-        db.session.scalars(sa.select(Checkpoint).where(Checkpoint.book_id == book.id).order_by(Checkpoint.size))
+        db.session.scalars(
+            sa.select(Checkpoint).where(Checkpoint.book_id == book.id).order_by(Checkpoint.size)
+        )
     )
     result.checkpoints = len(checkpoints)
     for cp in checkpoints:
@@ -202,10 +214,14 @@ def _audit_tree(book: Book, size: int, result: AuditResult) -> None:
             result.findings.append(Finding(f"checkpoint of size {cp.size}: {e}"))
             continue
         if (signed.origin, signed.size, signed.root) != (origin(book.id), cp.size, bytes(cp.root)):
-            result.findings.append(Finding(f"checkpoint of size {cp.size}: its note and its row differ"))
+            result.findings.append(
+                Finding(f"checkpoint of size {cp.size}: its note and its row differ")
+            )
     pending = [cp for cp in checkpoints if cp.size > 0]
     if pending and pending[-1].size > size:
-        result.findings.append(Finding(f"a checkpoint of size {pending[-1].size} was signed, the log has {size}"))
+        result.findings.append(
+            Finding(f"a checkpoint of size {pending[-1].size} was signed, the log has {size}")
+        )
     frontier: list[bytes] = []  # hashes of the compact range, largest subtree first
     bad_nodes: list[tuple[int, int]] = []
     step = BATCH * 10
@@ -235,13 +251,17 @@ def _audit_tree(book: Book, size: int, result: AuditResult) -> None:
         bad_nodes += sorted(k for k, h in made.items() if interior.get(k) != h)
     if bad_nodes:
         first = ", ".join(f"level {lv} index {ix}" for lv, ix in bad_nodes[:3])
-        result.findings.append(Finding(
-            f"{len(bad_nodes)} stored subtree hash(es) do not fold to the root of the stored leaves "
-            f"(first: {first})"
-        ))
+        result.findings.append(
+            Finding(
+                f"{len(bad_nodes)} stored subtree hash(es) do not fold to the root of the stored leaves "
+                f"(first: {first})"
+            )
+        )
 
 
-def _stored_interior(book_id: int, wanted: dict[tuple[int, int], bytes]) -> dict[tuple[int, int], bytes]:
+def _stored_interior(
+    book_id: int, wanted: dict[tuple[int, int], bytes]
+) -> dict[tuple[int, int], bytes]:
     """Stored hashes of the interior nodes ``wanted``: one primary-key range scan per level."""
     ranges: dict[int, list[int]] = {}
     for level, index in wanted:

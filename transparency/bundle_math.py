@@ -116,8 +116,15 @@ def _type_names(types: type | tuple[type, ...]) -> str:
     return " or ".join(_JSON_NAMES.get(t, t.__name__) for t in ts)
 
 
-_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "integer", bool: "boolean",
-               type(None): "null", float: "number"}
+_JSON_NAMES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    int: "integer",
+    bool: "boolean",
+    type(None): "null",
+    float: "number",
+}
 
 
 def _json_type(value: object) -> str:
@@ -171,7 +178,9 @@ def check_record(record: object, path: str) -> dt.date:
         raise ShapeError(f"{path}.v", f"record version {_short(record['v'])} is not 1")
     for key in ("book", "index"):
         if not _is_int(record[key]) or not 0 <= record[key] <= jcs.MAX_SAFE_INTEGER:
-            raise ShapeError(f"{path}.{key}", f"expected a non-negative integer, got {_short(record[key])}")
+            raise ShapeError(
+                f"{path}.{key}", f"expected a non-negative integer, got {_short(record[key])}"
+            )
     for key in ("number", "summary"):
         if type(record[key]) is not str:
             raise ShapeError(f"{path}.{key}", f"expected a string, got {_json_type(record[key])}")
@@ -191,11 +200,15 @@ def check_record(record: object, path: str) -> dt.date:
         if not (
             type(line) is dict
             and line.keys() == LINE_KEYS
-            and type(line["account"]) is str and line["account"]
+            and type(line["account"]) is str
+            and line["account"]
             and (line["fund"] is None or type(line["fund"]) is str)
-            and type(line["unit"]) is str and line["unit"]
-            and type(line["debit"]) is int and -_MAX <= line["debit"] <= _MAX
-            and type(line["credit"]) is int and -_MAX <= line["credit"] <= _MAX
+            and type(line["unit"]) is str
+            and line["unit"]
+            and type(line["debit"]) is int
+            and -_MAX <= line["debit"] <= _MAX
+            and type(line["credit"]) is int
+            and -_MAX <= line["credit"] <= _MAX
         ):
             _line_problem(line, f"{path}.lines[{n}]")
         unit = line["unit"]
@@ -203,7 +216,8 @@ def check_record(record: object, path: str) -> dt.date:
     unbalanced = sorted(u for u, t in totals.items() if t)
     if unbalanced:
         raise ShapeError(
-            f"{path}.lines", f"debits and credits differ in {', '.join(unbalanced)} (record does not balance)"
+            f"{path}.lines",
+            f"debits and credits differ in {', '.join(unbalanced)} (record does not balance)",
         )
     return when
 
@@ -224,7 +238,9 @@ def _check_private(priv: object, nlines: int, path: str) -> None:
         if type(p) is not dict or p.keys() != PRIVATE_KEYS:
             raise ShapeError(pp, "an entry has exactly line and commitment")
         if not _is_int(p["line"]) or not 1 <= p["line"] <= nlines:
-            raise ShapeError(f"{pp}.line", f"expected a line number 1..{nlines}, got {_short(p['line'])}")
+            raise ShapeError(
+                f"{pp}.line", f"expected a line number 1..{nlines}, got {_short(p['line'])}"
+            )
         if p["line"] <= last:
             raise ShapeError(f"{pp}.line", "lines must be ascending and distinct")
         last = p["line"]
@@ -277,7 +293,9 @@ def leaf_bytes(record: object, *, checked: bool = False) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        raise jcs.CanonicalizationError("string contains a lone surrogate (not Unicode text)") from None
+        raise jcs.CanonicalizationError(
+            "string contains a lone surrogate (not Unicode text)"
+        ) from None
 
 
 _quote = json.encoder.encode_basestring  # the C implementation when available
@@ -287,7 +305,11 @@ def _private_json(priv: list | None) -> str:
     if priv is None:
         return "null"
     # check_record accepted it: hex commitments (no escaping needed) and safe integers.
-    return "[" + ",".join(f'{{"commitment":"{p["commitment"]}","line":{p["line"]}}}' for p in priv) + "]"
+    return (
+        "["
+        + ",".join(f'{{"commitment":"{p["commitment"]}","line":{p["line"]}}}' for p in priv)
+        + "]"
+    )
 
 
 def record_leaf_hash(record: object, *, checked: bool = False) -> bytes:
@@ -334,9 +356,14 @@ def _records_jcs(records: object, known: Mapping[int, bytes] | None = None) -> b
 def _carried_jcs(carried: object) -> bytes:
     if type(carried) is not list:
         return jcs.dumps(carried)
-    return b"[" + b",".join(
-        _object_jcs(c, {"record": _record_jcs}) if type(c) is dict else jcs.dumps(c) for c in carried
-    ) + b"]"
+    return (
+        b"["
+        + b",".join(
+            _object_jcs(c, {"record": _record_jcs}) if type(c) is dict else jcs.dumps(c)
+            for c in carried
+        )
+        + b"]"
+    )
 
 
 def canonical_bundle(bundle: Mapping, known: Mapping[int, bytes] | None = None) -> bytes:
@@ -347,17 +374,22 @@ def canonical_bundle(bundle: Mapping, known: Mapping[int, bytes] | None = None) 
     most of the verifier's time budget here. ``known`` maps ``id(record)`` of records of
     ``log.records`` already checked to their leaf bytes. Raises ``jcs.CanonicalizationError``."""
     unsigned = {k: v for k, v in bundle.items() if k != "signature"}
-    return _object_jcs(unsigned, {
-        "log": lambda log: (
-            _object_jcs(log, {"records": lambda rs: _records_jcs(rs, known)})
-            if type(log) is dict else jcs.dumps(log)
-        ),
-        "carried_records": _carried_jcs,
-    })
+    return _object_jcs(
+        unsigned,
+        {
+            "log": lambda log: (
+                _object_jcs(log, {"records": lambda rs: _records_jcs(rs, known)})
+                if type(log) is dict
+                else jcs.dumps(log)
+            ),
+            "carried_records": _carried_jcs,
+        },
+    )
 
 
-def bundle_note_text(bundle: Mapping, book_id: int, start: str, end: str,
-                     known: Mapping[int, bytes] | None = None) -> str:
+def bundle_note_text(
+    bundle: Mapping, book_id: int, start: str, end: str, known: Mapping[int, bytes] | None = None
+) -> str:
     """The text a bundle's ``signature`` note signs (FORMAT.md §3): what the report is (book
     and period) and the hash of everything else in it, so no label, line definition, account
     or period can change without the organisation's key."""
@@ -365,7 +397,9 @@ def bundle_note_text(bundle: Mapping, book_id: int, start: str, end: str,
     return f"commons-ledger/{book_id}/report\n{start}..{end}\n{digest}\n"
 
 
-def fold_log(compact_range: Sequence[bytes], first_index: int, leaf_hashes: Iterable[bytes]) -> tuple[int, bytes]:
+def fold_log(
+    compact_range: Sequence[bytes], first_index: int, leaf_hashes: Iterable[bytes]
+) -> tuple[int, bytes]:
     """Append leaves to the compact range of the first ``first_index`` leaves; (size, root).
 
     Raises ValueError if the compact range does not have one hash per set bit of first_index.
@@ -417,7 +451,9 @@ def balances_from_json(rows: object, path: str) -> dict[BalanceKey, int]:
         if key in out:
             raise ShapeError(rp, f"balance of {_label(key)} is listed twice")
         if balance == 0:
-            raise ShapeError(rp, f"zero balance of {_label(key)} is listed (zero entries are left out)")
+            raise ShapeError(
+                rp, f"zero balance of {_label(key)} is listed (zero entries are left out)"
+            )
         if last is not None and _sort_key(key) < _sort_key(last):
             raise ShapeError(rp, "entries are not sorted by account, fund (null first), unit")
         last = key
@@ -439,7 +475,9 @@ def balances_to_json(balances: Mapping[BalanceKey, int]) -> list[dict]:
     ]
 
 
-def add_records(opening: Mapping[BalanceKey, int], records: Iterable[Mapping]) -> dict[BalanceKey, int]:
+def add_records(
+    opening: Mapping[BalanceKey, int], records: Iterable[Mapping]
+) -> dict[BalanceKey, int]:
     """opening + Σ (debit − credit) of the records' lines, per (account, fund, unit)."""
     out = dict(opening)
     for rec in records:
@@ -460,7 +498,9 @@ def _label(key: BalanceKey) -> str:
     return f"{account}" + (f" fund {fund}" if fund is not None else "") + f" {unit}"
 
 
-def diff_balances(expected: Mapping[BalanceKey, int], actual: Mapping[BalanceKey, int], limit: int = 5) -> list[str]:
+def diff_balances(
+    expected: Mapping[BalanceKey, int], actual: Mapping[BalanceKey, int], limit: int = 5
+) -> list[str]:
     """Human-readable differences, at most ``limit`` (then a count of the rest)."""
     keys = sorted(set(expected) | set(actual), key=_sort_key)
     diffs = [
@@ -633,7 +673,9 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
             if target.kind == "heading":
                 raise ShapeError(line.path, f"{line.key!r} sums heading {term!r}")
             if target.memo and not line.memo:
-                raise ShapeError(line.path, f"{line.key!r} sums memo line {term!r} (其中 lines are not summed)")
+                raise ShapeError(
+                    line.path, f"{line.key!r} sums memo line {term!r} (其中 lines are not summed)"
+                )
     _check_acyclic(by_key)
     return out
 

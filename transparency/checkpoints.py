@@ -38,7 +38,10 @@ def locked_log_size(book: Book) -> int:
 
 def latest_checkpoint(book_id: int) -> Checkpoint | None:
     return db.session.scalar(
-        sa.select(Checkpoint).where(Checkpoint.book_id == book_id).order_by(Checkpoint.size.desc()).limit(1)
+        sa.select(Checkpoint)
+        .where(Checkpoint.book_id == book_id)
+        .order_by(Checkpoint.size.desc())
+        .limit(1)
     )
 
 
@@ -50,7 +53,9 @@ def checkpoint_at(book_id: int, size: int) -> Checkpoint | None:
 
 def checkpoint_history(book_id: int) -> list[Checkpoint]:
     return list(
-        db.session.scalars(sa.select(Checkpoint).where(Checkpoint.book_id == book_id).order_by(Checkpoint.size))
+        db.session.scalars(
+            sa.select(Checkpoint).where(Checkpoint.book_id == book_id).order_by(Checkpoint.size)
+        )
     )
 
 
@@ -59,15 +64,22 @@ def _root(book: Book, size: int) -> bytes:
         return log.root(book.id, size)
     except LookupError:
         raise LogInconsistent(
-            _l("The log of book %(book)d is missing stored hashes. Run the tamper audit.", book=book.id)
+            _l(
+                "The log of book %(book)d is missing stored hashes. Run the tamper audit.",
+                book=book.id,
+            )
         ) from None
 
 
 def _check_extends(book: Book, latest: Checkpoint, size: int, root: bytes) -> None:
     old_root = bytes(latest.root)
     rewritten = LogInconsistent(
-        _l("The log of book %(book)d no longer matches its signed checkpoint of size %(size)d: "
-           "it was changed. Nothing was signed. Run the tamper audit.", book=book.id, size=latest.size)
+        _l(
+            "The log of book %(book)d no longer matches its signed checkpoint of size %(size)d: "
+            "it was changed. Nothing was signed. Run the tamper audit.",
+            book=book.id,
+            size=latest.size,
+        )
     )
     if latest.size > size:
         raise rewritten
@@ -102,7 +114,12 @@ def sign_checkpoint(book: Book) -> Checkpoint:
         raise Conflict(_l("The organisation's signing key is named for another book."))
     note = notes.sign_checkpoint(key.name, size, root, private_key_for(key))
     checkpoint = Checkpoint(
-        community_id=book.community_id, book_id=book.id, key_id=key.id, size=size, root=root, note=note
+        community_id=book.community_id,
+        book_id=book.id,
+        key_id=key.id,
+        size=size,
+        root=root,
+        note=note,
     )
     db.session.add(checkpoint)
     db.session.flush()

@@ -18,7 +18,9 @@ from ledger.services import get_book
 
 from . import audit, checkpoints, disclosure, keys, receipts
 
-transparency_cli = AppGroup("transparency", help="Signing keys, checkpoints, disclosure reports, receipts, tamper audit.")
+transparency_cli = AppGroup(
+    "transparency", help="Signing keys, checkpoints, disclosure reports, receipts, tamper audit."
+)
 
 
 def _fail(e: DomainError):
@@ -87,8 +89,10 @@ def publish(book_id, period, to, username):
     except DomainError as e:
         _fail(e)
     db.session.commit()
-    click.echo(f"report {report.id} {report.label}: checkpoint size {report.checkpoint.size}, "
-               f"bundle sha256 {report.bundle_sha256}")
+    click.echo(
+        f"report {report.id} {report.label}: checkpoint size {report.checkpoint.size}, "
+        f"bundle sha256 {report.bundle_sha256}"
+    )
 
 
 @transparency_cli.command("audit")
@@ -100,7 +104,9 @@ def audit_command(book_id):
     book = _book(book_id)
     result = audit.audit_book(book)
     note(findings=len(result.findings))
-    click.echo(f"book {book.id}: {result.checked} records, {result.checkpoints} checkpoints checked")
+    click.echo(
+        f"book {book.id}: {result.checked} records, {result.checkpoints} checkpoints checked"
+    )
     for finding in result.findings:
         click.echo(f"MISMATCH {finding}")
     if not result.ok:

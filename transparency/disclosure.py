@@ -53,7 +53,8 @@ def parse_month(text: str, field: str = "period") -> int:
     m = _MONTH.match((text or "").strip())
     if not m or not (1 <= int(m.group(2)) <= 12) or int(m.group(1)) < 1900:
         raise InvalidInput(
-            _l("Give the month as YYYY-MM, e.g. 2026-08."), errors={field: [str(_l("Not a month."))]}
+            _l("Give the month as YYYY-MM, e.g. 2026-08."),
+            errors={field: [str(_l("Not a month."))]},
         )
     return int(m.group(1)) * 100 + int(m.group(2))
 
@@ -113,7 +114,8 @@ def pending_records(bundle: dict) -> list[dict]:
     end = bundle["period"]["end"]
     carried = [c["record"] for c in bundle["carried_records"]]
     return sorted(
-        (r for r in (*carried, *bundle["log"]["records"]) if r["date"] > end), key=lambda r: r["index"]
+        (r for r in (*carried, *bundle["log"]["records"]) if r["date"] > end),
+        key=lambda r: r["index"],
     )
 
 
@@ -122,7 +124,8 @@ def used_records(bundle: dict) -> list[dict]:
     end = bundle["period"]["end"]
     carried = [c["record"] for c in bundle["carried_records"]]
     return sorted(
-        (r for r in (*carried, *bundle["log"]["records"]) if r["date"] <= end), key=lambda r: r["index"]
+        (r for r in (*carried, *bundle["log"]["records"]) if r["date"] <= end),
+        key=lambda r: r["index"],
     )
 
 
@@ -130,7 +133,9 @@ def used_records(bundle: dict) -> list[dict]:
 
 
 def _balances_json(sums: dict[BalanceKey, int]) -> list[dict]:
-    keys = sorted((k for k, v in sums.items() if v), key=lambda k: (k[0], k[1] is not None, k[1] or "", k[2]))
+    keys = sorted(
+        (k for k, v in sums.items() if v), key=lambda k: (k[0], k[1] is not None, k[1] or "", k[2])
+    )
     return [{"account": a, "fund": f, "unit": u, "balance": sums[(a, f, u)]} for a, f, u in keys]
 
 
@@ -158,8 +163,13 @@ def _by_code(sums: dict[BalanceKey, int], unit: str, normal_side: dict[str, str]
     return dict(out)
 
 
-def build_statements(chart: str, accounts: list[dict], closing: dict[BalanceKey, int],
-                     movements: dict[BalanceKey, int], unit: str) -> list[dict]:
+def build_statements(
+    chart: str,
+    accounts: list[dict],
+    closing: dict[BalanceKey, int],
+    movements: dict[BalanceKey, int],
+    unit: str,
+) -> list[dict]:
     """Every statement of the chart, lines copied from the layout with the computed amount."""
     if chart not in charts.STANDARDS:
         return []  # CUSTOM (imported) charts have no official layout
@@ -169,38 +179,48 @@ def build_statements(chart: str, accounts: list[dict], closing: dict[BalanceKey,
         layout = charts.load_layout(chart, name)
         source = closing if name == "balance_sheet" else movements
         amounts = charts.evaluate(layout, _by_code(source, unit, normal_side))
-        out.append({
-            "statement": layout.statement,
-            "form_code": layout.form_code,
-            "title_zh": layout.title_zh,
-            "title_en": layout.title_en,
-            "columns": list(layout.columns),
-            "lines": [
-                {
-                    "key": ln.key,
-                    "line_no": ln.line_no,
-                    "label_zh": ln.label_zh,
-                    "label_en": ln.label_en,
-                    "kind": ln.kind,
-                    "accounts": [{"code": a.code, "sign": a.sign} for a in ln.accounts],
-                    "sum": [t.key if t.sign == 1 else f"-{t.key}" for t in ln.sum],
-                    "memo": ln.memo,
-                    "side": ln.side,
-                    "indent": ln.indent,
-                    "amount": amounts.get(ln.key),
-                }
-                for ln in layout.lines
-            ],
-        })
+        out.append(
+            {
+                "statement": layout.statement,
+                "form_code": layout.form_code,
+                "title_zh": layout.title_zh,
+                "title_en": layout.title_en,
+                "columns": list(layout.columns),
+                "lines": [
+                    {
+                        "key": ln.key,
+                        "line_no": ln.line_no,
+                        "label_zh": ln.label_zh,
+                        "label_en": ln.label_en,
+                        "kind": ln.kind,
+                        "accounts": [{"code": a.code, "sign": a.sign} for a in ln.accounts],
+                        "sum": [t.key if t.sign == 1 else f"-{t.key}" for t in ln.sum],
+                        "memo": ln.memo,
+                        "side": ln.side,
+                        "indent": ln.indent,
+                        "amount": amounts.get(ln.key),
+                    }
+                    for ln in layout.lines
+                ],
+            }
+        )
     return out
 
 
 def _accounts(book: Book) -> list[dict]:
-    accounts = db.session.scalars(sa.select(Account).where(Account.book_id == book.id).order_by(Account.code)).all()
+    accounts = db.session.scalars(
+        sa.select(Account).where(Account.book_id == book.id).order_by(Account.code)
+    ).all()
     code_of = {a.id: a.code for a in accounts}
     return [
-        {"code": a.code, "name_zh": a.name_zh, "name_en": a.name_en, "type": a.type,
-         "normal_side": a.normal_side, "parent": code_of.get(a.parent_id)}
+        {
+            "code": a.code,
+            "name_zh": a.name_zh,
+            "name_en": a.name_en,
+            "type": a.type,
+            "normal_side": a.normal_side,
+            "parent": code_of.get(a.parent_id),
+        }
         for a in accounts
     ]
 
@@ -210,8 +230,12 @@ def _book_balances_through(book: Book, end_key: int) -> dict[BalanceKey, int]:
     to the closing balances, used to check the bundle before it is published."""
     fund_code = Fund.code  # NULL for fund_key 0 (no fund): the outer join finds no fund
     rows = db.session.execute(
-        sa.select(Account.code, fund_code, AccountPeriodBalance.unit,
-                  sa.func.sum(AccountPeriodBalance.debit - AccountPeriodBalance.credit))
+        sa.select(
+            Account.code,
+            fund_code,
+            AccountPeriodBalance.unit,
+            sa.func.sum(AccountPeriodBalance.debit - AccountPeriodBalance.credit),
+        )
         .join(Account, Account.id == AccountPeriodBalance.account_id)
         .outerjoin(Fund, Fund.id == AccountPeriodBalance.fund_key)
         .where(AccountPeriodBalance.book_id == book.id, AccountPeriodBalance.period_key <= end_key)
@@ -229,8 +253,12 @@ def _b64(hashes: list[bytes]) -> list[str]:
 
 def _disagree(index: int, number: str | None) -> LogInconsistent:
     return LogInconsistent(
-        _l("The log and the books disagree at record %(index)d (voucher %(number)s). Nothing was "
-           "published. Run the tamper audit.", index=index, number=number or "?")
+        _l(
+            "The log and the books disagree at record %(index)d (voucher %(number)s). Nothing was "
+            "published. Run the tamper audit.",
+            index=index,
+            number=number or "?",
+        )
     )
 
 
@@ -238,8 +266,14 @@ def _log_segment(book: Book, first: int, size: int) -> list[dict]:
     records = []
     expected = first
     for rb in rebuild(book.id, first, size):
-        if rb.voucher.log_index != expected or not rb.matches or rb.voucher.status != VoucherStatus.POSTED:
-            raise _disagree(expected, rb.voucher.number if rb.voucher.log_index == expected else None)
+        if (
+            rb.voucher.log_index != expected
+            or not rb.matches
+            or rb.voucher.status != VoucherStatus.POSTED
+        ):
+            raise _disagree(
+                expected, rb.voucher.number if rb.voucher.log_index == expected else None
+            )
         records.append(rb.record)
         expected += 1
     if expected != size:
@@ -254,34 +288,48 @@ def _carried(book: Book, previous_bundle: dict, size: int) -> list[dict]:
         stored = log.leaf_hash_at(book.id, index)
         if stored is None or stored != merkle.leaf_hash(log.leaf_bytes(record)):
             raise _disagree(index, record.get("number"))
-        out.append({"record": record, "inclusion_proof": _b64(log.inclusion_proof(book.id, index, size))})
+        out.append(
+            {"record": record, "inclusion_proof": _b64(log.inclusion_proof(book.id, index, size))}
+        )
     return out
 
 
 def _check_period(book: Book, start: int, end: int, previous: DisclosureReport | None) -> None:
     if start > end:
-        raise InvalidInput(_l("The period ends before it starts."), errors={"to": [str(_l("Before the start."))]})
+        raise InvalidInput(
+            _l("The period ends before it starts."), errors={"to": [str(_l("Before the start."))]}
+        )
     if book.closed_through is None or book.closed_through < end:
-        first_open = start if book.closed_through is None else max(start, next_month(book.closed_through))
+        first_open = (
+            start if book.closed_through is None else max(start, next_month(book.closed_through))
+        )
         raise Conflict(
-            _l("%(period)s is not closed yet. A report is published only for closed months: close "
-               "the period first.", period=month_label(first_open)),
+            _l(
+                "%(period)s is not closed yet. A report is published only for closed months: close "
+                "the period first.",
+                period=month_label(first_open),
+            ),
             code="period_open",
         )
     if previous is not None:
         prev_end = month_key(previous.period_end)
         if start <= prev_end:
             raise Conflict(
-                _l("A report covering %(period)s has already been published. Published reports "
-                   "never change; the next report starts at %(next)s.",
-                   period=month_label(max(start, month_key(previous.period_start))),
-                   next=month_label(next_month(prev_end))),
+                _l(
+                    "A report covering %(period)s has already been published. Published reports "
+                    "never change; the next report starts at %(next)s.",
+                    period=month_label(max(start, month_key(previous.period_start))),
+                    next=month_label(next_month(prev_end)),
+                ),
                 code="already_published",
             )
         if start != next_month(prev_end):
             raise Conflict(
-                _l("Reports follow each other without gaps: the next report of this book starts at "
-                   "%(next)s.", next=month_label(next_month(prev_end))),
+                _l(
+                    "Reports follow each other without gaps: the next report of this book starts at "
+                    "%(next)s.",
+                    next=month_label(next_month(prev_end)),
+                ),
                 code="gap",
             )
         return
@@ -292,8 +340,11 @@ def _check_period(book: Book, start: int, end: int, previous: DisclosureReport |
     )
     if first_date is not None and month_key(first_date) < start:
         raise Conflict(
-            _l("This is the book's first report, so it starts from the book's first record: "
-               "start at %(period)s or earlier.", period=month_label(month_key(first_date))),
+            _l(
+                "This is the book's first report, so it starts from the book's first record: "
+                "start at %(period)s or earlier.",
+                period=month_label(month_key(first_date)),
+            ),
             code="first_report_start",
         )
 
@@ -315,8 +366,9 @@ def sign_bundle(bundle: dict, key: SigningKey) -> str:
     return notes.sign_note(bundle_note_text(bundle), key.name, private_key_for(key))
 
 
-def publish_report(book: Book, start_month: str, end_month: str | None = None, *,
-                   actor: User | None) -> DisclosureReport:
+def publish_report(
+    book: Book, start_month: str, end_month: str | None = None, *, actor: User | None
+) -> DisclosureReport:
     """Publish the disclosure report of the months ``start_month`` … ``end_month`` (YYYY-MM).
 
     ``actor`` None is the operator at the command line (no role check, no publisher).
@@ -331,8 +383,10 @@ def publish_report(book: Book, start_month: str, end_month: str | None = None, *
     previous = latest_report(book.id)
     _check_period(book, start, end, previous)
     if size == 0:
-        raise Conflict(_l("Nothing has been posted in this book yet, so there is nothing to publish."),
-                       code="empty_log")
+        raise Conflict(
+            _l("Nothing has been posted in this book yet, so there is nothing to publish."),
+            code="empty_log",
+        )
 
     checkpoint = sign_checkpoint(book)
     if checkpoint.size != size:  # cannot happen while the head row is locked
@@ -368,7 +422,9 @@ def publish_report(book: Book, start_month: str, end_month: str | None = None, *
     if previous is not None:
         bundle["previous"] = {
             "checkpoint": previous.checkpoint.note,
-            "consistency_proof": _b64(log.consistency_proof(book.id, previous.checkpoint.size, size)),
+            "consistency_proof": _b64(
+                log.consistency_proof(book.id, previous.checkpoint.size, size)
+            ),
             "period_end": previous.period_end.isoformat(),
         }
     used = used_records(bundle)
@@ -378,12 +434,17 @@ def publish_report(book: Book, start_month: str, end_month: str | None = None, *
     closing = {k: v for k, v in closing.items() if v}
     if closing != _book_balances_through(book, end):
         raise LogInconsistent(
-            _l("The records in the log do not add up to the ledger's balances at %(period)s. Nothing "
-               "was published. Run the tamper audit.", period=month_label(end))
+            _l(
+                "The records in the log do not add up to the ledger's balances at %(period)s. Nothing "
+                "was published. Run the tamper audit.",
+                period=month_label(end),
+            )
         )
     bundle["closing_balances"] = _balances_json(closing)
     movements = _movements([r for r in used if r["kind"] != "closing"])
-    bundle["statements"] = build_statements(book.chart, accounts, closing, movements, book.base_unit)
+    bundle["statements"] = build_statements(
+        book.chart, accounts, closing, movements, book.base_unit
+    )
     bundle["signature"] = sign_bundle(bundle, checkpoint.key)
 
     text = json.dumps(bundle, ensure_ascii=False, separators=(",", ":"))
@@ -400,8 +461,14 @@ def publish_report(book: Book, start_month: str, end_month: str | None = None, *
     )
     db.session.add(report)
     db.session.flush()
-    note(book_id=book.id, report_id=report.id, period=report.label, checkpoint_size=size,
-         organisation_id=organisation.id, community_id=organisation.community_id)
+    note(
+        book_id=book.id,
+        report_id=report.id,
+        period=report.label,
+        checkpoint_size=size,
+        organisation_id=organisation.id,
+        community_id=organisation.community_id,
+    )
     return report
 
 
@@ -412,8 +479,21 @@ def bundle_filename(report: DisclosureReport, ext: str = "json") -> str:
     return f"commons-ledger-{report.book_id}-{report.label.replace(' – ', '_')}.{ext}"
 
 
-CSV_HEADER = ["index", "number", "date", "kind", "summary", "line", "account", "fund", "unit",
-              "debit", "credit", "reverses", "private"]
+CSV_HEADER = [
+    "index",
+    "number",
+    "date",
+    "kind",
+    "summary",
+    "line",
+    "account",
+    "fund",
+    "unit",
+    "debit",
+    "credit",
+    "reverses",
+    "private",
+]
 
 
 def report_csv(report: DisclosureReport) -> str:
@@ -427,13 +507,26 @@ def report_csv(report: DisclosureReport) -> str:
     for r in used_records(bundle):
         committed = {c["line"]: c["commitment"] for c in r["private"] or []}  # per line (FORMAT §1)
         for n, line in enumerate(r["lines"], start=1):
-            w.writerow([r["index"], r["number"], r["date"], r["kind"], _csv_text(r["summary"]), n,
-                        line["account"], line["fund"] or "", line["unit"], line["debit"], line["credit"],
-                        "" if r["reverses"] is None else r["reverses"], committed.get(n, "")])
+            w.writerow(
+                [
+                    r["index"],
+                    r["number"],
+                    r["date"],
+                    r["kind"],
+                    _csv_text(r["summary"]),
+                    n,
+                    line["account"],
+                    line["fund"] or "",
+                    line["unit"],
+                    line["debit"],
+                    line["credit"],
+                    "" if r["reverses"] is None else r["reverses"],
+                    committed.get(n, ""),
+                ]
+            )
     return buf.getvalue()
 
 
 def _csv_text(text: str) -> str:
     """Stop a spreadsheet from running a summary as a formula (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-

@@ -99,13 +99,18 @@ def private_key_for(key: SigningKey) -> Ed25519PrivateKey:
     path = key_path(key.organisation_id)
     if not path.exists():
         raise Conflict(
-            _l("The private signing key of this organisation is missing (%(path)s). Restore it from the backup.",
-               path=path.name)
+            _l(
+                "The private signing key of this organisation is missing (%(path)s). Restore it from the backup.",
+                path=path.name,
+            )
         )
     private = _read_private_key(path)
     if notes.public_key_bytes(private) != bytes(key.public_key):
         raise Conflict(
-            _l("The signing key file %(path)s does not match the published public key.", path=path.name)
+            _l(
+                "The signing key file %(path)s does not match the published public key.",
+                path=path.name,
+            )
         )
     return private
 

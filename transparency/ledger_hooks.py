@@ -22,7 +22,9 @@ def _key_with_book(book) -> None:
 
 def _refuse_reopening_published(book, period_key: int) -> None:
     latest_end = db.session.scalar(
-        sa.select(sa.func.max(DisclosureReport.period_end)).where(DisclosureReport.book_id == book.id)
+        sa.select(sa.func.max(DisclosureReport.period_end)).where(
+            DisclosureReport.book_id == book.id
+        )
     )
     if latest_end is not None and latest_end.year * 100 + latest_end.month >= period_key:
         raise Conflict(

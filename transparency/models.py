@@ -22,7 +22,9 @@ class SigningKey(IdMixin, db.Model):  # 签名公钥
     __tablename__ = "signing_keys"
     __table_args__ = (sa.UniqueConstraint("organisation_id", "fingerprint"),)
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
-    organisation_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("organisations.id"), index=True
+    )
     # Key name = checkpoint origin, ``commons-ledger/<book id>`` (FORMAT.md §2).
     name: Mapped[str] = mapped_column(sa.String(100))
     public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(32))

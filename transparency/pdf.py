@@ -37,14 +37,20 @@ CJK_FAMILIES = (
     "WenQuanYi Zen Hei",
     "AR PL UMing CN",
 )
-_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.local/share/fonts"))
+_FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    os.path.expanduser("~/.local/share/fonts"),
+)
 
 
 class PdfUnavailable(DomainError):
     status = 503
     code = "pdf_unavailable"
-    default_message = _l("PDF documents cannot be made on this server right now. The page and the JSON and "
-                         "CSV downloads are still available.")
+    default_message = _l(
+        "PDF documents cannot be made on this server right now. The page and the JSON and "
+        "CSV downloads are still available."
+    )
 
 
 def cjk_font_family() -> str | None:
@@ -55,8 +61,13 @@ def cjk_font_family() -> str | None:
     fc_list = shutil.which("fc-list")
     if fc_list:
         try:
-            out = subprocess.run([fc_list, ":lang=zh-cn", "family"], capture_output=True, text=True,
-                                 timeout=20, check=False).stdout
+            out = subprocess.run(
+                [fc_list, ":lang=zh-cn", "family"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             out = ""
         families = {f.strip() for line in out.splitlines() for f in line.split(",")}
@@ -95,9 +106,11 @@ def render_pdf(html: str) -> bytes:
     if cjk_font_family() is None:
         log.error("no CJK font found by fontconfig; install fonts-noto-cjk")
         raise PdfUnavailable(
-            _l("No Chinese font is installed on the server, so the PDF cannot be made (the "
-               "administrator can install the fonts-noto-cjk package). The page and the JSON and CSV "
-               "downloads are still available."),
+            _l(
+                "No Chinese font is installed on the server, so the PDF cannot be made (the "
+                "administrator can install the fonts-noto-cjk package). The page and the JSON and CSV "
+                "downloads are still available."
+            ),
             code="pdf_no_cjk_font",
         )
     try:
@@ -118,8 +131,13 @@ def _qr(data: str):
         import segno  # BSD-3-Clause
     except ImportError:
         log.error("the segno package is not installed; QR codes cannot be made")
-        raise PdfUnavailable(_l("QR codes cannot be made on this server right now. The receipt's JSON "
-                                "download is still available."), code="qr_unavailable") from None
+        raise PdfUnavailable(
+            _l(
+                "QR codes cannot be made on this server right now. The receipt's JSON "
+                "download is still available."
+            ),
+            code="qr_unavailable",
+        ) from None
     return segno.make(data, error="m", micro=False)
 
 

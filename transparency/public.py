@@ -71,7 +71,7 @@ RECORD_KIND_LABELS = {
 
 def grouped_hex(hex_text: str, group: int = 4) -> str:
     """``ab12cd34…`` → ``ab12 cd34 …``: a fingerprint people can read aloud and compare."""
-    return " ".join(hex_text[i:i + group] for i in range(0, len(hex_text), group))
+    return " ".join(hex_text[i : i + group] for i in range(0, len(hex_text), group))
 
 
 def statement_amount(minor: int | None, unit: str = "CNY") -> str:
@@ -143,31 +143,47 @@ class Verification:
         return self.status == "verified"
 
 
-def verify_report(report: DisclosureReport, *, max_chars: int | None = None,
-                  too_large: str | None = None) -> Verification:
+def verify_report(
+    report: DisclosureReport, *, max_chars: int | None = None, too_large: str | None = None
+) -> Verification:
     """Run ``python -m transparency.verify bundle.json --previous prev.json --key <published
     key>`` in process: the stored bytes, the previous report's bundle and the key the
     organisation publishes. Also checks the stored bytes against their recorded SHA-256."""
     if max_chars is not None and len(report.bundle) > max_chars:
-        return Verification("unchecked", note=too_large or str(_l("Too large to check on this page: download "
-                                                                   "the bundle and verify it.")))
+        return Verification(
+            "unchecked",
+            note=too_large
+            or str(_l("Too large to check on this page: download the bundle and verify it.")),
+        )
     result = verify.Report()
     text = report.bundle.encode("utf-8")
     digest = hashlib.sha256(text).hexdigest()
     if digest == report.bundle_sha256:
-        result.add("stored_hash", verify.PASS, f"the bundle's bytes hash to {digest}, as recorded at publication")
+        result.add(
+            "stored_hash",
+            verify.PASS,
+            f"the bundle's bytes hash to {digest}, as recorded at publication",
+        )
     else:
-        result.add("stored_hash", verify.FAIL,
-                   f"the bundle's bytes hash to {digest}, not {report.bundle_sha256} recorded at publication")
+        result.add(
+            "stored_hash",
+            verify.FAIL,
+            f"the bundle's bytes hash to {digest}, not {report.bundle_sha256} recorded at publication",
+        )
     try:
         bundle = verify.parse_json_bytes(text, "bundle")
-        previous = verify.parse_json_bytes(report.previous.bundle.encode("utf-8"), "previous") \
-            if report.previous is not None else None
+        previous = (
+            verify.parse_json_bytes(report.previous.bundle.encode("utf-8"), "previous")
+            if report.previous is not None
+            else None
+        )
     except verify.InputError as e:
         result.add("bundle_json", verify.FAIL, str(e))
         return Verification("failed", result.checks)
     key = report.checkpoint.key
-    trusted = verify.TrustedKey(bytes(key.public_key), key.fingerprint, "the organisation's published key")
+    trusted = verify.TrustedKey(
+        bytes(key.public_key), key.fingerprint, "the organisation's published key"
+    )
     verify.verify_bundle(bundle, previous=previous, key=trusted, report=result)
     return Verification("verified" if not result.failed else "failed", result.checks)
 
@@ -189,7 +205,9 @@ class PersonalDataScreen:
 
     def __init__(self, community_id: int):
         terms: set[str] = set()
-        for r in db.session.scalars(sa.select(Resident).where(Resident.community_id == community_id)):
+        for r in db.session.scalars(
+            sa.select(Resident).where(Resident.community_id == community_id)
+        ):
             for value in (r.name, r.phone, r.id_number, r.unit, r.masked_phone, r.masked_id_number):
                 if value and len(value.strip()) >= 2:
                     terms.add(value.strip())
@@ -202,7 +220,9 @@ class PersonalDataScreen:
             return True
         if any(t in text for t in self.terms):
             return False
-        return not any(p.search(text) for p in (_PHONE, _MASKED_PHONE, _ID_NUMBER, _MASKED_NAME, _ROOM))
+        return not any(
+            p.search(text) for p in (_PHONE, _MASKED_PHONE, _ID_NUMBER, _MASKED_NAME, _ROOM)
+        )
 
 
 # --- what a report page shows --------------------------------------------------------------
@@ -245,7 +265,8 @@ def statement_views(bundle: dict) -> list[StatementView]:
     for st in bundle.get("statements", []):
         lines = [
             StatementLineView(
-                label=(ln.get("label_en") if en and ln.get("label_en") else ln.get("label_zh")) or ln["key"],
+                label=(ln.get("label_en") if en and ln.get("label_en") else ln.get("label_zh"))
+                or ln["key"],
                 line_no=ln.get("line_no"),
                 amount=None if ln.get("kind") == "heading" else ln.get("amount"),
                 kind=ln.get("kind", "item"),
@@ -256,18 +277,23 @@ def statement_views(bundle: dict) -> list[StatementView]:
         ]
         sides = [ln.get("side") for ln in st["lines"]]
         if st["statement"] == "balance_sheet" and "right" in sides:
-            parts = [[v for v, s in zip(lines, sides, strict=True) if s != "right"],
-                     [v for v, s in zip(lines, sides, strict=True) if s == "right"]]
+            parts = [
+                [v for v, s in zip(lines, sides, strict=True) if s != "right"],
+                [v for v, s in zip(lines, sides, strict=True) if s == "right"],
+            ]
         else:
             parts = [lines]
         heading = _l("Closing balance") if st["statement"] == "balance_sheet" else _l("This period")
-        out.append(StatementView(
-            key=st["statement"],
-            title=(st.get("title_en") if en and st.get("title_en") else st.get("title_zh")) or st["statement"],
-            form_code=st.get("form_code"),
-            amount_heading=str(heading),
-            parts=parts,
-        ))
+        out.append(
+            StatementView(
+                key=st["statement"],
+                title=(st.get("title_en") if en and st.get("title_en") else st.get("title_zh"))
+                or st["statement"],
+                form_code=st.get("form_code"),
+                amount_heading=str(heading),
+                parts=parts,
+            )
+        )
     return out
 
 
@@ -277,14 +303,16 @@ def record_views(bundle: dict, screen: PersonalDataScreen) -> list[RecordView]:
     out = []
     for r in disclosure.used_records(bundle):
         summary = r.get("summary") or ""
-        out.append(RecordView(
-            index=r["index"],
-            number=r.get("number") or "",
-            date=r["date"],
-            kind=r.get("kind", "normal"),
-            summary=summary if screen.is_safe(summary) else None,
-            total=sum(ln["debit"] for ln in r["lines"] if ln["unit"] == unit),
-        ))
+        out.append(
+            RecordView(
+                index=r["index"],
+                number=r.get("number") or "",
+                date=r["date"],
+                kind=r.get("kind", "normal"),
+                summary=summary if screen.is_safe(summary) else None,
+                total=sum(ln["debit"] for ln in r["lines"] if ln["unit"] == unit),
+            )
+        )
     return out
 
 
@@ -296,7 +324,9 @@ def _base_unit(bundle: dict) -> str:
 def report_context(report: DisclosureReport) -> dict:
     """Everything the report page and the report PDF show, computed from the stored bundle."""
     bundle = json.loads(report.bundle)
-    organisation = db.session.get(Organisation, db.session.get(Book, report.book_id).organisation_id)
+    organisation = db.session.get(
+        Organisation, db.session.get(Book, report.book_id).organisation_id
+    )
     key = report.checkpoint.key
     return {
         "report": report,
@@ -322,7 +352,9 @@ def _public_template(name: str, **context) -> str:
 @public_bp.get("/")
 def index():
     """Every community with its organisations (no login)."""
-    communities = db.session.scalars(sa.select(Community).order_by(Community.name, Community.id)).all()
+    communities = db.session.scalars(
+        sa.select(Community).order_by(Community.name, Community.id)
+    ).all()
     return _public_template("public/index.html", communities=communities)
 
 
@@ -343,7 +375,9 @@ def community(slug: str):
         sa.select(Organisation).where(Organisation.community_id == c.id).order_by(Organisation.id)
     ).all()
     books = _books_by_org([o.id for o in orgs])
-    latest = {o.id: disclosure.latest_report(books[o.id].id) if o.id in books else None for o in orgs}
+    latest = {
+        o.id: disclosure.latest_report(books[o.id].id) if o.id in books else None for o in orgs
+    }
     return _public_template("public/community.html", community=c, organisations=orgs, latest=latest)
 
 
@@ -355,11 +389,20 @@ def organisation(org_id: int):
     key = keys.current_key(org.id)
     reports = disclosure.reports_of(book.id) if book else []
     too_large = str(_l("Too large to check on this page: open the report."))
-    rows = [(r, verify_report(r, max_chars=LIST_VERIFY_MAX_CHARS, too_large=too_large)) for r in reversed(reports)]
+    rows = [
+        (r, verify_report(r, max_chars=LIST_VERIFY_MAX_CHARS, too_large=too_large))
+        for r in reversed(reports)
+    ]
     history = list(reversed(checkpoint_history(book.id))) if book else []
     return _public_template(
-        "public/organisation.html", organisation=org, community=org.community, book=book, key=key,
-        key_b64=keys.public_key_json(key)["ed25519"] if key else None, rows=rows, checkpoints=history,
+        "public/organisation.html",
+        organisation=org,
+        community=org.community,
+        book=book,
+        key=key,
+        key_b64=keys.public_key_json(key)["ed25519"] if key else None,
+        rows=rows,
+        checkpoints=history,
         roots={cp.id: b64(cp.root) for cp in history},
     )
 
@@ -369,11 +412,17 @@ def checkpoint_note(org_id: int, size: int):
     """One signed checkpoint, byte for byte (C2SP signed note)."""
     org = get_organisation(org_id)
     book = _books_by_org([org.id]).get(org.id)
-    cp = None if book is None else db.session.scalar(
-        sa.select(Checkpoint).where(Checkpoint.book_id == book.id, Checkpoint.size == size)
+    cp = (
+        None
+        if book is None
+        else db.session.scalar(
+            sa.select(Checkpoint).where(Checkpoint.book_id == book.id, Checkpoint.size == size)
+        )
     )
     if cp is None:
-        raise NotFound(_l("No checkpoint of size %(size)d has been signed for this book.", size=size))
+        raise NotFound(
+            _l("No checkpoint of size %(size)d has been signed for this book.", size=size)
+        )
     return Response(cp.note, mimetype="text/plain")
 
 
@@ -383,7 +432,10 @@ def report(report_id: int):
     r = disclosure.get_report(report_id)
     context = report_context(r)
     return _public_template(
-        "public/report.html", verification=verify_report(r, max_chars=PAGE_VERIFY_MAX_CHARS), bundle_url=bundle_url(r), csv_url=csv_url(r),
+        "public/report.html",
+        verification=verify_report(r, max_chars=PAGE_VERIFY_MAX_CHARS),
+        bundle_url=bundle_url(r),
+        csv_url=csv_url(r),
         **context,
     )
 
@@ -393,12 +445,23 @@ def report_pdf(report_id: int):
     """The report as an A4 PDF. Every export is recorded (DOMAIN.md DP-7)."""
     r = disclosure.get_report(report_id)
     context = report_context(r)
-    body = pdf.render_pdf(render_template(
-        "pdf/report.html", verification=verify_report(r, max_chars=PAGE_VERIFY_MAX_CHARS), bundle_url=bundle_url(r),
-        verify_url=verify_url, kind_label=kind_label, generated_at=dt.datetime.now(dt.UTC), **context,
-    ))
-    _record_export("export report pdf", context["organisation"], target=f"report:{r.id}",
-                   detail={"report_id": r.id, "bundle_sha256": r.bundle_sha256, "period": r.label})
+    body = pdf.render_pdf(
+        render_template(
+            "pdf/report.html",
+            verification=verify_report(r, max_chars=PAGE_VERIFY_MAX_CHARS),
+            bundle_url=bundle_url(r),
+            verify_url=verify_url,
+            kind_label=kind_label,
+            generated_at=dt.datetime.now(dt.UTC),
+            **context,
+        )
+    )
+    _record_export(
+        "export report pdf",
+        context["organisation"],
+        target=f"report:{r.id}",
+        detail={"report_id": r.id, "bundle_sha256": r.bundle_sha256, "period": r.label},
+    )
     return _download(body, "application/pdf", disclosure.bundle_filename(r, "pdf"), inline=True)
 
 
@@ -417,9 +480,17 @@ def _record_export(action: str, organisation: Organisation, *, target: str, deta
     Safe (GET) requests are not audited by default, so the export says so itself; the
     request's commit stores it with the answer."""
     user = current_user if current_user and current_user.is_authenticated else None
-    record(action, "ok", user=user, organisation_id=organisation.id, community_id=organisation.community_id,
-           target=target, detail=detail, remote_addr=request.remote_addr,
-           user_agent=request.headers.get("User-Agent"))
+    record(
+        action,
+        "ok",
+        user=user,
+        organisation_id=organisation.id,
+        community_id=organisation.community_id,
+        target=target,
+        detail=detail,
+        remote_addr=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+    )
 
 
 @dataclass
@@ -456,13 +527,18 @@ def _receipt(org_id: int, voucher_id: int, resident_id: int) -> ReceiptView:
 
 def _receipt_urls(v: ReceiptView, *, external: bool = False) -> dict[str, str]:
     args = {"org_id": v.organisation.id, "voucher_id": v.voucher.id, "resident_id": v.resident.id}
-    return {ext: url_for(f"receipts.receipt_{ext}", _external=external, **args) for ext in ("json", "pdf", "svg")}
+    return {
+        ext: url_for(f"receipts.receipt_{ext}", _external=external, **args)
+        for ext in ("json", "pdf", "svg")
+    }
 
 
 def _account_names(book_id: int) -> dict[str, str]:
     en = _english()
-    return {a.code: (a.name_en if en and a.name_en else a.name_zh)
-            for a in db.session.scalars(sa.select(Account).where(Account.book_id == book_id))}
+    return {
+        a.code: (a.name_en if en and a.name_en else a.name_zh)
+        for a in db.session.scalars(sa.select(Account).where(Account.book_id == book_id))
+    }
 
 
 def _receipt_context(v: ReceiptView, *, with_qr: bool = False) -> dict:
@@ -471,7 +547,9 @@ def _receipt_context(v: ReceiptView, *, with_qr: bool = False) -> dict:
         "record": v.receipt["record"],
         "key": v.receipt["public_key"],
         "urls": _receipt_urls(v),
-        "qr_data_uri": pdf.qr_data_uri(_receipt_urls(v, external=True)["json"]) if with_qr else None,
+        "qr_data_uri": pdf.qr_data_uri(_receipt_urls(v, external=True)["json"])
+        if with_qr
+        else None,
         "account_names": _account_names(v.voucher.book_id),
         "receipt_filename": receipts.receipt_filename(v.voucher, v.resident),
         "verify_url": verify_url,
@@ -491,8 +569,12 @@ def receipt_page(org_id: int, voucher_id: int, resident_id: int):
 def receipt_json(org_id: int, voucher_id: int, resident_id: int):
     v = _receipt(org_id, voucher_id, resident_id)
     text = receipts.receipt_text(v.receipt)
-    _record_export("export receipt json", v.organisation, target=f"voucher:{v.voucher.id}",
-                   detail=_receipt_audit(v, text))
+    _record_export(
+        "export receipt json",
+        v.organisation,
+        target=f"voucher:{v.voucher.id}",
+        detail=_receipt_audit(v, text),
+    )
     return _download(text, "application/json", receipts.receipt_filename(v.voucher, v.resident))
 
 
@@ -500,10 +582,19 @@ def receipt_json(org_id: int, voucher_id: int, resident_id: int):
 @login_required
 def receipt_pdf(org_id: int, voucher_id: int, resident_id: int):
     v = _receipt(org_id, voucher_id, resident_id)
-    body = pdf.render_pdf(render_template("pdf/receipt.html", generated_at=dt.datetime.now(dt.UTC),
-                                          **_receipt_context(v, with_qr=True)))
-    _record_export("export receipt pdf", v.organisation, target=f"voucher:{v.voucher.id}",
-                   detail=_receipt_audit(v, receipts.receipt_text(v.receipt)))
+    body = pdf.render_pdf(
+        render_template(
+            "pdf/receipt.html",
+            generated_at=dt.datetime.now(dt.UTC),
+            **_receipt_context(v, with_qr=True),
+        )
+    )
+    _record_export(
+        "export receipt pdf",
+        v.organisation,
+        target=f"voucher:{v.voucher.id}",
+        detail=_receipt_audit(v, receipts.receipt_text(v.receipt)),
+    )
     filename = receipts.receipt_filename(v.voucher, v.resident).removesuffix(".json") + ".pdf"
     return _download(body, "application/pdf", filename, inline=True)
 
@@ -517,8 +608,13 @@ def receipt_svg(org_id: int, voucher_id: int, resident_id: int):
 
 
 def _receipt_audit(v: ReceiptView, text: str) -> dict:
-    return {"voucher": v.voucher.id, "resident": v.resident.id, "index": v.voucher.log_index,
-            "checkpoint_size": v.checkpoint_size, "receipt_sha256": hashlib.sha256(text.encode()).hexdigest()}
+    return {
+        "voucher": v.voucher.id,
+        "resident": v.resident.id,
+        "index": v.voucher.log_index,
+        "checkpoint_size": v.checkpoint_size,
+        "receipt_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
 
 
 @receipts_bp.get("/receipts")
@@ -534,13 +630,21 @@ def my_receipts():
             sa.select(Voucher, VoucherLine.resident_id, Book.organisation_id)
             .join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
             .join(Book, Book.id == Voucher.book_id)
-            .where(VoucherLine.resident_id.in_(list(by_id)), Voucher.status == VoucherStatus.POSTED.value)
+            .where(
+                VoucherLine.resident_id.in_(list(by_id)),
+                Voucher.status == VoucherStatus.POSTED.value,
+            )
             .distinct()
             .order_by(Voucher.date.desc(), Voucher.id.desc())
         ).all()
-        orgs = {o.id: o for o in db.session.scalars(
-            sa.select(Organisation).where(Organisation.id.in_({org_id for _v, _r, org_id in found} or {-1}))
-        )}
+        orgs = {
+            o.id: o
+            for o in db.session.scalars(
+                sa.select(Organisation).where(
+                    Organisation.id.in_({org_id for _v, _r, org_id in found} or {-1})
+                )
+            )
+        }
         rows = [(v, by_id[rid], orgs[org_id]) for v, rid, org_id in found]
     return render_template("transparency/receipts.html", rows=rows, residents=mine)
 

@@ -31,7 +31,9 @@ RECEIPT_FORMAT = "commons-ledger/receipt/1"
 RECEIPT_ROLES = (Role.ADMIN, Role.PREPARER, Role.REVIEWER, Role.AUDITOR)
 
 
-def authorize_receipt(organisation: Organisation, resident_id: int, user: User | None = None) -> Resident:
+def authorize_receipt(
+    organisation: Organisation, resident_id: int, user: User | None = None
+) -> Resident:
     """Staff of the organisation may fetch any resident's receipt; a resident only their own,
     through the login linked to them. Others learn nothing, not even whether the id exists."""
     user = user or authenticated_user()
@@ -52,13 +54,18 @@ def build_receipt(voucher: Voucher, resident: Resident) -> dict:
     if not voucher.is_posted:
         raise Conflict(_l("Only a posted voucher has a receipt."))
     if not any(line.resident_id == resident.id for line in voucher.lines):
-        raise NotFound(_l("Voucher %(number)s has no line for this resident.", number=voucher.number))
+        raise NotFound(
+            _l("Voucher %(number)s has no line for this resident.", number=voucher.number)
+        )
     record = record_of(voucher)
     stored = log.leaf_hash_at(voucher.book_id, voucher.log_index)
     if stored is None or stored != merkle.leaf_hash(log.leaf_bytes(record)):
         raise LogInconsistent(
-            _l("Voucher %(number)s no longer matches its record in the log, so no receipt can be given. "
-               "Run the tamper audit.", number=voucher.number)
+            _l(
+                "Voucher %(number)s no longer matches its record in the log, so no receipt can be given. "
+                "Run the tamper audit.",
+                number=voucher.number,
+            )
         )
     book = db.session.get(Book, voucher.book_id)
     checkpoint = checkpoint_covering(book, voucher.log_index)

@@ -208,7 +208,9 @@ def parse_json_bytes(data: bytes, what: str) -> object:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
-        raise InputError(f"{what}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+        raise InputError(
+            f"{what}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
+        ) from None
     except RecursionError:
         raise InputError(f"{what}: JSON nested too deeply") from None
     except ValueError as e:  # duplicate key, NaN, a number too long to convert
@@ -275,7 +277,7 @@ def parse_key(value: str) -> TrustedKey:
         if type(doc) is dict and type(doc.get("public_key")) is dict:
             doc = doc["public_key"]  # a whole bundle or receipt was given: take its key
         if type(doc) is not dict or type(doc.get("ed25519")) is not str:
-            raise InputError(f"{source}: a JSON key needs an \"ed25519\" field")
+            raise InputError(f'{source}: a JSON key needs an "ed25519" field')
         text = doc["ed25519"]
     if _HEX64.fullmatch(text):
         return TrustedKey(None, text.lower(), source)
@@ -312,7 +314,10 @@ def _public_key_field(doc: dict, where: str) -> tuple[str, bytes]:
 
 
 def _choose_key(
-    own: tuple[str, bytes] | None, own_error: str | None, origin: str, user: TrustedKey | None,
+    own: tuple[str, bytes] | None,
+    own_error: str | None,
+    origin: str,
+    user: TrustedKey | None,
     what: str,
 ) -> tuple[bytes | None, _Outcome | str]:
     """The key to check signatures with, and this check's outcome."""
@@ -334,9 +339,14 @@ def _choose_key(
                 f"the {what}'s public key (fingerprint {hashlib.sha256(own[1]).hexdigest()}) is "
                 f"not the key given by {user.source} (fingerprint {user.fingerprint})"
             )
-        return user.raw, f"signatures are checked with the key given by {user.source} ({user.fingerprint})"
+        return (
+            user.raw,
+            f"signatures are checked with the key given by {user.source} ({user.fingerprint})",
+        )
     if own is None:
-        return None, fail(f"only a fingerprint was given and the {what}'s key is unusable: {own_error}")
+        return None, fail(
+            f"only a fingerprint was given and the {what}'s key is unusable: {own_error}"
+        )
     if hashlib.sha256(own[1]).hexdigest() != user.fingerprint:
         return None, fail(
             f"the {what}'s public key has fingerprint {hashlib.sha256(own[1]).hexdigest()}, "
@@ -382,8 +392,14 @@ def _problems(items: list[str], total: int | None = None, limit: int = 5) -> str
 class BundleVerifier:
     """All checks of one disclosure bundle; results go to ``report`` as ``<prefix><check>``."""
 
-    def __init__(self, bundle: dict, report: Report, user_key: TrustedKey | None, prefix: str = "",
-                 previous: dict | None = None):
+    def __init__(
+        self,
+        bundle: dict,
+        report: Report,
+        user_key: TrustedKey | None,
+        prefix: str = "",
+        previous: dict | None = None,
+    ):
         self.b = bundle
         self.prev_bundle = previous
         self.report = report
@@ -441,8 +457,18 @@ class BundleVerifier:
         if self.prev_bundle is not None:
             # The previous report on its own terms too: its closing balances are only worth
             # comparing with if they are what its own records add up to.
-            key = TrustedKey(self.key, hashlib.sha256(self.key).hexdigest(), "the key this bundle was checked with") if self.key else self.user_key
-            BundleVerifier(self.prev_bundle, self.report, key, prefix=self.prefix + "previous.").verify()
+            key = (
+                TrustedKey(
+                    self.key,
+                    hashlib.sha256(self.key).hexdigest(),
+                    "the key this bundle was checked with",
+                )
+                if self.key
+                else self.user_key
+            )
+            BundleVerifier(
+                self.prev_bundle, self.report, key, prefix=self.prefix + "previous."
+            ).verify()
 
     # ------------------------------------------------------------------ header and key
     def check_header(self) -> str:
@@ -488,7 +514,9 @@ class BundleVerifier:
         if self.cp is None or self.origin is None:
             raise skip("needs a readable checkpoint")
         if self.cp.origin != self.origin:
-            raise fail(f"checkpoint is for {self.cp.origin!r}, this bundle is book {self.book_id} ({self.origin!r})")
+            raise fail(
+                f"checkpoint is for {self.cp.origin!r}, this bundle is book {self.book_id} ({self.origin!r})"
+            )
         return f"checkpoint origin is {self.origin}"
 
     def check_bundle_signature(self) -> str:
@@ -497,7 +525,7 @@ class BundleVerifier:
         if self.origin is None or self.period_start is None or self.period_end is None:
             raise skip("needs the book id and period (bundle_header)")
         if "signature" not in self.b:
-            raise fail("the bundle has no \"signature\": its statements and labels are not signed")
+            raise fail('the bundle has no "signature": its statements and labels are not signed')
         note = bm.require(self.b, "signature", str, "bundle")
         if self.key is None:
             raise fail("no trusted key to check the signature with (see the key check)")
@@ -511,10 +539,12 @@ class BundleVerifier:
         if lines[0] != want[0]:
             raise fail(f"the signature is for {lines[0][:80]!r}, this bundle is {want[0]!r}")
         if lines[1] != want[1]:
-            raise fail(f"the signature is for the period {lines[1][:40]!r}, this bundle says {want[1]!r}")
+            raise fail(
+                f"the signature is for the period {lines[1][:40]!r}, this bundle says {want[1]!r}"
+            )
         if lines[2] != want[2]:
             raise fail(
-                "the bundle's SHA-256 (canonical JSON without \"signature\") is not the signed one: "
+                'the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: '
                 "something in the bundle was changed after it was signed"
             )
         return f"the bundle (hash {want[2][:16]}…) is signed by {self.origin} for {want[1]}"
@@ -540,7 +570,9 @@ class BundleVerifier:
                 dates.append(bm.check_record(rec, path))
                 shape_ok = True
                 if rec["index"] != first + i:  # type: ignore[operator]
-                    raise bm.ShapeError(path, f"index is {rec['index']}, its position says {first + i}")  # type: ignore[operator]
+                    raise bm.ShapeError(
+                        path, f"index is {rec['index']}, its position says {first + i}"
+                    )  # type: ignore[operator]
                 if rec["book"] != self.book_id:
                     raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")
             except bm.ShapeError as e:
@@ -572,7 +604,9 @@ class BundleVerifier:
         if self.leaf_hashes is None or self.first_index is None:
             raise fail("cannot compute the root: the records could not be read")
         log = self.b["log"]
-        compact = _b64_hashes(bm.require(log, "compact_range", list, "bundle.log"), "log.compact_range")
+        compact = _b64_hashes(
+            bm.require(log, "compact_range", list, "bundle.log"), "log.compact_range"
+        )
         expected_size = self.first_index + len(self.leaf_hashes)
         if self.cp.size != expected_size:
             raise fail(
@@ -600,7 +634,9 @@ class BundleVerifier:
         if prev is None:
             self.is_first_report = True
             if self.first_index not in (None, 0):
-                raise fail(f"no previous report, yet the log starts at index {self.first_index} (not 0)")
+                raise fail(
+                    f"no previous report, yet the log starts at index {self.first_index} (not 0)"
+                )
             raise skip("first report of the book: there is no previous checkpoint")
         self.is_first_report = False
         if type(prev) is not dict:
@@ -619,9 +655,13 @@ class BundleVerifier:
         if self.prev_cp.origin != self.origin:
             problems.append(f"it is for {self.prev_cp.origin!r}, not {self.origin!r}")
         if self.first_index is not None and self.prev_cp.size != self.first_index:
-            problems.append(f"its size {self.prev_cp.size} is not log.first_index {self.first_index}")
+            problems.append(
+                f"its size {self.prev_cp.size} is not log.first_index {self.first_index}"
+            )
         if self.period_start is not None and self.prev_end >= self.period_start:
-            problems.append(f"previous period_end {self.prev_end} is not before this period's start {self.period_start}")
+            problems.append(
+                f"previous period_end {self.prev_end} is not before this period's start {self.period_start}"
+            )
         if problems:
             raise fail("; ".join(problems))
         return f"previous checkpoint (size {self.prev_cp.size}) is signed by the same key"
@@ -639,15 +679,21 @@ class BundleVerifier:
             if proof:
                 raise fail("a proof from the empty log must be empty")
             return "the previous checkpoint was of an empty log; every log extends it"
-        merkle.verify_consistency(self.prev_cp.size, self.cp.size, self.prev_cp.root, self.cp.root, proof)
+        merkle.verify_consistency(
+            self.prev_cp.size, self.cp.size, self.prev_cp.root, self.cp.root, proof
+        )
         return f"the log of size {self.cp.size} extends the previous one of size {self.prev_cp.size}: nothing was rewritten"
 
     def check_compact_range(self) -> str:
         if self.first_index is None:
             raise skip("needs log.first_index")
-        compact = _b64_hashes(bm.require(self.b["log"], "compact_range", list, "bundle.log"), "log.compact_range")
+        compact = _b64_hashes(
+            bm.require(self.b["log"], "compact_range", list, "bundle.log"), "log.compact_range"
+        )
         if len(compact) != self.first_index.bit_count():
-            raise fail(f"a compact range of {self.first_index} leaves has {self.first_index.bit_count()} hashes, got {len(compact)}")
+            raise fail(
+                f"a compact range of {self.first_index} leaves has {self.first_index.bit_count()} hashes, got {len(compact)}"
+            )
         if self.is_first_report:
             return "first report: the log starts empty"
         if self.prev_cp is None:
@@ -667,7 +713,12 @@ class BundleVerifier:
                 raise fail("the first report of a book cannot carry records from an earlier one")
             self.carried = []
             return "first report: nothing carried"
-        if self.cp is None or self.first_index is None or self.prev_end is None or self.period_end is None:
+        if (
+            self.cp is None
+            or self.first_index is None
+            or self.prev_end is None
+            or self.period_end is None
+        ):
             raise skip("needs the checkpoint, log.first_index and the previous period end")
         problems: list[str] = []
         last = -1
@@ -681,15 +732,29 @@ class BundleVerifier:
                 if rec["book"] != self.book_id:  # type: ignore[index]
                     raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")  # type: ignore[index]
                 if idx >= self.first_index:
-                    raise bm.ShapeError(path, f"index {idx} is not before log.first_index {self.first_index}")
+                    raise bm.ShapeError(
+                        path, f"index {idx} is not before log.first_index {self.first_index}"
+                    )
                 if idx <= last:
-                    raise bm.ShapeError(path, f"index {idx} repeats or is out of order (after {last})")
+                    raise bm.ShapeError(
+                        path, f"index {idx} repeats or is out of order (after {last})"
+                    )
                 last = idx
                 if when <= self.prev_end:
-                    raise bm.ShapeError(path, f"dated {when}, not after the previous period's end {self.prev_end}")
-                proof = _b64_hashes(bm.require(item, "inclusion_proof", list, path), f"{path}.inclusion_proof")
+                    raise bm.ShapeError(
+                        path, f"dated {when}, not after the previous period's end {self.prev_end}"
+                    )
+                proof = _b64_hashes(
+                    bm.require(item, "inclusion_proof", list, path), f"{path}.inclusion_proof"
+                )
                 try:
-                    merkle.verify_inclusion(bm.record_leaf_hash(rec, checked=True), idx, self.cp.size, proof, self.cp.root)
+                    merkle.verify_inclusion(
+                        bm.record_leaf_hash(rec, checked=True),
+                        idx,
+                        self.cp.size,
+                        proof,
+                        self.cp.root,
+                    )
                 except merkle.VerificationError as e:
                     raise bm.ShapeError(path, f"inclusion proof fails: {_describe(e)}") from None
                 recs.append(rec)
@@ -706,7 +771,8 @@ class BundleVerifier:
             raise skip("needs valid records")
         pending = sum(1 for d in [*self.record_dates, *self.carried_dates] if d > self.period_end)  # type: ignore[misc]
         early = [
-            r["number"] for r, d in zip(self.records, self.record_dates, strict=True)  # type: ignore[arg-type]
+            r["number"]
+            for r, d in zip(self.records, self.record_dates, strict=True)  # type: ignore[arg-type]
             if d < self.period_start
         ]
         if early:
@@ -720,7 +786,9 @@ class BundleVerifier:
 
     # ------------------------------------------------------------------ balances
     def check_accounts(self) -> str:
-        self.accounts = bm.accounts_from_json(bm.require(self.b, "accounts", list, "bundle"), "bundle.accounts")
+        self.accounts = bm.accounts_from_json(
+            bm.require(self.b, "accounts", list, "bundle"), "bundle.accounts"
+        )
         used = set()
         for rec in (self.records if self.records_ok else []) + (self.carried or []):  # type: ignore[operator]
             used.update(ln["account"] for ln in rec["lines"])
@@ -736,19 +804,29 @@ class BundleVerifier:
         )
         if self.is_first_report:
             if self.opening:
-                raise fail("the first report of a book opens from zero, but opening balances are listed")
+                raise fail(
+                    "the first report of a book opens from zero, but opening balances are listed"
+                )
             return "first report: opening balances are all zero"
         if self.is_first_report is None:
             raise skip("needs the previous report's data (previous_checkpoint)")
         if self.prev_bundle is None:
-            raise skip("opening balances are checked against the previous report's bundle (--previous)")
+            raise skip(
+                "opening balances are checked against the previous report's bundle (--previous)"
+            )
         prev = self.prev_bundle
-        closing = bm.balances_from_json(bm.require(prev, "closing_balances", list, "previous"), "previous.closing_balances")
+        closing = bm.balances_from_json(
+            bm.require(prev, "closing_balances", list, "previous"), "previous.closing_balances"
+        )
         diffs = bm.diff_balances(closing, self.opening)
         if diffs:
-            raise fail("opening balances are not the previous report's closing balances: " + "; ".join(
-                d.replace("recomputed", "previous closing").replace("bundle says", "opening") for d in diffs
-            ))
+            raise fail(
+                "opening balances are not the previous report's closing balances: "
+                + "; ".join(
+                    d.replace("recomputed", "previous closing").replace("bundle says", "opening")
+                    for d in diffs
+                )
+            )
         return f"opening balances equal the previous report's {len(closing)} closing balances"
 
     def check_closing(self) -> str:
@@ -759,25 +837,37 @@ class BundleVerifier:
         stated = bm.balances_from_json(
             bm.require(self.b, "closing_balances", list, "bundle"), "bundle.closing_balances"
         )
-        used = [r for r, d in zip(self.records, self.record_dates, strict=True) if d <= self.period_end]  # type: ignore[arg-type, operator]
-        used += [r for r, d in zip(self.carried, self.carried_dates, strict=True) if d <= self.period_end]
+        used = [
+            r for r, d in zip(self.records, self.record_dates, strict=True) if d <= self.period_end
+        ]  # type: ignore[arg-type, operator]
+        used += [
+            r for r, d in zip(self.carried, self.carried_dates, strict=True) if d <= self.period_end
+        ]
         self.closing = bm.add_records(self.opening, used)
         self.movement = bm.movements(used)
         diffs = bm.diff_balances(self.closing, stated)
         if diffs:
-            raise fail("closing balances differ from opening + the period's records: " + "; ".join(diffs))
+            raise fail(
+                "closing balances differ from opening + the period's records: " + "; ".join(diffs)
+            )
         return f"opening + {len(used)} records of the period = the {len(stated)} closing balances"
 
     # ------------------------------------------------------------------ statements
     def check_statements(self) -> None:
         statements = self.b.get("statements")
         if type(statements) is not list:
-            self.report.add(self.prefix + "statements", FAIL, "bundle.statements: expected an array")
+            self.report.add(
+                self.prefix + "statements", FAIL, "bundle.statements: expected an array"
+            )
             return
         if not statements:
-            chart = self.b.get("book", {}).get("chart") if type(self.b.get("book")) is dict else None
+            chart = (
+                self.b.get("book", {}).get("chart") if type(self.b.get("book")) is dict else None
+            )
             if chart == "CUSTOM":
-                self.report.add(self.prefix + "statements", PASS, "an imported (CUSTOM) chart has no statements")
+                self.report.add(
+                    self.prefix + "statements", PASS, "an imported (CUSTOM) chart has no statements"
+                )
             else:
                 self.report.add(self.prefix + "statements", WARN, "the bundle has no statements")
             return
@@ -839,7 +929,9 @@ class BundleVerifier:
             problems.append(f"it is a report of book {pbook}, not {self.book_id}")
         if bm.require(prev, "checkpoint", str, "previous") != self.b["previous"]["checkpoint"]:
             problems.append("its checkpoint is not the one this bundle names as previous")
-        pend = bm.parse_date(bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end")  # type: ignore[union-attr]
+        pend = bm.parse_date(
+            bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end"
+        )  # type: ignore[union-attr]
         if pend != self.prev_end:
             problems.append(f"its period ends {pend}, this bundle says {self.prev_end}")
         try:
@@ -860,10 +952,15 @@ class BundleVerifier:
         plog = bm.require(prev, "log", dict, "previous")
         precords = bm.require(plog, "records", list, "previous.log")
         pcarried = bm.require(prev, "carried_records", list, "previous")
-        pend = bm.parse_date(bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end")  # type: ignore[union-attr]
+        pend = bm.parse_date(
+            bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end"
+        )  # type: ignore[union-attr]
         candidates = [(f"previous.log.records[{i}]", r) for i, r in enumerate(precords)]  # type: ignore[arg-type]
         candidates += [
-            (f"previous.carried_records[{i}]", bm.require(c, "record", dict, f"previous.carried_records[{i}]"))
+            (
+                f"previous.carried_records[{i}]",
+                bm.require(c, "record", dict, f"previous.carried_records[{i}]"),
+            )
             for i, c in enumerate(pcarried)  # type: ignore[arg-type]
         ]
         # The previous report's pending records: dated after its period (FORMAT.md §3).
@@ -879,9 +976,13 @@ class BundleVerifier:
         if missing:
             problems.append(f"not carried: indices {_problems([str(i) for i in missing])}")
         if extra:
-            problems.append(f"carried but not pending in the previous report: indices {_problems([str(i) for i in extra])}")
+            problems.append(
+                f"carried but not pending in the previous report: indices {_problems([str(i) for i in extra])}"
+            )
         if changed:
-            problems.append(f"differ from the previous report: indices {_problems([str(i) for i in changed])}")
+            problems.append(
+                f"differ from the previous report: indices {_problems([str(i) for i in changed])}"
+            )
         if problems:
             raise fail("; ".join(problems))
         return f"the {len(got)} carried records are the previous report's pending records (dated after {pend})"
@@ -891,8 +992,13 @@ class BundleVerifier:
 
 
 class ReceiptVerifier:
-    def __init__(self, receipt: dict, report: Report, user_key: TrustedKey | None,
-                 bundle: BundleVerifier | None = None):
+    def __init__(
+        self,
+        receipt: dict,
+        report: Report,
+        user_key: TrustedKey | None,
+        bundle: BundleVerifier | None = None,
+    ):
         self.r = receipt
         self.report = report
         self.user_key = user_key
@@ -935,7 +1041,12 @@ class ReceiptVerifier:
         except (_Outcome, bm.ShapeError, notes.NoteError) as e:
             err = getattr(e, "message", None) or str(e)
         self.key, outcome = _choose_key(own, err, self.origin, self.user_key, "receipt")
-        if self.bundle is not None and self.bundle.key is not None and self.key is not None and self.key != self.bundle.key:
+        if (
+            self.bundle is not None
+            and self.bundle.key is not None
+            and self.key is not None
+            and self.key != self.bundle.key
+        ):
             raise fail("the receipt is signed with another key than the bundle")
         if isinstance(outcome, _Outcome):
             raise outcome
@@ -963,8 +1074,12 @@ class ReceiptVerifier:
             raise skip("needs a readable checkpoint")
         record = bm.require(self.r, "record", dict, "receipt")
         index = bm.require(self.r, "index", int, "receipt")
-        proof = _b64_hashes(bm.require(self.r, "inclusion_proof", list, "receipt"), "receipt.inclusion_proof")
-        merkle.verify_inclusion(bm.record_leaf_hash(record), index, self.cp.size, proof, self.cp.root)  # type: ignore[arg-type]
+        proof = _b64_hashes(
+            bm.require(self.r, "inclusion_proof", list, "receipt"), "receipt.inclusion_proof"
+        )
+        merkle.verify_inclusion(
+            bm.record_leaf_hash(record), index, self.cp.size, proof, self.cp.root
+        )  # type: ignore[arg-type]
         return f"the record is leaf {index} of the signed log of {self.cp.size} leaves"
 
     def check_commitment(self) -> str:
@@ -973,7 +1088,9 @@ class ReceiptVerifier:
         record = bm.require(self.r, "record", dict, "receipt")
         committed = record.get("private")  # type: ignore[union-attr]
         if committed is None:
-            raise fail("the record has no private commitment, so this receipt proves nothing private")
+            raise fail(
+                "the record has no private commitment, so this receipt proves nothing private"
+            )
         if type(committed) is not list:
             raise fail("record.private is not an array of line commitments")
         by_line = {}
@@ -1021,7 +1138,9 @@ class ReceiptVerifier:
             raise fail(f"the receipt is for {self.cp.origin}, the bundle for {b.cp.origin}")
         notes_ = []
         if self.cp.size == b.cp.size and self.cp.root != b.cp.root:
-            raise fail("the receipt's and the bundle's checkpoints have the same size but different roots: the log forked")
+            raise fail(
+                "the receipt's and the bundle's checkpoints have the same size but different roots: the log forked"
+            )
         if self.record is not None and b.records_ok and b.first_index is not None:
             pos = self.record["index"] - b.first_index
             if 0 <= pos < len(b.records):  # type: ignore[arg-type]
@@ -1041,8 +1160,13 @@ class ReceiptVerifier:
 # =========================================================================== entry points
 
 
-def verify_bundle(bundle: object, *, previous: object = None, key: TrustedKey | None = None,
-                  report: Report | None = None) -> tuple[Report, BundleVerifier]:
+def verify_bundle(
+    bundle: object,
+    *,
+    previous: object = None,
+    key: TrustedKey | None = None,
+    report: Report | None = None,
+) -> tuple[Report, BundleVerifier]:
     """Run every bundle check (and the ``--previous`` ones when ``previous`` is given)."""
     report = report or Report()
     if type(bundle) is not dict:
@@ -1054,15 +1178,25 @@ def verify_bundle(bundle: object, *, previous: object = None, key: TrustedKey | 
     return report, v
 
 
-def verify_receipt(receipt: object, *, key: TrustedKey | None = None, bundle: BundleVerifier | None = None,
-                   report: Report | None = None) -> Report:
+def verify_receipt(
+    receipt: object,
+    *,
+    key: TrustedKey | None = None,
+    bundle: BundleVerifier | None = None,
+    report: Report | None = None,
+) -> Report:
     report = report or Report()
     ReceiptVerifier(receipt if type(receipt) is dict else {}, report, key, bundle).verify()  # type: ignore[arg-type]
     return report
 
 
-def verify(bundle_path: str | None, *, previous_path: str | None = None, receipt_path: str | None = None,
-           key: str | None = None) -> Report:
+def verify(
+    bundle_path: str | None,
+    *,
+    previous_path: str | None = None,
+    receipt_path: str | None = None,
+    key: str | None = None,
+) -> Report:
     """Read the files and run every check; input problems land in ``report.input_errors``."""
     report = Report()
     docs: dict[str, object] = {}
@@ -1089,7 +1223,8 @@ def verify(bundle_path: str | None, *, previous_path: str | None = None, receipt
         if found != fmt:
             report.input_errors.append(
                 f"{what} {path}: format is {found!r}, this verifier reads {fmt!r}"
-                if found else f"{what} {path}: not a Commons Ledger {fmt} document (no \"format\")"
+                if found
+                else f'{what} {path}: not a Commons Ledger {fmt} document (no "format")'
             )
             continue
         docs[what] = doc
@@ -1101,7 +1236,9 @@ def verify(bundle_path: str | None, *, previous_path: str | None = None, receipt
         return report
     bv = None
     if "bundle" in docs:
-        _, bv = verify_bundle(docs["bundle"], previous=docs.get("previous"), key=trusted, report=report)
+        _, bv = verify_bundle(
+            docs["bundle"], previous=docs.get("previous"), key=trusted, report=report
+        )
     if "receipt" in docs:
         verify_receipt(docs["receipt"], key=trusted, bundle=bv, report=report)
     return report
@@ -1115,11 +1252,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("bundle", nargs="?", help="the disclosure bundle JSON (or a receipt)")
     parser.add_argument("--previous", help="the previous report's bundle JSON")
     parser.add_argument("--receipt", help="a resident's receipt JSON")
-    parser.add_argument("--key", help="the organisation's public key or its fingerprint, or a file holding it")
+    parser.add_argument(
+        "--key", help="the organisation's public key or its fingerprint, or a file holding it"
+    )
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     args = parser.parse_args(argv)
     try:
-        report = verify(args.bundle, previous_path=args.previous, receipt_path=args.receipt, key=args.key)
+        report = verify(
+            args.bundle, previous_path=args.previous, receipt_path=args.receipt, key=args.key
+        )
     except Exception as e:  # a bug of ours must still not print a traceback
         report = Report()
         report.add("verifier", FAIL, f"unexpected error ({type(e).__name__}): {e}")

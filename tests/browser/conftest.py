@@ -23,8 +23,13 @@ from tests.conftest import make_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -65,7 +70,9 @@ def live_server(tmp_path) -> Iterator[LiveServer]:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, org_id=org_id, users=users)
+            yield LiveServer(
+                url=f"http://127.0.0.1:{server.server_port}", app=app, org_id=org_id, users=users
+            )
         finally:
             server.shutdown()
             thread.join(timeout=10)

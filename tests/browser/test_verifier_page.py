@@ -96,10 +96,22 @@ def page(chromium, server):
     pg.problems = []  # type: ignore[attr-defined]
     # Chromium asks for /favicon.ico by itself; every other error is a real problem (a CSP
     # violation is a console error).
-    pg.on("console", lambda m: pg.problems.append(m.text)
-          if m.type == "error" and "Failed to load resource" not in m.text else None)
-    pg.on("response", lambda r: pg.problems.append(f"{r.status} {r.url}")
-          if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    pg.on(
+        "console",
+        lambda m: (
+            pg.problems.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    pg.on(
+        "response",
+        lambda r: (
+            pg.problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
     pg.on("pageerror", lambda e: pg.problems.append(str(e)))
     pg.goto(server + "/verify")
     pg.wait_for_selector("body[data-verify-state]", state="attached")
@@ -116,7 +128,11 @@ def upload(page, tmp_path, *, bundle=None, previous=None, receipt=None, key="", 
         if doc is None:
             continue
         p = tmp_path / f"{name}.json"
-        p.write_bytes(raw if raw is not None and name == "bundle" else json.dumps(doc, ensure_ascii=False).encode())
+        p.write_bytes(
+            raw
+            if raw is not None and name == "bundle"
+            else json.dumps(doc, ensure_ascii=False).encode()
+        )
         page.set_input_files(f"#{name}-file", str(p))
     page.fill("#key-input", key)
     page.click("#verify-button")
@@ -125,7 +141,9 @@ def upload(page, tmp_path, *, bundle=None, previous=None, receipt=None, key="", 
 
 def shown_checks(page) -> dict[str, str]:
     return page.eval_on_selector_all(
-        "#verify-results li", "els => Object.fromEntries(els.map(e => [e.dataset.check, e.dataset.status]))")
+        "#verify-results li",
+        "els => Object.fromEntries(els.map(e => [e.dataset.check, e.dataset.status]))",
+    )
 
 
 def js_checks(page, docs: dict, key: str = "") -> tuple[list[tuple[str, str]], int]:
@@ -143,8 +161,11 @@ def js_checks(page, docs: dict, key: str = "") -> tuple[list[tuple[str, str]], i
 
 
 def py_checks(docs: dict, key: TrustedKey | None) -> tuple[list[tuple[str, str]], int]:
-    report, bv = verify_bundle(docs["bundle"], previous=docs.get("previous"), key=key) if "bundle" in docs \
+    report, bv = (
+        verify_bundle(docs["bundle"], previous=docs.get("previous"), key=key)
+        if "bundle" in docs
         else (None, None)
+    )
     if "receipt" in docs:
         report = verify_receipt(docs["receipt"], key=key, bundle=bv, report=report)
     return [(c.check, c.status) for c in report.checks], report.exit_code
@@ -156,14 +177,30 @@ def py_checks(docs: dict, key: TrustedKey | None) -> tuple[list[tuple[str, str]]
 def test_valid_bundle_with_previous_and_receipt_passes_every_check(page, world, tmp_path):
     book, bundles = world
     receipt = book.receipt(book.private_indices()[0])
-    upload(page, tmp_path, bundle=bundles[2], previous=bundles[1], receipt=receipt, key=fingerprint(book))
+    upload(
+        page,
+        tmp_path,
+        bundle=bundles[2],
+        previous=bundles[1],
+        receipt=receipt,
+        key=fingerprint(book),
+    )
     checks = shown_checks(page)
     assert checks, "no checks shown"
     assert set(checks.values()) <= {"PASS", "SKIP"}, checks
-    for name in ("checkpoint_signature", "log_root", "consistency_proof", "carried_vs_previous",
-                 "opening_balances", "closing_balances", "statement.balance_sheet",
-                 "statement.income_expenditure", "balance_sheet_balances", "receipt_inclusion",
-                 "receipt_commitment"):
+    for name in (
+        "checkpoint_signature",
+        "log_root",
+        "consistency_proof",
+        "carried_vs_previous",
+        "opening_balances",
+        "closing_balances",
+        "statement.balance_sheet",
+        "statement.income_expenditure",
+        "balance_sheet_balances",
+        "receipt_inclusion",
+        "receipt_commitment",
+    ):
         assert checks[name] == "PASS", name
     summary = page.locator("#verify-summary")
     assert summary.get_attribute("data-exit-code") == "0"
@@ -190,7 +227,9 @@ def test_tampered_bundle_fails_visibly(page, world, tmp_path):
     assert item.locator(".check-status").inner_text() == "FAIL"
     assert "line cash: recomputed" in item.inner_text()
     # Visibly marked: the failed line has a coloured background and a red badge.
-    colours = item.evaluate("e => [getComputedStyle(e).backgroundColor, getComputedStyle(e.querySelector('.check-status')).backgroundColor]")
+    colours = item.evaluate(
+        "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e.querySelector('.check-status')).backgroundColor]"
+    )
     assert colours[0] not in ("rgba(0, 0, 0, 0)", "transparent") and colours[1] != colours[0]
     summary = page.locator("#verify-summary")
     assert summary.get_attribute("data-exit-code") == "1" and "Not verified" in summary.inner_text()
@@ -204,7 +243,13 @@ def test_tampered_bundle_fails_visibly(page, world, tmp_path):
 
 def test_unreadable_file_is_reported_as_such(page, world, tmp_path):
     book, _ = world
-    upload(page, tmp_path, bundle={}, raw=b'{"format": "commons-ledger/disclosure/1", "bo', key=fingerprint(book))
+    upload(
+        page,
+        tmp_path,
+        bundle={},
+        raw=b'{"format": "commons-ledger/disclosure/1", "bo',
+        key=fingerprint(book),
+    )
     assert shown_checks(page) == {"input": "FAIL"}
     assert page.locator("#verify-summary").get_attribute("data-exit-code") == "2"
 
@@ -275,9 +320,11 @@ def _tampered(book, bundles):
     fp = fingerprint(book)
     raw = notes.public_key_bytes(book.key)
     receipt = book.receipt(book.private_indices()[0])
-    cases = [("valid", {"bundle": bundles[2], "previous": bundles[1], "receipt": receipt}, fp),
-             ("first", {"bundle": bundles[0]}, b64(raw)),
-             ("no key", {"bundle": bundles[1]}, "")]
+    cases = [
+        ("valid", {"bundle": bundles[2], "previous": bundles[1], "receipt": receipt}, fp),
+        ("first", {"bundle": bundles[0]}, b64(raw)),
+        ("no key", {"bundle": bundles[1]}, ""),
+    ]
 
     def case(label, mutate, key=fp, with_prev=True, with_receipt=False):
         docs = {"bundle": copy.deepcopy(bundles[2])}
@@ -360,20 +407,47 @@ def _tampered(book, bundles):
     def signed_for_another_book(d):
         book.sign_bundle(d["bundle"], book_id=8)
 
-    for label, fn in [("relabel", relabel), ("account list", account_list), ("period", period),
-                      ("unsigned", unsigned), ("signed for another book", signed_for_another_book)]:
+    for label, fn in [
+        ("relabel", relabel),
+        ("account list", account_list),
+        ("period", period),
+        ("unsigned", unsigned),
+        ("signed for another book", signed_for_another_book),
+    ]:
         case(label, fn)
-    for label, fn in [("amount", flip_amount), ("statement", statement), ("closing", closing),
-                      ("opening", opening), ("drop record", drop_record), ("swap", swap_records),
-                      ("drop carried", drop_carried), ("consistency", bad_consistency),
-                      ("previous of another book", other_book_prev), ("memo sum", memo_sum),
-                      ("garbage", garbage), ("float", float_amount), ("1.0", integral_float),
-                      ("lone surrogate", lone_surrogate)]:
+    for label, fn in [
+        ("amount", flip_amount),
+        ("statement", statement),
+        ("closing", closing),
+        ("opening", opening),
+        ("drop record", drop_record),
+        ("swap", swap_records),
+        ("drop carried", drop_carried),
+        ("consistency", bad_consistency),
+        ("previous of another book", other_book_prev),
+        ("memo sum", memo_sum),
+        ("garbage", garbage),
+        ("float", float_amount),
+        ("1.0", integral_float),
+        ("lone surrogate", lone_surrogate),
+    ]:
         case(label, fn)
     case("salt", salt, with_receipt=True)
-    case("line without commitment", lambda d: d["receipt"]["private"][0].update(line=2), with_receipt=True)
-    case("extra private field", lambda d: d["receipt"]["private"][0].update(phone="138"), with_receipt=True)
-    case("old single commitment", lambda d: d["receipt"]["record"].update(private="ab" * 32), with_receipt=True)
+    case(
+        "line without commitment",
+        lambda d: d["receipt"]["private"][0].update(line=2),
+        with_receipt=True,
+    )
+    case(
+        "extra private field",
+        lambda d: d["receipt"]["private"][0].update(phone="138"),
+        with_receipt=True,
+    )
+    case(
+        "old single commitment",
+        lambda d: d["receipt"]["record"].update(private="ab" * 32),
+        with_receipt=True,
+    )
     case("receipt index", receipt_index, with_receipt=True)
     case("wrong key", lambda d: None, key=notes.fingerprint(Ed25519PrivateKey.generate()))
     return cases
@@ -397,10 +471,16 @@ def test_page_and_cli_agree_check_by_check(page, world):
 def test_ed25519_fallback_matches_rfc8032_and_webcrypto(page, world):
     # RFC 8032 §7.1, TEST 1 (empty message) and TEST 2 (one byte).
     vectors = [
-        ("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
-         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"),
-        ("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
-         "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"),
+        (
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            "",
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        ),
+        (
+            "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+            "72",
+            "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+        ),
     ]
     for pub, msg, sig in vectors:
         ok, bad = page.evaluate(
@@ -415,7 +495,11 @@ def test_ed25519_fallback_matches_rfc8032_and_webcrypto(page, world):
     book, bundles = world
     page.evaluate("CommonsVerify.options.forceEd25519Fallback = true")
     js, code = js_checks(page, {"bundle": bundles[1], "previous": bundles[0]}, fingerprint(book))
-    assert code == 0 and ("checkpoint_signature", "PASS") in js and ("previous_checkpoint", "PASS") in js
+    assert (
+        code == 0
+        and ("checkpoint_signature", "PASS") in js
+        and ("previous_checkpoint", "PASS") in js
+    )
     wrong = copy.deepcopy(bundles[1])
     text, sig_line = wrong["checkpoint"].split("\n\n")
     prefix, sig = sig_line.rstrip("\n").rsplit(" ", 1)

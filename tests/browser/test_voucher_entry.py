@@ -29,10 +29,22 @@ def log_in(page, server, role: str) -> None:
 def watch_for_csp_errors(page) -> list[str]:
     problems: list[str] = []
     # Chromium asks for /favicon.ico by itself; every other failed load is a real problem.
-    page.on("console", lambda m: problems.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text else None)
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
     return problems
 
@@ -46,7 +58,9 @@ def test_voucher_typed_with_the_keyboard_is_stored_exactly(live_server, browser,
     # From the home page to the book, then to a new voucher.
     page.click(f"a[href='/books/{live_server.org_id}/']")
     page.click(f"nav.booknav a[href='/books/{live_server.org_id}/vouchers/new']")
-    page.wait_for_selector("#voucher-form[data-accounts-loaded]", state="attached")  # the lookup is ready
+    page.wait_for_selector(
+        "#voucher-form[data-accounts-loaded]", state="attached"
+    )  # the lookup is ready
 
     page.fill("input[name=date]", DATE)
     page.click("input[name=summary]")
@@ -116,20 +130,35 @@ def test_voucher_typed_with_the_keyboard_is_stored_exactly(live_server, browser,
 
     with live_server.app.app_context():
         v = db.session.scalars(sa.select(Voucher)).one()
-        assert (v.date, v.summary, v.status, v.attachment_count) == (dt.date(2026, 3, 5), "收到三月物业服务费", "draft", 2)
+        assert (v.date, v.summary, v.status, v.attachment_count) == (
+            dt.date(2026, 3, 5),
+            "收到三月物业服务费",
+            "draft",
+            2,
+        )
         assert [(ln.account.code, ln.debit, ln.credit, ln.memo) for ln in v.lines] == [
-            ("1002", 123456, 0, ""), ("5001", 0, 100000, "现金部分"), ("1001", 0, 23456, "")]
+            ("1002", 123456, 0, ""),
+            ("5001", 0, 100000, "现金部分"),
+            ("1001", 0, 23456, ""),
+        ]
     context.close()
 
 
 def test_entry_page_fits_a_phone(live_server, browser, tmp_path):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  device_scale_factor=2, has_touch=True)
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        device_scale_factor=2,
+        has_touch=True,
+    )
     page = context.new_page()
     problems = watch_for_csp_errors(page)
     log_in(page, live_server, "preparer")
     page.goto(f"{live_server.url}/books/{live_server.org_id}/vouchers/new")
-    page.wait_for_selector("html.js", state="attached")  # (no wait_for_function: the CSP forbids eval)
+    page.wait_for_selector(
+        "html.js", state="attached"
+    )  # (no wait_for_function: the CSP forbids eval)
     page.locator("#lines-body input.account").first.fill("1002")
     page.locator("#lines-body input.debit").first.fill("88")
     # Nothing is wider than the screen: no sideways scrolling on a phone.

@@ -22,7 +22,9 @@ def test_login_and_logout(client, user):
 
 def test_wrong_password_is_refused_in_the_users_language(client, user):
     token = csrf_token(client)
-    resp = client.post("/login", data={"username": user.username, "password": "nope", "csrf_token": token})
+    resp = client.post(
+        "/login", data={"username": user.username, "password": "nope", "csrf_token": token}
+    )
     assert resp.status_code == 401
     assert "用户名或密码错误" in resp.get_data(as_text=True)
     resp = client.post(
@@ -38,10 +40,14 @@ def test_wrong_password_is_refused_in_the_users_language(client, user):
 def test_login_is_throttled_after_repeated_failures(client, user):
     token = csrf_token(client)
     for _ in range(5):
-        r = client.post("/login", data={"username": user.username, "password": "bad", "csrf_token": token})
+        r = client.post(
+            "/login", data={"username": user.username, "password": "bad", "csrf_token": token}
+        )
         assert r.status_code == 401
     # Even the right password is refused while throttled.
-    r = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    r = client.post(
+        "/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token}
+    )
     assert r.status_code == 429
     assert "15" in r.get_data(as_text=True)
 
@@ -57,7 +63,9 @@ def test_missing_csrf_token_is_refused_and_recorded(client, user):
 
 def test_session_cookie_flags(client, user):
     token = csrf_token(client)
-    resp = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    resp = client.post(
+        "/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token}
+    )
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -74,12 +82,16 @@ def test_api_token_auth(app, client, user, runner):
     assert token.startswith("cl_")
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.get_json()["username"] == user.username
-    stored = db.session.scalars(sa.select(sa.text("token_hash")).select_from(sa.text("api_tokens"))).all()
+    stored = db.session.scalars(
+        sa.select(sa.text("token_hash")).select_from(sa.text("api_tokens"))
+    ).all()
     assert token not in stored  # only the hash is stored
 
 
 def test_bad_api_token_is_401_and_a_security_event(client):
-    resp = client.post("/api/v1/tokens", json={"name": "x"}, headers={"Authorization": "Bearer cl_wrong"})
+    resp = client.post(
+        "/api/v1/tokens", json={"name": "x"}, headers={"Authorization": "Bearer cl_wrong"}
+    )
     assert resp.status_code == 401
     body = resp.get_json()
     assert body["code"] == "not_authenticated" and body["message"]
@@ -90,7 +102,9 @@ def test_token_write_needs_no_csrf_but_session_write_does(client, user, runner):
     login(client, user.username)
     r = client.post("/api/v1/tokens", json={"name": "script"})
     assert r.status_code == 400 and r.get_json()["code"] == "csrf"
-    r = client.post("/api/v1/tokens", json={"name": "script"}, headers={"X-CSRFToken": csrf_token(client)})
+    r = client.post(
+        "/api/v1/tokens", json={"name": "script"}, headers={"X-CSRFToken": csrf_token(client)}
+    )
     assert r.status_code == 201 and r.get_json()["token"].startswith("cl_")
 
 

@@ -6,8 +6,12 @@ from core.models import AuditEvent
 
 def test_malformed_json_is_400_in_json(client_as):
     c = client_as("admin")
-    r = c.post("/api/v1/tokens", data="{not json", content_type="application/json",
-               headers={"X-CSRFToken": c.csrf})
+    r = c.post(
+        "/api/v1/tokens",
+        data="{not json",
+        content_type="application/json",
+        headers={"X-CSRFToken": c.csrf},
+    )
     assert r.status_code == 400
     body = r.get_json()
     assert set(body) == {"code", "message", "errors"} and body["message"]
@@ -15,7 +19,11 @@ def test_malformed_json_is_400_in_json(client_as):
 
 def test_schema_errors_name_the_field(client_as):
     c = client_as("admin")
-    r = c.post("/api/v1/tokens", json={"name": ""}, headers={"X-CSRFToken": c.csrf, "Accept-Language": "en"})
+    r = c.post(
+        "/api/v1/tokens",
+        json={"name": ""},
+        headers={"X-CSRFToken": c.csrf, "Accept-Language": "en"},
+    )
     assert r.status_code == 422
     assert "name" in r.get_json()["errors"]
 
@@ -24,8 +32,12 @@ def test_oversized_body_is_413(app, client_as):
     c = client_as("admin")
     app.config["MAX_CONTENT_LENGTH"] = 1000
     try:
-        r = c.post("/api/v1/tokens", data="x" * 5000, content_type="application/json",
-                   headers={"X-CSRFToken": c.csrf})
+        r = c.post(
+            "/api/v1/tokens",
+            data="x" * 5000,
+            content_type="application/json",
+            headers={"X-CSRFToken": c.csrf},
+        )
     finally:
         app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     assert r.status_code == 413
@@ -71,5 +83,10 @@ def test_openapi_description_is_served(client):
 def test_deeply_nested_json_is_400(client_as):
     c = client_as("admin")
     body = "[" * 100000 + "]" * 100000
-    r = c.post("/api/v1/tokens", data=body, content_type="application/json", headers={"X-CSRFToken": c.csrf})
+    r = c.post(
+        "/api/v1/tokens",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": c.csrf},
+    )
     assert r.status_code == 400 and r.get_json()["code"] == "bad_request"

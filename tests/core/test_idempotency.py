@@ -62,7 +62,10 @@ def test_same_key_for_a_different_request_is_422(api):
     assert preparer.post("/vouchers", body(), headers=key).status_code == 201
     r = preparer.post("/vouchers", body(summary="另一张凭证"), headers=key)
     assert r.status_code == 422
-    assert r.get_json()["code"] == "idempotency_key_reused" and "different request" in r.get_json()["message"]
+    assert (
+        r.get_json()["code"] == "idempotency_key_reused"
+        and "different request" in r.get_json()["message"]
+    )
     vid = db.session.scalar(sa.select(Voucher.id))
     assert preparer.post(f"/vouchers/{vid}/submit", headers=key).status_code == 422  # other path
     assert count(Voucher) == 1 and db.session.get(Voucher, vid).status == "draft"
@@ -71,8 +74,11 @@ def test_same_key_for_a_different_request_is_422(api):
 def test_a_failed_write_stores_nothing_and_may_be_retried(api):
     preparer = api("preparer")
     key = {"Idempotency-Key": "k-2"}
-    r = preparer.post("/vouchers", body([{"account": "1002", "debit": "1"}, {"account": "5001", "credit": "2"}]),
-                      headers=key)
+    r = preparer.post(
+        "/vouchers",
+        body([{"account": "1002", "debit": "1"}, {"account": "5001", "credit": "2"}]),
+        headers=key,
+    )
     assert r.status_code == 422
     assert count(IdempotencyRecord) == 0
     r = preparer.post("/vouchers", body(), headers=key)
@@ -93,8 +99,11 @@ def test_bad_keys_and_anonymous_keys_are_refused(app, api, organisation):
         r = preparer.post("/vouchers", body(), headers={"Idempotency-Key": bad})
         assert r.status_code == 422, bad
         assert "Idempotency-Key" in r.get_json()["errors"]
-    anonymous = app.test_client().post(f"/api/v1/organisations/{organisation.id}/vouchers", json=body(),
-                                       headers={"Idempotency-Key": "k", "Authorization": "Bearer nope"})
+    anonymous = app.test_client().post(
+        f"/api/v1/organisations/{organisation.id}/vouchers",
+        json=body(),
+        headers={"Idempotency-Key": "k", "Authorization": "Bearer nope"},
+    )
     assert anonymous.status_code == 401
     assert count(Voucher) == 0 and count(IdempotencyRecord) == 0
 
@@ -108,8 +117,13 @@ def test_replay_of_a_state_change_does_not_repeat_it(api):
     first = reviewer.post(f"/vouchers/{vid}/post", headers=key)
     again = reviewer.post(f"/vouchers/{vid}/post", headers=key)
     assert first.status_code == again.status_code == 200
-    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json()["number"] == "记-2026-03-0001"
-    assert reviewer.post(f"/vouchers/{vid}/post").status_code == 409  # without the key: a new request
+    assert (
+        again.headers["Idempotent-Replayed"] == "true"
+        and again.get_json()["number"] == "记-2026-03-0001"
+    )
+    assert (
+        reviewer.post(f"/vouchers/{vid}/post").status_code == 409
+    )  # without the key: a new request
     assert db.session.scalar(sa.select(Book.log_size)) == 1
 
 
@@ -126,6 +140,7 @@ def test_old_answers_can_be_purged(api):
 
 # --- real commits ------------------------------------------------------------------------------
 
+
 def _committed_setup(app):
     """An organisation with a book, a preparer and a reviewer, and an approved voucher, committed."""
     import datetime as dt
@@ -138,11 +153,23 @@ def _committed_setup(app):
     grant_role(preparer, org, "preparer")
     grant_role(reviewer, org, "reviewer")
     cash, rev = (
-        db.session.scalar(sa.select(Account).where(Account.book_id == book.id, Account.code == code))
+        db.session.scalar(
+            sa.select(Account).where(Account.book_id == book.id, Account.code == code)
+        )
         for code in ("1002", "5001")
     )
-    v = svc.create_voucher(book, svc.VoucherInput(dt.date(2026, 3, 5), "收款", [
-        svc.LineInput(account_id=cash.id, debit=100), svc.LineInput(account_id=rev.id, credit=100)]), actor=preparer)
+    v = svc.create_voucher(
+        book,
+        svc.VoucherInput(
+            dt.date(2026, 3, 5),
+            "收款",
+            [
+                svc.LineInput(account_id=cash.id, debit=100),
+                svc.LineInput(account_id=rev.id, credit=100),
+            ],
+        ),
+        actor=preparer,
+    )
     svc.submit_voucher(v, actor=preparer)
     svc.approve_voucher(v, actor=reviewer)
     token = create_api_token(reviewer, "bot")[1]
@@ -165,7 +192,12 @@ def test_retried_post_on_a_committing_database_posts_once(committing_app):
     assert again.get_json() == first.get_json()
     db.session.remove()
     assert db.session.get(Book, book_id).log_size == 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.number.is_not(None))) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Voucher).where(Voucher.number.is_not(None))
+        )
+        == 1
+    )
     stored = db.session.scalar(sa.select(IdempotencyRecord))
     assert stored.status_code == 200 and '"number"' in stored.body
 

@@ -36,7 +36,9 @@ def test_sqlite_table_options_match_the_models(app):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("a SQLite table option")
     with read_only_transactions(), db.engine.connect() as conn:
-        sql = dict(conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+        sql = dict(
+            conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
+        )
     for table in db.metadata.sorted_tables:
         without_rowid = table.dialect_options["sqlite"]["with_rowid"] is False
         assert ("WITHOUT ROWID" in sql[table.name].upper()) == without_rowid, table.name

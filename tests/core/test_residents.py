@@ -25,8 +25,15 @@ def test_masking_rules():
 def test_consent_grant_and_withdrawal_are_history(resident):
     assert not resident.has_consent("publish_name")
     for action in ("grant", "withdraw"):
-        db.session.add(ResidentConsent(community_id=resident.community_id, resident_id=resident.id,
-                                       kind="publish_name", action=action, scope="捐赠鸣谢"))
+        db.session.add(
+            ResidentConsent(
+                community_id=resident.community_id,
+                resident_id=resident.id,
+                kind="publish_name",
+                action=action,
+                scope="捐赠鸣谢",
+            )
+        )
         db.session.flush()
         db.session.refresh(resident)
         assert resident.has_consent("publish_name") == (action == "grant")

@@ -7,8 +7,16 @@ from core.models import Resident
 def test_staff_adds_a_resident_and_sees_only_masked_numbers(client_as, organisation):
     c = client_as("preparer")
     url = f"/communities/{organisation.community_id}/residents"
-    r = c.post(url, data={"csrf_token": c.csrf, "name": "周桂芳", "phone": "13912345678",
-                          "id_number": "510107196001011234", "unit": "5栋1单元202"})
+    r = c.post(
+        url,
+        data={
+            "csrf_token": c.csrf,
+            "name": "周桂芳",
+            "phone": "13912345678",
+            "id_number": "510107196001011234",
+            "unit": "5栋1单元202",
+        },
+    )
     assert r.status_code == 302
     page = c.get(url).get_data(as_text=True)
     assert "周桂芳" in page and "139****5678" in page and "**************1234" in page
@@ -28,7 +36,12 @@ def test_consent_toggle_and_access_control(client_as, organisation, resident_fac
     resident = resident_factory(community=organisation.community)
     c = client_as("admin")
     url = f"/communities/{organisation.community_id}/residents/{resident.id}/consent"
-    assert c.post(url, data={"csrf_token": c.csrf, "kind": "publish_name", "action": "grant"}).status_code == 302
+    assert (
+        c.post(
+            url, data={"csrf_token": c.csrf, "kind": "publish_name", "action": "grant"}
+        ).status_code
+        == 302
+    )
     db.session.refresh(resident)
     assert resident.has_consent("publish_name")
     auditor = client_as("auditor")

@@ -528,7 +528,11 @@ def _book_state(book: Book) -> dict:
         # every column, but those that differ between two books or two moments
         "vouchers": [
             {c.name: getattr(v, c.key) for c in Voucher.__table__.columns if c.name not in VARYING}
-            | {"period": v.period.label, "salt": len(v.private_salt), "posted_at": v.posted_at is not None}
+            | {
+                "period": v.period.label,
+                "salt": len(v.private_salt),
+                "posted_at": v.posted_at is not None,
+            }
             for v in vouchers
         ],
         "lines": [
@@ -557,7 +561,9 @@ SMALL = generate_journal(120, seed=21, start=dt.date(2022, 6, 1))
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["one process", "rows built by a child"])
-def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(app, organisation_factory, parallel):
+def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(
+    app, organisation_factory, parallel
+):
     journal = read_beancount(SMALL)
     slow = bi.import_journal(journal, organisation_name="one by one", bulk=False).book
 
@@ -598,7 +604,9 @@ def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(app, organisa
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["one process", "rows built by a child"])
-def test_a_failure_while_building_rows_stops_the_import(app, organisation_factory, monkeypatch, parallel):
+def test_a_failure_while_building_rows_stops_the_import(
+    app, organisation_factory, monkeypatch, parallel
+):
     """If the bulk path's own hashes ever disagree with transparency.merkle, the import stops
     with an error (from the child too) and the caller rolls back."""
     journal = read_beancount(SMALL)
@@ -610,7 +618,12 @@ def test_a_failure_while_building_rows_stops_the_import(app, organisation_factor
     with pytest.raises(RuntimeError, match="subtree hashes differ"):
         with db.session.begin_nested():
             svc.post_imported_vouchers(book, inputs, batch_size=50, parallel=parallel)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.book_id == book.id)) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Voucher).where(Voucher.book_id == book.id)
+        )
+        == 0
+    )
 
 
 def test_bulk_posting_refuses_what_validate_refuses(app, book, acct, people):

@@ -12,9 +12,12 @@ from ledger.models import Account, AccountPeriodBalance
 
 
 def _balance(book, code, fund_id=None):
-    acc = db.session.scalar(sa.select(Account).where(Account.book_id == book.id, Account.code == code))
-    q = sa.select(sa.func.coalesce(sa.func.sum(AccountPeriodBalance.credit - AccountPeriodBalance.debit), 0)).where(
-        AccountPeriodBalance.account_id == acc.id)
+    acc = db.session.scalar(
+        sa.select(Account).where(Account.book_id == book.id, Account.code == code)
+    )
+    q = sa.select(
+        sa.func.coalesce(sa.func.sum(AccountPeriodBalance.credit - AccountPeriodBalance.debit), 0)
+    ).where(AccountPeriodBalance.account_id == acc.id)
     if fund_id is not None:
         q = q.where(AccountPeriodBalance.fund_key == fund_id)
     return db.session.scalar(q)
@@ -27,19 +30,38 @@ def test_npo_year_end_closing(organisation_factory, user_factory):
     grant_role(prep, org, "preparer")
     grant_role(rev, org, "reviewer")
     fund = svc.create_fund(book, "WP", "邻里互助微基金", restricted=True)
-    codes = {a.code: a.id for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))}
+    codes = {
+        a.code: a.id
+        for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
+    }
 
     def post(d, *ls):
-        v = svc.create_voucher(book, svc.VoucherInput(d, "测试", [svc.LineInput(**x) for x in ls]), actor=prep)
+        v = svc.create_voucher(
+            book, svc.VoucherInput(d, "测试", [svc.LineInput(**x) for x in ls]), actor=prep
+        )
         svc.submit_voucher(v, actor=prep)
         svc.approve_voucher(v, actor=rev)
         svc.post_voucher(v, actor=rev)
 
     d = dt.date(2025, 5, 1)
-    post(d, dict(account_id=codes["1002"], debit=10000, fund_id=fund.id), dict(account_id=codes["410102"], credit=10000, fund_id=fund.id))
-    post(d, dict(account_id=codes["1002"], debit=700, fund_id=fund.id), dict(account_id=codes["4301"], credit=700, fund_id=fund.id))
-    post(d, dict(account_id=codes["1002"], debit=2000), dict(account_id=codes["410101"], credit=2000))
-    post(d, dict(account_id=codes["5101"], debit=3000, fund_id=fund.id), dict(account_id=codes["1002"], credit=3000, fund_id=fund.id))
+    post(
+        d,
+        dict(account_id=codes["1002"], debit=10000, fund_id=fund.id),
+        dict(account_id=codes["410102"], credit=10000, fund_id=fund.id),
+    )
+    post(
+        d,
+        dict(account_id=codes["1002"], debit=700, fund_id=fund.id),
+        dict(account_id=codes["4301"], credit=700, fund_id=fund.id),
+    )
+    post(
+        d, dict(account_id=codes["1002"], debit=2000), dict(account_id=codes["410101"], credit=2000)
+    )
+    post(
+        d,
+        dict(account_id=codes["5101"], debit=3000, fund_id=fund.id),
+        dict(account_id=codes["1002"], credit=3000, fund_id=fund.id),
+    )
     post(d, dict(account_id=codes["5201"], debit=500), dict(account_id=codes["1002"], credit=500))
     made = svc.generate_year_end_closing(book, 2025, actor=rev)
     assert [v.kind for v in made] == ["closing", "closing"]

@@ -28,21 +28,38 @@ def test_concurrent_posting_is_gapless(committing_app):
     community = Community(name="并发社区", slug="conc")
     db.session.add(community)
     db.session.flush()
-    org = Organisation(community_id=community.id, name="并发企业", slug="conc", kind="enterprise", standard="SME_2011")
+    org = Organisation(
+        community_id=community.id,
+        name="并发企业",
+        slug="conc",
+        kind="enterprise",
+        standard="SME_2011",
+    )
     db.session.add(org)
     db.session.flush()
     book = svc.create_book(org)
     preparer, reviewer = UserFactory(username="p"), UserFactory(username="r")
     grant_role(preparer, org, "preparer")
     grant_role(reviewer, org, "reviewer")
-    codes = {a.code: a.id for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))}
+    codes = {
+        a.code: a.id
+        for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
+    }
     # Approved vouchers, ready to post.
     ids = []
     for i in range(THREADS * PER_THREAD):
-        v = svc.create_voucher(book, svc.VoucherInput(dt.date(2026, 3, 1 + i % 27), f"并发 {i}", [
-            svc.LineInput(account_id=codes["1002"], debit=100 + i),
-            svc.LineInput(account_id=codes["5001"], credit=100 + i),
-        ]), actor=preparer)
+        v = svc.create_voucher(
+            book,
+            svc.VoucherInput(
+                dt.date(2026, 3, 1 + i % 27),
+                f"并发 {i}",
+                [
+                    svc.LineInput(account_id=codes["1002"], debit=100 + i),
+                    svc.LineInput(account_id=codes["5001"], credit=100 + i),
+                ],
+            ),
+            actor=preparer,
+        )
         svc.submit_voucher(v, actor=preparer)
         svc.approve_voucher(v, actor=reviewer)
         ids.append(v.id)
@@ -79,8 +96,12 @@ def test_concurrent_posting_is_gapless(committing_app):
     assert sorted(v.log_index for v in vouchers) == list(range(len(ids)))
     numbers = sorted(int(v.number.rsplit("-", 1)[1]) for v in vouchers)
     assert numbers == list(range(1, len(ids) + 1))
-    total = db.session.scalar(sa.select(sa.func.sum(AccountPeriodBalance.debit)).where(
-        AccountPeriodBalance.book_id == book_id, AccountPeriodBalance.account_id == codes["1002"]))
+    total = db.session.scalar(
+        sa.select(sa.func.sum(AccountPeriodBalance.debit)).where(
+            AccountPeriodBalance.book_id == book_id,
+            AccountPeriodBalance.account_id == codes["1002"],
+        )
+    )
     assert total == sum(100 + i for i in range(len(ids)))
     by_index = sorted(vouchers, key=lambda v: v.log_index)
     leaves = [merkle.leaf_hash(log.leaf_bytes(log.public_record(v, None))) for v in by_index]

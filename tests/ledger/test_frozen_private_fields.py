@@ -12,7 +12,9 @@ from tests.ledger.conftest import lines
 from transparency import merkle
 
 
-def test_editing_a_resident_later_does_not_change_the_posted_record(post, acct, book, resident_factory, organisation):
+def test_editing_a_resident_later_does_not_change_the_posted_record(
+    post, acct, book, resident_factory, organisation
+):
     r = resident_factory(community=organisation.community)
     v = post(lines((acct("1002"), 5000, 0, {"resident_id": r.id}), (acct("5001"), 0, 5000)))
     stored = log.leaf_hash_at(book.id, v.log_index)

@@ -37,9 +37,11 @@ def test_two_halves_read_in_two_processes_equal_one_pass(journal_text):
     assert parallel == sequential
     assert len(parallel.transactions) == 1500
     # line numbers of the second half are the file's, not the half's
-    cut_line = journal_text[:_cut_point(journal_text)].count("\n") + 1
+    cut_line = journal_text[: _cut_point(journal_text)].count("\n") + 1
     late = [t for t in parallel.transactions if t.line > cut_line]
-    assert late and all(journal_text.split("\n")[t.line - 1][:10] == t.date.isoformat() for t in late)
+    assert late and all(
+        journal_text.split("\n")[t.line - 1][:10] == t.date.isoformat() for t in late
+    )
 
 
 def test_problems_in_the_second_half_are_named_on_the_same_lines(journal_text):
@@ -90,4 +92,6 @@ def test_small_texts_are_read_in_one_process(monkeypatch):
 
     monkeypatch.setattr(pt.os, "fork", no_fork)
     text = generate_journal(20)
-    assert read_beancount(text, exponents=EXPONENTS) == read_beancount(text, exponents=EXPONENTS, parallel=False)
+    assert read_beancount(text, exponents=EXPONENTS) == read_beancount(
+        text, exponents=EXPONENTS, parallel=False
+    )

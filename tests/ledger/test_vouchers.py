@@ -310,7 +310,10 @@ def test_a_voucher_sent_back_after_it_was_read_is_not_posted(book, people, acct)
     """Posting updates the voucher only if it is still approved: another request may have
     rejected or discarded it between this request's read and its lock."""
     v = svc.create_voucher(
-        book, svc.VoucherInput(dt.date(2026, 3, 4), "x", lines((acct("1002"), 5, 0), (acct("5001"), 0, 5))),
+        book,
+        svc.VoucherInput(
+            dt.date(2026, 3, 4), "x", lines((acct("1002"), 5, 0), (acct("5001"), 0, 5))
+        ),
         actor=people["preparer"],
     )
     svc.submit_voucher(v, actor=people["preparer"])
@@ -362,7 +365,9 @@ def test_amount_text_must_be_plain_digits(text):
         parse_amount(text)
 
 
-@pytest.mark.parametrize("text, fen", [("1,234.56", 123456), ("0.01", 1), ("12", 1200), (".5", 50), ("¥8", 800)])
+@pytest.mark.parametrize(
+    "text, fen", [("1,234.56", 123456), ("0.01", 1), ("12", 1200), (".5", 50), ("¥8", 800)]
+)
 def test_amount_text_parses_exactly(text, fen):
     from ledger.amounts import parse_amount
 

@@ -37,7 +37,7 @@ RESIDENTS = [
     (3, "张秀英", "1栋1单元101"),
     (4, "李建国", "1栋2单元502"),
     (5, "王芳", "2栋1单元303"),
-    (6, "O'Brien \"Pat\"", "3栋\\4\n单元"),  # characters JSON escapes
+    (6, 'O\'Brien "Pat"', "3栋\\4\n单元"),  # characters JSON escapes
 ]
 
 
@@ -115,7 +115,9 @@ class SyntheticBook:
                 rec_lines.append(dict(ln))
             else:
                 code, debit, credit = ln
-                rec_lines.append({"account": code, "fund": None, "unit": "CNY", "debit": debit, "credit": credit})
+                rec_lines.append(
+                    {"account": code, "fund": None, "unit": "CNY", "debit": debit, "credit": credit}
+                )
         salt = private = None
         commitment = None
         by_line = dict(residents or {})
@@ -123,11 +125,20 @@ class SyntheticBook:
             by_line[1] = resident
         if by_line:
             salt = self.rng.randbytes(16)
-            private = [{"line": n, "resident": rid, "name": name, "unit": unit}
-                       for n, (rid, name, unit) in sorted(by_line.items())]
+            private = [
+                {"line": n, "resident": rid, "name": name, "unit": unit}
+                for n, (rid, name, unit) in sorted(by_line.items())
+            ]
             # FORMAT.md §1: one commitment per line, each with its own HMAC-derived salt.
-            commitment = [{"line": p["line"], "commitment": hashlib.sha256(
-                line_salt(salt, p["line"]) + rfc8785.dumps(p)).hexdigest()} for p in private]
+            commitment = [
+                {
+                    "line": p["line"],
+                    "commitment": hashlib.sha256(
+                        line_salt(salt, p["line"]) + rfc8785.dumps(p)
+                    ).hexdigest(),
+                }
+                for p in private
+            ]
         record = {
             "v": 1,
             "book": self.book_id,
@@ -150,8 +161,12 @@ class SyntheticBook:
         amount = r.randint(1, 500_000)
         choice = r.random()
         if choice < 0.30:
-            return self.post(date, [("1002", amount, 0), ("4101", 0, amount)],
-                             summary="收取物业费", resident=r.choice(RESIDENTS))
+            return self.post(
+                date,
+                [("1002", amount, 0), ("4101", 0, amount)],
+                summary="收取物业费",
+                resident=r.choice(RESIDENTS),
+            )
         if choice < 0.40:
             return self.post(date, [("1122", amount, 0), ("4101", 0, amount)], summary="应收物业费")
         if choice < 0.50:
@@ -163,26 +178,35 @@ class SyntheticBook:
         if choice < 0.82:
             return self.post(date, [("5901", amount, 0), ("220901", 0, amount)], summary="计提酬金")
         if choice < 0.88:
-            return self.post(date, [("1003", amount, 0), ("3103", 0, amount)],
-                             summary="维修资金缴存", resident=r.choice(RESIDENTS))
+            return self.post(
+                date,
+                [("1003", amount, 0), ("3103", 0, amount)],
+                summary="维修资金缴存",
+                resident=r.choice(RESIDENTS),
+            )
         if choice < 0.93:
             fund = {"account": "1002", "fund": "F1", "unit": "CNY", "debit": amount, "credit": 0}
             other = {"account": "2203", "fund": "F1", "unit": "CNY", "debit": 0, "credit": amount}
             return self.post(date, [fund, other], summary="预收物业费")
         if choice < 0.96:
             pts = r.randint(1, 1000)
-            return self.post(date, [
-                {"account": "1221", "fund": None, "unit": "pt", "debit": pts, "credit": 0},
-                {"account": "4901", "fund": None, "unit": "pt", "debit": 0, "credit": pts},
-            ], summary="积分")
+            return self.post(
+                date,
+                [
+                    {"account": "1221", "fund": None, "unit": "pt", "debit": pts, "credit": 0},
+                    {"account": "4901", "fund": None, "unit": "pt", "debit": 0, "credit": pts},
+                ],
+                summary="积分",
+            )
         # A red reversal (红字冲销) of an earlier normal voucher, when there is one.
         normals = [p.record for p in self.posted[-40:] if p.record["kind"] == "normal"]
         if not normals:
             return self.post(date, [("1001", amount, 0), ("220902", 0, amount)], summary="收押金")
         orig = r.choice(normals)
         lines = [dict(ln, debit=-ln["debit"], credit=-ln["credit"]) for ln in orig["lines"]]
-        return self.post(date, lines, kind="reversal", summary=f"冲销 {orig['number']}",
-                         reverses=orig["index"])
+        return self.post(
+            date, lines, kind="reversal", summary=f"冲销 {orig['number']}", reverses=orig["index"]
+        )
 
     def year_end_closing(self, date: dt.date) -> dict | None:
         """Close every revenue and expense balance (CNY) to 3101 (年末结转)."""
@@ -204,8 +228,14 @@ class SyntheticBook:
 
     # ------------------------------------------------------------------ reports
     def monthly_reports(
-        self, months: int = 3, per_month: int = 20, *, start: dt.date = dt.date(2026, 10, 1),
-        early: int = 2, far: int = 1, year_end: bool = True,
+        self,
+        months: int = 3,
+        per_month: int = 20,
+        *,
+        start: dt.date = dt.date(2026, 10, 1),
+        early: int = 2,
+        far: int = 1,
+        year_end: bool = True,
     ) -> list[dict]:
         """Post ``per_month`` vouchers a month and publish a report after each month, with
         ``early`` vouchers of the next month and ``far`` of the month after already posted
@@ -245,7 +275,8 @@ class SyntheticBook:
         segment = [p.record for p in self.posted[first:size]]
         # The previous report's pending records: everything posted before it, dated after it.
         carried = [
-            p.record for p in self.posted[:first]
+            p.record
+            for p in self.posted[:first]
             if prev_end is not None and dt.date.fromisoformat(p.record["date"]) > prev_end
         ]
         used = [r for r in segment + carried if dt.date.fromisoformat(r["date"]) <= period_end]
@@ -253,43 +284,71 @@ class SyntheticBook:
         closing = _apply(_balances(opening), used)
         bundle = {
             "format": DISCLOSURE_FORMAT,
-            "book": {"id": self.book_id, "organisation": "幸福里业主大会", "community": "幸福里小区",
-                     "standard": self.standard, "chart": self.standard},
+            "book": {
+                "id": self.book_id,
+                "organisation": "幸福里业主大会",
+                "community": "幸福里小区",
+                "standard": self.standard,
+                "chart": self.standard,
+            },
             "period": {"start": period_start.isoformat(), "end": period_end.isoformat()},
             "public_key": self.public_key(),
             "checkpoint": self.checkpoint(size),
-            "previous": None if prev is None else {
+            "previous": None
+            if prev is None
+            else {
                 "checkpoint": prev[3]["checkpoint"],
-                "consistency_proof": [b64(h) for h in merkle.consistency_proof_from_nodes(first, size, self.store.get_node)]
-                if first else [],
+                "consistency_proof": [
+                    b64(h)
+                    for h in merkle.consistency_proof_from_nodes(first, size, self.store.get_node)
+                ]
+                if first
+                else [],
                 "period_end": prev_end.isoformat(),
             },
             "log": {
                 "first_index": first,
-                "compact_range": [b64(self.store.get_node(lv, ix)) for lv, ix in merkle.compact_range(first)],
+                "compact_range": [
+                    b64(self.store.get_node(lv, ix)) for lv, ix in merkle.compact_range(first)
+                ],
                 "records": copy.deepcopy(segment),
             },
             "carried_records": [
-                {"record": copy.deepcopy(r), "inclusion_proof": [
-                    b64(h) for h in merkle.inclusion_proof_from_nodes(size, r["index"], self.store.get_node)
-                ]}
+                {
+                    "record": copy.deepcopy(r),
+                    "inclusion_proof": [
+                        b64(h)
+                        for h in merkle.inclusion_proof_from_nodes(
+                            size, r["index"], self.store.get_node
+                        )
+                    ],
+                }
                 for r in carried
             ],
             "accounts": [
-                {"code": a.code, "name_zh": a.name_zh, "name_en": a.name_en, "type": a.type,
-                 "normal_side": a.normal_side, "parent": a.parent_code}
+                {
+                    "code": a.code,
+                    "name_zh": a.name_zh,
+                    "name_en": a.name_en,
+                    "type": a.type,
+                    "normal_side": a.normal_side,
+                    "parent": a.parent_code,
+                }
                 for a in self.chart
             ],
             "opening_balances": copy.deepcopy(opening),
             "closing_balances": _to_json(closing),
-            "statements": self.statements(closing, _apply({}, [r for r in used if r["kind"] != "closing"])),
+            "statements": self.statements(
+                closing, _apply({}, [r for r in used if r["kind"] != "closing"])
+            ),
         }
         self.sign_bundle(bundle)
         self.reports.append((size, period_start, period_end, bundle))
         return bundle
 
-    def sign_bundle(self, bundle: dict, *, period: tuple[str, str] | None = None,
-                    book_id: int | None = None) -> dict:
+    def sign_bundle(
+        self, bundle: dict, *, period: tuple[str, str] | None = None, book_id: int | None = None
+    ) -> dict:
         """(Re)sign a bundle (FORMAT.md §3 ``signature``), e.g. after tampering with it, so only
         the checks after the signature can notice; ``period``/``book_id`` sign other values."""
         unsigned = {k: v for k, v in bundle.items() if k != "signature"}
@@ -313,17 +372,29 @@ class SyntheticBook:
             lines = []
             for ln in layout.lines:
                 line = {
-                    "key": ln.key, "line_no": ln.line_no, "label_zh": ln.label_zh,
-                    "label_en": ln.label_en, "kind": ln.kind,
+                    "key": ln.key,
+                    "line_no": ln.line_no,
+                    "label_zh": ln.label_zh,
+                    "label_en": ln.label_en,
+                    "kind": ln.kind,
                     "accounts": [{"code": a.code, "sign": a.sign} for a in ln.accounts],
                     "sum": [("-" if t.sign < 0 else "") + t.key for t in ln.sum],
-                    "memo": ln.memo, "amount": amounts.get(ln.key),
+                    "memo": ln.memo,
+                    "amount": amounts.get(ln.key),
                 }
                 if ln.side:
                     line["side"] = ln.side
                 lines.append(line)
-            out.append({"statement": name, "form_code": layout.form_code, "title_zh": layout.title_zh,
-                        "title_en": layout.title_en, "columns": list(layout.columns), "lines": lines})
+            out.append(
+                {
+                    "statement": name,
+                    "form_code": layout.form_code,
+                    "title_zh": layout.title_zh,
+                    "title_en": layout.title_en,
+                    "columns": list(layout.columns),
+                    "lines": lines,
+                }
+            )
         return out
 
     # ------------------------------------------------------------------ receipts
@@ -334,14 +405,22 @@ class SyntheticBook:
         """Resident ``resident``'s receipt (default: the first line's resident): only their lines."""
         size = len(self.posted) if size is None else size
         p = self.posted[index]
-        rid = resident if resident is not None else (p.private[0]["resident"] if p.private else None)
-        own = [dict(e, salt=b64(line_salt(p.salt, e["line"]))) for e in p.private or [] if e["resident"] == rid]
+        rid = (
+            resident if resident is not None else (p.private[0]["resident"] if p.private else None)
+        )
+        own = [
+            dict(e, salt=b64(line_salt(p.salt, e["line"])))
+            for e in p.private or []
+            if e["resident"] == rid
+        ]
         return {
             "format": RECEIPT_FORMAT,
             "index": index,
             "record": copy.deepcopy(p.record),
             "private": own,
-            "inclusion_proof": [b64(h) for h in merkle.inclusion_proof_from_nodes(size, index, self.store.get_node)],
+            "inclusion_proof": [
+                b64(h) for h in merkle.inclusion_proof_from_nodes(size, index, self.store.get_node)
+            ],
             "checkpoint": self.checkpoint(size),
             "public_key": self.public_key(),
         }

@@ -16,8 +16,12 @@ from transparency.audit import audit_book
 from transparency.checkpoints import sign_checkpoint
 from transparency.disclosure import publish_report
 
-people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger_fixtures.acct,
-                            ledger_fixtures.post)
+people, book, acct, post = (
+    ledger_fixtures.people,
+    ledger_fixtures.book,
+    ledger_fixtures.acct,
+    ledger_fixtures.post,
+)
 
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
@@ -30,8 +34,14 @@ def keys_dir(app, tmp_path, monkeypatch):
 
 @pytest.fixture
 def posted(book, acct, post):
-    out = [post(lines((acct("1002"), n * 1_000, 0), (acct("5001"), 0, n * 1_000)), date=dt.date(2025, 3, n),
-                summary=f"销售 {n}") for n in range(1, 6)]
+    out = [
+        post(
+            lines((acct("1002"), n * 1_000, 0), (acct("5001"), 0, n * 1_000)),
+            date=dt.date(2025, 3, n),
+            summary=f"销售 {n}",
+        )
+        for n in range(1, 6)
+    ]
     sign_checkpoint(book)
     return out
 
@@ -46,12 +56,20 @@ def without_triggers(*tables: str) -> None:
 
 
 def other_account(book, code):
-    return db.session.scalar(sa.select(Account.id).where(Account.book_id == book.id, Account.code == code))
+    return db.session.scalar(
+        sa.select(Account.id).where(Account.book_id == book.id, Account.code == code)
+    )
 
 
 TAMPERING = {
-    "amount": ("voucher_lines", "UPDATE voucher_lines SET debit = debit + 100 WHERE voucher_id = :v AND debit > 0"),
-    "account": ("voucher_lines", "UPDATE voucher_lines SET account_id = :other WHERE voucher_id = :v AND debit > 0"),
+    "amount": (
+        "voucher_lines",
+        "UPDATE voucher_lines SET debit = debit + 100 WHERE voucher_id = :v AND debit > 0",
+    ),
+    "account": (
+        "voucher_lines",
+        "UPDATE voucher_lines SET account_id = :other WHERE voucher_id = :v AND debit > 0",
+    ),
     "date": ("vouchers", "UPDATE vouchers SET date = :d WHERE id = :v"),
     "summary": ("vouchers", "UPDATE vouchers SET summary = '销售 3（已改）' WHERE id = :v"),
 }
@@ -60,8 +78,10 @@ TAMPERING = {
 def tamper(book, voucher, what):
     table, stmt = TAMPERING[what]
     without_triggers(table)
-    n = db.session.execute(sa.text(stmt), {"v": voucher.id, "other": other_account(book, "1001"),
-                                           "d": dt.date(2025, 3, 28)}).rowcount
+    n = db.session.execute(
+        sa.text(stmt),
+        {"v": voucher.id, "other": other_account(book, "1001"), "d": dt.date(2025, 3, 28)},
+    ).rowcount
     assert n == 1
     db.session.expire_all()
 
@@ -83,13 +103,18 @@ def test_a_changed_posted_row_is_named(app, book, posted, what):
     assert "no longer matches its leaf" in result.findings[0].what
 
 
-@pytest.mark.parametrize("what,change", [
-    ("amount", "line 1 debit 3000 → 3100"),
-    ("account", "line 1 account '1002' → '1001'"),
-    ("date", "date '2025-03-03' → '2025-03-28'"),
-    ("summary", "summary '销售 3' → '销售 3（已改）'"),
-])
-def test_the_audit_says_what_changed_when_a_report_holds_the_original(app, book, people, posted, what, change):
+@pytest.mark.parametrize(
+    "what,change",
+    [
+        ("amount", "line 1 debit 3000 → 3100"),
+        ("account", "line 1 account '1002' → '1001'"),
+        ("date", "date '2025-03-03' → '2025-03-28'"),
+        ("summary", "summary '销售 3' → '销售 3（已改）'"),
+    ],
+)
+def test_the_audit_says_what_changed_when_a_report_holds_the_original(
+    app, book, people, posted, what, change
+):
     from ledger import services as svc
 
     svc.close_period(book, 2025, 3, actor=people["reviewer"])
@@ -102,8 +127,10 @@ def test_the_audit_says_what_changed_when_a_report_holds_the_original(app, book,
 
 def test_a_changed_log_node_breaks_the_tree_check(app, book, posted):
     without_triggers("log_nodes")
-    db.session.execute(sa.text("UPDATE log_nodes SET hash = :h WHERE book_id = :b AND level = 1 AND \"index\" = 0"),
-                       {"h": hashlib.sha256(b"x").digest(), "b": book.id})
+    db.session.execute(
+        sa.text('UPDATE log_nodes SET hash = :h WHERE book_id = :b AND level = 1 AND "index" = 0'),
+        {"h": hashlib.sha256(b"x").digest(), "b": book.id},
+    )
     result = audit_book(book)
     whats = " ".join(str(f) for f in result.findings)
     assert "do not fold to the root" in whats
@@ -111,12 +138,18 @@ def test_a_changed_log_node_breaks_the_tree_check(app, book, posted):
 
 def test_a_changed_leaf_is_caught_twice(app, book, posted):
     without_triggers("log_nodes")
-    db.session.execute(sa.text("UPDATE log_nodes SET hash = :h WHERE book_id = :b AND level = 0 AND \"index\" = 4"),
-                       {"h": hashlib.sha256(b"x").digest(), "b": book.id})
+    db.session.execute(
+        sa.text('UPDATE log_nodes SET hash = :h WHERE book_id = :b AND level = 0 AND "index" = 4'),
+        {"h": hashlib.sha256(b"x").digest(), "b": book.id},
+    )
     result = audit_book(book)
     whats = [str(f) for f in result.findings]
-    assert any(posted[4].number in w for w in whats)  # the voucher no longer matches the stored leaf
-    assert any("root signed at size 5" in w for w in whats)  # and the leaves no longer give the signed root
+    assert any(
+        posted[4].number in w for w in whats
+    )  # the voucher no longer matches the stored leaf
+    assert any(
+        "root signed at size 5" in w for w in whats
+    )  # and the leaves no longer give the signed root
 
 
 def test_cli_audit_exit_codes(app, runner, book, posted):

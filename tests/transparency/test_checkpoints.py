@@ -23,8 +23,12 @@ from transparency import keys, merkle, notes
 from transparency.checkpoints import LogInconsistent, checkpoint_covering, sign_checkpoint
 from transparency.models import Checkpoint, SigningKey
 
-people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger_fixtures.acct,
-                            ledger_fixtures.post)
+people, book, acct, post = (
+    ledger_fixtures.people,
+    ledger_fixtures.book,
+    ledger_fixtures.acct,
+    ledger_fixtures.post,
+)
 
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
@@ -39,8 +43,12 @@ def keys_dir(app, tmp_path, monkeypatch):
 @pytest.fixture
 def three(book, acct, post):
     """Three posted vouchers."""
-    return [post(lines((acct("1001"), n * 100, 0), (acct("1002"), 0, n * 100)), date=dt.date(2025, 3, n))
-            for n in (1, 2, 3)]
+    return [
+        post(
+            lines((acct("1001"), n * 100, 0), (acct("1002"), 0, n * 100)), date=dt.date(2025, 3, n)
+        )
+        for n in (1, 2, 3)
+    ]
 
 
 def post_one(acct, post, n=9):
@@ -48,8 +56,9 @@ def post_one(acct, post, n=9):
 
 
 def checkpoints_of(book):
-    return db.session.scalars(sa.select(Checkpoint).where(Checkpoint.book_id == book.id)
-                              .order_by(Checkpoint.size)).all()
+    return db.session.scalars(
+        sa.select(Checkpoint).where(Checkpoint.book_id == book.id).order_by(Checkpoint.size)
+    ).all()
 
 
 def tamper_node(book, level, index):
@@ -58,7 +67,9 @@ def tamper_node(book, level, index):
     else:
         db.session.execute(sa.text("DROP TRIGGER IF EXISTS log_nodes_no_update"))
     n = db.session.execute(
-        sa.text("UPDATE log_nodes SET hash = :h WHERE book_id = :b AND level = :l AND \"index\" = :i"),
+        sa.text(
+            'UPDATE log_nodes SET hash = :h WHERE book_id = :b AND level = :l AND "index" = :i'
+        ),
         {"h": hashlib.sha256(b"forged").digest(), "b": book.id, "l": level, "i": index},
     ).rowcount
     assert n == 1
@@ -68,7 +79,9 @@ def tamper_node(book, level, index):
 # --- keys ---------------------------------------------------------------------------------------
 
 
-def test_a_key_is_made_once_and_its_private_half_stays_in_the_key_folder(app, organisation, book, keys_dir):
+def test_a_key_is_made_once_and_its_private_half_stays_in_the_key_folder(
+    app, organisation, book, keys_dir
+):
     key = keys.ensure_key(organisation)
     path = keys_dir / f"org-{organisation.id}.ed25519.pem"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -80,16 +93,28 @@ def test_a_key_is_made_once_and_its_private_half_stays_in_the_key_folder(app, or
     assert key.fingerprint == hashlib.sha256(public).hexdigest()
     assert key.name == f"commons-ledger/{book.id}"
     assert keys.ensure_key(organisation).id == key.id
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningKey)
-                             .where(SigningKey.organisation_id == organisation.id)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SigningKey)
+            .where(SigningKey.organisation_id == organisation.id)
+        )
+        == 1
+    )
     # Nothing in the row is the private key.
-    raw_private = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                        serialization.NoEncryption())
+    raw_private = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
     row = db.session.execute(sa.select(SigningKey.__table__).where(SigningKey.id == key.id)).one()
-    assert not any(isinstance(v, bytes | str) and (raw_private in (v if isinstance(v, bytes) else v.encode()))
-                   for v in row)
-    assert keys.public_key_json(key) == {"name": key.name, "ed25519": base64.b64encode(public).decode(),
-                                         "fingerprint": key.fingerprint}
+    assert not any(
+        isinstance(v, bytes | str) and (raw_private in (v if isinstance(v, bytes) else v.encode()))
+        for v in row
+    )
+    assert keys.public_key_json(key) == {
+        "name": key.name,
+        "ed25519": base64.b64encode(public).decode(),
+        "fingerprint": key.fingerprint,
+    }
 
 
 def test_a_key_file_without_a_row_is_adopted(app, organisation, keys_dir):
@@ -98,8 +123,13 @@ def test_a_key_file_without_a_row_is_adopted(app, organisation, keys_dir):
 
     keys_dir.mkdir(exist_ok=True)
     private = Ed25519PrivateKey.generate()
-    (keys_dir / f"org-{organisation.id}.ed25519.pem").write_bytes(private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (keys_dir / f"org-{organisation.id}.ed25519.pem").write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     ledger_services.create_book(organisation)
     key = keys.current_key(organisation.id)
     assert bytes(key.public_key) == notes.public_key_bytes(private)
@@ -119,8 +149,13 @@ def test_signing_refuses_a_missing_or_foreign_key_file(app, organisation, book, 
     path.unlink()
     with pytest.raises(Conflict, match="missing"):
         sign_checkpoint(book)
-    path.write_bytes(Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    path.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     with pytest.raises(Conflict, match="does not match the published public key"):
         sign_checkpoint(book)
     assert checkpoints_of(book) == [] and key.id
@@ -131,7 +166,10 @@ def test_cli_keygen_prints_the_public_key(app, runner, organisation, book):
     assert result.exit_code == 0, result.output
     key = keys.current_key(organisation.id)
     assert key.fingerprint in result.output and f"commons-ledger/{book.id}" in result.output
-    assert runner.invoke(args=["transparency", "keygen", "--organisation", "no-such-org"]).exit_code == 1
+    assert (
+        runner.invoke(args=["transparency", "keygen", "--organisation", "no-such-org"]).exit_code
+        == 1
+    )
 
 
 # --- checkpoints ----------------------------------------------------------------------------------
@@ -234,7 +272,10 @@ def test_public_checkpoint_endpoints(app, client, organisation, book, acct, post
     assert [c["size"] for c in history["checkpoints"]] == [3, 5]
     assert history["checkpoints"][0]["note"] == old.note
     assert history["public_key"]["fingerprint"] == new.key.fingerprint
-    assert client.get(f"/api/v1/public/organisations/{organisation.id}/key").get_json() == history["public_key"]
+    assert (
+        client.get(f"/api/v1/public/organisations/{organisation.id}/key").get_json()
+        == history["public_key"]
+    )
     # A fresh inclusion proof against a signed size.
     proof = client.get(f"{base}/proof?index=1&size=3").get_json()
     assert proof["checkpoint"] == old.note
@@ -248,18 +289,21 @@ def test_public_checkpoint_endpoints(app, client, organisation, book, acct, post
     assert client.get(f"{base}/consistency?old=3").get_json()["new"] == 5
 
 
-@pytest.mark.parametrize("query,status", [
-    ("proof?index=3&size=3", 422),       # index outside the tree
-    ("proof?index=0&size=4", 404),       # no checkpoint of that size
-    ("proof?index=-1", 422),
-    ("proof?index=abc", 422),
-    ("proof", 422),
-    ("proof?index=0&size=99999999999999999999999", 422),
-    ("consistency?old=5&new=3", 422),
-    ("consistency?old=0", 422),
-    ("consistency?old=2&new=3", 404),    # 2 was never signed
-    ("consistency", 422),
-])
+@pytest.mark.parametrize(
+    "query,status",
+    [
+        ("proof?index=3&size=3", 422),  # index outside the tree
+        ("proof?index=0&size=4", 404),  # no checkpoint of that size
+        ("proof?index=-1", 422),
+        ("proof?index=abc", 422),
+        ("proof", 422),
+        ("proof?index=0&size=99999999999999999999999", 422),
+        ("consistency?old=5&new=3", 422),
+        ("consistency?old=0", 422),
+        ("consistency?old=2&new=3", 404),  # 2 was never signed
+        ("consistency", 422),
+    ],
+)
 def test_bad_proof_requests_are_4xx(app, client, book, three, query, status):
     sign_checkpoint(book)
     resp = client.get(f"/api/v1/public/books/{book.id}/{query}")

@@ -33,8 +33,12 @@ from transparency.models import DisclosureReport
 
 D = dt.date
 # The ledger's fixtures (a book, one user per role, posting through maker-checker).
-people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger_fixtures.acct,
-                            ledger_fixtures.post)
+people, book, acct, post = (
+    ledger_fixtures.people,
+    ledger_fixtures.book,
+    ledger_fixtures.acct,
+    ledger_fixtures.post,
+)
 
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
@@ -57,12 +61,23 @@ def spring(book, acct, post, people):
     """An SME book: March and April 2025 closed, May open; a May voucher is posted early."""
     a = {c: acct(c) for c in ("1001", "1002", "3001", "5001", "2221", "5602", "1122")}
     v = {}
-    v["capital"] = post(lines((a["1002"], 50_000_00, 0), (a["3001"], 0, 50_000_00)), date=D(2025, 3, 2))
-    v["sale"] = post(lines((a["1002"], 11_300_00, 0), (a["5001"], 0, 10_000_00), (a["2221"], 0, 1_300_00)),
-                     date=D(2025, 3, 9), summary="便民超市销售")
-    v["may"] = post(lines((a["5602"], 300_00, 0), (a["1001"], 0, 300_00)), date=D(2025, 5, 6), summary="五月预付")
+    v["capital"] = post(
+        lines((a["1002"], 50_000_00, 0), (a["3001"], 0, 50_000_00)), date=D(2025, 3, 2)
+    )
+    v["sale"] = post(
+        lines((a["1002"], 11_300_00, 0), (a["5001"], 0, 10_000_00), (a["2221"], 0, 1_300_00)),
+        date=D(2025, 3, 9),
+        summary="便民超市销售",
+    )
+    v["may"] = post(
+        lines((a["5602"], 300_00, 0), (a["1001"], 0, 300_00)),
+        date=D(2025, 5, 6),
+        summary="五月预付",
+    )
     v["rent"] = post(lines((a["5602"], 2_000_00, 0), (a["1002"], 0, 2_000_00)), date=D(2025, 3, 20))
-    v["april"] = post(lines((a["1122"], 5_000_00, 0), (a["5001"], 0, 5_000_00)), date=D(2025, 4, 11))
+    v["april"] = post(
+        lines((a["1122"], 5_000_00, 0), (a["5001"], 0, 5_000_00)), date=D(2025, 4, 11)
+    )
     v["cash"] = post(lines((a["1001"], 800_00, 0), (a["1002"], 0, 800_00)), date=D(2025, 4, 15))
     close(book, people, (2025, 3), (2025, 4))
     return v
@@ -83,8 +98,9 @@ def check_bundle(bundle: dict, previous: dict | None = None) -> dict:
     project's standalone verifier must agree (with the key given by its fingerprint)."""
     from transparency import verify
 
-    report, _ = verify.verify_bundle(bundle, previous=previous,
-                                     key=verify.parse_key(bundle["public_key"]["fingerprint"]))
+    report, _ = verify.verify_bundle(
+        bundle, previous=previous, key=verify.parse_key(bundle["public_key"]["fingerprint"])
+    )
     assert report.exit_code == 0, report.text()
     assert bundle["format"] == "commons-ledger/disclosure/1"
     key = bundle["public_key"]
@@ -106,23 +122,43 @@ def check_bundle(bundle: dict, previous: dict | None = None) -> dict:
     assert n == size
     assert merkle.root_from_compact_range(frontier) == root
     for c in bundle["carried_records"]:
-        merkle.verify_inclusion(leaf(c["record"]), c["record"]["index"], size, b64d(c["inclusion_proof"]), root)
+        merkle.verify_inclusion(
+            leaf(c["record"]), c["record"]["index"], size, b64d(c["inclusion_proof"]), root
+        )
         assert c["record"]["index"] < lg["first_index"]
     # The chain to the previous report.
     if previous is not None:
         _, old_size, old_root = checkpoint_of(previous["checkpoint"])
         assert bundle["previous"]["checkpoint"] == previous["checkpoint"]
         assert lg["first_index"] == old_size
-        merkle.verify_consistency(old_size, size, old_root, root, b64d(bundle["previous"]["consistency_proof"]))
+        merkle.verify_consistency(
+            old_size, size, old_root, root, b64d(bundle["previous"]["consistency_proof"])
+        )
         assert bundle["opening_balances"] == previous["closing_balances"]
-        pending = [r for r in (*[c["record"] for c in previous["carried_records"]], *previous["log"]["records"])
-                   if r["date"] > previous["period"]["end"]]
-        assert [c["record"] for c in bundle["carried_records"]] == sorted(pending, key=lambda r: r["index"])
+        pending = [
+            r
+            for r in (
+                *[c["record"] for c in previous["carried_records"]],
+                *previous["log"]["records"],
+            )
+            if r["date"] > previous["period"]["end"]
+        ]
+        assert [c["record"] for c in bundle["carried_records"]] == sorted(
+            pending, key=lambda r: r["index"]
+        )
     else:
-        assert bundle["previous"] is None and bundle["opening_balances"] == [] and lg["first_index"] == 0
+        assert (
+            bundle["previous"] is None
+            and bundle["opening_balances"] == []
+            and lg["first_index"] == 0
+        )
     # Balances: closing = opening + Σ records used for the period.
     end = bundle["period"]["end"]
-    used = [r for r in (*lg["records"], *[c["record"] for c in bundle["carried_records"]]) if r["date"] <= end]
+    used = [
+        r
+        for r in (*lg["records"], *[c["record"] for c in bundle["carried_records"]])
+        if r["date"] <= end
+    ]
     closing = defaultdict(int)
     for e in bundle["opening_balances"]:
         closing[(e["account"], e["fund"], e["unit"])] += e["balance"]
@@ -156,7 +192,10 @@ def check_bundle(bundle: dict, previous: dict | None = None) -> dict:
             if ln["kind"] == "heading":
                 assert ln["amount"] is None
             else:
-                assert ln["amount"] == line_amount(by_key, rolled, ln["key"]), (st["statement"], ln["key"])
+                assert ln["amount"] == line_amount(by_key, rolled, ln["key"]), (
+                    st["statement"],
+                    ln["key"],
+                )
     return {"size": size, "root": root, "closing": got, "used": used}
 
 
@@ -164,8 +203,10 @@ def line_amount(by_key: dict, rolled: dict, key: str) -> int:
     ln = by_key[key]
     if ln["kind"] == "item":
         return sum(a["sign"] * rolled[a["code"]] for a in ln["accounts"])
-    return sum(-line_amount(by_key, rolled, t[1:]) if t.startswith("-") else line_amount(by_key, rolled, t)
-               for t in ln["sum"])
+    return sum(
+        -line_amount(by_key, rolled, t[1:]) if t.startswith("-") else line_amount(by_key, rolled, t)
+        for t in ln["sum"]
+    )
 
 
 def publish(book, people, start, end=None, who="reviewer"):
@@ -189,10 +230,14 @@ def test_first_report_bundle_verifies_and_balances(app, book, people, spring):
     assert bundle["book"]["id"] == book.id and bundle["book"]["chart"] == "SME_2011"
     # The log holds every record posted so far; only March's are used.
     assert facts["size"] == 6 and len(bundle["log"]["records"]) == 6
-    assert sorted(r["summary"] for r in facts["used"]) == sorted(["测试凭证", "便民超市销售", "测试凭证"])
+    assert sorted(r["summary"] for r in facts["used"]) == sorted(
+        ["测试凭证", "便民超市销售", "测试凭证"]
+    )
     assert facts["closing"][("1002", None, "CNY")] == 50_000_00 + 11_300_00 - 2_000_00
     bs = totals(bundle, "balance_sheet")
-    assert bs["total_assets"] == bs["total_liabilities_and_equity"] == 50_000_00 + 11_300_00 - 2_000_00
+    assert (
+        bs["total_assets"] == bs["total_liabilities_and_equity"] == 50_000_00 + 11_300_00 - 2_000_00
+    )
     income = totals(bundle, "income_statement")
     assert income["operating_revenue"] == 10_000_00 and income["net_profit"] == 10_000_00 - 2_000_00
     # Statements are the layouts' lines, in order, with an amount.
@@ -202,7 +247,9 @@ def test_first_report_bundle_verifies_and_balances(app, book, people, spring):
     assert st["form_code"] == layout.form_code
 
 
-def test_next_report_chains_to_the_previous_and_carries_later_records(app, book, people, spring, acct, post):
+def test_next_report_chains_to_the_previous_and_carries_later_records(
+    app, book, people, spring, acct, post
+):
     _, march = publish(book, people, "2025-03")
     # A record posted after the March report, dated in May (open): in April's log, carried on.
     late = post(lines((acct("1001"), 100_00, 0), (acct("1002"), 0, 100_00)), date=D(2025, 5, 20))
@@ -243,10 +290,19 @@ def test_closing_entries_are_left_out_of_the_period_movements(app, organisation,
     bk = svc.create_book(organisation)
 
     def code(c):
-        return db.session.scalar(sa.select(Account).where(Account.book_id == bk.id, Account.code == c))
+        return db.session.scalar(
+            sa.select(Account).where(Account.book_id == bk.id, Account.code == c)
+        )
 
-    v = svc.create_voucher(bk, svc.VoucherInput(D(2024, 12, 5), "年末销售", lines(
-        (code("1002"), 7_000_00, 0), (code("5001"), 0, 7_000_00))), actor=ppl["preparer"])
+    v = svc.create_voucher(
+        bk,
+        svc.VoucherInput(
+            D(2024, 12, 5),
+            "年末销售",
+            lines((code("1002"), 7_000_00, 0), (code("5001"), 0, 7_000_00)),
+        ),
+        actor=ppl["preparer"],
+    )
     svc.submit_voucher(v, actor=ppl["preparer"])
     svc.approve_voucher(v, actor=ppl["reviewer"])
     svc.post_voucher(v, actor=ppl["reviewer"])
@@ -264,13 +320,24 @@ def test_a_book_with_a_custom_chart_has_no_statements(app, organisation, people)
     bk = svc.create_book(organisation, chart="CUSTOM")
     accts = []
     for code, typ, side in (("1002", "asset", "debit"), ("4001", "revenue", "credit")):
-        a = Account(community_id=bk.community_id, book_id=bk.id, code=code, name_zh=code, name_en=code,
-                    type=typ, normal_side=side, level=1)
+        a = Account(
+            community_id=bk.community_id,
+            book_id=bk.id,
+            code=code,
+            name_zh=code,
+            name_en=code,
+            type=typ,
+            normal_side=side,
+            level=1,
+        )
         db.session.add(a)
         accts.append(a)
     db.session.flush()
-    v = svc.create_voucher(bk, svc.VoucherInput(D(2025, 1, 3), "导入", lines((accts[0], 100, 0), (accts[1], 0, 100))),
-                           actor=people["preparer"])
+    v = svc.create_voucher(
+        bk,
+        svc.VoucherInput(D(2025, 1, 3), "导入", lines((accts[0], 100, 0), (accts[1], 0, 100))),
+        actor=people["preparer"],
+    )
     svc.submit_voucher(v, actor=people["preparer"])
     svc.approve_voucher(v, actor=people["reviewer"])
     svc.post_voucher(v, actor=people["reviewer"])
@@ -316,8 +383,11 @@ def test_bundle_statements_match_the_ledger_reports(app, book, people, spring):
 
 
 def count_reports(book):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(DisclosureReport)
-                             .where(DisclosureReport.book_id == book.id))
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(DisclosureReport)
+        .where(DisclosureReport.book_id == book.id)
+    )
 
 
 def test_an_open_period_is_refused_with_a_clear_message(app, book, people, spring):
@@ -360,8 +430,10 @@ def test_a_book_with_nothing_posted_has_nothing_to_publish(app, book, people):
         publish(book, people, "2025-01")
 
 
-@pytest.mark.parametrize("start,end", [("2025-3", None), ("March", None), ("2025-13", None), ("", None),
-                                       ("2025-04", "2025-03")])
+@pytest.mark.parametrize(
+    "start,end",
+    [("2025-3", None), ("March", None), ("2025-13", None), ("", None), ("2025-04", "2025-03")],
+)
 def test_malformed_periods_are_invalid_input(app, book, people, spring, start, end):
     with pytest.raises(InvalidInput):
         publish(book, people, start, end)
@@ -376,9 +448,14 @@ def test_only_admins_and_reviewers_publish(app, book, people, spring, role):
 
 def test_published_reports_never_change(app, book, people, spring):
     report, _ = publish(book, people, "2025-03")
-    for stmt in ("UPDATE disclosure_reports SET bundle = '{}'", "DELETE FROM disclosure_reports",
-                 "UPDATE checkpoints SET size = 0", "DELETE FROM checkpoints",
-                 "UPDATE signing_keys SET fingerprint = 'x'", "DELETE FROM signing_keys"):
+    for stmt in (
+        "UPDATE disclosure_reports SET bundle = '{}'",
+        "DELETE FROM disclosure_reports",
+        "UPDATE checkpoints SET size = 0",
+        "DELETE FROM checkpoints",
+        "UPDATE signing_keys SET fingerprint = 'x'",
+        "DELETE FROM signing_keys",
+    ):
         with pytest.raises(sa.exc.DatabaseError, match="append-only"):
             with db.session.begin_nested():
                 db.session.execute(sa.text(stmt))
@@ -398,8 +475,10 @@ def disable_update_triggers(table: str) -> None:
 
 def test_publishing_stops_when_the_log_and_the_books_disagree(app, book, people, spring):
     disable_update_triggers("voucher_lines")
-    db.session.execute(sa.text("UPDATE voucher_lines SET debit = debit + 1 WHERE voucher_id = :v AND debit > 0"),
-                       {"v": spring["sale"].id})
+    db.session.execute(
+        sa.text("UPDATE voucher_lines SET debit = debit + 1 WHERE voucher_id = :v AND debit > 0"),
+        {"v": spring["sale"].id},
+    )
     db.session.expire_all()
     with pytest.raises(LogInconsistent, match="disagree at record 1"):
         publish(book, people, "2025-03")
@@ -409,10 +488,15 @@ def test_publishing_stops_when_the_log_and_the_books_disagree(app, book, people,
 # --- API and downloads -----------------------------------------------------------------------------
 
 
-def test_publish_through_the_api_and_download_without_login(app, client_as, organisation, book, people, spring):
+def test_publish_through_the_api_and_download_without_login(
+    app, client_as, organisation, book, people, spring
+):
     c = client_as("reviewer")
-    resp = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03", "to": "2025-04"},
-                  headers={"X-CSRFToken": c.csrf})
+    resp = c.post(
+        f"/api/v1/organisations/{organisation.id}/reports",
+        json={"period": "2025-03", "to": "2025-04"},
+        headers={"X-CSRFToken": c.csrf},
+    )
     assert resp.status_code == 201, resp.get_json()
     out = resp.get_json()
     assert out["period_start"] == "2025-03-01" and out["period_end"] == "2025-04-30"
@@ -433,31 +517,61 @@ def test_publish_through_the_api_and_download_without_login(app, client_as, orga
         net[row["account"]] += int(row["debit"]) - int(row["credit"])
     assert net["1002"] == 50_000_00 + 11_300_00 - 2_000_00 - 800_00
     # The private column is that line's commitment (FORMAT.md §1) or empty, never a list.
-    committed = {(r["index"], c["line"]): c["commitment"] for r in json.loads(bundle.data)["log"]["records"]
-                 for c in r["private"] or []}
-    assert all(row["private"] == committed.get((int(row["index"]), int(row["line"])), "") for row in rows)
-    assert {r["number"] for r in rows} == {r["number"] for r in json.loads(bundle.data)["log"]["records"]
-                                           if r["date"] <= "2025-04-30"}
+    committed = {
+        (r["index"], c["line"]): c["commitment"]
+        for r in json.loads(bundle.data)["log"]["records"]
+        for c in r["private"] or []
+    }
+    assert all(
+        row["private"] == committed.get((int(row["index"]), int(row["line"])), "") for row in rows
+    )
+    assert {r["number"] for r in rows} == {
+        r["number"] for r in json.loads(bundle.data)["log"]["records"] if r["date"] <= "2025-04-30"
+    }
     # Again: refused, with the message in the JSON error.
-    again = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-04"},
-                   headers={"X-CSRFToken": c.csrf, "Accept-Language": "en"})
+    again = c.post(
+        f"/api/v1/organisations/{organisation.id}/reports",
+        json={"period": "2025-04"},
+        headers={"X-CSRFToken": c.csrf, "Accept-Language": "en"},
+    )
     assert again.status_code == 409 and "already been published" in again.get_json()["message"]
 
 
-@pytest.mark.parametrize("body,status", [({"period": "2025-05"}, 409), ({"period": "05/2025"}, 422),
-                                         ({}, 422), ({"period": 202503}, 422)])
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        ({"period": "2025-05"}, 409),
+        ({"period": "05/2025"}, 422),
+        ({}, 422),
+        ({"period": 202503}, 422),
+    ],
+)
 def test_publish_api_bad_input(app, client_as, organisation, book, people, spring, body, status):
     c = client_as("admin")
-    resp = c.post(f"/api/v1/organisations/{organisation.id}/reports", json=body, headers={"X-CSRFToken": c.csrf})
+    resp = c.post(
+        f"/api/v1/organisations/{organisation.id}/reports",
+        json=body,
+        headers={"X-CSRFToken": c.csrf},
+    )
     assert resp.status_code == status, resp.get_json()
     assert count_reports(book) == 0
 
 
-def test_a_retried_publish_gets_the_first_answer(app, client_as, organisation, book, people, spring):
+def test_a_retried_publish_gets_the_first_answer(
+    app, client_as, organisation, book, people, spring
+):
     c = client_as("reviewer")
     headers = {"X-CSRFToken": c.csrf, "Idempotency-Key": "publish-2025-03"}
-    first = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03"}, headers=headers)
-    again = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03"}, headers=headers)
+    first = c.post(
+        f"/api/v1/organisations/{organisation.id}/reports",
+        json={"period": "2025-03"},
+        headers=headers,
+    )
+    again = c.post(
+        f"/api/v1/organisations/{organisation.id}/reports",
+        json={"period": "2025-03"},
+        headers=headers,
+    )
     assert first.status_code == again.status_code == 201
     assert again.get_json() == first.get_json()
     assert again.headers.get("Idempotent-Replayed") == "true"
@@ -466,10 +580,15 @@ def test_a_retried_publish_gets_the_first_answer(app, client_as, organisation, b
 
 def test_publish_api_needs_the_role(app, client_as, organisation, book, people, spring):
     c = client_as("preparer")
-    resp = c.post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03"},
-                  headers={"X-CSRFToken": c.csrf})
+    resp = c.post(
+        f"/api/v1/organisations/{organisation.id}/reports",
+        json={"period": "2025-03"},
+        headers={"X-CSRFToken": c.csrf},
+    )
     assert resp.status_code == 403
-    anon = app.test_client().post(f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03"})
+    anon = app.test_client().post(
+        f"/api/v1/organisations/{organisation.id}/reports", json={"period": "2025-03"}
+    )
     assert anon.status_code in (400, 401)  # no CSRF token / not logged in: refused either way
     assert count_reports(book) == 0
 
@@ -481,15 +600,29 @@ def test_unknown_reports_are_404(app, client):
 
 
 def test_cli_publish_and_bundle(app, runner, book, people, spring):
-    result = runner.invoke(args=["transparency", "publish", "--book", str(book.id), "--period", "2025-03",
-                                 "--user", people["reviewer"].username])
+    result = runner.invoke(
+        args=[
+            "transparency",
+            "publish",
+            "--book",
+            str(book.id),
+            "--period",
+            "2025-03",
+            "--user",
+            people["reviewer"].username,
+        ]
+    )
     assert result.exit_code == 0, result.output
-    report = db.session.scalar(sa.select(DisclosureReport).where(DisclosureReport.book_id == book.id))
+    report = db.session.scalar(
+        sa.select(DisclosureReport).where(DisclosureReport.book_id == book.id)
+    )
     assert f"report {report.id} 2025-03" in result.output
     out = runner.invoke(args=["transparency", "bundle", "--report", str(report.id)])
     assert out.exit_code == 0
     assert hashlib.sha256(out.output.encode()).hexdigest() == report.bundle_sha256
-    again = runner.invoke(args=["transparency", "publish", "--book", str(book.id), "--period", "2025-03"])
+    again = runner.invoke(
+        args=["transparency", "publish", "--book", str(book.id), "--period", "2025-03"]
+    )
     assert again.exit_code == 1 and "2025-03" in again.output  # the message names the period
 
 
@@ -500,8 +633,11 @@ def test_demo_publishes_verifiable_reports(app):
     ctx = load_demo()
     for org in (ctx.enterprise, ctx.foundation, ctx.trust):
         bk = db.session.scalar(sa.select(Book).where(Book.organisation_id == org.id))
-        reports = db.session.scalars(sa.select(DisclosureReport).where(DisclosureReport.book_id == bk.id)
-                                     .order_by(DisclosureReport.period_start)).all()
+        reports = db.session.scalars(
+            sa.select(DisclosureReport)
+            .where(DisclosureReport.book_id == bk.id)
+            .order_by(DisclosureReport.period_start)
+        ).all()
         assert len(reports) == 2
         first, second = (json.loads(r.bundle) for r in reports)
         check_bundle(first)
@@ -510,8 +646,12 @@ def test_demo_publishes_verifiable_reports(app):
         for st in first["statements"]:
             if st["statement"] == "balance_sheet":
                 amounts = {ln["key"]: ln["amount"] for ln in st["lines"]}
-                left = [ln for ln in st["lines"] if ln["kind"] == "total" and ln.get("side") == "left"]
-                right = [ln for ln in st["lines"] if ln["kind"] == "total" and ln.get("side") == "right"]
+                left = [
+                    ln for ln in st["lines"] if ln["kind"] == "total" and ln.get("side") == "left"
+                ]
+                right = [
+                    ln for ln in st["lines"] if ln["kind"] == "total" and ln.get("side") == "right"
+                ]
                 assert left and right and amounts[left[0]["key"]] == amounts[right[0]["key"]]
     # No resident's name or unit in any public bundle.
     text = " ".join(r.bundle for r in db.session.scalars(sa.select(DisclosureReport)))

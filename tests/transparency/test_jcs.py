@@ -46,15 +46,27 @@ record = st.fixed_dictionaries(
         "summary": texts,
         "lines": st.lists(line, max_size=6),
         "reverses": st.none() | st.integers(0, 2**40),
-        "private": st.none() | st.lists(
-            st.fixed_dictionaries({"line": st.integers(1, 2**40),
-                                   "commitment": st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)}),
-            min_size=1, max_size=4),
+        "private": st.none()
+        | st.lists(
+            st.fixed_dictionaries(
+                {
+                    "line": st.integers(1, 2**40),
+                    "commitment": st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+                }
+            ),
+            min_size=1,
+            max_size=4,
+        ),
     }
 )
 private = st.lists(
     st.fixed_dictionaries(
-        {"line": st.integers(1, 50), "resident": st.integers(1, 10**9), "name": texts, "unit": texts}
+        {
+            "line": st.integers(1, 50),
+            "resident": st.integers(1, 10**9),
+            "name": texts,
+            "unit": texts,
+        }
     ),
     max_size=4,
 )
@@ -74,8 +86,18 @@ def test_fast_path_for_checked_records_matches_rfc8785(rec):
 
 
 def test_fast_path_refuses_lone_surrogates():
-    rec = {"v": 1, "book": 1, "index": 0, "number": "1", "date": "2026-01-01", "kind": "normal",
-           "summary": "\udc00", "lines": [], "reverses": None, "private": None}
+    rec = {
+        "v": 1,
+        "book": 1,
+        "index": 0,
+        "number": "1",
+        "date": "2026-01-01",
+        "kind": "normal",
+        "summary": "\udc00",
+        "lines": [],
+        "reverses": None,
+        "private": None,
+    }
     with pytest.raises(jcs.CanonicalizationError):
         bundle_math.leaf_bytes(rec, checked=True)
 
@@ -119,14 +141,14 @@ def test_keys_sort_by_utf16_code_units_not_code_points():
 
 
 def test_escapes_follow_ecmascript():
-    assert jcs.dumps("\b\t\n\f\r\x00\x1f\"\\/\x7f\u2028") == (
+    assert jcs.dumps('\b\t\n\f\r\x00\x1f"\\/\x7f\u2028') == (
         b'"\\b\\t\\n\\f\\r\\u0000\\u001f\\"\\\\/\x7f\xe2\x80\xa8"'
     )
 
 
 def test_rfc8785_example_subset():
     # The integer/string part of RFC 8785 §3.2.2's example.
-    value = {"string": "€$\u000f\nA'B\"\\\\\"/", "literals": [None, True, False], "numbers": [333]}
+    value = {"string": '€$\u000f\nA\'B"\\\\"/', "literals": [None, True, False], "numbers": [333]}
     assert jcs.dumps(value) == (
         b'{"literals":[null,true,false],"numbers":[333],'
         b'"string":"\xe2\x82\xac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'

@@ -120,7 +120,9 @@ def test_flipped_signature_bit_is_rejected(key, checkpoint):
     assert e.value.check == "signature_invalid"
 
 
-def test_a_failing_line_from_the_known_key_rejects_the_note_even_if_another_verifies(key, checkpoint):
+def test_a_failing_line_from_the_known_key_rejects_the_note_even_if_another_verifies(
+    key, checkpoint
+):
     text, sig_line = checkpoint.split("\n\n")
     prefix, b64 = sig_line.rstrip("\n").rsplit(" ", 1)
     blob = bytearray(base64.b64decode(b64))

@@ -35,7 +35,8 @@ def cjk_fonts_embedded(fonts: str) -> list[str]:
 
 
 def test_report_pdf_carries_title_organisation_figures_and_an_embedded_chinese_font(
-        client, organisation, published, tmp_path):
+    client, organisation, published, tmp_path
+):
     r = published.april
     resp = client.get(f"/public/r/{r.id}.pdf")
     assert resp.status_code == 200, resp.get_data(as_text=True)[:500]

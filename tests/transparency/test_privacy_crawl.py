@@ -49,11 +49,18 @@ def forbidden_strings() -> dict[str, str]:
     for name, phone, idn, unit in DEMO_RESIDENTS:
         who = f"resident {name}"
         for value, what in (
-            (name, "name"), (mask_name(name), "masked name"), (name[0] + "*", "masked name"),
-            (phone, "phone"), (mask_phone(phone), "masked phone"),
-            (f"{phone[:3]} {phone[3:7]} {phone[7:]}", "phone"), (f"{phone[:3]}-{phone[3:7]}-{phone[7:]}", "phone"),
-            (idn, "ID number"), (mask_id_number(idn), "masked ID number"), (idn[:6] + "********" + idn[-4:], "ID"),
-            (unit, "unit"), ("-".join(re.findall(r"\d+", unit)), "unit"),
+            (name, "name"),
+            (mask_name(name), "masked name"),
+            (name[0] + "*", "masked name"),
+            (phone, "phone"),
+            (mask_phone(phone), "masked phone"),
+            (f"{phone[:3]} {phone[3:7]} {phone[7:]}", "phone"),
+            (f"{phone[:3]}-{phone[3:7]}-{phone[7:]}", "phone"),
+            (idn, "ID number"),
+            (mask_id_number(idn), "masked ID number"),
+            (idn[:6] + "********" + idn[-4:], "ID"),
+            (unit, "unit"),
+            ("-".join(re.findall(r"\d+", unit)), "unit"),
         ):
             out[value] = f"{who}: {what}"
     return out
@@ -62,7 +69,9 @@ def forbidden_strings() -> dict[str, str]:
 def pdf_to_text(data: bytes, tmp_path, n: int) -> str:
     path = tmp_path / f"crawl-{n}.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def json_links(value, key: str = "") -> list[str]:
@@ -71,7 +80,9 @@ def json_links(value, key: str = "") -> list[str]:
         return [link for k, v in value.items() for link in json_links(v, k)]
     if isinstance(value, list):
         return [link for v in value for link in json_links(v, key)]
-    return [value] if isinstance(value, str) and key.endswith("url") and value.startswith("/") else []
+    return (
+        [value] if isinstance(value, str) and key.endswith("url") and value.startswith("/") else []
+    )
 
 
 def same_site(link: str) -> str | None:
@@ -127,7 +138,9 @@ def crawl(app, tmp_path, start: str = "/public/", *, follow: bool = True) -> Cra
             text = pdf_to_text(resp.data, tmp_path, len(out.seen))
         else:  # CSV, signed notes
             text = resp.data.decode("utf-8-sig")
-        out.leaks += [f"{url} shows {what} ({value!r})" for value, what in forbidden.items() if value in text]
+        out.leaks += [
+            f"{url} shows {what} ({value!r})" for value, what in forbidden.items() if value in text
+        ]
         for link in links:
             target = same_site(link)
             if target is None:
@@ -148,15 +161,21 @@ def test_no_public_page_shows_a_residents_personal_data(app, demo, tmp_path):
     for kind in ("text/html", "application/json", "application/pdf", "text/csv", "text/plain"):
         assert result.kinds.get(kind), f"the crawl found no {kind} document: {result.kinds}"
     for r in db.session.scalars(sa.select(DisclosureReport)):
-        for path in (f"/public/r/{r.id}", f"/public/r/{r.id}.pdf", f"/api/v1/public/reports/{r.id}/bundle.json",
-                     f"/api/v1/public/reports/{r.id}.csv"):
+        for path in (
+            f"/public/r/{r.id}",
+            f"/public/r/{r.id}.pdf",
+            f"/api/v1/public/reports/{r.id}/bundle.json",
+            f"/api/v1/public/reports/{r.id}.csv",
+        ):
             assert path in result.seen, f"the crawl never reached {path}"
     check_outside_links(app, result.outside)
 
 
 def test_the_crawl_catches_a_leak(app, demo, tmp_path):
     """The crawl itself can fail: a resident's name put where a public page shows it is found."""
-    demo.community.district = f"成都市武侯区（联系人 {DEMO_RESIDENTS[1][0]} {mask_phone(DEMO_RESIDENTS[1][1])}）"
+    demo.community.district = (
+        f"成都市武侯区（联系人 {DEMO_RESIDENTS[1][0]} {mask_phone(DEMO_RESIDENTS[1][1])}）"
+    )
     db.session.commit()
     result = crawl(app, tmp_path, start=f"/public/c/{demo.community.slug}", follow=False)
     assert any("name" in leak and "/public/c/" in leak for leak in result.leaks), result.leaks
@@ -176,9 +195,13 @@ def check_outside_links(app, outside: dict[str, str]) -> None:
             continue  # the verifier page's blueprint is registered separately
         resp = client.get(target)
         if resp.status_code in (301, 302, 303, 307, 308):
-            assert "/login" not in resp.headers["Location"], f"{found_on} links to {target}, which needs a login"
+            assert "/login" not in resp.headers["Location"], (
+                f"{found_on} links to {target}, which needs a login"
+            )
         else:
-            assert resp.status_code == 200, f"{found_on} links to {target}, which answers {resp.status_code}"
+            assert resp.status_code == 200, (
+                f"{found_on} links to {target}, which answers {resp.status_code}"
+            )
 
 
 def test_demo_summaries_name_no_one_so_the_pages_show_them_all(app, demo):

@@ -49,7 +49,9 @@ def test_index_lists_communities_and_their_organisations(client, organisation, p
     assert f'href="/public/o/{organisation.id}"' in html
 
 
-def test_community_page_shows_each_organisation_with_standard_and_latest_report(client, organisation, published):
+def test_community_page_shows_each_organisation_with_standard_and_latest_report(
+    client, organisation, published
+):
     html = page(client, f"/public/c/{organisation.community.slug}", headers=EN)
     assert organisation.name in html
     assert "Accounting Standards for Small Enterprises" in html
@@ -57,7 +59,9 @@ def test_community_page_shows_each_organisation_with_standard_and_latest_report(
     page(client, "/public/c/no-such-community", 404)
 
 
-def test_organisation_page_shows_grouped_fingerprint_and_how_to_verify(client, organisation, published):
+def test_organisation_page_shows_grouped_fingerprint_and_how_to_verify(
+    client, organisation, published
+):
     html = page(client, f"/public/o/{organisation.id}", headers=EN)
     fp = published.april.checkpoint.key.fingerprint
     assert re.fullmatch(r"[0-9a-f]{64}", fp)
@@ -69,7 +73,9 @@ def test_organisation_page_shows_grouped_fingerprint_and_how_to_verify(client, o
     assert base64.b64encode(bytes(published.april.checkpoint.key.public_key)).decode() in html
 
 
-def test_organisation_page_lists_reports_verified_by_the_cli_checks(client, organisation, published):
+def test_organisation_page_lists_reports_verified_by_the_cli_checks(
+    client, organisation, published
+):
     html = page(client, f"/public/o/{organisation.id}", headers=EN)
     assert html.count("✓ Verified") == 2
     assert "Verification failed" not in html
@@ -79,7 +85,9 @@ def test_organisation_page_lists_reports_verified_by_the_cli_checks(client, orga
 
 def test_checkpoint_history_links_each_signed_note_byte_for_byte(client, organisation, published):
     html = page(client, f"/public/o/{organisation.id}")
-    cps = db.session.scalars(sa.select(Checkpoint).where(Checkpoint.book_id == published.book.id)).all()
+    cps = db.session.scalars(
+        sa.select(Checkpoint).where(Checkpoint.book_id == published.book.id)
+    ).all()
     assert len(cps) >= 1
     for cp in cps:
         url = f"/public/o/{organisation.id}/checkpoints/{cp.size}.txt"
@@ -103,22 +111,31 @@ def test_report_page_shows_statements_in_the_official_layout(client, published):
     # 货币资金 (line 1): 50,000 + 4,096 + 11,300 − 2,000 in 1002, plus 123.45 cash in 1001.
     cash = next(ln for ln in bundle["statements"][0]["lines"] if ln["key"] == "cash")
     assert cash["amount"] == 63_519_45
-    assert re.search(r"货币资金</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">63,519.45</td>", html)
+    assert re.search(
+        r"货币资金</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">63,519.45</td>", html
+    )
     # April's movements only on the income statement: revenue 123.45.
-    assert re.search(r"营业收入</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">123.45</td>", html)
+    assert re.search(
+        r"营业收入</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">123.45</td>", html
+    )
 
 
 def test_report_page_in_english_uses_the_english_labels(client, published):
     html = page(client, f"/public/r/{published.april.id}", headers=EN)
-    assert "Balance sheet" in html and "Income statement" in html and "Cash and bank balances" in html
+    assert (
+        "Balance sheet" in html and "Income statement" in html and "Cash and bank balances" in html
+    )
     assert "资产负债表" not in html and "货币资金" not in html
 
 
 def test_report_page_lists_vouchers_and_offers_every_download(client, published):
     r = published.april
     html = page(client, f"/public/r/{r.id}", headers=EN)
-    row = re.search(r"<tr>\s*<td[^>]*>记-2025-04-0002</td>\s*<td[^>]*>2025-04-20</td>\s*<td>支付房租</td>\s*"
-                    r"<td class=\"num\">2,000.00</td>", html)
+    row = re.search(
+        r"<tr>\s*<td[^>]*>记-2025-04-0002</td>\s*<td[^>]*>2025-04-20</td>\s*<td>支付房租</td>\s*"
+        r"<td class=\"num\">2,000.00</td>",
+        html,
+    )
     assert row, "the rent voucher's row: number, date, summary, amount"
     assert "记-2025-03-0001" not in html  # March's vouchers belong to March's report
     assert f'href="/public/r/{r.id}.pdf"' in html
@@ -130,7 +147,10 @@ def test_report_page_lists_vouchers_and_offers_every_download(client, published)
     assert query == {"bundle": [f"/api/v1/public/reports/{r.id}/bundle.json"], "key": [fp]}
     assert r.checkpoint.note.split("\n")[2] in html  # the root in the signed note
     assert "✓ Verified" in html
-    for link in (f"/api/v1/public/reports/{r.id}/bundle.json", f"/api/v1/public/reports/{r.id}.csv"):
+    for link in (
+        f"/api/v1/public/reports/{r.id}/bundle.json",
+        f"/api/v1/public/reports/{r.id}.csv",
+    ):
         assert client.get(link).status_code == 200
 
 
@@ -143,33 +163,48 @@ def test_a_summary_that_names_a_resident_is_withheld_from_the_page(client, publi
     assert "收取 3 月物业费" in march and "summary withheld" not in march
 
 
-@pytest.mark.parametrize("text, safe", [
-    ("收取 9 月物业费", True),
-    ("便民超市 8 月上旬销售收入", True),
-    ("开具 8 月物业费账单（136 户）", True),
-    ("张秀英交物业费", False),
-    ("张** 交物业费", False),
-    ("退还 13800138001 押金", False),
-    ("退还 139****1234 押金", False),
-    ("身份证 51010719650312452X 登记", False),
-    ("1栋1单元101 维修", False),
-    ("3 栋 2 单元 601 漏水", False),
-    ("502室 维修", False),
-    ("1栋电梯维修", True),
-])
+@pytest.mark.parametrize(
+    "text, safe",
+    [
+        ("收取 9 月物业费", True),
+        ("便民超市 8 月上旬销售收入", True),
+        ("开具 8 月物业费账单（136 户）", True),
+        ("张秀英交物业费", False),
+        ("张** 交物业费", False),
+        ("退还 13800138001 押金", False),
+        ("退还 139****1234 押金", False),
+        ("身份证 51010719650312452X 登记", False),
+        ("1栋1单元101 维修", False),
+        ("3 栋 2 单元 601 漏水", False),
+        ("502室 维修", False),
+        ("1栋电梯维修", True),
+    ],
+)
 def test_personal_data_screen(app, organisation, published, text, safe):
     assert PersonalDataScreen(organisation.community_id).is_safe(text) is safe
 
 
 def test_unknown_ids_are_404_not_500(client, published):
-    for url in ("/public/r/999999", "/public/r/999999.pdf", "/public/o/999999",
-                "/public/r/99999999999999999999", "/public/r/0", "/public/c/" + "x" * 65):
+    for url in (
+        "/public/r/999999",
+        "/public/r/999999.pdf",
+        "/public/o/999999",
+        "/public/r/99999999999999999999",
+        "/public/r/0",
+        "/public/c/" + "x" * 65,
+    ):
         page(client, url, 404)
 
 
-def test_public_pages_need_no_login_and_carry_no_inline_script_or_style(client, organisation, published):
-    for url in ("/public/", f"/public/c/{organisation.community.slug}", f"/public/o/{organisation.id}",
-                f"/public/r/{published.march.id}"):
+def test_public_pages_need_no_login_and_carry_no_inline_script_or_style(
+    client, organisation, published
+):
+    for url in (
+        "/public/",
+        f"/public/c/{organisation.community.slug}",
+        f"/public/o/{organisation.id}",
+        f"/public/r/{published.march.id}",
+    ):
         resp = client.get(url)
         assert resp.status_code == 200
         html = resp.get_data(as_text=True)
@@ -181,13 +216,18 @@ def test_public_pages_need_no_login_and_carry_no_inline_script_or_style(client, 
 # --- verification status ---------------------------------------------------------------------
 
 
-def tampered_copy(report: DisclosureReport, bundle_text: str, sha: str | None = None) -> DisclosureReport:
+def tampered_copy(
+    report: DisclosureReport, bundle_text: str, sha: str | None = None
+) -> DisclosureReport:
     """An unsaved report with other bytes, for verify_report (published rows never change)."""
     import hashlib
 
     return DisclosureReport(
-        bundle=bundle_text, bundle_sha256=sha or hashlib.sha256(bundle_text.encode()).hexdigest(),
-        checkpoint=report.checkpoint, previous=report.previous, period_start=report.period_start,
+        bundle=bundle_text,
+        bundle_sha256=sha or hashlib.sha256(bundle_text.encode()).hexdigest(),
+        checkpoint=report.checkpoint,
+        previous=report.previous,
+        period_start=report.period_start,
         period_end=report.period_end,
     )
 
@@ -196,8 +236,14 @@ def test_verify_report_runs_the_cli_checks(app, published):
     v = verify_report(published.april)
     assert v.ok and not v.failed
     names = {c.check for c in v.checks}
-    assert {"stored_hash", "checkpoint_signature", "log_root", "consistency_proof", "previous_bundle",
-            "closing_balances"} <= names
+    assert {
+        "stored_hash",
+        "checkpoint_signature",
+        "log_root",
+        "consistency_proof",
+        "previous_bundle",
+        "closing_balances",
+    } <= names
     assert any(n.startswith("statement") for n in names)
 
 
@@ -219,12 +265,16 @@ def test_a_bundle_that_is_not_json_fails_without_crashing(app, published):
     assert v.status == "failed" and "bundle_json" in {c.check for c in v.failed}
 
 
-def test_a_report_tampered_in_the_database_shows_failed_on_its_pages(client, organisation, published):
+def test_a_report_tampered_in_the_database_shows_failed_on_its_pages(
+    client, organisation, published
+):
     without_triggers("disclosure_reports")
     bundle = json.loads(published.march.bundle)
     bundle["statements"][0]["lines"][1]["amount"] += 1
-    db.session.execute(sa.text("UPDATE disclosure_reports SET bundle = :b WHERE id = :id"),
-                       {"b": json.dumps(bundle, ensure_ascii=False), "id": published.march.id})
+    db.session.execute(
+        sa.text("UPDATE disclosure_reports SET bundle = :b WHERE id = :id"),
+        {"b": json.dumps(bundle, ensure_ascii=False), "id": published.march.id},
+    )
     db.session.expire_all()
     html = page(client, f"/public/r/{published.march.id}", headers=EN)
     assert "✗ Verification failed" in html
@@ -238,8 +288,9 @@ def test_a_report_tampered_in_the_database_shows_failed_on_its_pages(client, org
 
 def receipt_url(published, ext: str = "", resident=None) -> str:
     r = resident or published.payer
-    return (f"/books/{published.book.organisation_id}/vouchers/{published.fee.id}/receipt/{r.id}"
-            + (f".{ext}" if ext else ""))
+    return f"/books/{published.book.organisation_id}/vouchers/{published.fee.id}/receipt/{r.id}" + (
+        f".{ext}" if ext else ""
+    )
 
 
 def test_staff_get_a_receipt_that_the_cli_verifies(app, client_as, organisation, published):
@@ -280,7 +331,9 @@ def test_the_public_never_gets_a_receipt(client, published):
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
-def test_staff_of_another_organisation_are_refused(app, client, organisation_factory, user_factory, published):
+def test_staff_of_another_organisation_are_refused(
+    app, client, organisation_factory, user_factory, published
+):
     stranger = user_factory()
     grant_role(stranger, organisation_factory(), "admin")
     db.session.flush()
@@ -330,7 +383,9 @@ def test_the_receipt_pdf_embeds_the_qr_code(app, client_as, published, monkeypat
     assert f'src="{uri}"' in seen["html"].replace("&#39;", "'").replace("&amp;", "&")
 
 
-def test_a_bundle_too_large_to_check_on_a_page_says_so(client, organisation, published, monkeypatch):
+def test_a_bundle_too_large_to_check_on_a_page_says_so(
+    client, organisation, published, monkeypatch
+):
     from transparency import public
 
     monkeypatch.setattr(public, "PAGE_VERIFY_MAX_CHARS", 10)

@@ -22,8 +22,12 @@ from transparency.checkpoints import sign_checkpoint
 from transparency.models import Checkpoint
 from transparency.receipts import build_receipt
 
-people, book, acct, post = (ledger_fixtures.people, ledger_fixtures.book, ledger_fixtures.acct,
-                            ledger_fixtures.post)
+people, book, acct, post = (
+    ledger_fixtures.people,
+    ledger_fixtures.book,
+    ledger_fixtures.acct,
+    ledger_fixtures.post,
+)
 
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
@@ -36,17 +40,24 @@ def keys_dir(app, tmp_path, monkeypatch):
 
 @pytest.fixture
 def payers(organisation, resident_factory):
-    return [resident_factory(community=organisation.community, name=n, unit=u)
-            for n, u in (("张秀英", "1栋1单元101"), ("李建国", "1栋2单元302"))]
+    return [
+        resident_factory(community=organisation.community, name=n, unit=u)
+        for n, u in (("张秀英", "1栋1单元101"), ("李建国", "1栋2单元302"))
+    ]
 
 
 @pytest.fixture
 def fee(book, acct, post, payers):
     """Three vouchers; the second is 张秀英's fee payment."""
     post(lines((acct("1001"), 100, 0), (acct("1002"), 0, 100)), date=dt.date(2025, 3, 1))
-    paid = post(lines((acct("1002"), 4_096_00, 0, {"resident_id": payers[0].id}),
-                      (acct("1122"), 0, 4_096_00, {"resident_id": payers[0].id})),
-                date=dt.date(2025, 3, 12), summary="收取 3 月物业费")
+    paid = post(
+        lines(
+            (acct("1002"), 4_096_00, 0, {"resident_id": payers[0].id}),
+            (acct("1122"), 0, 4_096_00, {"resident_id": payers[0].id}),
+        ),
+        date=dt.date(2025, 3, 12),
+        summary="收取 3 月物业费",
+    )
     post(lines((acct("1001"), 200, 0), (acct("1002"), 0, 200)), date=dt.date(2025, 3, 13))
     return paid
 
@@ -55,7 +66,9 @@ def check_receipt(receipt: dict, resident) -> None:
     """The checks FORMAT.md §4 lists, done by hand, and by the standalone verifier."""
     from transparency import verify
 
-    report = verify.verify_receipt(receipt, key=verify.parse_key(receipt["public_key"]["fingerprint"]))
+    report = verify.verify_receipt(
+        receipt, key=verify.parse_key(receipt["public_key"]["fingerprint"])
+    )
     assert report.exit_code == 0, report.text()
     assert receipt["format"] == "commons-ledger/receipt/1"
     key = receipt["public_key"]
@@ -75,7 +88,8 @@ def check_receipt(receipt: dict, resident) -> None:
         assert hashlib.sha256(salt + rfc8785.dumps(entry)).hexdigest() == committed[p["line"]]
         assert p["resident"] == resident.id  # only the resident's own lines
     assert {"line": 1, "resident": resident.id, "name": resident.name, "unit": resident.unit} in [
-        {k: p[k] for k in ("line", "resident", "name", "unit")} for p in receipt["private"]]
+        {k: p[k] for k in ("line", "resident", "name", "unit")} for p in receipt["private"]
+    ]
 
 
 def test_a_receipt_proves_inclusion_and_opens_the_commitment(app, book, fee, payers):
@@ -90,10 +104,15 @@ def test_a_receipt_proves_inclusion_and_opens_the_commitment(app, book, fee, pay
 
 def test_a_co_payers_receipt_never_names_the_other_resident(app, book, acct, post, payers):
     """Two residents pay on one voucher: each receipt opens only its own line's commitment."""
-    shared = post(lines((acct("1002"), 300, 0, {"resident_id": payers[0].id}),
-                        (acct("1002"), 200, 0, {"resident_id": payers[1].id}),
-                        (acct("1122"), 0, 500)),
-                  date=dt.date(2025, 3, 14), summary="合付维修费")
+    shared = post(
+        lines(
+            (acct("1002"), 300, 0, {"resident_id": payers[0].id}),
+            (acct("1002"), 200, 0, {"resident_id": payers[1].id}),
+            (acct("1122"), 0, 500),
+        ),
+        date=dt.date(2025, 3, 14),
+        summary="合付维修费",
+    )
     mine, theirs = build_receipt(shared, payers[0]), build_receipt(shared, payers[1])
     assert [c["line"] for c in mine["record"]["private"]] == [1, 2]
     check_receipt(mine, payers[0])
@@ -104,38 +123,55 @@ def test_a_co_payers_receipt_never_names_the_other_resident(app, book, acct, pos
     assert mine["private"][0]["line"] == 1 and theirs["private"][0]["line"] == 2
     assert mine["private"][0]["salt"] != theirs["private"][0]["salt"]
     from transparency import verify
+
     key = verify.parse_key(theirs["public_key"]["fingerprint"])
     assert verify.verify_receipt(theirs, key=key).exit_code == 0
 
 
-def test_a_receipt_signs_a_checkpoint_only_when_none_covers_the_voucher(app, book, acct, post, fee, payers):
+def test_a_receipt_signs_a_checkpoint_only_when_none_covers_the_voucher(
+    app, book, acct, post, fee, payers
+):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Checkpoint)) == 0
     first = build_receipt(fee, payers[0])
     assert checkpoint_of(first["checkpoint"])[1] == 3
     post(lines((acct("1001"), 5, 0), (acct("1002"), 0, 5)), date=dt.date(2025, 3, 20))
     again = build_receipt(fee, payers[0])
     assert again["checkpoint"] == first["checkpoint"]  # size 3 still covers index 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Checkpoint)
-                             .where(Checkpoint.book_id == book.id)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Checkpoint).where(Checkpoint.book_id == book.id)
+        )
+        == 1
+    )
 
 
-def test_a_receipt_can_be_rechecked_against_a_later_checkpoint(app, client, book, acct, post, fee, payers):
+def test_a_receipt_can_be_rechecked_against_a_later_checkpoint(
+    app, client, book, acct, post, fee, payers
+):
     receipt = build_receipt(fee, payers[0])
     for n in range(5):
         post(lines((acct("1001"), 5 + n, 0), (acct("1002"), 0, 5 + n)), date=dt.date(2025, 3, 21))
     later = sign_checkpoint(book)
-    resp = client.get(f"/api/v1/public/books/{book.id}/proof?index={receipt['index']}&size={later.size}")
+    resp = client.get(
+        f"/api/v1/public/books/{book.id}/proof?index={receipt['index']}&size={later.size}"
+    )
     assert resp.status_code == 200
     fresh = resp.get_json()
     _, size, root = checkpoint_of(fresh["checkpoint"])
     assert size == 8
     leaf = merkle.leaf_hash(rfc8785.dumps(receipt["record"]))
-    assert merkle.verify_inclusion(leaf, receipt["index"], size,
-                                   [base64.b64decode(h) for h in fresh["inclusion_proof"]], root)
+    assert merkle.verify_inclusion(
+        leaf, receipt["index"], size, [base64.b64decode(h) for h in fresh["inclusion_proof"]], root
+    )
     # The old proof does not fit the new tree.
     with pytest.raises(merkle.VerificationError):
-        merkle.verify_inclusion(leaf, receipt["index"], size,
-                                [base64.b64decode(h) for h in receipt["inclusion_proof"]], root)
+        merkle.verify_inclusion(
+            leaf,
+            receipt["index"],
+            size,
+            [base64.b64decode(h) for h in receipt["inclusion_proof"]],
+            root,
+        )
 
 
 def test_no_receipt_for_a_voucher_without_that_resident(app, book, fee, payers):
@@ -145,8 +181,15 @@ def test_no_receipt_for_a_voucher_without_that_resident(app, book, fee, payers):
 
 
 def test_no_receipt_for_an_unposted_voucher(app, book, acct, people, payers):
-    v = svc.create_voucher(book, svc.VoucherInput(dt.date(2025, 3, 2), "草稿", lines(
-        (acct("1002"), 100, 0, {"resident_id": payers[0].id}), (acct("1122"), 0, 100))), actor=people["preparer"])
+    v = svc.create_voucher(
+        book,
+        svc.VoucherInput(
+            dt.date(2025, 3, 2),
+            "草稿",
+            lines((acct("1002"), 100, 0, {"resident_id": payers[0].id}), (acct("1122"), 0, 100)),
+        ),
+        actor=people["preparer"],
+    )
     with pytest.raises(Conflict, match="Only a posted voucher"):
         build_receipt(v, payers[0])
 
@@ -156,7 +199,10 @@ def test_no_receipt_when_the_voucher_no_longer_matches_its_leaf(app, book, fee, 
         db.session.execute(sa.text("ALTER TABLE vouchers DISABLE TRIGGER USER"))
     else:
         db.session.execute(sa.text("DROP TRIGGER IF EXISTS vouchers_no_update"))
-    db.session.execute(sa.text("UPDATE vouchers SET summary = '收取 3 月物业费（改）' WHERE id = :v"), {"v": fee.id})
+    db.session.execute(
+        sa.text("UPDATE vouchers SET summary = '收取 3 月物业费（改）' WHERE id = :v"),
+        {"v": fee.id},
+    )
     db.session.expire_all()
     with pytest.raises(Conflict, match="no longer matches"):
         build_receipt(fee, payers[0])
@@ -178,8 +224,9 @@ def test_staff_get_any_residents_receipt(app, client_as, organisation, book, fee
     check_receipt(json.loads(resp.data), payers[0])
 
 
-def test_a_resident_gets_their_own_receipt_and_nobody_elses(app, client_as, organisation, book, fee, payers,
-                                                            user_factory):
+def test_a_resident_gets_their_own_receipt_and_nobody_elses(
+    app, client_as, organisation, book, fee, payers, user_factory
+):
     from tests.conftest import login
 
     user = user_factory()
@@ -197,16 +244,20 @@ def test_other_roles_may_not_fetch_receipts(app, client_as, organisation, fee, p
     assert client_as(role).get(url(organisation, fee, payers[0].id)).status_code == 403
 
 
-@pytest.mark.parametrize("who,query,status", [
-    (None, "resident={r0}", 401),
-    ("auditor", "resident={r1}", 404),        # not on this voucher
-    ("auditor", "resident=999999", 404),
-    ("auditor", "", 422),
-    ("auditor", "resident=x", 422),
-    ("elsewhere", "resident={r0}", 403),      # a role in another organisation only
-])
-def test_receipt_requests_that_do_not_fit_are_4xx(app, client_as, organisation, fee, payers,
-                                                   organisation_factory, who, query, status):
+@pytest.mark.parametrize(
+    "who,query,status",
+    [
+        (None, "resident={r0}", 401),
+        ("auditor", "resident={r1}", 404),  # not on this voucher
+        ("auditor", "resident=999999", 404),
+        ("auditor", "", 422),
+        ("auditor", "resident=x", 422),
+        ("elsewhere", "resident={r0}", 403),  # a role in another organisation only
+    ],
+)
+def test_receipt_requests_that_do_not_fit_are_4xx(
+    app, client_as, organisation, fee, payers, organisation_factory, who, query, status
+):
     # Each case is its own test: a refused request rolls back what the test had set up.
     if who is None:
         c = app.test_client()
@@ -220,8 +271,12 @@ def test_receipt_requests_that_do_not_fit_are_4xx(app, client_as, organisation, 
 
 
 def test_cli_receipt(app, runner, fee, payers):
-    result = runner.invoke(args=["transparency", "receipt", "--voucher", str(fee.id), "--resident", str(payers[0].id)])
+    result = runner.invoke(
+        args=["transparency", "receipt", "--voucher", str(fee.id), "--resident", str(payers[0].id)]
+    )
     assert result.exit_code == 0, result.output
     check_receipt(json.loads(result.output), payers[0])
-    bad = runner.invoke(args=["transparency", "receipt", "--voucher", str(fee.id), "--resident", str(payers[1].id)])
+    bad = runner.invoke(
+        args=["transparency", "receipt", "--voucher", str(fee.id), "--resident", str(payers[1].id)]
+    )
     assert bad.exit_code == 1 and fee.number in bad.output  # the message names the voucher

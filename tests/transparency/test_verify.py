@@ -98,11 +98,15 @@ def message(report: Report, name: str) -> str:
     return next(c.message for c in report.checks if c.check == name)
 
 
-def resign(book: SyntheticBook, bundle: dict, size: int | None = None, root: bytes | None = None) -> None:
+def resign(
+    book: SyntheticBook, bundle: dict, size: int | None = None, root: bytes | None = None
+) -> None:
     """Replace the bundle's checkpoint by a *validly signed* one with another size/root, so
     only the log checks can notice."""
     cp = notes.parse_checkpoint(notes.parse_note(bundle["checkpoint"]).text)
-    bundle["checkpoint"] = book.checkpoint(cp.size if size is None else size, cp.root if root is None else root)
+    bundle["checkpoint"] = book.checkpoint(
+        cp.size if size is None else size, cp.root if root is None else root
+    )
     book.sign_bundle(bundle)
 
 
@@ -122,13 +126,25 @@ def test_every_report_of_the_series_verifies_with_the_key(bundles, key):
         assert r.exit_code == 0
         st_ = statuses(r)
         assert st_["key"] == PASS
-        for name in ("checkpoint_signature", "log_root", "closing_balances",
-                     "statement.balance_sheet", "statement.income_expenditure", "balance_sheet_balances",
-                     "opening_balances"):
+        for name in (
+            "checkpoint_signature",
+            "log_root",
+            "closing_balances",
+            "statement.balance_sheet",
+            "statement.income_expenditure",
+            "balance_sheet_balances",
+            "opening_balances",
+        ):
             assert st_[name] == PASS, (i, name, r.text())
         if i:
-            for name in ("consistency_proof", "compact_range", "carried_records", "carried_vs_previous",
-                         "previous_bundle", "previous.log_root"):
+            for name in (
+                "consistency_proof",
+                "compact_range",
+                "carried_records",
+                "carried_vs_previous",
+                "previous_bundle",
+                "previous.log_root",
+            ):
                 assert st_[name] == PASS, (i, name)
 
 
@@ -142,7 +158,8 @@ def test_the_series_exercises_what_it_should(bundles):
     total_income = next(ln for ln in income["lines"] if ln["key"] == "total_income")
     assert total_income["amount"] > 0  # closing entries were left out of the movements
     twice = {c["record"]["index"] for c in bundles[1]["carried_records"]} & {
-        c["record"]["index"] for c in bundles[2]["carried_records"]}
+        c["record"]["index"] for c in bundles[2]["carried_records"]
+    }
     assert twice, "a far-dated record should be carried through two reports"
 
 
@@ -191,7 +208,8 @@ def test_receipt_verifies_alone_and_with_the_bundle(book, bundles, key):
     r = verify_receipt(receipt, key=key)
     assert not r.failed, r.text()
     assert {"receipt_signature", "receipt_inclusion", "receipt_commitment"} <= {
-        c.check for c in r.checks if c.status == PASS}
+        c.check for c in r.checks if c.status == PASS
+    }
     r = check(bundles[2], key=key, receipt=receipt)
     assert not r.failed, r.text()
     assert "older" in message(r, "receipt_vs_bundle")
@@ -234,11 +252,17 @@ def test_changed_amount_that_unbalances_a_record_fails_records_too(bundles, key)
     assert "does not balance" in message(r, "records")
 
 
-@pytest.mark.parametrize("field,values", [
-    ("summary", ["收取物业费（改）", "x"]), ("date", ["2026-10-02", "2026-10-03"]),
-    ("number", ["记-X", "记-Y"]), ("private", [None, "0" * 64]), ("kind", ["opening", "normal"]),
-    ("reverses", [0, None]),
-])
+@pytest.mark.parametrize(
+    "field,values",
+    [
+        ("summary", ["收取物业费（改）", "x"]),
+        ("date", ["2026-10-02", "2026-10-03"]),
+        ("number", ["记-X", "记-Y"]),
+        ("private", [None, "0" * 64]),
+        ("kind", ["opening", "normal"]),
+        ("reverses", [0, None]),
+    ],
+)
 def test_any_changed_record_field_fails_the_log_root(bundles, key, field, values):
     b = bundles[0]
     rec = b["log"]["records"][5]
@@ -292,7 +316,9 @@ def test_added_record_with_a_resigned_bigger_checkpoint_still_fails_the_root(boo
 
 def test_changed_checkpoint_size_breaks_the_signature(bundles, key):
     b = bundles[0]
-    b["checkpoint"] = b["checkpoint"].replace(f"\n{len(b['log']['records'])}\n", f"\n{len(b['log']['records']) + 1}\n")
+    b["checkpoint"] = b["checkpoint"].replace(
+        f"\n{len(b['log']['records'])}\n", f"\n{len(b['log']['records']) + 1}\n"
+    )
     r = check(b, key=key)
     assert {"checkpoint_signature", "log_root"} <= failed(r)
 
@@ -403,16 +429,29 @@ def test_valid_bundle_signature_passes(bundles, key):
     assert "2026-11-01..2026-11-30" in message(r, "bundle_signature")
 
 
-@pytest.mark.parametrize("mangle", [
-    # A relabelled line: every amount still recomputes, only the signature can tell.
-    lambda b: _line(b, "balance_sheet", "cash").update(label_zh="应收账款", label_en="Receivables"),
-    # Which accounts a line sums, changed consistently with its amount and the totals.
-    lambda b: _line(b, "income_expenditure", "fee_income").update(accounts=[]),
-    lambda b: b["accounts"].pop(),
-    lambda b: b["accounts"][0].update(name_zh="改名"),
-    lambda b: b["book"].update(organisation="另一个业委会"),
-    lambda b: b.update(extra=1),
-], ids=["relabel", "line accounts", "account dropped", "account renamed", "organisation", "extra field"])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        # A relabelled line: every amount still recomputes, only the signature can tell.
+        lambda b: _line(b, "balance_sheet", "cash").update(
+            label_zh="应收账款", label_en="Receivables"
+        ),
+        # Which accounts a line sums, changed consistently with its amount and the totals.
+        lambda b: _line(b, "income_expenditure", "fee_income").update(accounts=[]),
+        lambda b: b["accounts"].pop(),
+        lambda b: b["accounts"][0].update(name_zh="改名"),
+        lambda b: b["book"].update(organisation="另一个业委会"),
+        lambda b: b.update(extra=1),
+    ],
+    ids=[
+        "relabel",
+        "line accounts",
+        "account dropped",
+        "account renamed",
+        "organisation",
+        "extra field",
+    ],
+)
 def test_changed_bundle_content_fails_the_bundle_signature(bundles, key, mangle):
     b = bundles[1]
     mangle(b)
@@ -447,12 +486,16 @@ def test_bundle_signature_for_another_book_fails(book, bundles, key):
     assert "commons-ledger/8/report" in message(r, "bundle_signature")
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda b: b.pop("signature"),
-    lambda b: b.update(signature=None),
-    lambda b: b.update(signature=b["checkpoint"]),  # a real signed note, but not of this bundle
-    lambda b: b.update(signature="garbage"),
-], ids=["missing", "null", "checkpoint instead", "garbage"])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda b: b.pop("signature"),
+        lambda b: b.update(signature=None),
+        lambda b: b.update(signature=b["checkpoint"]),  # a real signed note, but not of this bundle
+        lambda b: b.update(signature="garbage"),
+    ],
+    ids=["missing", "null", "checkpoint instead", "garbage"],
+)
 def test_missing_or_wrong_bundle_signature_fails(bundles, key, mangle):
     b = bundles[1]
     mangle(b)
@@ -498,7 +541,9 @@ def test_opening_not_equal_to_previous_closing_fails(bundles, key):
 
 def test_opening_changed_consistently_with_closing_is_caught_only_by_previous(bundles, key):
     b = bundles[1]
-    both = {x["account"] for x in b["opening_balances"]} & {x["account"] for x in b["closing_balances"]}
+    both = {x["account"] for x in b["opening_balances"]} & {
+        x["account"] for x in b["closing_balances"]
+    }
     account = sorted(both)[0]
     for side in ("opening_balances", "closing_balances"):
         row = next(x for x in b[side] if x["account"] == account)
@@ -565,6 +610,7 @@ def test_carried_record_dated_in_the_previous_period_fails(book, bundles, key):
     rec = next(r for r in bundles[0]["log"]["records"] if r["date"] <= prev_end)
     size = notes.parse_checkpoint(notes.parse_note(b["checkpoint"]).text).size
     from transparency import merkle
+
     proof = merkle.inclusion_proof_from_nodes(size, rec["index"], book.store.get_node)
     b["carried_records"].insert(0, {"record": rec, "inclusion_proof": [b64(h) for h in proof]})
     r = check(b, key=key)
@@ -672,14 +718,17 @@ def test_statement_including_closing_entries_fails(bundles, key):
     assert "statement.income_expenditure" in failed(check(b, key=key))
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda ln: ln.update(kind="chapter"),
-    lambda ln: ln["accounts"].append({"code": "1001", "sign": 2}),
-    lambda ln: ln.update(amount="12"),
-    lambda ln: ln.update(amount=None),
-    lambda ln: ln.pop("amount"),
-    lambda ln: ln.update(accounts="1001"),
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda ln: ln.update(kind="chapter"),
+        lambda ln: ln["accounts"].append({"code": "1001", "sign": 2}),
+        lambda ln: ln.update(amount="12"),
+        lambda ln: ln.update(amount=None),
+        lambda ln: ln.pop("amount"),
+        lambda ln: ln.update(accounts="1001"),
+    ],
+)
 def test_malformed_statement_lines_fail_the_statement(bundles, key, mangle):
     b = bundles[0]
     mangle(_line(b, "balance_sheet", "cash"))
@@ -711,7 +760,9 @@ def _restate(bundle, name):
     closing = bm.balances_from_json(bundle["closing_balances"], "closing")
     st_ = next(s for s in bundle["statements"] if s["statement"] == name)
     lines = bm.parse_statement_lines(st_["lines"], "lines")
-    amounts = bm.evaluate_lines(lines, bm.rolled_up(bm.normal_balances(closing, accounts), accounts))
+    amounts = bm.evaluate_lines(
+        lines, bm.rolled_up(bm.normal_balances(closing, accounts), accounts)
+    )
     for ln in st_["lines"]:
         if ln["kind"] != "heading":
             ln["amount"] = amounts[ln["key"]]
@@ -797,9 +848,14 @@ def test_receipt_with_a_short_salt_fails(receipt, key):
 def copay():
     """A voucher paid by two residents (co-payers) on lines 1 and 2, and one more record."""
     from tests.transparency.bundlegen import RESIDENTS
+
     b = SyntheticBook(book_id=9, seed=5)
-    b.post(dt.date(2026, 8, 3), [("1002", 300, 0), ("1002", 200, 0), ("4101", 0, 500)],
-           summary="合付物业费", residents={1: RESIDENTS[0], 2: RESIDENTS[1]})
+    b.post(
+        dt.date(2026, 8, 3),
+        [("1002", 300, 0), ("1002", 200, 0), ("4101", 0, 500)],
+        summary="合付物业费",
+        residents={1: RESIDENTS[0], 2: RESIDENTS[1]},
+    )
     b.post(dt.date(2026, 8, 4), [("5101", 9, 0), ("1002", 0, 9)])
     return b
 
@@ -812,7 +868,13 @@ def test_a_receipt_carries_only_its_residents_line(copay):
         assert not verify_receipt(r, key=k).failed
         text = json.dumps(r, ensure_ascii=False)
         assert who in text and other not in text  # never the co-payer's name or unit
-        assert len(r["private"]) == 1 and set(r["private"][0]) == {"line", "resident", "name", "unit", "salt"}
+        assert len(r["private"]) == 1 and set(r["private"][0]) == {
+            "line",
+            "resident",
+            "name",
+            "unit",
+            "salt",
+        }
     assert [c["line"] for c in mine["record"]["private"]] == [1, 2]
     # One line's salt does not open the other line's commitment.
     forged = copy.deepcopy(mine)
@@ -839,17 +901,31 @@ def test_line_salts_follow_the_format(copay):
         assert hashlib.sha256(salt_n + rfc8785.dumps(entry)).hexdigest() == c["commitment"]
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda r: r.update(private=[]),
-    lambda r: r.update(private="ab" * 32),  # the old single commitment
-    lambda r: r["private"].append(copy.deepcopy(r["private"][0])),  # line twice
-    lambda r: r["private"].reverse(),  # not ascending
-    lambda r: r["private"][0].update(line=0),
-    lambda r: r["private"][0].update(line=4),
-    lambda r: r["private"][0].update(commitment="AB" * 32),
-    lambda r: r["private"][0].update(extra=1),
-    lambda r: r["private"][0].pop("line"),
-], ids=["empty", "string", "duplicate", "order", "line 0", "line out of range", "upper hex", "extra", "no line"])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda r: r.update(private=[]),
+        lambda r: r.update(private="ab" * 32),  # the old single commitment
+        lambda r: r["private"].append(copy.deepcopy(r["private"][0])),  # line twice
+        lambda r: r["private"].reverse(),  # not ascending
+        lambda r: r["private"][0].update(line=0),
+        lambda r: r["private"][0].update(line=4),
+        lambda r: r["private"][0].update(commitment="AB" * 32),
+        lambda r: r["private"][0].update(extra=1),
+        lambda r: r["private"][0].pop("line"),
+    ],
+    ids=[
+        "empty",
+        "string",
+        "duplicate",
+        "order",
+        "line 0",
+        "line out of range",
+        "upper hex",
+        "extra",
+        "no line",
+    ],
+)
 def test_malformed_private_commitments_fail_the_record_shape(copay, mangle):
     rec = copy.deepcopy(copay.posted[0].record)
     mangle(rec)
@@ -922,10 +998,19 @@ def test_receipt_whose_record_differs_from_the_bundles_fails(book, bundles, key)
 
 
 def _mutations():
-    junk = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.text(max_size=5),
-                     st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
-    return st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["delete", "replace"]), junk),
-                    min_size=1, max_size=4)
+    junk = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.text(max_size=5),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
+    return st.lists(
+        st.tuples(st.integers(0, 10**6), st.sampled_from(["delete", "replace"]), junk),
+        min_size=1,
+        max_size=4,
+    )
 
 
 def _paths(value, prefix=()):
@@ -951,7 +1036,9 @@ def _apply(doc, path, op, junk):
     return doc
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(_mutations())
 def test_mutated_bundles_never_crash_the_verifier(world, muts):
     book, bundles, _, _ = world
@@ -976,11 +1063,19 @@ def test_mutated_bundles_never_crash_the_verifier(world, muts):
     assert not any("unexpected error" in c.message for c in r.checks), r.text()
 
 
-@pytest.mark.parametrize("doc", [
-    [], "string", 12, None, {}, {"format": "commons-ledger/disclosure/1"},
-    {"format": "commons-ledger/disclosure/1", "book": {"id": "7"}},
-    {"format": "commons-ledger/disclosure/1", "book": {"id": True}, "period": {"start": 1}},
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        [],
+        "string",
+        12,
+        None,
+        {},
+        {"format": "commons-ledger/disclosure/1"},
+        {"format": "commons-ledger/disclosure/1", "book": {"id": "7"}},
+        {"format": "commons-ledger/disclosure/1", "book": {"id": True}, "period": {"start": 1}},
+    ],
+)
 def test_skeleton_bundles_fail_cleanly(doc):
     r = check(doc)
     assert r.exit_code == 1
@@ -1001,24 +1096,34 @@ def test_huge_and_weird_values_fail_cleanly(bundles, key):
 # --------------------------------------------------------------------------- reading input
 
 
-@pytest.mark.parametrize("data,why", [
-    (b'{"format": "commons-ledger/disclosure/1", "book": ', "not valid JSON"),
-    (b"\xff\xfe{}", "not UTF-8"),
-    (b'{"format": "commons-ledger/disclosure/1", "a": NaN}', "NaN"),
-    (b'{"format": "commons-ledger/disclosure/1", "a": 1, "a": 2}', "twice"),
-    (b"[" * 100_000 + b"]" * 100_000, "deeply"),
-    (b'{"a": ' + b"1" * 5000 + b"}", "digits"),
-])
+@pytest.mark.parametrize(
+    "data,why",
+    [
+        (b'{"format": "commons-ledger/disclosure/1", "book": ', "not valid JSON"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b'{"format": "commons-ledger/disclosure/1", "a": NaN}', "NaN"),
+        (b'{"format": "commons-ledger/disclosure/1", "a": 1, "a": 2}', "twice"),
+        (b"[" * 100_000 + b"]" * 100_000, "deeply"),
+        (b'{"a": ' + b"1" * 5000 + b"}", "digits"),
+    ],
+)
 def test_unreadable_json_is_an_input_error(data, why):
     from transparency.verify import InputError
+
     with pytest.raises(InputError, match=why):
         parse_json_bytes(data, "bundle")
 
 
 def _cli(*args, cwd=ROOT):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "transparency.verify", *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "transparency.verify", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -1027,6 +1132,7 @@ def files(tmp_path, bundles, book):
         p = tmp_path / name
         p.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
         return str(p)
+
     return write
 
 
@@ -1037,7 +1143,9 @@ def test_cli_exit_codes_and_output(files, bundles, book):
     res = _cli(good, "--previous", prev, "--key", fp)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.splitlines()[-1].startswith("VERIFIED")
-    assert all(line.split()[0] in ("PASS", "WARN", "SKIP", "VERIFIED:") for line in res.stdout.splitlines())
+    assert all(
+        line.split()[0] in ("PASS", "WARN", "SKIP", "VERIFIED:") for line in res.stdout.splitlines()
+    )
 
     bad = copy.deepcopy(bundles[1])
     _line(bad, "balance_sheet", "cash")["amount"] += 1
@@ -1050,7 +1158,8 @@ def test_cli_exit_codes_and_output(files, bundles, book):
     out = json.loads(res.stdout)
     assert out["ok"] is True and out["exit_code"] == 0
     assert {"check": "log_root", "status": "PASS"}.items() <= next(
-        c for c in out["checks"] if c["check"] == "log_root").items()
+        c for c in out["checks"] if c["check"] == "log_root"
+    ).items()
 
 
 def test_cli_receipt_alone_and_as_positional(files, book):
@@ -1061,14 +1170,17 @@ def test_cli_receipt_alone_and_as_positional(files, book):
     assert res.returncode == 0 and "PASS receipt_commitment" in res.stdout
 
 
-@pytest.mark.parametrize("content,arg_key", [
-    (b'{"format": "commons-ledger/disclosure/1", "bo', None),  # truncated
-    (b'{"format": "commons-ledger/disclosure/2"}', None),  # wrong version
-    (b'{"no": "format"}', None),
-    (b"", None),
-    (None, None),  # missing file
-    (b'{"format": "commons-ledger/disclosure/1"}', "not-a-key"),
-])
+@pytest.mark.parametrize(
+    "content,arg_key",
+    [
+        (b'{"format": "commons-ledger/disclosure/1", "bo', None),  # truncated
+        (b'{"format": "commons-ledger/disclosure/2"}', None),  # wrong version
+        (b'{"no": "format"}', None),
+        (b"", None),
+        (None, None),  # missing file
+        (b'{"format": "commons-ledger/disclosure/1"}', "not-a-key"),
+    ],
+)
 def test_cli_unreadable_input_exits_2_without_traceback(tmp_path, content, arg_key):
     path = tmp_path / "in.json"
     if content is not None:
@@ -1089,9 +1201,11 @@ def test_cli_refuses_an_oversized_file_without_reading_it(tmp_path):
 
 
 def test_cli_on_garbage_shapes_exits_1_without_traceback(files):
-    for doc in ({"format": "commons-ledger/disclosure/1"},
-                {"format": "commons-ledger/disclosure/1", "book": [], "log": "x", "statements": {}},
-                {"format": "commons-ledger/receipt/1", "record": {"book": 7}, "index": "0"}):
+    for doc in (
+        {"format": "commons-ledger/disclosure/1"},
+        {"format": "commons-ledger/disclosure/1", "book": [], "log": "x", "statements": {}},
+        {"format": "commons-ledger/receipt/1", "record": {"book": 7}, "index": "0"},
+    ):
         res = _cli(files("g.json", doc))
         assert res.returncode == 1, res.stdout
         assert "Traceback" not in res.stderr and "FAIL " in res.stdout
@@ -1116,8 +1230,14 @@ def test_verifier_imports_nothing_but_stdlib_and_cryptography():
         "assert not bad, bad\n"
         "assert 'transparency.verify' in new and 'cryptography' in {n.split('.')[0] for n in new}\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
 
 
@@ -1139,7 +1259,9 @@ def server_world(app, tmp_path, monkeypatch, organisation, resident_factory, use
     payer = resident_factory(community=organisation.community, name="张秀英", unit="1栋1单元101")
 
     def acc(code):
-        return db.session.scalar(sa.select(Account).where(Account.book_id == bk.id, Account.code == code))
+        return db.session.scalar(
+            sa.select(Account).where(Account.book_id == bk.id, Account.code == code)
+        )
 
     def post(ls, date, summary="测试凭证"):
         v = svc.create_voucher(bk, svc.VoucherInput(date, summary, ls), actor=people["preparer"])
@@ -1153,9 +1275,17 @@ def server_world(app, tmp_path, monkeypatch, organisation, resident_factory, use
 
     D = dt.date
     post(ledger_lines((acc("1002"), 50_000_00, 0), (acc("3001"), 0, 50_000_00)), D(2025, 3, 2))
-    fee = post(ledger_lines((acc("1002"), 4_096_00, 0, {"resident_id": payer.id}),
-                            (acc("5001"), 0, 4_096_00, {"resident_id": payer.id})), D(2025, 3, 12), "收取物业费")
-    post(ledger_lines((acc("5602"), 300_00, 0), (acc("1001"), 0, 300_00)), D(2025, 5, 6), "五月预付")
+    fee = post(
+        ledger_lines(
+            (acc("1002"), 4_096_00, 0, {"resident_id": payer.id}),
+            (acc("5001"), 0, 4_096_00, {"resident_id": payer.id}),
+        ),
+        D(2025, 3, 12),
+        "收取物业费",
+    )
+    post(
+        ledger_lines((acc("5602"), 300_00, 0), (acc("1001"), 0, 300_00)), D(2025, 5, 6), "五月预付"
+    )
     post(ledger_lines((acc("1122"), 5_000_00, 0), (acc("5001"), 0, 5_000_00)), D(2025, 4, 11))
     for m in (3, 4):
         svc.close_period(bk, 2025, m, actor=people["reviewer"])
@@ -1204,6 +1334,13 @@ def test_server_bundle_through_the_cli(server_world, tmp_path):
     for name, doc in (("march", march), ("april", april), ("receipt", receipt)):
         paths[name] = tmp_path / f"{name}.json"
         paths[name].write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    res = _cli(str(paths["april"]), "--previous", str(paths["march"]), "--receipt", str(paths["receipt"]),
-               "--key", key.fingerprint)
+    res = _cli(
+        str(paths["april"]),
+        "--previous",
+        str(paths["march"]),
+        "--receipt",
+        str(paths["receipt"]),
+        "--key",
+        key.fingerprint,
+    )
     assert res.returncode == 0, res.stdout
