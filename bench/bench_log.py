@@ -2,7 +2,7 @@
 """Benchmark of the database-backed log (ledger/log.py) with a million leaves (a script, not a test).
 
 Fills one book's ``log_nodes`` with the stored nodes of N leaves (computed in memory with
-``transparency.merkle.nodes_to_store_on_append`` and bulk-inserted: posting a million vouchers
+``tlog.merkle.nodes_to_store_on_append`` and bulk-inserted: posting a million vouchers
 would measure the voucher path, not the log), then times through ``ledger.log``, each inside
 the application's session like a request does:
 
@@ -40,7 +40,7 @@ from cryptography.fernet import Fernet  # noqa: E402
 
 from core.app import create_app  # noqa: E402
 from core.db import db  # noqa: E402
-from transparency import merkle  # noqa: E402
+from tlog import merkle  # noqa: E402
 
 BATCH = 50_000
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Benchmark for transparency.merkle's node-store API (a script, not a test).
+"""Benchmark for tlog.merkle's node-store API (a script, not a test).
 
 Builds the node store of a log of N leaves in a dict, exactly as the
 database-backed log would fill its table (one ``nodes_to_store_on_append``
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transparency.merkle import (  # noqa: E402
+from tlog.merkle import (  # noqa: E402
     InMemoryNodeStore,
     consistency_proof_from_nodes,
     inclusion_proof_from_nodes,

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.transparency.bundlegen import big_bundle  # noqa: E402
-from transparency import notes  # noqa: E402
+from tlog import notes  # noqa: E402
 
 TARGET_SECONDS = 10.0
 

@@ -18,7 +18,7 @@ import rfc8785
 import sqlalchemy as sa
 
 from core.db import db
-from transparency import merkle
+from tlog import merkle
 
 from .models import LogNode, Voucher
 

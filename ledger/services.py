@@ -1428,7 +1428,7 @@ def post_imported_vouchers(
     import secrets
     from types import SimpleNamespace
 
-    from transparency import merkle
+    from tlog import merkle
 
     from .models import LogNode
 

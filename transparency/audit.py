@@ -20,8 +20,8 @@ from sqlalchemy.orm import selectinload
 from core.db import db
 from ledger import log
 from ledger.models import Book, LogNode, Voucher, VoucherLine, VoucherStatus
+from tlog import merkle, notes
 
-from . import merkle, notes
 from .keys import origin
 from .models import Checkpoint, DisclosureReport
 

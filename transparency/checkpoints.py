@@ -17,8 +17,8 @@ from core.errors import Conflict, NotFound
 from core.models import Organisation
 from ledger import log
 from ledger.models import Book
+from tlog import merkle, notes
 
-from . import merkle, notes
 from .keys import ensure_key, origin, private_key_for
 from .models import Checkpoint
 

@@ -31,8 +31,8 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Community, Organisation, Role, User
 from ledger import charts, log
 from ledger.models import Account, AccountPeriodBalance, Book, Fund, Voucher, VoucherStatus
+from tlog import merkle, notes
 
-from . import merkle, notes
 from .audit import rebuild
 from .checkpoints import LogInconsistent, locked_log_size, sign_checkpoint
 from .keys import origin, private_key_for, public_key_json

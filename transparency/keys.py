@@ -21,8 +21,8 @@ from core.db import db
 from core.errors import Conflict
 from core.models import Organisation
 from ledger.services import book_for
+from tlog import notes
 
-from . import notes
 from .models import SigningKey
 
 ORIGIN_PREFIX = "commons-ledger/"

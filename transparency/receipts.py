@@ -20,8 +20,8 @@ from core.errors import Conflict, NotFound
 from core.models import Organisation, Resident, Role, User
 from ledger import log
 from ledger.models import Book, Voucher
+from tlog import merkle
 
-from . import merkle
 from .audit import record_of
 from .checkpoints import LogInconsistent, checkpoint_covering
 from .keys import public_key_json

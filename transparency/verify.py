@@ -35,8 +35,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from . import bundle_math as bm
-from . import jcs, merkle, notes
+from tlog import bundle_math as bm
+from tlog import jcs, merkle, notes
 
 __all__ = [
     "DISCLOSURE_FORMAT",

@@ -277,7 +277,7 @@
     if (!eqBytes(r, root)) throw new VerificationError("root_mismatch", "root computed from the inclusion proof does not match root");
   }
 
-  // RFC 9162 §2.1.4.2, step by step, with the same strictness as transparency/merkle.py.
+  // RFC 9162 §2.1.4.2, step by step, with the same strictness as tlog/merkle.py.
   async function verifyConsistency(oldSizeN, newSizeN, oldRoot, newRoot, proofIn) {
     checkHashes(proofIn);
     const oldSize = BigInt(oldSizeN), newSize = BigInt(newSizeN);

@@ -25,7 +25,7 @@ from core.db import db
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_app
 from tests.transparency.bundlegen import SyntheticBook, b64
-from transparency import notes
+from tlog import notes
 from transparency import views as transparency_views
 from transparency.verify import TrustedKey, parse_key, verify_bundle, verify_receipt
 

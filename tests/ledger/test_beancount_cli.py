@@ -43,7 +43,7 @@ from ledger.models import (
 from ledger.plaintext import read_beancount
 from tests.ledger.conftest import lines
 from tests.ledger.journal import generate_journal
-from transparency import merkle
+from tlog import merkle
 
 # --------------------------------------------------------------------------------------------
 # Oracles: separate processes only
@@ -607,7 +607,7 @@ def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(
 def test_a_failure_while_building_rows_stops_the_import(
     app, organisation_factory, monkeypatch, parallel
 ):
-    """If the bulk path's own hashes ever disagree with transparency.merkle, the import stops
+    """If the bulk path's own hashes ever disagree with tlog.merkle, the import stops
     with an error (from the child too) and the caller rolls back."""
     journal = read_beancount(SMALL)
     book = svc.create_book(organisation_factory(), chart="CUSTOM")

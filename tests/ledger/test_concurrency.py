@@ -16,7 +16,7 @@ from ledger import log
 from ledger import services as svc
 from ledger.models import Account, AccountPeriodBalance, Voucher
 from tests.factories import UserFactory
-from transparency import merkle
+from tlog import merkle
 
 THREADS = 4
 PER_THREAD = 6

@@ -9,7 +9,7 @@ from core.errors import Conflict
 from ledger import log
 from ledger import services as svc
 from tests.ledger.conftest import lines
-from transparency import merkle
+from tlog import merkle
 
 
 def test_editing_a_resident_later_does_not_change_the_posted_record(

@@ -10,7 +10,7 @@ from ledger import log
 from ledger import services as svc
 from ledger.models import AccountPeriodBalance, Voucher, VoucherEvent
 from tests.ledger.conftest import lines
-from transparency import merkle
+from tlog import merkle
 
 D = dt.date(2026, 3, 5)
 

@@ -3,7 +3,7 @@
 Built from FORMAT.md alone and deliberately with *other* code than the verifier where an
 independent implementation exists, so the tests compare two implementations rather than one
 with itself: leaves are canonicalised with the ``rfc8785`` package (as the server does), the
-tree and proofs come from ``transparency.merkle``'s node store, and statement amounts from
+tree and proofs come from ``tlog.merkle``'s node store, and statement amounts from
 ``ledger.charts.evaluate`` (code-prefix roll-up) over the chart's real layouts.
 
 Typical use::
@@ -28,7 +28,7 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import charts
-from transparency import merkle, notes
+from tlog import merkle, notes
 
 DISCLOSURE_FORMAT = "commons-ledger/disclosure/1"
 RECEIPT_FORMAT = "commons-ledger/receipt/1"

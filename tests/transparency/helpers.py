@@ -1,6 +1,6 @@
 """Helpers shared by the transparency tests."""
 
-from transparency import notes
+from tlog import notes
 
 
 def checkpoint_of(note: str) -> tuple[str, int, bytes]:

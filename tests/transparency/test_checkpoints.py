@@ -19,7 +19,8 @@ from core.errors import Conflict
 from ledger import log
 from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
-from transparency import keys, merkle, notes
+from tlog import merkle, notes
+from transparency import keys
 from transparency.checkpoints import LogInconsistent, checkpoint_covering, sign_checkpoint
 from transparency.models import Checkpoint, SigningKey
 
@@ -196,7 +197,7 @@ def test_a_checkpoint_is_a_c2sp_signed_note_of_the_logs_root(app, organisation, 
 
 
 def test_checkpoints_verify_with_the_verifiers_note_module(app, organisation, book, three):
-    notes = pytest.importorskip("transparency.notes")
+    notes = pytest.importorskip("tlog.notes")
     cp = sign_checkpoint(book)
     text = notes.verify_note(cp.note, cp.key.name, bytes(cp.key.public_key))
     parsed = notes.parse_checkpoint(text)

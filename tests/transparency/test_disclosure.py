@@ -26,7 +26,7 @@ from ledger.models import Account
 from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
 from tests.transparency.helpers import checkpoint_of
-from transparency import merkle, notes
+from tlog import merkle, notes
 from transparency.checkpoints import LogInconsistent
 from transparency.disclosure import publish_report, used_records
 from transparency.models import DisclosureReport

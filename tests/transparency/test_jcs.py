@@ -1,4 +1,4 @@
-"""transparency.jcs against the rfc8785 package (the server's canonicaliser) on random records."""
+"""tlog.jcs against the rfc8785 package (the server's canonicaliser) on random records."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transparency import bundle_math, jcs, merkle
+from tlog import bundle_math, jcs, merkle
 
 safe_ints = st.integers(min_value=-jcs.MAX_SAFE_INTEGER, max_value=jcs.MAX_SAFE_INTEGER)
 # Any Unicode text except lone surrogates (which neither side can encode), with a bias towards

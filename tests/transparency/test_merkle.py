@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Tests for transparency.merkle (RFC 9162 §2.1 Merkle tree maths).
+"""Tests for tlog.merkle (RFC 9162 §2.1 Merkle tree maths).
 
 Three kinds of evidence:
 
@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transparency import merkle
-from transparency.merkle import (
+from tlog import merkle
+from tlog.merkle import (
     EMPTY_ROOT,
     InMemoryNodeStore,
     VerificationError,

@@ -17,7 +17,7 @@ from ledger import services as svc
 from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
 from tests.transparency.helpers import checkpoint_of
-from transparency import merkle, notes
+from tlog import merkle, notes
 from transparency.checkpoints import sign_checkpoint
 from transparency.models import Checkpoint
 from transparency.receipts import build_receipt

@@ -28,8 +28,8 @@ from ledger import services as svc
 from ledger.models import Account
 from tests.ledger.conftest import lines as ledger_lines
 from tests.transparency.bundlegen import SyntheticBook, b64
-from transparency import bundle_math as bm
-from transparency import notes
+from tlog import bundle_math as bm
+from tlog import notes
 from transparency.disclosure import publish_report
 from transparency.receipts import build_receipt
 from transparency.verify import (
@@ -609,7 +609,7 @@ def test_carried_record_dated_in_the_previous_period_fails(book, bundles, key):
     # Take an early record of the previous segment that is *not* pending and carry it.
     rec = next(r for r in bundles[0]["log"]["records"] if r["date"] <= prev_end)
     size = notes.parse_checkpoint(notes.parse_note(b["checkpoint"]).text).size
-    from transparency import merkle
+    from tlog import merkle
 
     proof = merkle.inclusion_proof_from_nodes(size, rec["index"], book.store.get_node)
     b["carried_records"].insert(0, {"record": rec, "inclusion_proof": [b64(h) for h in proof]})
@@ -1223,7 +1223,7 @@ def test_verifier_imports_nothing_but_stdlib_and_cryptography():
         "    sys.modules[m] = None\n"
         "before = set(sys.modules)\n"
         "import transparency.verify\n"
-        "allowed = ('transparency', 'cryptography', '_cffi_backend', '_openssl', '_rust')\n"
+        "allowed = ('transparency', 'tlog', 'cryptography', '_cffi_backend', '_openssl', '_rust')\n"
         "new = {n for n in set(sys.modules) - before if sys.modules[n] is not None}\n"
         "third = sorted({n.split('.')[0] for n in new} - set(sys.stdlib_module_names))\n"
         "bad = [n for n in third if not n.startswith(allowed)]\n"

@@ -2,7 +2,7 @@
 """The arithmetic a disclosure bundle is checked with (FORMAT.md §1, §3), free of any I/O.
 
 Pure functions over the JSON values of a bundle: record shape, record → leaf bytes (RFC 8785
-via :mod:`transparency.jcs`), the log fold from a compact range, balances from records, and
+via :mod:`tlog.jcs`), the log fold from a compact range, balances from records, and
 statement lines recomputed from the bundle's own line definitions. Standard library only (plus
 the two sibling modules that are themselves standard-library only), so the standalone verifier
 can ship it.
