@@ -389,8 +389,71 @@ def _problems(items: list[str], total: int | None = None, limit: int = 5) -> str
 # =========================================================================== bundles
 
 
-class BundleVerifier:
+class _SignedDocument:
+    """What a bundle and a receipt check alike: which key to trust, the checkpoint's signature
+    and its origin. A subclass names its document (``what``), how a check says the book is not
+    known yet (``needs_book``), where the key check is (``key_check``) and how a wrong origin is
+    described (``origin_mismatch``)."""
+
+    what = ""
+    needs_book = ""
+    key_check = ""
+    doc: dict
+    origin: str | None
+    user_key: TrustedKey | None
+    key: bytes | None
+    cp: notes.Checkpoint | None
+
+    def origin_mismatch(self) -> str:
+        raise NotImplementedError
+
+    def choose_key(self) -> str | _Outcome:
+        """Set ``self.key``; return the check's message or the outcome to raise."""
+        if self.origin is None:
+            raise skip(self.needs_book)
+        own, err = None, None
+        try:
+            own = _public_key_field(self.doc, self.what)
+        except (_Outcome, bm.ShapeError, notes.NoteError) as e:
+            err = getattr(e, "message", None) or str(e)
+        self.key, outcome = _choose_key(own, err, self.origin, self.user_key, self.what)
+        return outcome
+
+    def check_key(self) -> str:
+        outcome = self.choose_key()
+        if isinstance(outcome, _Outcome):
+            raise outcome
+        return outcome
+
+    def check_signature(self) -> str:
+        if self.origin is None:
+            raise skip(self.needs_book)
+        note = bm.require(self.doc, "checkpoint", str, self.what)
+        # Parse first, so later checks can say precisely what else is wrong even when the
+        # signature fails; nothing is *trusted* unless this check passes.
+        self.cp = _open_checkpoint(note, f"{self.what}.checkpoint")
+        if self.key is None:
+            raise fail(f"no trusted key to check the signature with (see {self.key_check})")
+        notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
+        return f"checkpoint of {self.cp.size} leaves is signed by {self.origin}"
+
+    def check_origin(self) -> str:
+        if self.cp is None or self.origin is None:
+            raise skip("needs a readable checkpoint")
+        if self.cp.origin != self.origin:
+            raise fail(f"checkpoint is for {self.cp.origin!r}, {self.origin_mismatch()}")
+        return f"checkpoint origin is {self.origin}"
+
+
+class BundleVerifier(_SignedDocument):
     """All checks of one disclosure bundle; results go to ``report`` as ``<prefix><check>``."""
+
+    what = "bundle"
+    needs_book = "needs the book id (bundle_header)"
+    key_check = "the key check"
+
+    def origin_mismatch(self) -> str:
+        return f"this bundle is book {self.book_id} ({self.origin!r})"
 
     def __init__(
         self,
@@ -400,7 +463,7 @@ class BundleVerifier:
         prefix: str = "",
         previous: dict | None = None,
     ):
-        self.b = bundle
+        self.b = self.doc = bundle
         self.prev_bundle = previous
         self.report = report
         self.user_key = user_key
@@ -484,40 +547,6 @@ class BundleVerifier:
         self.book_id, self.origin = book_id, _origin(book_id)  # type: ignore[assignment]
         self.period_start, self.period_end = start, end
         return f"book {book_id}, period {start} to {end}"
-
-    def check_key(self) -> str:
-        if self.origin is None:
-            raise skip("needs the book id (bundle_header)")
-        own, err = None, None
-        try:
-            own = _public_key_field(self.b, "bundle")
-        except (_Outcome, bm.ShapeError, notes.NoteError) as e:
-            err = getattr(e, "message", None) or str(e)
-        self.key, outcome = _choose_key(own, err, self.origin, self.user_key, "bundle")
-        if isinstance(outcome, _Outcome):
-            raise outcome
-        return outcome
-
-    def check_signature(self) -> str:
-        if self.origin is None:
-            raise skip("needs the book id (bundle_header)")
-        note = bm.require(self.b, "checkpoint", str, "bundle")
-        # Parse first, so later checks can say precisely what else is wrong even when the
-        # signature fails; nothing is *trusted* unless this check passes.
-        self.cp = _open_checkpoint(note, "bundle.checkpoint")
-        if self.key is None:
-            raise fail("no trusted key to check the signature with (see the key check)")
-        notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
-        return f"checkpoint of {self.cp.size} leaves is signed by {self.origin}"
-
-    def check_origin(self) -> str:
-        if self.cp is None or self.origin is None:
-            raise skip("needs a readable checkpoint")
-        if self.cp.origin != self.origin:
-            raise fail(
-                f"checkpoint is for {self.cp.origin!r}, this bundle is book {self.book_id} ({self.origin!r})"
-            )
-        return f"checkpoint origin is {self.origin}"
 
     def check_bundle_signature(self) -> str:
         """The whole bundle (labels, line definitions, accounts, period), not only the log,
@@ -991,7 +1020,14 @@ class BundleVerifier:
 # =========================================================================== receipts
 
 
-class ReceiptVerifier:
+class ReceiptVerifier(_SignedDocument):
+    what = "receipt"
+    needs_book = "needs the record's book"
+    key_check = "receipt_key"
+
+    def origin_mismatch(self) -> str:
+        return f"the record is of {self.origin!r}"
+
     def __init__(
         self,
         receipt: dict,
@@ -999,7 +1035,7 @@ class ReceiptVerifier:
         user_key: TrustedKey | None,
         bundle: BundleVerifier | None = None,
     ):
-        self.r = receipt
+        self.r = self.doc = receipt
         self.report = report
         self.user_key = user_key
         self.bundle = bundle
@@ -1033,14 +1069,7 @@ class ReceiptVerifier:
         return f"record {record['number']} of book {record['book']}, index {index}"  # type: ignore[index]
 
     def check_key(self) -> str:
-        if self.origin is None:
-            raise skip("needs the record's book")
-        own, err = None, None
-        try:
-            own = _public_key_field(self.r, "receipt")
-        except (_Outcome, bm.ShapeError, notes.NoteError) as e:
-            err = getattr(e, "message", None) or str(e)
-        self.key, outcome = _choose_key(own, err, self.origin, self.user_key, "receipt")
+        outcome = self.choose_key()
         if (
             self.bundle is not None
             and self.bundle.key is not None
@@ -1051,23 +1080,6 @@ class ReceiptVerifier:
         if isinstance(outcome, _Outcome):
             raise outcome
         return outcome
-
-    def check_signature(self) -> str:
-        if self.origin is None:
-            raise skip("needs the record's book")
-        note = bm.require(self.r, "checkpoint", str, "receipt")
-        self.cp = _open_checkpoint(note, "receipt.checkpoint")
-        if self.key is None:
-            raise fail("no trusted key to check the signature with (see receipt_key)")
-        notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
-        return f"checkpoint of {self.cp.size} leaves is signed by {self.origin}"
-
-    def check_origin(self) -> str:
-        if self.cp is None or self.origin is None:
-            raise skip("needs a readable checkpoint")
-        if self.cp.origin != self.origin:
-            raise fail(f"checkpoint is for {self.cp.origin!r}, the record is of {self.origin!r}")
-        return f"checkpoint origin is {self.origin}"
 
     def check_inclusion(self) -> str:
         if self.cp is None:
