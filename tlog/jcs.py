@@ -116,31 +116,34 @@ def _plain(value: object, depth: int = 0) -> bool:
     """True when the C encoder writes ``value`` exactly as RFC 8785 does; False when the slow
     path must decide (a non-ASCII key, or something it refuses with the reason)."""
     t = type(value)
-    if t is str or value is None or t is bool:
-        return True
-    if t is int:
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER  # type: ignore[operator]
-    if depth > 200:
-        return False
     if t is dict:
-        for k, v in value.items():  # type: ignore[union-attr]
+        for k in value:  # type: ignore[union-attr]
             if type(k) is not str or not k.isascii():
                 return False
-            tv = type(v)
-            if tv is str or v is None:
-                continue
-            if not _plain(v, depth + 1):
+        children = value.values()  # type: ignore[union-attr]
+    elif t is list or t is tuple:
+        children = value  # type: ignore[assignment]
+    else:
+        return _plain_scalar(value)
+    if depth > 200:
+        return False
+    for v in children:
+        tv = type(v)
+        if tv is str or v is None or tv is bool:
+            continue
+        if tv is int:
+            if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
                 return False
+        elif not _plain(v, depth + 1):
+            return False
+    return True
+
+
+def _plain_scalar(value: object) -> bool:
+    t = type(value)
+    if t is str or value is None or t is bool:
         return True
-    if t is list or t is tuple:
-        for v in value:  # type: ignore[union-attr]
-            tv = type(v)
-            if tv is str or v is None:
-                continue
-            if not _plain(v, depth + 1):
-                return False
-        return True
-    return False
+    return t is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER  # type: ignore[operator]
 
 
 def _slow(value: object) -> bytes:

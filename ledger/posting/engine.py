@@ -197,6 +197,7 @@ def plan(
     months = [Month.of(e.data.date) for e in entries]
     taken = _take_numbers(book, Counter(months))
     next_no = {m: n for m, (_pid, n) in taken.items()}
+    heads = {m: voucher_number(m, 0)[:-4] for m in taken}
     planned = []
     for i, (e, checked, month) in enumerate(zip(entries, checked_all, months, strict=True)):
         next_no[month] = n = next_no[month] + 1
@@ -206,7 +207,7 @@ def plan(
                 checked=checked,
                 index=first_index + i,
                 period_id=taken[month][0],
-                number=voucher_number(month, n),
+                number=f"{heads[month]}{n:04d}",
                 voucher_id=e.voucher.id if e.voucher is not None else None,
             )
         )
@@ -223,6 +224,9 @@ def seal(
     append the leaves to the log whose compact range is ``frontier``. Returns the log rows to
     store and the compact range after them."""
     book, facts = plan.book, plan.facts
+    book_id, base = book.id, book.base_unit
+    codes = {i: a.code for i, a in facts.accounts.items()}
+    fund_codes = {i: f.code for i, f in facts.funds.items()}
     salts = secrets.token_bytes(16 * len(vouchers))
     leaf_hashes = []
     for k, pv in enumerate(vouchers):
@@ -235,7 +239,7 @@ def seal(
         )
         pv.private_json = log.private_json(private)
         record = log.make_record(
-            book=book.id,
+            book=book_id,
             index=pv.index,
             number=pv.number,
             date=e.data.date,
@@ -243,13 +247,13 @@ def seal(
             summary=e.data.summary.strip(),
             lines=[
                 (
-                    acc.code,
-                    fund.code if fund is not None else None,
-                    li.unit or book.base_unit,
+                    codes[li.account_id],
+                    None if li.fund_id is None else fund_codes[li.fund_id],
+                    li.unit or base,
                     li.debit,
                     li.credit,
                 )
-                for li, acc, fund in pv.checked
+                for li, _acc, _fund in pv.checked
             ],
             reverses=e.reverses_index,
             private=private,
@@ -266,8 +270,8 @@ def balance_sums(plan: Plan) -> dict[tuple, list[int]]:
     base = plan.book.base_unit
     for pv in plan.vouchers:
         pk = Month.of(pv.entry.data.date).key
-        for li, acc, fund in pv.checked:
-            s = sums[(acc.id, fund.id if fund is not None else 0, li.unit or base, pk)]
+        for li, _acc, _fund in pv.checked:
+            s = sums[(li.account_id, li.fund_id or 0, li.unit or base, pk)]
             s[0] += li.debit
             s[1] += li.credit
     return sums
@@ -300,29 +304,29 @@ def new_voucher_rows(plan: Plan, vouchers: Sequence[Planned], nodes) -> Rows:
     """The rows of new vouchers (stored ``approved``: the line guard refuses lines of a posted
     voucher; the writer marks them posted after their lines)."""
     book, at, actor_id = plan.book, plan.at, plan.actor_id
-    cid, base = book.community_id, book.base_unit
+    cid, base, book_id = book.community_id, book.base_unit, book.id
     rows = Rows()
     for pv in vouchers:
         e, d, vid = pv.entry, pv.entry.data, pv.voucher_id
         rows.vouchers.append(
             (
-                vid, cid, book.id, d.date, d.summary.strip(), e.kind,
+                vid, cid, book_id, d.date, d.summary.strip(), e.kind,
                 VoucherStatus.APPROVED.value, int(d.attachment_count or 0), e.reverses_id,
                 e.source, e.prepared_by_id, e.approved_by_id, actor_id, pv.period_id,
                 pv.number, pv.index, at, pv.salt, pv.private_json, at,
             )
         )  # fmt: skip
-        for n, (li, acc, fund) in enumerate(pv.checked, start=1):
+        for n, (li, _acc, _fund) in enumerate(pv.checked, start=1):
             rows.lines.append(
                 (
-                    cid, vid, n, acc.id, fund.id if fund is not None else None,
+                    cid, vid, n, li.account_id, li.fund_id,
                     li.unit or base, li.debit, li.credit, (li.memo or "")[:300],
                     li.resident_id, li.counterparty_org_id,
                 )
             )  # fmt: skip
         rows.events.append((cid, vid, e.source, actor_id, at, ""))
         rows.events.append((cid, vid, "posted", actor_id, at, ""))
-    rows.nodes = [(book.id, lv, ix, cid, h) for lv, ix, h in nodes]
+    rows.nodes = [(book_id, lv, ix, cid, h) for lv, ix, h in nodes]
     return rows
 
 
@@ -371,7 +375,8 @@ class BulkWriter:
             return
         procs = self._processors(table, cols)
         if any(procs):
-            pairs = [(i, p) for i, p in enumerate(procs) if p is not None]
+            # Memoised: the same few dates and the one timestamp recur on every row.
+            pairs = [(i, _memo(p)) for i, p in enumerate(procs) if p is not None]
 
             def processed(row):
                 row = list(row)
@@ -384,6 +389,19 @@ class BulkWriter:
         # Identifiers come from our own table metadata, values are bound.
         sql = f"INSERT INTO {q.format_table(table)} ({names}) VALUES ({', '.join([mark] * len(cols))})"  # noqa: S608
         self.conn.exec_driver_sql(sql, rows)
+
+
+def _memo(process):
+    cache: dict = {}
+
+    def processed(value):
+        try:
+            return cache[value]
+        except KeyError:
+            out = cache[value] = process(value)
+            return out
+
+    return processed
 
 
 def _new_ids(count: int) -> list[int]:

@@ -42,6 +42,11 @@ class BookFacts:
         self.book = book
         self.accounts = {i: a for i, a in accounts.items() if a.book_id == book.id}
         self.funds = {i: f for i, f in funds.items() if f.book_id == book.id}
+        # What the rules read of each, read once (ORM attribute access costs, per line).
+        self.account_facts = {
+            i: (a, a.active, a.has_children, a.restriction) for i, a in self.accounts.items()
+        }
+        self.fund_facts = {i: (f, f.active, f.restricted) for i, f in self.funds.items()}
         self.today = today or dt.date.today()
         self._exponents: dict[str, int | None] = {}
         self.residents: dict[int, Resident | None] = {}
@@ -140,7 +145,7 @@ def validate_voucher(
 
 
 def _check_lines(facts: BookFacts, p: Problems, lines: list, allow_negative: bool) -> Checked:
-    accounts, funds, base_unit = facts.accounts, facts.funds, facts.book.base_unit
+    accounts, funds, base_unit = facts.account_facts, facts.fund_facts, facts.book.base_unit
     totals: dict[str, list[int]] = {}
     checked = []
     for i, li in enumerate(lines, start=1):
@@ -160,38 +165,46 @@ def _check_lines(facts: BookFacts, p: Problems, lines: list, allow_negative: boo
             problems.append(_l("Line %(n)d: amounts are never negative.", n=i))
         elif abs(debit) > MAX_LINE_AMOUNT or abs(credit) > MAX_LINE_AMOUNT:
             problems.append(_l("Line %(n)d: the amount is too large for one line.", n=i))
-        acc = accounts.get(li.account_id)
-        if acc is None:
+        acc_facts = accounts.get(li.account_id)
+        acc = restriction = None
+        if acc_facts is None:
             problems.append(_l("Line %(n)d: no such account in this book.", n=i))
-        elif not acc.active:
-            problems.append(_l("Line %(n)d: account %(code)s is inactive.", n=i, code=acc.code))
-        elif acc.has_children:
-            problems.append(
-                _l(
-                    "Line %(n)d: account %(code)s has sub-accounts; choose one of them.",
-                    n=i,
-                    code=acc.code,
+        else:
+            acc, active, has_children, restriction = acc_facts
+            if not active:
+                problems.append(_l("Line %(n)d: account %(code)s is inactive.", n=i, code=acc.code))
+            elif has_children:
+                problems.append(
+                    _l(
+                        "Line %(n)d: account %(code)s has sub-accounts; choose one of them.",
+                        n=i,
+                        code=acc.code,
+                    )
                 )
-            )
         unit = li.unit or base_unit
         if facts.exponent(unit) is None:
             problems.append(_l("Line %(n)d: unknown unit %(unit)s.", n=i, unit=unit))
         fund = None
+        fund_restricted = False
         if li.fund_id is not None:
-            fund = funds.get(li.fund_id)
-            if fund is None:
+            fund_facts = funds.get(li.fund_id)
+            if fund_facts is None:
                 problems.append(_l("Line %(n)d: no such fund in this book.", n=i))
-            elif not fund.active:
-                problems.append(_l("Line %(n)d: the fund %(code)s is closed.", n=i, code=fund.code))
-        if acc is not None and acc.restriction is not None:
-            if acc.restriction == "restricted" and (fund is None or not fund.restricted):
+            else:
+                fund, fund_active, fund_restricted = fund_facts
+                if not fund_active:
+                    problems.append(
+                        _l("Line %(n)d: the fund %(code)s is closed.", n=i, code=fund.code)
+                    )
+        if restriction is not None:
+            if restriction == "restricted" and (fund is None or not fund_restricted):
                 problems.append(
                     _l(
                         "Line %(n)d: restricted revenue and restricted net assets must name a restricted fund.",
                         n=i,
                     )
                 )
-            if acc.restriction == "unrestricted" and fund is not None and fund.restricted:
+            if restriction == "unrestricted" and fund is not None and fund_restricted:
                 problems.append(
                     _l("Line %(n)d: a restricted fund cannot receive unrestricted revenue.", n=i)
                 )
