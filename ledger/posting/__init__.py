@@ -65,6 +65,7 @@ def post_new(
     today: dt.date | None = None,
     batch_size: int = 25_000,
     bulk: bool | None = None,
+    parallel: bool | None = None,
 ) -> list[int]:
     """Post new vouchers in order, approved by the rule or workflow that made them (recorded
     as the ``source`` event, then ``posted``). Nothing is written unless every voucher passes
@@ -87,7 +88,7 @@ def post_new(
         for data in inputs
     ]
     p = plan(book, entries, first_index=first, facts=facts, actor_id=actor_id)
-    return write_new(p, batch_size=batch_size, bulk=bulk)
+    return write_new(p, batch_size=batch_size, bulk=bulk, parallel=parallel)
 
 
 _LINES_WITH_ACCOUNTS = (

@@ -18,6 +18,7 @@ import datetime as dt
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ from core.errors import InvalidInput
 from core.months import Month
 from tlog import merkle
 
-from .. import log
+from .. import forked, log
 from ..models import (
     AccountPeriodBalance,
     Book,
@@ -341,54 +342,70 @@ def _core_insert(table, cols: Sequence[str], rows: list[tuple]) -> None:
 
 
 class BulkWriter:
-    """executemany of plain tuples (SQLite), or COPY (PostgreSQL with psycopg 3): the values
-    get their columns' own bind processing, nothing else."""
+    """executemany of plain tuples (SQLite), or COPY (PostgreSQL with psycopg 3). ``prepare``
+    (pure, so a forked child may run it) gives the values their columns' own bind
+    processing; ``write`` sends them."""
+
+    TABLES = (
+        ("vouchers", _VOUCHERS, V_COLS),
+        ("lines", _LINES, L_COLS),
+        ("events", _EVENTS, E_COLS),
+        ("nodes", _NODES, N_COLS),
+    )
 
     def __init__(self):
         self.conn = db.session.connection()
-        self.dialect = self.conn.dialect
-        self.copy = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
-
-    def _processors(self, table, cols):
-        d = self.dialect
-        procs = []
-        for c in cols:
-            col = table.c[c]
-            if isinstance(col.type, sa.LargeBinary) or self.copy:
-                procs.append(None)  # both drivers take bytes as they are
-            else:
-                procs.append(col.type.dialect_impl(d).bind_processor(d))
-        return procs
-
-    def write(self, table, cols: Sequence[str], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        q = self.dialect.identifier_preparer
-        names = ", ".join(q.quote(c) for c in cols)
-        if self.copy:
-            with (
-                self.conn.connection.driver_connection.cursor() as cur,
-                cur.copy(f"COPY {q.format_table(table)} ({names}) FROM STDIN") as out,
-            ):
-                for row in rows:
-                    out.write_row(row)
-            return
-        procs = self._processors(table, cols)
-        if any(procs):
+        self.dialect = d = self.conn.dialect
+        self.copy = d.name == "postgresql" and d.driver == "psycopg"
+        self.processors = {}
+        for name, table, cols in self.TABLES:
+            procs = []
+            for c in cols:
+                col = table.c[c]
+                if isinstance(col.type, sa.LargeBinary) or self.copy:
+                    procs.append(None)  # both drivers take bytes as they are
+                else:
+                    procs.append(col.type.dialect_impl(d).bind_processor(d))
             # Memoised: the same few dates and the one timestamp recur on every row.
-            pairs = [(i, _memo(p)) for i, p in enumerate(procs) if p is not None]
+            self.processors[name] = [(i, _memo(p)) for i, p in enumerate(procs) if p is not None]
 
-            def processed(row):
-                row = list(row)
-                for i, p in pairs:
-                    row[i] = p(row[i])
-                return tuple(row)
+    def prepare(self, rows: Rows) -> Rows:
+        out = Rows()
+        for name, _table, _cols in self.TABLES:
+            values = getattr(rows, name)
+            pairs = self.processors[name]
+            if pairs:
 
-            rows = [processed(r) for r in rows]
+                def processed(row, pairs=pairs):
+                    row = list(row)
+                    for i, p in pairs:
+                        row[i] = p(row[i])
+                    return tuple(row)
+
+                values = [processed(r) for r in values]
+            setattr(out, name, values)
+        return out
+
+    def write(self, rows: Rows) -> None:
+        """Write prepared rows, table by table."""
+        q = self.dialect.identifier_preparer
         mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
-        # Identifiers come from our own table metadata, values are bound.
-        sql = f"INSERT INTO {q.format_table(table)} ({names}) VALUES ({', '.join([mark] * len(cols))})"  # noqa: S608
-        self.conn.exec_driver_sql(sql, rows)
+        for name, table, cols in self.TABLES:
+            values = getattr(rows, name)
+            if not values:
+                continue
+            names = ", ".join(q.quote(c) for c in cols)
+            if self.copy:
+                with (
+                    self.conn.connection.driver_connection.cursor() as cur,
+                    cur.copy(f"COPY {q.format_table(table)} ({names}) FROM STDIN") as out,
+                ):
+                    for row in values:
+                        out.write_row(row)
+                continue
+            # Identifiers come from our own table metadata, values are bound.
+            sql = f"INSERT INTO {q.format_table(table)} ({names}) VALUES ({', '.join([mark] * len(cols))})"  # noqa: S608
+            self.conn.exec_driver_sql(sql, values)
 
 
 def _memo(process):
@@ -428,9 +445,24 @@ _MARK_NEW_POSTED = (
 )
 
 
-def write_new(plan: Plan, *, batch_size: int = 25_000, bulk: bool | None = None) -> list[int]:
+def _built(plan: Plan, batch_size: int, frontier: list[bytes], writer: BulkWriter | None):
+    """Each batch's first and last log index and its rows, ready to write (pure Python)."""
+    vouchers = plan.vouchers
+    for start in range(0, len(vouchers), batch_size):
+        batch = vouchers[start : start + batch_size]
+        nodes, frontier = seal(plan, batch, frontier)
+        rows = new_voucher_rows(plan, batch, nodes)
+        yield batch[0].index, batch[-1].index, writer.prepare(rows) if writer else rows
+
+
+def write_new(
+    plan: Plan, *, batch_size: int = 25_000, bulk: bool | None = None, parallel: bool | None = None
+) -> list[int]:
     """Store planned new vouchers; returns their ids in order. ``bulk``: the executemany/COPY
-    writer (default: for more than one voucher)."""
+    writer (default: for more than one voucher). ``parallel``: a forked child builds the rows
+    of the next batch (the same ``seal`` and ``new_voucher_rows``) while this process writes
+    the previous one (default: large batches on a machine with a second core; never with
+    residents, whose private fields come from rows the child must not read)."""
     vouchers = plan.vouchers
     if not vouchers:
         return []
@@ -439,6 +471,14 @@ def write_new(plan: Plan, *, batch_size: int = 25_000, bulk: bool | None = None)
         pv.voucher_id = vid
     bulk = len(vouchers) > 1 if bulk is None else bulk
     writer = BulkWriter() if bulk else None
+    if parallel is None:
+        parallel = len(vouchers) >= 20_000 and forked.available()
+    parallel = (
+        parallel
+        and bulk
+        and forked.available()
+        and all(li.resident_id is None for pv in vouchers for li, _a, _f in pv.checked)
+    )
     conn = db.session.connection()
     cache_size = None
     if bulk and conn.dialect.name == "sqlite" and len(vouchers) >= 1000:
@@ -446,21 +486,20 @@ def write_new(plan: Plan, *, batch_size: int = 25_000, bulk: bool | None = None)
         cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
         conn.exec_driver_sql("PRAGMA cache_size = -262144")
     frontier = log.compact_range_hashes(plan.book.id, plan.first_index)
-    for start in range(0, len(vouchers), batch_size):
-        batch = vouchers[start : start + batch_size]
-        nodes, frontier = seal(plan, batch, frontier)
-        rows = new_voucher_rows(plan, batch, nodes)
-        for table, cols, r in (
-            (_VOUCHERS, V_COLS, rows.vouchers),
-            (_LINES, L_COLS, rows.lines),
-            (_EVENTS, E_COLS, rows.events),
-            (_NODES, N_COLS, rows.nodes),
-        ):
-            writer.write(table, cols, r) if writer else _core_insert(table, cols, r)
-        conn.execute(
-            _MARK_NEW_POSTED,
-            {"b_id": plan.book.id, "b_first": batch[0].index, "b_last": batch[-1].index},
-        )
+    produce = lambda: _built(plan, batch_size, frontier, writer)  # noqa: E731
+    with forked.in_child(produce) if parallel else nullcontext(produce()) as built:
+        for first, last, rows in built:
+            if writer:
+                writer.write(rows)
+            else:
+                for table, cols, r in (
+                    (_VOUCHERS, V_COLS, rows.vouchers),
+                    (_LINES, L_COLS, rows.lines),
+                    (_EVENTS, E_COLS, rows.events),
+                    (_NODES, N_COLS, rows.nodes),
+                ):
+                    _core_insert(table, cols, r)
+            conn.execute(_MARK_NEW_POSTED, {"b_id": plan.book.id, "b_first": first, "b_last": last})
     if cache_size is not None:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
     write_balances(plan.book, balance_sums(plan))

@@ -337,6 +337,7 @@ def post_vouchers(
     today: dt.date | None = None,
     batch_size: int = 25_000,
     bulk: bool | None = None,
+    parallel: bool | None = None,
 ) -> list[int]:
     """Post new vouchers, in order, that a rule or a domain workflow approved (an import, a
     billing run, dividends, closing): every voucher checked by the same rules as the entry
@@ -356,6 +357,7 @@ def post_vouchers(
         today=today,
         batch_size=batch_size,
         bulk=bulk,
+        parallel=parallel,
     )
     if ids and signals.voucher_posted.receivers:
         signals.voucher_posted.send(book, voucher_ids=ids, source=source, actor=actor)
@@ -371,6 +373,7 @@ def post_imported_vouchers(
     kind: VoucherKind = VoucherKind.NORMAL,
     allow_negative: bool = False,
     batch_size: int = 25_000,
+    parallel: bool | None = None,
 ) -> list[int]:
     """``post_vouchers`` with an import's defaults."""
     return post_vouchers(
@@ -381,4 +384,5 @@ def post_imported_vouchers(
         actor=actor,
         allow_negative=allow_negative,
         batch_size=batch_size,
+        parallel=parallel,
     )

@@ -560,7 +560,10 @@ def _book_state(book: Book) -> dict:
 SMALL = generate_journal(120, seed=21, start=dt.date(2022, 6, 1))
 
 
-def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(app, organisation_factory):
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "rows built by a child"])
+def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(
+    app, organisation_factory, parallel
+):
     journal = read_beancount(SMALL)
     slow = bi.import_journal(journal, organisation_name="one by one", bulk=False).book
 
@@ -576,7 +579,7 @@ def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(app, organisa
         svc.post_system_voucher(
             fast, data, kind=svc.VoucherKind.NORMAL, actor=None, source="import"
         )
-    ids = svc.post_imported_vouchers(fast, inputs[5:], batch_size=7)
+    ids = svc.post_imported_vouchers(fast, inputs[5:], batch_size=7, parallel=parallel)
     assert len(ids) == 115 and ids == sorted(ids)
     db.session.expire_all()
 
@@ -598,6 +601,33 @@ def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(app, organisa
         )
     assert set(a["stored"]) == set(b["stored"])
     assert len(b["stored"]) == 2 * 120 - bin(120).count("1")
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "rows built by a child"])
+def test_a_failure_while_building_rows_stops_the_import(
+    app, organisation_factory, monkeypatch, parallel
+):
+    """An error while building rows (in the child too) stops the import; the caller rolls
+    back and nothing stays."""
+    journal = read_beancount(SMALL)
+    book = svc.create_book(organisation_factory(), chart="CUSTOM")
+    bi._declare_units(book, journal)
+    accounts, _problems = bi._create_accounts(book, journal)
+    inputs, _where = bi._voucher_inputs(journal, accounts)
+
+    def broken(*_args):
+        raise ValueError("subtree hashes went wrong")
+
+    monkeypatch.setattr(merkle, "nodes_to_store_on_appends", broken)
+    with pytest.raises((ValueError, RuntimeError), match="subtree hashes went wrong"):
+        with db.session.begin_nested():
+            svc.post_imported_vouchers(book, inputs, batch_size=50, parallel=parallel)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Voucher).where(Voucher.book_id == book.id)
+        )
+        == 0
+    )
 
 
 def test_bulk_posting_refuses_what_validate_refuses(app, book, acct, people):
