@@ -107,9 +107,26 @@ def _write(value: object, out: list[str]) -> None:
         raise CanonicalizationError(f"{t.__name__} is not a JSON value")
 
 
-_encode = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
-).encode
+def _refuse(value: object) -> object:
+    raise CanonicalizationError(f"{type(value).__name__} is not a JSON value")
+
+
+def _make_encoder():
+    """The C encoder, made once: ``json.dumps`` would build a new one on every call. Same
+    settings as ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    allow_nan=False)``; no circular-reference markers (``_plain`` bounds the depth)."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # no C accelerator: the pure-Python encoder, same output
+        return json.JSONEncoder(
+            ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+        ).encode
+    encode = c_make_encoder(
+        None, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_encode = _make_encoder()
 
 
 def _plain(value: object, depth: int = 0) -> bool:

@@ -195,10 +195,15 @@ def plan(
                 break
     if errors:
         raise InvalidInput(first_problem, errors=errors)
-    months = [Month.of(e.data.date) for e in entries]
-    taken = _take_numbers(book, Counter(months))
+    months = [e.data.date.year * 100 + e.data.date.month for e in entries]  # Month keys
+    taken = {
+        m.key: t
+        for m, t in _take_numbers(
+            book, {Month.from_key(k): n for k, n in Counter(months).items()}
+        ).items()
+    }
     next_no = {m: n for m, (_pid, n) in taken.items()}
-    heads = {m: voucher_number(m, 0)[:-4] for m in taken}
+    heads = {k: voucher_number(Month.from_key(k), 0)[:-4] for k in taken}
     planned = []
     for i, (e, checked, month) in enumerate(zip(entries, checked_all, months, strict=True)):
         next_no[month] = n = next_no[month] + 1
@@ -270,7 +275,8 @@ def balance_sums(plan: Plan) -> dict[tuple, list[int]]:
     sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     base = plan.book.base_unit
     for pv in plan.vouchers:
-        pk = Month.of(pv.entry.data.date).key
+        d = pv.entry.data.date
+        pk = d.year * 100 + d.month  # Month.of(d).key
         for li, _acc, _fund in pv.checked:
             s = sums[(li.account_id, li.fund_id or 0, li.unit or base, pk)]
             s[0] += li.debit

@@ -51,6 +51,21 @@ class BookFacts:
         self._exponents: dict[str, int | None] = {}
         self.residents: dict[int, Resident | None] = {}
         self._organisations: dict[int, bool] = {}
+        self._limits: tuple = (None, None, None)
+
+    def date_limits(self) -> tuple[dt.date, dt.date | None]:
+        """The latest date a voucher may have, and the last day of the last closed month."""
+        book = self.book
+        key = (book.max_future_days, book.closed_through)
+        if self._limits[0] != key:
+            latest = self.today + dt.timedelta(days=book.max_future_days)
+            closed = (
+                Month.from_key(book.closed_through).last_day
+                if book.closed_through is not None
+                else None
+            )
+            self._limits = (key, latest, closed)
+        return self._limits[1], self._limits[2]
 
     @classmethod
     def read(
@@ -119,7 +134,6 @@ def validate_voucher(
 ) -> Checked:
     """Every rule a voucher must meet (InvalidInput naming each problem); returns its lines
     with their accounts and funds."""
-    book = facts.book
     p = Problems()
     summary = (data.summary or "").strip()
     if not summary:
@@ -130,9 +144,10 @@ def validate_voucher(
     if not isinstance(d, dt.date):
         p.add("date", _l("The date is missing."))
     else:
-        if d > facts.today + dt.timedelta(days=book.max_future_days):
+        latest, closed_end = facts.date_limits()
+        if d > latest:
             p.add("date", _l("The date %(date)s is in the future.", date=d.isoformat()))
-        if book.closed_through is not None and Month.of(d).key <= book.closed_through:
+        if closed_end is not None and d <= closed_end:
             p.add("date", _l("The period %(period)s is closed.", period=str(Month.of(d))))
     if not (0 <= int(data.attachment_count or 0) <= 9999):
         p.add("attachment_count", _l("The number of attachments must be between 0 and 9999."))
