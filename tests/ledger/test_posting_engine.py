@@ -186,3 +186,35 @@ def test_single_person_mode_lets_the_editor_approve(book, acct, people):
     )
     svc.submit_voucher(v, actor=people["admin"])
     assert svc.approve_voucher(v, actor=people["admin"]).approved_by_id == people["admin"].id
+
+
+def test_voucher_posted_and_period_reopening_signals(book, acct, people, post):
+    from core.errors import Conflict
+    from ledger import signals
+
+    cash, revenue = acct("1002"), acct("5001")
+    seen = []
+
+    def on_posted(sender, **kw):
+        seen.append((sender.id, kw["voucher_ids"], kw["source"]))
+
+    def refuse(sender, **kw):
+        raise Conflict("a domain refuses")
+
+    signals.voucher_posted.connect(on_posted)
+    signals.period_reopening.connect(refuse)
+    try:
+        v = post(lines((cash, 100, 0), (revenue, 0, 100)), date=dt.date(2026, 1, 5))
+        ids = svc.post_vouchers(
+            book,
+            [svc.VoucherInput(dt.date(2026, 1, 6), "批量", lines((cash, 1, 0), (revenue, 0, 1)))],
+            source="billing",
+            actor=people["admin"],
+        )
+        assert seen == [(book.id, [v.id], "ui"), (book.id, ids, "billing")]
+        svc.close_period(book, 2026, 1, actor=people["admin"])
+        with pytest.raises(Conflict):
+            svc.reopen_period(book, 2026, 1, "改错", actor=people["admin"])
+    finally:
+        signals.voucher_posted.disconnect(on_posted)
+        signals.period_reopening.disconnect(refuse)
