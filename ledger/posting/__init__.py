@@ -66,10 +66,12 @@ def post_new(
     batch_size: int = 25_000,
     bulk: bool | None = None,
     parallel: bool | None = None,
+    keyed: bool = True,
 ) -> list[int]:
     """Post new vouchers in order, approved by the rule or workflow that made them (recorded
     as the ``source`` event, then ``posted``). Nothing is written unless every voucher passes
-    the rules; returns the new ids in order."""
+    the rules (problems keyed ``vouchers.<i>.<field>``, or, ``keyed=False`` with one voucher,
+    under its own keys); returns the new ids in order."""
     inputs = list(inputs)
     if not inputs:
         return []
@@ -87,7 +89,7 @@ def post_new(
         )
         for data in inputs
     ]
-    p = plan(book, entries, first_index=first, facts=facts, actor_id=actor_id)
+    p = plan(book, entries, first_index=first, facts=facts, actor_id=actor_id, keyed=keyed)
     return write_new(p, batch_size=batch_size, bulk=bulk, parallel=parallel)
 
 
@@ -139,7 +141,7 @@ def post_approved(
         reverses_id=voucher.reverses_id,
         reverses_index=voucher.reverses.log_index if voucher.reverses_id else None,
     )
-    p = plan(book, [entry], first_index=first, facts=facts, actor_id=actor_id)
+    p = plan(book, [entry], first_index=first, facts=facts, actor_id=actor_id, keyed=False)
     db.session.flush()  # anything pending (the history so far) is written before what follows
     if not write_existing(p):
         now = db.session.scalar(

@@ -170,14 +170,16 @@ def plan(
     first_index: int,
     facts: BookFacts,
     actor_id: int | None,
+    keyed: bool = True,
 ) -> Plan:
-    """Check every entry (all problems of all vouchers at once: keys ``vouchers.<i>.<field>``
-    for a batch, the voucher's own keys for one), then number them. Call under the head lock
-    (``take_head``); nothing is written but the month counters."""
+    """Check every entry (all problems of all vouchers at once, keyed
+    ``vouchers.<i>.<field>``; ``keyed=False``: one voucher's problems under its own keys),
+    then number them. Call under the head lock (``take_head``); nothing is written but the
+    month counters."""
     checked_all = []
     errors: dict[str, list[str]] = {}
     first_problem, failed = None, 0
-    single = len(entries) == 1
+    single = not keyed and len(entries) == 1
     for i, e in enumerate(entries):
         try:
             checked_all.append(validate_voucher(facts, e.data, allow_negative=e.allow_negative))
@@ -250,7 +252,8 @@ def seal(
             number=pv.number,
             date=e.data.date,
             kind=e.kind,
-            summary=e.data.summary.strip(),
+            # as stored: a new voucher's summary is stored stripped (new_voucher_rows)
+            summary=e.data.summary if e.voucher is not None else e.data.summary.strip(),
             lines=[
                 (
                     codes[li.account_id],

@@ -314,7 +314,7 @@ def post_system_voucher(
 ) -> Voucher:
     """Post a voucher the system computed or imported (closing entries, imports): it is
     approved by the rule that made it, recorded as such, and posted at once."""
-    (vid,) = post_vouchers(
+    (vid,) = _post_new(
         book,
         [data],
         kind=kind,
@@ -322,6 +322,7 @@ def post_system_voucher(
         source=source,
         allow_negative=allow_negative,
         today=today,
+        keyed=False,
     )
     return db.session.get(Voucher, vid)
 
@@ -345,19 +346,32 @@ def post_vouchers(
     written with Core statements, many with executemany / COPY (``bulk`` forces either).
 
     Problems are reported together in one InvalidInput keyed ``vouchers.<i>.<field>`` (``i``
-    counts from 0; at most 200 vouchers, then ``vouchers``) when there is more than one
-    voucher; nothing is written unless every voucher passes. Returns the new ids in order."""
+    counts from 0; at most 200 vouchers, then ``vouchers``); nothing is written unless every
+    voucher passes. Returns the new ids in order."""
+    return _post_new(
+        book,
+        inputs,
+        kind=kind,
+        source=source,
+        actor=actor,
+        allow_negative=allow_negative,
+        today=today,
+        batch_size=batch_size,
+        bulk=bulk,
+        parallel=parallel,
+        keyed=True,
+    )
+
+
+def _post_new(book, inputs, *, kind, source, actor, keyed, **options) -> list[int]:
     ids = posting.post_new(
         book,
         inputs,
         kind=str(kind),
         source=source,
         actor_id=getattr(actor, "id", None),
-        allow_negative=allow_negative,
-        today=today,
-        batch_size=batch_size,
-        bulk=bulk,
-        parallel=parallel,
+        keyed=keyed,
+        **options,
     )
     if ids and signals.voucher_posted.receivers:
         signals.voucher_posted.send(book, voucher_ids=ids, source=source, actor=actor)
