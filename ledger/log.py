@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import secrets
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
@@ -128,10 +127,6 @@ def public_record(voucher: Voucher, reverses_index: int | None = None) -> dict:
 def leaf_bytes(record: dict) -> bytes:
     """The leaf: RFC 8785 canonical JSON of the record, by the one encoder."""
     return jcs.dumps(record)
-
-
-def new_salt() -> bytes:
-    return secrets.token_bytes(16)
 
 
 # --- node storage ----------------------------------------------------------------------------
