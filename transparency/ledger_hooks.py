@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.errors import Conflict
+from core.months import Month
 from ledger import signals
 
 from .keys import ensure_key
@@ -26,7 +27,7 @@ def _refuse_reopening_published(book, *, month, **_kwargs) -> None:
             DisclosureReport.book_id == book.id
         )
     )
-    if latest_end is not None and latest_end.year * 100 + latest_end.month >= month.key:
+    if latest_end is not None and Month.of(latest_end) >= month:
         raise Conflict(
             _l(
                 "A published report covers %(period)s, and published reports never change. "
