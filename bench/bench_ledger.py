@@ -10,7 +10,7 @@ Issue 3's speed targets, measured in one run on the same generated journal
     ``trial_balance`` report) against ``ledger -f FILE bal`` and ``hledger -f FILE bal`` on
     our hledger export of that book (they re-read the journal): target at least 20× faster.
 (c) with ``--million``: 1,000,000 vouchers on SME_2011 accounts bulk-posted into a book on
-    PostgreSQL (``ledger.services.post_imported_vouchers``, the import's path), then the
+    PostgreSQL (``ledger.services.post_vouchers``, the posting engine's bulk writer), then the
     trial balance and the balance sheet (for a whole month and as of a day inside a month):
     target under 100 ms each.
 (d) posting one voucher through the JSON API on SQLite, by ``bench/bench_api_post.py``:
@@ -356,7 +356,7 @@ def million_on_postgres(n: int, pg_url: str, tmp: Path, rows: list) -> None:
                     days=(size * days) // n,
                 )
                 book = svc.get_book(book_id)
-                svc.post_imported_vouchers(book, inputs)
+                svc.post_vouchers(book, inputs, source="import", actor=None)
                 db.session.commit()
                 print(
                     f"  PostgreSQL: {k + size:,} vouchers posted ({time.perf_counter() - t0:.0f} s)",

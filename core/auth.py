@@ -43,7 +43,6 @@ def _dummy_hash() -> str:
 
 
 MIN_PASSWORD_LENGTH = 8
-WRITE_ROLES = {Role.ADMIN, Role.PREPARER, Role.REVIEWER, Role.COUNCIL_SECRETARY}
 READ_ROLES = set(Role)
 
 

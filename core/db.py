@@ -148,10 +148,6 @@ def drop_append_only_trigger_sql(table: str, dialect: str) -> list[str]:
     ]
 
 
-def is_append_only_violation(exc: BaseException) -> bool:
-    return APPEND_ONLY_MESSAGE in str(exc)
-
-
 def guard_append_only(model) -> None:
     """ORM hook: refuse updates and deletes of ``model`` rows before they reach the database."""
 

@@ -2,7 +2,7 @@
 
 Used where a large import would otherwise leave the machine's second core idle: reading the
 second half of a beancount file (``ledger.plaintext``) and building the rows of the next batch
-while the current one is written (``ledger.services.post_imported_vouchers``). The child runs
+while the current one is written (``ledger.posting.engine.write_new``). The child runs
 only pure Python on what it inherited, never touches the database, and leaves with ``os._exit``.
 """
 

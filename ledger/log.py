@@ -8,21 +8,33 @@ Only complete-subtree hashes are stored, so the root and any proof cost O(log n)
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-import hashlib
-import hmac
 import json
-import secrets
+from collections.abc import Iterable, Sequence
 
-import rfc8785
 import sqlalchemy as sa
 
 from core.db import db
-from tlog import merkle
+from tlog import bundle_math, jcs, merkle
 
 from .models import LogNode, Voucher
 
 RECORD_VERSION = 1
+
+# One line's salt and commitment: the verifier's own functions (FORMAT.md §1).
+line_salt = bundle_math.line_salt
+line_commitment = bundle_math.commitment
+
+
+def private_entries(lines: Iterable[tuple[int, object]]) -> list[dict] | None:
+    """Who paid or was paid, per line: ``(line_no, resident)`` pairs → the private fields."""
+    rows = [
+        {"line": n, "resident": r.id, "name": r.name, "unit": r.unit or ""}
+        for n, r in lines
+        if r is not None
+    ]
+    return rows or None
 
 
 def private_fields(voucher: Voucher) -> list[dict] | None:
@@ -33,78 +45,88 @@ def private_fields(voucher: Voucher) -> list[dict] | None:
     stored = getattr(voucher, "private_json", None)
     if stored is not None:
         return json.loads(stored) or None
-    rows = []
-    for line in voucher.lines:
-        if line.resident_id is None:
-            continue
-        r = line.resident
-        rows.append({"line": line.line_no, "resident": r.id, "name": r.name, "unit": r.unit or ""})
-    return rows or None
+    return private_entries(
+        (line.line_no, line.resident) for line in voucher.lines if line.resident_id is not None
+    )
 
 
-def private_json(voucher: Voucher) -> str:
-    """The voucher's private fields as they are frozen when it is posted (JSON)."""
-    private = private_fields(voucher)
-    return rfc8785.dumps(private).decode() if private else "null"
-
-
-def freeze_private_fields(voucher: Voucher) -> None:
-    """Called once, when the voucher is posted."""
-    voucher.private_json = private_json(voucher)
-
-
-def line_salt(salt: bytes, line: int) -> bytes:
-    """The salt of one line's commitment: HMAC-SHA256(voucher salt, "line:<n>")[:16].
-
-    One salt per line, derived from the voucher's, so that a receipt can open one resident's
-    line without giving away what would open a co-payer's (FORMAT.md §1, §4)."""
-    return hmac.new(bytes(salt), b"line:%d" % line, hashlib.sha256).digest()[:16]
-
-
-def line_commitment(salt_n: bytes, entry: dict) -> str:
-    """hex SHA-256(salt_n ‖ JCS({"line", "resident", "name", "unit"})) of one line."""
-    return hashlib.sha256(bytes(salt_n) + rfc8785.dumps(entry)).hexdigest()
+def private_json(private: list[dict] | None) -> str:
+    """Private fields as they are frozen when a voucher is posted (canonical JSON)."""
+    return jcs.dumps(private).decode() if private else "null"
 
 
 def commitment(salt: bytes, private: list[dict]) -> list[dict]:
-    """The record's ``private`` field: one commitment per line with a resident, by line."""
+    """The record's ``private`` field: one commitment per line with a resident, by line.
+
+    One salt per line, derived from the voucher's, so that a receipt can open one resident's
+    line without giving away what would open a co-payer's (FORMAT.md §1, §4)."""
     return [
         {"line": p["line"], "commitment": line_commitment(line_salt(salt, p["line"]), p)}
         for p in sorted(private, key=lambda p: p["line"])
     ]
 
 
-def public_record(voucher: Voucher, reverses_index: int | None = None) -> dict:
-    private = private_fields(voucher)
+def make_record(
+    *,
+    book: int,
+    index: int,
+    number: str,
+    date: dt.date,
+    kind: str,
+    summary: str,
+    lines: Sequence[tuple[str, str | None, str, int, int]],
+    reverses: int | None,
+    private: list[dict] | None,
+    salt: bytes | None,
+) -> dict:
+    """The one public record of a posted voucher (DESIGN.md §4, FORMAT.md §1): what the
+    posting engine hashes into the log and what audits, reports and receipts rebuild from the
+    stored rows. ``lines``: (account code, fund code or None, unit, debit, credit)."""
     return {
         "v": RECORD_VERSION,
-        "book": voucher.book_id,
-        "index": voucher.log_index,
-        "number": voucher.number,
-        "date": voucher.date.isoformat(),
-        "kind": voucher.kind,
-        "summary": voucher.summary,
+        "book": book,
+        "index": index,
+        "number": number,
+        "date": date.isoformat(),
+        "kind": str(kind),
+        "summary": summary,
         "lines": [
-            {
-                "account": line.account.code,
-                "fund": line.fund.code if line.fund_id else None,
-                "unit": line.unit,
-                "debit": line.debit,
-                "credit": line.credit,
-            }
-            for line in voucher.lines
+            {"account": a, "fund": f, "unit": u, "debit": dr, "credit": cr}
+            for a, f, u, dr, cr in lines
         ],
-        "reverses": reverses_index,
-        "private": commitment(voucher.private_salt, private) if private else None,
+        "reverses": reverses,
+        "private": commitment(salt, private) if private else None,
     }
 
 
+def public_record(voucher: Voucher, reverses_index: int | None = None) -> dict:
+    """The record of a stored, posted voucher (the same function the engine posts with)."""
+    return make_record(
+        book=voucher.book_id,
+        index=voucher.log_index,
+        number=voucher.number,
+        date=voucher.date,
+        kind=voucher.kind,
+        summary=voucher.summary,
+        lines=[
+            (
+                line.account.code,
+                line.fund.code if line.fund_id else None,
+                line.unit,
+                line.debit,
+                line.credit,
+            )
+            for line in voucher.lines
+        ],
+        reverses=reverses_index,
+        private=private_fields(voucher),
+        salt=voucher.private_salt,
+    )
+
+
 def leaf_bytes(record: dict) -> bytes:
-    return rfc8785.dumps(record)
-
-
-def new_salt() -> bytes:
-    return secrets.token_bytes(16)
+    """The leaf: RFC 8785 canonical JSON of the record, by the one encoder."""
+    return jcs.dumps(record)
 
 
 # --- node storage ----------------------------------------------------------------------------
@@ -169,20 +191,16 @@ def _plan_ids(plan) -> set:
 def append(book_id: int, community_id: int, size_before: int, leaf: bytes) -> bytes:
     """Store leaf ``size_before`` and every subtree it completes; return the leaf hash."""
     lh = merkle.leaf_hash(leaf)
-    # The siblings needed are the compact range of the log before the append.
-    getter = _Nodes(book_id, merkle.compact_range(size_before))
-    rows = [
-        {
-            "book_id": book_id,
-            "level": level,
-            "index": index,
-            "community_id": community_id,
-            "hash": h,
-        }
-        for level, index, h in merkle.nodes_to_store_on_append(size_before, lh, getter)
-    ]
-    # Core, not ORM objects: one executemany on the session's connection, now.
-    db.session.connection().execute(_NODE_INSERT, rows)
+    rows, _ = merkle.nodes_to_store_on_appends(
+        size_before, compact_range_hashes(book_id, size_before), [lh]
+    )
+    db.session.connection().execute(
+        _NODE_INSERT,
+        [
+            {"book_id": book_id, "level": lv, "index": ix, "community_id": community_id, "hash": h}
+            for lv, ix, h in rows
+        ],
+    )
     return lh
 
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
-import json.encoder
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -265,51 +263,10 @@ def _line_problem(line: object, lp: str) -> None:
 
 
 def leaf_bytes(record: object, *, checked: bool = False) -> bytes:
-    """The leaf data of a record: its RFC 8785 canonical JSON (FORMAT.md §1).
-
-    ``checked=True`` promises that :func:`check_record` accepted the record. Such a record has
-    exactly the version-1 keys (so their RFC 8785 order is fixed: sorted ASCII) and holds only
-    strings, safe-range integers and null, so its canonical form can be written from a
-    template, with strings escaped by the standard library's C JSON string encoder (whose
-    escapes are ECMAScript's, as RFC 8785 asks). That is several times faster than the
-    general :func:`jcs.dumps`; the tests compare both with the ``rfc8785`` package.
-    """
-    if not checked:
-        return jcs.dumps(record)
-    r: dict = record  # type: ignore[assignment]
-    q = _quote
-    lines = ",".join(
-        f'{{"account":{q(ln["account"])},"credit":{ln["credit"]},"debit":{ln["debit"]},'
-        f'"fund":{"null" if ln["fund"] is None else q(ln["fund"])},"unit":{q(ln["unit"])}}}'
-        for ln in r["lines"]
-    )
-    text = (
-        f'{{"book":{r["book"]},"date":{q(r["date"])},"index":{r["index"]},"kind":{q(r["kind"])},'
-        f'"lines":[{lines}],"number":{q(r["number"])},'
-        f'"private":{_private_json(r["private"])},'
-        f'"reverses":{"null" if r["reverses"] is None else r["reverses"]},'
-        f'"summary":{q(r["summary"])},"v":1}}'
-    )
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise jcs.CanonicalizationError(
-            "string contains a lone surrogate (not Unicode text)"
-        ) from None
-
-
-_quote = json.encoder.encode_basestring  # the C implementation when available
-
-
-def _private_json(priv: list | None) -> str:
-    if priv is None:
-        return "null"
-    # check_record accepted it: hex commitments (no escaping needed) and safe integers.
-    return (
-        "["
-        + ",".join(f'{{"commitment":"{p["commitment"]}","line":{p["line"]}}}' for p in priv)
-        + "]"
-    )
+    """The leaf data of a record: its RFC 8785 canonical JSON (FORMAT.md §1), by the one
+    encoder, :func:`jcs.dumps` (the ledger writes leaves with it too). ``checked`` (that
+    :func:`check_record` accepted the record) is kept for callers; the bytes are the same."""
+    return jcs.dumps(record)
 
 
 def record_leaf_hash(record: object, *, checked: bool = False) -> bytes:

@@ -1,13 +1,20 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """RFC 8785 JSON Canonicalization Scheme (JCS) for the values our log records use.
 
-The server writes leaves with the ``rfc8785`` package; the standalone verifier may use only
-the standard library and ``cryptography``, so it carries this small re-implementation. It
-covers exactly the JSON types a public record, a private-fields list or a receipt contains:
+The one canonical-JSON encoder of the project: the ledger writes leaves, private fields and
+commitments with it, and the standalone verifier (standard library and ``cryptography`` only)
+checks them with it. It covers exactly the JSON types a public record, a private-fields list or a receipt contains:
 objects with string keys, arrays, strings, integers, booleans and null. Floats are refused
 rather than half-supported (RFC 8785 §3.2.2.3 needs the ECMAScript number printer, and no
 record has a float: money is integer minor units). The tests compare this module with the
-``rfc8785`` package on many random records.
+``rfc8785`` package (a test oracle only) on many random records.
+
+Speed: :func:`dumps` first walks the value once with cheap checks (exact JSON types,
+safe-range integers, string keys, all keys ASCII) and, when they pass, lets the C
+``json`` encoder write it (``sort_keys``, ``ensure_ascii=False``, no whitespace). For ASCII
+keys, code-point order is UTF-16 code-unit order, and the C encoder's escapes are exactly
+ECMAScript's; lone surrogates are refused when the text is encoded to UTF-8. A value with a
+non-ASCII key takes the exact slow path (:func:`_write`), which sorts by UTF-16 code units.
 
 Rules implemented (RFC 8785 §3.2):
 
@@ -21,6 +28,8 @@ Rules implemented (RFC 8785 §3.2):
 """
 
 from __future__ import annotations
+
+import json
 
 __all__ = ["MAX_SAFE_INTEGER", "CanonicalizationError", "dumps"]
 
@@ -98,17 +107,83 @@ def _write(value: object, out: list[str]) -> None:
         raise CanonicalizationError(f"{t.__name__} is not a JSON value")
 
 
-def dumps(value: object) -> bytes:
-    """The RFC 8785 canonical UTF-8 bytes of ``value``.
+def _refuse(value: object) -> object:
+    raise CanonicalizationError(f"{type(value).__name__} is not a JSON value")
 
-    Raises :class:`CanonicalizationError` for anything outside the supported subset.
-    """
+
+def _make_encoder():
+    """The C encoder, made once: ``json.dumps`` would build a new one on every call. Same
+    settings as ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    allow_nan=False)``; no circular-reference markers (``_plain`` bounds the depth)."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # no C accelerator: the pure-Python encoder, same output
+        return json.JSONEncoder(
+            ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+        ).encode
+    encode = c_make_encoder(
+        None, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_encode = _make_encoder()
+
+
+def _plain(value: object, depth: int = 0) -> bool:
+    """True when the C encoder writes ``value`` exactly as RFC 8785 does; False when the slow
+    path must decide (a non-ASCII key, or something it refuses with the reason)."""
+    t = type(value)
+    if t is dict:
+        for k in value:  # type: ignore[union-attr]
+            if type(k) is not str or not k.isascii():
+                return False
+        children = value.values()  # type: ignore[union-attr]
+    elif t is list or t is tuple:
+        children = value  # type: ignore[assignment]
+    else:
+        return _plain_scalar(value)
+    if depth > 200:
+        return False
+    for v in children:
+        tv = type(v)
+        if tv is str or v is None or tv is bool:
+            continue
+        if tv is int:
+            if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
+                return False
+        elif not _plain(v, depth + 1):
+            return False
+    return True
+
+
+def _plain_scalar(value: object) -> bool:
+    t = type(value)
+    if t is str or value is None or t is bool:
+        return True
+    return t is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER  # type: ignore[operator]
+
+
+def _slow(value: object) -> bytes:
     out: list[str] = []
     try:
         _write(value, out)
     except RecursionError:
         raise CanonicalizationError("value is nested too deeply") from None
+    return _utf8("".join(out))
+
+
+def _utf8(text: str) -> bytes:
     try:
-        return "".join(out).encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError:
         raise CanonicalizationError("string contains a lone surrogate (not Unicode text)") from None
+
+
+def dumps(value: object) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of ``value``.
+
+    Raises :class:`CanonicalizationError` for anything outside the supported subset.
+    """
+    if _plain(value):
+        return _utf8(_encode(value))
+    return _slow(value)

@@ -113,6 +113,7 @@ __all__ = [
     "verify_consistency",
     "compact_range",
     "nodes_to_store_on_append",
+    "nodes_to_store_on_appends",
     "inclusion_proof_plan",
     "consistency_proof_plan",
     "hashes_from_plan",
@@ -270,6 +271,44 @@ def nodes_to_store_on_append(
         level, index = level + 1, index >> 1
         rows.append((level, index, h))
     return rows
+
+
+def nodes_to_store_on_appends(
+    size_before: int, frontier: Sequence[bytes], new_leaves: Sequence[bytes]
+) -> tuple[list[tuple[int, int, bytes]], list[bytes]]:
+    """Batch form of :func:`nodes_to_store_on_append`: append ``new_leaves`` (leaf hashes)
+    after the first ``size_before`` leaves, given the hashes of ``compact_range(size_before)``
+    (``frontier``, left to right).
+
+    Returns the rows ``(level, index, hash)`` to store, in append order (each leaf's rows
+    lowest level first, exactly what one call per leaf would return), and the hashes of the
+    compact range after the last leaf. No storage reads: a complete subtree's left sibling is
+    always on the frontier, which is updated as leaves are appended.
+    """
+    _check_size_arg("size_before", size_before)
+    if len(frontier) != size_before.bit_count():
+        raise ValueError(
+            f"compact range for size {size_before} must have {size_before.bit_count()} "
+            f"hashes, got {len(frontier)}"
+        )
+    stack = [_check_stored_hash(h, f"compact range hash {i}") for i, h in enumerate(frontier)]
+    rows: list[tuple[int, int, bytes]] = []
+    add, pop, push = rows.append, stack.pop, stack.append
+    sha256 = hashlib.sha256
+    size = size_before
+    for i, leaf in enumerate(new_leaves):
+        h = leaf if type(leaf) is bytes and len(leaf) == HASH_SIZE else None
+        if h is None:
+            h = _check_stored_hash(leaf, f"new leaf {i}")
+        add((0, size, h))
+        level, index = 0, size
+        while index & 1:
+            h = sha256(b"\x01" + pop() + h).digest()  # node_hash(left sibling, h)
+            level, index = level + 1, index >> 1
+            add((level, index, h))
+        push(h)
+        size += 1
+    return rows, stack
 
 
 # --------------------------------------------------------------------------

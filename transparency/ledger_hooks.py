@@ -1,7 +1,7 @@
-"""What transparency adds to the ledger's life cycle, through the ledger's extension points:
-a book's organisation gets its signing key when the book is opened (issue 4: "key created
-with the organisation"), and a month covered by a published report is never reopened, since
-published reports never change."""
+"""What transparency adds to the ledger's life cycle, through the ledger's signals
+(``ledger.signals``): a book's organisation gets its signing key when the book is opened
+(issue 4: "key created with the organisation"), and a month covered by a published report is
+never reopened, since published reports never change."""
 
 from __future__ import annotations
 
@@ -10,34 +10,35 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.errors import Conflict
-from ledger import services as ledger_services
+from core.months import Month
+from ledger import signals
 
 from .keys import ensure_key
 from .models import DisclosureReport
 
 
-def _key_with_book(book) -> None:
+def _key_with_book(book, **_kwargs) -> None:
     ensure_key(book.organisation)
 
 
-def _refuse_reopening_published(book, period_key: int) -> None:
+def _refuse_reopening_published(book, *, month, **_kwargs) -> None:
     latest_end = db.session.scalar(
         sa.select(sa.func.max(DisclosureReport.period_end)).where(
             DisclosureReport.book_id == book.id
         )
     )
-    if latest_end is not None and latest_end.year * 100 + latest_end.month >= period_key:
+    if latest_end is not None and Month.of(latest_end) >= month:
         raise Conflict(
             _l(
                 "A published report covers %(period)s, and published reports never change. "
                 "Correct the mistake in the current month with a red reversal instead.",
-                period=f"{period_key // 100}-{period_key % 100:02d}",
+                period=str(month),
             )
         )
 
 
 def install() -> None:
-    if _key_with_book not in ledger_services.BOOK_CREATED_HOOKS:
-        ledger_services.BOOK_CREATED_HOOKS.append(_key_with_book)
-    if _refuse_reopening_published not in ledger_services.REOPEN_GUARDS:
-        ledger_services.REOPEN_GUARDS.append(_refuse_reopening_published)
+    # Strong references: these are module-level functions, connected once (blinker ignores
+    # a second connect of the same receiver).
+    signals.book_created.connect(_key_with_book, weak=False)
+    signals.period_reopening.connect(_refuse_reopening_published, weak=False)
