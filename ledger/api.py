@@ -35,7 +35,8 @@ from core.models import Organisation, User
 from . import reports
 from . import schemas as s
 from . import services as svc
-from .amounts import format_minor, parse_amount
+from .amounts import format_minor
+from .entry import EntryText, LineText, parse_entry
 from .models import Account, Book, Fund, Period, Voucher, VoucherEvent, VoucherKind, VoucherLine
 
 
@@ -100,89 +101,29 @@ def _voucher(org_id: int, voucher_id: int) -> tuple[User, Voucher]:
 # --- input: codes and amount text → ids and minor units --------------------------------------
 
 
-def _amount(text: str | None, exponent: int, *, allow_negative: bool) -> int:
-    """Exact minor units of ``text``; blank is no amount. Negative only on a red reversal."""
-    if text is None or not text.strip():
-        return 0
-    text = text.strip()
-    if allow_negative and text.startswith("-"):
-        return -parse_amount(text[1:], exponent)
-    return parse_amount(text, exponent)
-
-
 def _voucher_input(book: Book, data: dict, *, allow_negative: bool = False) -> svc.VoucherInput:
-    """Resolve account and fund codes and parse amounts in each line's unit; report every
-    problem at once, keyed by line (``lines.1``) like the services do."""
-    rows = data["lines"]
-    codes = {r["account"] for r in rows}
-    accounts = (
-        dict(
-            db.session.execute(
-                sa.select(Account.code, Account.id).where(
-                    Account.book_id == book.id, Account.code.in_(codes)
-                )
-            ).all()
-        )
-        if codes
-        else {}
-    )
-    fund_codes = {r["fund"] for r in rows if r["fund"]}
-    funds = (
-        dict(
-            db.session.execute(
-                sa.select(Fund.code, Fund.id).where(
-                    Fund.book_id == book.id, Fund.code.in_(fund_codes)
-                )
-            ).all()
-        )
-        if fund_codes
-        else {}
-    )
-    problems = svc.Problems()
-    exponents: dict[str, int | None] = {}
-    lines = []
-    for n, r in enumerate(rows, start=1):
-        key = f"lines.{n}"
-        account_id = accounts.get(r["account"])
-        if account_id is None:
-            problems.add(key, _l("Line %(n)d: no such account in this book.", n=n))
-        fund_id = None
-        if r["fund"]:
-            fund_id = funds.get(r["fund"])
-            if fund_id is None:
-                problems.add(key, _l("Line %(n)d: no such fund in this book.", n=n))
-        unit = r["unit"] or book.base_unit
-        if unit not in exponents:
-            exponents[unit] = svc.unit_exponent(book, unit)
-        if exponents[unit] is None:
-            problems.add(key, _l("Line %(n)d: unknown unit %(unit)s.", n=n, unit=unit))
-            continue
-        amounts = {}
-        for side in ("debit", "credit"):
-            try:
-                amounts[side] = _amount(r[side], exponents[unit], allow_negative=allow_negative)
-            except InvalidInput as e:
-                problems.add(f"{key}.{side}", _l("Line %(n)d: %(problem)s", n=n, problem=e.message))
-        if account_id is not None and len(amounts) == 2:
-            lines.append(
-                svc.LineInput(
-                    account_id=account_id,
-                    debit=amounts["debit"],
-                    credit=amounts["credit"],
-                    unit=unit,
-                    fund_id=fund_id,
-                    memo=r["memo"],
-                    resident_id=r["resident_id"],
-                    counterparty_org_id=r["counterparty_org_id"],
-                )
-            )
-    problems.raise_if_any()
-    return svc.VoucherInput(
+    """The schema's data → ``VoucherInput`` through the one parser (``ledger.entry``): account
+    and fund codes resolved, amounts parsed in each line's unit, every problem reported at
+    once, keyed by line (``lines.1``, ``lines.1.debit``) like the services do."""
+    entry = EntryText(
         date=data["date"],
         summary=data["summary"],
-        lines=lines,
         attachment_count=data["attachment_count"],
+        lines=[
+            LineText(
+                account=r["account"],
+                debit=r["debit"],
+                credit=r["credit"],
+                fund=r["fund"],
+                unit=r["unit"],
+                memo=r["memo"],
+                resident_id=r["resident_id"],
+                counterparty_org_id=r["counterparty_org_id"],
+            )
+            for r in data["lines"]
+        ],
     )
+    return parse_entry(book, entry, allow_negative=allow_negative, accounts="code", funds="code")
 
 
 # --- output -----------------------------------------------------------------------------------

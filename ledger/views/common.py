@@ -260,28 +260,6 @@ def _funds(book: Book, *, active_only: bool = True) -> list[Fund]:
     return list(db.session.scalars(q))
 
 
-class AccountLookup:
-    """Resolve what was typed in an account cell: "1002", "1002 银行存款", or a unique name."""
-
-    def __init__(self, book: Book):
-        self.by_code: dict[str, Account] = {}
-        self.by_name: dict[str, list[Account]] = {}
-        for a in _accounts(book):
-            self.by_code[a.code] = a
-            for name in {a.name_zh, a.name_en} - {""}:
-                self.by_name.setdefault(name, []).append(a)
-
-    def find(self, text: str) -> Account | None:
-        text = " ".join(text.split())
-        if not text:
-            return None
-        first = text.split(" ", 1)[0]
-        if first in self.by_code:
-            return self.by_code[first]
-        named = self.by_name.get(text, [])
-        return named[0] if len(named) == 1 else None
-
-
 # --- CSV ---------------------------------------------------------------------------------------
 
 

@@ -20,12 +20,12 @@ from flask_login import login_required
 from core.errors import DomainError
 
 from .. import reports
+from ..entry import AccountLookup
 from ..models import (
     Account,
     Book,
 )
 from .common import (
-    AccountLookup,
     _accounts,
     _funds,
     _locale,

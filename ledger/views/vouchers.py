@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -29,7 +28,7 @@ from core.models import User
 
 from .. import attachments
 from .. import services as svc
-from ..amounts import parse_amount
+from ..entry import EntryText, LineText, parse_amount_text, parse_entry
 from ..models import (
     Book,
     Voucher,
@@ -41,7 +40,6 @@ from .common import (
     EVENT_LABELS,
     NEW_FORM_ROWS,
     STATUS_LABELS,
-    AccountLookup,
     BookView,
     _amount_formatter,
     _exponent,
@@ -120,29 +118,13 @@ class VoucherForm:
         )
 
 
-# What a person types for an amount: ASCII digits, grouping commas, one decimal point, maybe ¥.
-# parse_amount alone would also take "1e3" and non-ASCII digits (Decimal does); a form refuses them.
-_AMOUNT_TEXT = re.compile(r"-?[¥￥]?[0-9][0-9,，\s]*(\.[0-9]*)?|-?[¥￥]?\.[0-9]+")
-
-
-def _amount(text: str, exponent: int, *, allow_negative: bool) -> int:
-    text = text.strip()
-    if not text:
-        return 0
-    if not _AMOUNT_TEXT.fullmatch(text):
-        raise InvalidInput(_l("%(value)s is not an amount.", value=text[:40]))
-    if allow_negative and text.startswith("-"):
-        return -parse_amount(text[1:], exponent)
-    return parse_amount(text, exponent)
-
-
 def _totals(form: VoucherForm, exponent: int) -> dict:
     """Debit and credit totals of the amounts that parse, for the re-rendered form."""
     dr = cr = 0
     for row in form.rows:
         for text, side in ((row.debit, "dr"), (row.credit, "cr")):
             try:
-                v = _amount(text, exponent, allow_negative=form.allow_negative)
+                v = parse_amount_text(text, exponent, allow_negative=form.allow_negative)
             except InvalidInput:
                 continue
             if side == "dr":
@@ -153,63 +135,34 @@ def _totals(form: VoucherForm, exponent: int) -> dict:
 
 
 def _parse_voucher_form(book: Book, form: VoucherForm) -> svc.VoucherInput:
-    """Form text → VoucherInput. Blank rows are dropped (and dropped from ``form`` too, so the
-    service's line numbers match the rows shown). Every problem is reported at once."""
+    """Form text → VoucherInput through the one parser (``ledger.entry``). Blank rows are
+    dropped (and dropped from ``form`` too, so the service's line numbers match the rows
+    shown). Every problem is reported at once."""
     form.rows = [r for r in form.rows if not r.blank]
-    exponent = _exponent(book)
-    p = svc.Problems()
-    try:
-        date = dt.date.fromisoformat(form.date)
-    except ValueError:
-        date = None
-        p.add("date", _l("Enter the date as YYYY-MM-DD."))
-    count = form.attachment_count or "0"
-    if not count.isdigit() or int(count) > 9999:
-        p.add("attachment_count", _l("The number of attachments must be between 0 and 9999."))
-    lookup = AccountLookup(book)
-    fund_ids = {f.id for f in _funds(book, active_only=False)}
-    lines = []
-    for i, row in enumerate(form.rows, start=1):
-        key = f"lines.{i}"
-        acc = lookup.find(row.account)
-        if acc is None:
-            p.add(
-                key,
-                _l(
-                    "Line %(n)d: no account %(text)s. Type its code or choose it from the list.",
-                    n=i,
-                    text=row.account.strip()[:40] or "—",
-                ),
-            )
-        amounts = []
-        for text in (row.debit, row.credit):
-            try:
-                amounts.append(_amount(text, exponent, allow_negative=form.allow_negative))
-            except InvalidInput as e:
-                p.add(key, _l("Line %(n)d: %(problem)s", n=i, problem=str(e.message)))
-                amounts.append(None)
-        fund_id = None
-        if row.fund.strip():
-            fund_id = int(row.fund) if row.fund.strip().isdigit() else -1
-            if fund_id not in fund_ids:
-                p.add(key, _l("Line %(n)d: no such fund in this book.", n=i))
-        if acc is not None and None not in amounts:
-            lines.append(
-                svc.LineInput(
-                    account_id=acc.id,
-                    debit=amounts[0],
-                    credit=amounts[1],
-                    unit=book.base_unit,
-                    fund_id=fund_id,
-                    memo=row.memo.strip(),
-                )
-            )
-    if not form.rows:
-        p.add("lines", _l("A voucher needs at least two lines."))
-    p.raise_if_any()
-    return svc.VoucherInput(
-        date=date, summary=form.summary, lines=lines, attachment_count=int(count)
+    entry = EntryText(
+        date=form.date,
+        summary=form.summary,
+        attachment_count=form.attachment_count,
+        lines=[
+            LineText(account=r.account, debit=r.debit, credit=r.credit, fund=r.fund, memo=r.memo)
+            for r in form.rows
+        ],
     )
+    return parse_entry(
+        book, entry, allow_negative=form.allow_negative, accounts="typed", funds="id"
+    )
+
+
+def _by_row(errors: dict | None) -> dict:
+    """The parser keys a cell's problem ``lines.N.debit``; the form shows them under its row."""
+    out: dict = {}
+    for key, messages in (errors or {}).items():
+        parts = str(key).split(".")
+        if len(parts) == 3 and parts[0] == "lines":
+            key = ".".join(parts[:2])
+        out.setdefault(key, [])
+        out[key] += messages if isinstance(messages, list) else [messages]
+    return out
 
 
 def _render_form(
@@ -232,7 +185,7 @@ def _render_form(
             form=form,
             voucher=voucher,
             error=error,
-            errors=errors or {},
+            errors=_by_row(errors),
             accounts=_posting_accounts(bv.book),
             funds=_funds(bv.book),
             loc=_locale(),
