@@ -24,12 +24,15 @@ import datetime as dt
 import re
 
 from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate
 
 from .errors import InvalidInput, NotFound
 from .months import MAX_YEAR, MIN_YEAR, Month
 
 __all__ = [
     "BIDI_CONTROLS",
+    "Date",
+    "Integer",
     "MAX_DATE",
     "MAX_ID",
     "MAX_PAGE",
@@ -190,3 +193,35 @@ def text(value, *, field: str, max_length: int, strip: bool = True) -> str:
     if problem is not None:
         raise _invalid(field, problem)
     return value
+
+
+# --- the same rules as marshmallow fields (API query strings and JSON bodies) ----------------
+
+
+class Date(fields.Date):
+    """``fields.Date`` through ``date``: ASCII ``YYYY-MM-DD`` from 1900-01-01 to 9999-12-31."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError(str(_l("Enter the date as YYYY-MM-DD.")))
+        try:
+            return date(value, field=attr)
+        except InvalidInput as e:
+            raise ValidationError(str(e.message)) from None
+
+
+class Integer(fields.Integer):
+    """``fields.Integer`` through ``bounded_int``: ASCII digits (or a JSON integer) in [lo, hi]."""
+
+    def __init__(self, lo: int, hi: int, **kwargs):
+        kwargs.setdefault("validate", validate.Range(lo, hi))
+        super().__init__(**kwargs)
+        self.lo, self.hi = lo, hi
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float):
+            raise ValidationError(str(_l("Not a whole number.")))
+        try:
+            return bounded_int(value, self.lo, self.hi, field=attr)
+        except InvalidInput as e:
+            raise ValidationError(str(e.message)) from None

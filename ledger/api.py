@@ -26,17 +26,18 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 from webargs.flaskparser import FlaskParser
 
-from core import audit, auth
+from core import audit, auth, parse
 from core.db import db
 from core.errors import InvalidInput, NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from core.models import Organisation, User
+from core.months import Month
 
 from . import reports
 from . import schemas as s
 from . import services as svc
 from .amounts import format_minor
-from .entry import EntryText, LineText, parse_entry
+from .entry import EntryText, LineText, closable_month, parse_entry
 from .models import Account, Book, Fund, Period, Voucher, VoucherEvent, VoucherKind, VoucherLine
 
 
@@ -554,7 +555,17 @@ def reverse_voucher(data: dict, org_id: int, voucher_id: int):
 
 
 def _label(key: int | None) -> str | None:
-    return None if key is None else f"{key // 100}-{key % 100:02d}"
+    return None if key is None else str(Month.from_key(key))
+
+
+def _month(year: int, month: int) -> Month:
+    """The month of a ``/periods/<year>/<month>`` address: years 1900–9999, months 1–12."""
+    try:
+        return Month(year, month)
+    except ValueError:
+        raise InvalidInput(
+            _l("No such month. Use YYYY-MM."), errors={"month": [str(_l("No such month."))]}
+        ) from None
 
 
 def _period_out(p: Period) -> dict:
@@ -587,7 +598,9 @@ def list_periods(org_id: int):
 def close_period(org_id: int, year: int, month: int):
     """Close a month (结账): months close in order, with nothing unposted left in them."""
     _org, user, book = _open(org_id)
-    return _period_out(svc.close_period(book, year, month, actor=user))
+    m = _month(year, month)
+    closable_month(book, m)
+    return _period_out(svc.close_period(book, m.year, m.month, actor=user))
 
 
 @blp.post(MONTH + "/reopen")
@@ -597,7 +610,8 @@ def close_period(org_id: int, year: int, month: int):
 def reopen_period(data: dict, org_id: int, year: int, month: int):
     """Reopen the latest closed month (admins, with a reason kept in the history)."""
     _org, user, book = _open(org_id)
-    return _period_out(svc.reopen_period(book, year, month, data["reason"], actor=user))
+    m = _month(year, month)
+    return _period_out(svc.reopen_period(book, m.year, m.month, data["reason"], actor=user))
 
 
 @blp.post(ORG + "/year-end/<int(min=1, max=9999):year>")
@@ -606,6 +620,7 @@ def reopen_period(data: dict, org_id: int, year: int, month: int):
 def year_end_closing(org_id: int, year: int):
     """Generate and post the year-end closing entries (年末结转) of the book's standard."""
     _org, user, book = _open(org_id)
+    year = parse.year(year)
     vouchers = svc.generate_year_end_closing(book, year, actor=user)
     audit.note(year=year, vouchers=[v.number for v in vouchers])
     return [present_voucher(v) for v in vouchers]

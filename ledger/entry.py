@@ -27,7 +27,8 @@ from flask_babel import lazy_gettext as _l
 
 from core import parse
 from core.db import db
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
+from core.months import Month
 
 from . import services as svc
 from .amounts import parse_amount
@@ -39,6 +40,7 @@ __all__ = [
     "AccountLookup",
     "EntryText",
     "LineText",
+    "closable_month",
     "parse_amount_text",
     "parse_entry",
 ]
@@ -264,3 +266,12 @@ def parse_entry(
         p.add("lines", _l("A voucher needs at least two lines."))
     p.raise_if_any()
     return svc.VoucherInput(date=date, summary=summary, lines=lines, attachment_count=count)
+
+
+def closable_month(book: Book, month: Month) -> Month:
+    """Refuse (409, with the services' own message) a month that starts after the latest date
+    the book accepts, before any code computes the month after it: 9999-12 has none."""
+    latest = dt.date.today() + dt.timedelta(days=book.max_future_days)
+    if month.first_day > latest:
+        raise Conflict(_l("A month in the future cannot be closed."))
+    return month

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from core import parse
 from core.audit import note
 from core.auth import authenticated_user, get_organisation
 from core.db import MAX_ID, db
@@ -70,9 +71,10 @@ class CheckpointHistoryOut(Schema):
 
 
 class ProofArgs(Schema):
-    index = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_ID))
-    size = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID),
+    index = parse.Integer(0, MAX_ID, required=True)
+    size = parse.Integer(
+        1,
+        MAX_ID,
         metadata={"description": "A size with a signed checkpoint (default: the latest)."},
     )
 
@@ -85,9 +87,10 @@ class ProofOut(Schema):
 
 
 class ConsistencyArgs(Schema):
-    old = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    new = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID),
+    old = parse.Integer(1, MAX_ID, required=True)
+    new = parse.Integer(
+        1,
+        MAX_ID,
         metadata={"description": "default: the latest signed size"},
     )
 
@@ -121,7 +124,7 @@ class PublishIn(Schema):
 
 
 class ReceiptArgs(Schema):
-    resident = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    resident = parse.Integer(1, MAX_ID, required=True)
 
 
 # --- public -----------------------------------------------------------------------------------

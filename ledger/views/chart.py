@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from core import parse
 from core.audit import note
 from core.db import db
 from core.errors import DomainError, InvalidInput
@@ -80,12 +81,22 @@ def _render_accounts(bv: BookView, *, error=None, errors=None, form=None, status
 
 
 def _account_in(book: Book, account_id) -> Account:
-    acc = db.session.get(Account, account_id) if str(account_id or "").isdigit() else None
+    try:
+        acc = db.session.get(Account, parse.int_id(account_id, field="parent"))
+    except InvalidInput:
+        acc = None
     if acc is None or acc.book_id != book.id:
         raise InvalidInput(
             _l("No such account in this book."), errors={"parent": [str(_l("Choose an account."))]}
         )
     return acc
+
+
+def _text(form, name: str, max_length: int = 1000) -> str:
+    """A name or code as typed, refused when it holds NUL, controls or bidi characters (the
+    service checks its own length and form rules)."""
+    value = form.get(name, "")
+    return parse.text(value[:max_length], field=name, max_length=max_length, strip=False)
 
 
 @bp.post("/<id:org_id>/accounts")
@@ -97,9 +108,9 @@ def add_account(org_id: int):
         parent = _account_in(bv.book, form.get("parent_id"))
         acc = svc.add_sub_account(
             parent,
-            form.get("code", ""),
-            form.get("name_zh", ""),
-            form.get("name_en", ""),
+            _text(form, "code"),
+            _text(form, "name_zh"),
+            _text(form, "name_en"),
             actor=bv.user,
         )
     except DomainError as e:
@@ -141,11 +152,11 @@ def add_fund(org_id: int):
     try:
         fund = svc.create_fund(
             bv.book,
-            form.get("fund_code", ""),
-            form.get("fund_name", ""),
+            _text(form, "fund_code"),
+            _text(form, "fund_name"),
             restricted=form.get("restricted") == "1",
             endowment=form.get("endowment") == "1",
-            purpose=form.get("purpose", "")[:300],
+            purpose=_text(form, "purpose", 300),
             actor=bv.user,
         )
     except DomainError as e:

@@ -23,6 +23,7 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import money
 from core.models import Organisation, Role, User
+from core.months import Month
 
 from .. import services as svc
 from ..amounts import format_minor, is_iso_currency
@@ -219,12 +220,7 @@ def _exponent(book: Book) -> int:
 
 
 def _period_label(key: int | None) -> str:
-    return "" if key is None else f"{key // 100}-{key % 100:02d}"
-
-
-def _next_month(key: int) -> int:
-    y, m = divmod(key, 100)
-    return (y + 1) * 100 + 1 if m == 12 else key + 1
+    return "" if key is None else str(Month.from_key(key))
 
 
 # --- book home ----------------------------------------------------------------------------------

@@ -14,15 +14,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from core import parse
 from core.audit import note
 from core.db import db
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError
 from core.models import User
+from core.months import MAX_YEAR, Month
 
 from .. import services as svc
+from ..entry import closable_month
 from ..models import (
     Book,
     Period,
@@ -32,7 +34,6 @@ from ..models import (
 )
 from .common import (
     BookView,
-    _next_month,
     _open,
     _period_label,
     _refused,
@@ -49,18 +50,20 @@ class MonthRow:
     events: list = field(default_factory=list)
 
     @property
+    def month(self) -> Month:
+        return Month.from_key(self.key)
+
+    @property
     def label(self) -> str:
-        return _period_label(self.key)
+        return str(self.month)
 
     @property
     def first_day(self) -> str:
-        return f"{self.label}-01"
+        return self.month.first_day.isoformat()
 
     @property
     def last_day_date(self) -> dt.date:
-        y, m = divmod(self.key, 100)
-        nxt = dt.date(y + 1, 1, 1) if m == 12 else dt.date(y, m + 1, 1)
-        return nxt - dt.timedelta(days=1)
+        return self.month.last_day
 
     @property
     def last_day(self) -> str:
@@ -94,7 +97,8 @@ def _render_periods(bv: BookView, *, error=None, errors=None, status: int = 200)
     months = _months(bv.book)
     closed = bv.book.closed_through
     if closed is not None:
-        next_key = _next_month(closed)
+        last = Month.from_key(closed)
+        next_key = last.next().key if last.year < MAX_YEAR or last.month < 12 else None
     else:
         next_key = months[0].key if months else None
     today_key = svc.period_key(dt.date.today())
@@ -111,10 +115,10 @@ def _render_periods(bv: BookView, *, error=None, errors=None, status: int = 200)
     latest = dt.date.today() + dt.timedelta(days=bv.book.max_future_days)
     years = sorted(
         {
-            m.key // 100
+            m.month.year
             for m in months
-            if (closed is None or m.key // 100 * 100 + 12 > closed)
-            and dt.date(m.key // 100, 12, 31) <= latest
+            if (closed is None or Month(m.month.year, 12).key > closed)
+            and dt.date(m.month.year, 12, 31) <= latest
         }
     )
     return (
@@ -140,12 +144,8 @@ def periods(org_id: int):
     return _render_periods(_open(org_id))
 
 
-def _month_from_form() -> tuple[int, int]:
-    text = request.form.get("period", "")
-    y, _sep, m = text.partition("-")
-    if not (y.isdigit() and m.isdigit() and len(y) == 4 and 1 <= int(m) <= 12):
-        raise InvalidInput(_l("No such month."), errors={"period": [str(_l("Use YYYY-MM."))]})
-    return int(y), int(m)
+def _month_from_form() -> Month:
+    return parse.month(request.form.get("period", ""), field="period")
 
 
 @bp.post("/<id:org_id>/periods/<any(close,reopen,year_end):action>")
@@ -154,11 +154,9 @@ def period_action(org_id: int, action: str):
     bv = _open(org_id)
     try:
         if action == "year_end":
-            text = request.form.get("year", "")
-            if not (text.isdigit() and len(text) == 4):
-                raise InvalidInput(_l("No such year."))
-            made = svc.generate_year_end_closing(bv.book, int(text), actor=bv.user)
-            note(year=int(text), vouchers=[v.number for v in made])
+            year = parse.year(request.form.get("year", ""))
+            made = svc.generate_year_end_closing(bv.book, year, actor=bv.user)
+            note(year=year, vouchers=[v.number for v in made])
             flash(
                 _(
                     "Year-end closing entries posted: %(numbers)s",
@@ -167,14 +165,17 @@ def period_action(org_id: int, action: str):
                 "success",
             )
         else:
-            y, m = _month_from_form()
+            month = _month_from_form()
+            y, m = month.year, month.month
             if action == "close":
+                closable_month(bv.book, month)
                 svc.close_period(bv.book, y, m, actor=bv.user)
-                flash(_("%(period)s is closed.", period=f"{y}-{m:02d}"), "success")
+                flash(_("%(period)s is closed.", period=str(month)), "success")
             else:
-                svc.reopen_period(bv.book, y, m, request.form.get("reason", ""), actor=bv.user)
-                flash(_("%(period)s is open again.", period=f"{y}-{m:02d}"), "success")
-            note(period=f"{y}-{m:02d}")
+                reason = parse.text(request.form.get("reason", ""), field="reason", max_length=2000)
+                svc.reopen_period(bv.book, y, m, reason, actor=bv.user)
+                flash(_("%(period)s is open again.", period=str(month)), "success")
+            note(period=str(month))
     except DomainError as e:
         status = _refused(e)
         return _render_periods(_open(org_id), error=e.message, errors=e.errors, status=status)

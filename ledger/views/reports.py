@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from core.errors import DomainError
+from core import parse
+from core.errors import DomainError, InvalidInput
 
 from .. import reports
 from ..entry import AccountLookup
@@ -35,7 +36,7 @@ from .common import (
     csv_response,
     grouped_amount,
 )
-from .periods import MonthRow, _months
+from .periods import _months
 
 
 @dataclass(frozen=True)
@@ -77,27 +78,29 @@ class ReportParams:
         a = request.args
         today = dt.date.today()
         p = cls(start=today.replace(day=1), end=today, as_of=today)
-        month = a.get("month", "").strip()
-        if month:
-            y, _sep, m = month.partition("-")
-            if y.isdigit() and m.isdigit() and len(y) == 4 and 1 <= int(m) <= 12:
-                p.start = dt.date(int(y), int(m), 1)
-                p.end = MonthRow(int(y) * 100 + int(m)).last_day_date
-            else:
-                p.errors["month"] = _("Use YYYY-MM.")
+        if a.get("month", "").strip():
+            try:
+                month = parse.month(a.get("month"), field="month")
+                p.start, p.end = month.first_day, month.last_day
+            except InvalidInput as e:
+                p.errors["month"] = str(e.message)
         for name in ("start", "end", "as_of"):
-            text = a.get(name, "").strip()
-            if text:
-                try:
-                    setattr(p, name, dt.date.fromisoformat(text))
-                except ValueError:
-                    p.errors[name] = _("Enter the date as YYYY-MM-DD.")
+            try:
+                day = parse.optional_date(a.get(name), field=name)
+            except InvalidInput as e:
+                p.errors[name] = str(e.message)
+                continue
+            if day is not None:
+                setattr(p, name, day)
         fund = a.get("fund", "").strip()
         if fund:
             ids = {f.id for f in _funds(book, active_only=False)}
-            if fund.isdigit() and int(fund) in ids:
-                p.fund_id = int(fund)
-            else:
+            try:
+                p.fund_id = parse.int_id(fund, field="fund")
+                if p.fund_id not in ids:
+                    raise InvalidInput()
+            except InvalidInput:
+                p.fund_id = None
                 p.errors["fund"] = _("No such fund in this book.")
         p.account_text = a.get("account", "").strip()[:200]
         if p.account_text:
@@ -108,10 +111,10 @@ class ReportParams:
                 )
         level = a.get("level", "")
         if level:
-            if level.isdigit() and 1 <= int(level) <= 9:
-                p.level = int(level)
-            else:
-                p.errors["level"] = _("Out of range.")
+            try:
+                p.level = parse.bounded_int(level, 1, 9, field="level", message=_l("Out of range."))
+            except InvalidInput as e:
+                p.errors["level"] = str(e.message)
         return p
 
     def args(self, kind: ReportKind, **extra) -> dict:

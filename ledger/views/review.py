@@ -14,7 +14,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from core import parse
 from core.db import db
+from core.errors import InvalidInput
 
 from ..models import (
     Account,
@@ -69,17 +71,14 @@ class VoucherFilters:
             f.errors["status"] = _("Unknown status.")
             f.status = ""
         for name in ("date_from", "date_to"):
-            text = a.get(name, "").strip()
-            if text:
-                try:
-                    setattr(f, name, dt.date.fromisoformat(text))
-                except ValueError:
-                    f.errors[name] = _("Enter the date as YYYY-MM-DD.")
-        page = a.get("page", "1")
-        if page.isdigit() and 1 <= int(page) <= 1_000_000:
-            f.page = int(page)
-        else:
-            f.errors["page"] = _("No such page.")
+            try:
+                setattr(f, name, parse.optional_date(a.get(name), field=name))
+            except InvalidInput as e:
+                f.errors[name] = str(e.message)
+        try:
+            f.page = parse.page(a.get("page"))
+        except InvalidInput as e:
+            f.errors["page"] = str(e.message)
         if f.account:  # "1002 银行存款" from the lookup → its code
             f.account = f.account.split()[0]
         return f

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import (
-    abort,
     flash,
     redirect,
     render_template,
@@ -20,10 +19,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from core import parse
 from core.audit import note
 from core.auth import require_role
 from core.db import db
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, NotFound
 from core.models import User
 
 from .. import attachments
@@ -228,9 +228,7 @@ def new_voucher(org_id: int):
         copied = None
         copy_id = request.args.get("copy", "")
         if copy_id:
-            if not copy_id.isdigit() or len(copy_id) > 19:
-                abort(404)
-            copied = svc.get_voucher(bv.book, int(copy_id))
+            copied = svc.get_voucher(bv.book, parse.int_id(copy_id, missing=NotFound))
             _base_unit_only(bv, copied)
             form = VoucherForm.from_voucher(copied, _exponent(bv.book), copy=True)
         else:
@@ -360,28 +358,25 @@ def voucher(org_id: int, voucher_id: int):
 
 
 def _do_reverse(v: Voucher, user: User) -> Voucher:
-    text = request.form.get("date", "").strip()
-    date = None
-    if text:
-        try:
-            date = dt.date.fromisoformat(text)
-        except ValueError:
-            raise InvalidInput(
-                _l("Enter the date as YYYY-MM-DD."), errors={"date": [str(_l("Not a date."))]}
-            ) from None
+    date = parse.optional_date(request.form.get("date"), field="date")
     return svc.reverse_voucher(v, actor=user, date=date)
+
+
+def _note() -> str:
+    """The reviewer's note on a rejection or a discard: bounded text without NUL or bidi."""
+    return parse.text(request.form.get("note", ""), field="note", max_length=2000)
 
 
 _ACTIONS = {
     "submit": (lambda v, u: svc.submit_voucher(v, actor=u), _l("Voucher submitted for review.")),
     "approve": (lambda v, u: svc.approve_voucher(v, actor=u), _l("Voucher approved.")),
     "reject": (
-        lambda v, u: svc.reject_voucher(v, request.form.get("note", ""), actor=u),
+        lambda v, u: svc.reject_voucher(v, _note(), actor=u),
         _l("Voucher returned to the preparer for correction."),
     ),
     "post": (lambda v, u: svc.post_voucher(v, actor=u), _l("Voucher posted.")),
     "discard": (
-        lambda v, u: svc.discard_voucher(v, actor=u, note=request.form.get("note", "")),
+        lambda v, u: svc.discard_voucher(v, actor=u, note=_note()),
         _l("Voucher discarded."),
     ),
     "reverse": (
