@@ -10,16 +10,12 @@ Writes accept an ``Idempotency-Key`` header (core.idempotency): a retried POST n
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections import defaultdict
 from typing import NamedTuple
-from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Response
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
@@ -28,6 +24,7 @@ from webargs.flaskparser import FlaskParser
 
 from core import audit, auth, parse
 from core.db import db
+from core.downloads import csv_response
 from core.errors import InvalidInput, NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from core.models import Organisation, User
@@ -687,21 +684,6 @@ def _run_report(name: str, book: Book, q: dict):
     return reports.account_balances(book, **kw)
 
 
-def _csv(rows, filename: str) -> Response:
-    """UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens it correctly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow(["" if c is None else c for c in row])
-    resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
-    resp.charset = "utf-8"
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return resp
-
-
 @blp.get(ORG + "/reports/<name>")
 @blp.arguments(s.ReportQuery, location="query")
 @blp.response(
@@ -730,7 +712,7 @@ def report(query: dict, org_id: int, name: str):
             if ranged
             else str(query.get("as_of", today))
         )
-        return _csv(
+        return csv_response(
             reports.to_csv_rows(result, lang="en" if _english() else "zh"), f"{key}_{period}.csv"
         )
     return reports.to_json(result)

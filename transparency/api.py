@@ -19,6 +19,7 @@ from core import parse
 from core.audit import note
 from core.auth import authenticated_user, get_organisation
 from core.db import MAX_ID, db
+from core.downloads import download
 from core.errors import InvalidInput, NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from ledger import log
@@ -38,12 +39,6 @@ blp = Blueprint(
 
 def _b64(hashes: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
-
-
-def _download(body: str, mimetype: str, filename: str) -> Response:
-    resp = Response(body, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return resp
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -248,7 +243,7 @@ def organisation_key(org_id: int):
 def report_bundle(report_id: int):
     """The bundle one verifies, exactly as published (its SHA-256 is in the report list)."""
     report = disclosure.get_report(report_id)
-    return _download(report.bundle, "application/json", disclosure.bundle_filename(report))
+    return download(report.bundle, disclosure.bundle_filename(report), "application/json")
 
 
 @blp.get("/public/reports/<id:report_id>.csv")
@@ -263,8 +258,8 @@ def report_bundle(report_id: int):
 def report_csv(report_id: int):
     """The records the report's figures come from, as CSV (amounts in minor units) for re-totalling."""
     report = disclosure.get_report(report_id)
-    return _download(
-        disclosure.report_csv(report), "text/csv", disclosure.bundle_filename(report, "csv")
+    return download(
+        disclosure.report_csv(report), disclosure.bundle_filename(report, "csv"), "text/csv"
     )
 
 
@@ -304,4 +299,6 @@ def receipt(args, org_id: int, voucher_id: int):
     )
     body = receipts.receipt_text(receipts.build_receipt(voucher, resident))
     db.session.flush()
-    return _download(body, "application/json", receipts.receipt_filename(voucher, resident))
+    return download(
+        body, receipts.receipt_filename(voucher, resident), "application/json", private=True
+    )

@@ -35,6 +35,7 @@ from core.audit import record
 from core.auth import authenticated_user, get_organisation
 from core.crypto import mask_name
 from core.db import db
+from core.downloads import download
 from core.errors import NotFound
 from core.models import Community, Organisation, Resident
 from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
@@ -462,17 +463,10 @@ def report_pdf(report_id: int):
         target=f"report:{r.id}",
         detail={"report_id": r.id, "bundle_sha256": r.bundle_sha256, "period": r.label},
     )
-    return _download(body, "application/pdf", disclosure.bundle_filename(r, "pdf"), inline=True)
+    return download(body, disclosure.bundle_filename(r, "pdf"), "application/pdf", inline=True)
 
 
 # --- receipts (login) ----------------------------------------------------------------------
-
-
-def _download(body, mimetype: str, filename: str, *, inline: bool = False) -> Response:
-    resp = Response(body, mimetype=mimetype)
-    disposition = "inline" if inline else "attachment"
-    resp.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    return resp
 
 
 def _record_export(action: str, organisation: Organisation, *, target: str, detail: dict) -> None:
@@ -575,7 +569,9 @@ def receipt_json(org_id: int, voucher_id: int, resident_id: int):
         target=f"voucher:{v.voucher.id}",
         detail=_receipt_audit(v, text),
     )
-    return _download(text, "application/json", receipts.receipt_filename(v.voucher, v.resident))
+    return download(
+        text, receipts.receipt_filename(v.voucher, v.resident), "application/json", private=True
+    )
 
 
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.pdf")
@@ -596,7 +592,7 @@ def receipt_pdf(org_id: int, voucher_id: int, resident_id: int):
         detail=_receipt_audit(v, receipts.receipt_text(v.receipt)),
     )
     filename = receipts.receipt_filename(v.voucher, v.resident).removesuffix(".json") + ".pdf"
-    return _download(body, "application/pdf", filename, inline=True)
+    return download(body, filename, "application/pdf", inline=True, private=True)
 
 
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.svg")

@@ -9,8 +9,10 @@ the views below roll back explicitly before re-rendering a page with the error.
 
 from __future__ import annotations
 
+from core.downloads import csv_response
+
 from . import chart, home, periods, reports, review, vouchers
-from .common import bp, csv_response, rmb_words
+from .common import bp, rmb_words
 
 __all__ = [
     "bp",

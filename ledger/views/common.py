@@ -3,15 +3,11 @@ amount filters, account and fund look-ups, and the CSV answer."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     g,
 )
 from flask_babel import get_locale
@@ -256,19 +252,4 @@ def _funds(book: Book, *, active_only: bool = True) -> list[Fund]:
     return list(db.session.scalars(q))
 
 
-# --- CSV ---------------------------------------------------------------------------------------
-
-
-def csv_response(rows, filename: str) -> Response:
-    """UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens it correctly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow(["" if c is None else c for c in row])
-    resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
-    resp.charset = "utf-8"
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return resp
+# --- CSV: core.downloads.csv_response ---------------------------------------------------------------------------------------

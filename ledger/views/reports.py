@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from core import parse
+from core.downloads import csv_response
 from core.errors import DomainError, InvalidInput
 
 from .. import reports
@@ -33,7 +34,6 @@ from .common import (
     _open,
     _refused,
     bp,
-    csv_response,
     grouped_amount,
 )
 from .periods import _months

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -12,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,6 +21,7 @@ from core import parse
 from core.audit import note
 from core.auth import require_role
 from core.db import db
+from core.downloads import download
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import User
 
@@ -449,16 +448,7 @@ def upload_attachment(org_id: int, voucher_id: int):
 def download_attachment(org_id: int, voucher_id: int, attachment_id: int):
     bv = _open(org_id)
     att = attachments.get_attachment(svc.get_voucher(bv.book, voucher_id), attachment_id)
-    resp = send_file(
-        io.BytesIO(att.data),
-        mimetype=att.content_type,
-        as_attachment=True,
-        download_name=att.filename,
-        etag=att.sha256,
-        max_age=0,
-    )
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(att.data, att.filename, att.content_type, etag=att.sha256, private=True)
 
 
 @bp.post("/<id:org_id>/vouchers/<id:voucher_id>/attachments/<id:attachment_id>/delete")
