@@ -20,13 +20,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from babel import numbers as babel_numbers
 from flask import Blueprint, Response, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -37,6 +36,7 @@ from core.crypto import mask_name
 from core.db import db
 from core.downloads import download
 from core.errors import NotFound
+from core.i18n import amount
 from core.models import Community, Organisation, Resident
 from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
@@ -77,11 +77,8 @@ def grouped_hex(hex_text: str, group: int = 4) -> str:
 
 def statement_amount(minor: int | None, unit: str = "CNY") -> str:
     """A statement cell, "1,234.56" (Babel, the request's locale); blank for a heading."""
-    if minor is None:
-        return ""
     digits = babel_numbers.get_currency_precision(unit) if len(unit) == 3 else 2
-    value = Decimal(int(minor)).scaleb(-digits)
-    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+    return amount(minor, digits)
 
 
 def _english() -> bool:

@@ -17,7 +17,7 @@ from core.audit import note
 from core.auth import authenticated_user, can_read, get_organisation
 from core.db import db
 from core.errors import DomainError
-from core.i18n import money
+from core.i18n import amount, money
 from core.models import Organisation, Role, User
 from core.months import Month
 
@@ -189,11 +189,9 @@ def plain_amount(minor: int | None, exponent: int = 2) -> str:
 
 @bp.app_template_filter("grouped_amount")
 def grouped_amount(minor: int, exponent: int = 2) -> str:
-    """Totals on the entry form, "1,234.56": the same text its script writes as you type."""
-    sign = "-" if minor < 0 else ""
-    text = format_minor(abs(int(minor)), exponent)
-    whole, dot, frac = text.partition(".")
-    return f"{sign}{int(whole):,}{dot}{frac}"
+    """Totals on the entry form, "1,234.56": the same text its script writes as you type
+    (``core.i18n.amount``: Babel, exact)."""
+    return amount(minor, exponent)
 
 
 def _amount_formatter(book: Book):
@@ -205,7 +203,7 @@ def _amount_formatter(book: Book):
             return money(minor, unit)
         if unit not in exps:
             exps[unit] = svc.unit_exponent(book, unit) or 0
-        return f"{format_minor(minor, exps[unit])} {unit}"
+        return f"{amount(minor, exps[unit])} {unit}"
 
     return fmt
 

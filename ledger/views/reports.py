@@ -20,6 +20,7 @@ from flask_login import login_required
 from core import parse
 from core.downloads import csv_response
 from core.errors import DomainError, InvalidInput
+from core.i18n import amount
 
 from .. import reports
 from ..entry import AccountLookup
@@ -34,7 +35,6 @@ from .common import (
     _open,
     _refused,
     bp,
-    grouped_amount,
 )
 from .periods import _months
 
@@ -240,6 +240,4 @@ def report(org_id: int, name: str):
 @bp.app_template_filter("report_amount")
 def report_amount(minor: int | None, exponent: int = 2, blank_zero: bool = False) -> str:
     """A report cell: "1,234.56"; empty for a heading (None) and, if asked, for zero."""
-    if minor is None or (blank_zero and minor == 0):
-        return ""
-    return grouped_amount(minor, exponent)
+    return amount(minor, exponent, blank_zero)
