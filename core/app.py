@@ -41,7 +41,7 @@ CSP = (
 class IdConverter(BaseConverter):
     """A database id in a URL: 1 … 2^63−1. Anything else is a 404, never a database error."""
 
-    regex = r"\d{1,19}"
+    regex = r"[0-9]{1,19}"  # ASCII digits only: \d would also match "３" and "٣"
 
     def to_python(self, value: str) -> int:
         n = int(value)

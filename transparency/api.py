@@ -276,7 +276,9 @@ def publish(data, org_id: int):
     user = authenticated_user()
     organisation = get_organisation(org_id)
     book = book_for(organisation)
-    return disclosure.publish_report(book, data["period"], data["to"], actor=user)
+    period = str(parse.month(data["period"], field="period"))  # ASCII YYYY-MM, 1900–9999
+    to = str(parse.month(data["to"], field="to")) if data["to"] else None
+    return disclosure.publish_report(book, period, to, actor=user)
 
 
 @blp.get("/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt")
