@@ -32,8 +32,6 @@ from ..models import (
 
 bp = Blueprint("ledger", __name__, url_prefix="/books")
 
-PAGE_SIZE = 50
-NEW_FORM_ROWS = 4  # empty lines on a fresh voucher: enough without JavaScript
 
 STATUS_LABELS = {
     "draft": _l("Draft"),

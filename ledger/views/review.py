@@ -26,7 +26,6 @@ from ..models import (
     VoucherStatus,
 )
 from .common import (
-    PAGE_SIZE,
     STATUS_LABELS,
     _locale,
     _open,
@@ -47,6 +46,9 @@ def _debit_totals(vouchers) -> dict[int, int]:
             .group_by(VoucherLine.voucher_id)
         ).all()
     )
+
+
+PAGE_SIZE = 50
 
 
 @dataclass

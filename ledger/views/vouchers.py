@@ -37,7 +37,6 @@ from ..models import (
 )
 from .common import (
     EVENT_LABELS,
-    NEW_FORM_ROWS,
     STATUS_LABELS,
     BookView,
     _amount_formatter,
@@ -50,6 +49,8 @@ from .common import (
     bp,
     plain_amount,
 )
+
+NEW_FORM_ROWS = 4  # empty lines on a fresh voucher: enough without JavaScript
 
 
 @dataclass
