@@ -46,13 +46,14 @@ def login():
     if request.method == "GET":
         return render_template("core/login.html", next=request.args.get("next", ""))
     try:
-        user = auth.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        username = parse.text(request.form.get("username", ""), field="username", max_length=200)
+        user = auth.authenticate(username, request.form.get("password", ""))
     except DomainError as e:
         return (
             render_template(
                 "core/login.html",
                 error=str(e.message),
-                username=request.form.get("username", ""),
+                username=request.form.get("username", "")[:200],
                 next=request.form.get("next", ""),
             ),
             e.status,

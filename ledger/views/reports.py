@@ -102,7 +102,10 @@ class ReportParams:
             except InvalidInput:
                 p.fund_id = None
                 p.errors["fund"] = _("No such fund in this book.")
-        p.account_text = a.get("account", "").strip()[:200]
+        try:
+            p.account_text = parse.text(a.get("account", "")[:200], field="account", max_length=200)
+        except InvalidInput as e:
+            p.errors["account"] = str(e.message)
         if p.account_text:
             p.account = AccountLookup(book).find(p.account_text)
             if p.account is None:

@@ -64,11 +64,12 @@ class VoucherFilters:
     @classmethod
     def from_args(cls) -> VoucherFilters:
         a = request.args
-        f = cls(
-            status=a.get("status", ""),
-            text=a.get("q", "").strip()[:100],
-            account=a.get("account", "").strip()[:40],
-        )
+        f = cls(status=a.get("status", "")[:20])
+        for name, attr, size in (("q", "text", 100), ("account", "account", 40)):
+            try:
+                setattr(f, attr, parse.text(a.get(name, "")[:size], field=name, max_length=size))
+            except InvalidInput as e:
+                f.errors[name] = str(e.message)
         if f.status and f.status not in {s.value for s in VoucherStatus}:
             f.errors["status"] = _("Unknown status.")
             f.status = ""

@@ -127,3 +127,32 @@ def test_resident_names_refuse_them(client_as, organisation):
         data={"csrf_token": c.csrf, "name": "王\u202e兰"},
     )
     assert resp.status_code == 422
+
+
+def test_search_text_with_nul_is_refused_not_a_database_error(client_as, organisation, book):
+    c = client_as("auditor")
+    for args in ({"q": "发票\x00"}, {"account": "10\x00"}, {"status": "draft\x00"}):
+        resp = c.get(f"/books/{organisation.id}/vouchers", query_string=args)
+        assert resp.status_code == 422, (args, resp.status_code)
+    resp = c.get(
+        f"/books/{organisation.id}/reports/account-detail", query_string={"account": "1002\x00"}
+    )
+    assert resp.status_code == 422
+
+
+def test_login_with_nul_is_refused_not_a_database_error(client):
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client)
+    resp = client.post(
+        "/login", data={"username": "admin\x00", "password": "x\x00", "csrf_token": token}
+    )
+    assert 400 <= resp.status_code < 500
+
+
+def test_attachment_names_lose_bidi_controls():
+    from ledger.attachments import clean_filename
+
+    name = clean_filename("发票\u202efdp.exe", "application/pdf")
+    assert name == "发票_fdp.exe" and not set(name) & parse.BIDI_CONTROLS
+    assert clean_filename("\u2066\u2069", "application/pdf") == "attachment.pdf"
