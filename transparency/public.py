@@ -38,6 +38,7 @@ from core.downloads import download
 from core.errors import NotFound
 from core.i18n import amount
 from core.models import Community, Organisation, Resident
+from core.parse import text_problem
 from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
 
@@ -366,7 +367,11 @@ def _books_by_org(org_ids: list[int]) -> dict[int, Book]:
 @public_bp.get("/c/<string(maxlength=64):slug>")
 def community(slug: str):
     """A community's organisations, each with its standard and its latest published report."""
-    c = db.session.scalar(sa.select(Community).where(Community.slug == slug))
+    c = (
+        None
+        if text_problem(slug)  # NUL: no slug has one, and PostgreSQL refuses the query
+        else db.session.scalar(sa.select(Community).where(Community.slug == slug))
+    )
     if c is None:
         raise NotFound(_l("No such community."))
     orgs = db.session.scalars(

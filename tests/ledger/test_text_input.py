@@ -156,3 +156,10 @@ def test_attachment_names_lose_bidi_controls():
     name = clean_filename("发票\u202efdp.exe", "application/pdf")
     assert name == "发票_fdp.exe" and not set(name) & parse.BIDI_CONTROLS
     assert clean_filename("\u2066\u2069", "application/pdf") == "attachment.pdf"
+
+
+def test_nul_in_address_parts_is_not_a_database_error(app, client, organisation, people, book):
+    admin = Api(app, organisation, people["admin"])
+    resp = admin.patch("/accounts/10%0002", {"active": False})
+    assert resp.status_code in (404, 422), resp.status_code
+    assert client.get("/public/c/x%00y").status_code == 404
