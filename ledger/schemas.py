@@ -24,15 +24,11 @@ MAX_PAGE = 1_000_000
 
 
 def _storable(value: str) -> None:
-    """Refuse text no database column can hold: NUL bytes (PostgreSQL) and lone surrogates."""
-    if "\x00" in value:
-        raise ValidationError(gettext("The text contains characters that cannot be stored."))
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(
-            gettext("The text contains characters that cannot be stored.")
-        ) from None
+    """Refuse text no database column can hold or no page should show as sent: NUL and other
+    controls, lone surrogates, and bidi controls (``core.parse.text_problem``)."""
+    problem = parse.text_problem(value)
+    if problem is not None:
+        raise ValidationError(str(problem))
 
 
 class Text(fields.String):
