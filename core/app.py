@@ -41,7 +41,7 @@ CSP = (
 class IdConverter(BaseConverter):
     """A database id in a URL: 1 … 2^63−1. Anything else is a 404, never a database error."""
 
-    regex = r"\d{1,19}"
+    regex = r"[0-9]{1,19}"  # ASCII digits only: \d would also match "３" and "٣"
 
     def to_python(self, value: str) -> int:
         n = int(value)
@@ -85,7 +85,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        if not user_id.isdigit() or int(user_id) > MAX_ID:
+        if (
+            not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 19)
+            or int(user_id) > MAX_ID
+        ):
             return None
         # With the user's roles: nearly every page checks one.
         user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])

@@ -61,6 +61,18 @@ def money(amount: int | None, currency: str = "CNY") -> str:
     )
 
 
+def amount(minor: int | None, exponent: int = 2, blank_zero: bool = False) -> str:
+    """Minor units as a grouped decimal without a currency sign, "1,234.56" (Babel, the
+    request's locale, exactly ``exponent`` decimals); blank for None and, if asked, for zero.
+    Exact: integer minor units → Decimal → Babel, never float."""
+    if minor is None or (blank_zero and minor == 0):
+        return ""
+    exponent = max(int(exponent), 0)
+    value = Decimal(int(minor)).scaleb(-exponent)
+    pattern = "#,##0." + "0" * exponent if exponent else "#,##0"
+    return format_decimal(value, format=pattern)
+
+
 def number(value) -> str:
     return format_decimal(value)
 
@@ -75,6 +87,7 @@ def date(value: dt.date | None, fmt: str = "medium") -> str:
 
 def register_filters(app) -> None:
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["date"] = date

@@ -11,10 +11,12 @@ import re
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from . import parse
 from .auth import authenticated_user
 from .db import db
 from .errors import InvalidInput, NotFound, NotPermitted
 from .models import Community, Membership, Resident, ResidentConsent, Role, User
+from .parse import text_problem
 
 STAFF_ROLES = {Role.ADMIN.value, Role.PREPARER.value, Role.REVIEWER.value}
 CONSENT_KINDS = ("publish_name",)
@@ -76,6 +78,10 @@ def create_resident(
         errors["id_number"] = [str(_l("A resident ID number has 18 characters."))]
     if len(unit) > 100:
         errors["unit"] = [str(_l("Too long."))]
+    for field, value in (("name", name), ("unit", unit)):
+        problem = text_problem(value)
+        if problem is not None and field not in errors:
+            errors[field] = [str(problem)]
     if errors:
         raise InvalidInput(errors=errors)
     r = Resident(
@@ -108,7 +114,7 @@ def record_consent(
         resident_id=resident.id,
         kind=kind,
         action=action,
-        scope=(scope or "").strip()[:200],
+        scope=parse.text((scope or "")[:200], field="scope", max_length=200),
         channel=(channel or "paper")[:40],
         recorded_by_id=actor.id,
     )

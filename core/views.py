@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import auth, residents
+from . import auth, parse, residents
 from .db import db
 from .errors import DomainError, InvalidInput, NotFound
 from .i18n import COOKIE, LOCALES
@@ -46,13 +46,14 @@ def login():
     if request.method == "GET":
         return render_template("core/login.html", next=request.args.get("next", ""))
     try:
-        user = auth.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        username = parse.text(request.form.get("username", ""), field="username", max_length=200)
+        user = auth.authenticate(username, request.form.get("password", ""))
     except DomainError as e:
         return (
             render_template(
                 "core/login.html",
                 error=str(e.message),
-                username=request.form.get("username", ""),
+                username=request.form.get("username", "")[:200],
                 next=request.form.get("next", ""),
             ),
             e.status,
@@ -88,7 +89,7 @@ def account():
 @bp.post("/account/tokens")
 @login_required
 def create_token():
-    name = (request.form.get("name") or "").strip()
+    name = parse.text(request.form.get("name"), field="name", max_length=100)
     if not name:
         raise InvalidInput(_("Give the token a name, e.g. the program that will use it."))
     _row, token = auth.create_api_token(current_user, name)

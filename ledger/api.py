@@ -10,32 +10,31 @@ Writes accept an ``Idempotency-Key`` header (core.idempotency): a retried POST n
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections import defaultdict
 from typing import NamedTuple
-from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Response
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 from webargs.flaskparser import FlaskParser
 
-from core import audit, auth
+from core import audit, auth, parse
 from core.db import db
+from core.downloads import csv_response
 from core.errors import InvalidInput, NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from core.models import Organisation, User
+from core.months import Month
 
 from . import reports
 from . import schemas as s
 from . import services as svc
-from .amounts import format_minor, parse_amount
+from .amounts import format_minor
+from .entry import EntryText, LineText, closable_month, parse_entry
 from .models import Account, Book, Fund, Period, Voucher, VoucherEvent, VoucherKind, VoucherLine
 
 
@@ -100,89 +99,29 @@ def _voucher(org_id: int, voucher_id: int) -> tuple[User, Voucher]:
 # --- input: codes and amount text → ids and minor units --------------------------------------
 
 
-def _amount(text: str | None, exponent: int, *, allow_negative: bool) -> int:
-    """Exact minor units of ``text``; blank is no amount. Negative only on a red reversal."""
-    if text is None or not text.strip():
-        return 0
-    text = text.strip()
-    if allow_negative and text.startswith("-"):
-        return -parse_amount(text[1:], exponent)
-    return parse_amount(text, exponent)
-
-
 def _voucher_input(book: Book, data: dict, *, allow_negative: bool = False) -> svc.VoucherInput:
-    """Resolve account and fund codes and parse amounts in each line's unit; report every
-    problem at once, keyed by line (``lines.1``) like the services do."""
-    rows = data["lines"]
-    codes = {r["account"] for r in rows}
-    accounts = (
-        dict(
-            db.session.execute(
-                sa.select(Account.code, Account.id).where(
-                    Account.book_id == book.id, Account.code.in_(codes)
-                )
-            ).all()
-        )
-        if codes
-        else {}
-    )
-    fund_codes = {r["fund"] for r in rows if r["fund"]}
-    funds = (
-        dict(
-            db.session.execute(
-                sa.select(Fund.code, Fund.id).where(
-                    Fund.book_id == book.id, Fund.code.in_(fund_codes)
-                )
-            ).all()
-        )
-        if fund_codes
-        else {}
-    )
-    problems = svc.Problems()
-    exponents: dict[str, int | None] = {}
-    lines = []
-    for n, r in enumerate(rows, start=1):
-        key = f"lines.{n}"
-        account_id = accounts.get(r["account"])
-        if account_id is None:
-            problems.add(key, _l("Line %(n)d: no such account in this book.", n=n))
-        fund_id = None
-        if r["fund"]:
-            fund_id = funds.get(r["fund"])
-            if fund_id is None:
-                problems.add(key, _l("Line %(n)d: no such fund in this book.", n=n))
-        unit = r["unit"] or book.base_unit
-        if unit not in exponents:
-            exponents[unit] = svc.unit_exponent(book, unit)
-        if exponents[unit] is None:
-            problems.add(key, _l("Line %(n)d: unknown unit %(unit)s.", n=n, unit=unit))
-            continue
-        amounts = {}
-        for side in ("debit", "credit"):
-            try:
-                amounts[side] = _amount(r[side], exponents[unit], allow_negative=allow_negative)
-            except InvalidInput as e:
-                problems.add(f"{key}.{side}", _l("Line %(n)d: %(problem)s", n=n, problem=e.message))
-        if account_id is not None and len(amounts) == 2:
-            lines.append(
-                svc.LineInput(
-                    account_id=account_id,
-                    debit=amounts["debit"],
-                    credit=amounts["credit"],
-                    unit=unit,
-                    fund_id=fund_id,
-                    memo=r["memo"],
-                    resident_id=r["resident_id"],
-                    counterparty_org_id=r["counterparty_org_id"],
-                )
-            )
-    problems.raise_if_any()
-    return svc.VoucherInput(
+    """The schema's data → ``VoucherInput`` through the one parser (``ledger.entry``): account
+    and fund codes resolved, amounts parsed in each line's unit, every problem reported at
+    once, keyed by line (``lines.1``, ``lines.1.debit``) like the services do."""
+    entry = EntryText(
         date=data["date"],
         summary=data["summary"],
-        lines=lines,
         attachment_count=data["attachment_count"],
+        lines=[
+            LineText(
+                account=r["account"],
+                debit=r["debit"],
+                credit=r["credit"],
+                fund=r["fund"],
+                unit=r["unit"],
+                memo=r["memo"],
+                resident_id=r["resident_id"],
+                counterparty_org_id=r["counterparty_org_id"],
+            )
+            for r in data["lines"]
+        ],
     )
+    return parse_entry(book, entry, allow_negative=allow_negative, accounts="code", funds="code")
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -613,7 +552,17 @@ def reverse_voucher(data: dict, org_id: int, voucher_id: int):
 
 
 def _label(key: int | None) -> str | None:
-    return None if key is None else f"{key // 100}-{key % 100:02d}"
+    return None if key is None else str(Month.from_key(key))
+
+
+def _month(year: int, month: int) -> Month:
+    """The month of a ``/periods/<year>/<month>`` address: years 1900–9999, months 1–12."""
+    try:
+        return Month(year, month)
+    except ValueError:
+        raise InvalidInput(
+            _l("No such month. Use YYYY-MM."), errors={"month": [str(_l("No such month."))]}
+        ) from None
 
 
 def _period_out(p: Period) -> dict:
@@ -646,7 +595,9 @@ def list_periods(org_id: int):
 def close_period(org_id: int, year: int, month: int):
     """Close a month (结账): months close in order, with nothing unposted left in them."""
     _org, user, book = _open(org_id)
-    return _period_out(svc.close_period(book, year, month, actor=user))
+    m = _month(year, month)
+    closable_month(book, m)
+    return _period_out(svc.close_period(book, m.year, m.month, actor=user))
 
 
 @blp.post(MONTH + "/reopen")
@@ -656,7 +607,8 @@ def close_period(org_id: int, year: int, month: int):
 def reopen_period(data: dict, org_id: int, year: int, month: int):
     """Reopen the latest closed month (admins, with a reason kept in the history)."""
     _org, user, book = _open(org_id)
-    return _period_out(svc.reopen_period(book, year, month, data["reason"], actor=user))
+    m = _month(year, month)
+    return _period_out(svc.reopen_period(book, m.year, m.month, data["reason"], actor=user))
 
 
 @blp.post(ORG + "/year-end/<int(min=1, max=9999):year>")
@@ -665,6 +617,7 @@ def reopen_period(data: dict, org_id: int, year: int, month: int):
 def year_end_closing(org_id: int, year: int):
     """Generate and post the year-end closing entries (年末结转) of the book's standard."""
     _org, user, book = _open(org_id)
+    year = parse.year(year)
     vouchers = svc.generate_year_end_closing(book, year, actor=user)
     audit.note(year=year, vouchers=[v.number for v in vouchers])
     return [present_voucher(v) for v in vouchers]
@@ -731,21 +684,6 @@ def _run_report(name: str, book: Book, q: dict):
     return reports.account_balances(book, **kw)
 
 
-def _csv(rows, filename: str) -> Response:
-    """UTF-8 with a byte-order mark, so Excel on a Chinese Windows opens it correctly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow(["" if c is None else c for c in row])
-    resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
-    resp.charset = "utf-8"
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return resp
-
-
 @blp.get(ORG + "/reports/<name>")
 @blp.arguments(s.ReportQuery, location="query")
 @blp.response(
@@ -774,7 +712,7 @@ def report(query: dict, org_id: int, name: str):
             if ranged
             else str(query.get("as_of", today))
         )
-        return _csv(
+        return csv_response(
             reports.to_csv_rows(result, lang="en" if _english() else "zh"), f"{key}_{period}.csv"
         )
     return reports.to_json(result)

@@ -31,7 +31,9 @@ _SIGNATURES = (
 )
 ALLOWED_TYPES = frozenset(t for _sig, t, _ext in _SIGNATURES)
 MAX_FILES_PER_VOUCHER = 50
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|]+")
+# Controls, path and shell characters, and the bidi controls that make "invoice\u202efdp.exe"
+# read as "invoiceexe.pdf" (core.parse.BIDI_CONTROLS).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 
 
 def sniff_type(data: bytes) -> str | None:

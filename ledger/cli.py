@@ -7,10 +7,8 @@ language (``--lang zh`` by default, or ``en``), and the exit code is 1.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import gc
-import io
 import sys
 import unicodedata
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.audit import audited_command, note
 from core.db import db
+from core.downloads import csv_text
 from core.errors import DomainError
 
 from . import services as svc
@@ -211,11 +210,9 @@ def trial_balance(book_id: int, fmt: str, as_of: dt.datetime | None, lang: str):
             if b.balance
         )
         if fmt == "csv":
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(["account", "commodity", "balance"])
-            w.writerows(r[:3] for r in rows)
-            click.echo(buf.getvalue(), nl=False)
+            header = [["account", "commodity", "balance"]]
+            text = csv_text(header + [list(r[:3]) for r in rows], bom=False, lineterminator="\n")
+            click.echo(text, nl=False)
             return
         totals: dict[str, int] = {}
         for _name, unit, _text, minor in rows:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from core import parse
 from core.db import MAX_ID
 
 from .models import VoucherStatus
@@ -23,15 +24,11 @@ MAX_PAGE = 1_000_000
 
 
 def _storable(value: str) -> None:
-    """Refuse text no database column can hold: NUL bytes (PostgreSQL) and lone surrogates."""
-    if "\x00" in value:
-        raise ValidationError(gettext("The text contains characters that cannot be stored."))
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(
-            gettext("The text contains characters that cannot be stored.")
-        ) from None
+    """Refuse text no database column can hold or no page should show as sent: NUL and other
+    controls, lone surrogates, and bidi controls (``core.parse.text_problem``)."""
+    problem = parse.text_problem(value)
+    if problem is not None:
+        raise ValidationError(str(problem))
 
 
 class Text(fields.String):
@@ -95,7 +92,7 @@ class LineIn(Schema):
 
 
 class VoucherIn(Schema):
-    date = fields.Date(required=True, metadata={"example": "2026-03-05"})
+    date = parse.Date(required=True, metadata={"example": "2026-03-05"})
     summary = Text(required=True, max_length=300, metadata={"description": "摘要"})
     attachment_count = fields.Integer(strict=True, validate=validate.Range(0, 9999), load_default=0)
     lines = fields.List(
@@ -112,7 +109,7 @@ class ReasonIn(Schema):
 
 
 class ReverseIn(Schema):
-    date = fields.Date(allow_none=True, load_default=None)
+    date = parse.Date(allow_none=True, load_default=None)
     summary = Text(max_length=300, allow_none=True, load_default=None)
 
 
@@ -137,8 +134,8 @@ class FundIn(Schema):
 
 class VoucherQuery(Schema):
     status = fields.String(validate=validate.OneOf([s.value for s in VoucherStatus]))
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = parse.Date()
+    date_to = parse.Date()
     account = Text(
         min_length=1,
         max_length=200,
@@ -148,8 +145,8 @@ class VoucherQuery(Schema):
     number = Text(
         min_length=1, max_length=24, metadata={"description": "Part of the voucher number."}
     )
-    page = fields.Integer(validate=validate.Range(1, MAX_PAGE), load_default=1)
-    per_page = fields.Integer(validate=validate.Range(1, 200), load_default=50)
+    page = parse.Integer(1, MAX_PAGE, load_default=1)
+    per_page = parse.Integer(1, 200, load_default=50)
 
     @validates_schema
     def _dates_in_order(self, data, **_kwargs):
@@ -158,9 +155,9 @@ class VoucherQuery(Schema):
 
 
 class ReportQuery(Schema):
-    start = fields.Date()
-    end = fields.Date()
-    as_of = fields.Date()
+    start = parse.Date()
+    end = parse.Date()
+    as_of = parse.Date()
     fund = Text(min_length=1, max_length=40)
     unit = Text(min_length=1, max_length=24)
     account = Text(min_length=1, max_length=200)

@@ -15,9 +15,11 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from core import parse
 from core.audit import note
 from core.auth import authenticated_user, get_organisation
 from core.db import MAX_ID, db
+from core.downloads import download
 from core.errors import InvalidInput, NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from ledger import log
@@ -37,12 +39,6 @@ blp = Blueprint(
 
 def _b64(hashes: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
-
-
-def _download(body: str, mimetype: str, filename: str) -> Response:
-    resp = Response(body, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return resp
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -70,9 +66,10 @@ class CheckpointHistoryOut(Schema):
 
 
 class ProofArgs(Schema):
-    index = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_ID))
-    size = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID),
+    index = parse.Integer(0, MAX_ID, required=True)
+    size = parse.Integer(
+        1,
+        MAX_ID,
         metadata={"description": "A size with a signed checkpoint (default: the latest)."},
     )
 
@@ -85,9 +82,10 @@ class ProofOut(Schema):
 
 
 class ConsistencyArgs(Schema):
-    old = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    new = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID),
+    old = parse.Integer(1, MAX_ID, required=True)
+    new = parse.Integer(
+        1,
+        MAX_ID,
         metadata={"description": "default: the latest signed size"},
     )
 
@@ -121,7 +119,7 @@ class PublishIn(Schema):
 
 
 class ReceiptArgs(Schema):
-    resident = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    resident = parse.Integer(1, MAX_ID, required=True)
 
 
 # --- public -----------------------------------------------------------------------------------
@@ -245,7 +243,7 @@ def organisation_key(org_id: int):
 def report_bundle(report_id: int):
     """The bundle one verifies, exactly as published (its SHA-256 is in the report list)."""
     report = disclosure.get_report(report_id)
-    return _download(report.bundle, "application/json", disclosure.bundle_filename(report))
+    return download(report.bundle, disclosure.bundle_filename(report), "application/json")
 
 
 @blp.get("/public/reports/<id:report_id>.csv")
@@ -260,8 +258,8 @@ def report_bundle(report_id: int):
 def report_csv(report_id: int):
     """The records the report's figures come from, as CSV (amounts in minor units) for re-totalling."""
     report = disclosure.get_report(report_id)
-    return _download(
-        disclosure.report_csv(report), "text/csv", disclosure.bundle_filename(report, "csv")
+    return download(
+        disclosure.report_csv(report), disclosure.bundle_filename(report, "csv"), "text/csv"
     )
 
 
@@ -278,7 +276,9 @@ def publish(data, org_id: int):
     user = authenticated_user()
     organisation = get_organisation(org_id)
     book = book_for(organisation)
-    return disclosure.publish_report(book, data["period"], data["to"], actor=user)
+    period = str(parse.month(data["period"], field="period"))  # ASCII YYYY-MM, 1900–9999
+    to = str(parse.month(data["to"], field="to")) if data["to"] else None
+    return disclosure.publish_report(book, period, to, actor=user)
 
 
 @blp.get("/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt")
@@ -301,4 +301,6 @@ def receipt(args, org_id: int, voucher_id: int):
     )
     body = receipts.receipt_text(receipts.build_receipt(voucher, resident))
     db.session.flush()
-    return _download(body, "application/json", receipts.receipt_filename(voucher, resident))
+    return download(
+        body, receipts.receipt_filename(voucher, resident), "application/json", private=True
+    )

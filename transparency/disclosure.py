@@ -12,10 +12,8 @@ disagree, nothing is published.
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 from collections import defaultdict
@@ -27,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from core.audit import note
 from core.auth import require_role
 from core.db import db
+from core.downloads import csv_text
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Community, Organisation, Role, User
 from ledger import charts, log
@@ -500,20 +499,17 @@ def report_csv(report: DisclosureReport) -> str:
     """The records the report's figures come from, one row per line, amounts in minor units,
     so anyone can re-total them in a spreadsheet. UTF-8 with a BOM for spreadsheet programs."""
     bundle = json.loads(report.bundle)
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_HEADER)
+    rows = [CSV_HEADER]
     for r in used_records(bundle):
         committed = {c["line"]: c["commitment"] for c in r["private"] or []}  # per line (FORMAT §1)
         for n, line in enumerate(r["lines"], start=1):
-            w.writerow(
+            rows.append(
                 [
                     r["index"],
                     r["number"],
                     r["date"],
                     r["kind"],
-                    _csv_text(r["summary"]),
+                    r["summary"],
                     n,
                     line["account"],
                     line["fund"] or "",
@@ -524,9 +520,4 @@ def report_csv(report: DisclosureReport) -> str:
                     committed.get(n, ""),
                 ]
             )
-    return buf.getvalue()
-
-
-def _csv_text(text: str) -> str:
-    """Stop a spreadsheet from running a summary as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_text(rows)  # text cells that start like a formula are escaped (core.downloads)

@@ -20,13 +20,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from babel import numbers as babel_numbers
 from flask import Blueprint, Response, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -35,8 +34,11 @@ from core.audit import record
 from core.auth import authenticated_user, get_organisation
 from core.crypto import mask_name
 from core.db import db
+from core.downloads import download
 from core.errors import NotFound
+from core.i18n import amount
 from core.models import Community, Organisation, Resident
+from core.parse import text_problem
 from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
 
@@ -76,11 +78,8 @@ def grouped_hex(hex_text: str, group: int = 4) -> str:
 
 def statement_amount(minor: int | None, unit: str = "CNY") -> str:
     """A statement cell, "1,234.56" (Babel, the request's locale); blank for a heading."""
-    if minor is None:
-        return ""
     digits = babel_numbers.get_currency_precision(unit) if len(unit) == 3 else 2
-    value = Decimal(int(minor)).scaleb(-digits)
-    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+    return amount(minor, digits)
 
 
 def _english() -> bool:
@@ -368,7 +367,11 @@ def _books_by_org(org_ids: list[int]) -> dict[int, Book]:
 @public_bp.get("/c/<string(maxlength=64):slug>")
 def community(slug: str):
     """A community's organisations, each with its standard and its latest published report."""
-    c = db.session.scalar(sa.select(Community).where(Community.slug == slug))
+    c = (
+        None
+        if text_problem(slug)  # NUL: no slug has one, and PostgreSQL refuses the query
+        else db.session.scalar(sa.select(Community).where(Community.slug == slug))
+    )
     if c is None:
         raise NotFound(_l("No such community."))
     orgs = db.session.scalars(
@@ -462,17 +465,10 @@ def report_pdf(report_id: int):
         target=f"report:{r.id}",
         detail={"report_id": r.id, "bundle_sha256": r.bundle_sha256, "period": r.label},
     )
-    return _download(body, "application/pdf", disclosure.bundle_filename(r, "pdf"), inline=True)
+    return download(body, disclosure.bundle_filename(r, "pdf"), "application/pdf", inline=True)
 
 
 # --- receipts (login) ----------------------------------------------------------------------
-
-
-def _download(body, mimetype: str, filename: str, *, inline: bool = False) -> Response:
-    resp = Response(body, mimetype=mimetype)
-    disposition = "inline" if inline else "attachment"
-    resp.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    return resp
 
 
 def _record_export(action: str, organisation: Organisation, *, target: str, detail: dict) -> None:
@@ -575,7 +571,9 @@ def receipt_json(org_id: int, voucher_id: int, resident_id: int):
         target=f"voucher:{v.voucher.id}",
         detail=_receipt_audit(v, text),
     )
-    return _download(text, "application/json", receipts.receipt_filename(v.voucher, v.resident))
+    return download(
+        text, receipts.receipt_filename(v.voucher, v.resident), "application/json", private=True
+    )
 
 
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.pdf")
@@ -596,7 +594,7 @@ def receipt_pdf(org_id: int, voucher_id: int, resident_id: int):
         detail=_receipt_audit(v, receipts.receipt_text(v.receipt)),
     )
     filename = receipts.receipt_filename(v.voucher, v.resident).removesuffix(".json") + ".pdf"
-    return _download(body, "application/pdf", filename, inline=True)
+    return download(body, filename, "application/pdf", inline=True, private=True)
 
 
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.svg")

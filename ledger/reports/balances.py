@@ -12,6 +12,7 @@ dimensions a caller did not ask to group by are ``None`` in the key.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable
@@ -59,8 +60,9 @@ def month_start(d: dt.date) -> dt.date:
 
 
 def month_end(d: dt.date) -> dt.date:
-    nxt = dt.date(d.year + 1, 1, 1) if d.month == 12 else dt.date(d.year, d.month + 1, 1)
-    return nxt - dt.timedelta(days=1)
+    """The last day of ``d``'s month, without computing the month after (9999-12 has none;
+    and the day before 1900-01-01, a report's "opening" date, is outside ``Month``'s range)."""
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
 
 
 def next_key(key: int) -> int:

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.errors import InvalidInput
+from core.months import Month
 
 from ..models import Account, Book, Voucher, VoucherLine
 from .balances import (
@@ -20,7 +21,6 @@ from .balances import (
     check_range,
     collapse,
     exponent_of,
-    month_end,
     posted_lines,
     range_sums,
 )
@@ -81,7 +81,7 @@ class LedgerMonth:
 
     @property
     def label(self) -> str:
-        return f"{self.period_key // 100}-{self.period_key % 100:02d}"
+        return str(Month.from_key(self.period_key))
 
     @property
     def direction(self) -> str:
@@ -189,15 +189,15 @@ def general_ledger(
             dr, cr = per_month[pk]
             if not dr and not cr:
                 continue
-            if pk // 100 != year:
-                year, ydr, ycr = pk // 100, 0, 0
+            month = Month.from_key(pk)
+            if month.year != year:
+                year, ydr, ycr = month.year, 0, 0
             ydr, ycr, bal = ydr + dr, ycr + cr, bal + dr - cr
-            first = dt.date(pk // 100, pk % 100, 1)
             months.append(
                 LedgerMonth(
                     period_key=pk,
-                    start=max(start, first),
-                    end=min(end, month_end(first)),
+                    start=max(start, month.first_day),
+                    end=min(end, month.last_day),
                     debit=dr,
                     credit=cr,
                     year_debit=ydr,

@@ -36,6 +36,7 @@ from .balances import (
     check_fund,
     check_range,
     exponent_of,
+    month_end,
     range_sums,
 )
 
@@ -426,5 +427,4 @@ def income_statement(
 
 
 def _whole_month(a: dt.date, b: dt.date) -> bool:
-    nxt = dt.date(b.year + 1, 1, 1) if b.month == 12 else dt.date(b.year, b.month + 1, 1)
-    return a.day == 1 and (a.year, a.month) == (b.year, b.month) and b == nxt - dt.timedelta(days=1)
+    return a.day == 1 and (a.year, a.month) == (b.year, b.month) and b == month_end(b)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-import ledger.plaintext as pt
+import ledger.plaintext.reader as pt
 from ledger.beancount_import import _iso_exponents
-from ledger.plaintext import PlainTextError, _cut_point, _Reader, read_beancount
+from ledger.plaintext import PlainTextError, read_beancount
+from ledger.plaintext.reader import _cut_point, _Reader
 from tests.ledger.journal import generate_journal
 
 EXPONENTS = _iso_exponents()

@@ -443,9 +443,9 @@ def test_voucher_list_filters_and_pages(client_as, organisation, book, people, a
 
 
 def test_voucher_list_paginates(client_as, organisation, book, people, acct, monkeypatch):
-    import ledger.views
+    import ledger.views.review
 
-    monkeypatch.setattr(ledger.views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(ledger.views.review, "PAGE_SIZE", 2)
     for i in range(5):
         svc.create_voucher(
             book,

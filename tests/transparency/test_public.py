@@ -393,3 +393,37 @@ def test_a_bundle_too_large_to_check_on_a_page_says_so(
     html = page(client, f"/public/r/{published.april.id}", headers=EN)
     assert "Not checked here" in html and "✓ Verified" not in html
     assert page(client, f"/public/o/{organisation.id}", headers=EN).count("Not checked here") == 2
+
+
+# --- bounded input (issue 9 item 4) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["²", "３", "٣", "1" * 5000, "-1", "1.5"])
+def test_public_proof_arguments_are_ascii_and_bounded(client, published, bad):
+    book_id = published.april.book_id
+    for url, args in (
+        (f"/api/v1/public/books/{book_id}/proof", {"index": bad}),
+        (f"/api/v1/public/books/{book_id}/proof", {"index": "0", "size": bad}),
+        (f"/api/v1/public/books/{book_id}/consistency", {"old": bad}),
+    ):
+        resp = client.get(url, query_string=args)
+        assert resp.status_code == 422, (url, args, resp.status_code)
+        assert resp.get_json()["errors"]
+
+
+def test_unicode_digits_in_public_addresses_are_not_found(client, published):
+    r = published.april
+    assert client.get(f"/public/r/{r.id}").status_code == 200
+    wide = str(r.id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert client.get(f"/public/r/{wide}").status_code == 404
+    assert client.get(f"/api/v1/public/reports/{wide}.csv").status_code == 404
+
+
+def test_publishing_takes_ascii_months_only(app, organisation, people, published):
+    from tests.ledger.test_api import Api
+
+    api = Api(app, organisation, people["reviewer"])
+    api.base = "/api/v1"
+    for period in ("２０２５-０５", "2025-0５", "0001-01", "1" * 5000):
+        resp = api.post(f"/organisations/{organisation.id}/reports", {"period": period})
+        assert resp.status_code == 422, (period[:12], resp.status_code)

@@ -1,0 +1,246 @@
+"""Reports (账簿与报表) as HTML, CSV and JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import (
+    abort,
+    g,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from core import parse
+from core.downloads import csv_response
+from core.errors import DomainError, InvalidInput
+from core.i18n import amount
+
+from .. import reports
+from ..entry import AccountLookup
+from ..models import (
+    Account,
+    Book,
+)
+from .common import (
+    _accounts,
+    _funds,
+    _locale,
+    _open,
+    _refused,
+    bp,
+)
+from .periods import _months
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    title: object  # lazy string
+    dates: str  # "range" (start–end) or "as_of"
+    funds: bool  # takes a fund filter
+    statement: bool = False  # needs a standard chart
+
+
+REPORTS: dict[str, ReportKind] = {
+    "trial-balance": ReportKind(_l("Trial balance"), "range", True),
+    "balance-sheet": ReportKind(_l("Balance sheet"), "as_of", True, statement=True),
+    "income-statement": ReportKind(
+        _l("Income statement / statement of activities"), "range", True, statement=True
+    ),
+    "general-ledger": ReportKind(_l("General ledger"), "range", True),
+    "account-detail": ReportKind(_l("Account detail"), "range", True),
+    "fund-statement": ReportKind(_l("Fund statement"), "range", False),
+    "account-balances": ReportKind(_l("Account balances"), "as_of", True),
+}
+
+
+@dataclass
+class ReportParams:
+    """The period picker and filters of a report page, parsed from the query string."""
+
+    start: dt.date
+    end: dt.date
+    as_of: dt.date
+    fund_id: int | None = None
+    account: Account | None = None
+    account_text: str = ""
+    level: int | None = None
+    errors: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, book: Book) -> ReportParams:
+        a = request.args
+        today = dt.date.today()
+        p = cls(start=today.replace(day=1), end=today, as_of=today)
+        if a.get("month", "").strip():
+            try:
+                month = parse.month(a.get("month"), field="month")
+                p.start, p.end = month.first_day, month.last_day
+            except InvalidInput as e:
+                p.errors["month"] = str(e.message)
+        for name in ("start", "end", "as_of"):
+            try:
+                day = parse.optional_date(a.get(name), field=name)
+            except InvalidInput as e:
+                p.errors[name] = str(e.message)
+                continue
+            if day is not None:
+                setattr(p, name, day)
+        fund = a.get("fund", "").strip()
+        if fund:
+            ids = {f.id for f in _funds(book, active_only=False)}
+            try:
+                p.fund_id = parse.int_id(fund, field="fund")
+                if p.fund_id not in ids:
+                    raise InvalidInput()
+            except InvalidInput:
+                p.fund_id = None
+                p.errors["fund"] = _("No such fund in this book.")
+        try:
+            p.account_text = parse.text(a.get("account", "")[:200], field="account", max_length=200)
+        except InvalidInput as e:
+            p.errors["account"] = str(e.message)
+        if p.account_text:
+            p.account = AccountLookup(book).find(p.account_text)
+            if p.account is None:
+                p.errors["account"] = _(
+                    "No account %(text)s in this book.", text=p.account_text[:40]
+                )
+        level = a.get("level", "")
+        if level:
+            try:
+                p.level = parse.bounded_int(level, 1, 9, field="level", message=_l("Out of range."))
+            except InvalidInput as e:
+                p.errors["level"] = str(e.message)
+        return p
+
+    def args(self, kind: ReportKind, **extra) -> dict:
+        out: dict = {}
+        if kind.dates == "range":
+            out.update(start=self.start.isoformat(), end=self.end.isoformat())
+        else:
+            out["as_of"] = self.as_of.isoformat()
+        if self.fund_id:
+            out["fund"] = self.fund_id
+        if self.account is not None:
+            out["account"] = self.account.code
+        if self.level:
+            out["level"] = self.level
+        out.update(extra)
+        return out
+
+
+def _run_report(name: str, book: Book, p: ReportParams):
+    """Call the report function behind ``name`` (ledger.reports does the arithmetic)."""
+    if name == "trial-balance":
+        return reports.trial_balance(
+            book, start=p.start, end=p.end, fund_id=p.fund_id, max_level=p.level
+        )
+    if name == "balance-sheet":
+        return reports.balance_sheet(book, as_of=p.as_of, fund_id=p.fund_id)
+    if name == "income-statement":
+        return reports.income_statement(book, start=p.start, end=p.end, fund_id=p.fund_id)
+    if name == "general-ledger":
+        ids = [p.account.id] if p.account is not None else None
+        return reports.general_ledger(
+            book, start=p.start, end=p.end, account_ids=ids, fund_id=p.fund_id
+        )
+    if name == "account-detail":
+        if p.account is None:
+            return None  # the page asks for an account first
+        return reports.account_detail(book, p.account, start=p.start, end=p.end, fund_id=p.fund_id)
+    if name == "fund-statement":
+        return reports.fund_statement(book, start=p.start, end=p.end)
+    return reports.account_balances(book, as_of=p.as_of, fund_id=p.fund_id)
+
+
+def _available_reports(book: Book) -> dict[str, ReportKind]:
+    from ..charts import STANDARDS
+
+    return {k: v for k, v in REPORTS.items() if not v.statement or book.chart in STANDARDS}
+
+
+@bp.get("/<id:org_id>/reports")
+@login_required
+def reports_index(org_id: int):
+    bv = _open(org_id)
+    months = [m for m in _months(bv.book) if m.posted][-12:]
+    return render_template(
+        "ledger/reports.html",
+        bv=bv,
+        available=_available_reports(bv.book),
+        months=list(reversed(months)),
+    )
+
+
+@bp.get("/<id:org_id>/reports/<name>")
+@login_required
+def report(org_id: int, name: str):
+    """One report as HTML, or ``?format=csv`` (UTF-8 with BOM) or ``?format=json``."""
+    bv = _open(org_id)
+    kind = _available_reports(bv.book).get(name)
+    if kind is None:
+        abort(404)
+    p = ReportParams.from_args(bv.book)
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "csv", "json"):
+        p.errors["format"] = _("Unknown format.")
+    result, error, status = None, None, 200
+    if p.errors:
+        error, status = " ".join(dict.fromkeys(p.errors.values())), 422
+    else:
+        try:
+            result = _run_report(name, bv.book, p)
+        except DomainError as e:
+            error, status = e.message, _refused(e)
+            p.errors.update(
+                {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in e.errors.items()}
+            )
+    if status == 200 and result is not None and fmt == "csv":
+        lang = "en" if _locale().startswith("en") else "zh"
+        period = (
+            p.as_of.isoformat()
+            if kind.dates == "as_of"
+            else f"{p.start.isoformat()}_{p.end.isoformat()}"
+        )
+        return csv_response(reports.to_csv_rows(result, lang=lang), f"{name}_{period}.csv")
+    if status == 200 and result is not None and fmt == "json":
+        return jsonify(reports.to_json(result))
+    if fmt != "html" and status == 200:  # account detail without an account
+        error, status = _("Choose an account."), 422
+        p.errors["account"] = error
+    if status >= 400:
+        g.audit_outcome_detail = "invalid"
+    loc = _locale()
+    accounts = _accounts(bv.book) if name in ("account-detail", "general-ledger") else []
+    return (
+        render_template(
+            "ledger/report.html",
+            bv=bv,
+            name=name,
+            kind=kind,
+            p=p,
+            r=result,
+            error=error,
+            loc=loc,
+            funds=_funds(bv.book, active_only=False),
+            accounts=accounts,
+            en=loc.startswith("en"),
+            available=_available_reports(bv.book),
+            csv_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="csv")),
+            json_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="json")),
+        ),
+        status,
+    )
+
+
+@bp.app_template_filter("report_amount")
+def report_amount(minor: int | None, exponent: int = 2, blank_zero: bool = False) -> str:
+    """A report cell: "1,234.56"; empty for a heading (None) and, if asked, for zero."""
+    return amount(minor, exponent, blank_zero)
