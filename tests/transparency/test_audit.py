@@ -10,26 +10,12 @@ import sqlalchemy as sa
 
 from core.db import db
 from ledger.models import Account
-from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
 from transparency.audit import audit_book
 from transparency.checkpoints import sign_checkpoint
 from transparency.disclosure import publish_report
 
-people, book, acct, post = (
-    ledger_fixtures.people,
-    ledger_fixtures.book,
-    ledger_fixtures.acct,
-    ledger_fixtures.post,
-)
-
-
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
-
-
-@pytest.fixture(autouse=True)
-def keys_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "KEYS_DIR", str(tmp_path / "keys"))
 
 
 @pytest.fixture
