@@ -33,6 +33,9 @@ register(factories.CommunityFactory)
 register(factories.OrganisationFactory)
 register(factories.ResidentFactory)
 register(factories.UserFactory)
+register(factories.BookFactory)
+register(factories.AccountFactory)
+register(factories.VoucherFactory)
 
 
 # The factories write through db.session, so each needs the app (and its transaction) first.
@@ -54,6 +57,21 @@ def resident_factory(app):
 @pytest.fixture
 def user_factory(app):
     return factories.UserFactory
+
+
+@pytest.fixture
+def book_factory(app):
+    return factories.BookFactory
+
+
+@pytest.fixture
+def account_factory(app):
+    return factories.AccountFactory
+
+
+@pytest.fixture
+def voucher_factory(app):
+    return factories.VoucherFactory
 
 
 class SigningClock:
