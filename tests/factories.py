@@ -148,6 +148,10 @@ class VoucherFactory(factory.Factory):
     reviewer = factory.LazyAttribute(lambda o: member(o.book.organisation, "reviewer"))
 
     @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        raise TypeError("a voucher exists only once the ledger's services made it: use create")
+
+    @classmethod
     def _create(
         cls,
         model_class,
