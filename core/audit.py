@@ -84,7 +84,7 @@ def record(action: str, outcome: str, **fields) -> AuditEvent:
     return ev
 
 
-_INSERT = sa.insert(AuditEvent.__table__)
+_INSERT = sa.insert(AuditEvent.__table__)  # type: ignore[arg-type]
 
 
 def record_request(response, *, commit: bool = True) -> None:

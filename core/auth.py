@@ -132,7 +132,7 @@ def recent_login_failures(username: str, remote_addr: str | None) -> int:
     cond = AuditEvent.username == username
     if remote_addr:
         cond = sa.or_(cond, AuditEvent.remote_addr == remote_addr)
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count())
         .select_from(AuditEvent)
         .where(
@@ -141,7 +141,7 @@ def recent_login_failures(username: str, remote_addr: str | None) -> int:
             AuditEvent.occurred_at >= since,
             cond,
         )
-    )
+    ).scalar_one()
 
 
 def authenticate(username: str, password: str) -> User:
@@ -156,7 +156,7 @@ def authenticate(username: str, password: str) -> User:
     ):
         raise TooManyRequests(_l("Too many failed logins. Please wait 15 minutes and try again."))
     user = db.session.scalar(sa.select(User).where(User.username == username))
-    if not check_password(user, password or "") or not user.active:
+    if not check_password(user, password or "") or user is None or not user.active:
         raise NotAuthenticated(_l("Wrong username or password."), code="bad_credentials")
     return user
 

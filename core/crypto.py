@@ -13,7 +13,7 @@ from flask import current_app
 
 
 def _fernet() -> Fernet:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     f = app.extensions.get("commons_fernet")
     if f is None:
         f = app.extensions["commons_fernet"] = Fernet(app.config["FIELD_KEY"].encode())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -41,6 +42,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base, disable_autonaming=True)
+
+# The base class of every model. Flask-SQLAlchemy builds ``db.Model`` at run time, which a type
+# checker cannot see through; it subclasses ``Base``, so that is what the checker is told.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> dt.datetime:

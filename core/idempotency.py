@@ -121,7 +121,7 @@ def purge_records(older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
     result = db.session.execute(
         sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - older_than)
     )
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a CursorResult
 
 
 def idempotent(view):

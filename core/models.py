@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .crypto import EncryptedString, mask_id_number, mask_name, mask_phone
-from .db import BigId, CreatedMixin, IdMixin, db, utcnow
+from .db import BigId, CreatedMixin, IdMixin, Model, utcnow
 
 
 class Standard(enum.StrEnum):
@@ -45,7 +45,7 @@ class Role(enum.StrEnum):
     COUNCIL_SECRETARY = "council_secretary"  # 议事会秘书
 
 
-class Community(IdMixin, CreatedMixin, db.Model):  # 社区
+class Community(IdMixin, CreatedMixin, Model):  # 社区
     __tablename__ = "communities"
     name: Mapped[str] = mapped_column(sa.String(200))
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -54,7 +54,7 @@ class Community(IdMixin, CreatedMixin, db.Model):  # 社区
     organisations: Mapped[list[Organisation]] = relationship(back_populates="community")
 
 
-class Organisation(IdMixin, CreatedMixin, db.Model):
+class Organisation(IdMixin, CreatedMixin, Model):
     """An entity that keeps its own book (账套): enterprise, foundation or trust fund."""
 
     __tablename__ = "organisations"
@@ -68,7 +68,7 @@ class Organisation(IdMixin, CreatedMixin, db.Model):
     community: Mapped[Community] = relationship(back_populates="organisations")
 
 
-class Resident(IdMixin, CreatedMixin, db.Model):  # 居民
+class Resident(IdMixin, CreatedMixin, Model):  # 居民
     """A person in a community. Phone and ID number are encrypted at rest and shown masked."""
 
     __tablename__ = "residents"
@@ -107,7 +107,7 @@ class Resident(IdMixin, CreatedMixin, db.Model):  # 居民
         return state
 
 
-class ResidentConsent(IdMixin, db.Model):
+class ResidentConsent(IdMixin, Model):
     """One recorded grant or withdrawal of a consent (PIPL 单独同意, DOMAIN.md DP-5). Append-only."""
 
     __tablename__ = "resident_consents"
@@ -123,7 +123,7 @@ class ResidentConsent(IdMixin, db.Model):
     resident: Mapped[Resident] = relationship(back_populates="consents")
 
 
-class User(IdMixin, CreatedMixin, db.Model):
+class User(IdMixin, CreatedMixin, Model):
     """A login. Platform table: not tied to one community."""
 
     __tablename__ = "users"
@@ -162,7 +162,7 @@ class User(IdMixin, CreatedMixin, db.Model):
         }
 
 
-class Membership(IdMixin, db.Model):
+class Membership(IdMixin, Model):
     """A role a user holds in one organisation."""
 
     __tablename__ = "memberships"
@@ -180,7 +180,7 @@ class Membership(IdMixin, db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
-class ApiToken(IdMixin, CreatedMixin, db.Model):
+class ApiToken(IdMixin, CreatedMixin, Model):
     """A personal API token. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_tokens"
@@ -193,7 +193,7 @@ class ApiToken(IdMixin, CreatedMixin, db.Model):
     user: Mapped[User] = relationship()
 
 
-class AuditEvent(IdMixin, db.Model):
+class AuditEvent(IdMixin, Model):
     """Who did what, when, where from, and how it ended. Append-only (DB triggers)."""
 
     __tablename__ = "audit_events"
@@ -212,7 +212,7 @@ class AuditEvent(IdMixin, db.Model):
     detail: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class IdempotencyRecord(IdMixin, db.Model):
+class IdempotencyRecord(IdMixin, Model):
     """A write request's Idempotency-Key and its answer: a retry is answered, never redone."""
 
     __tablename__ = "idempotency_records"

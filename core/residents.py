@@ -7,6 +7,7 @@ see or add residents: staff (admin, preparer, reviewer) of any organisation of t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -50,7 +51,7 @@ def require_staff(community: Community, user: User | None = None) -> User:
     return user
 
 
-def list_residents(community: Community) -> list[Resident]:
+def list_residents(community: Community) -> Sequence[Resident]:
     return db.session.scalars(
         sa.select(Resident).where(Resident.community_id == community.id).order_by(Resident.id)
     ).all()

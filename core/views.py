@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ def safe_next(target: str | None) -> str:
 @bp.get("/")
 def index():
     communities = db.session.scalars(sa.select(Community).order_by(Community.id)).all()
-    my_orgs = []
+    my_orgs: Sequence[Organisation] = []
     if current_user.is_authenticated:
         ids = {m.organisation_id for m in current_user.memberships if m.revoked_at is None}
         q = sa.select(Organisation).order_by(Organisation.id)

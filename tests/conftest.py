@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 
 import flask_migrate
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask import g
 from flask_babel import force_locale
+from itsdangerous import TimestampSigner
 from pytest_factoryboy import register
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -31,6 +33,9 @@ register(factories.CommunityFactory)
 register(factories.OrganisationFactory)
 register(factories.ResidentFactory)
 register(factories.UserFactory)
+register(factories.BookFactory)
+register(factories.AccountFactory)
+register(factories.VoucherFactory)
 
 
 # The factories write through db.session, so each needs the app (and its transaction) first.
@@ -52,6 +57,39 @@ def resident_factory(app):
 @pytest.fixture
 def user_factory(app):
     return factories.UserFactory
+
+
+@pytest.fixture
+def book_factory(app):
+    return factories.BookFactory
+
+
+@pytest.fixture
+def account_factory(app):
+    return factories.AccountFactory
+
+
+@pytest.fixture
+def voucher_factory(app):
+    return factories.VoucherFactory
+
+
+class SigningClock:
+    """The clock of itsdangerous's timestamped signatures (session cookies, CSRF tokens):
+    tests move it forward instead of sleeping."""
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def signing_clock(monkeypatch):
+    clock = SigningClock(int(time.time()))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: clock.now)
+    return clock
 
 
 @pytest.fixture

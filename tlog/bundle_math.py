@@ -24,6 +24,7 @@ import hmac
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from . import jcs, merkle
 
@@ -92,7 +93,7 @@ def _is_int(v: object) -> bool:
     return type(v) is int
 
 
-def require(obj: object, key: str, types: type | tuple[type, ...], path: str) -> object:
+def require(obj: object, key: str, types: type | tuple[type, ...], path: str) -> Any:
     """``obj[key]`` if obj is an object holding a value of ``types`` (bool is not an int)."""
     if type(obj) is not dict:
         raise ShapeError(path, f"expected an object, got {_json_type(obj)}")
@@ -404,7 +405,7 @@ def balances_from_json(rows: object, path: str) -> dict[BalanceKey, int]:
         fund = require(row, "fund", (str, type(None)), rp)
         unit = require(row, "unit", str, rp)
         balance = require(row, "balance", int, rp)
-        key = (account, fund, unit)
+        key = cast(BalanceKey, (account, fund, unit))  # require() checked each part's type
         if key in out:
             raise ShapeError(rp, f"balance of {_label(key)} is listed twice")
         if balance == 0:
@@ -414,7 +415,7 @@ def balances_from_json(rows: object, path: str) -> dict[BalanceKey, int]:
         if last is not None and _sort_key(key) < _sort_key(last):
             raise ShapeError(rp, "entries are not sorted by account, fund (null first), unit")
         last = key
-        out[key] = balance  # type: ignore[assignment]
+        out[key] = cast(int, balance)
     return out
 
 
@@ -493,10 +494,10 @@ def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
         if side not in NORMAL_SIDES:
             raise ShapeError(f"{rp}.normal_side", f"expected debit or credit, got {_short(side)}")
         acc = Account(
-            code=code,  # type: ignore[arg-type]
-            type=require(row, "type", str, rp),  # type: ignore[arg-type]
-            normal_side=side,  # type: ignore[arg-type]
-            parent=require(row, "parent", (str, type(None)), rp),  # type: ignore[arg-type]
+            code=code,
+            type=require(row, "type", str, rp),
+            normal_side=side,
+            parent=require(row, "parent", (str, type(None)), rp),
         )
         if acc.code in out:
             raise ShapeError(rp, f"account {acc.code} is listed twice")
@@ -576,7 +577,7 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
         if kind not in LINE_KINDS:
             raise ShapeError(f"{lp}.kind", f"unknown line kind {_short(kind)}")
         accounts = []
-        raw_accounts = raw.get("accounts")  # type: ignore[union-attr]
+        raw_accounts = raw.get("accounts")
         raw_accounts = [] if raw_accounts is None else raw_accounts
         if type(raw_accounts) is not list:
             raise ShapeError(f"{lp}.accounts", "expected an array of {code, sign}")
@@ -588,7 +589,7 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
                 raise ShapeError(f"{rp}.sign", f"sign must be 1 or -1, got {sign}")
             accounts.append((code, sign))
         terms = []
-        raw_sum = raw.get("sum")  # type: ignore[union-attr]
+        raw_sum = raw.get("sum")
         raw_sum = [] if raw_sum is None else raw_sum
         if type(raw_sum) is not list:
             raise ShapeError(f"{lp}.sum", "expected an array of keys")
@@ -596,15 +597,15 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
             if type(term) is not str or term in ("", "-"):
                 raise ShapeError(f"{lp}.sum[{m}]", "expected a line key, '-key' to subtract")
             terms.append((term[1:], -1) if term.startswith("-") else (term, 1))
-        memo = raw.get("memo", False)  # type: ignore[union-attr]
+        memo = raw.get("memo", False)
         if type(memo) is not bool:
             raise ShapeError(f"{lp}.memo", "expected true or false")
-        side = raw.get("side")  # type: ignore[union-attr]
+        side = raw.get("side")
         if side not in (None, "left", "right"):
             raise ShapeError(f"{lp}.side", f"expected left or right, got {_short(side)}")
-        if "amount" not in raw:  # type: ignore[operator]
+        if "amount" not in raw:
             raise ShapeError(f"{lp}.amount", "missing")
-        amount = raw["amount"]  # type: ignore[index]
+        amount = raw["amount"]
         if kind == "heading":
             if accounts or terms:
                 raise ShapeError(lp, "a heading has no accounts and no sum")
@@ -619,8 +620,8 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
                 raise ShapeError(lp, f"a {kind} line needs sum and no accounts")
         if key in by_key:
             raise ShapeError(f"{lp}.key", f"line key {key!r} is used twice")
-        line = StatementLine(key, kind, tuple(accounts), tuple(terms), memo, side, amount, lp)  # type: ignore[arg-type]
-        by_key[key] = line  # type: ignore[index]
+        line = StatementLine(key, kind, tuple(accounts), tuple(terms), memo, side, amount, lp)
+        by_key[key] = line
         out.append(line)
     for line in out:
         for term, _sign in line.sum:

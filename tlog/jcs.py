@@ -80,7 +80,7 @@ def _write(value: object, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif t is dict:
-        items = value.items()  # type: ignore[union-attr]
+        items = value.items()  # type: ignore[attr-defined]
         for k, _ in items:
             if type(k) is not str:
                 raise CanonicalizationError(f"object key {k!r} is not a string")

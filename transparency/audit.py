@@ -42,7 +42,7 @@ class RebuiltRecord:
 
 def record_of(voucher: Voucher) -> dict:
     """The voucher's public record as it would be logged now (FORMAT.md §1)."""
-    reverses_index = voucher.reverses.log_index if voucher.reverses_id else None
+    reverses_index = voucher.reverses.log_index if voucher.reverses is not None else None
     return log.public_record(voucher, reverses_index)
 
 
@@ -83,6 +83,7 @@ def rebuild(book_id: int, lo: int, hi: int) -> Iterator[RebuiltRecord]:
         for v in batch:
             record = record_of(v)
             lh = merkle.leaf_hash(log.leaf_bytes(record))
+            assert v.log_index is not None  # selected by its log index
             yield RebuiltRecord(v, record, lh, stored.get(v.log_index))
         for v in batch:  # let go of what this batch loaded; keep what the caller holds
             if v.id not in already:
@@ -154,12 +155,13 @@ def _diff(original: dict, now: dict) -> str:
 
 def audit_book(book: Book) -> AuditResult:
     """Recompute every posted voucher's leaf and the tree's roots; list what disagrees."""
-    size = db.session.scalar(sa.select(Book.log_size).where(Book.id == book.id))
+    size = db.session.execute(sa.select(Book.log_size).where(Book.id == book.id)).scalar_one()
     result = AuditResult(book.id, size)
     published = _published_records(book.id)
     seen: set[int] = set()
     for rb in rebuild(book.id, 0, size):
         v = rb.voucher
+        assert v.log_index is not None  # rebuild() selects vouchers by their log index
         seen.add(v.log_index)
         result.checked += 1
         if v.status != VoucherStatus.POSTED:

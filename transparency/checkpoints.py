@@ -33,7 +33,9 @@ def locked_log_size(book: Book) -> int:
     SQLite ignores FOR UPDATE; there a writing transaction already holds the database's
     write lock (core.db starts it with BEGIN IMMEDIATE).
     """
-    return db.session.scalar(sa.select(Book.log_size).where(Book.id == book.id).with_for_update())
+    return db.session.execute(
+        sa.select(Book.log_size).where(Book.id == book.id).with_for_update()
+    ).scalar_one()
 
 
 def latest_checkpoint(book_id: int) -> Checkpoint | None:
@@ -108,7 +110,7 @@ def sign_checkpoint(book: Book) -> Checkpoint:
         _check_extends(book, latest, size, root)
         if latest.size == size:
             return latest
-    organisation = db.session.get(Organisation, book.organisation_id)
+    organisation = db.session.get_one(Organisation, book.organisation_id)
     key = ensure_key(organisation)
     if key.name != origin(book.id):
         raise Conflict(_l("The organisation's signing key is named for another book."))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -23,7 +25,7 @@ transparency_cli = AppGroup(
 )
 
 
-def _fail(e: DomainError):
+def _fail(e: DomainError) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(str(e.message))
 

@@ -210,7 +210,7 @@ def _accounts(book: Book) -> list[dict]:
     accounts = db.session.scalars(
         sa.select(Account).where(Account.book_id == book.id).order_by(Account.code)
     ).all()
-    code_of = {a.id: a.code for a in accounts}
+    code_of: dict[int | None, str] = {a.id: a.code for a in accounts}
     return [
         {
             "code": a.code,
@@ -372,7 +372,7 @@ def publish_report(
 
     ``actor`` None is the operator at the command line (no role check, no publisher).
     """
-    organisation = db.session.get(Organisation, book.organisation_id)
+    organisation = db.session.get_one(Organisation, book.organisation_id)
     if actor is not None:
         require_role(organisation, *PUBLISH_ROLES, user=actor)
     start = parse_month(start_month, "period")
@@ -401,7 +401,7 @@ def publish_report(
         "book": {
             "id": book.id,
             "organisation": organisation.name,
-            "community": db.session.get(Community, book.community_id).name,
+            "community": db.session.get_one(Community, book.community_id).name,
             "standard": book.standard,
             "chart": book.chart,
         },

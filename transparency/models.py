@@ -13,10 +13,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import BigId, IdMixin, db, guard_append_only, utcnow
+from core.db import BigId, IdMixin, Model, guard_append_only, utcnow
 
 
-class SigningKey(IdMixin, db.Model):  # 签名公钥
+class SigningKey(IdMixin, Model):  # 签名公钥
     """An organisation's Ed25519 public key. The private key lives in KEYS_DIR, never here."""
 
     __tablename__ = "signing_keys"
@@ -32,7 +32,7 @@ class SigningKey(IdMixin, db.Model):  # 签名公钥
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
-class Checkpoint(IdMixin, db.Model):  # 签名检查点
+class Checkpoint(IdMixin, Model):  # 签名检查点
     """A signed (size, root) of a book's log. A book never signs two inconsistent ones."""
 
     __tablename__ = "checkpoints"
@@ -48,7 +48,7 @@ class Checkpoint(IdMixin, db.Model):  # 签名检查点
     key: Mapped[SigningKey] = relationship()
 
 
-class DisclosureReport(IdMixin, db.Model):  # 公开报告 / 财务公开
+class DisclosureReport(IdMixin, Model):  # 公开报告 / 财务公开
     """A published period report: the bundle one verifies, stored exactly as served."""
 
     __tablename__ = "disclosure_reports"

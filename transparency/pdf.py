@@ -116,7 +116,9 @@ def render_pdf(html: str) -> bytes:
     try:
         from weasyprint import CSS, HTML
 
-        stylesheet = CSS(filename=str(Path(current_app.static_folder) / "css" / "pdf.css"))
+        stylesheet = CSS(
+            filename=str(Path(current_app.static_folder or "static") / "css" / "pdf.css")
+        )
         return HTML(string=html, url_fetcher=_url_fetcher()).write_pdf(stylesheets=[stylesheet])
     except Exception:  # ImportError/OSError (missing Pango) and any rendering failure
         log.exception("PDF rendering failed")

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -93,7 +94,7 @@ def kind_label(kind: str) -> str:
 
 def verify_url(bundle_url: str | None = None, key: str | None = None) -> str:
     """The in-browser verifier, told which same-site bundle to fetch and which key to expect."""
-    params = {k: v for k, v in (("bundle", bundle_url), ("key", key)) if v}
+    params: dict[str, Any] = {k: v for k, v in (("bundle", bundle_url), ("key", key)) if v}
     try:
         return url_for("transparency.verify_page", **params)
     except BuildError:  # the verifier page's blueprint is not registered in this app
@@ -324,7 +325,7 @@ def report_context(report: DisclosureReport) -> dict:
     """Everything the report page and the report PDF show, computed from the stored bundle."""
     bundle = json.loads(report.bundle)
     organisation = db.session.get(
-        Organisation, db.session.get(Book, report.book_id).organisation_id
+        Organisation, db.session.get_one(Book, report.book_id).organisation_id
     )
     key = report.checkpoint.key
     return {
@@ -522,7 +523,11 @@ def _receipt(org_id: int, voucher_id: int, resident_id: int) -> ReceiptView:
 
 
 def _receipt_urls(v: ReceiptView, *, external: bool = False) -> dict[str, str]:
-    args = {"org_id": v.organisation.id, "voucher_id": v.voucher.id, "resident_id": v.resident.id}
+    args: dict[str, Any] = {
+        "org_id": v.organisation.id,
+        "voucher_id": v.voucher.id,
+        "resident_id": v.resident.id,
+    }
     return {
         ext: url_for(f"receipts.receipt_{ext}", _external=external, **args)
         for ext in ("json", "pdf", "svg")
@@ -623,7 +628,7 @@ def my_receipts():
     mine = db.session.scalars(sa.select(Resident).where(Resident.user_id == user.id)).all()
     rows = []
     if mine:
-        by_id = {r.id: r for r in mine}
+        by_id: dict[int | None, Resident] = {r.id: r for r in mine}
         found = db.session.execute(
             sa.select(Voucher, VoucherLine.resident_id, Book.organisation_id)
             .join(VoucherLine, VoucherLine.voucher_id == Voucher.id)

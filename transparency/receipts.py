@@ -53,6 +53,7 @@ def build_receipt(voucher: Voucher, resident: Resident) -> dict:
     checkpoint (one is signed if none covers the voucher yet)."""
     if not voucher.is_posted:
         raise Conflict(_l("Only a posted voucher has a receipt."))
+    assert voucher.log_index is not None  # a posted voucher has its place in the log
     if not any(line.resident_id == resident.id for line in voucher.lines):
         raise NotFound(
             _l("Voucher %(number)s has no line for this resident.", number=voucher.number)
@@ -67,7 +68,7 @@ def build_receipt(voucher: Voucher, resident: Resident) -> dict:
                 number=voucher.number,
             )
         )
-    book = db.session.get(Book, voucher.book_id)
+    book = db.session.get_one(Book, voucher.book_id)
     checkpoint = checkpoint_covering(book, voucher.log_index)
     proof = log.inclusion_proof(book.id, voucher.log_index, checkpoint.size)
     return {
@@ -84,6 +85,7 @@ def build_receipt(voucher: Voucher, resident: Resident) -> dict:
 def receipt_private(voucher: Voucher, resident: Resident) -> list[dict]:
     """The resident's own lines with each line's salt, and nothing about any co-payer: the
     record commits to every line separately (FORMAT.md §1), so one line opens on its own."""
+    assert voucher.private_salt is not None  # a voucher with a resident line has its salt
     salt = bytes(voucher.private_salt)
     return [
         {**p, "salt": base64.b64encode(log.line_salt(salt, p["line"])).decode()}

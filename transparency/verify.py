@@ -27,6 +27,7 @@ import argparse
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tlog import bundle_math as bm
 from tlog import jcs, merkle, notes
@@ -198,7 +200,7 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
     return out
 
 
-def parse_json_bytes(data: bytes, what: str) -> object:
+def parse_json_bytes(data: bytes, what: str) -> Any:
     """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys (two readers must never see two
     different documents in the same bytes)."""
     try:
@@ -217,7 +219,7 @@ def parse_json_bytes(data: bytes, what: str) -> object:
         raise InputError(f"{what}: {e}") from None
 
 
-def load_json(path: str, what: str) -> object:
+def load_json(path: str, what: str) -> Any:
     """Read and parse one input file; any problem is an :class:`InputError`."""
     try:
         with open(path, "rb") as fh:
@@ -305,12 +307,12 @@ def _public_key_field(doc: dict, where: str) -> tuple[str, bytes]:
     name = bm.require(pk, "name", str, f"{where}.public_key")
     b64 = bm.require(pk, "ed25519", str, f"{where}.public_key")
     fp = bm.require(pk, "fingerprint", str, f"{where}.public_key")
-    raw = notes.b64decode(b64, "public_key.ed25519")  # type: ignore[arg-type]
+    raw = notes.b64decode(b64, "public_key.ed25519")
     if len(raw) != 32:
         raise fail(f"public_key.ed25519 is {len(raw)} bytes, an Ed25519 key is 32")
-    if fp.lower() != hashlib.sha256(raw).hexdigest():  # type: ignore[union-attr]
+    if fp.lower() != hashlib.sha256(raw).hexdigest():
         raise fail("public_key.fingerprint is not the SHA-256 of public_key.ed25519")
-    return name, raw  # type: ignore[return-value]
+    return name, raw
 
 
 def _choose_key(
@@ -537,14 +539,14 @@ class BundleVerifier(_SignedDocument):
     def check_header(self) -> str:
         book = bm.require(self.b, "book", dict, "bundle")
         book_id = bm.require(book, "id", int, "bundle.book")
-        if book_id < 1:  # type: ignore[operator]
+        if book_id < 1:
             raise fail(f"book.id {book_id} is not a positive integer")
         period = bm.require(self.b, "period", dict, "bundle")
-        start = bm.parse_date(period.get("start"), "bundle.period.start")  # type: ignore[union-attr]
-        end = bm.parse_date(period.get("end"), "bundle.period.end")  # type: ignore[union-attr]
+        start = bm.parse_date(period.get("start"), "bundle.period.start")
+        end = bm.parse_date(period.get("end"), "bundle.period.end")
         if start > end:
             raise fail(f"period starts {start} after it ends {end}")
-        self.book_id, self.origin = book_id, _origin(book_id)  # type: ignore[assignment]
+        self.book_id, self.origin = book_id, _origin(book_id)
         self.period_start, self.period_end = start, end
         return f"book {book_id}, period {start} to {end}"
 
@@ -558,7 +560,7 @@ class BundleVerifier(_SignedDocument):
         note = bm.require(self.b, "signature", str, "bundle")
         if self.key is None:
             raise fail("no trusted key to check the signature with (see the key check)")
-        text = notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
+        text = notes.verify_note(note, self.origin, self.key)
         lines = text[:-1].split("\n")
         if len(lines) != 3:
             raise fail(f"the signed text has {len(lines)} lines, a bundle signature has 3")
@@ -584,24 +586,24 @@ class BundleVerifier(_SignedDocument):
             raise skip("needs the book id (bundle_header)")
         log = bm.require(self.b, "log", dict, "bundle")
         first = bm.require(log, "first_index", int, "bundle.log")
-        if first < 0:  # type: ignore[operator]
+        if first < 0:
             raise fail(f"log.first_index {first} is negative")
         records = bm.require(log, "records", list, "bundle.log")
-        self.first_index, self.records = first, records  # type: ignore[assignment]
+        self.first_index, self.records = first, records
         problems: list[str] = []
         nproblems = 0
         dates: list[dt.date] = []
         hashes: list[bytes] | None = []
-        for i, rec in enumerate(records):  # type: ignore[arg-type]
+        for i, rec in enumerate(records):
             path = f"log.records[{i}]"
             shape_ok = False
             try:
                 dates.append(bm.check_record(rec, path))
                 shape_ok = True
-                if rec["index"] != first + i:  # type: ignore[operator]
+                if rec["index"] != first + i:
                     raise bm.ShapeError(
                         path, f"index is {rec['index']}, its position says {first + i}"
-                    )  # type: ignore[operator]
+                    )
                 if rec["book"] != self.book_id:
                     raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")
             except bm.ShapeError as e:
@@ -625,7 +627,7 @@ class BundleVerifier(_SignedDocument):
             raise fail(_problems(problems, nproblems))
         self.record_dates = dates
         self.records_ok = True
-        return f"{len(records)} records, indices {first} to {first + len(records) - 1}"  # type: ignore[operator]
+        return f"{len(records)} records, indices {first} to {first + len(records) - 1}"
 
     def check_log_root(self) -> str:
         if self.cp is None:
@@ -678,7 +680,7 @@ class BundleVerifier(_SignedDocument):
             problems.append("no trusted key to check its signature with")
         else:
             try:
-                notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
+                notes.verify_note(note, self.origin, self.key)
             except notes.NoteError as e:
                 problems.append(f"signature: {e}")
         if self.prev_cp.origin != self.origin:
@@ -752,14 +754,14 @@ class BundleVerifier(_SignedDocument):
         problems: list[str] = []
         last = -1
         recs = []
-        for i, item in enumerate(carried):  # type: ignore[arg-type]
+        for i, item in enumerate(carried):
             path = f"carried_records[{i}]"
             try:
                 rec = bm.require(item, "record", dict, path)
                 when = bm.check_record(rec, f"{path}.record")
-                idx = rec["index"]  # type: ignore[index]
-                if rec["book"] != self.book_id:  # type: ignore[index]
-                    raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")  # type: ignore[index]
+                idx = rec["index"]
+                if rec["book"] != self.book_id:
+                    raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")
                 if idx >= self.first_index:
                     raise bm.ShapeError(
                         path, f"index {idx} is not before log.first_index {self.first_index}"
@@ -818,7 +820,7 @@ class BundleVerifier(_SignedDocument):
         self.accounts = bm.accounts_from_json(
             bm.require(self.b, "accounts", list, "bundle"), "bundle.accounts"
         )
-        used = set()
+        used: set[str] = set()
         for rec in (self.records if self.records_ok else []) + (self.carried or []):  # type: ignore[operator]
             used.update(ln["account"] for ln in rec["lines"])
         missing = sorted(used - set(self.accounts))
@@ -866,9 +868,12 @@ class BundleVerifier(_SignedDocument):
         stated = bm.balances_from_json(
             bm.require(self.b, "closing_balances", list, "bundle"), "bundle.closing_balances"
         )
+        # records_ok: the records, their dates and the period were read
+        assert self.records is not None and self.record_dates is not None
+        assert self.period_end is not None
         used = [
             r for r, d in zip(self.records, self.record_dates, strict=True) if d <= self.period_end
-        ]  # type: ignore[arg-type, operator]
+        ]
         used += [
             r for r, d in zip(self.carried, self.carried_dates, strict=True) if d <= self.period_end
         ]
@@ -907,7 +912,7 @@ class BundleVerifier(_SignedDocument):
             if label in names:
                 label = f"{label}#{i}"
             names.add(label)
-            self.run(f"statement.{label}", lambda st=st, i=i: self.check_statement(st, i))
+            self.run(f"statement.{label}", functools.partial(self.check_statement, st, i))
 
     def check_statement(self, st: object, i: int) -> str:
         path = f"statements[{i}]"
@@ -917,11 +922,11 @@ class BundleVerifier(_SignedDocument):
             raise skip("needs the accounts (see the accounts check)")
         if self.closing is None or self.movement is None:
             raise skip("needs recomputed balances (see closing_balances)")
-        flow = bm.is_flow_statement(name)  # type: ignore[arg-type]
+        flow = bm.is_flow_statement(name)
         source = self.movement if flow else self.closing
         rolled = bm.rolled_up(bm.normal_balances(source, self.accounts), self.accounts)
         amounts = bm.evaluate_lines(lines, rolled)
-        self.statement_amounts[name] = (lines, amounts)  # type: ignore[index]
+        self.statement_amounts[name] = (lines, amounts)
         wrong = [
             f"line {ln.key}: recomputed {amounts[ln.key]}, bundle says {ln.amount}"
             for ln in lines
@@ -960,7 +965,7 @@ class BundleVerifier(_SignedDocument):
             problems.append("its checkpoint is not the one this bundle names as previous")
         pend = bm.parse_date(
             bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end"
-        )  # type: ignore[union-attr]
+        )
         if pend != self.prev_end:
             problems.append(f"its period ends {pend}, this bundle says {self.prev_end}")
         try:
@@ -983,20 +988,20 @@ class BundleVerifier(_SignedDocument):
         pcarried = bm.require(prev, "carried_records", list, "previous")
         pend = bm.parse_date(
             bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end"
-        )  # type: ignore[union-attr]
-        candidates = [(f"previous.log.records[{i}]", r) for i, r in enumerate(precords)]  # type: ignore[arg-type]
+        )
+        candidates = [(f"previous.log.records[{i}]", r) for i, r in enumerate(precords)]
         candidates += [
             (
                 f"previous.carried_records[{i}]",
                 bm.require(c, "record", dict, f"previous.carried_records[{i}]"),
             )
-            for i, c in enumerate(pcarried)  # type: ignore[arg-type]
+            for i, c in enumerate(pcarried)
         ]
         # The previous report's pending records: dated after its period (FORMAT.md §3).
         expected = {}
         for path, rec in candidates:
             if bm.check_record(rec, path) > pend:
-                expected[rec["index"]] = bm.leaf_bytes(rec, checked=True)  # type: ignore[index]
+                expected[rec["index"]] = bm.leaf_bytes(rec, checked=True)
         got = {rec["index"]: bm.leaf_bytes(rec, checked=True) for rec in self.carried}
         missing = sorted(set(expected) - set(got))
         extra = sorted(set(got) - set(expected))
@@ -1060,13 +1065,13 @@ class ReceiptVerifier(_SignedDocument):
         record = bm.require(self.r, "record", dict, "receipt")
         # The origin comes from the record's book so that the key and signature checks can
         # still run (and say what is wrong) when the record is otherwise malformed.
-        if type(record.get("book")) is int and record["book"] >= 1:  # type: ignore[union-attr,index]
-            self.origin = _origin(record["book"])  # type: ignore[index]
+        if type(record.get("book")) is int and record["book"] >= 1:
+            self.origin = _origin(record["book"])
         bm.check_record(record, "receipt.record")
-        if record["index"] != index:  # type: ignore[index]
-            raise fail(f"record.index is {record['index']} but the receipt is for index {index}")  # type: ignore[index]
-        self.record = record  # type: ignore[assignment]
-        return f"record {record['number']} of book {record['book']}, index {index}"  # type: ignore[index]
+        if record["index"] != index:
+            raise fail(f"record.index is {record['index']} but the receipt is for index {index}")
+        self.record = record
+        return f"record {record['number']} of book {record['book']}, index {index}"
 
     def check_key(self) -> str:
         outcome = self.choose_key()
@@ -1091,14 +1096,14 @@ class ReceiptVerifier(_SignedDocument):
         )
         merkle.verify_inclusion(
             bm.record_leaf_hash(record), index, self.cp.size, proof, self.cp.root
-        )  # type: ignore[arg-type]
+        )
         return f"the record is leaf {index} of the signed log of {self.cp.size} leaves"
 
     def check_commitment(self) -> str:
         """Each of the receipt's lines opens the record's commitment for that line; the other
         lines' commitments (co-payers) stay closed: the receipt cannot open them."""
         record = bm.require(self.r, "record", dict, "receipt")
-        committed = record.get("private")  # type: ignore[union-attr]
+        committed = record.get("private")
         if committed is None:
             raise fail(
                 "the record has no private commitment, so this receipt proves nothing private"
@@ -1112,33 +1117,33 @@ class ReceiptVerifier(_SignedDocument):
         private = bm.require(self.r, "private", list, "receipt")
         if not private:
             raise fail("the receipt has no private fields to open the record's commitments with")
-        nlines = len(record.get("lines") or [])  # type: ignore[union-attr, arg-type]
+        nlines = len(record.get("lines") or [])
         seen = set()
-        for i, p in enumerate(private):  # type: ignore[arg-type]
+        for i, p in enumerate(private):
             pp = f"receipt.private[{i}]"
             line = bm.require(p, "line", int, pp)
             bm.require(p, "resident", int, pp)
             bm.require(p, "name", str, pp)
             bm.require(p, "unit", str, pp)
-            salt_n = notes.b64decode(bm.require(p, "salt", str, pp), f"{pp}.salt")  # type: ignore[arg-type]
-            if set(p) != {"line", "resident", "name", "unit", "salt"}:  # type: ignore[arg-type]
+            salt_n = notes.b64decode(bm.require(p, "salt", str, pp), f"{pp}.salt")
+            if set(p) != {"line", "resident", "name", "unit", "salt"}:
                 raise fail(f"{pp} has exactly line, resident, name, unit and salt")
             if len(salt_n) != 16:
                 raise fail(f"{pp}.salt is {len(salt_n)} bytes, not 16")
-            if not 1 <= line <= nlines:  # type: ignore[operator]
+            if not 1 <= line <= nlines:
                 raise fail(f"{pp}.line {line} is not a line of the record (1..{nlines})")
             if line in seen:
                 raise fail(f"{pp}.line {line} appears twice in the receipt")
             seen.add(line)
             if line not in by_line:
                 raise fail(f"the record has no commitment for line {line}")
-            entry = {k: p[k] for k in ("line", "resident", "name", "unit")}  # type: ignore[index]
+            entry = {k: p[k] for k in ("line", "resident", "name", "unit")}
             if bm.commitment(salt_n, entry) != by_line[line]:
                 raise fail(
                     f"SHA-256(salt ‖ private fields) of line {line} is not the record's commitment "
                     "for that line: the salt or a private field differs"
                 )
-        who = ", ".join(f"line {p['line']}: {p['name']}" for p in private)  # type: ignore[index, union-attr]
+        who = ", ".join(f"line {p['line']}: {p['name']}" for p in private)
         return f"the record's commitment opens to the private fields ({who})"
 
     def check_vs_bundle(self) -> str:
@@ -1185,7 +1190,7 @@ def verify_bundle(
         bundle = {}
     if previous is not None and type(previous) is not dict:
         previous = {}
-    v = BundleVerifier(bundle, report, key, previous=previous)  # type: ignore[arg-type]
+    v = BundleVerifier(bundle, report, key, previous=previous)
     v.verify()
     return report, v
 
@@ -1198,7 +1203,7 @@ def verify_receipt(
     report: Report | None = None,
 ) -> Report:
     report = report or Report()
-    ReceiptVerifier(receipt if type(receipt) is dict else {}, report, key, bundle).verify()  # type: ignore[arg-type]
+    ReceiptVerifier(receipt if type(receipt) is dict else {}, report, key, bundle).verify()
     return report
 
 
@@ -1283,7 +1288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(report.text())
         sys.stdout.flush()
     except BrokenPipeError:  # `... | head`: the reader left; the exit code still tells
-        sys.stdout = None  # type: ignore[assignment]  (no second error at interpreter exit)
+        sys.stdout = None  # no second error at interpreter exit
     return report.exit_code
 
 

@@ -12,6 +12,7 @@ import base64
 import copy
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import flask_migrate
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Response
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from core.db import db
@@ -26,10 +28,23 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_app
 from tests.transparency.bundlegen import SyntheticBook, b64
 from tlog import notes
-from transparency import views as transparency_views
 from transparency.verify import TrustedKey, parse_key, verify_bundle, verify_receipt
 
 pytestmark = pytest.mark.browser
+
+ANY = re.compile(r".*")  # an attribute that is there, whatever its value
+VERIFY_TIMEOUT = 30_000  # ms: the page checks every record of a bundle in the browser
+
+
+def checked(page) -> None:
+    """Wait until the page has finished checking what it was given."""
+    expect(page.locator("body")).to_have_attribute(
+        "data-verify-state", "done", timeout=VERIFY_TIMEOUT
+    )
+
+
+def status_of(page, check: str):
+    return page.locator(f"#verify-results li[data-check='{check}']")
 
 
 def screenshot(page, tmp_path, name: str) -> None:
@@ -53,8 +68,6 @@ def world():
 def server(tmp_path_factory, world):
     tmp = tmp_path_factory.mktemp("verifier")
     app = make_app("sqlite:///" + str(tmp / "db.sqlite3"), str(tmp / "instance"))
-    if "transparency" not in app.blueprints:  # until core/app.py registers it
-        app.register_blueprint(transparency_views.bp)
     bundle = json.dumps(world[1][2], ensure_ascii=False)
 
     @app.get("/__test/bundle.json")
@@ -114,7 +127,7 @@ def page(chromium, server):
     )
     pg.on("pageerror", lambda e: pg.problems.append(str(e)))
     pg.goto(server + "/verify")
-    pg.wait_for_selector("body[data-verify-state]", state="attached")
+    expect(pg.locator("body")).to_have_attribute("data-verify-state", ANY)
     yield pg
     context.close()
 
@@ -136,7 +149,7 @@ def upload(page, tmp_path, *, bundle=None, previous=None, receipt=None, key="", 
         page.set_input_files(f"#{name}-file", str(p))
     page.fill("#key-input", key)
     page.click("#verify-button")
-    page.wait_for_selector("body[data-verify-state=done]", state="attached")
+    checked(page)
 
 
 def shown_checks(page) -> dict[str, str]:
@@ -203,9 +216,10 @@ def test_valid_bundle_with_previous_and_receipt_passes_every_check(page, world, 
     ):
         assert checks[name] == "PASS", name
     summary = page.locator("#verify-summary")
-    assert summary.get_attribute("data-exit-code") == "0"
-    assert "Verified" in summary.inner_text()
-    assert page.locator("li[data-check=log_root] .check-status").inner_text() == "PASS"
+    expect(summary).to_have_attribute("data-exit-code", "0")
+    expect(summary).to_contain_text("Verified")
+    expect(summary).not_to_contain_text("Not verified")
+    expect(status_of(page, "log_root").locator(".check-status")).to_have_text("PASS")
     screenshot(page, tmp_path, "verifier-pass.png")
     assert not page.problems, page.problems  # no CSP violations, no script errors
 
@@ -222,17 +236,19 @@ def test_tampered_bundle_fails_visibly(page, world, tmp_path):
     failed_items = page.locator("#verify-results li.check-fail")
     names = failed_items.evaluate_all("els => els.map(e => e.dataset.check)")
     assert {"log_root", "statement.balance_sheet"} <= set(names)
-    item = page.locator("li[data-check='statement.balance_sheet']")
-    assert item.is_visible()
-    assert item.locator(".check-status").inner_text() == "FAIL"
-    assert "line cash: recomputed" in item.inner_text()
+    item = status_of(page, "statement.balance_sheet")
+    expect(item).to_be_visible()
+    expect(item).to_have_class(re.compile(r"\bcheck-fail\b"))
+    expect(item.locator(".check-status")).to_have_text("FAIL")
+    expect(item).to_contain_text("line cash: recomputed")
     # Visibly marked: the failed line has a coloured background and a red badge.
     colours = item.evaluate(
         "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e.querySelector('.check-status')).backgroundColor]"
     )
     assert colours[0] not in ("rgba(0, 0, 0, 0)", "transparent") and colours[1] != colours[0]
     summary = page.locator("#verify-summary")
-    assert summary.get_attribute("data-exit-code") == "1" and "Not verified" in summary.inner_text()
+    expect(summary).to_have_attribute("data-exit-code", "1")
+    expect(summary).to_contain_text("Not verified")
     screenshot(page, tmp_path, "verifier-tampered.png")
     # On a phone the results wrap instead of running off the screen.
     page.set_viewport_size({"width": 390, "height": 800})
@@ -251,23 +267,22 @@ def test_unreadable_file_is_reported_as_such(page, world, tmp_path):
         key=fingerprint(book),
     )
     assert shown_checks(page) == {"input": "FAIL"}
-    assert page.locator("#verify-summary").get_attribute("data-exit-code") == "2"
+    expect(page.locator("#verify-summary")).to_have_attribute("data-exit-code", "2")
 
 
 def test_wrong_key_fails_the_key_and_the_signature(page, world, tmp_path):
     _, bundles = world
     other = notes.fingerprint(Ed25519PrivateKey.generate())
     upload(page, tmp_path, bundle=bundles[0], key=other)
-    checks = shown_checks(page)
-    assert checks["key"] == "FAIL" and checks["checkpoint_signature"] == "FAIL"
+    expect(status_of(page, "key")).to_have_attribute("data-status", "FAIL")
+    expect(status_of(page, "checkpoint_signature")).to_have_attribute("data-status", "FAIL")
 
 
 def test_without_a_key_the_page_warns(page, world, tmp_path):
     _, bundles = world
     upload(page, tmp_path, bundle=bundles[0])
-    checks = shown_checks(page)
-    assert checks["key"] == "WARN"
-    assert page.locator("#verify-summary").get_attribute("data-exit-code") == "0"
+    expect(status_of(page, "key")).to_have_attribute("data-status", "WARN")
+    expect(page.locator("#verify-summary")).to_have_attribute("data-exit-code", "0")
 
 
 def test_dropped_files_are_sorted_into_bundle_previous_and_receipt(page, world):
@@ -283,9 +298,10 @@ def test_dropped_files_are_sorted_into_bundle_previous_and_receipt(page, world):
         [json.dumps(d, ensure_ascii=False) for d in (receipt, bundles[1], bundles[2])],
     )
     page.click("#verify-button")
-    page.wait_for_selector("body[data-verify-state=done]", state="attached")
+    checked(page)
+    expect(status_of(page, "carried_vs_previous")).to_have_attribute("data-status", "PASS")
+    expect(status_of(page, "receipt_commitment")).to_have_attribute("data-status", "PASS")
     checks = shown_checks(page)
-    assert checks["carried_vs_previous"] == "PASS" and checks["receipt_commitment"] == "PASS"
     assert set(checks.values()) <= {"PASS", "SKIP"}
 
 
@@ -294,9 +310,9 @@ def test_a_same_site_bundle_link_is_checked_on_arrival(chromium, server, world):
     context = chromium.new_context()
     pg = context.new_page()
     pg.goto(f"{server}/verify?bundle=/__test/bundle.json&key={fingerprint(book)}")
-    pg.wait_for_selector("body[data-verify-state=done]", state="attached")
-    assert pg.locator("#verify-summary").get_attribute("data-exit-code") == "0"
-    assert pg.input_value("#key-input") == fingerprint(book)
+    checked(pg)
+    expect(pg.locator("#verify-summary")).to_have_attribute("data-exit-code", "0")
+    expect(pg.locator("#key-input")).to_have_value(fingerprint(book))
     context.close()
 
 
@@ -306,8 +322,8 @@ def test_other_sites_are_never_fetched(chromium, server):
     requests = []
     pg.on("request", lambda r: requests.append(r.url))
     pg.goto(f"{server}/verify?bundle=https://evil.example/b.json")
-    pg.wait_for_selector("body[data-verify-state]", state="attached")
-    assert pg.locator("#verify-form").get_attribute("data-bundle-url") is None
+    expect(pg.locator("body")).to_have_attribute("data-verify-state", ANY)
+    expect(pg.locator("#verify-form")).not_to_have_attribute("data-bundle-url", ANY)
     assert requests and not [u for u in requests if not u.startswith(server)]
     context.close()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from core.db import db
 from ledger.models import Voucher
@@ -18,12 +19,16 @@ pytestmark = pytest.mark.browser
 DATE = "2026-03-05"
 
 
+def has_class(name: str) -> re.Pattern:
+    return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
+
+
 def log_in(page, server, role: str) -> None:
     page.goto(server.url + "/login")
     page.fill("input[name=username]", server.users[role])
     page.fill("input[name=password]", server.password)
     page.click("form button[type=submit].primary")
-    page.wait_for_url(server.url + "/")
+    expect(page).to_have_url(server.url + "/")
 
 
 def watch_for_csp_errors(page) -> list[str]:
@@ -58,15 +63,16 @@ def test_voucher_typed_with_the_keyboard_is_stored_exactly(live_server, browser,
     # From the home page to the book, then to a new voucher.
     page.click(f"a[href='/books/{live_server.org_id}/']")
     page.click(f"nav.booknav a[href='/books/{live_server.org_id}/vouchers/new']")
-    page.wait_for_selector(
-        "#voucher-form[data-accounts-loaded]", state="attached"
-    )  # the lookup is ready
+    # The account lookup is ready.
+    expect(page.locator("#voucher-form")).to_have_attribute(
+        "data-accounts-loaded", re.compile(".*")
+    )
 
     page.fill("input[name=date]", DATE)
     page.click("input[name=summary]")
     page.keyboard.type("收到三月物业服务费")
     page.keyboard.press("Enter")  # → attachment count
-    assert page.evaluate("document.activeElement.name") == "attachment_count"
+    expect(page.locator("input[name=attachment_count]")).to_be_focused()
     page.keyboard.type("2")
     page.keyboard.press("Enter")  # → first line's account
 
@@ -74,16 +80,18 @@ def test_voucher_typed_with_the_keyboard_is_stored_exactly(live_server, browser,
     debit = page.locator("#lines-body input.debit")
     credit = page.locator("#lines-body input.credit")
     diff = page.locator("#difference")
+    total_debit, total_credit = page.locator("#total-debit"), page.locator("#total-credit")
 
     # Line 1: type the code, Enter completes it to "code name" and moves to the debit cell.
-    page.wait_for_selector("#lines-body input.account:focus")
+    expect(accounts.nth(0)).to_be_focused()
     page.keyboard.type("1002")
     page.keyboard.press("Enter")
-    assert accounts.nth(0).input_value().startswith("1002 ")
-    assert page.evaluate("document.activeElement.classList.contains('debit')")
+    expect(accounts.nth(0)).to_have_value(re.compile(r"^1002 "))
+    expect(debit.nth(0)).to_be_focused()
     page.keyboard.type("1,234.56")
-    assert page.locator("#total-debit").text_content() == "1,234.56"
-    assert "1,234.56" in diff.text_content() and "bad" in diff.get_attribute("class")
+    expect(total_debit).to_have_text("1,234.56")
+    expect(diff).to_contain_text("1,234.56")
+    expect(diff).to_have_class(has_class("bad"))
     for _ in range(3):  # credit, memo, next line's account
         page.keyboard.press("Enter")
 
@@ -92,8 +100,8 @@ def test_voucher_typed_with_the_keyboard_is_stored_exactly(live_server, browser,
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")
     page.keyboard.type("1000")
-    assert page.locator("#total-credit").text_content() == "1,000.00"
-    assert "234.56" in diff.text_content()
+    expect(total_credit).to_have_text("1,000.00")
+    expect(diff).to_contain_text("234.56")
     page.keyboard.press("Enter")
     page.keyboard.type("现金部分")
     page.keyboard.press("Enter")
@@ -103,29 +111,31 @@ def test_voucher_typed_with_the_keyboard_is_stored_exactly(live_server, browser,
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")
     page.keyboard.press("=")
-    assert credit.nth(2).input_value() == "234.56"
-    assert page.locator("#total-credit").text_content() == "1,234.56"
-    assert "ok" in diff.get_attribute("class") and "1,234.56" not in diff.text_content()
+    expect(credit.nth(2)).to_have_value("234.56")
+    expect(total_credit).to_have_text("1,234.56")
+    expect(diff).to_have_class(has_class("ok"))
+    expect(diff).not_to_contain_text("1,234.56")
 
     # A mistyped amount is marked at once and left out of the totals.
     debit.nth(3).fill("12.345")
-    assert "invalid" in debit.nth(3).get_attribute("class")
-    assert page.locator("#total-debit").text_content() == "1,234.56"
+    expect(debit.nth(3)).to_have_class(has_class("invalid"))
+    expect(total_debit).to_have_text("1,234.56")
     debit.nth(3).fill("")
 
     # Tab past the last line's last field adds a line and moves into it.
-    rows_before = page.locator("#lines-body tr.line").count()
+    rows = page.locator("#lines-body tr.line")
+    rows_before = rows.count()
     page.locator("#lines-body input.memo").last.focus()
     page.keyboard.press("Tab")
-    assert page.locator("#lines-body tr.line").count() == rows_before + 1
-    assert page.evaluate("document.activeElement.classList.contains('account')")
+    expect(rows).to_have_count(rows_before + 1)
+    expect(accounts.last).to_be_focused()
 
     screenshots = Path(os.environ.get("LEDGER_SCREENSHOTS", str(tmp_path)))
     page.screenshot(path=str(screenshots / "voucher-entry-desktop.png"), full_page=True)
 
     page.keyboard.press("Control+Enter")  # save
-    page.wait_for_url(re.compile(rf"/books/{live_server.org_id}/vouchers/\d+$"))
-    assert "¥1,234.56" in page.locator("table.vp-lines tfoot").text_content()
+    expect(page).to_have_url(re.compile(rf"/books/{live_server.org_id}/vouchers/\d+$"))
+    expect(page.locator("table.vp-lines tfoot")).to_contain_text("¥1,234.56")
     assert not problems, problems
 
     with live_server.app.app_context():
@@ -156,9 +166,7 @@ def test_entry_page_fits_a_phone(live_server, browser, tmp_path):
     problems = watch_for_csp_errors(page)
     log_in(page, live_server, "preparer")
     page.goto(f"{live_server.url}/books/{live_server.org_id}/vouchers/new")
-    page.wait_for_selector(
-        "html.js", state="attached"
-    )  # (no wait_for_function: the CSP forbids eval)
+    expect(page.locator("html")).to_have_class(has_class("js"))  # the page's script has run
     page.locator("#lines-body input.account").first.fill("1002")
     page.locator("#lines-body input.debit").first.fill("88")
     # Nothing is wider than the screen: no sideways scrolling on a phone.

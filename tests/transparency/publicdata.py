@@ -17,17 +17,9 @@ from core.db import db
 from core.models import Resident
 from ledger import services as svc
 from ledger.models import Book, Voucher
-from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
 from transparency.disclosure import publish_report
 from transparency.models import DisclosureReport
-
-people, book, acct, post = (
-    ledger_fixtures.people,
-    ledger_fixtures.book,
-    ledger_fixtures.acct,
-    ledger_fixtures.post,
-)
 
 D = dt.date
 PAYER = ("张秀英", "13800138001", "510107196503124521", "1栋1单元101")
@@ -36,12 +28,7 @@ __all__ = [
     "D",
     "PAYER",
     "Published",
-    "acct",
-    "book",
-    "keys_dir",
-    "people",
     "pdf_text",
-    "post",
     "published",
     "requires_poppler",
 ]
@@ -50,13 +37,6 @@ requires_poppler = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("pdftotext", "pdffonts", "pdfinfo")),
     reason="poppler-utils (pdftotext, pdffonts, pdfinfo) is not installed",
 )
-
-
-@pytest.fixture(autouse=True)
-def keys_dir(app, tmp_path, monkeypatch):
-    """Each test gets its own key folder: ids are reused across rolled-back tests on SQLite."""
-    monkeypatch.setitem(app.config, "KEYS_DIR", str(tmp_path / "keys"))
-    return tmp_path / "keys"
 
 
 @dataclass

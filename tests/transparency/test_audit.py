@@ -10,26 +10,13 @@ import sqlalchemy as sa
 
 from core.db import db
 from ledger.models import Account
-from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
+from tests.transparency.helpers import without_triggers
 from transparency.audit import audit_book
 from transparency.checkpoints import sign_checkpoint
 from transparency.disclosure import publish_report
 
-people, book, acct, post = (
-    ledger_fixtures.people,
-    ledger_fixtures.book,
-    ledger_fixtures.acct,
-    ledger_fixtures.post,
-)
-
-
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
-
-
-@pytest.fixture(autouse=True)
-def keys_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "KEYS_DIR", str(tmp_path / "keys"))
 
 
 @pytest.fixture
@@ -44,15 +31,6 @@ def posted(book, acct, post):
     ]
     sign_checkpoint(book)
     return out
-
-
-def without_triggers(*tables: str) -> None:
-    """What someone with the database owner's rights can do (undone with the test's transaction)."""
-    for table in tables:
-        if db.session.get_bind().dialect.name == "postgresql":
-            db.session.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-        else:
-            db.session.execute(sa.text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
 
 
 def other_account(book, code):

@@ -17,28 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from core.db import db
 from core.errors import Conflict
 from ledger import log
-from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
 from tlog import merkle, notes
 from transparency import keys
 from transparency.checkpoints import LogInconsistent, checkpoint_covering, sign_checkpoint
 from transparency.models import Checkpoint, SigningKey
 
-people, book, acct, post = (
-    ledger_fixtures.people,
-    ledger_fixtures.book,
-    ledger_fixtures.acct,
-    ledger_fixtures.post,
-)
-
-
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
-
-
-@pytest.fixture(autouse=True)
-def keys_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "KEYS_DIR", str(tmp_path / "keys"))
-    return tmp_path / "keys"
 
 
 @pytest.fixture
@@ -197,7 +182,6 @@ def test_a_checkpoint_is_a_c2sp_signed_note_of_the_logs_root(app, organisation, 
 
 
 def test_checkpoints_verify_with_the_verifiers_note_module(app, organisation, book, three):
-    notes = pytest.importorskip("tlog.notes")
     cp = sign_checkpoint(book)
     text = notes.verify_note(cp.note, cp.key.name, bytes(cp.key.public_key))
     parsed = notes.parse_checkpoint(text)

@@ -31,11 +31,6 @@ LOGIN_ONLY = ("/books", "/account", "/communities", "/receipts", "/logout")
 _LINK = re.compile(r"""(?:href|src|action)\s*=\s*["']([^"']+)["']""")
 
 
-@pytest.fixture(autouse=True)
-def keys_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "KEYS_DIR", str(tmp_path / "keys"))
-
-
 @pytest.fixture
 def demo(app):
     ctx = load_demo()

@@ -15,6 +15,7 @@ from core.auth import grant_role
 from core.db import db
 from core.models import AuditEvent
 from tests.conftest import login
+from tests.transparency.helpers import without_triggers
 from tests.transparency.publicdata import *  # noqa: F403  (fixtures)
 from tests.transparency.publicdata import PAYER
 from transparency import pdf, verify
@@ -28,15 +29,6 @@ def page(client, url: str, status: int = 200, **kw) -> str:
     resp = client.get(url, **kw)
     assert resp.status_code == status, (url, resp.status_code, resp.get_data(as_text=True)[:800])
     return resp.get_data(as_text=True)
-
-
-def without_triggers(*tables: str) -> None:
-    """What someone with the database owner's rights can do (undone with the test's transaction)."""
-    for table in tables:
-        if db.session.get_bind().dialect.name == "postgresql":
-            db.session.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-        else:
-            db.session.execute(sa.text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
 
 
 # --- the public pages ------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from core.db import db
 from core.errors import Conflict, NotFound
 from ledger import services as svc
-from tests.ledger import conftest as ledger_fixtures
 from tests.ledger.conftest import lines
 from tests.transparency.helpers import checkpoint_of
 from tlog import merkle, notes
@@ -22,20 +21,7 @@ from transparency.checkpoints import sign_checkpoint
 from transparency.models import Checkpoint
 from transparency.receipts import build_receipt
 
-people, book, acct, post = (
-    ledger_fixtures.people,
-    ledger_fixtures.book,
-    ledger_fixtures.acct,
-    ledger_fixtures.post,
-)
-
-
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
-
-
-@pytest.fixture(autouse=True)
-def keys_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "KEYS_DIR", str(tmp_path / "keys"))
 
 
 @pytest.fixture
