@@ -10,10 +10,12 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.errors import Conflict
+from ledger import nav as ledger_nav
 from ledger import services as ledger_services
 
 from .keys import ensure_key
 from .models import DisclosureReport
+from .receipts import RECEIPT_ROLES
 
 
 def _key_with_book(book) -> None:
@@ -41,3 +43,5 @@ def install() -> None:
         ledger_services.BOOK_CREATED_HOOKS.append(_key_with_book)
     if _refuse_reopening_published not in ledger_services.REOPEN_GUARDS:
         ledger_services.REOPEN_GUARDS.append(_refuse_reopening_published)
+    # The voucher page offers a resident's receipt only to those who may fetch it.
+    ledger_nav.EXTRA_RULES["receipt"] = lambda roles, org, v: bool(roles & set(RECEIPT_ROLES))
