@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import has_request_context, request
 from flask_login import current_user
 
 from core.auth import READ_ROLES
@@ -65,13 +65,19 @@ def _holds(roles: frozenset[str], allowed) -> bool:
     return bool(roles & {str(r) for r in allowed})
 
 
+def _cache() -> dict:
+    """Answers kept for the rest of this request (one page asks several times)."""
+    return request.environ.setdefault("commons_ledger.nav", {})
+
+
 def _book(organisation: Organisation) -> Book | None:
-    cache = g.setdefault("nav_books", {})
-    if organisation.id not in cache:
-        cache[organisation.id] = db.session.scalar(
+    key = ("book", organisation.id)
+    cache = _cache()
+    if key not in cache:
+        cache[key] = db.session.scalar(
             sa.select(Book).where(Book.organisation_id == organisation.id)
         )
-    return cache[organisation.id]
+    return cache[key]
 
 
 def _status(voucher, *statuses: VoucherStatus) -> bool:
@@ -113,7 +119,8 @@ def _my_receipts(organisation) -> bool:
     holds no role anywhere (a resident whose link is still to be made sees how to get it)."""
     if not has_request_context() or not current_user.is_authenticated:
         return False
-    if "nav_my_receipts" not in g:
+    cache = _cache()
+    if "my_receipts" not in cache:
         linked = db.session.scalar(
             sa.select(Resident.id).where(Resident.user_id == current_user.id).limit(1)
         )
@@ -122,10 +129,10 @@ def _my_receipts(organisation) -> bool:
             .where(Membership.user_id == current_user.id, Membership.revoked_at.is_(None))
             .limit(1)
         )
-        g.nav_my_receipts = linked is not None or (
+        cache["my_receipts"] = linked is not None or (
             staff is None and not current_user.is_platform_admin
         )
-    return g.nav_my_receipts
+    return cache["my_receipts"]
 
 
 _RULES: dict[str, Callable] = {
