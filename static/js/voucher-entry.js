@@ -213,7 +213,7 @@
         li.setAttribute("role", "option");
         li.id = box.id + "-" + i;
         li.textContent = label;
-        li.setAttribute("aria-selected", i === 0 ? "true" : "false");
+        li.setAttribute("aria-selected", "false"); // nothing taken until the arrows pick one
         box.appendChild(li);
       });
       if (hits.length > MAX_CHOICES) {
@@ -225,7 +225,6 @@
       cell.appendChild(box);
       input.setAttribute("aria-controls", box.id);
       input.setAttribute("aria-expanded", "true");
-      input.setAttribute("aria-activedescendant", box.id + "-0");
     }
   }
 
