@@ -150,7 +150,7 @@
           labels[a.label] = a.code;
           (names[a.name] = names[a.name] || []).push(a.label);
         });
-        body.querySelectorAll("input.account").forEach(function (el) { if (el.value) { resolve(el); } });
+        body.querySelectorAll("input.account").forEach(function (el) { if (el.value) { resolve(el, true); } });
         form.setAttribute("data-accounts-loaded", "1");
       })
       .catch(function () { accounts = null; });
@@ -388,4 +388,11 @@
   });
 
   update();
+
+  // A form sent back with errors: the cursor goes to the first field the server complained
+  // about rather than to the date.
+  var firstError = form.querySelector("td .field-error, label .field-error");
+  var holder = firstError && firstError.closest("td, label");
+  var wrong = holder && holder.querySelector("input:not([type=hidden]), select");
+  if (wrong) { wrong.focus(); if (wrong.select) { wrong.select(); } }
 })();

@@ -280,3 +280,21 @@ def test_an_invalid_amount_keeps_the_difference_from_turning_green(live_server, 
     expect(diff).to_have_class(re.compile(r"\bok\b"))
     assert not problems, problems
     context.close()
+
+
+def test_a_form_sent_back_with_errors_puts_the_cursor_on_the_first_wrong_field(
+    live_server, browser
+):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    open_new_voucher(page, live_server)
+    page.fill("input[name=summary]", "测试")
+    page.locator("#lines-body input.account").nth(0).fill("1002")
+    page.locator("#lines-body input.debit").nth(0).fill("10")
+    page.locator("#lines-body input.account").nth(1).fill("9999")  # no such account
+    page.locator("#lines-body input.credit").nth(1).fill("10")
+    page.locator("#lines-body input.credit").nth(1).focus()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#lines-body .field-error")
+    expect(page.locator("#lines-body input.account").nth(1)).to_be_focused()
+    context.close()
