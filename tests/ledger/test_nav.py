@@ -241,3 +241,31 @@ def test_can_agrees_with_the_services(app, book, organisation, people, voucher_i
 def test_unknown_action_is_a_template_mistake(app, organisation):
     with app.test_request_context(), pytest.raises(KeyError):
         can("fly", organisation)
+
+
+def test_receipt_link_only_for_those_who_may_fetch_receipts(
+    client_as, organisation, book, acct, people, resident_factory
+):
+    r = resident_factory(community=organisation.community)
+    v = svc.create_voucher(
+        book,
+        svc.VoucherInput(
+            D,
+            "收到物业费",
+            lines((acct("1002"), 3000, 0), (acct("1122"), 0, 3000, {"resident_id": r.id})),
+        ),
+        actor=people["preparer"],
+    )
+    svc.submit_voucher(v, actor=people["preparer"])
+    svc.approve_voucher(v, actor=people["reviewer"])
+    svc.post_voucher(v, actor=people["preparer"])
+    db.session.flush()
+    link = f'href="/books/{organisation.id}/vouchers/{v.id}/receipt/{r.id}"'
+    for role, offered in (("auditor", True), ("preparer", True), ("supervisor", False)):
+        c = client_as(role)
+        html = page(c, f"/books/{organisation.id}/vouchers/{v.id}")
+        assert (link in html) is offered, role
+        if offered:
+            assert c.get(link[6:-1]).status_code == 200
+        else:
+            assert c.get(link[6:-1]).status_code == 403
