@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     import ledger.api
     import ledger.guards  # noqa: F401  (ORM hooks on posted rows)
     import ledger.models  # noqa: F401
+    import ledger.nav
     import ledger.views
     import transparency.api
     import transparency.ledger_hooks
@@ -125,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     import transparency.views
 
     transparency.ledger_hooks.install()
+    app.add_template_global(ledger.nav.can, "can")  # menus offer only what is allowed
 
     from . import api as core_api
     from . import views as core_views

@@ -11,10 +11,12 @@ from flask_babel import lazy_gettext as _l
 from core.db import db
 from core.errors import Conflict
 from core.months import Month
+from ledger import nav as ledger_nav
 from ledger import signals
 
 from .keys import ensure_key
 from .models import DisclosureReport
+from .receipts import RECEIPT_ROLES
 
 
 def _key_with_book(book, **_kwargs) -> None:
@@ -42,3 +44,5 @@ def install() -> None:
     # a second connect of the same receiver).
     signals.book_created.connect(_key_with_book, weak=False)
     signals.period_reopening.connect(_refuse_reopening_published, weak=False)
+    # The voucher page offers a resident's receipt only to those who may fetch it.
+    ledger_nav.EXTRA_RULES["receipt"] = lambda roles, org, v: bool(roles & set(RECEIPT_ROLES))

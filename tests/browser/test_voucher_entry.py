@@ -122,13 +122,20 @@ def test_voucher_typed_with_the_keyboard_is_stored_exactly(live_server, browser,
     expect(total_debit).to_have_text("1,234.56")
     debit.nth(3).fill("")
 
-    # Tab past the last line's last field adds a line and moves into it.
-    rows = page.locator("#lines-body tr.line")
-    rows_before = rows.count()
-    page.locator("#lines-body input.memo").last.focus()
+    # Tab past an empty last line leaves the table (to the files and buttons)...
+    rows_before = page.locator("#lines-body tr.line").count()
+    memo = page.locator("#lines-body input.memo").nth(rows_before - 1)
+    memo.focus()
     page.keyboard.press("Tab")
-    expect(rows).to_have_count(rows_before + 1)
-    expect(accounts.last).to_be_focused()
+    assert page.locator("#lines-body tr.line").count() == rows_before
+    expect(page.locator("input[type=file][name=files]")).to_be_focused()
+    # ... and past a last line that holds something, it adds a line and moves into it.
+    memo.fill("备注")
+    memo.focus()
+    page.keyboard.press("Tab")
+    assert page.locator("#lines-body tr.line").count() == rows_before + 1
+    expect(page.locator("#lines-body input.account").last).to_be_focused()
+    memo.fill("")
 
     screenshots = Path(os.environ.get("LEDGER_SCREENSHOTS", str(tmp_path)))
     page.screenshot(path=str(screenshots / "voucher-entry-desktop.png"), full_page=True)
@@ -176,4 +183,124 @@ def test_entry_page_fits_a_phone(live_server, browser, tmp_path):
     screenshots = Path(os.environ.get("LEDGER_SCREENSHOTS", str(tmp_path)))
     page.screenshot(path=str(screenshots / "voucher-entry-phone.png"), full_page=True)
     assert not problems, problems
+    context.close()
+
+
+def open_new_voucher(page, server) -> None:
+    log_in(page, server, "preparer")
+    page.goto(f"{server.url}/books/{server.org_id}/vouchers/new")
+    page.wait_for_selector("#voucher-form[data-accounts-loaded]", state="attached")
+
+
+def test_an_ambiguous_account_name_stops_enter_until_one_is_chosen(live_server, browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = watch_for_csp_errors(page)
+    open_new_voucher(page, live_server)
+    account = page.locator("#lines-body input.account").first
+    debit = page.locator("#lines-body input.debit").first
+
+    account.focus()
+    page.keyboard.type("费用")  # 销售费用, 管理费用, 财务费用, 制造费用 …
+    page.keyboard.press("Enter")
+    expect(account).to_be_focused()  # Enter did not move on
+    expect(account).to_have_value("费用")
+    expect(account).to_have_attribute("aria-invalid", "true")
+    choices = page.locator("#lines-body .account-choices [role=option]")
+    expect(choices.first).to_be_visible()
+    labels = choices.all_text_contents()
+    assert len(labels) > 1 and all("费用" in label for label in labels), labels
+    message = page.locator("#lines-body .account-msg").first
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("费用")
+    expect(message).to_contain_text(f"{len(labels)} 个科目")  # why, in the page's language
+    page.keyboard.press("Enter")  # a second Enter does not guess: nothing is highlighted yet
+    expect(account).to_be_focused()
+    expect(account).to_have_value("费用")
+    page.keyboard.press("ArrowDown")  # the first choice
+    page.keyboard.press("Enter")
+    expect(account).to_have_value(labels[0])
+    expect(debit).to_be_focused()
+
+    # Typing more narrows the list; the arrows move the highlight; Enter takes it.
+    account.fill("")
+    account.focus()
+    page.keyboard.type("费用")
+    page.keyboard.press("Enter")
+    page.keyboard.type("管理")  # "费用管理" matches nothing: the list closes, Enter still stops
+    page.keyboard.press("Enter")
+    expect(account).to_be_focused()
+    expect(page.locator("#lines-body .account-msg").first).to_contain_text("没有这个")
+    account.fill("费用")
+    page.keyboard.press("Enter")
+    expect(account).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(account).to_have_value(labels[1])
+    expect(account).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#lines-body .account-choices")).to_have_count(0)
+    expect(debit).to_be_focused()
+
+    # A code or a unique name still completes at once.
+    second = page.locator("#lines-body input.account").nth(1)
+    second.focus()
+    page.keyboard.type("管理费用")
+    page.keyboard.press("Enter")
+    expect(second).to_have_value(re.compile(r"^5602 管理费用$"))
+    assert not problems, problems
+    context.close()
+
+
+@pytest.mark.parametrize("bad", ["12.345", "1,2", "abc", "１２", "1.2.3", "12,34.5"])
+def test_an_invalid_amount_keeps_the_difference_from_turning_green(live_server, browser, bad):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = watch_for_csp_errors(page)
+    open_new_voucher(page, live_server)
+    accounts = page.locator("#lines-body input.account")
+    debit = page.locator("#lines-body input.debit")
+    credit = page.locator("#lines-body input.credit")
+    diff = page.locator("#difference")
+
+    accounts.nth(0).fill("1002")
+    debit.nth(0).fill("1,000.00")
+    accounts.nth(1).fill("5001")
+    credit.nth(1).fill("1000")
+    expect(diff).to_have_class(re.compile(r"\bok\b"))
+
+    accounts.nth(2).fill("1001")
+    debit.nth(2).fill(bad)  # line 3 holds something that is not an amount
+    expect(diff).not_to_have_class(re.compile(r"\bok\b"))
+    expect(diff).to_have_class(re.compile(r"\bbad\b"))
+    expect(diff).to_contain_text("3")
+    expect(diff).not_to_contain_text("平衡")
+    expect(debit.nth(2)).to_have_attribute("aria-invalid", "true")
+    assert page.locator("#total-debit").text_content() == "1,000.00"
+
+    credit.nth(3).fill(bad)  # and line 4: both are named
+    expect(diff).to_contain_text("3, 4")
+
+    debit.nth(2).fill("")
+    credit.nth(3).fill("")
+    expect(diff).to_have_class(re.compile(r"\bok\b"))
+    assert not problems, problems
+    context.close()
+
+
+def test_a_form_sent_back_with_errors_puts_the_cursor_on_the_first_wrong_field(
+    live_server, browser
+):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    open_new_voucher(page, live_server)
+    page.fill("input[name=summary]", "测试")
+    page.locator("#lines-body input.account").nth(0).fill("1002")
+    page.locator("#lines-body input.debit").nth(0).fill("10")
+    page.locator("#lines-body input.account").nth(1).fill("9999")  # no such account
+    page.locator("#lines-body input.credit").nth(1).fill("10")
+    page.locator("#lines-body input.credit").nth(1).focus()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#lines-body .field-error")
+    expect(page.locator("#lines-body input.account").nth(1)).to_be_focused()
     context.close()
