@@ -233,7 +233,7 @@ def test_api_refusals_are_clear_and_store_nothing(client_as, community):
         json={"name": "x", "slug": "x", "kind": "enterprise", "first_month": "2999-01"},
     )
     assert r.status_code == 422
-    assert "future" in r.get_json()["errors"]["first_month"][0]
+    assert "还没到" in r.get_json()["errors"]["first_month"][0]  # in the request's language
     other = _api_as(client_as, "admin")  # an organisation's admin is not a platform admin
     r = other.post("/api/v1/communities", json={"name": "y", "slug": "y"})
     assert r.status_code == 403
@@ -262,13 +262,13 @@ def test_platform_pages_create_and_refuse(client_as):
     }
     r = c.post(f"/platform/communities/{cid}", data=form)
     assert r.status_code == 422
-    assert "keeps its books under SME_2011" in r.get_data(as_text=True)
+    assert "按 SME_2011 记账" in r.get_data(as_text=True)
     form["standard"] = ""
     r = c.post(f"/platform/communities/{cid}", data=form)
     assert r.status_code == 302
     assert _count(Organisation, Organisation.slug == "page-e") == 1
     r = c.post(f"/platform/communities/{cid}", data=form)  # the same slug again
-    assert r.status_code == 422 and "taken" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "已有简称为 page-e" in r.get_data(as_text=True)
     assert _count(Organisation, Organisation.slug == "page-e") == 1
 
 

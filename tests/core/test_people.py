@@ -57,11 +57,11 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, user):
     login(laptop, user.username)
     form = {"current_password": PASSWORD, "password": "12345678", "password2": "12345678"}
     r = laptop.post("/account/password", data=form | {"csrf_token": csrf_token(laptop)})
-    assert r.status_code == 422 and "too easy to guess" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "太容易被猜到" in r.get_data(as_text=True)
     assert phone.get("/api/v1/me").status_code == 200  # nothing changed
     form = {"current_password": "wrong", "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
     r = laptop.post("/account/password", data=form | {"csrf_token": csrf_token(laptop)})
-    assert r.status_code == 422 and "current password is wrong" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "当前密码不正确" in r.get_data(as_text=True)
     form["current_password"] = PASSWORD
     r = laptop.post("/account/password", data=form | {"csrf_token": csrf_token(laptop)})
     assert r.status_code == 302
