@@ -226,7 +226,10 @@ def settings(org_id: int):
 
     org = auth.get_organisation(org_id)
     actor = auth.require_role(org, Role.ADMIN)
-    book = ledger_services.book_for(org)
+    try:
+        book = ledger_services.book_for(org)
+    except NotFound:  # an organisation from before books were opened with it
+        book = None
     if request.method == "POST":
         f = request.form
         try:
@@ -240,7 +243,7 @@ def settings(org_id: int):
                 actor=actor,
             )
             single = f.get("single_person_mode") == "on"
-            if single != book.single_person_mode:
+            if book is not None and single != book.single_person_mode:
                 ledger_services.set_single_person_mode(
                     book, single, f.get("single_person_reason", ""), actor=actor
                 )

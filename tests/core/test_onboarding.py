@@ -321,3 +321,16 @@ def test_local_time_filter_uses_the_pages_time_zone(app):
         assert local_time(at) == "2026-12-03 17:02 (Asia/Shanghai)"
         assert local_time(at, "Asia/Urumqi") == "2026-12-03 15:02 (Asia/Urumqi)"
         assert local_time(None) == ""
+
+
+def test_settings_are_the_organisations_admins(client_as, organisation):
+    preparer = client_as("preparer")
+    r = preparer.post(
+        f"/orgs/{organisation.id}/settings",
+        data={"csrf_token": preparer.csrf, "timezone": "Asia/Urumqi", "fiscal_year_start_month": 1},
+    )
+    assert r.status_code == 403
+    assert db.session.get(Organisation, organisation.id).timezone == "Asia/Shanghai"
+    admin = client_as("admin")  # an organisation without a book yet: no single-person switch
+    page = admin.get(f"/orgs/{organisation.id}/settings").get_data(as_text=True)
+    assert 'name="timezone"' in page and "single_person_mode" not in page
