@@ -147,12 +147,19 @@ def start_session(user: User) -> str:
     """Record a new login session; the returned token goes into the signed session cookie."""
     token = secrets.token_urlsafe(32)
     lifetime = current_app.permanent_session_lifetime
+    now = utcnow()
+    # The user's long-gone sessions are of no further use: keep the table small.
+    db.session.execute(
+        sa.delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.expires_at < now - dt.timedelta(days=30)
+        )
+    )
     agent = request.headers.get("User-Agent") if request else None
     db.session.add(
         LoginSession(
             user_id=user.id,
             token_hash=_token_digest(token),
-            expires_at=utcnow() + lifetime,
+            expires_at=now + lifetime,
             remote_addr=request.remote_addr if request else None,
             user_agent=(agent or None) and agent[:300],
         )

@@ -248,3 +248,13 @@ def test_staff_link_a_residents_login_and_it_sees_only_its_own(
         data={"csrf_token": stranger.csrf, "username": stranger.user.username},
     )
     assert r.status_code == 403 and other.user_id is None
+
+
+def test_link_tokens_never_reach_the_audit_trail(app, client, organisation, org_admin):
+    _inv, token = people.invite(organisation, role="auditor", actor=org_admin)
+    form = {"username": "weak", "password": "12345678", "password2": "12345678"}
+    r = client.post(f"/invite/{token}", data=form | {"csrf_token": csrf_token(client)})
+    assert r.status_code == 422  # refused, so the link is still valid
+    targets = db.session.scalars(sa.select(AuditEvent.target)).all()
+    assert targets and not any(token in (t or "") for t in targets)
+    assert any("[redacted]" in (t or "") for t in targets)
