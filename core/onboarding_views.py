@@ -3,6 +3,8 @@ organisation's people and settings, invitation and reset links, passwords, the f
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -20,6 +22,7 @@ from flask_login import login_required, login_user
 from . import auth, onboarding, people
 from .db import db
 from .errors import DomainError, InvalidInput, NotFound
+from .i18n import role_label
 from .models import AreaKind, Community, Organisation, PopulationBasis, Resident, Role
 from .residents import get_community
 
@@ -207,9 +210,26 @@ def person(org_id: int, user_id: int):
     )
 
 
+def _event_label(event) -> str:
+    labels = {
+        "role grant": _("Role granted"),
+        "role revoke": _("Role revoked"),
+        "invitation accepted": _("Invitation accepted"),
+        "password reset link": _("Password reset link issued"),
+        "sign out everywhere": _("Signed out everywhere"),
+    }
+    text = labels.get(event.action, event.action)
+    try:
+        role = json.loads(event.detail or "{}").get("role")
+    except (ValueError, AttributeError):
+        role = None
+    return f"{text}: {role_label(role)}" if role else text
+
+
 def _person_context(org, who) -> dict:
     memberships = [m for m in who.memberships if m.organisation_id == org.id]
     return {
+        "event_label": _event_label,
         "org": org,
         "person": who,
         "memberships": memberships,
