@@ -23,7 +23,15 @@ from . import auth, onboarding, people
 from .db import db
 from .errors import DomainError, InvalidInput, NotFound
 from .i18n import role_label
-from .models import AreaKind, Community, Organisation, PopulationBasis, Resident, Role
+from .models import (
+    AreaKind,
+    Community,
+    Invitation,
+    Organisation,
+    PopulationBasis,
+    Resident,
+    Role,
+)
 from .residents import get_community
 
 bp = Blueprint("onboarding", __name__)
@@ -161,6 +169,18 @@ def people_page(org_id: int):
     return render_template(
         "onboarding/people.html", new_link=new_link, errors={}, form={}, **_people_context(org)
     )
+
+
+@bp.post("/orgs/<id:org_id>/invitations/<id:invitation_id>/cancel")
+@login_required
+def cancel_invitation(org_id: int, invitation_id: int):
+    org = auth.get_organisation(org_id)
+    inv = db.session.get(Invitation, invitation_id)
+    if inv is None or inv.organisation_id != org.id:
+        raise NotFound()
+    people.cancel_invitation(inv, actor=auth.authenticated_user())
+    flash(_("Invitation cancelled."), "success")
+    return redirect(url_for("onboarding.people", org_id=org.id))
 
 
 def _people_context(org: Organisation) -> dict:

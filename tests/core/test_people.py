@@ -258,3 +258,24 @@ def test_link_tokens_never_reach_the_audit_trail(app, client, organisation, org_
     targets = db.session.scalars(sa.select(AuditEvent.target)).all()
     assert targets and not any(token in (t or "") for t in targets)
     assert any("[redacted]" in (t or "") for t in targets)
+
+
+def test_admin_cancels_an_invitation_and_signs_a_person_out(app, client_as, organisation, user):
+    admin = client_as("admin")
+    inv, token = people.invite(organisation, role="preparer", actor=admin.user)
+    r = admin.post(
+        f"/orgs/{organisation.id}/invitations/{inv.id}/cancel", data={"csrf_token": admin.csrf}
+    )
+    assert r.status_code == 302
+    with pytest.raises(NotFound):
+        people.open_invitation(token)
+    auth.grant_role(user, organisation, "preparer")
+    c = app.test_client()
+    login(c, user.username)
+    r = admin.post(
+        f"/orgs/{organisation.id}/people/{user.id}",
+        data={"csrf_token": admin.csrf, "action": "signout"},
+    )
+    assert r.status_code == 302
+    assert c.get("/api/v1/me").status_code == 401
+    assert admin.get("/api/v1/me").status_code == 200
