@@ -1,4 +1,5 @@
-"""The JSON API's core endpoints under /api/v1: who am I, communities, personal tokens."""
+"""The JSON API's core endpoints under /api/v1: who am I, communities and organisations
+(platform admins create, rename and deactivate them), personal tokens."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from . import auth
+from . import audit, auth, onboarding
 from .db import db
+from .idempotency import OPENAPI_PARAMETER, idempotent
 from .models import Community
 
 blp = Blueprint(
@@ -40,6 +42,11 @@ class CommunitySchema(Schema):
     name = fields.String()
     slug = fields.String()
     district = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+    area_kind = fields.String()
+    population = fields.Integer(allow_none=True)
+    population_basis = fields.String(allow_none=True)
+    active = fields.Boolean()
     organisations = fields.Method("_orgs")
 
     def _orgs(self, c):
@@ -47,6 +54,49 @@ class CommunitySchema(Schema):
             {"id": o.id, "name": o.name, "kind": o.kind, "standard": o.standard}
             for o in c.organisations
         ]
+
+
+class CommunityIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(max=200))
+    slug = fields.String(required=True, validate=validate.Length(max=64))
+    area_kind = fields.String(load_default="urban", validate=validate.OneOf(["urban", "rural"]))
+    district = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    street = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    population = fields.Integer(load_default=None, allow_none=True, strict=True)
+    population_basis = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(["registered", "resident"])
+    )
+
+
+class CommunityPatch(Schema):
+    name = fields.String(validate=validate.Length(max=200))
+    district = fields.String(validate=validate.Length(max=200))
+    street = fields.String(validate=validate.Length(max=200))
+    active = fields.Boolean()
+
+
+class OrganisationIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(max=200))
+    slug = fields.String(required=True, validate=validate.Length(max=64))
+    kind = fields.String(
+        required=True, validate=validate.OneOf(["enterprise", "foundation", "trust_fund", "trust"])
+    )
+    standard = fields.String(
+        load_default=None, validate=validate.OneOf(["SME_2011", "NPO_2004", "TRUST_FUND"])
+    )
+    first_month = fields.String(
+        required=True, metadata={"description": "The first month it keeps books here, YYYY-MM"}
+    )
+
+
+class OrganisationPatch(Schema):
+    name = fields.String(validate=validate.Length(max=200))
+    active = fields.Boolean()
+
+
+def _write(view):
+    """A write endpoint: documented and protected by the Idempotency-Key header."""
+    return idempotent(blp.doc(parameters=[OPENAPI_PARAMETER])(view))
 
 
 class TokenIn(Schema):
@@ -90,6 +140,16 @@ class OrganisationSchema(Schema):
     slug = fields.String()
     kind = fields.String()
     standard = fields.String()
+    first_month = fields.Method("_first_month")
+    base_currency = fields.String()
+    active = fields.Boolean()
+
+    def _first_month(self, o):
+        return f"{o.first_month // 100:04d}-{o.first_month % 100:02d}" if o.first_month else None
+
+
+class NewOrganisationOut(OrganisationSchema):
+    book_id = fields.Integer()
 
 
 @blp.get("/organisations/<id:org_id>")
@@ -97,3 +157,50 @@ class OrganisationSchema(Schema):
 def organisation(org_id: int):
     """One organisation (public)."""
     return auth.get_organisation(org_id)
+
+
+@blp.post("/communities")
+@_write
+@blp.arguments(CommunityIn)
+@blp.response(201, CommunitySchema)
+def create_community(data: dict):
+    """Create a community (platform admins)."""
+    c = onboarding.create_community(**data, actor=auth.authenticated_user())
+    audit.note(community_id=c.id, slug=c.slug)
+    return c
+
+
+@blp.patch("/communities/<id:community_id>")
+@_write
+@blp.arguments(CommunityPatch)
+@blp.response(200, CommunitySchema)
+def update_community(data: dict, community_id: int):
+    """Rename a community or (de)activate it; communities are never deleted."""
+    c = onboarding.get_community(community_id)
+    audit.note(community_id=c.id)
+    return onboarding.update_community(c, **data, actor=auth.authenticated_user())
+
+
+@blp.post("/communities/<id:community_id>/organisations")
+@_write
+@blp.arguments(OrganisationIn)
+@blp.response(201, NewOrganisationOut)
+def create_organisation(data: dict, community_id: int):
+    """Create an organisation and open its book (platform admins)."""
+    c = onboarding.get_community(community_id)
+    made = onboarding.create_organisation(c, **data, actor=auth.authenticated_user())
+    org = made.organisation
+    audit.note(community_id=c.id, organisation_id=org.id)
+    org.book_id = made.book.id  # a plain attribute for the answer, not a column
+    return org
+
+
+@blp.patch("/organisations/<id:org_id>")
+@_write
+@blp.arguments(OrganisationPatch)
+@blp.response(200, OrganisationSchema)
+def update_organisation(data: dict, org_id: int):
+    """Rename an organisation or (de)activate it; organisations are never deleted."""
+    org = auth.get_organisation(org_id)
+    audit.note(community_id=org.community_id, organisation_id=org.id)
+    return onboarding.update_organisation(org, **data, actor=auth.authenticated_user())

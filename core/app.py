@@ -6,12 +6,11 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -26,8 +25,14 @@ from .db import (
 )
 from .errors import HTTP_MESSAGES, error_response, register_error_handlers
 from .extensions import api, babel, csrf, login_manager, migrate
-from .i18n import LOCALES, register_filters, role_label, select_locale, standard_label
-from .models import User
+from .i18n import (
+    LOCALES,
+    kind_label,
+    register_filters,
+    role_label,
+    select_locale,
+    standard_label,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,9 +95,9 @@ def create_app(config: dict | None = None) -> Flask:
             or int(user_id) > MAX_ID
         ):
             return None
-        # With the user's roles: nearly every page checks one.
-        user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
-        return user if user and user.active else None
+        # Only while the login session is open on the server (logout, a password change or
+        # "sign out everywhere" end it); with the user's roles: nearly every page checks one.
+        return auth.user_for_session(int(user_id), session.get(auth.SESSION_KEY))
 
     @login_manager.request_loader
     def _load_from_token(_req):
@@ -129,9 +134,11 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(ledger.nav.can, "can")  # menus offer only what is allowed
 
     from . import api as core_api
+    from . import onboarding_views
     from . import views as core_views
 
     app.register_blueprint(core_views.bp)
+    app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(ledger.views.bp)
     app.register_blueprint(transparency.public.public_bp)
     app.register_blueprint(transparency.public.receipts_bp)
@@ -204,6 +211,7 @@ def _register_request_hooks(app: Flask) -> None:
             "current_user": current_user,
             "role_label": role_label,
             "standard_label": standard_label,
+            "kind_label": kind_label,
         }
 
 

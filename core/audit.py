@@ -87,6 +87,18 @@ def record(action: str, outcome: str, **fields) -> AuditEvent:
 _INSERT = sa.insert(AuditEvent.__table__)  # type: ignore[arg-type]
 
 
+# Path arguments that are secrets (one-time invitation and reset links): never stored, or
+# whoever reads the audit trail could use a link that is still valid.
+SECRET_ARGS = frozenset({"token"})
+
+
+def _target(view_args: dict | None) -> str | None:
+    if not view_args:
+        return None
+    args = {k: ("[redacted]" if k in SECRET_ARGS else v) for k, v in view_args.items()}
+    return json.dumps(args, default=str)
+
+
 def record_request(response, *, commit: bool = True) -> None:
     """Record this request's event. ``commit=False``: in the transaction that is about to
     commit (a successful request); otherwise in a transaction of its own.
@@ -112,7 +124,7 @@ def record_request(response, *, commit: bool = True) -> None:
             security=security,
             organisation_id=detail.pop("organisation_id", None),
             community_id=detail.pop("community_id", None),
-            target=json.dumps(request.view_args, default=str) if request.view_args else None,
+            target=_target(request.view_args),
             detail=detail or None,
             remote_addr=request.remote_addr,
             user_agent=request.headers.get("User-Agent"),

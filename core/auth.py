@@ -23,7 +23,8 @@ from .errors import (
     NotPermitted,
     TooManyRequests,
 )
-from .models import ApiToken, AuditEvent, Membership, Organisation, Role, User
+from .models import ApiToken, AuditEvent, LoginSession, Membership, Organisation, Role, User
+from .passwords import check_new_password
 
 _DEFAULT_HASHER = PasswordHasher()  # argon2id, RFC 9106's second recommended option (64 MiB)
 # Tests set ARGON2_FAST: the same algorithm with tiny costs, so hundreds of users stay cheap.
@@ -42,7 +43,6 @@ def _dummy_hash() -> str:
     return current_app.extensions[key]
 
 
-MIN_PASSWORD_LENGTH = 8
 READ_ROLES = set(Role)
 
 
@@ -69,13 +69,9 @@ def create_user(
             _l("A username of 1 to 80 characters is required."),
             errors={"username": [str(_l("Required."))]},
         )
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-            errors={"password": [str(_l("Too short."))]},
-        )
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise Conflict(_l("The username %(name)s is taken.", name=username))
+    check_new_password(password, user_inputs=[username, display_name])
     user = User(
         username=username,
         display_name=display_name or username,
@@ -121,6 +117,102 @@ def grant_role(
     db.session.flush()
     db.session.refresh(user, ["memberships"])
     return m
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Set a new password (checked by the rule) and end every login session of the user."""
+    check_new_password(new_password, user_inputs=[user.username, user.display_name])
+    user.password_hash = hash_password(new_password)
+    revoke_sessions(user)
+    db.session.flush()
+
+
+def change_own_password(user: User, current_password: str, new_password: str) -> None:
+    if not check_password(user, current_password or ""):
+        raise InvalidInput(
+            _l("The current password is wrong."),
+            errors={"current_password": [str(_l("The current password is wrong."))]},
+        )
+    set_password(user, new_password)
+
+
+# --- login sessions (server-side, revocable: issue 9 item 3) ------------------------------
+
+
+SESSION_KEY = "sid"
+
+
+def start_session(user: User) -> str:
+    """Record a new login session; the returned token goes into the signed session cookie."""
+    token = secrets.token_urlsafe(32)
+    lifetime = current_app.permanent_session_lifetime
+    now = utcnow()
+    # The user's long-gone sessions are of no further use: keep the table small.
+    db.session.execute(
+        sa.delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.expires_at < now - dt.timedelta(days=30)
+        )
+    )
+    agent = request.headers.get("User-Agent") if request else None
+    db.session.add(
+        LoginSession(
+            user_id=user.id,
+            token_hash=_token_digest(token),
+            expires_at=now + lifetime,
+            remote_addr=request.remote_addr if request else None,
+            user_agent=(agent or None) and agent[:300],
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def end_session(token: str | None) -> None:
+    if not token:
+        return
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.token_hash == _token_digest(token), LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_sessions(user: User) -> int:
+    """Sign the user out everywhere: every open login session ends now."""
+    result = db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+# The session's user with their roles, in one query, only while the session is open.
+_USER_FOR_SESSION = (
+    sa.select(User)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(
+        User.id == sa.bindparam("user_id"),
+        LoginSession.token_hash == sa.bindparam("digest"),
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > sa.bindparam("now"),
+    )
+    .options(joinedload(User.memberships))
+)
+
+
+def user_for_session(user_id: int, token: str | None) -> User | None:
+    if not token:
+        return None
+    user = (
+        db.session.execute(
+            _USER_FOR_SESSION,
+            {"user_id": user_id, "digest": _token_digest(token), "now": utcnow()},
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    return user if user is not None and user.active else None
 
 
 # --- login throttling (DB-backed, so it holds across processes and servers) -----------------

@@ -7,10 +7,12 @@ Money, numbers, dates and percentages are always formatted by Babel, never by ha
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
+from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import format_date, format_decimal, format_percent, get_locale
 
 LOCALES = {"zh_Hans_CN": "简体中文", "en": "English"}
@@ -85,7 +87,48 @@ def date(value: dt.date | None, fmt: str = "medium") -> str:
     return "" if value is None else format_date(value, fmt)
 
 
+def current_timezone() -> str:
+    """The time zone staff pages show times in: the organisation's (or community's) the page
+    is about, else the deployment's default (Asia/Shanghai)."""
+    cached = g.get("_page_timezone") if g else None
+    if cached:
+        return cached
+    from .db import db
+    from .models import Community, Organisation
+
+    tz = None
+    args = (request.view_args or {}) if request else {}
+    if args.get("org_id"):
+        org = db.session.get(Organisation, args["org_id"])
+        tz = org.timezone if org else None
+    elif args.get("community_id"):
+        c = db.session.get(Community, args["community_id"])
+        tz = c.timezone if c else None
+    tz = tz or current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai"
+    if g:
+        g._page_timezone = tz
+    return tz
+
+
+def local_time(value: dt.datetime | None, tz: str | None = None, fmt: str = "short") -> str:
+    """A stored UTC time (naive) in the page's time zone, formatted by Babel for the locale,
+    with the zone's name so nobody must guess: ``2026-12-03 17:02 (Asia/Shanghai)``."""
+    if value is None:
+        return ""
+    name = tz or current_timezone()
+    try:
+        zone = zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        name, zone = "UTC", dt.UTC
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    text = babel_dates.format_datetime(
+        aware, "yyyy-MM-dd HH:mm", tzinfo=zone, locale=str(get_locale())
+    )
+    return f"{text} ({name})" if fmt == "short" else text
+
+
 def register_filters(app) -> None:
+    app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["number"] = number
@@ -105,6 +148,17 @@ def role_label(role: str) -> str:
         "council_secretary": _("Council secretary"),
     }
     return labels.get(role, role)
+
+
+def kind_label(kind: str) -> str:
+    from flask_babel import gettext as _
+
+    labels = {
+        "enterprise": _("Community enterprise"),
+        "foundation": _("Foundation (community fund)"),
+        "trust_fund": _("Trust-model property fund"),
+    }
+    return labels.get(kind, kind)
 
 
 def standard_label(standard: str) -> str:

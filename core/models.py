@@ -45,11 +45,35 @@ class Role(enum.StrEnum):
     COUNCIL_SECRETARY = "council_secretary"  # 议事会秘书
 
 
+class AreaKind(enum.StrEnum):
+    URBAN = "urban"  # 城市社区
+    RURAL = "rural"  # 农村社区 (村)
+
+
+class PopulationBasis(enum.StrEnum):
+    """What a community's population count counts (社区公共财政 per-head figures use it)."""
+
+    REGISTERED = "registered"  # 户籍人口
+    RESIDENT = "resident"  # 常住人口
+
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
 class Community(IdMixin, CreatedMixin, Model):  # 社区
     __tablename__ = "communities"
     name: Mapped[str] = mapped_column(sa.String(200))
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    district: Mapped[str | None] = mapped_column(sa.String(200))
+    district: Mapped[str | None] = mapped_column(sa.String(200))  # 区/县
+    street: Mapped[str | None] = mapped_column(sa.String(200))  # 街道/乡镇
+    area_kind: Mapped[str] = mapped_column(sa.String(10), default="urban", server_default="urban")
+    population: Mapped[int | None] = mapped_column(sa.Integer)
+    population_basis: Mapped[str | None] = mapped_column(sa.String(20))
+    timezone: Mapped[str] = mapped_column(
+        sa.String(64), default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE
+    )
+    # Deactivated, never deleted: its books and published reports stay.
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
 
     organisations: Mapped[list[Organisation]] = relationship(back_populates="community")
 
@@ -64,6 +88,19 @@ class Organisation(IdMixin, CreatedMixin, Model):
     slug: Mapped[str] = mapped_column(sa.String(64))
     kind: Mapped[str] = mapped_column(sa.String(20))
     standard: Mapped[str] = mapped_column(sa.String(20))
+    # The first month it keeps books here (yyyymm, core.months.Month.key); earlier history
+    # arrives as opening balances.
+    first_month: Mapped[int | None] = mapped_column(sa.Integer)
+    base_currency: Mapped[str] = mapped_column(sa.String(3), default="CNY", server_default="CNY")
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    # Settings statements need.
+    timezone: Mapped[str] = mapped_column(
+        sa.String(64), default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE
+    )
+    fiscal_year_start_month: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
+    head_name: Mapped[str | None] = mapped_column(sa.String(100))  # 单位负责人
+    accounting_head_name: Mapped[str | None] = mapped_column(sa.String(100))  # 会计机构负责人
+    statement_preparer_name: Mapped[str | None] = mapped_column(sa.String(100))  # 制表人
 
     community: Mapped[Community] = relationship(back_populates="organisations")
 
@@ -175,9 +212,63 @@ class Membership(IdMixin, Model):
     granted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
     granted_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     organisation: Mapped[Organisation] = relationship()
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+
+class LoginSession(IdMixin, Model):
+    """A browser login, revocable on the server (issue 9 item 3). The session cookie carries a
+    random token; only its SHA-256 is stored. Logging out, changing the password, losing a role
+    or an admin's "sign out everywhere" revoke rows, and a copied cookie stops working."""
+
+    __tablename__ = "login_sessions"
+    user_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class Invitation(IdMixin, Model):  # 邀请
+    """A one-time link an organisation's admin gives a new person: accepting it creates their
+    login and grants the role. Only the token's SHA-256 is stored; the link is shown once."""
+
+    __tablename__ = "invitations"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("organisations.id"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    role: Mapped[str] = mapped_column(sa.String(30))
+    display_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_by_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    used_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class PasswordReset(IdMixin, Model):
+    """A one-time password reset link an admin issued for a user (platform table, like users)."""
+
+    __tablename__ = "password_resets"
+    user_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class ApiToken(IdMixin, CreatedMixin, Model):

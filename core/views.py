@@ -15,6 +15,7 @@ from .db import db
 from .errors import DomainError, InvalidInput, NotFound
 from .i18n import COOKIE, LOCALES
 from .models import Community, Organisation
+from .onboarding import has_any_user
 
 bp = Blueprint("core", __name__)
 
@@ -31,15 +32,20 @@ def safe_next(target: str | None) -> str:
 
 @bp.get("/")
 def index():
-    communities = db.session.scalars(sa.select(Community).order_by(Community.id)).all()
+    communities = db.session.scalars(
+        sa.select(Community).where(Community.active).order_by(Community.id)
+    ).all()
     my_orgs: Sequence[Organisation] = []
     if current_user.is_authenticated:
         ids = {m.organisation_id for m in current_user.memberships if m.revoked_at is None}
         q = sa.select(Organisation).order_by(Organisation.id)
         if not current_user.is_platform_admin:
-            q = q.where(Organisation.id.in_(ids or {-1}))
+            q = q.where(Organisation.id.in_(ids or {-1}), Organisation.active)
         my_orgs = db.session.scalars(q).all()
-    return render_template("core/index.html", communities=communities, my_orgs=my_orgs)
+    first_run = not communities and not current_user.is_authenticated and not has_any_user()
+    return render_template(
+        "core/index.html", communities=communities, my_orgs=my_orgs, first_run=first_run
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -59,7 +65,9 @@ def login():
             ),
             e.status,
         )
+    session.clear()  # a fresh session for the new login (no fixation)
     session.permanent = True  # so PERMANENT_SESSION_LIFETIME bounds the login
+    session[auth.SESSION_KEY] = auth.start_session(user)
     login_user(user)
     flash(_("Welcome, %(name)s.", name=user.display_name), "success")
     return redirect(safe_next(request.form.get("next")))
@@ -67,7 +75,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    auth.end_session(session.get(auth.SESSION_KEY))
     logout_user()
+    session.pop(auth.SESSION_KEY, None)
     flash(_("You have logged out."), "info")
     return redirect(url_for("core.index"))
 

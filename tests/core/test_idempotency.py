@@ -13,6 +13,7 @@ from core.idempotency import purge_records, valid_key
 from core.models import IdempotencyRecord, Organisation
 from ledger import services as svc
 from ledger.models import Account, Book, Voucher
+from tests.factories import PASSWORD
 from tests.ledger.test_api import Api, body
 
 
@@ -149,7 +150,7 @@ def _committed_setup(app):
 
     org = factories.OrganisationFactory()
     book = svc.create_book(org)
-    preparer, reviewer = create_user("prep", "password123"), create_user("rev", "password123")
+    preparer, reviewer = create_user("prep", PASSWORD), create_user("rev", PASSWORD)
     grant_role(preparer, org, "preparer")
     grant_role(reviewer, org, "reviewer")
     cash, rev = (
