@@ -49,9 +49,7 @@ class Book(IdMixin, CreatedMixin, db.Model):  # 账套
     max_future_days: Mapped[int] = mapped_column(sa.Integer, default=0)
     # 期初余额: 'required' (nothing posts before the openings), 'posted', or 'none' (the book
     # starts from zero). See ledger.opening.
-    opening_state: Mapped[str] = mapped_column(
-        sa.String(12), default="none", server_default="none"
-    )
+    opening_state: Mapped[str] = mapped_column(sa.String(12), default="none", server_default="none")
 
     organisation = relationship("Organisation")
 
