@@ -284,6 +284,11 @@ def read_rows(book: Book, rows: Sequence[OpeningRow]) -> list[svc.LineInput]:
     sub-accounts, bad amounts, two sides on a balance-sheet account, a repeated row, and
     openings that do not balance per unit (with the difference)."""
     p = svc.Problems()
+    for i, r in enumerate(rows, start=1):
+        if any("\x00" in (t or "") for t in (r.account, r.debit, r.credit, r.unit, r.fund)):
+            n = r.line or i
+            p.add(f"rows.{n}", _l("Row %(n)d: remove the control characters.", n=n))
+    p.raise_if_any()
     codes = {r.account.strip() for r in rows if r.account and r.account.strip()}
     accounts = (
         {
@@ -344,6 +349,9 @@ def read_rows(book: Book, rows: Sequence[OpeningRow]) -> list[svc.LineInput]:
                     code=code[:40],
                 ),
             )
+            continue
+        if not acc.active:
+            p.add(key, _l("Row %(n)d: account %(code)s is inactive.", n=n, code=acc.code))
             continue
         if acc.has_children:
             p.add(

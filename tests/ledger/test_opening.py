@@ -513,7 +513,7 @@ def test_grid_page_saves_a_balanced_grid_and_refuses_an_unbalanced_one(
         data=grid_form(html, {"1002": ("100", ""), "3001": ("", "90")}, c.csrf),
     )
     assert bad.status_code == 422
-    assert "difference 10.00" in bad.get_data(as_text=True)
+    assert "试算不平衡" in bad.get_data(as_text=True) and "差额 10.00" in bad.get_data(as_text=True)
     assert count_vouchers() == 0
     ok = c.post(
         f"/books/{organisation.id}/opening",
@@ -542,4 +542,25 @@ def test_grid_page_extra_rows_carry_a_fund_and_bad_ids_are_refused(client_as, bo
     assert line.fund.code == "F1"
     form[f"rows-{n}-resident"] = "abc"
     r = c.post(f"/books/{organisation.id}/opening", data=form)
-    assert r.status_code == 422 and "not an id" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "abc 不是编号" in r.get_data(as_text=True)
+
+
+def test_control_characters_and_inactive_accounts_are_refused(book, people, acct):
+    with pytest.raises(InvalidInput) as e:
+        op.save_opening(book, [R("10\x0002", "1"), R("3001", "", "1")], actor=people["preparer"])
+    assert "control characters" in str(e.value.message)
+    svc.set_account_active(acct("1001"), False, actor=people["admin"])
+    with pytest.raises(InvalidInput) as e:
+        op.save_opening(book, [R("1001", "1"), R("3001", "", "1")], actor=people["preparer"])
+    assert "inactive" in str(e.value.message)
+    assert count_vouchers() == 0
+
+
+def test_grid_page_with_a_nul_in_a_code_is_a_4xx(client_as, organisation, book):
+    c = client_as("preparer")
+    r = c.post(
+        f"/books/{organisation.id}/opening",
+        data={"csrf_token": c.csrf, "rows-1-account": "1\x00", "rows-1-debit": "1"},
+    )
+    assert r.status_code == 422
+    assert count_vouchers() == 0
