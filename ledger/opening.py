@@ -222,25 +222,46 @@ def _check_openings_allowed(book: Book) -> Voucher | None:
     return None
 
 
-def check_can_post(book: Book, kind) -> None:
+def check_can_post(book: Book, kind, *, date: dt.date | None = None) -> None:
     """Refuse (Conflict) a post that the book's openings forbid. The posting engine calls this
-    for every voucher before it takes the book's head.
+    for every voucher before it takes the book's head (``date``: the voucher's date, optional).
 
     - openings: not while live openings are posted, nor after the first ordinary posting
       (unless they replace reversed openings whose month is open);
-    - anything else: not before the openings when the book requires them."""
+    - anything else: not before the openings when the book requires them, and (given
+      ``date``) not dated before the openings of a book that has them.
+
+    A book that starts from zero (``none``, every existing book) costs no query."""
     kind = VoucherKind(kind)
     if kind == VoucherKind.OPENING:
         _check_openings_allowed(book)
         return
-    if kind == VoucherKind.REVERSAL:
-        return  # reverses something already posted
+    if kind == VoucherKind.REVERSAL or book.opening_state == NONE:
+        return  # a reversal reverses something already posted
     if book.opening_state == REQUIRED and posted_opening(book) is None:
         raise Conflict(
             _l(
                 "Post the opening balances (期初余额) first: this book starts from them. An admin may declare that it starts from zero instead."
             )
         )
+    if date is not None:
+        start = db.session.scalar(
+            sa.select(Voucher.date)
+            .where(
+                Voucher.book_id == book.id,
+                Voucher.status == VoucherStatus.POSTED.value,
+                Voucher.kind == VoucherKind.OPENING.value,
+            )
+            .order_by(Voucher.date)
+            .limit(1)
+        )
+        if start is not None and date < start:
+            raise Conflict(
+                _l(
+                    "The book starts on %(start)s with its opening balances: nothing is posted before that date.",
+                    start=start.isoformat(),
+                )
+            )
 
 
 def set_opening_state(book: Book, state: str, *, actor: User, reason: str = "") -> Book:

@@ -564,3 +564,13 @@ def test_grid_page_with_a_nul_in_a_code_is_a_4xx(client_as, organisation, book):
     )
     assert r.status_code == 422
     assert count_vouchers() == 0
+
+
+def test_nothing_is_posted_before_the_date_of_the_openings(book, people):
+    op.set_opening_state(book, "required", actor=people["admin"])
+    op.save_opening(book, mid_year_rows(), actor=people["preparer"], date=START)
+    run_life_cycle(book, people)
+    with pytest.raises(Conflict) as e:
+        op.check_can_post(book, VoucherKind.NORMAL, date=dt.date(2026, 6, 30))
+    assert "2026-07-01" in str(e.value.message)
+    op.check_can_post(book, VoucherKind.NORMAL, date=START)
