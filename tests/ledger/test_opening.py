@@ -574,3 +574,20 @@ def test_nothing_is_posted_before_the_date_of_the_openings(book, people):
         op.check_can_post(book, VoucherKind.NORMAL, date=dt.date(2026, 6, 30))
     assert "2026-07-01" in str(e.value.message)
     op.check_can_post(book, VoucherKind.NORMAL, date=START)
+
+
+def test_the_years_income_statement_includes_the_year_to_date_brought_forward(
+    book, people, post, acct
+):
+    from ledger import reports
+
+    op.save_opening(book, mid_year_rows(), actor=people["preparer"], date=START)
+    run_life_cycle(book, people)
+    post(lines((acct("1002"), 50_000, 0), (acct("5001"), 0, 50_000)), date=dt.date(2026, 7, 9))
+    inc = reports.income_statement(book, start=START, end=dt.date(2026, 7, 31))
+    # 3000 − 100 brought forward + 500 earned in July; 1200 of expenses brought forward.
+    assert inc.amount("operating_revenue", "year_to_date") == 340_000
+    assert inc.amount("administrative_expenses", "year_to_date") == 120_000
+    assert inc.amount("net_profit", "year_to_date") == 220_000
+    assert inc.ok
+    assert reports.balance_sheet(book, as_of=dt.date(2026, 7, 31)).ok
