@@ -134,12 +134,8 @@ def parse_opening_amount(text, exponent: int = 2) -> int:
 # --- the state of a book's openings -----------------------------------------------------------
 
 
-def _reversal():
-    return aliased(Voucher)
-
-
 def _openings(book: Book, *, reversed_: bool):
-    rev = _reversal()
+    rev = aliased(Voucher)
     reversal_posted = sa.exists().where(
         rev.reverses_id == Voucher.id, rev.status == VoucherStatus.POSTED.value
     )
@@ -229,7 +225,9 @@ def check_can_post(book: Book, kind, *, date: dt.date | None = None) -> None:
     - openings: not while live openings are posted, nor after the first ordinary posting
       (unless they replace reversed openings whose month is open);
     - anything else: not before the openings when the book requires them, and (given
-      ``date``) not dated before the openings of a book that has them.
+      ``date``) not dated before the openings of a book that has them. (``reverse_opening``
+      puts a book back to ``required`` until corrected openings are posted; a reversal made
+      elsewhere leaves the state as it is.)
 
     A book that starts from zero (``none``, every existing book) costs no query."""
     kind = VoucherKind(kind)
