@@ -123,6 +123,8 @@ def _register_blueprints(app: Flask) -> None:
     import ledger.guards  # noqa: F401  (ORM hooks on posted rows)
     import ledger.models  # noqa: F401
     import ledger.nav
+    import ledger.opening_api
+    import ledger.opening_views
     import ledger.views
     import transparency.api
     import transparency.ledger_hooks
@@ -140,17 +142,20 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_views.bp)
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(ledger.views.bp)
+    app.register_blueprint(ledger.opening_views.bp)
     app.register_blueprint(transparency.public.public_bp)
     app.register_blueprint(transparency.public.receipts_bp)
     app.register_blueprint(transparency.views.bp)
     api.register_blueprint(core_api.blp)
     api.register_blueprint(ledger.api.blp)
+    api.register_blueprint(ledger.opening_api.blp)
     api.register_blueprint(transparency.api.blp)
 
 
 def _register_cli(app: Flask) -> None:
     import ledger.cli
     import ledger.demo  # noqa: F401  (adds its demo step)
+    import ledger.opening_cli
     import transparency.cli
     import transparency.demo  # noqa: F401  (adds its demo step)
 
@@ -158,6 +163,7 @@ def _register_cli(app: Flask) -> None:
 
     core_cli.register(app)
     ledger.cli.register(app)
+    ledger.opening_cli.register(app)
     transparency.cli.register(app)
 
 

@@ -47,6 +47,9 @@ class Book(IdMixin, CreatedMixin, db.Model):  # 账套
     # Periods are closed in order: every month up to and including this YYYYMM is closed.
     closed_through: Mapped[int | None] = mapped_column(sa.Integer)
     max_future_days: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # 期初余额: 'required' (nothing posts before the openings), 'posted', or 'none' (the book
+    # starts from zero). See ledger.opening.
+    opening_state: Mapped[str] = mapped_column(sa.String(12), default="none", server_default="none")
 
     organisation = relationship("Organisation")
 

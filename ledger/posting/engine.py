@@ -176,6 +176,16 @@ def plan(
     ``vouchers.<i>.<field>``; ``keyed=False``: one voucher's problems under its own keys),
     then number them. Call under the head lock (``take_head``); nothing is written but the
     month counters."""
+    # What the book's opening balances (期初余额) allow: once per kind, with its earliest date.
+    from ..opening import check_can_post  # opening builds on the services, which use this engine
+
+    earliest: dict[str, dt.date] = {}
+    for e in entries:
+        d = e.data.date
+        if isinstance(d, dt.date) and (e.kind not in earliest or d < earliest[e.kind]):
+            earliest[e.kind] = d
+    for kind, day in earliest.items():
+        check_can_post(book, kind, date=day)
     checked_all = []
     errors: dict[str, list[str]] = {}
     first_problem, failed = None, 0

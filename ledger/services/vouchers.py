@@ -66,7 +66,14 @@ def _set_lines(voucher: Voucher, checked, base_unit: str = "CNY") -> None:
     ]
 
 
-def create_voucher(book: Book, data: VoucherInput, *, actor: User, source: str = "ui") -> Voucher:
+def create_voucher(
+    book: Book,
+    data: VoucherInput,
+    *,
+    actor: User,
+    source: str = "ui",
+    kind: VoucherKind = VoucherKind.NORMAL,
+) -> Voucher:
     """A draft 记账凭证 by a preparer."""
     policy.require(parent_org(book.id), "prepare", user=actor)
     checked = _validate(book, data)
@@ -77,7 +84,7 @@ def create_voucher(book: Book, data: VoucherInput, *, actor: User, source: str =
         summary=data.summary.strip(),
         attachment_count=int(data.attachment_count or 0),
         status=VoucherStatus.DRAFT.value,
-        kind=VoucherKind.NORMAL.value,
+        kind=VoucherKind(kind).value,
         source=source,
         prepared_by_id=actor.id,
     )
