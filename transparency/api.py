@@ -26,6 +26,7 @@ from ledger.services import book_for, get_book, get_voucher
 
 from . import checkpoints, disclosure, keys, receipts
 from .models import Checkpoint
+from .public import csv_summary_screen
 
 blp = Blueprint(
     "transparency_api",
@@ -261,7 +262,9 @@ def report_csv(report_id: int):
     """The records the report's figures come from, as CSV (amounts in minor units) for re-totalling."""
     report = disclosure.get_report(report_id)
     return _download(
-        disclosure.report_csv(report), "text/csv", disclosure.bundle_filename(report, "csv")
+        disclosure.report_csv(report, csv_summary_screen(report.community_id)),
+        "text/csv",
+        disclosure.bundle_filename(report, "csv"),
     )
 
 
