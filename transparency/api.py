@@ -288,11 +288,32 @@ def publish(data, org_id: int):
 @blp.arguments(ReceiptArgs, location="query")
 @blp.doc(
     responses={
-        200: {"description": "The receipt (FORMAT.md §4)", "content": {"application/json": {}}}
+        200: {"description": "The receipt (FORMAT.md §4)", "content": {"application/json": {}}},
+        409: {"description": "No signed checkpoint covers the voucher yet (code not_checkpointed)"},
     }
 )
 def receipt(args, org_id: int, voucher_id: int):
-    """A resident's receipt for a posted voucher: staff of the organisation, or the resident themself."""
+    """A resident's receipt for a posted voucher: staff of the organisation, or the resident
+    themself. Read-only: proved against the latest signed checkpoint; 409 ``not_checkpointed``
+    when none covers the voucher yet (POST to sign one)."""
+    return _receipt_answer(args, org_id, voucher_id, sign=False)
+
+
+@blp.post("/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt")
+@idempotent
+@blp.doc(parameters=[OPENAPI_PARAMETER])
+@blp.arguments(ReceiptArgs, location="query")
+@blp.doc(
+    responses={
+        200: {"description": "The receipt (FORMAT.md §4)", "content": {"application/json": {}}}
+    }
+)
+def receipt_signed(args, org_id: int, voucher_id: int):
+    """The receipt, signing a checkpoint first if none covers the voucher yet."""
+    return _receipt_answer(args, org_id, voucher_id, sign=True)
+
+
+def _receipt_answer(args, org_id: int, voucher_id: int, *, sign: bool):
     organisation = get_organisation(org_id)
     resident = receipts.authorize_receipt(organisation, args["resident"])
     voucher = get_voucher(book_for(organisation), voucher_id)
@@ -302,6 +323,7 @@ def receipt(args, org_id: int, voucher_id: int):
         voucher=voucher.id,
         resident=resident.id,
     )
-    body = receipts.receipt_text(receipts.build_receipt(voucher, resident))
-    db.session.flush()
+    body = receipts.receipt_text(receipts.build_receipt(voucher, resident, sign=sign))
+    if sign:
+        db.session.flush()
     return _download(body, "application/json", receipts.receipt_filename(voucher, resident))

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from babel import numbers as babel_numbers
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -557,9 +557,38 @@ def _receipt_context(v: ReceiptView, *, with_qr: bool = False) -> dict:
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>")
 @login_required
 def receipt_page(org_id: int, voucher_id: int, resident_id: int):
-    """The receipt with its downloads, for staff or the resident themself."""
-    v = _receipt(org_id, voucher_id, resident_id)
+    """The receipt with its downloads, for staff or the resident themself. A GET never
+    signs: before a checkpoint covers the voucher, the page says so and offers a button
+    (a POST) that signs one."""
+    try:
+        v = _receipt(org_id, voucher_id, resident_id)
+    except receipts.NotYetCovered as e:
+        return render_template(
+            "transparency/receipt_pending.html",
+            message=e.message,
+            sign_url=url_for(
+                "receipts.receipt_sign",
+                org_id=org_id,
+                voucher_id=voucher_id,
+                resident_id=resident_id,
+            ),
+        )
     return render_template("transparency/receipt.html", **_receipt_context(v))
+
+
+@receipts_bp.post("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>/checkpoint")
+@login_required
+def receipt_sign(org_id: int, voucher_id: int, resident_id: int):
+    """Sign a checkpoint covering the voucher (whoever may see the receipt), then show it."""
+    org = get_organisation(org_id)
+    receipts.authorize_receipt(org, resident_id, authenticated_user())
+    receipts.sign_for_receipt(get_voucher(book_for(org), voucher_id))
+    return redirect(
+        url_for(
+            "receipts.receipt_page", org_id=org_id, voucher_id=voucher_id, resident_id=resident_id
+        ),
+        303,
+    )
 
 
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.json")
