@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -63,15 +64,34 @@ MIN_NAME_LENGTH = 2  # a one-character "name" would match half of every summary
 def _dropped(ch: str) -> bool:
     if ch in _INVISIBLE or ch.isspace():
         return True
-    cat = unicodedata.category(ch)
-    return cat.startswith(_DROPPED_CATEGORIES)
+    return unicodedata.category(ch).startswith(_DROPPED_CATEGORIES)
+
+
+class _CharMap(dict):
+    """A ``str.translate`` table filled in on first sight of each character (and kept), so
+    the Unicode look-ups happen once per distinct character, not once per character."""
+
+    def __init__(self, rule):
+        super().__init__()
+        self.rule = rule
+
+    def __missing__(self, code: int):
+        value = self[code] = self.rule(chr(code))
+        return value
+
+
+def _digit_rule(ch: str) -> str:
+    return str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch
+
+
+_ASCII_DIGITS = _CharMap(_digit_rule)
+_VISIBLE = _CharMap(lambda ch: "" if _dropped(ch) else ch)
+_NO_FORMAT = _CharMap(lambda ch: "" if ch in _INVISIBLE or unicodedata.category(ch) == "Cf" else ch)
 
 
 def _ascii_digits(text: str) -> str:
     """Every decimal digit (Arabic-Indic, Devanagari, full-width …) as its ASCII digit."""
-    return "".join(
-        str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch for ch in text
-    )
+    return text if text.isascii() else text.translate(_ASCII_DIGITS)
 
 
 def _nfkc(text: str) -> str:
@@ -82,30 +102,38 @@ def normalise(text: str | None) -> str:
     """The text as the detector compares it: NFKC, ASCII digits, case folded, and nothing
     between the visible letters and digits (no format, combining or control characters, no
     whitespace, punctuation or symbols). ``"王\u200b小 明"`` → ``"王小明"``."""
-    folded = _nfkc(text or "").casefold()
-    return unicodedata.normalize("NFKC", "".join(ch for ch in folded if not _dropped(ch)))
+    return _normalise_nfkc(_nfkc(text or ""))
 
 
-def _numbers_text(text: str) -> str:
+def _normalise_nfkc(nfkc: str) -> str:
+    return unicodedata.normalize("NFKC", nfkc.casefold().translate(_VISIBLE))
+
+
+def _numbers_text(nfkc: str) -> str:
     """NFKC text without format characters, where a number typed in groups becomes one run
     of digits: ``"138 0013-8000"`` → ``"13800138000"``."""
-    kept = "".join(
-        ch for ch in _nfkc(text) if ch not in _INVISIBLE and unicodedata.category(ch) != "Cf"
-    )
-    return _DIGIT_GAP.sub("", kept)
+    return _DIGIT_GAP.sub("", nfkc.translate(_NO_FORMAT))
 
 
 def _digits(value: str | None) -> str:
     return "".join(ch for ch in _nfkc(value or "") if ch.isdigit() or ch in "xX").upper()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # (cached_property needs the instance __dict__: no slots)
 class PersonalTerms:
     """The residents' identifying values, normalised once: names and units as text, phone and
     ID numbers as digits."""
 
     texts: frozenset[str] = frozenset()
     numbers: frozenset[str] = frozenset()
+
+    @cached_property
+    def _text_starts(self) -> dict[str, tuple[int, ...]]:
+        return _starts(self.texts)
+
+    @cached_property
+    def _number_starts(self) -> dict[str, tuple[int, ...]]:
+        return _starts(self.numbers)
 
     @classmethod
     def of(cls, residents: Iterable) -> PersonalTerms:
@@ -123,13 +151,40 @@ class PersonalTerms:
         return cls(frozenset(texts), frozenset(numbers))
 
     def found_in(self, text: str) -> bool:
-        """Whether any name or unit occurs in the normalised ``text``: every window of each
-        term length is looked up in a set, so thousands of residents cost no more than ten."""
-        for length in {len(t) for t in self.texts}:
-            for i in range(len(text) - length + 1):
-                if text[i : i + length] in self.texts:
-                    return True
-        return False
+        """Whether any name or unit occurs in the normalised ``text``."""
+        return bool(_windows(text, self.texts, self._text_starts))
+
+    def numbers_in(self, text: str) -> list[str]:
+        """The residents' phone and ID numbers in ``text`` (digits, separators removed)."""
+        return [
+            window
+            for run in _DIGIT_RUN.findall(text.upper())
+            for window in _windows(run, self.numbers, self._number_starts)
+        ]
+
+
+_DIGIT_RUN = re.compile(r"[0-9X]{7,}")
+
+
+def _starts(terms: frozenset[str]) -> dict[str, tuple[int, ...]]:
+    """First character → the lengths of the terms starting with it."""
+    out: dict[str, set[int]] = {}
+    for t in terms:
+        out.setdefault(t[0], set()).add(len(t))
+    return {ch: tuple(sorted(lengths)) for ch, lengths in out.items()}
+
+
+def _windows(text: str, terms: frozenset[str], starts: dict[str, tuple[int, ...]]) -> list[str]:
+    """The substrings of ``text`` that are in ``terms``: at each position, the windows of the
+    lengths of the terms starting with that character are looked up in the set, so thousands
+    of residents cost no more than ten."""
+    found = []
+    for i, ch in enumerate(text):
+        for length in starts.get(ch, ()):
+            window = text[i : i + length]
+            if window in terms:
+                found.append(window)
+    return found
 
 
 def find_personal_data(text: str | None, residents: Iterable | PersonalTerms = ()) -> list[str]:
@@ -142,25 +197,29 @@ def find_personal_data(text: str | None, residents: Iterable | PersonalTerms = (
         return []
     terms = residents if isinstance(residents, PersonalTerms) else PersonalTerms.of(residents)
     found: set[str] = set()
-    plain = normalise(text)
-    numbers = _numbers_text(text)
-    upper_numbers = numbers.upper()
-    if terms.found_in(plain) or _MASKED_NAME.search(numbers):
+    nfkc = _nfkc(text)
+    plain = _normalise_nfkc(nfkc)
+    numbers = _numbers_text(nfkc)
+    masked = "*" in numbers
+    if terms.found_in(plain) or (masked and _MASKED_NAME.search(numbers)):
         found.add(NAME)
-    resident_numbers = [n for n in terms.numbers if n in upper_numbers]
-    if (
-        any(len(n) == 18 for n in resident_numbers)
-        or _ID_NUMBER.search(numbers)
-        or _MASKED_ID.search(numbers)
-    ):
-        found.add(ID_NUMBER)
-    if (
-        any(len(n) != 18 for n in resident_numbers)
-        or _PHONE.search(numbers)
-        or _LANDLINE.search(_nfkc(text))
-        or _MASKED_PHONE.search(numbers)
-    ):
-        found.add(PHONE)
+    # Every number shape below has a run of at least 7 digits once the gaps are removed (or
+    # asterisks): most summaries have neither, and skip the patterns.
+    if _DIGIT_RUN.search(numbers.upper()):
+        resident_numbers = terms.numbers_in(numbers)
+        if any(len(n) == 18 for n in resident_numbers) or _ID_NUMBER.search(numbers):
+            found.add(ID_NUMBER)
+        if (
+            any(len(n) != 18 for n in resident_numbers)
+            or _PHONE.search(numbers)
+            or _LANDLINE.search(nfkc)
+        ):
+            found.add(PHONE)
+    if masked:
+        if _MASKED_ID.search(numbers):
+            found.add(ID_NUMBER)
+        if _MASKED_PHONE.search(numbers):
+            found.add(PHONE)
     if _ROOM.search(plain):
         found.add(ADDRESS)
     return [k for k in (NAME, PHONE, ID_NUMBER, ADDRESS) if k in found]
