@@ -251,9 +251,9 @@ _CACHE_KEY = "commons_personal_terms"
 
 
 def terms_for_community(community_id: int) -> PersonalTerms:
-    """The community's ``PersonalTerms``, read once per database session (an import of
-    100,000 vouchers reads the residents once); any resident written in the session drops
-    the cache."""
+    """The community's ``PersonalTerms``, read once per transaction of the database session
+    (an import of 100,000 vouchers reads the residents once); a resident written through the
+    session, a commit or a rollback drops the cache."""
     from .db import db
     from .models import Resident
 
@@ -284,7 +284,13 @@ def _drop_cache_on_resident_write(session, _flush_context, _instances) -> None:
         session.info.pop(_CACHE_KEY, None)
 
 
+def _drop_cache(session, *_args) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
 event.listen(Session, "before_flush", _drop_cache_on_resident_write)
+event.listen(Session, "after_commit", _drop_cache)
+event.listen(Session, "after_soft_rollback", _drop_cache)
 
 
 __all__ = [

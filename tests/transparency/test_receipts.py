@@ -169,7 +169,7 @@ def test_a_receipt_uses_the_latest_checkpoint_and_never_signs_unless_asked(
 def test_getting_a_receipt_writes_nothing(app, client_as, organisation, book, fresh, payers):
     """Issue 9 item 8: a GET signed a checkpoint (a write on a GET)."""
     c = client_as("auditor")
-    resp = c.get(url(organisation, fresh, payers[0].id))
+    resp = c.get(url(organisation, fresh, payers[0].id), headers={"Accept-Language": "en"})
     assert resp.status_code == 409 and resp.get_json()["code"] == "not_checkpointed"
     assert "next checkpoint" in resp.get_json()["message"]
     assert checkpoints(book) == 1
