@@ -393,3 +393,16 @@ def test_accounts_books_and_residents_keep_what_records_rely_on(
         "UPDATE residents SET community_id = :c WHERE id = :r", c=elsewhere.id, r=resident.id
     )
     assert not refused("UPDATE residents SET unit = '2栋' WHERE id = :r", r=resident.id)
+
+
+def test_the_demo_books_pass_the_whole_audit(app):
+    """No false alarm on realistic data (closings, reversals, residents, funds)."""
+    from core.demo import load_demo
+    from ledger.models import Book
+
+    load_demo()
+    books = db.session.scalars(sa.select(Book)).all()
+    assert books
+    for b in books:
+        result = audit_book(b)
+        assert result.ok, (b.id, result.findings)
