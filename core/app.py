@@ -104,6 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
         token = auth.bearer_token()
         if token:
             user = auth.user_for_token(token)
+            g.token_authenticated = user is not None
             if user is None:
                 g.audit_security = True
                 g.setdefault("audit_detail", {})["reason"] = "bad_token"
@@ -171,7 +172,7 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _before():
         g.read_only_token = set_read_only_transactions(request.method in audit.SAFE_METHODS)
-        if request.method not in audit.SAFE_METHODS and not auth.bearer_token():
+        if request.method not in audit.SAFE_METHODS and not _authenticated_by_token():
             csrf.protect()
 
     @app.teardown_request
@@ -221,6 +222,18 @@ def _register_request_hooks(app: Flask) -> None:
         }
 
 
+def _authenticated_by_token() -> bool:
+    """Whether a write may skip the CSRF check: only when the request carries a bearer token
+    and no session cookie authenticated it. A browser sends the cookie by itself, so a request
+    the session authenticates needs the CSRF token whatever its Authorization header says;
+    a request with a bad token and no session is refused as unauthenticated by its view."""
+    if not auth.bearer_token():
+        return False
+    # Loading the user tries the session first, then the token (which sets the flag).
+    signed_in = current_user.is_authenticated
+    return bool(g.get("token_authenticated")) or not signed_in
+
+
 def _security_headers(response) -> None:
     h = response.headers
     h.setdefault("Content-Security-Policy", CSP)
@@ -228,5 +241,17 @@ def _security_headers(response) -> None:
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Referrer-Policy", "same-origin")
     h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.path.startswith("/api/") or request.path == "/login":
+    if request.endpoint != "static" and _signed_in():
+        # Pages for a signed-in user (residents, vouchers, receipts, reports) hold personal
+        # data: no shared or browser cache may keep them.
+        h["Cache-Control"] = "no-store"
+        h.add("Vary", "Cookie")
+    elif request.path.startswith("/api/") or request.path == "/login":
         h.setdefault("Cache-Control", "no-store")
+
+
+def _signed_in() -> bool:
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # no user loaded and none loadable (e.g. after a database error)
+        return False

@@ -218,22 +218,38 @@ def user_for_session(user_id: int, token: str | None) -> User | None:
 # --- login throttling (DB-backed, so it holds across processes and servers) -----------------
 
 
-def recent_login_failures(username: str, remote_addr: str | None) -> int:
+def recent_login_failures(username: str, remote_addr: str | None) -> tuple[int, int]:
+    """Failed logins in the window: (this username from this address, any username from this
+    address). Throttling the pair, not the username alone or the address alone, means one
+    attacker cannot lock a person out from elsewhere, nor everyone behind one shared address
+    (a community centre, a carrier's NAT) by guessing one name; the address as a whole gets a
+    higher bound (``LOGIN_MAX_FAILURES_PER_ADDRESS``) against spraying many usernames."""
     window = dt.timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
     since = utcnow() - window
-    cond = AuditEvent.username == username
-    if remote_addr:
-        cond = sa.or_(cond, AuditEvent.remote_addr == remote_addr)
-    return db.session.execute(
-        sa.select(sa.func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == "login",
-            AuditEvent.outcome == "denied",
-            AuditEvent.occurred_at >= since,
-            cond,
+    addr = remote_addr or ""
+    failed = sa.and_(
+        AuditEvent.action == "login",
+        AuditEvent.outcome == "denied",
+        AuditEvent.occurred_at >= since,
+    )
+    addr_cond = AuditEvent.remote_addr == addr if addr else AuditEvent.remote_addr.is_(None)
+    pair, from_addr = db.session.execute(
+        sa.select(
+            sa.func.count().filter(AuditEvent.username == username),
+            sa.func.count(),
         )
-    ).scalar_one()
+        .select_from(AuditEvent)
+        .where(failed, addr_cond)
+    ).one()
+    return int(pair or 0), int(from_addr or 0)
+
+
+def login_throttled(username: str, remote_addr: str | None) -> bool:
+    pair, from_addr = recent_login_failures(username, remote_addr)
+    cfg = current_app.config
+    return pair >= cfg["LOGIN_MAX_FAILURES"] or from_addr >= cfg.get(
+        "LOGIN_MAX_FAILURES_PER_ADDRESS", 10 * cfg["LOGIN_MAX_FAILURES"]
+    )
 
 
 def authenticate(username: str, password: str) -> User:
@@ -242,10 +258,7 @@ def authenticate(username: str, password: str) -> User:
     g.audit_action = "login"
     username = (username or "").strip()[:80]
     g.setdefault("audit_detail", {})["username"] = username
-    if (
-        recent_login_failures(username, request.remote_addr)
-        >= current_app.config["LOGIN_MAX_FAILURES"]
-    ):
+    if login_throttled(username, request.remote_addr):
         raise TooManyRequests(_l("Too many failed logins. Please wait 15 minutes and try again."))
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if not check_password(user, password or "") or user is None or not user.active:

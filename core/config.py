@@ -58,6 +58,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": int(env.get("COMMONS_SESSION_SECONDS", 8 * 3600)),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "LOGIN_MAX_FAILURES": int(env.get("COMMONS_LOGIN_MAX_FAILURES", 5)),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(
+            env.get("COMMONS_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+        ),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("COMMONS_LOGIN_WINDOW_SECONDS", 15 * 60)),
         "KEYS_DIR": env.get("COMMONS_KEYS_DIR") or str(instance / "keys"),
         "API_TITLE": "Commons Ledger API",

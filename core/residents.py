@@ -7,6 +7,7 @@ see or add residents: staff (admin, preparer, reviewer) of any organisation of t
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -21,8 +22,21 @@ from .parse import text_problem
 
 STAFF_ROLES = {Role.ADMIN.value, Role.PREPARER.value, Role.REVIEWER.value}
 CONSENT_KINDS = ("publish_name",)
-_PHONE = re.compile(r"^1\d{10}$")
-_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+# ASCII only: Python's \d also matches full-width and other scripts' digits, which would be
+# stored as typed and then escape every comparison (masking, screening, search).
+_PHONE = re.compile(r"^1[0-9]{10}$")
+_ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
+_NUMBER_GAPS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+
+
+def _number(value: str) -> str:
+    """A phone or ID number as typed → its canonical ASCII form: NFKC (full-width digits and
+    letters become ASCII), without format characters (zero-width spaces), the spaces and
+    dashes people type between groups, upper-case X. Anything else is left for the pattern
+    to refuse."""
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _NUMBER_GAPS.sub("", text).upper()
 
 
 def get_community(community_id: int) -> Community:
@@ -70,12 +84,13 @@ def create_resident(
     name, phone, id_number, unit = (
         x.strip() for x in (name or "", phone or "", id_number or "", unit or "")
     )
+    phone, id_number = _number(phone), _number(id_number)
     errors: dict = {}
     if not name or len(name) > 100:
         errors["name"] = [str(_l("A name of 1 to 100 characters is required."))]
-    if phone and not _PHONE.match(phone):
+    if phone and not _PHONE.fullmatch(phone):
         errors["phone"] = [str(_l("A mobile number has 11 digits and starts with 1."))]
-    if id_number and not _ID_NUMBER.match(id_number):
+    if id_number and not _ID_NUMBER.fullmatch(id_number):
         errors["id_number"] = [str(_l("A resident ID number has 18 characters."))]
     if len(unit) > 100:
         errors["unit"] = [str(_l("Too long."))]

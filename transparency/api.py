@@ -28,6 +28,7 @@ from ledger.services import book_for, get_book, get_voucher
 
 from . import checkpoints, disclosure, keys, receipts
 from .models import Checkpoint
+from .public import csv_summary_screen
 
 blp = Blueprint(
     "transparency_api",
@@ -259,7 +260,9 @@ def report_csv(report_id: int):
     """The records the report's figures come from, as CSV (amounts in minor units) for re-totalling."""
     report = disclosure.get_report(report_id)
     return download(
-        disclosure.report_csv(report), disclosure.bundle_filename(report, "csv"), "text/csv"
+        disclosure.report_csv(report, csv_summary_screen(report.community_id)),
+        disclosure.bundle_filename(report, "csv"),
+        "text/csv",
     )
 
 
@@ -285,11 +288,32 @@ def publish(data, org_id: int):
 @blp.arguments(ReceiptArgs, location="query")
 @blp.doc(
     responses={
-        200: {"description": "The receipt (FORMAT.md §4)", "content": {"application/json": {}}}
+        200: {"description": "The receipt (FORMAT.md §4)", "content": {"application/json": {}}},
+        409: {"description": "No signed checkpoint covers the voucher yet (code not_checkpointed)"},
     }
 )
 def receipt(args, org_id: int, voucher_id: int):
-    """A resident's receipt for a posted voucher: staff of the organisation, or the resident themself."""
+    """A resident's receipt for a posted voucher: staff of the organisation, or the resident
+    themself. Read-only: proved against the latest signed checkpoint; 409 ``not_checkpointed``
+    when none covers the voucher yet (POST to sign one)."""
+    return _receipt_answer(args, org_id, voucher_id, sign=False)
+
+
+@blp.post("/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt")
+@idempotent
+@blp.doc(parameters=[OPENAPI_PARAMETER])
+@blp.arguments(ReceiptArgs, location="query")
+@blp.doc(
+    responses={
+        200: {"description": "The receipt (FORMAT.md §4)", "content": {"application/json": {}}}
+    }
+)
+def receipt_signed(args, org_id: int, voucher_id: int):
+    """The receipt, signing a checkpoint first if none covers the voucher yet."""
+    return _receipt_answer(args, org_id, voucher_id, sign=True)
+
+
+def _receipt_answer(args, org_id: int, voucher_id: int, *, sign: bool):
     organisation = get_organisation(org_id)
     resident = receipts.authorize_receipt(organisation, args["resident"])
     voucher = get_voucher(book_for(organisation), voucher_id)
@@ -299,8 +323,9 @@ def receipt(args, org_id: int, voucher_id: int):
         voucher=voucher.id,
         resident=resident.id,
     )
-    body = receipts.receipt_text(receipts.build_receipt(voucher, resident))
-    db.session.flush()
+    body = receipts.receipt_text(receipts.build_receipt(voucher, resident, sign=sign))
+    if sign:
+        db.session.flush()
     return download(
         body, receipts.receipt_filename(voucher, resident), "application/json", private=True
     )

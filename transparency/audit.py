@@ -6,6 +6,11 @@ with the database's owner rights can switch triggers off. The log remembers: eac
 voucher's public record is recomputed from today's rows and compared with the leaf hash
 stored when it was posted, and the stored tree is compared with every signed checkpoint.
 Where a published report holds the original record, the audit also says which field changed.
+
+Every table derived from those rows is recomputed too, since reports and statements read
+them instead of the lines: the per-period balances (``account_period_balances``) from the
+posted lines, the book's log size from the stored leaves, and its closed-through mark from
+the history of closing and reopening (``period_events``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,18 @@ from sqlalchemy.orm import selectinload
 
 from core.db import db
 from ledger import log
-from ledger.models import Book, LogNode, Voucher, VoucherLine, VoucherStatus
+from ledger.models import (
+    Account,
+    AccountPeriodBalance,
+    Book,
+    Fund,
+    LogNode,
+    Period,
+    PeriodEvent,
+    Voucher,
+    VoucherLine,
+    VoucherStatus,
+)
 from tlog import merkle, notes
 
 from .keys import origin
@@ -195,7 +211,135 @@ def audit_book(book: Book) -> AuditResult:
     if stray:
         result.findings.append(Finding(f"{stray} posted voucher(s) are outside the log"))
     _audit_tree(book, size, result)
+    _audit_log_size(book, size, result)
+    _audit_balances(book, result)
+    _audit_closed_through(book, result)
     return result
+
+
+# --- derived rows -----------------------------------------------------------------------------
+
+
+def _audit_log_size(book: Book, size: int, result: AuditResult) -> None:
+    """The book's log size is the number of leaves stored (indexes 0 … size−1)."""
+    leaves, top = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(LogNode.index)).where(
+            LogNode.book_id == book.id, LogNode.level == 0
+        )
+    ).one()
+    if leaves != size or (leaves and top != size - 1):
+        result.findings.append(
+            Finding(
+                f"the book's log size is {size} but {leaves} leaves are stored"
+                + (f" (the last at index {top})" if leaves else "")
+            )
+        )
+
+
+def recomputed_balances(book_id: int) -> dict[tuple[int, int, str, int], tuple[int, int]]:
+    """(account, fund or 0, unit, YYYYMM) → (debit, credit) of the book's posted lines: what
+    ``account_period_balances`` must hold. One grouped scan; days are folded into months here
+    so that the query is the same on both databases."""
+    fund_key = sa.func.coalesce(VoucherLine.fund_id, 0)
+    rows = db.session.execute(
+        sa.select(
+            VoucherLine.account_id,
+            fund_key,
+            VoucherLine.unit,
+            Voucher.date,
+            sa.func.sum(VoucherLine.debit),
+            sa.func.sum(VoucherLine.credit),
+        )
+        .join(Voucher, Voucher.id == VoucherLine.voucher_id)
+        .where(Voucher.book_id == book_id, Voucher.status == VoucherStatus.POSTED.value)
+        .group_by(VoucherLine.account_id, fund_key, VoucherLine.unit, Voucher.date)
+    )
+    out: dict[tuple[int, int, str, int], tuple[int, int]] = {}
+    for account_id, fund, unit, day, debit, credit in rows:
+        key = (int(account_id), int(fund), unit, day.year * 100 + day.month)
+        dr, cr = out.get(key, (0, 0))
+        out[key] = (dr + int(debit or 0), cr + int(credit or 0))
+    return out
+
+
+def _audit_balances(book: Book, result: AuditResult) -> None:
+    """Every per-period balance row against the posted lines (a missing row is zero)."""
+    t = AccountPeriodBalance
+    stored = {
+        (int(a), int(f), u, int(p)): (int(dr), int(cr))
+        for a, f, u, p, dr, cr in db.session.execute(
+            sa.select(t.account_id, t.fund_key, t.unit, t.period_key, t.debit, t.credit).where(
+                t.book_id == book.id
+            )
+        )
+    }
+    expected = recomputed_balances(book.id)
+    wrong = sorted(
+        k
+        for k in stored.keys() | expected.keys()
+        if stored.get(k, (0, 0)) != expected.get(k, (0, 0))
+    )
+    if not wrong:
+        return
+    codes = {
+        i: code
+        for i, code in db.session.execute(
+            sa.select(Account.id, Account.code).where(Account.book_id == book.id)
+        )
+    }
+    funds = {
+        i: code
+        for i, code in db.session.execute(
+            sa.select(Fund.id, Fund.code).where(Fund.book_id == book.id)
+        )
+    }
+    for account_id, fund, unit, period in wrong:
+        have, want = (
+            stored.get((account_id, fund, unit, period)),
+            expected.get((account_id, fund, unit, period), (0, 0)),
+        )
+        where = f"account {codes.get(account_id, f'#{account_id}')}"
+        if fund:
+            where += f" fund {funds.get(fund, f'#{fund}')}"
+        have_text = "no row" if have is None else f"debit {have[0]} credit {have[1]}"
+        result.findings.append(
+            Finding(
+                f"per-period balance of {where} {unit} {period // 100}-{period % 100:02d}: "
+                f"stored {have_text}, the posted lines give debit {want[0]} credit {want[1]}"
+            )
+        )
+
+
+def recomputed_closed_through(book_id: int) -> int | None:
+    """The closed-through mark the history gives: the latest month whose last event is a close
+    (months close in order and only the latest closed month reopens)."""
+    latest: dict[int, str] = {}
+    rows = db.session.execute(
+        sa.select(Period.year, Period.month, PeriodEvent.action)
+        .join(PeriodEvent, PeriodEvent.period_id == Period.id)
+        .where(Period.book_id == book_id)
+        .order_by(PeriodEvent.id)
+    )
+    for year, month, action in rows:
+        latest[year * 100 + month] = action
+    closed = [k for k, action in latest.items() if action == "close"]
+    return max(closed) if closed else None
+
+
+def _audit_closed_through(book: Book, result: AuditResult) -> None:
+    mark = db.session.scalar(sa.select(Book.closed_through).where(Book.id == book.id))
+    expected = recomputed_closed_through(book.id)
+    if mark != expected:
+
+        def label(k):
+            return "none" if k is None else f"{k // 100}-{k % 100:02d}"
+
+        result.findings.append(
+            Finding(
+                f"the book is marked closed through {label(mark)}, "
+                f"its closing and reopening history gives {label(expected)}"
+            )
+        )
 
 
 def _audit_tree(book: Book, size: int, result: AuditResult) -> None:

@@ -101,7 +101,7 @@ def publish(book_id, period, to, username):
 @click.option("--book", "book_id", type=int, required=True)
 @audited_command("transparency audit")
 def audit_command(book_id):
-    """Recompute every posted voucher's leaf and the tree's roots; exit 1 on any mismatch."""
+    """Recompute every posted voucher's leaf, the tree's roots and the derived rows; exit 1 on any mismatch."""
     note(book=book_id)
     book = _book(book_id)
     result = audit.audit_book(book)
@@ -114,7 +114,10 @@ def audit_command(book_id):
     if not result.ok:
         click.echo(f"{len(result.findings)} problem(s) found", err=True)
         raise click.exceptions.Exit(1)
-    click.echo("OK: every posted voucher matches its leaf; the tree matches every checkpoint")
+    click.echo(
+        "OK: every posted voucher matches its leaf; the tree matches every checkpoint; "
+        "the balances, log size and closed-through mark match the rows they come from"
+    )
 
 
 @transparency_cli.command("bundle")
@@ -142,7 +145,7 @@ def receipt(voucher_id, resident_id):
     if resident is None or resident.community_id != voucher.community_id:
         raise click.ClickException(f"no resident {resident_id} in the voucher's community")
     try:
-        text = receipts.receipt_text(receipts.build_receipt(voucher, resident))
+        text = receipts.receipt_text(receipts.build_receipt(voucher, resident, sign=True))
     except DomainError as e:
         _fail(e)
     db.session.commit()  # a checkpoint may have been signed for it

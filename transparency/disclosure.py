@@ -495,9 +495,11 @@ CSV_HEADER = [
 ]
 
 
-def report_csv(report: DisclosureReport) -> str:
+def report_csv(report: DisclosureReport, summary_text=None) -> str:
     """The records the report's figures come from, one row per line, amounts in minor units,
-    so anyone can re-total them in a spreadsheet. UTF-8 with a BOM for spreadsheet programs."""
+    so anyone can re-total them in a spreadsheet. UTF-8 with a BOM for spreadsheet programs.
+    ``summary_text(summary)`` gives what the CSV shows of a summary (the public pages' privacy
+    screen, see transparency.public.PersonalDataScreen)."""
     bundle = json.loads(report.bundle)
     rows = [CSV_HEADER]
     for r in used_records(bundle):
@@ -509,7 +511,7 @@ def report_csv(report: DisclosureReport) -> str:
                     r["number"],
                     r["date"],
                     r["kind"],
-                    r["summary"],
+                    summary_text(r["summary"]) if summary_text else r["summary"],
                     n,
                     line["account"],
                     line["fund"] or "",

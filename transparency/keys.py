@@ -1,9 +1,16 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Organisations' Ed25519 signing keys.
 
-The private key is a PKCS8 PEM file ``KEYS_DIR/org-<id>.ed25519.pem`` (mode 0600) and never
-enters the database (DESIGN.md §4): a database dump or replica must not be able to sign.
-The public key, its name and its fingerprint are in ``signing_keys`` for everyone to see.
+The private key is a PKCS8 PEM file ``KEYS_DIR/org-<id>-<fingerprint>.ed25519.pem`` (mode
+0600) and never enters the database (DESIGN.md §4): a database dump or replica must not be
+able to sign. The public key, its name and its fingerprint are in ``signing_keys`` for
+everyone to see.
+
+The file's name carries the key's fingerprint, so a file is only ever read for the public key
+it was made for: a key written by a transaction that then failed (a killed import) stays an
+orphan instead of becoming the key of the next organisation given the same id. A key file is
+never adopted by an organisation that has no key row. Files named ``org-<id>.ed25519.pem``
+(before fingerprints) are still read when their key matches the row.
 """
 
 from __future__ import annotations
@@ -33,21 +40,36 @@ def origin(book_id: int) -> str:
     return f"{ORIGIN_PREFIX}{book_id}"
 
 
-def key_path(organisation_id: int) -> Path:
-    return Path(current_app.config["KEYS_DIR"]) / f"org-{organisation_id}.ed25519.pem"
+def keys_dir() -> Path:
+    return Path(current_app.config["KEYS_DIR"])
 
 
-def _write_new_private_key(path: Path) -> Ed25519PrivateKey:
-    """Create the key file atomically; if another process won the race, use its key."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+def key_path(organisation_id: int, fingerprint: str | None = None) -> Path:
+    """The file of the organisation's key with ``fingerprint`` (its current key when None)."""
+    if fingerprint is None:
+        key = current_key(organisation_id)
+        if key is None:
+            return keys_dir() / f"org-{organisation_id}-<none>.ed25519.pem"
+        fingerprint = key.fingerprint
+    return keys_dir() / f"org-{organisation_id}-{fingerprint}.ed25519.pem"
+
+
+def _legacy_path(organisation_id: int) -> Path:
+    return keys_dir() / f"org-{organisation_id}.ed25519.pem"
+
+
+def _write_new_private_key(organisation_id: int) -> Ed25519PrivateKey:
+    """A fresh key in a file of its own (named by its fingerprint, created exclusively)."""
+    directory = keys_dir()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_private_key(path)
+    fingerprint = notes.fingerprint(notes.public_key_bytes(key))
+    fd = os.open(
+        key_path(organisation_id, fingerprint), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+    )
     with os.fdopen(fd, "wb") as f:
         f.write(pem)
     return key
@@ -70,17 +92,14 @@ def current_key(organisation_id: int) -> SigningKey | None:
 
 
 def ensure_key(organisation: Organisation) -> SigningKey:
-    """The organisation's signing key, created (file and public row) if it has none.
-
-    A key file without a row (a restored key folder, a rebuilt database) is adopted: the
-    file is the secret, the row only publishes its public half.
-    """
+    """The organisation's signing key, created (file and public row) if it has none. Any key
+    file already in the folder for this organisation id is left alone: without a row it is
+    nobody's published key (see the module docstring)."""
     existing = current_key(organisation.id)
     if existing is not None:
         return existing
     book = book_for(organisation)
-    path = key_path(organisation.id)
-    private = _read_private_key(path) if path.exists() else _write_new_private_key(path)
+    private = _write_new_private_key(organisation.id)
     public = notes.public_key_bytes(private)
     row = SigningKey(
         community_id=organisation.community_id,
@@ -96,7 +115,9 @@ def ensure_key(organisation: Organisation) -> SigningKey:
 
 def private_key_for(key: SigningKey) -> Ed25519PrivateKey:
     """Load the private half of ``key``, refusing a file that holds a different key."""
-    path = key_path(key.organisation_id)
+    path = key_path(key.organisation_id, key.fingerprint)
+    if not path.exists() and _legacy_path(key.organisation_id).exists():
+        path = _legacy_path(key.organisation_id)
     if not path.exists():
         raise Conflict(
             _l(

@@ -18,14 +18,13 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from babel import numbers as babel_numbers
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -33,13 +32,13 @@ from werkzeug.routing import BuildError
 
 from core.audit import record
 from core.auth import authenticated_user, get_organisation
-from core.crypto import mask_name
 from core.db import db
 from core.downloads import download
 from core.errors import NotFound
 from core.i18n import amount
 from core.models import Community, Organisation, Resident
 from core.parse import text_problem
+from core.privacy import find_personal_data, terms_for_community
 from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
 
@@ -190,39 +189,38 @@ def verify_report(
 
 # --- privacy screen for free text ----------------------------------------------------------
 
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_MASKED_PHONE = re.compile(r"\d{3}\*{4}\d{4}")
-_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
-_MASKED_NAME = re.compile(r"[\u4e00-\u9fff]\*+")
-_ROOM = re.compile(r"\d+\s*(?:栋|幢|号楼|座)\s*\d+\s*单元\s*\d+|\d+\s*室")
-
 
 class PersonalDataScreen:
-    """Decides whether a voucher summary (free text typed by a treasurer) may appear on a
-    public page: not if it names, or looks like it names, a resident of the community.
-    The bundle and CSV carry the summaries anyway (they are part of the signed records), so
-    this is a second line of defence for the pages; the first is entering no names."""
+    """Decides whether a voucher summary (free text typed by a treasurer) may appear in a
+    public output (the report page, its PDF and CSV): not if ``core.privacy`` finds a
+    resident's name, a phone or ID number or a room address in it, however it is typed.
+    Posting refuses such summaries (``core.privacy.check_free_text``); this screen covers the
+    records posted before that rule, whose signed leaves cannot change."""
 
     def __init__(self, community_id: int):
-        terms: set[str] = set()
-        for r in db.session.scalars(
-            sa.select(Resident).where(Resident.community_id == community_id)
-        ):
-            for value in (r.name, r.phone, r.id_number, r.unit, r.masked_phone, r.masked_id_number):
-                if value and len(value.strip()) >= 2:
-                    terms.add(value.strip())
-            if r.name and len(r.name.strip()) >= 2:
-                terms.add(mask_name(r.name))
-        self.terms = sorted(terms, key=len, reverse=True)
+        self.terms = terms_for_community(community_id)
 
     def is_safe(self, text: str) -> bool:
-        if not text:
-            return True
-        if any(t in text for t in self.terms):
-            return False
-        return not any(
-            p.search(text) for p in (_PHONE, _MASKED_PHONE, _ID_NUMBER, _MASKED_NAME, _ROOM)
-        )
+        return not find_personal_data(text, self.terms)
+
+    def public_text(self, text: str | None) -> str | None:
+        """``text`` if it may be shown, else None (withheld)."""
+        text = text or ""
+        return text if self.is_safe(text) else None
+
+
+WITHHELD = _l("(summary withheld: it may contain personal data)")
+
+
+def csv_summary_screen(community_id: int):
+    """What the public CSV shows of a summary: the summary, or the page's withheld note."""
+    screen = PersonalDataScreen(community_id)
+
+    def summary_text(text: str | None) -> str:
+        shown = screen.public_text(text)
+        return str(WITHHELD) if shown is None else shown
+
+    return summary_text
 
 
 # --- what a report page shows --------------------------------------------------------------
@@ -309,7 +307,7 @@ def record_views(bundle: dict, screen: PersonalDataScreen) -> list[RecordView]:
                 number=r.get("number") or "",
                 date=r["date"],
                 kind=r.get("kind", "normal"),
-                summary=summary if screen.is_safe(summary) else None,
+                summary=screen.public_text(summary),
                 total=sum(ln["debit"] for ln in r["lines"] if ln["unit"] == unit),
             )
         )
@@ -560,9 +558,38 @@ def _receipt_context(v: ReceiptView, *, with_qr: bool = False) -> dict:
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>")
 @login_required
 def receipt_page(org_id: int, voucher_id: int, resident_id: int):
-    """The receipt with its downloads, for staff or the resident themself."""
-    v = _receipt(org_id, voucher_id, resident_id)
+    """The receipt with its downloads, for staff or the resident themself. A GET never
+    signs: before a checkpoint covers the voucher, the page says so and offers a button
+    (a POST) that signs one."""
+    try:
+        v = _receipt(org_id, voucher_id, resident_id)
+    except receipts.NotYetCovered as e:
+        return render_template(
+            "transparency/receipt_pending.html",
+            message=e.message,
+            sign_url=url_for(
+                "receipts.receipt_sign",
+                org_id=org_id,
+                voucher_id=voucher_id,
+                resident_id=resident_id,
+            ),
+        )
     return render_template("transparency/receipt.html", **_receipt_context(v))
+
+
+@receipts_bp.post("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>/checkpoint")
+@login_required
+def receipt_sign(org_id: int, voucher_id: int, resident_id: int):
+    """Sign a checkpoint covering the voucher (whoever may see the receipt), then show it."""
+    org = get_organisation(org_id)
+    receipts.authorize_receipt(org, resident_id, authenticated_user())
+    receipts.sign_for_receipt(get_voucher(book_for(org), voucher_id))
+    return redirect(
+        url_for(
+            "receipts.receipt_page", org_id=org_id, voucher_id=voucher_id, resident_id=resident_id
+        ),
+        303,
+    )
 
 
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.json")

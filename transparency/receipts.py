@@ -23,7 +23,7 @@ from ledger.models import Book, Voucher
 from tlog import merkle
 
 from .audit import record_of
-from .checkpoints import LogInconsistent, checkpoint_covering
+from .checkpoints import LogInconsistent, checkpoint_covering, latest_checkpoint
 from .keys import public_key_json
 
 RECEIPT_FORMAT = "commons-ledger/receipt/1"
@@ -48,9 +48,18 @@ def authorize_receipt(
     return resident
 
 
-def build_receipt(voucher: Voucher, resident: Resident) -> dict:
+class NotYetCovered(Conflict):
+    """No signed checkpoint covers the voucher yet: its receipt cannot be proved until one is
+    signed (the next scheduled checkpoint, a published report, or ``sign_now`` on a POST)."""
+
+    code = "not_checkpointed"
+
+
+def build_receipt(voucher: Voucher, resident: Resident, *, sign: bool = False) -> dict:
     """The receipt of ``resident`` for the posted ``voucher``, proved against the latest signed
-    checkpoint (one is signed if none covers the voucher yet)."""
+    checkpoint. Reading a receipt (a GET) never writes: when no checkpoint covers the voucher
+    yet this raises ``NotYetCovered``, unless ``sign`` (a POST, the command line) lets it sign
+    one."""
     if not voucher.is_posted:
         raise Conflict(_l("Only a posted voucher has a receipt."))
     assert voucher.log_index is not None  # a posted voucher has its place in the log
@@ -69,7 +78,19 @@ def build_receipt(voucher: Voucher, resident: Resident) -> dict:
             )
         )
     book = db.session.get_one(Book, voucher.book_id)
-    checkpoint = checkpoint_covering(book, voucher.log_index)
+    latest = latest_checkpoint(book.id)
+    if latest is not None and latest.size > voucher.log_index:
+        checkpoint = latest
+    elif sign:
+        checkpoint = checkpoint_covering(book, voucher.log_index)
+    else:
+        raise NotYetCovered(
+            _l(
+                "Voucher %(number)s is not covered by a signed checkpoint yet, so its receipt "
+                "cannot be proved. Try again after the next checkpoint.",
+                number=voucher.number,
+            )
+        )
     proof = log.inclusion_proof(book.id, voucher.log_index, checkpoint.size)
     return {
         "format": RECEIPT_FORMAT,
@@ -80,6 +101,13 @@ def build_receipt(voucher: Voucher, resident: Resident) -> dict:
         "checkpoint": checkpoint.note,
         "public_key": public_key_json(checkpoint.key),
     }
+
+
+def sign_for_receipt(voucher: Voucher) -> None:
+    """Sign a checkpoint covering ``voucher`` if none does (the POST behind "sign now")."""
+    if not voucher.is_posted:
+        raise Conflict(_l("Only a posted voucher has a receipt."))
+    checkpoint_covering(db.session.get(Book, voucher.book_id), voucher.log_index)
 
 
 def receipt_private(voucher: Voucher, resident: Resident) -> list[dict]:

@@ -1,7 +1,9 @@
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
+from core.auth import create_api_token
 from core.db import db
 from core.models import AuditEvent, User
 from tests.conftest import PASSWORD, csrf_token, login
@@ -135,3 +137,109 @@ def test_session_expires_after_its_lifetime(app, client, user, signing_clock, mo
     assert client.get("/api/v1/me").status_code == 200
     signing_clock.advance(601)
     assert client.get("/api/v1/me").status_code == 401
+
+
+# --- issue 9 items 6 and 8: CSRF with a stray bearer header, throttling, caching ---------------
+
+
+def _token_count() -> int:
+    return db.session.scalar(sa.text("SELECT count(*) FROM api_tokens"))
+
+
+@pytest.mark.parametrize("bearer", ["Bearer cl_bogus", "Bearer not-even-our-prefix", "bearer  "])
+def test_a_session_write_with_a_bogus_bearer_header_still_needs_csrf(client, user, bearer):
+    login(client, user.username)
+    before = _token_count()
+    r = client.post("/api/v1/tokens", json={"name": "x"}, headers={"Authorization": bearer})
+    assert r.status_code == 400 and r.get_json()["code"] == "csrf"
+    assert _token_count() == before  # nothing changed
+    # The same with an HTML form: logout is a write too.
+    r = client.post("/logout", headers={"Authorization": bearer})
+    assert r.status_code == 400
+    assert client.get("/api/v1/me").status_code == 200  # still logged in
+
+
+def test_a_session_write_with_a_valid_bearer_of_someone_else_still_needs_csrf(
+    client, user, user_factory
+):
+    other = user_factory()
+    _row, token = create_api_token(other, "theirs")
+    login(client, user.username)
+    before = _token_count()
+    r = client.post(
+        "/api/v1/tokens", json={"name": "x"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 400 and r.get_json()["code"] == "csrf"
+    assert _token_count() == before
+
+
+def test_a_valid_token_alone_needs_no_csrf(client, user):
+    _row, token = create_api_token(user, "script")
+    r = client.post(
+        "/api/v1/tokens", json={"name": "y"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 201
+
+
+def _fail(client, username, addr, token):
+    return client.post(
+        "/login",
+        data={"username": username, "password": "bad", "csrf_token": token},
+        environ_base={"REMOTE_ADDR": addr},
+    )
+
+
+def test_failures_for_one_user_do_not_lock_out_others_behind_the_same_address(
+    client, user, user_factory
+):
+    neighbour = user_factory()
+    token = csrf_token(client)
+    for _ in range(5):
+        assert _fail(client, user.username, "10.0.0.1", token).status_code == 401
+    assert _fail(client, user.username, "10.0.0.1", token).status_code == 429
+    # Same address, another username: not locked out.
+    r = client.post(
+        "/login",
+        data={"username": neighbour.username, "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+    )
+    assert r.status_code == 302
+
+
+def test_failures_from_elsewhere_do_not_lock_the_user_out(client, user):
+    token = csrf_token(client)
+    for _ in range(5):
+        assert _fail(client, user.username, "203.0.113.9", token).status_code == 401
+    r = client.post(
+        "/login",
+        data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    assert r.status_code == 302
+
+
+def test_an_address_spraying_many_usernames_hits_the_higher_bound(app, client, user, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 8)
+    token = csrf_token(client)
+    for n in range(8):
+        assert _fail(client, f"guess{n}", "198.51.100.7", token).status_code == 401
+    r = client.post(
+        "/login",
+        data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert r.status_code == 429
+
+
+@pytest.mark.parametrize("path", ["/", "/account", "/api/v1/me"])
+def test_signed_in_pages_are_not_cached(client, user, path):
+    login(client, user.username)
+    r = client.get(path)
+    assert r.headers.get("Cache-Control") == "no-store", (path, r.status_code)
+
+
+def test_public_pages_stay_cacheable_and_static_files_keep_their_caching(client, user):
+    assert client.get("/public/").headers.get("Cache-Control") != "no-store"
+    login(client, user.username)
+    static = client.get("/static/css/app.css")
+    assert static.headers.get("Cache-Control") != "no-store"

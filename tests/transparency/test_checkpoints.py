@@ -69,7 +69,8 @@ def test_a_key_is_made_once_and_its_private_half_stays_in_the_key_folder(
     app, organisation, book, keys_dir
 ):
     key = keys.ensure_key(organisation)
-    path = keys_dir / f"org-{organisation.id}.ed25519.pem"
+    path = keys_dir / f"org-{organisation.id}-{key.fingerprint}.ed25519.pem"
+    assert keys.key_path(organisation.id) == path
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     private = serialization.load_pem_private_key(path.read_bytes(), password=None)
     assert isinstance(private, Ed25519PrivateKey)
@@ -103,22 +104,59 @@ def test_a_key_is_made_once_and_its_private_half_stays_in_the_key_folder(
     }
 
 
-def test_a_key_file_without_a_row_is_adopted(app, organisation, keys_dir):
-    # A restored key folder with a rebuilt database: the book's creation adopts the file.
+def _pem(private: Ed25519PrivateKey) -> bytes:
+    return private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def test_a_key_file_without_a_row_is_never_adopted(app, organisation, keys_dir):
+    """Issue 9 item 8: a killed import left its new key on disk, and the next organisation
+    given the same id took it as its own. Key files are named by their fingerprint now, and a
+    file without a row is nobody's key."""
     from ledger import services as ledger_services
 
     keys_dir.mkdir(exist_ok=True)
-    private = Ed25519PrivateKey.generate()
-    (keys_dir / f"org-{organisation.id}.ed25519.pem").write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    stale = Ed25519PrivateKey.generate()
+    stale_fp = notes.fingerprint(notes.public_key_bytes(stale))
+    for name in (
+        f"org-{organisation.id}.ed25519.pem",  # the old name
+        f"org-{organisation.id}-{stale_fp}.ed25519.pem",
+    ):
+        (keys_dir / name).write_bytes(_pem(stale))
     ledger_services.create_book(organisation)
     key = keys.current_key(organisation.id)
-    assert bytes(key.public_key) == notes.public_key_bytes(private)
+    assert key.fingerprint != stale_fp
+    assert keys.private_key_for(key) is not None
+    assert notes.public_key_bytes(keys.private_key_for(key)) == bytes(key.public_key)
+
+
+def test_a_key_written_by_a_rolled_back_transaction_is_not_reused(
+    app, organisation_factory, keys_dir
+):
+    from ledger import services as ledger_services
+
+    nested = db.session.begin_nested()
+    doomed = organisation_factory()
+    ledger_services.create_book(doomed)
+    doomed_id, doomed_fp = doomed.id, keys.current_key(doomed.id).fingerprint
+    nested.rollback()
+    assert keys.current_key(doomed_id) is None
+    assert (keys_dir / f"org-{doomed_id}-{doomed_fp}.ed25519.pem").exists()  # left on disk
+    org = organisation_factory()
+    ledger_services.create_book(org)
+    key = keys.current_key(org.id)
+    assert key.fingerprint != doomed_fp
+    assert notes.public_key_bytes(keys.private_key_for(key)) == bytes(key.public_key)
+
+
+def test_a_key_file_of_the_old_name_still_signs_for_its_row(
+    app, organisation, book, keys_dir, three
+):
+    key = keys.ensure_key(organisation)
+    path = keys.key_path(organisation.id)
+    path.rename(keys_dir / f"org-{organisation.id}.ed25519.pem")
+    assert sign_checkpoint(book).key_id == key.id
 
 
 def test_the_key_is_created_with_the_book(app, organisation):

@@ -19,7 +19,7 @@ from tests.transparency.helpers import checkpoint_of
 from tlog import merkle, notes
 from transparency.checkpoints import sign_checkpoint
 from transparency.models import Checkpoint
-from transparency.receipts import build_receipt
+from transparency.receipts import NotYetCovered, build_receipt
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests match the English messages
 
@@ -45,6 +45,7 @@ def fee(book, acct, post, payers):
         summary="收取 3 月物业费",
     )
     post(lines((acct("1001"), 200, 0), (acct("1002"), 0, 200)), date=dt.date(2025, 3, 13))
+    sign_checkpoint(book)  # as the scheduled checkpoint would (reading a receipt never signs)
     return paid
 
 
@@ -99,6 +100,7 @@ def test_a_co_payers_receipt_never_names_the_other_resident(app, book, acct, pos
         date=dt.date(2025, 3, 14),
         summary="合付维修费",
     )
+    sign_checkpoint(book)
     mine, theirs = build_receipt(shared, payers[0]), build_receipt(shared, payers[1])
     assert [c["line"] for c in mine["record"]["private"]] == [1, 2]
     check_receipt(mine, payers[0])
@@ -114,21 +116,81 @@ def test_a_co_payers_receipt_never_names_the_other_resident(app, book, acct, pos
     assert verify.verify_receipt(theirs, key=key).exit_code == 0
 
 
-def test_a_receipt_signs_a_checkpoint_only_when_none_covers_the_voucher(
-    app, book, acct, post, fee, payers
+def checkpoints(book) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Checkpoint).where(Checkpoint.book_id == book.id)
+    )
+
+
+@pytest.fixture
+def fresh(book, acct, post, fee, payers):
+    """张秀英's second payment, posted after the latest checkpoint."""
+    return post(
+        lines(
+            (acct("1002"), 100, 0, {"resident_id": payers[0].id}),
+            (acct("1122"), 0, 100, {"resident_id": payers[0].id}),
+        ),
+        date=dt.date(2025, 3, 20),
+        summary="收取 3 月停车费",
+    )
+
+
+def test_a_receipt_uses_the_latest_checkpoint_and_never_signs_unless_asked(
+    app, book, acct, post, fee, fresh, payers
 ):
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Checkpoint)) == 0
+    assert checkpoints(book) == 1
     first = build_receipt(fee, payers[0])
     assert checkpoint_of(first["checkpoint"])[1] == 3
-    post(lines((acct("1001"), 5, 0), (acct("1002"), 0, 5)), date=dt.date(2025, 3, 20))
-    again = build_receipt(fee, payers[0])
-    assert again["checkpoint"] == first["checkpoint"]  # size 3 still covers index 1
-    assert (
-        db.session.scalar(
-            sa.select(sa.func.count()).select_from(Checkpoint).where(Checkpoint.book_id == book.id)
-        )
-        == 1
-    )
+    with pytest.raises(NotYetCovered, match="not covered by a signed checkpoint") as e:
+        build_receipt(fresh, payers[0])
+    assert e.value.status == 409 and e.value.code == "not_checkpointed"
+    assert checkpoints(book) == 1
+    signed = build_receipt(fresh, payers[0], sign=True)
+    assert checkpoint_of(signed["checkpoint"])[1] == 4 and checkpoints(book) == 2
+    check_receipt(signed, payers[0])
+    assert build_receipt(fresh, payers[0], sign=True)["checkpoint"] == signed["checkpoint"]
+    assert checkpoints(book) == 2
+
+
+def test_getting_a_receipt_writes_nothing(app, client_as, organisation, book, fresh, payers):
+    """Issue 9 item 8: a GET signed a checkpoint (a write on a GET)."""
+    c = client_as("auditor")
+    resp = c.get(url(organisation, fresh, payers[0].id), headers={"Accept-Language": "en"})
+    assert resp.status_code == 409 and resp.get_json()["code"] == "not_checkpointed"
+    assert "next checkpoint" in resp.get_json()["message"]
+    assert checkpoints(book) == 1
+    page = f"/books/{organisation.id}/vouchers/{fresh.id}/receipt/{payers[0].id}"
+    for suffix in ("", ".json", ".pdf", ".svg"):
+        c.get(page + suffix)
+    assert checkpoints(book) == 1
+    html = c.get(page, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Sign a checkpoint now" in html and f'action="{page}/checkpoint"' in html
+
+
+def test_a_post_signs_and_then_the_receipt_is_there(
+    app, client_as, organisation, book, fresh, payers
+):
+    c = client_as("preparer")
+    page = f"/books/{organisation.id}/vouchers/{fresh.id}/receipt/{payers[0].id}"
+    assert c.post(page + "/checkpoint").status_code == 400  # no CSRF token
+    assert checkpoints(book) == 1
+    resp = c.post(page + "/checkpoint", data={"csrf_token": c.csrf})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(page)
+    assert checkpoints(book) == 2
+    assert c.get(url(organisation, fresh, payers[0].id)).status_code == 200
+    # The API's POST signs and answers the receipt at once.
+    later = client_as("auditor")
+    resp = later.post(url(organisation, fresh, payers[0].id), headers={"X-CSRFToken": later.csrf})
+    assert resp.status_code == 200
+    check_receipt(json.loads(resp.data), payers[0])
+
+
+def test_the_api_post_signs_when_needed(app, client_as, organisation, book, fresh, payers):
+    c = client_as("reviewer")
+    resp = c.post(url(organisation, fresh, payers[0].id), headers={"X-CSRFToken": c.csrf})
+    assert resp.status_code == 200, resp.get_json()
+    assert checkpoints(book) == 2
+    check_receipt(json.loads(resp.data), payers[0])
 
 
 def test_a_receipt_can_be_rechecked_against_a_later_checkpoint(
