@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import privacy
 from core.db import db
 from core.models import Organisation, Resident
 from core.months import Month
@@ -140,6 +141,11 @@ def validate_voucher(
         p.add("summary", _l("Write a summary (摘要) of what happened."))
     elif len(summary) > 300:
         p.add("summary", _l("The summary is longer than 300 characters."))
+    else:
+        # The summary is signed into the public record for good: no person's name, phone, ID
+        # number or flat in it (the resident belongs in the line's counterparty field).
+        for message in privacy.check_free_text(facts.book.community_id, summary):
+            p.add("summary", message)
     d = data.date
     if not isinstance(d, dt.date):
         p.add("date", _l("The date is missing."))

@@ -5,7 +5,7 @@ Books.opening_state: 'required' (nothing may be posted before the opening balanc
 exists changes.
 
 Revision ID: c4a7e19f3b20
-Revises: b7e41c2d9a05
+Revises: c3d8e5f1a2b4
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4a7e19f3b20'
-down_revision = 'b7e41c2d9a05'
+down_revision = 'c3d8e5f1a2b4'
 branch_labels = None
 depends_on = None
 

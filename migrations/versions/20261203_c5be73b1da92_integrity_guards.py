@@ -22,7 +22,7 @@ recomputes the balances, the log size and the closed-through mark and names any 
 On SQLite a table rebuilt by a later batch migration loses its triggers: make them again there.
 
 Revision ID: c5be73b1da92
-Revises: b7e41c2d9a05
+Revises: c4a7e19f3b20
 Create Date: 2026-12-03 10:20:00
 
 """
@@ -30,7 +30,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c5be73b1da92'
-down_revision = 'b7e41c2d9a05'
+down_revision = 'c4a7e19f3b20'
 branch_labels = None
 depends_on = None
 
