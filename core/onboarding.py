@@ -1,8 +1,9 @@
 """Starting real books: communities (社区), their organisations and each organisation's settings.
 
 Platform admins create and rename communities and organisations and deactivate them (never
-delete: books and published reports stay). Creating an organisation opens its book through
-``ledger.services.create_book``, which also makes its signing key (transparency's hook).
+delete: books and published reports stay). Creating an organisation announces it
+(``core.signals.organisation_created``): the ledger opens its book, and transparency makes its
+signing key when the book is opened.
 Use cases flush, never commit; they take the acting user as an argument.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from . import signals
 from .db import db
 from .errors import InvalidInput, NotFound, NotPermitted
 from .models import (
@@ -229,8 +231,6 @@ def create_organisation(
     actor: User,
 ) -> NewOrganisation:
     """An organisation in ``community`` and its book (账套) in its kind's standard."""
-    from ledger import services as ledger_services  # the ledger sits above core
-
     require_platform_admin(actor)
     p = _Problems()
     if not community.active:
@@ -278,8 +278,9 @@ def create_organisation(
     )
     db.session.add(org)
     db.session.flush()
-    book = ledger_services.create_book(org)
-    return NewOrganisation(org, book)
+    # The ledger, above core, opens the organisation's book (账套) when it hears of it.
+    made = [m for _receiver, m in signals.organisation_created.send(org, actor=actor) if m]
+    return NewOrganisation(org, made[0] if made else None)
 
 
 def _first_month(value, today: dt.date, p: _Problems) -> Month | None:

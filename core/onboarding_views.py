@@ -262,14 +262,8 @@ def _person_context(org, who) -> dict:
 @bp.route("/orgs/<id:org_id>/settings", methods=["GET", "POST"])
 @login_required
 def settings(org_id: int):
-    from ledger import services as ledger_services
-
     org = auth.get_organisation(org_id)
     actor = auth.require_role(org, Role.ADMIN)
-    try:
-        book = ledger_services.book_for(org)
-    except NotFound:  # an organisation from before books were opened with it
-        book = None
     if request.method == "POST":
         f = request.form
         try:
@@ -282,16 +276,11 @@ def settings(org_id: int):
                 fiscal_year_start_month=f.get("fiscal_year_start_month", ""),
                 actor=actor,
             )
-            single = f.get("single_person_mode") == "on"
-            if book is not None and single != book.single_person_mode:
-                ledger_services.set_single_person_mode(
-                    book, single, f.get("single_person_reason", ""), actor=actor
-                )
         except DomainError as e:
-            return _form_error("onboarding/settings.html", e, org=org, book=book)
+            return _form_error("onboarding/settings.html", e, org=org)
         flash(_("Settings saved."), "success")
         return redirect(url_for("onboarding.settings", org_id=org.id))
-    return render_template("onboarding/settings.html", org=org, book=book, errors={}, form={})
+    return render_template("onboarding/settings.html", org=org, errors={}, form={})
 
 
 # --- links: invitations and password resets ----------------------------------------------

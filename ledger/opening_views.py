@@ -9,76 +9,26 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from core.audit import note
-from core.auth import authenticated_user, can_read
 from core.db import db
 from core.errors import DomainError, InvalidInput
-from core.models import Organisation, Role, User
 
 from . import opening
 from . import services as svc
 from .amounts import format_minor
 from .models import Account, Book, VoucherStatus
+from .views.common import BookView, _open, _refused
 
 bp = Blueprint("opening", __name__, url_prefix="/books")
 
 EXTRA_ROWS = 5  # blank rows for a fund, another unit or a counterparty
 MAX_FORM_ROWS = 5000
 _ROW_FIELD = re.compile(r"^rows-([0-9]{1,5})-account$")
-
-
-@dataclass
-class BookView:
-    """What the book layout needs: the organisation, the book, the user and their roles."""
-
-    org: Organisation
-    book: Book
-    user: User
-    roles: frozenset[str]
-
-    def has(self, *roles) -> bool:
-        return bool(self.roles & {str(r) for r in roles})
-
-    @property
-    def can_prepare(self) -> bool:
-        return self.has(*svc.PREPARE_ROLES)
-
-    @property
-    def can_review(self) -> bool:
-        return self.has(*svc.REVIEW_ROLES)
-
-    @property
-    def can_post(self) -> bool:
-        return self.has(*svc.POST_ROLES)
-
-
-def _open(org_id: int) -> BookView:
-    user = authenticated_user()
-    org = db.session.get(Organisation, org_id)
-    if org is None:
-        from core.errors import NotFound
-
-        raise NotFound(_l("No such organisation."))
-    can_read(org, user)
-    book = svc.book_for(org)
-    roles = (
-        frozenset(r.value for r in Role)
-        if user.is_platform_admin
-        else frozenset(user.roles_in(org.id))
-    )
-    note(book_id=book.id)
-    return BookView(org=org, book=book, user=user, roles=roles)
-
-
-def _refused(e: DomainError) -> int:
-    db.session.rollback()
-    g.audit_outcome_detail = e.code
-    return e.status
 
 
 def _optional_id(text: str, n: int) -> int | None:
@@ -281,4 +231,24 @@ def act(org_id: int, action: str):
         return _render(_open(org_id), error=e.message, errors=e.errors, status=status)
     note(voucher_id=v.id, opening=True, action=action)
     flash(str(done), "success")
+    return redirect(url_for(".grid", org_id=org_id))
+
+
+@bp.post("/<id:org_id>/opening/state")
+@login_required
+def state(org_id: int):
+    """An admin declares that the book starts from zero, or that it needs opening balances."""
+    bv = _open(org_id)
+    try:
+        opening.set_opening_state(
+            bv.book,
+            request.form.get("state", ""),
+            actor=bv.user,
+            reason=request.form.get("reason", ""),
+        )
+    except DomainError as e:
+        status = _refused(e)
+        return _render(_open(org_id), error=e.message, errors=e.errors, status=status)
+    note(opening_state=bv.book.opening_state)
+    flash(_l("Saved."), "success")
     return redirect(url_for(".grid", org_id=org_id))

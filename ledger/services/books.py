@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import signals as core_signals
 from core.db import db
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Organisation, User
@@ -264,5 +265,16 @@ def set_single_person_mode(book: Book, enabled: bool, reason: str, *, actor: Use
             changed_by_id=actor.id,
         )
     )
+    db.session.flush()
+    return book
+
+
+@core_signals.organisation_created.connect
+def _open_book_of_new_organisation(organisation: Organisation, **_kwargs) -> Book:
+    """A platform admin created an organisation (core.onboarding): open its book. A book
+    opened for real books starts from its opening balances (期初余额), unless its admin
+    declares that it starts from zero."""
+    book = create_book(organisation)
+    book.opening_state = "required"
     db.session.flush()
     return book

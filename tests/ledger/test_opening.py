@@ -15,7 +15,7 @@ from core.errors import Conflict, InvalidInput, NotPermitted
 from ledger import log
 from ledger import opening as op
 from ledger import services as svc
-from ledger.models import AccountPeriodBalance, Voucher, VoucherKind, VoucherLine
+from ledger.models import Account, AccountPeriodBalance, Voucher, VoucherKind, VoucherLine
 from tests.ledger.conftest import lines
 from tests.ledger.test_api import Api
 
@@ -354,8 +354,7 @@ def test_import_from_another_books_closing_balances(
     grant_role(rev, old_org, "reviewer")
     db.session.flush()
     code = {
-        a.code: a
-        for a in db.session.scalars(sa.select(svc.Account).where(svc.Account.book_id == old.id))
+        a.code: a for a in db.session.scalars(sa.select(Account).where(Account.book_id == old.id))
     }
     for d, ls in (
         (dt.date(2026, 5, 3), lines((code["1002"], 80_000, 0), (code["3001"], 0, 80_000))),
@@ -591,3 +590,40 @@ def test_the_years_income_statement_includes_the_year_to_date_brought_forward(
     assert inc.amount("net_profit", "year_to_date") == 220_000
     assert inc.ok
     assert reports.balance_sheet(book, as_of=dt.date(2026, 7, 31)).ok
+
+
+def test_the_posting_engine_refuses_postings_before_the_openings(book, people, acct):
+    """The rule is the engine's, not only the grid's: post_voucher and bulk runs both ask."""
+    op.set_opening_state(book, "required", actor=people["admin"], reason="建账")
+    data = svc.VoucherInput(START, "收款", lines((acct("1002"), 100, 0), (acct("5001"), 0, 100)))
+    v = svc.create_voucher(book, data, actor=people["preparer"])
+    svc.submit_voucher(v, actor=people["preparer"])
+    svc.approve_voucher(v, actor=people["reviewer"])
+    with pytest.raises(Conflict):
+        svc.post_voucher(v, actor=people["reviewer"])
+    with pytest.raises(Conflict):
+        svc.post_vouchers(book, [data], source="import", actor=None)
+
+
+def test_an_admin_declares_on_the_grid_that_the_book_starts_from_zero(
+    client_as, organisation, book, acct
+):
+    book.opening_state = "required"
+    db.session.flush()
+    page = client_as("admin").get(f"/books/{organisation.id}/opening").get_data(as_text=True)
+    assert 'name="state" value="none"' in page
+    preparer = client_as("preparer")
+    r = preparer.post(
+        f"/books/{organisation.id}/opening/state",
+        data={"csrf_token": preparer.csrf, "state": "none"},
+    )
+    assert r.status_code == 403 and book.opening_state == "required"
+    admin = client_as("admin")
+    r = admin.post(
+        f"/books/{organisation.id}/opening/state",
+        data={"csrf_token": admin.csrf, "state": "none", "reason": "新成立，从零开始"},
+    )
+    assert r.status_code == 302
+    db.session.refresh(book)
+    assert book.opening_state == "none"
+    op.check_can_post(book, VoucherKind.NORMAL)
