@@ -291,6 +291,9 @@ def _drop_cache(session, *_args) -> None:
 event.listen(Session, "before_flush", _drop_cache_on_resident_write)
 event.listen(Session, "after_commit", _drop_cache)
 event.listen(Session, "after_soft_rollback", _drop_cache)
+# Any transaction's end, savepoints and rollbacks of the connection included: a cached list
+# must never outlive the rows it was read from (ids are reused after a rollback).
+event.listen(Session, "after_transaction_end", _drop_cache)
 
 
 __all__ = [
