@@ -89,23 +89,19 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
     unit = book.base_unit
     date = dt.date(year, 12, 31)
     made = []
+
+    def close(summary, lines: list[LineInput]) -> Voucher:
+        """Post one closing voucher on 31 December, approved by the rule that made it."""
+        data = VoucherInput(date, str(summary), lines)
+        return post_system_voucher(
+            book, data, kind=VoucherKind.CLOSING, actor=actor, source="closing"
+        )
+
     if book.chart == "SME_2011":
         target = _account(book, "3103")
         lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
         lines += _offsets(target.id, movements, unit, by_fund=True)
-        made.append(
-            post_system_voucher(
-                book,
-                VoucherInput(
-                    date,
-                    str(_l("Year-end: close revenue and expenses to current-year profit")),
-                    lines,
-                ),
-                kind=VoucherKind.CLOSING,
-                actor=actor,
-                source="closing",
-            )
-        )
+        made.append(close(_l("Year-end: close revenue and expenses to current-year profit"), lines))
         profit = _year_movements(book, year, ("equity",))
         profit = [(a, fk, net) for a, fk, net in profit if a.id == target.id]
         total = sum(net for _a, _fk, net in profit)
@@ -114,17 +110,7 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
             lines = [_zeroing_line(target.id, fk, net, unit) for _a, fk, net in profit]
             lines += _offsets(dist.id, profit, unit, by_fund=True)
             made.append(
-                post_system_voucher(
-                    book,
-                    VoucherInput(
-                        date,
-                        str(_l("Year-end: transfer current-year profit to profit distribution")),
-                        lines,
-                    ),
-                    kind=VoucherKind.CLOSING,
-                    actor=actor,
-                    source="closing",
-                )
+                close(_l("Year-end: transfer current-year profit to profit distribution"), lines)
             )
     elif book.chart == "NPO_2004":
         unrestricted, restricted = _account(book, "3101"), _account(book, "3102")
@@ -144,17 +130,7 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
         to_unrestricted = [m for m in movements if m not in to_restricted]
         lines += _offsets(restricted.id, to_restricted, unit, by_fund=True)
         lines += _offsets(unrestricted.id, to_unrestricted, unit, by_fund=True)
-        made.append(
-            post_system_voucher(
-                book,
-                VoucherInput(
-                    date, str(_l("Year-end: close revenue and expenses to net assets")), lines
-                ),
-                kind=VoucherKind.CLOSING,
-                actor=actor,
-                source="closing",
-            )
-        )
+        made.append(close(_l("Year-end: close revenue and expenses to net assets"), lines))
         released: dict[int, int] = defaultdict(int)
         for a, fk, net in movements:
             if a.type == "expense" and fk in restricted_funds:
@@ -168,35 +144,15 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
                 ]
         if rel_lines:
             made.append(
-                post_system_voucher(
-                    book,
-                    VoucherInput(
-                        date,
-                        str(_l("Year-end: release restricted net assets used for their purpose")),
-                        rel_lines,
-                    ),
-                    kind=VoucherKind.CLOSING,
-                    actor=actor,
-                    source="closing",
+                close(
+                    _l("Year-end: release restricted net assets used for their purpose"), rel_lines
                 )
             )
     else:
         target = _account(book, "3101")
         lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
         lines += _offsets(target.id, movements, unit, by_fund=True)
-        made.append(
-            post_system_voucher(
-                book,
-                VoucherInput(
-                    date,
-                    str(_l("Year-end: close income and expenditure to the fund balance")),
-                    lines,
-                ),
-                kind=VoucherKind.CLOSING,
-                actor=actor,
-                source="closing",
-            )
-        )
+        made.append(close(_l("Year-end: close income and expenditure to the fund balance"), lines))
     return made
 
 
