@@ -350,6 +350,15 @@ def _render_voucher(bv: BookView, voucher: Voucher, *, error=None, errors=None, 
     )
 
 
+def _voucher_refused(org_id: int, voucher_id: int, e: DomainError):
+    """The voucher page again, as it now is, with what the refused step said."""
+    status = _refused(e)
+    bv = _open(org_id)
+    return _render_voucher(
+        bv, svc.get_voucher(bv.book, voucher_id), error=e.message, errors=e.errors, status=status
+    )
+
+
 @bp.get("/<id:org_id>/vouchers/<id:voucher_id>")
 @login_required
 def voucher(org_id: int, voucher_id: int):
@@ -397,15 +406,7 @@ def voucher_action(org_id: int, voucher_id: int, action: str):
     try:
         result = run(v, bv.user)
     except DomainError as e:
-        status = _refused(e)
-        bv = _open(org_id)
-        return _render_voucher(
-            bv,
-            svc.get_voucher(bv.book, voucher_id),
-            error=e.message,
-            errors=e.errors,
-            status=status,
-        )
+        return _voucher_refused(org_id, voucher_id, e)
     note(voucher_id=v.id, number=v.number)
     flash(
         str(done) + (f" {result.number}" if action == "post" and result.number else ""), "success"
@@ -430,15 +431,7 @@ def upload_attachment(org_id: int, voucher_id: int):
                 _l("Choose a file to attach."), errors={"file": [str(_l("Required."))]}
             )
     except DomainError as e:
-        status = _refused(e)
-        bv = _open(org_id)
-        return _render_voucher(
-            bv,
-            svc.get_voucher(bv.book, voucher_id),
-            error=e.message,
-            errors=e.errors,
-            status=status,
-        )
+        return _voucher_refused(org_id, voucher_id, e)
     note(voucher_id=v.id, files=n)
     flash(_("%(n)d file(s) attached.", n=n), "success")
     return redirect(url_for(".voucher", org_id=org_id, voucher_id=v.id) + "#files")
@@ -462,15 +455,7 @@ def delete_attachment(org_id: int, voucher_id: int, attachment_id: int):
         name = att.filename
         attachments.remove_attachment(att, bv.user)
     except DomainError as e:
-        status = _refused(e)
-        bv = _open(org_id)
-        return _render_voucher(
-            bv,
-            svc.get_voucher(bv.book, voucher_id),
-            error=e.message,
-            errors=e.errors,
-            status=status,
-        )
+        return _voucher_refused(org_id, voucher_id, e)
     note(voucher_id=v.id, removed=name)
     flash(_("File %(name)s removed.", name=name), "success")
     return redirect(url_for(".voucher", org_id=org_id, voucher_id=v.id) + "#files")
