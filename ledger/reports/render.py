@@ -89,6 +89,16 @@ def _dir(lang: str, signed: int) -> str:
     return _DIRECTION_EN[d] if _i(lang) else d
 
 
+def _movement(lang: str, e: int, debit: int | None, credit: int | None, balance: int) -> list[str]:
+    """The 借方 / 贷方 / 方向 / 余额 cells of a ledger row (no debit or credit: empty cells)."""
+    return [
+        "" if debit is None else format_minor(debit, e),
+        "" if credit is None else format_minor(credit, e),
+        _dir(lang, balance),
+        format_minor(abs(balance), e),
+    ]
+
+
 def _name(account: Account, lang: str) -> str:
     return account.name_en if _i(lang) and account.name_en else account.name_zh
 
@@ -216,10 +226,7 @@ def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
                 name,
                 report.start.isoformat(),
                 _word(lang, "opening"),
-                "",
-                "",
-                _dir(lang, la.opening),
-                format_minor(abs(la.opening), e),
+                *_movement(lang, e, None, None, la.opening),
             ]
         )
         for m in la.months:
@@ -229,10 +236,7 @@ def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
                     name,
                     m.label,
                     _word(lang, "month_total"),
-                    format_minor(m.debit, e),
-                    format_minor(m.credit, e),
-                    _dir(lang, m.balance),
-                    format_minor(abs(m.balance), e),
+                    *_movement(lang, e, m.debit, m.credit, m.balance),
                 ]
             )
             rows.append(
@@ -241,10 +245,7 @@ def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
                     name,
                     m.label,
                     _word(lang, "year_total"),
-                    format_minor(m.year_debit, e),
-                    format_minor(m.year_credit, e),
-                    _dir(lang, m.balance),
-                    format_minor(abs(m.balance), e),
+                    *_movement(lang, e, m.year_debit, m.year_credit, m.balance),
                 ]
             )
     return rows
@@ -259,10 +260,7 @@ def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
             report.start.isoformat(),
             "",
             _word(lang, "opening"),
-            "",
-            "",
-            _dir(lang, report.opening),
-            format_minor(abs(report.opening), e),
+            *_movement(lang, e, None, None, report.opening),
         ]
     )
     for ln in report.lines:
@@ -271,10 +269,7 @@ def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
                 ln.date.isoformat(),
                 ln.number,
                 ln.summary,
-                format_minor(ln.debit, e),
-                format_minor(ln.credit, e),
-                _dir(lang, ln.balance),
-                format_minor(abs(ln.balance), e),
+                *_movement(lang, e, ln.debit, ln.credit, ln.balance),
             ]
         )
     rows.append(
@@ -282,10 +277,7 @@ def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
             report.end.isoformat(),
             "",
             _word(lang, "period_total"),
-            format_minor(report.debit, e),
-            format_minor(report.credit, e),
-            _dir(lang, report.closing),
-            format_minor(abs(report.closing), e),
+            *_movement(lang, e, report.debit, report.credit, report.closing),
         ]
     )
     return rows
