@@ -121,6 +121,20 @@ def check_fund(book: Book, fund_id: int | None) -> Fund | None:
     return fund
 
 
+def report_head(
+    book: Book, unit: str, fund_id: int | None, start: dt.date | None, end: dt.date
+) -> dict:
+    """The fields every report starts with: whose book, which unit and fund, which dates."""
+    return {
+        "book_id": book.id,
+        "start": start,
+        "end": end,
+        "unit": unit,
+        "exponent": exponent_of(book, unit),
+        "fund_id": fund_id,
+    }
+
+
 def exponent_of(book: Book, unit: str) -> int:
     """Minor-unit digits of ``unit`` (0 for a unit the book never declared)."""
     if is_iso_currency(unit):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core.db import db
 
 from ..models import Book, Fund
-from .balances import Filters, book_accounts, check_fund, check_range, exponent_of, range_sums
+from .balances import Filters, book_accounts, check_fund, check_range, range_sums, report_head
 
 __all__ = ["FundRow", "FundStatement", "fund_statement"]
 
@@ -124,11 +124,6 @@ def fund_statement(
         for x in funds
     ]
     return FundStatement(
-        book_id=book.id,
-        start=start,
-        end=end,
-        unit=unit,
-        exponent=exponent_of(book, unit),
-        fund_id=fund_id,
+        **report_head(book, unit, fund_id, start, end),
         rows=rows,
     )

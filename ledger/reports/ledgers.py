@@ -20,11 +20,11 @@ from .balances import (
     check_fund,
     check_range,
     collapse,
-    exponent_of,
     posted_lines,
     range_sums,
+    report_head,
 )
-from .trial_balance import direction, tree_order
+from .trial_balance import Directions, direction, tree_order
 
 __all__ = [
     "AccountDetail",
@@ -89,7 +89,7 @@ class LedgerMonth:
 
 
 @dataclass(frozen=True)
-class LedgerAccount:
+class LedgerAccount(Directions):
     account: Account
     opening: int  # signed, debit positive (期初余额 / 上年结转)
     months: list[LedgerMonth]
@@ -105,14 +105,6 @@ class LedgerAccount:
     @property
     def closing(self) -> int:
         return self.opening + self.debit - self.credit
-
-    @property
-    def opening_direction(self) -> str:
-        return direction(self.opening)
-
-    @property
-    def closing_direction(self) -> str:
-        return direction(self.closing)
 
 
 @dataclass(frozen=True)
@@ -209,12 +201,7 @@ def general_ledger(
             continue
         out.append(LedgerAccount(account=t, opening=o, months=months))
     return GeneralLedger(
-        book_id=book.id,
-        start=start,
-        end=end,
-        unit=unit,
-        exponent=exponent_of(book, unit),
-        fund_id=fund_id,
+        **report_head(book, unit, fund_id, start, end),
         accounts=out,
     )
 
@@ -241,7 +228,7 @@ class DetailLine:
 
 
 @dataclass(frozen=True)
-class AccountDetail:
+class AccountDetail(Directions):
     book_id: int
     account: Account
     start: dt.date
@@ -263,14 +250,6 @@ class AccountDetail:
     @property
     def closing(self) -> int:
         return self.opening + self.debit - self.credit
-
-    @property
-    def opening_direction(self) -> str:
-        return direction(self.opening)
-
-    @property
-    def closing_direction(self) -> str:
-        return direction(self.closing)
 
 
 def account_detail(
@@ -336,13 +315,8 @@ def account_detail(
             )
         )
     return AccountDetail(
-        book_id=book.id,
+        **report_head(book, unit, fund_id, start, end),
         account=acc,
-        start=start,
-        end=end,
-        unit=unit,
-        exponent=exponent_of(book, unit),
-        fund_id=fund_id,
         opening=opening,
         lines=out,
     )

@@ -35,9 +35,9 @@ from .balances import (
     check_date,
     check_fund,
     check_range,
-    exponent_of,
     month_end,
     range_sums,
+    report_head,
 )
 
 __all__ = ["Statement", "StatementColumn", "StatementLine", "balance_sheet", "income_statement"]
@@ -275,22 +275,11 @@ def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> 
         checks[f"balanced.{period}"] = result[assets_key] == result[claims_key]
     checks["every_account_mapped"] = not unmapped
     return Statement(
-        book_id=book.id,
-        standard=book.chart,
-        statement=layout.statement,
-        form_code=layout.form_code,
-        title_zh=layout.title_zh,
-        title_en=layout.title_en,
-        unit=unit,
-        exponent=exponent_of(book, unit),
-        fund_id=fund_id,
-        start=None,
-        end=as_of,
+        **report_head(book, unit, fund_id, None, as_of),
+        **_layout_head(book, layout),
         columns=tuple(columns),
         lines=_lines(layout, values),
         checks=checks,
-        note_zh=layout.note_zh,
-        note_en=layout.note_en,
     )
 
 
@@ -407,23 +396,25 @@ def income_statement(
                 result[result_key] == revenue - expense + shift
             )
     return Statement(
-        book_id=book.id,
-        standard=book.chart,
-        statement=layout.statement,
-        form_code=layout.form_code,
-        title_zh=layout.title_zh,
-        title_en=layout.title_en,
-        unit=unit,
-        exponent=exponent_of(book, unit),
-        fund_id=fund_id,
-        start=start,
-        end=end,
+        **report_head(book, unit, fund_id, start, end),
+        **_layout_head(book, layout),
         columns=tuple(columns),
         lines=_lines(layout, values),
         checks=checks,
-        note_zh=layout.note_zh,
-        note_en=layout.note_en,
     )
+
+
+def _layout_head(book: Book, layout) -> dict:
+    """What a statement takes from its official layout: which form, its titles and notes."""
+    return {
+        "standard": book.chart,
+        "statement": layout.statement,
+        "form_code": layout.form_code,
+        "title_zh": layout.title_zh,
+        "title_en": layout.title_en,
+        "note_zh": layout.note_zh,
+        "note_en": layout.note_en,
+    }
 
 
 def _whole_month(a: dt.date, b: dt.date) -> bool:

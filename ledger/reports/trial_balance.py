@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..models import Account, Book
 from .balances import (
@@ -14,8 +15,8 @@ from .balances import (
     check_fund,
     check_range,
     collapse,
-    exponent_of,
     range_sums,
+    report_head,
 )
 
 __all__ = [
@@ -38,8 +39,28 @@ def split(signed: int) -> tuple[int, int]:
     return (signed, 0) if signed > 0 else (0, -signed)
 
 
+class _Signed(Protocol):
+    @property
+    def opening(self) -> int: ...
+
+    @property
+    def closing(self) -> int: ...
+
+
+class Directions:
+    """借/贷/平 of a row's opening and closing balances, as ledgers print them."""
+
+    @property
+    def opening_direction(self: _Signed) -> str:
+        return direction(self.opening)
+
+    @property
+    def closing_direction(self: _Signed) -> str:
+        return direction(self.closing)
+
+
 @dataclass(frozen=True)
-class TrialBalanceRow:
+class TrialBalanceRow(Directions):
     """One account's line. Amounts are minor units; ``opening``/``closing`` signed, debit positive.
 
     ``rollup`` rows are parent accounts summing their sub-accounts (and their own postings, in
@@ -73,14 +94,6 @@ class TrialBalanceRow:
     @property
     def closing_credit(self) -> int:
         return split(self.closing)[1]
-
-    @property
-    def opening_direction(self) -> str:
-        return direction(self.opening)
-
-    @property
-    def closing_direction(self) -> str:
-        return direction(self.closing)
 
 
 @dataclass(frozen=True)
@@ -201,12 +214,7 @@ def trial_balance(
         cd, cc = cd + split(o + d - c)[0], cc + split(o + d - c)[1]
     totals = TrialBalanceTotals(od, oc, dr, cr, cd, cc)
     return TrialBalance(
-        book_id=book.id,
-        start=start,
-        end=end,
-        unit=unit,
-        exponent=exponent_of(book, unit),
-        fund_id=fund_id,
+        **report_head(book, unit, fund_id, start, end),
         rows=rows,
         totals=totals,
     )
