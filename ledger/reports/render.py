@@ -339,17 +339,24 @@ def to_json(report) -> dict:
     raise TypeError(f"no JSON form for {type(report).__name__}")
 
 
-@to_json.register
-def _(report: TrialBalance) -> dict:
-    t = report.totals
+def _head_json(report) -> dict:
+    """The fields every report's JSON starts with (``report_head``)."""
     return {
-        "report": "trial_balance",
         "book_id": report.book_id,
         "start": _d(report.start),
         "end": _d(report.end),
         "unit": report.unit,
         "exponent": report.exponent,
         "fund_id": report.fund_id,
+    }
+
+
+@to_json.register
+def _(report: TrialBalance) -> dict:
+    t = report.totals
+    return {
+        "report": "trial_balance",
+        **_head_json(report),
         "balanced": report.balanced,
         "rows": [
             {
@@ -382,16 +389,11 @@ def _(report: TrialBalance) -> dict:
 def _(report: Statement) -> dict:
     return {
         "report": report.statement,
-        "book_id": report.book_id,
         "standard": report.standard,
         "form_code": report.form_code,
         "title_zh": report.title_zh,
         "title_en": report.title_en,
-        "start": _d(report.start),
-        "end": _d(report.end),
-        "unit": report.unit,
-        "exponent": report.exponent,
-        "fund_id": report.fund_id,
+        **_head_json(report),
         "note_zh": report.note_zh,
         "note_en": report.note_en,
         "columns": [
@@ -428,12 +430,7 @@ def _(report: Statement) -> dict:
 def _(report: GeneralLedger) -> dict:
     return {
         "report": "general_ledger",
-        "book_id": report.book_id,
-        "start": _d(report.start),
-        "end": _d(report.end),
-        "unit": report.unit,
-        "exponent": report.exponent,
-        "fund_id": report.fund_id,
+        **_head_json(report),
         "accounts": [
             {
                 "account": account_json(la.account),
@@ -464,13 +461,8 @@ def _(report: GeneralLedger) -> dict:
 def _(report: AccountDetail) -> dict:
     return {
         "report": "account_detail",
-        "book_id": report.book_id,
         "account": account_json(report.account),
-        "start": _d(report.start),
-        "end": _d(report.end),
-        "unit": report.unit,
-        "exponent": report.exponent,
-        "fund_id": report.fund_id,
+        **_head_json(report),
         "opening": report.opening,
         "debit": report.debit,
         "credit": report.credit,
@@ -497,12 +489,7 @@ def _(report: AccountDetail) -> dict:
 def _(report: FundStatement) -> dict:
     return {
         "report": "fund_statement",
-        "book_id": report.book_id,
-        "start": _d(report.start),
-        "end": _d(report.end),
-        "unit": report.unit,
-        "exponent": report.exponent,
-        "fund_id": report.fund_id,
+        **_head_json(report),
         "rows": [
             {
                 "fund": {
