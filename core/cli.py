@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import types
-from typing import cast
+from typing import NoReturn, cast
 
 import click
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ organisation_cli = AppGroup("organisation", help="Organisations and their books.
 CLI_ACTOR = cast(User, types.SimpleNamespace(id=None, username="cli", is_platform_admin=True))
 
 
-def _fail(e: DomainError):
+def _fail(e: DomainError) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(str(e.message))
 
@@ -205,7 +205,7 @@ def reset_link(username):
     click.echo(f"/reset/{token}")
 
 
-def _fail_fields(e: DomainError):
+def _fail_fields(e: DomainError) -> NoReturn:
     db.session.rollback()
     details = "; ".join(f"{k}: {' '.join(v)}" for k, v in (e.errors or {}).items())
     raise click.ClickException(str(e.message) + (f" ({details})" if details else ""))
