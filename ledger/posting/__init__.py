@@ -139,7 +139,7 @@ def post_approved(
         allow_negative=reversal,
         voucher=voucher,
         reverses_id=voucher.reverses_id,
-        reverses_index=voucher.reverses.log_index if voucher.reverses_id else None,
+        reverses_index=voucher.reverses.log_index if voucher.reverses is not None else None,
     )
     p = plan(book, [entry], first_index=first, facts=facts, actor_id=actor_id, keyed=False)
     db.session.flush()  # anything pending (the history so far) is written before what follows
