@@ -147,7 +147,7 @@ def open_invitations(org: Organisation) -> list[Invitation]:
                 Invitation.expires_at > utcnow(),
             )
             .order_by(Invitation.id)
-        ).all()
+        )
     )
 
 
@@ -231,7 +231,7 @@ def history_of(org: Organisation, person: User) -> list[AuditEvent]:
                 sa.or_(AuditEvent.organisation_id == org.id, AuditEvent.organisation_id.is_(None)),
             )
             .order_by(AuditEvent.id)
-        ).all()
+        )
     )
 
 
@@ -332,7 +332,7 @@ def my_resident_records(user: User) -> list[Resident]:
     return list(
         db.session.scalars(
             sa.select(Resident).where(Resident.user_id == user.id).order_by(Resident.id)
-        ).all()
+        )
     )
 
 
