@@ -190,7 +190,7 @@ def _line(ln: VoucherLine, exps: _Exponents, english: bool) -> dict:
         "line_no": ln.line_no,
         "account": acc.code,
         "account_name": (acc.name_en or acc.name_zh) if english else acc.name_zh,
-        "fund": ln.fund.code if ln.fund is not None else None,
+        "fund": ln.fund_code,
         "unit": ln.unit,
         "debit": format_minor(ln.debit, exp) if ln.debit else None,
         "credit": format_minor(ln.credit, exp) if ln.credit else None,
@@ -336,7 +336,7 @@ def set_account_active(data: dict, org_id: int, code: str):
         raise NotFound(_l("No account %(code)s in this book.", code=code[:200]))
     svc.set_account_active(acc, data["active"], actor=user)
     audit.note(account=acc.code, active=data["active"])
-    parent = acc.parent
+    parent = acc.parent if acc.parent_id else None
     return _account_out(acc, {parent.id: parent.code} if parent is not None else {})
 
 

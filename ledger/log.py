@@ -118,7 +118,7 @@ def public_record(voucher: Voucher, reverses_index: int | None = None) -> dict:
         lines=[
             (
                 line.account.code,
-                line.fund.code if line.fund is not None else None,
+                line.fund_code,
                 line.unit,
                 line.debit,
                 line.credit,

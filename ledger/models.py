@@ -240,6 +240,14 @@ class VoucherLine(IdMixin, Model):  # 分录
     resident = relationship("Resident")
     counterparty_org = relationship("Organisation")
 
+    @property
+    def fund_code(self) -> str | None:
+        """The code of the line's fund; None without one (``fund`` is then never read)."""
+        if not self.fund_id:
+            return None
+        assert self.fund is not None  # fund_id names a fund
+        return self.fund.code
+
 
 class VoucherEvent(IdMixin, Model):
     """The voucher's history: created, edited, submitted, approved, rejected, posted. Append-only."""

@@ -478,7 +478,7 @@ def rows_of(voucher: Voucher) -> list[OpeningRow]:
                 debit=format_minor(dr, exp) if dr else "",
                 credit=format_minor(cr, exp) if cr else "",
                 unit=ln.unit,
-                fund=ln.fund.code if ln.fund is not None else "",
+                fund=ln.fund_code or "",
                 resident_id=ln.resident_id,
                 counterparty_org_id=ln.counterparty_org_id,
             )
