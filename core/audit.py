@@ -84,7 +84,7 @@ def record(action: str, outcome: str, **fields) -> AuditEvent:
     return ev
 
 
-_INSERT = sa.insert(AuditEvent.__table__)  # type: ignore[arg-type]
+_INSERT = sa.insert(AuditEvent.__table__)
 
 
 # Path arguments that are secrets (one-time invitation and reset links): never stored, or

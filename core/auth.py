@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from .db import db, utcnow
+from .db import db, rowcount, utcnow
 from .errors import (
     Conflict,
     InvalidInput,
@@ -179,12 +179,12 @@ def end_session(token: str | None) -> None:
 
 def revoke_sessions(user: User) -> int:
     """Sign the user out everywhere: every open login session ends now."""
-    result = db.session.execute(
+    revoked = rowcount(
         sa.update(LoginSession)
         .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    return result.rowcount or 0
+    return revoked or 0
 
 
 # The session's user with their roles, in one query, only while the session is open.

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import types
+from typing import NoReturn, cast
 
 import click
 import sqlalchemy as sa
@@ -22,10 +23,12 @@ community_cli = AppGroup("community", help="Communities (社区).")
 organisation_cli = AppGroup("organisation", help="Organisations and their books.")
 
 # Whoever runs the CLI operates the server: they act as a platform administrator.
-CLI_ACTOR = types.SimpleNamespace(id=None, username="cli", is_platform_admin=True)
+# The command line acts as a platform administrator without a login of its own. It stands in
+# for a ``User`` on the platform-admin paths, which read only these three attributes.
+CLI_ACTOR = cast(User, types.SimpleNamespace(id=None, username="cli", is_platform_admin=True))
 
 
-def _fail(e: DomainError):
+def _fail(e: DomainError) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(str(e.message))
 
@@ -185,7 +188,7 @@ def create_organisation(community_slug, name, slug, kind, standard, start):
     except DomainError as e:
         _fail_fields(e)
     db.session.commit()
-    click.echo(f"organisation {made.organisation.id} book {made.book.id}")
+    click.echo(f"organisation {made.organisation.id} book {made.book_id}")
 
 
 @user_cli.command("reset-link")
@@ -202,7 +205,7 @@ def reset_link(username):
     click.echo(f"/reset/{token}")
 
 
-def _fail_fields(e: DomainError):
+def _fail_fields(e: DomainError) -> NoReturn:
     db.session.rollback()
     details = "; ".join(f"{k}: {' '.join(v)}" for k, v in (e.errors or {}).items())
     raise click.ClickException(str(e.message) + (f" ({details})" if details else ""))

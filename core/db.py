@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -40,6 +40,11 @@ MAX_ID = 2**63 - 1
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
+    if TYPE_CHECKING:
+        # Every model here maps a plain table (no joined or selectable mappings), so its
+        # ``__table__`` is a ``Table``, which ``sa.insert``/``sa.update`` accept.
+        __table__: ClassVar[sa.Table]
+
 
 db = SQLAlchemy(model_class=Base, disable_autonaming=True)
 
@@ -49,6 +54,14 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+
+
+def rowcount(statement: sa.Executable) -> int:
+    """Run an UPDATE or DELETE in the session and return how many rows it matched."""
+    result = db.session.execute(statement)
+    # An UPDATE or DELETE always answers with a cursor result; ``Session.execute`` is typed
+    # for any statement, so the checker is told which one this is.
+    return cast("sa.CursorResult[Any]", result).rowcount
 
 
 def utcnow() -> dt.datetime:

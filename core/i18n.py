@@ -116,6 +116,7 @@ def local_time(value: dt.datetime | None, tz: str | None = None, fmt: str = "sho
     if value is None:
         return ""
     name = tz or current_timezone()
+    zone: dt.tzinfo
     try:
         zone = zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import zoneinfo
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -114,8 +115,8 @@ def community_by_slug(slug: str) -> Community:
 
 def create_community(
     *,
-    name: str,
-    slug: str,
+    name: str | None,
+    slug: str | None,
     area_kind: str = AreaKind.URBAN.value,
     district: str | None = None,
     street: str | None = None,
@@ -208,10 +209,21 @@ def update_community(
 # --- organisations ------------------------------------------------------------------------
 
 
+class OpenedBook(Protocol):
+    """What core knows of the book the ledger opens (a ``ledger.models.Book``)."""
+
+    id: int
+
+
 @dataclass
 class NewOrganisation:
     organisation: Organisation
-    book: object  # ledger.models.Book
+    book: OpenedBook | None  # None only if no ledger listens to organisation_created
+
+    @property
+    def book_id(self) -> int:
+        assert self.book is not None, "the ledger opens a book for every new organisation"
+        return self.book.id
 
 
 def parse_kind(kind: str) -> str | None:
@@ -222,8 +234,8 @@ def parse_kind(kind: str) -> str | None:
 def create_organisation(
     community: Community,
     *,
-    name: str,
-    slug: str,
+    name: str | None,
+    slug: str | None,
     kind: str,
     standard: str | None = None,
     first_month: str | Month | None = None,
@@ -266,6 +278,7 @@ def create_organisation(
     ):
         p.add("slug", _l("The short name %(slug)s is taken in this community.", slug=slug))
     p.raise_if_any()
+    assert month is not None  # _first_month recorded a problem when it found none
     org = Organisation(
         community_id=community.id,
         name=name,
@@ -349,6 +362,7 @@ def update_settings(
         p.add("fiscal_year_start_month", _l("A month from 1 to 12."))
         start = None
     p.raise_if_any()
+    assert tz is not None and start is not None  # else a problem was recorded and raised
     org.head_name = head_name
     org.accounting_head_name = accounting_head_name
     org.statement_preparer_name = statement_preparer_name

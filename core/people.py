@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from . import audit, auth
-from .db import db, utcnow
+from .db import db, rowcount, utcnow
 from .errors import Conflict, InvalidInput, NotFound, NotPermitted
 from .models import (
     AuditEvent,
@@ -120,11 +120,11 @@ def accept_invitation(token: str, *, username: str, password: str, display_name:
     """Create the invited person's login and grant the role. The link is then spent."""
     inv = open_invitation(token)
     # Take the row: two concurrent acceptances of one link must not both succeed.
-    claimed = db.session.execute(
+    claimed = rowcount(
         sa.update(Invitation)
         .where(Invitation.id == inv.id, Invitation.used_at.is_(None))
         .values(used_at=utcnow())
-    ).rowcount
+    )
     if claimed != 1:
         raise Conflict(_l("This invitation link has already been used."), code="used")
     user = auth.create_user(username, password, display_name=display_name or inv.display_name)
@@ -137,16 +137,18 @@ def accept_invitation(token: str, *, username: str, password: str, display_name:
 
 
 def open_invitations(org: Organisation) -> list[Invitation]:
-    return db.session.scalars(
-        sa.select(Invitation)
-        .where(
-            Invitation.organisation_id == org.id,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > utcnow(),
+    return list(
+        db.session.scalars(
+            sa.select(Invitation)
+            .where(
+                Invitation.organisation_id == org.id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.id)
         )
-        .order_by(Invitation.id)
-    ).all()
+    )
 
 
 def cancel_invitation(inv: Invitation, *, actor: User) -> None:
@@ -221,14 +223,16 @@ def revoke(org: Organisation, person: User, role: str, *, actor: User) -> None:
 
 def history_of(org: Organisation, person: User) -> list[AuditEvent]:
     """The audit trail of the person's roles and logins in this organisation."""
-    return db.session.scalars(
-        sa.select(AuditEvent)
-        .where(
-            AuditEvent.target == f"user:{person.id}",
-            sa.or_(AuditEvent.organisation_id == org.id, AuditEvent.organisation_id.is_(None)),
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.target == f"user:{person.id}",
+                sa.or_(AuditEvent.organisation_id == org.id, AuditEvent.organisation_id.is_(None)),
+            )
+            .order_by(AuditEvent.id)
         )
-        .order_by(AuditEvent.id)
-    ).all()
+    )
 
 
 # --- sign out everywhere, password resets --------------------------------------------------
@@ -293,11 +297,11 @@ def open_reset(token: str) -> PasswordReset:
 
 def reset_password(token: str, new_password: str) -> User:
     row = open_reset(token)
-    claimed = db.session.execute(
+    claimed = rowcount(
         sa.update(PasswordReset)
         .where(PasswordReset.id == row.id, PasswordReset.used_at.is_(None))
         .values(used_at=utcnow())
-    ).rowcount
+    )
     if claimed != 1:
         raise Conflict(_l("This password reset link has already been used."), code="used")
     auth.set_password(row.user, new_password)  # also ends every session of the user
@@ -325,9 +329,11 @@ def link_resident(resident: Resident, username: str, *, actor: User) -> Resident
 
 def my_resident_records(user: User) -> list[Resident]:
     """The resident records linked to this login: the only ones it may see as a resident."""
-    return db.session.scalars(
-        sa.select(Resident).where(Resident.user_id == user.id).order_by(Resident.id)
-    ).all()
+    return list(
+        db.session.scalars(
+            sa.select(Resident).where(Resident.user_id == user.id).order_by(Resident.id)
+        )
+    )
 
 
 def is_own_record(resident: Resident, user: User) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
 from flask_babel import get_locale
@@ -144,7 +144,17 @@ def _english() -> bool:
     return str(get_locale() or "").startswith("en")
 
 
-def _person(user: User | None) -> dict | None:
+class _Person(Protocol):
+    """A user as ``_person`` shows them: a ``User`` or a ``_Named`` row."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+
+def _person(user: _Person | None) -> dict | None:
     return None if user is None else {"id": user.id, "display_name": user.display_name}
 
 
@@ -159,7 +169,7 @@ def _totals(voucher: Voucher, exps: _Exponents) -> list[dict]:
     ]
 
 
-def _summary(voucher: Voucher, exps: _Exponents, *, prepared_by: User | None = None) -> dict:
+def _summary(voucher: Voucher, exps: _Exponents, *, prepared_by: _Person | None = None) -> dict:
     return {
         "id": voucher.id,
         "date": voucher.date,
@@ -180,7 +190,7 @@ def _line(ln: VoucherLine, exps: _Exponents, english: bool) -> dict:
         "line_no": ln.line_no,
         "account": acc.code,
         "account_name": (acc.name_en or acc.name_zh) if english else acc.name_zh,
-        "fund": ln.fund.code if ln.fund_id else None,
+        "fund": ln.fund_code,
         "unit": ln.unit,
         "debit": format_minor(ln.debit, exp) if ln.debit else None,
         "credit": format_minor(ln.credit, exp) if ln.credit else None,
@@ -224,7 +234,9 @@ def present_voucher(voucher: Voucher, *, just_posted: bool = False) -> dict:
     # The history and the names in it in one query (columns, not ORM objects); anyone else
     # named on the voucher in one more.
     rows = db.session.execute(_HISTORY, {"v_id": voucher.id}).all()
-    users = {r.user_id: _Named(r.user_id, r.display_name) for r in rows if r.user_id is not None}
+    users: dict[int | None, _Person] = {
+        r.user_id: _Named(r.user_id, r.display_name) for r in rows if r.user_id is not None
+    }
     missing = (
         {voucher.prepared_by_id, voucher.approved_by_id, voucher.posted_by_id} - set(users) - {None}
     )
@@ -324,8 +336,8 @@ def set_account_active(data: dict, org_id: int, code: str):
         raise NotFound(_l("No account %(code)s in this book.", code=code[:200]))
     svc.set_account_active(acc, data["active"], actor=user)
     audit.note(account=acc.code, active=data["active"])
-    parent_code = acc.parent.code if acc.parent_id else None
-    return _account_out(acc, {acc.parent_id: parent_code} if parent_code else {})
+    parent = acc.parent if acc.parent_id else None
+    return _account_out(acc, {parent.id: parent.code} if parent is not None else {})
 
 
 # --- funds (基金) -----------------------------------------------------------------------------

@@ -85,11 +85,11 @@ def add_attachment(
             _l("Only PDF, JPEG and PNG files can be attached."),
             errors={"file": [str(_l("Not a PDF, JPEG or PNG file."))]},
         )
-    count = db.session.scalar(
+    count = db.session.execute(
         sa.select(sa.func.count())
         .select_from(VoucherAttachment)
         .where(VoucherAttachment.voucher_id == voucher.id)
-    )
+    ).scalar_one()
     if count >= MAX_FILES_PER_VOUCHER:
         raise Conflict(_l("A voucher can have at most %(n)d files.", n=MAX_FILES_PER_VOUCHER))
     att = VoucherAttachment(

@@ -83,7 +83,7 @@ def account_names(book: Book, accounts: Mapping[int, Account]) -> dict[int, str]
         else:
             parent = (
                 name_of(accounts[acc.parent_id])
-                if acc.parent_id in accounts
+                if acc.parent_id is not None and acc.parent_id in accounts
                 else ROOT_BY_TYPE[acc.type]
             )
             name = beancount_account_name(parent, acc.code, acc.name_zh)
@@ -143,16 +143,16 @@ def book_journal(book: Book) -> PTJournal:
     )
     transactions: list[PTTransaction] = []
     current = None
-    date = summary = None
+    head: tuple[dt.date, str] | None = None  # the current voucher's date and summary
     postings: list[PTPosting] = []
     for vid, d, s, acc_id, unit, debit, credit in rows:
         if vid != current:
-            if current is not None:
-                transactions.append(PTTransaction(date, summary, None, tuple(postings)))
-            current, date, summary, postings = vid, d, s, []
+            if head is not None:
+                transactions.append(PTTransaction(*head, None, tuple(postings)))
+            current, head, postings = vid, (d, s), []
         postings.append(PTPosting(names[acc_id], int(debit) - int(credit), commodities[unit][0]))
-    if current is not None:
-        transactions.append(PTTransaction(date, summary, None, tuple(postings)))
+    if head is not None:
+        transactions.append(PTTransaction(*head, None, tuple(postings)))
     opened = transactions[0].date if transactions else dt.date.today()
     used_ids = sorted({a for a, _u in used}, key=lambda i: names[i])
     return PTJournal(

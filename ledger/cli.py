@@ -13,6 +13,7 @@ import sys
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -64,7 +65,7 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def _fail(lines: list[str], *, rollback: bool = True) -> None:
+def _fail(lines: list[str], *, rollback: bool = True) -> NoReturn:
     """Print the problems, roll back what the command wrote, exit 1."""
     if rollback:
         db.session.rollback()

@@ -238,14 +238,15 @@ def parse_entry(
         unit = r.unit or book.base_unit
         if unit not in exponents:
             exponents[unit] = svc.unit_exponent(book, unit)
-        if exponents[unit] is None:
+        exp = exponents[unit]
+        if exp is None:
             p.add(key, _l("Line %(n)d: unknown unit %(unit)s.", n=n, unit=unit[:24]))
             continue
         amounts = {}
         for side in ("debit", "credit"):
             try:
                 amounts[side] = parse_amount_text(
-                    getattr(r, side), exponents[unit], allow_negative=allow_negative
+                    getattr(r, side), exp, allow_negative=allow_negative
                 )
             except InvalidInput as e:
                 p.add(f"{key}.{side}", _l("Line %(n)d: %(problem)s", n=n, problem=e.message))
@@ -265,6 +266,7 @@ def parse_entry(
     if not rows:
         p.add("lines", _l("A voucher needs at least two lines."))
     p.raise_if_any()
+    assert date is not None  # else a problem was recorded and raised
     return svc.VoucherInput(date=date, summary=summary, lines=lines, attachment_count=count)
 
 

@@ -38,7 +38,7 @@ def in_child(produce: Callable[[], Iterable]) -> Iterator[Iterator]:
                 try:
                     for item in produce():
                         pickle.dump(("item", item), out, protocol=pickle.HIGHEST_PROTOCOL)
-                    message = ("end", None)
+                    message: tuple[str, str | None] = ("end", None)
                 except Exception as exc:  # the parent raises it as ChildFailed
                     message = ("error", f"{type(exc).__name__}: {exc}")
                 pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)

@@ -18,8 +18,8 @@ from .models import (
     VoucherStatus,
 )
 
-for _model in (VoucherEvent, PeriodEvent, BookPolicyChange, LogNode):
-    guard_append_only(_model)
+for _append_only in (VoucherEvent, PeriodEvent, BookPolicyChange, LogNode):
+    guard_append_only(_append_only)
 
 
 def _was_posted(voucher: Voucher) -> bool:

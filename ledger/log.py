@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 
 from core.db import db
+from core.models import Resident
 from tlog import bundle_math, jcs, merkle
 
 from .models import LogNode, Voucher
@@ -27,7 +28,7 @@ line_salt = bundle_math.line_salt
 line_commitment = bundle_math.commitment
 
 
-def private_entries(lines: Iterable[tuple[int, object]]) -> list[dict] | None:
+def private_entries(lines: Iterable[tuple[int, Resident | None]]) -> list[dict] | None:
     """Who paid or was paid, per line: ``(line_no, resident)`` pairs → the private fields."""
     rows = [
         {"line": n, "resident": r.id, "name": r.name, "unit": r.unit or ""}
@@ -82,6 +83,10 @@ def make_record(
     """The one public record of a posted voucher (DESIGN.md §4, FORMAT.md §1): what the
     posting engine hashes into the log and what audits, reports and receipts rebuild from the
     stored rows. ``lines``: (account code, fund code or None, unit, debit, credit)."""
+    committed = None
+    if private:
+        assert salt is not None  # the posting engine gives every voucher its salt
+        committed = commitment(salt, private)
     return {
         "v": RECORD_VERSION,
         "book": book,
@@ -95,12 +100,14 @@ def make_record(
             for a, f, u, dr, cr in lines
         ],
         "reverses": reverses,
-        "private": commitment(salt, private) if private else None,
+        "private": committed,
     }
 
 
 def public_record(voucher: Voucher, reverses_index: int | None = None) -> dict:
     """The record of a stored, posted voucher (the same function the engine posts with)."""
+    # Set when it was posted, never after.
+    assert voucher.log_index is not None and voucher.number is not None
     return make_record(
         book=voucher.book_id,
         index=voucher.log_index,
@@ -111,7 +118,7 @@ def public_record(voucher: Voucher, reverses_index: int | None = None) -> dict:
         lines=[
             (
                 line.account.code,
-                line.fund.code if line.fund_id else None,
+                line.fund_code,
                 line.unit,
                 line.debit,
                 line.credit,

@@ -12,7 +12,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import BigId, CreatedMixin, Fen, IdMixin, db, utcnow
+from core.db import BigId, CreatedMixin, Fen, IdMixin, Model, utcnow
 
 
 class VoucherStatus(enum.StrEnum):
@@ -30,7 +30,7 @@ class VoucherKind(enum.StrEnum):
     OPENING = "opening"  # 期初余额
 
 
-class Book(IdMixin, CreatedMixin, db.Model):  # 账套
+class Book(IdMixin, CreatedMixin, Model):  # 账套
     __tablename__ = "books"
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(
@@ -54,7 +54,7 @@ class Book(IdMixin, CreatedMixin, db.Model):  # 账套
     organisation = relationship("Organisation")
 
 
-class BookPolicyChange(IdMixin, db.Model):
+class BookPolicyChange(IdMixin, Model):
     """An admin's recorded choice about a book's policy (single-person mode …). Append-only."""
 
     __tablename__ = "book_policy_changes"
@@ -67,7 +67,7 @@ class BookPolicyChange(IdMixin, db.Model):
     changed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
-class BookUnit(IdMixin, db.Model):
+class BookUnit(IdMixin, Model):
     """A non-currency unit a book declares (points …). ISO 4217 currencies need no declaration."""
 
     __tablename__ = "book_units"
@@ -79,7 +79,7 @@ class BookUnit(IdMixin, db.Model):
     exponent: Mapped[int] = mapped_column(sa.Integer, default=0)  # minor-unit digits
 
 
-class Account(IdMixin, CreatedMixin, db.Model):  # 会计科目
+class Account(IdMixin, CreatedMixin, Model):  # 会计科目
     __tablename__ = "accounts"
     __table_args__ = (sa.UniqueConstraint("book_id", "code"),)
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
@@ -104,7 +104,7 @@ class Account(IdMixin, CreatedMixin, db.Model):  # 会计科目
         return f"{self.code} {name}"
 
 
-class Fund(IdMixin, CreatedMixin, db.Model):  # 基金 / 资金 (限定性 restricted or not)
+class Fund(IdMixin, CreatedMixin, Model):  # 基金 / 资金 (限定性 restricted or not)
     __tablename__ = "funds"
     __table_args__ = (sa.UniqueConstraint("book_id", "code"),)
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
@@ -117,7 +117,7 @@ class Fund(IdMixin, CreatedMixin, db.Model):  # 基金 / 资金 (限定性 restr
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
 
 
-class Period(IdMixin, db.Model):  # 会计期间 (monthly)
+class Period(IdMixin, Model):  # 会计期间 (monthly)
     __tablename__ = "periods"
     __table_args__ = (sa.UniqueConstraint("book_id", "year", "month"),)
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
@@ -142,7 +142,7 @@ class Period(IdMixin, db.Model):  # 会计期间 (monthly)
         return f"{self.year}-{self.month:02d}"
 
 
-class PeriodEvent(IdMixin, db.Model):
+class PeriodEvent(IdMixin, Model):
     """A period was closed or reopened: who, when, why. Append-only."""
 
     __tablename__ = "period_events"
@@ -154,7 +154,7 @@ class PeriodEvent(IdMixin, db.Model):
     at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
-class Voucher(IdMixin, CreatedMixin, db.Model):  # 记账凭证
+class Voucher(IdMixin, CreatedMixin, Model):  # 记账凭证
     __tablename__ = "vouchers"
     __table_args__ = (
         sa.UniqueConstraint("book_id", "number"),
@@ -210,7 +210,7 @@ class Voucher(IdMixin, CreatedMixin, db.Model):  # 记账凭证
         return self.status == VoucherStatus.POSTED
 
 
-class VoucherLine(IdMixin, db.Model):  # 分录
+class VoucherLine(IdMixin, Model):  # 分录
     """One line. Exactly one of debit and credit is non-zero; negative only on a red reversal."""
 
     __tablename__ = "voucher_lines"
@@ -240,8 +240,16 @@ class VoucherLine(IdMixin, db.Model):  # 分录
     resident = relationship("Resident")
     counterparty_org = relationship("Organisation")
 
+    @property
+    def fund_code(self) -> str | None:
+        """The code of the line's fund; None without one (``fund`` is then never read)."""
+        if not self.fund_id:
+            return None
+        assert self.fund is not None  # fund_id names a fund
+        return self.fund.code
 
-class VoucherEvent(IdMixin, db.Model):
+
+class VoucherEvent(IdMixin, Model):
     """The voucher's history: created, edited, submitted, approved, rejected, posted. Append-only."""
 
     __tablename__ = "voucher_events"
@@ -257,7 +265,7 @@ class VoucherEvent(IdMixin, db.Model):
     user = relationship("User")
 
 
-class VoucherAttachment(IdMixin, CreatedMixin, db.Model):
+class VoucherAttachment(IdMixin, CreatedMixin, Model):
     """A scanned receipt or invoice. Kept in the database: no local files hold state."""
 
     __tablename__ = "voucher_attachments"
@@ -273,7 +281,7 @@ class VoucherAttachment(IdMixin, CreatedMixin, db.Model):
     voucher: Mapped[Voucher] = relationship()
 
 
-class AccountPeriodBalance(db.Model):
+class AccountPeriodBalance(Model):
     """Movements per account, fund, unit and month, kept at posting time so reports never
     scan history. ``fund_key`` is the fund id or 0 (no fund), so the key has no NULLs."""
 
@@ -288,7 +296,7 @@ class AccountPeriodBalance(db.Model):
     credit: Mapped[int] = mapped_column(Fen, default=0)
 
 
-class LogNode(db.Model):
+class LogNode(Model):
     """Hash of the complete subtree (level, index) of a book's log (level 0 = leaves).
 
     Vouchers, lines, history events and log nodes are the tables every post writes rows to;

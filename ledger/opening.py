@@ -60,6 +60,7 @@ from .models import (
     Fund,
     Voucher,
     VoucherKind,
+    VoucherLine,
     VoucherStatus,
 )
 
@@ -460,7 +461,7 @@ def totals_of(lines: Iterable) -> dict[str, tuple[int, int]]:
 def rows_of(voucher: Voucher) -> list[OpeningRow]:
     """The voucher's lines as grid rows (a revenue or expense account's two lines, one row)."""
     merged: dict[tuple, list[int]] = {}
-    info: dict[tuple, object] = {}
+    info: dict[tuple, VoucherLine] = {}
     for ln in voucher.lines:
         k = (ln.account_id, ln.fund_id, ln.unit, ln.resident_id, ln.counterparty_org_id)
         s = merged.setdefault(k, [0, 0])
@@ -477,7 +478,7 @@ def rows_of(voucher: Voucher) -> list[OpeningRow]:
                 debit=format_minor(dr, exp) if dr else "",
                 credit=format_minor(cr, exp) if cr else "",
                 unit=ln.unit,
-                fund=ln.fund.code if ln.fund_id else "",
+                fund=ln.fund_code or "",
                 resident_id=ln.resident_id,
                 counterparty_org_id=ln.counterparty_org_id,
             )
@@ -736,7 +737,8 @@ def drop_rollups(book: Book, rows: list[OpeningRow]) -> list[OpeningRow]:
                 and (o.unit or "") == (r.unit or "")
                 and (o.fund or "") == (r.fund or "")
             ]
-            if children and own is not None and None not in children and own == sum(children):
+            known = [c for c in children if c is not None]
+            if children and own is not None and len(known) == len(children) and own == sum(known):
                 continue
         kept.append(r)
     return kept
@@ -763,7 +765,7 @@ def rows_from_book(source: Book, as_of: Month | None = None) -> list[OpeningRow]
     fund_codes = dict(
         db.session.execute(sa.select(Fund.id, Fund.code).where(Fund.book_id == source.id)).all()
     )
-    rows = []
+    rows: list[OpeningRow] = []
     for code, fund_key, unit, balance in db.session.execute(q):
         balance = int(balance or 0)
         if balance == 0:

@@ -49,9 +49,12 @@ class Amount(fields.String):
     A String subclass so that the OpenAPI description says ``type: string``."""
 
     def __init__(self, **kwargs):
-        super().__init__(validate=validate.Length(max=40), **kwargs)
-        self.metadata.setdefault("description", 'Decimal text in major units, e.g. "1234.56".')
-        self.metadata.setdefault("example", "1234.56")
+        metadata = {
+            "description": 'Decimal text in major units, e.g. "1234.56".',
+            "example": "1234.56",
+            **(kwargs.pop("metadata", None) or {}),
+        }
+        super().__init__(validate=validate.Length(max=40), metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):

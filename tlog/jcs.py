@@ -30,6 +30,8 @@ Rules implemented (RFC 8785 §3.2):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from typing import cast
 
 __all__ = ["MAX_SAFE_INTEGER", "CanonicalizationError", "dumps"]
 
@@ -133,13 +135,17 @@ def _plain(value: object, depth: int = 0) -> bool:
     """True when the C encoder writes ``value`` exactly as RFC 8785 does; False when the slow
     path must decide (a non-ASCII key, or something it refuses with the reason)."""
     t = type(value)
+    children: Iterable[object]
+    # Exact types, not isinstance: a subclass takes the slow path. The casts only tell the
+    # checker what the ``type(...) is`` tests established.
     if t is dict:
-        for k in value:  # type: ignore[union-attr]
+        mapping = cast("dict[object, object]", value)
+        for k in mapping:
             if type(k) is not str or not k.isascii():
                 return False
-        children = value.values()  # type: ignore[union-attr]
+        children = mapping.values()
     elif t is list or t is tuple:
-        children = value  # type: ignore[assignment]
+        children = cast("list[object] | tuple[object, ...]", value)
     else:
         return _plain_scalar(value)
     if depth > 200:
@@ -149,7 +155,7 @@ def _plain(value: object, depth: int = 0) -> bool:
         if tv is str or v is None or tv is bool:
             continue
         if tv is int:
-            if not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
+            if not -MAX_SAFE_INTEGER <= cast(int, v) <= MAX_SAFE_INTEGER:
                 return False
         elif not _plain(v, depth + 1):
             return False

@@ -501,7 +501,7 @@ def report_csv(report: DisclosureReport, summary_text=None) -> str:
     ``summary_text(summary)`` gives what the CSV shows of a summary (the public pages' privacy
     screen, see transparency.public.PersonalDataScreen)."""
     bundle = json.loads(report.bundle)
-    rows = [CSV_HEADER]
+    rows: list[list[object]] = [list(CSV_HEADER)]
     for r in used_records(bundle):
         committed = {c["line"]: c["commitment"] for c in r["private"] or []}  # per line (FORMAT §1)
         for n, line in enumerate(r["lines"], start=1):

@@ -107,7 +107,8 @@ def sign_for_receipt(voucher: Voucher) -> None:
     """Sign a checkpoint covering ``voucher`` if none does (the POST behind "sign now")."""
     if not voucher.is_posted:
         raise Conflict(_l("Only a posted voucher has a receipt."))
-    checkpoint_covering(db.session.get(Book, voucher.book_id), voucher.log_index)
+    assert voucher.log_index is not None  # a posted voucher has its place in the log
+    checkpoint_covering(db.session.get_one(Book, voucher.book_id), voucher.log_index)
 
 
 def receipt_private(voucher: Voucher, resident: Resident) -> list[dict]:

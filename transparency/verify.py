@@ -436,7 +436,7 @@ class _SignedDocument:
         self.cp = _open_checkpoint(note, f"{self.what}.checkpoint")
         if self.key is None:
             raise fail(f"no trusted key to check the signature with (see {self.key_check})")
-        notes.verify_note(note, self.origin, self.key)  # type: ignore[arg-type]
+        notes.verify_note(note, self.origin, self.key)
         return f"checkpoint of {self.cp.size} leaves is signed by {self.origin}"
 
     def check_origin(self) -> str:

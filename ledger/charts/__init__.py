@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ACCOUNT_TYPES",
@@ -197,7 +198,7 @@ def statements_for(standard: str) -> list[str]:
     return list(_STATEMENTS[standard])
 
 
-def _parse_line(raw: Mapping[str, object], where: str) -> LayoutLine:
+def _parse_line(raw: Mapping[str, Any], where: str) -> LayoutLine:
     kind = raw.get("kind")
     if kind not in LINE_KINDS:
         raise LayoutError(f"{where}: bad kind {kind!r}")
@@ -274,8 +275,9 @@ def _check_structure(layout: StatementLayout, where: str) -> None:
         visit(ln.key, ())
 
 
-def parse_layout(raw: Mapping[str, object], where: str = "<layout>") -> StatementLayout:
-    """Build and structurally check a layout from its JSON object (see README.md)."""
+def parse_layout(raw: Mapping[str, Any], where: str = "<layout>") -> StatementLayout:
+    """Build and structurally check a layout from its JSON object (see README.md): values
+    of any JSON type, each checked here."""
     lines = tuple(
         _parse_line(r, f"{where} line {i} ({r.get('key')})") for i, r in enumerate(raw["lines"])
     )

@@ -618,11 +618,11 @@ class _Reader:
                         )
                         good = False
                 final: list[PTPosting] = []
-                for p in postings:
-                    if p is None:
+                for posting in postings:
+                    if posting is None:
                         final.extend(inferred)
                     else:
-                        final.append(p)
+                        final.append(posting)
             else:
                 unbalanced = [(c, u) for c, u in residual.items() if u]
                 if unbalanced:

@@ -132,11 +132,11 @@ def write_beancount(
         out.append(head)
         for p in item.postings:
             out.append(f"  {p.account}  {format_units(p.units, exps[p.commodity])} {p.commodity}")
-    closes = [a for a in journal.accounts if a.close_date is not None]
+    closes = [(a.close_date, a.name) for a in journal.accounts if a.close_date is not None]
     if closes:
         out.append("")
-        for acc in sorted(closes, key=lambda a: a.close_date):
-            out.append(f"{acc.close_date.isoformat()} close {acc.name}")  # type: ignore[union-attr]
+        for close_date, name in sorted(closes, key=lambda c: c[0]):
+            out.append(f"{close_date.isoformat()} close {name}")
     out.append("")
     return "\n".join(out)
 

@@ -132,6 +132,7 @@ def post_approved(
     reversal = voucher.kind == VoucherKind.REVERSAL
     if reversal and voucher.reverses is not None and not voucher.reverses.is_posted:
         raise Conflict(_l("Only a posted voucher can be reversed."))
+    reverses = voucher.reverses if voucher.reverses_id else None
     entry = Entry(
         data=as_input(voucher),
         kind=voucher.kind,
@@ -139,7 +140,7 @@ def post_approved(
         allow_negative=reversal,
         voucher=voucher,
         reverses_id=voucher.reverses_id,
-        reverses_index=voucher.reverses.log_index if voucher.reverses_id else None,
+        reverses_index=reverses.log_index if reverses is not None else None,
     )
     p = plan(book, [entry], first_index=first, facts=facts, actor_id=actor_id, keyed=False)
     db.session.flush()  # anything pending (the history so far) is written before what follows

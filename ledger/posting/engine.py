@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -147,8 +148,9 @@ def _take_numbers(book: Book, counts: dict[Month, int]) -> dict[Month, tuple[int
                     "voucher_count": n,
                 },
             ).scalar_one()
-            row = (period_id, n)
-        period_id, last = row
+            last = n
+        else:
+            period_id, last = row
         loaded = db.session.identity_map.get(identity_key(Period, period_id))
         if loaded is not None:  # a Period read earlier in this session shows the new count
             set_committed_value(loaded, "voucher_count", last)
@@ -378,7 +380,7 @@ class BulkWriter:
         self.copy = d.name == "postgresql" and d.driver == "psycopg"
         self.processors = {}
         for name, table, cols in self.TABLES:
-            procs = []
+            procs: list[Callable[[Any], Any] | None] = []
             for c in cols:
                 col = table.c[c]
                 if isinstance(col.type, sa.LargeBinary) or self.copy:
@@ -415,8 +417,10 @@ class BulkWriter:
                 continue
             names = ", ".join(q.quote(c) for c in cols)
             if self.copy:
+                driver = self.conn.connection.driver_connection
+                assert driver is not None  # an open connection has its psycopg connection
                 with (
-                    self.conn.connection.driver_connection.cursor() as cur,
+                    driver.cursor() as cur,
                     cur.copy(f"COPY {q.format_table(table)} ({names}) FROM STDIN") as out,
                 ):
                     for row in values:
@@ -552,6 +556,7 @@ def write_existing(plan: Plan) -> bool:
     back or discarded it meanwhile); the caller raises."""
     (pv,) = plan.vouchers
     v = pv.entry.voucher
+    assert v is not None  # an existing voucher: stored, approved
     nodes, _ = seal(plan, [pv], log.compact_range_hashes(plan.book.id, pv.index))
     posted = {
         "status": VoucherStatus.POSTED.value,

@@ -168,7 +168,7 @@ def validate_voucher(
 def _check_lines(facts: BookFacts, p: Problems, lines: list, allow_negative: bool) -> Checked:
     accounts, funds, base_unit = facts.account_facts, facts.fund_facts, facts.book.base_unit
     totals: dict[str, list[int]] = {}
-    checked = []
+    checked: Checked = []
     for i, li in enumerate(lines, start=1):
         debit, credit = li.debit, li.credit
         if type(debit) is not int or type(credit) is not int:
@@ -245,7 +245,8 @@ def _check_lines(facts: BookFacts, p: Problems, lines: list, allow_negative: boo
         else:
             t[0] += debit
             t[1] += credit
-        checked.append((li, acc, fund))
+        if acc is not None:  # else a problem was recorded, and validate_voucher raises
+            checked.append((li, acc, fund))
     if not p.errors:
         for unit, (dr, cr) in sorted(totals.items()):
             if dr != cr:

@@ -17,9 +17,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core.db import MAX_ID, db
 from core.errors import InvalidInput
@@ -45,6 +47,16 @@ __all__ = [
 
 #: (account_id, unit, fund_key | None, period_key | None)
 Key = tuple[int, str, int | None, int | None]
+
+
+class _SumsInto(TypedDict):
+    """How the helpers of ``range_sums`` group the sums, and the dict they add them to."""
+
+    by_fund: bool
+    by_period: bool
+    out: dict[Key, list[int]]
+
+
 POSTED = VoucherStatus.POSTED.value
 
 
@@ -181,7 +193,7 @@ def _table_sums(
 ) -> None:
     """Movements of whole months ``first``..``last`` (YYYYMM, ``first=None``: from the start)."""
     t = AccountPeriodBalance
-    cols = [t.account_id, t.unit]
+    cols: list[InstrumentedAttribute[Any]] = [t.account_id, t.unit]
     cols += [t.fund_key] if by_fund else []
     cols += [t.period_key] if by_period else []
     q = sa.select(*cols, sa.func.sum(t.debit), sa.func.sum(t.credit)).where(
@@ -256,7 +268,7 @@ def _line_sums(
         add_sums(out, (acc, unit, fk, pk), sign * int(rest[0] or 0), sign * int(rest[1] or 0))
 
 
-def _part_of_month(book: Book, a: dt.date, b: dt.date, f: Filters, kw: dict) -> None:
+def _part_of_month(book: Book, a: dt.date, b: dt.date, f: Filters, kw: _SumsInto) -> None:
     """Movements of [a, b] within one month: the table's row when it is the whole month;
     otherwise a scan of the shorter of the range and the rest of the month (the month's
     table row minus the rest), so no more than half a month of lines is ever read."""
@@ -295,7 +307,7 @@ def range_sums(
     small lookup.
     """
     out: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
-    kw = {"by_fund": by_fund, "by_period": by_period, "out": out}
+    kw: _SumsInto = {"by_fund": by_fund, "by_period": by_period, "out": out}
     if start is not None and period_key(start) == period_key(end):
         _part_of_month(book, start, end, f, kw)
     else:

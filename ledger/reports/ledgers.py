@@ -142,10 +142,10 @@ def general_ledger(
     if account_ids is None:
         targets = [a for a in accounts.values() if a.parent_id is None]
     else:
-        ids = list(account_ids)
-        if any(not isinstance(i, int) or i not in accounts for i in ids):
+        asked = list(account_ids)
+        if any(not isinstance(i, int) or i not in accounts for i in asked):
             raise _no_such_account()
-        targets = [accounts[i] for i in dict.fromkeys(ids)]
+        targets = [accounts[i] for i in dict.fromkeys(asked)]
     members = {t.id: subtree(accounts, t.id) for t in targets}
     covered = set().union(*members.values()) if members else set()
     f = Filters(

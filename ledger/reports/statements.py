@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -126,7 +126,7 @@ class Statement:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _layout(book: Book, kind: str) -> StatementLayout:
+def _layout(book: Book, kind: int) -> StatementLayout:
     """``kind``: 0 for the balance sheet, 1 for the flow statement of the book's chart."""
     try:
         names = statements_for(book.chart)
@@ -143,7 +143,9 @@ def _layout(book: Book, kind: str) -> StatementLayout:
 
 
 def _code_balances(
-    accounts: Mapping[int, Account], sums: Mapping[Key, list[int]], keep=None
+    accounts: Mapping[int, Account],
+    sums: Mapping[Key, list[int]],
+    keep: Callable[[Key], bool] | None = None,
 ) -> dict[str, int]:
     """Normal-direction balances per posting account code (``keep(key)`` filters the sums)."""
     out: dict[str, int] = {}
@@ -341,7 +343,7 @@ def income_statement(
     f = Filters(fund_id=fund_id, unit=unit)
     f_release = Filters(fund_id=fund_id, unit=unit, account_ids=release_accounts)
 
-    def flows(a: dt.date, b: dt.date) -> tuple[dict, int]:
+    def flows(a: dt.date, b: dt.date) -> tuple[dict[Key, list[int]], int]:
         sums = range_sums(book, a, b, f, by_fund=True, exclude_closing=True)
         release = sum(dr for dr, _cr in range_sums(book, a, b, f_release).values()) if npo else 0
         return sums, release
@@ -351,7 +353,7 @@ def income_statement(
     year_start = dt.date(end.year, 1, 1)
     if start > year_start:
         earlier, earlier_release = flows(year_start, start - dt.timedelta(days=1))
-        year_sums = defaultdict(lambda: [0, 0])
+        year_sums: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
         for part in (earlier, this_period[0]):
             for k, (dr, cr) in part.items():
                 add_sums(year_sums, k, dr, cr)
@@ -362,15 +364,16 @@ def income_statement(
         a, b = ranges[period]
         sums, release = year_to_date if period == "year_to_date" else this_period
         for value in layout.columns:
+            keep: Callable[[Key], bool] | None
             if value == "restricted":
 
-                def keep(k):
+                def keep(k: Key) -> bool:
                     return accounts[k[0]].type == "revenue" and k[2] in restricted
 
                 overrides, shift = {NPO_RELEASE_LINE: -release}, -release
             elif value == "unrestricted":
 
-                def keep(k):
+                def keep(k: Key) -> bool:
                     return not (accounts[k[0]].type == "revenue" and k[2] in restricted)
 
                 overrides, shift = {NPO_RELEASE_LINE: release}, release

@@ -180,11 +180,12 @@ def add_sub_account(
 
 
 def parent_org(book_id: int) -> Organisation:
-    return db.session.scalar(
+    """The organisation of a stored book (every book has one)."""
+    return db.session.execute(
         sa.select(Organisation)
         .join(Book, Book.organisation_id == Organisation.id)
         .where(Book.id == book_id)
-    )
+    ).scalar_one()
 
 
 def set_account_active(account: Account, active: bool, *, actor: User) -> Account:

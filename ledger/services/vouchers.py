@@ -169,7 +169,7 @@ def shaped_by(voucher: Voucher) -> list[int]:
     edited it (its history), in order of first appearance. Four eyes: none of them reviews it."""
     ids = [voucher.prepared_by_id] if voucher.prepared_by_id is not None else []
     if voucher.id is not None:
-        ids += db.session.scalars(
+        user_ids = db.session.scalars(
             sa.select(VoucherEvent.user_id)
             .where(
                 VoucherEvent.voucher_id == voucher.id,
@@ -178,6 +178,7 @@ def shaped_by(voucher: Voucher) -> list[int]:
             )
             .order_by(VoucherEvent.id)
         ).all()
+        ids += [u for u in user_ids if u is not None]  # (the query already leaves None out)
     return list(dict.fromkeys(ids))
 
 
@@ -331,7 +332,7 @@ def post_system_voucher(
         today=today,
         keyed=False,
     )
-    return db.session.get(Voucher, vid)
+    return db.session.get_one(Voucher, vid)
 
 
 def post_vouchers(

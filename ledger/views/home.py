@@ -39,7 +39,7 @@ def home(org_id: int):
     )
     to_review = 0
     if bv.can_review:
-        to_review = db.session.scalar(
+        to_review = db.session.execute(
             sa.select(sa.func.count())
             .select_from(Voucher)
             .where(
@@ -47,7 +47,7 @@ def home(org_id: int):
                 Voucher.status == VoucherStatus.SUBMITTED.value,
                 Voucher.prepared_by_id != bv.user.id,
             )
-        )
+        ).scalar_one()
     recent = db.session.scalars(
         sa.select(Voucher).where(Voucher.book_id == bv.book.id).order_by(Voucher.id.desc()).limit(8)
     ).all()

@@ -160,7 +160,7 @@ def period_action(org_id: int, action: str):
             flash(
                 _(
                     "Year-end closing entries posted: %(numbers)s",
-                    numbers=", ".join(v.number for v in made),
+                    numbers=", ".join(str(v.number) for v in made),  # posted: numbered
                 ),
                 "success",
             )

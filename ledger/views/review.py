@@ -134,7 +134,7 @@ def vouchers(org_id: int):
     bv = _open(org_id)
     f = VoucherFilters.from_args()
     q = _voucher_query(bv.book, f)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    total = db.session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(f.page, pages)
     rows = db.session.scalars(
