@@ -116,7 +116,9 @@ def test_terms_can_be_prepared_once():
 
 
 def test_check_free_text_reads_the_communitys_residents(app, community, resident_factory):
-    other = resident_factory(name="钱永福")  # another community's resident is not looked for by name
+    other = resident_factory(
+        name="钱永福"
+    )  # another community's resident is not looked for by name
     resident_factory(community=community, name="赵\u200b明华", phone="13900001111")
     db.session.flush()
     with force_locale("en"):
