@@ -29,7 +29,6 @@ _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
 )
-ALLOWED_TYPES = frozenset(t for _sig, t, _ext in _SIGNATURES)
 MAX_FILES_PER_VOUCHER = 50
 # Controls, path and shell characters, and the bidi controls that make "invoice\u202efdp.exe"
 # read as "invoiceexe.pdf" (core.parse.BIDI_CONTROLS).

@@ -87,15 +87,6 @@ def prev_key(key: int) -> int:
     return (y - 1) * 100 + 12 if m == 1 else key - 1
 
 
-def month_keys(start: dt.date, end: dt.date) -> list[int]:
-    """YYYYMM keys of every month touched by [start, end]."""
-    keys, k, last = [], period_key(start), period_key(end)
-    while k <= last:
-        keys.append(k)
-        k = next_key(k)
-    return keys
-
-
 # --- checks on report arguments ---------------------------------------------------------------
 
 
