@@ -137,11 +137,12 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(ledger.nav.can, "can")  # menus offer only what is allowed
 
     from . import api as core_api
-    from . import onboarding_views
+    from . import onboarding_views, security_views
     from . import views as core_views
 
     app.register_blueprint(core_views.bp)
     app.register_blueprint(onboarding_views.bp)
+    app.register_blueprint(security_views.bp)
     app.register_blueprint(ledger.views.bp)
     app.register_blueprint(ledger.opening_views.bp)
     app.register_blueprint(transparency.public.public_bp)

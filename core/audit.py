@@ -17,7 +17,7 @@ from flask import g, request
 from flask_login import current_user
 
 from .db import db, utcnow
-from .models import AuditEvent
+from .models import AuditEvent, Organisation
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -99,6 +99,14 @@ def _target(view_args: dict | None) -> str | None:
     return json.dumps(args, default=str)
 
 
+def _organisation_of(view_args: dict | None) -> dict:
+    org_id = (view_args or {}).get("org_id")
+    if not isinstance(org_id, int):
+        return {}
+    org = db.session.get(Organisation, org_id)  # the event's foreign key needs one that exists
+    return {"organisation_id": org.id, "community_id": org.community_id} if org else {}
+
+
 def record_request(response, *, commit: bool = True) -> None:
     """Record this request's event. ``commit=False``: in the transaction that is about to
     commit (a successful request); otherwise in a transaction of its own.
@@ -110,8 +118,14 @@ def record_request(response, *, commit: bool = True) -> None:
         return
     detail = dict(g.get("audit_detail", {}))
     if g.get("audit_outcome_detail"):
-        detail["reason"] = g.audit_outcome_detail
+        # A reason noted earlier (a bad API token) says more than the answer's code.
+        detail.setdefault("reason", g.audit_outcome_detail)
     user = current_user if current_user and current_user.is_authenticated else None
+    status = response.status_code
+    if status >= 400 and "organisation_id" not in detail:
+        # Refused before any check noted it (a CSRF failure, a bad API token): the
+        # organisation in the address, if there is one, for its admins' security feed.
+        detail.update(_organisation_of(request.view_args))
     rule = request.url_rule.rule if request.url_rule else request.path
     db.session.connection().execute(
         _INSERT,

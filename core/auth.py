@@ -338,12 +338,15 @@ def require_role(organisation: Organisation, *roles: str, user: User | None = No
     user = user or authenticated_user()
     if user.is_platform_admin:
         return user
-    held = user.roles_in(organisation.id)
-    if not held & {str(r) for r in roles}:
-        raise NotPermitted()
+    # Noted before the check: a refusal is recorded against the organisation too, as a
+    # security event (its admins read it in the security-event feed, core.security_feed).
     g.setdefault("audit_detail", {}).update(
         organisation_id=organisation.id, community_id=organisation.community_id
     )
+    held = user.roles_in(organisation.id)
+    if not held & {str(r) for r in roles}:
+        g.audit_security = True
+        raise NotPermitted()
     return user
 
 

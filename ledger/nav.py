@@ -20,6 +20,7 @@ close          close a month, year-end closing (CLOSE_ROLES)
 reopen         reopen the latest closed month (admins)
 report         with a report name: the book's standard has that report
 my_receipts    no organisation: the login is linked to a resident, or is a resident's login
+security_feed  no organisation: a platform admin, or an admin of some organisation
 =============  ==============================================================================
 
 With a voucher, the voucher's state must allow the step too (edit/submit a draft, approve a
@@ -135,6 +136,17 @@ def _my_receipts(organisation) -> bool:
     return cache["my_receipts"]
 
 
+def _security_feed() -> bool:
+    """The security-event feed (core.security_views): platform admins and organisations' admins."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return False
+    if current_user.is_platform_admin:
+        return True
+    return any(
+        m.role == Role.ADMIN.value and m.revoked_at is None for m in current_user.memberships
+    )
+
+
 _RULES: dict[str, Callable] = {
     "read": lambda roles, org, v: _holds(roles, READ_ROLES),
     "prepare": lambda roles, org, v: _holds(roles, svc.PREPARE_ROLES),
@@ -160,6 +172,8 @@ def can(action: str, organisation: Organisation | None = None, subject=None) -> 
     An unknown action is a mistake in a template and raises ``KeyError``."""
     if action == "my_receipts":
         return _my_receipts(organisation)
+    if action == "security_feed":
+        return _security_feed()
     rule = _RULES.get(action) or EXTRA_RULES.get(action)
     if rule is None:
         raise KeyError(f"can(): unknown action {action!r}")
