@@ -332,9 +332,9 @@ def test_a_line_cannot_be_moved_under_a_posted_voucher(app, book, people, posted
     disable_triggers("voucher_lines")
     assert raw(stmt, to=posted[0].id, v=draft.id) == 2
     result = audit_book(book)
-    assert [(f.number, f.index) for f in result.findings if f.index is not None] == [
+    assert {(f.number, f.index) for f in result.findings if f.index is not None} == {
         (posted[0].number, posted[0].log_index)
-    ]
+    }
 
 
 def test_accounts_books_and_residents_keep_what_records_rely_on(
