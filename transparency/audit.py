@@ -36,6 +36,7 @@ from ledger.models import (
     PeriodEvent,
     Voucher,
     VoucherAttachment,
+    VoucherEvent,
     VoucherKind,
     VoucherLine,
     VoucherStatus,
@@ -221,6 +222,7 @@ def audit_book(book: Book) -> AuditResult:
     _audit_balances(book, result)
     _audit_closed_through(book, result)
     _audit_voucher_counts(book, result)
+    _audit_signatures(book, result)
     _audit_attachments(book, result)
     _audit_communities(book, result)
     _audit_accounts(book, result)
@@ -571,6 +573,17 @@ def _audit_communities(book: Book, result: AuditResult) -> None:
             ),
         )
     )
+    counts.append(
+        (
+            "period_events",
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(PeriodEvent)
+                .join(Period, Period.id == PeriodEvent.period_id)
+                .where(Period.book_id == book.id, PeriodEvent.community_id != c)
+            ),
+        )
+    )
     for table, n in counts:
         if n:
             result.findings.append(Finding(f"{n} row(s) of {table} are in another community"))
@@ -730,3 +743,52 @@ def _audit_reports(book: Book, result: AuditResult) -> None:
             result.findings.append(
                 Finding(f"signing key {key.name} belongs to another organisation than the book")
             )
+
+
+def _audit_signatures(book: Book, result: AuditResult) -> None:
+    """Who prepared, approved and posted each posted voucher, and when it was posted, are what
+    its history (``voucher_events``) says: the voucher's columns are a copy of it."""
+    history: dict[int, dict[str, tuple[int | None, object]]] = {}
+    rows = db.session.execute(
+        sa.select(
+            VoucherEvent.voucher_id, VoucherEvent.action, VoucherEvent.user_id, VoucherEvent.at
+        )
+        .join(Voucher, Voucher.id == VoucherEvent.voucher_id)
+        .where(
+            Voucher.book_id == book.id,
+            Voucher.status == VoucherStatus.POSTED.value,
+            VoucherEvent.action.in_(("created", "approved", "posted")),
+        )
+        .order_by(VoucherEvent.id)
+    )
+    for vid, action, user, at in rows:
+        seen = history.setdefault(int(vid), {})
+        if action == "created" and "created" in seen:
+            continue  # the first creation is the preparer's
+        seen[action] = (user, at)
+    vouchers = db.session.execute(
+        sa.select(
+            Voucher.id,
+            Voucher.number,
+            Voucher.log_index,
+            Voucher.prepared_by_id,
+            Voucher.approved_by_id,
+            Voucher.posted_by_id,
+            Voucher.posted_at,
+        )
+        .where(Voucher.book_id == book.id, Voucher.status == VoucherStatus.POSTED.value)
+        .order_by(Voucher.log_index)
+    )
+    for vid, number, index, prepared, approved, posted_by, posted_at in vouchers:
+        events = history.get(int(vid), {})
+        wrong = []
+        if "posted" not in events:
+            wrong.append("it has no posting in its history")
+        elif events["posted"] != (posted_by, posted_at):
+            wrong.append("its poster or posting time is not its history's")
+        if "approved" in events and events["approved"][0] != approved:
+            wrong.append("its approver is not its history's")
+        if "created" in events and events["created"][0] != prepared:
+            wrong.append("its preparer is not its history's")
+        for what in wrong:
+            result.findings.append(Finding(what, index, number))
