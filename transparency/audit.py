@@ -550,7 +550,7 @@ def _audit_communities(book: Book, result: AuditResult) -> None:
         )
         for model in by_book
     ]
-    for child in (VoucherLine, VoucherAttachment):
+    for child in (VoucherLine, VoucherAttachment, VoucherEvent):
         counts.append(
             (
                 str(child.__tablename__),
