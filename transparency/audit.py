@@ -609,9 +609,10 @@ def _audit_accounts(book: Book, result: AuditResult) -> None:
         parent = by_id.get(a.parent_id) if a.parent_id is not None else None
         if a.parent_id is not None and parent is None:
             result.findings.append(Finding(f"account {a.code}: its parent is in another book"))
-        elif a.level != (parent.level + 1 if parent is not None else 1):
+        elif parent is not None and a.level != parent.level + 1:
             result.findings.append(Finding(f"account {a.code}: its level is {a.level}"))
-        if a.has_children != (a.id in parents):
+        # Only one way: an imported account may have sub-accounts and take postings itself.
+        if a.has_children and a.id not in parents:
             result.findings.append(Finding(f"account {a.code}: its has-children mark is wrong"))
     bundle = _latest_bundle(book.id)
     if bundle is None:
@@ -656,21 +657,24 @@ def _audit_book_settings(book: Book, result: AuditResult) -> None:
                         f"the book's {key} is {value!r}, its reports say {bundle['book'][key]!r}"
                     )
                 )
-    opening = db.session.scalar(
+    # 'posted' says live openings exist: posted, and not reversed by a posted red voucher.
+    # (The other states are an admin's choice, or a correction in progress: nothing to derive.)
+    red = sa.orm.aliased(Voucher)
+    live_openings = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Voucher)
         .where(
             Voucher.book_id == book.id,
             Voucher.status == VoucherStatus.POSTED.value,
             Voucher.kind == VoucherKind.OPENING.value,
+            ~sa.exists().where(
+                red.reverses_id == Voucher.id, red.status == VoucherStatus.POSTED.value
+            ),
         )
     )
-    if (opening_state == "posted") != bool(opening):
+    if opening_state == "posted" and not live_openings:
         result.findings.append(
-            Finding(
-                f"the book's openings are marked {opening_state!r}, "
-                f"{opening} opening voucher(s) are posted"
-            )
+            Finding("the book's openings are marked 'posted', but no live opening voucher is")
         )
     last = db.session.scalar(
         sa.select(BookPolicyChange.value)
