@@ -11,6 +11,14 @@ Every table derived from those rows is recomputed too, since reports and stateme
 them instead of the lines: the per-period balances (``account_period_balances``) from the
 posted lines, the book's log size from the stored leaves, and its closed-through mark from
 the history of closing and reopening (``period_events``).
+
+And the rows around the records that reports, receipts and statements read are checked against
+what they copy (issue 9, tests/transparency/test_tamper_every_column.py lists every column):
+line numbers, periods and gapless voucher counts, the residents frozen at posting, attachment
+bytes against their hash, who prepared, approved and posted (``voucher_events``), every row's
+community, the chart's tree and what the latest report published of each account and of the
+book, the single-person mode against its policy history, and each report's bytes, period,
+checkpoint, predecessor and signing key.
 """
 
 from __future__ import annotations
@@ -222,7 +230,7 @@ def audit_book(book: Book) -> AuditResult:
     _audit_balances(book, result)
     _audit_closed_through(book, result)
     _audit_voucher_counts(book, result)
-    _audit_signatures(book, result)
+    _audit_signatures(book, size, result)
     _audit_attachments(book, result)
     _audit_communities(book, result)
     _audit_accounts(book, result)
@@ -517,6 +525,7 @@ def _audit_attachments(book: Book, result: AuditResult) -> None:
         .join(Voucher, Voucher.id == VoucherAttachment.voucher_id)
         .where(Voucher.book_id == book.id, Voucher.status == VoucherStatus.POSTED.value)
         .order_by(VoucherAttachment.id)
+        .execution_options(yield_per=50)  # files can be large: a few at a time
     )
     for number, index, filename, sha, size, data in rows:
         data = bytes(data)
@@ -749,20 +758,28 @@ def _audit_reports(book: Book, result: AuditResult) -> None:
             )
 
 
-def _audit_signatures(book: Book, result: AuditResult) -> None:
+def _audit_signatures(book: Book, size: int, result: AuditResult) -> None:
     """Who prepared, approved and posted each posted voucher, and when it was posted, are what
-    its history (``voucher_events``) says: the voucher's columns are a copy of it."""
+    its history (``voucher_events``) says: the voucher's columns are a copy of it. In batches of
+    log indexes, so that memory does not grow with the book."""
+    for lo in range(0, size, BATCH):
+        _audit_signatures_of(book, lo, min(lo + BATCH, size), result)
+
+
+def _audit_signatures_of(book: Book, lo: int, hi: int, result: AuditResult) -> None:
+    in_batch = (
+        Voucher.book_id == book.id,
+        Voucher.status == VoucherStatus.POSTED.value,
+        Voucher.log_index >= lo,
+        Voucher.log_index < hi,
+    )
     history: dict[int, dict[str, tuple[int | None, object]]] = {}
     rows = db.session.execute(
         sa.select(
             VoucherEvent.voucher_id, VoucherEvent.action, VoucherEvent.user_id, VoucherEvent.at
         )
         .join(Voucher, Voucher.id == VoucherEvent.voucher_id)
-        .where(
-            Voucher.book_id == book.id,
-            Voucher.status == VoucherStatus.POSTED.value,
-            VoucherEvent.action.in_(("created", "approved", "posted")),
-        )
+        .where(*in_batch, VoucherEvent.action.in_(("created", "approved", "posted")))
         .order_by(VoucherEvent.id)
     )
     for vid, action, user, at in rows:
@@ -780,7 +797,7 @@ def _audit_signatures(book: Book, result: AuditResult) -> None:
             Voucher.posted_by_id,
             Voucher.posted_at,
         )
-        .where(Voucher.book_id == book.id, Voucher.status == VoucherStatus.POSTED.value)
+        .where(*in_batch)
         .order_by(Voucher.log_index)
     )
     for vid, number, index, prepared, approved, posted_by, posted_at in vouchers:
