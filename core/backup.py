@@ -271,22 +271,22 @@ def target_is_empty() -> bool:
         return _is_empty(conn)
 
 
-def _extract_keys(tar: tarfile.TarFile, keys_dir: Path) -> list[str]:
-    """Write the backup's key files into ``keys_dir``; refuse to overwrite a different file."""
-    members = [m for m in tar.getmembers() if m.name.startswith(KEYS_PREFIX) and m.isfile()]
+def _key_plan(tar: tarfile.TarFile, keys_dir: Path) -> list[tuple[Path, bytes]]:
+    """The backup's key files and where they go; refuse to overwrite a different file."""
     plan: list[tuple[Path, bytes]] = []
-    for m in members:
+    for m in tar.getmembers():
+        if not m.name.startswith(KEYS_PREFIX):
+            continue
         name = m.name[len(KEYS_PREFIX) :]
-        if not name or "/" in name or name.startswith("."):
-            raise BackupError(f"unexpected key file name {m.name!r} in the backup")
-        f = tar.extractfile(m)
-        assert f is not None
+        f = tar.extractfile(m) if m.isfile() else None
+        if f is None or not name or "/" in name or name.startswith("."):
+            raise BackupError(f"unexpected key file {m.name!r} in the backup")
         data = f.read()
         dest = keys_dir / name
         if dest.exists() and dest.read_bytes() != data:
             raise BackupError(f"{dest} exists and differs from the backup's copy")
         plan.append((dest, data))
-    return _write_keys(keys_dir, plan)
+    return plan
 
 
 def _write_keys(keys_dir: Path, plan: list[tuple[Path, bytes]]) -> list[str]:
@@ -322,28 +322,24 @@ def restore_backup(
         )
     with tempfile.TemporaryDirectory(prefix="commons-restore-") as tmp, tarfile.open(path) as tar:
         dump = Path(tmp) / member
-        f = tar.extractfile(member)
+        try:
+            f = tar.extractfile(member)
+        except KeyError:
+            f = None
         if f is None:
             raise BackupError(f"{path} has no {member}")
         with dump.open("wb") as out:
             shutil.copyfileobj(f, out)
         if _sha256(dump) != database.get("sha256"):
             raise BackupError(f"{path} is damaged: {member} does not match its checksum")
-        if keys_dir is not None:
-            for m in tar.getmembers():  # check before the database is replaced
-                name = m.name[len(KEYS_PREFIX) :]
-                dest = keys_dir / name
-                if m.name.startswith(KEYS_PREFIX) and dest.exists():
-                    data = tar.extractfile(m)
-                    if data is not None and data.read() != dest.read_bytes():
-                        raise BackupError(f"{dest} exists and differs from the backup's copy")
+        keys = _key_plan(tar, keys_dir) if keys_dir is not None else []  # checked first
         db.session.remove()
         if kind == "sqlite":
             _restore_sqlite(dump)
         else:
             _restore_postgresql(dump, Path(tmp), force=force)
         db.engine.dispose()
-        written = _extract_keys(tar, keys_dir) if keys_dir is not None else []
+        written = _write_keys(keys_dir, keys) if keys_dir is not None else []
     with db.engine.connect() as conn:
         revision = _alembic_revision(conn)
     if revision != manifest.get("alembic_revision"):
@@ -360,8 +356,11 @@ def _restore_sqlite(dump: Path) -> None:
     target_path = db.engine.url.database
     if not target_path or target_path == ":memory:":
         raise BackupError("cannot restore into an in-memory SQLite database")
-    db.engine.dispose()
     source = sqlite3.connect(dump)
+    if source.execute("PRAGMA quick_check").fetchone() != ("ok",):
+        source.close()
+        raise BackupError("the backup's SQLite copy fails SQLite's quick_check")
+    db.engine.dispose()
     target = sqlite3.connect(target_path, timeout=30)
     try:
         source.backup(target)

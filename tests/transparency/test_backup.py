@@ -264,6 +264,7 @@ def _tar(path, manifest: dict | None, extra: dict[str, bytes] | None = None) -> 
         ("other-format", "is not a Commons Ledger backup"),
         ("version", "format version 99"),
         ("damaged", "does not match its checksum"),
+        ("backend", "the app's database is"),
     ],
 )
 def test_bad_backup_files_change_nothing(fresh_app, tmp_path, kind, message):
@@ -286,6 +287,8 @@ def test_bad_backup_files_change_nothing(fresh_app, tmp_path, kind, message):
         _tar(path, {**good, "format": "something-else"}, {member: b"data"})
     elif kind == "version":
         _tar(path, {**good, "format_version": 99}, {member: b"data"})
+    elif kind == "backend":
+        _tar(path, {**good, "backend": "oracle"}, {member: b"data"})
     elif kind == "damaged":
         _tar(path, good, {member: b"not what the checksum says"})
     with fresh_app.app_context():
