@@ -356,17 +356,21 @@ def _restore_sqlite(dump: Path) -> None:
     target_path = db.engine.url.database
     if not target_path or target_path == ":memory:":
         raise BackupError("cannot restore into an in-memory SQLite database")
-    source = sqlite3.connect(dump)
-    if source.execute("PRAGMA quick_check").fetchone() != ("ok",):
-        source.close()
-        raise BackupError("the backup's SQLite copy fails SQLite's quick_check")
-    db.engine.dispose()
-    target = sqlite3.connect(target_path, timeout=30)
     try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+        source = sqlite3.connect(dump)
+        try:
+            if source.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                raise BackupError("the backup's SQLite copy fails SQLite's quick_check")
+            db.engine.dispose()
+            target = sqlite3.connect(target_path, timeout=30)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+        finally:
+            source.close()
+    except sqlite3.Error as e:
+        raise BackupError(f"SQLite: {e}") from None
 
 
 def _restore_postgresql(dump: Path, tmp: Path, *, force: bool) -> None:

@@ -9,7 +9,8 @@ import click
 from flask import Flask
 
 from . import backup
-from .audit import audited_command, note
+from .audit import audited_command, note, record
+from .db import db
 
 
 @click.command("backup")
@@ -73,6 +74,19 @@ def restore_command(file: Path, force: bool, keys_dir: Path | None) -> None:
     for check in checks:
         click.echo(("OK " if check.ok else "MISMATCH ") + check.line)
     failed = [c for c in checks if not c.ok]
+    # The restored database's own trail says it was restored, from what and with what result.
+    record(
+        "cli restore",
+        "invalid" if failed else "ok",
+        username="cli",
+        detail={
+            "file": str(file),
+            "made": manifest["created_at"],
+            "revision": manifest["alembic_revision"],
+            "problems": len(failed),
+        },
+    )
+    db.session.commit()
     if failed:
         click.echo(f"{len(failed)} problem(s) found in the restored database", err=True)
         raise click.exceptions.Exit(1)

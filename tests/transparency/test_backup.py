@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from core import backup
 from core.auth import grant_role
 from core.db import db
-from core.models import Community, Organisation, User
+from core.models import AuditEvent, Community, Organisation, User
 from ledger import log
 from ledger import services as svc
 from ledger.models import Account, Book, Voucher
@@ -203,6 +203,10 @@ def test_backup_while_posting_restores_into_a_fresh_database(committing_app, fre
             assert bytes(cp.root) == log.root(book.id, cp.size)
         reports = db.session.scalars(sa.select(DisclosureReport)).all()
         assert {r.id: r.bundle for r in reports} == world.bundles
+        event = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "cli restore")
+        ).one()
+        assert event.outcome == "ok"
         db.session.remove()
 
     restored_keys = sorted(p.name for p in (tmp_path / "restored-keys").iterdir())
