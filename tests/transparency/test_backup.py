@@ -301,3 +301,27 @@ def test_bad_backup_files_change_nothing(fresh_app, tmp_path, kind, message):
         assert message in result.output
         assert "Traceback" not in result.output
     assert _table_count(fresh_app) == 0
+
+
+def test_restore_never_overwrites_a_different_key_file(committing_app, fresh_app, tmp_path):
+    _world()
+    keys_dir = Path(committing_app.config["KEYS_DIR"])
+    with_keys, without_keys = tmp_path / "with.backup", tmp_path / "without.backup"
+    runner = committing_app.test_cli_runner()
+    assert runner.invoke(args=["backup", str(with_keys), "--keys", str(keys_dir)]).exit_code == 0
+    assert runner.invoke(args=["backup", str(without_keys)]).exit_code == 0
+    db.session.remove()
+    (name,) = [p.name for p in keys_dir.iterdir()]
+    other = tmp_path / "other-keys"
+    other.mkdir()
+    (other / name).write_bytes(b"another key\n")
+    with fresh_app.app_context():
+        runner = fresh_app.test_cli_runner()
+        result = runner.invoke(args=["restore", str(with_keys), "--keys", str(other)])
+        assert result.exit_code == 1
+        assert "differs from the backup's copy" in result.output
+        result = runner.invoke(args=["restore", str(without_keys), "--keys", str(other)])
+        assert result.exit_code == 1
+        assert "holds no keys" in result.output
+    assert (other / name).read_bytes() == b"another key\n"
+    assert _table_count(fresh_app) == 0
