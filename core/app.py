@@ -158,12 +158,15 @@ def _register_cli(app: Flask) -> None:
     import ledger.cli
     import ledger.demo  # noqa: F401  (adds its demo step)
     import ledger.opening_cli
+    import transparency.backup_hooks  # noqa: F401  (describes and checks the books in a backup)
     import transparency.cli
     import transparency.demo  # noqa: F401  (adds its demo step)
 
+    from . import backup_cli
     from . import cli as core_cli
 
     core_cli.register(app)
+    backup_cli.register(app)
     ledger.cli.register(app)
     ledger.opening_cli.register(app)
     transparency.cli.register(app)
