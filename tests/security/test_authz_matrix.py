@@ -5,9 +5,15 @@ receipt or records."""
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
+import pytest
+
 from core.db import db
 from tests.security import authz_matrix as matrix
-from tests.security.world import ROLES, World, url_for_rule
+from tests.security.rows import Row
+from tests.security.world import OTHERS, PAYERS, PNG, ROLES, Side, World, url_for_rule
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -24,9 +30,23 @@ def outcome(resp) -> str:
     return {403: "F", 404: "N"}.get(code, "V" if code in (400, 405, 409, 413, 415, 422) else "E")
 
 
-def request_as(app, world: World, role: str, method: str, url: str):
-    """One request as ``role``, on a fresh client carrying that role's session, inside a
-    SAVEPOINT rolled back afterwards."""
+def _fill(value: Any, ids: dict[str, Any]) -> Any:
+    if value == "@png":
+        return (io.BytesIO(PNG), "a.png", "image/png")
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def request_as(app, world: World, role: str, row: Row, scope: str):
+    """One request of ``row`` as ``role`` on the ``scope`` side, on a fresh client carrying that
+    role's session, inside a savepoint rolled back afterwards."""
+    side: Side = getattr(world, scope)
+    url = url_for_rule(row.rule, side, row.args)
     conn = world.conn  # type: ignore[attr-defined]
     db.session.remove()
     # A savepoint SQLAlchemy does not track: the session's own savepoints nest inside it and
@@ -36,13 +56,16 @@ def request_as(app, world: World, role: str, method: str, url: str):
         c = app.test_client()
         if world.cookies[role]:
             c.set_cookie("session", world.cookies[role])
-        headers = {"X-CSRFToken": world.csrf[role]}
-        kwargs = {"headers": headers}
-        if method in WRITE and url.startswith("/api/"):
-            kwargs["json"] = {}
-        elif method in WRITE:
-            kwargs["data"] = {"csrf_token": world.csrf[role]}
-        return c.open(url, method=method, **kwargs)
+        kwargs: dict[str, Any] = {"headers": {"X-CSRFToken": world.csrf[role]}}
+        if row.query:
+            kwargs["query_string"] = _fill(row.query, side.ids)
+        if row.method in WRITE:
+            body = _fill(row.body, side.ids)
+            if url.startswith("/api/"):
+                kwargs["json"] = body
+            else:
+                kwargs["data"] = {"csrf_token": world.csrf[role], **body}
+        return c.open(url, method=row.method, **kwargs)
     finally:
         db.session.rollback()
         db.session.remove()
@@ -50,15 +73,12 @@ def request_as(app, world: World, role: str, method: str, url: str):
         conn.exec_driver_sql("RELEASE SAVEPOINT authz_request")
 
 
-def observe(app, world: World, method: str, rule: str) -> dict[str, str]:
+def observe(app, world: World, row: Row) -> dict[str, str]:
     """{"own": "OOF…", "other": "…"}: the outcome letter of each role, in ROLES order."""
-    out = {}
-    for scope in ("own", "other"):
-        url = url_for_rule(rule, getattr(world, scope))
-        out[scope] = "".join(
-            outcome(request_as(app, world, role, method, url)) for role in ROLES
-        )
-    return out
+    return {
+        scope: "".join(outcome(request_as(app, world, role, row, scope)) for role in ROLES)
+        for scope in ("own", "other")
+    }
 
 
 def url_map_keys(app) -> set[tuple[str, str]]:
@@ -76,3 +96,72 @@ def test_every_route_has_a_row(_app):
     assert sorted(routes - rows) == [], "routes without a row in authz_matrix.py"
     assert sorted(rows - routes) == [], "rows naming a route that no longer exists"
     assert len(rows) == len(matrix.ROWS), "a route has two rows"
+
+
+@pytest.mark.parametrize("row", matrix.ROWS, ids=lambda r: f"{r.method} {r.rule}")
+def test_route_answers_each_role_as_its_row_says(_app, world, row: Row):
+    got = observe(_app, world, row)
+    wrong = [
+        f"{scope}: {role} got {got[scope][i]}, the row says {want}"
+        for scope in ("own", "other")
+        for i, (role, want) in enumerate(zip(ROLES, row.letters(scope), strict=True))
+        if got[scope][i] != want
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+# --- ids of another organisation inside one's own organisation's URL (the classic hole) -------
+
+_FOREIGN = ("voucher_id", "resident_id", "attachment_id", "account_id", "invitation_id", "user_id")
+
+
+@pytest.mark.parametrize(
+    "row",
+    [r for r in matrix.ROWS if any(f"<id:{k}>" in r.rule for k in _FOREIGN)],
+    ids=lambda r: f"{r.method} {r.rule}",
+)
+def test_another_organisations_record_under_ones_own_organisation(_app, world, row: Row):
+    """The own organisation's URL with the other organisation's voucher, resident, attachment,
+    account, invitation or person: its admin (who holds every power in their own organisation)
+    and the resident never reach it."""
+    theirs = {k: v for k, v in world.other.ids.items() if k not in ("org_id", "community_id")}
+    theirs["voucher_id"] = world.other.ids["draft_id" if "attachment" in row.rule else "voucher_id"]
+    mixed = Row(row.own, row.other, row.method, row.rule, {**row.args, **theirs}, row.body)
+    for role in ("admin", "preparer", "auditor", "resident"):
+        letter = outcome(request_as(_app, world, role, mixed, "own"))
+        assert letter in "NFV", f"{role} got {letter}"
+
+
+# --- a resident's own records ---------------------------------------------------------------
+
+
+def test_a_resident_sees_only_their_own_receipts_and_records(_app, world):
+    own = world.own
+    receipts = request_as(_app, world, "resident", Row("", "", "GET", "/receipts"), "own")
+    records = request_as(_app, world, "resident", Row("", "", "GET", "/me/records"), "own")
+    for page in (receipts, records):
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert PAYERS[0] in text  # their own name, on their own records
+        for name in (OTHERS[0], PAYERS[1], OTHERS[1]):
+            assert name not in text
+    assert f"/vouchers/{own.ids['voucher_id']}/receipt/{own.ids['payer_id']}" in receipts.get_data(
+        as_text=True
+    )
+    base = "/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>"
+    for suffix in ("", ".json", ".pdf", ".svg"):
+        mine = Row("", "", "GET", base + suffix)
+        assert outcome(request_as(_app, world, "resident", mine, "own")) == "O"
+        # a neighbour's receipt for the neighbour's voucher, and the neighbour on one's own voucher
+        for args in (
+            {"voucher_id": own.ids["named_id"], "resident_id": own.ids["other_id"]},
+            {"resident_id": own.ids["other_id"]},
+        ):
+            theirs = Row("", "", "GET", base + suffix, args)
+            got = outcome(request_as(_app, world, "resident", theirs, "own"))
+            assert got in "FN", f"{suffix or 'page'} {args}: {got}"
+    api = "/api/v1/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt"
+    neighbour = Row(
+        "", "", "GET", api, {"voucher_id": own.ids["named_id"]}, query={"resident": "{other_id}"}
+    )
+    assert outcome(request_as(_app, world, "resident", neighbour, "own")) in "FN"

@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 from core.auth import grant_role
 from core.db import db
@@ -31,6 +30,8 @@ from transparency.disclosure import publish_report
 from transparency.models import DisclosureReport
 
 ORG_ROLES = ("admin", "preparer", "reviewer", "auditor", "supervisor", "council_secretary")
+PAYERS = ("张秀英", "王秀兰")  # the residents on each side's vouchers: names found nowhere else
+OTHERS = ("李建国", "赵明华")
 ROLES = ("anonymous", "platform_admin", *ORG_ROLES, "resident")
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -68,7 +69,7 @@ class World:
     csrf: dict[str, str] = field(default_factory=dict)  # role → CSRF token of that session
 
 
-def _side(n: int, reviewer_for: dict[str, User] | None = None) -> tuple[Side, dict[str, User]]:
+def _side(n: int) -> tuple[Side, dict[str, User]]:
     community = factories.CommunityFactory(slug=f"authz-{n}")
     org = factories.OrganisationFactory(community=community, slug=f"authz-org-{n}")
     if n == 0:  # an organisation of the other kinds, with its book, in the first community
@@ -80,8 +81,8 @@ def _side(n: int, reviewer_for: dict[str, User] | None = None) -> tuple[Side, di
         grant_role(u, org, role)
         users[role] = u
     db.session.flush()
-    payer = factories.ResidentFactory(community=community, name="张秀英", unit="1栋1单元101")
-    other = factories.ResidentFactory(community=community, name="李建国", unit="1栋2单元302")
+    payer = factories.ResidentFactory(community=community, name=PAYERS[n], unit="1栋1单元101")
+    other = factories.ResidentFactory(community=community, name=OTHERS[n], unit="1栋2单元302")
     a = {c: factories.account_in(book, c) for c in ("1002", "1122", "3001", "5001")}
     prep, rev = users["preparer"], users["reviewer"]
 
@@ -180,6 +181,9 @@ def fill_ids(side: Side) -> None:
         "resident_id": side.payer.id,
         "attachment_id": side.attachment_id,
         "account_id": factories.account_in(side.book, "1002").id,
+        "payer_id": side.payer.id,
+        "other_id": side.other.id,
+        "named_id": side.named.id,
         "invitation_id": side.invitation_id,
         "user_id": side.member.id,
         "report_id": side.report.id,
@@ -196,16 +200,17 @@ def fill_ids(side: Side) -> None:
     }
 
 
-def url_for_rule(rule: str, side: Side) -> str:
+def url_for_rule(rule: str, side: Side, args: dict[str, Any] | None = None) -> str:
     values = dict(side.ids)
     if "attachment_id" in rule:
         values["voucher_id"] = values["draft_id"]
     if "/accounts/" in rule:
         values["code"] = "1002"
+    values.update({k: str(v).format(**side.ids) for k, v in (args or {}).items()})
 
     def fill(m: re.Match) -> str:
         converter, name = m.group(1), m.group(2)
-        if converter == "any":
+        if converter == "any" and name not in (args or {}):
             return _any_first(rule, name) or ""
         return str(values[name])
 
