@@ -24,7 +24,7 @@ def world(_app, tmp_path_factory):
         )
         try:
             w = build(_app, conn)
-            w.conn = conn  # type: ignore[attr-defined]
+            w.conn = conn
             yield w
         finally:
             db.session.remove()

@@ -67,6 +67,7 @@ class World:
     users: dict[str, User]
     cookies: dict[str, str] = field(default_factory=dict)  # role → session cookie
     csrf: dict[str, str] = field(default_factory=dict)  # role → CSRF token of that session
+    conn: Any = None  # the connection holding the world's transaction
 
 
 def _side(n: int) -> tuple[Side, dict[str, User]]:
