@@ -110,6 +110,16 @@ def test_route_answers_each_role_as_its_row_says(_app, world, row: Row):
     assert not wrong, "\n".join(wrong)
 
 
+@pytest.mark.parametrize("row", matrix.ROWS, ids=lambda r: f"{r.method} {r.rule}")
+def test_another_organisation_of_the_same_community(_app, world, row: Row):
+    """A second enterprise in the roles' own community answers like the other community's
+    (its URLs name the roles' own community only where they name a community at all)."""
+    same_community = "community_id" in row.rule or "slug" in row.rule
+    want = row.letters("own" if same_community else "other")
+    got = "".join(outcome(request_as(_app, world, role, row, "sibling")) for role in ROLES)
+    assert got == want, f"sibling: got {got}, the row says {want} (roles: {', '.join(ROLES)})"
+
+
 # --- ids of another organisation inside one's own organisation's URL (the classic hole) -------
 
 _FOREIGN = ("voucher_id", "resident_id", "attachment_id", "account_id", "invitation_id", "user_id")

@@ -30,8 +30,8 @@ from transparency.disclosure import publish_report
 from transparency.models import DisclosureReport
 
 ORG_ROLES = ("admin", "preparer", "reviewer", "auditor", "supervisor", "council_secretary")
-PAYERS = ("张秀英", "王秀兰")  # the residents on each side's vouchers: names found nowhere else
-OTHERS = ("李建国", "赵明华")
+PAYERS = ("张秀英", "王秀兰", "孙丽娟")  # the residents on each side's vouchers: names found
+OTHERS = ("李建国", "赵明华", "周德胜")  # nowhere else
 ROLES = ("anonymous", "platform_admin", *ORG_ROLES, "resident")
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -62,16 +62,17 @@ class Side:
 
 @dataclass
 class World:
-    own: Side
-    other: Side
+    own: Side  # community A's enterprise, where the roles are held
+    other: Side  # community B's enterprise
+    sibling: Side  # a second enterprise in community A
     users: dict[str, User]
     cookies: dict[str, str] = field(default_factory=dict)  # role → session cookie
     csrf: dict[str, str] = field(default_factory=dict)  # role → CSRF token of that session
     conn: Any = None  # the connection holding the world's transaction
 
 
-def _side(n: int) -> tuple[Side, dict[str, User]]:
-    community = factories.CommunityFactory(slug=f"authz-{n}")
+def _side(n: int, community: Community | None = None) -> tuple[Side, dict[str, User]]:
+    community = community or factories.CommunityFactory(slug=f"authz-{n}")
     org = factories.OrganisationFactory(community=community, slug=f"authz-org-{n}")
     if n == 0:  # an organisation of the other kinds, with its book, in the first community
         svc.create_book(factories.OrganisationFactory(community=community, kind="foundation"))
@@ -143,15 +144,16 @@ def _side(n: int) -> tuple[Side, dict[str, User]]:
 def build(app: Flask, conn: sa.Connection) -> World:
     own, users = _side(0)
     other, _ = _side(1)
+    sibling, _ = _side(2, own.community)
     admin = factories.UserFactory(username="authz_platform", is_platform_admin=True)
     resident_user = factories.UserFactory(username="authz_resident")
     db.session.flush()
     own.payer.user_id = resident_user.id
     users = {**users, "platform_admin": admin, "resident": resident_user}
     db.session.commit()
-    for side in (own, other):
+    for side in (own, other, sibling):
         fill_ids(side)
-    world = World(own=own, other=other, users=users)
+    world = World(own=own, other=other, sibling=sibling, users=users)
     for role in ROLES:
         c = app.test_client()
         if role != "anonymous":
