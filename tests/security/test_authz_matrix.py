@@ -170,6 +170,17 @@ def test_a_resident_sees_only_their_own_receipts_and_records(_app, world):
             theirs = Row("", "", "GET", base + suffix, args)
             got = outcome(request_as(_app, world, "resident", theirs, "own"))
             assert got in "FN", f"{suffix or 'page'} {args}: {got}"
+    # "sign now" for a voucher that does not name them (in their organisation or a neighbouring
+    # one of their community) is refused before anything is signed
+    sign = Row("", "", "POST", base + "/checkpoint")
+    assert outcome(request_as(_app, world, "resident", sign, "own")) == "O"
+    for args in (
+        {"voucher_id": own.ids["named_id"]},
+        {"org_id": world.sibling.ids["org_id"], "voucher_id": world.sibling.ids["voucher_id"]},
+    ):
+        theirs = Row("", "", "POST", base + "/checkpoint", args)
+        got = outcome(request_as(_app, world, "resident", theirs, "own"))
+        assert got in "FN", f"sign {args}: {got}"
     api = "/api/v1/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt"
     neighbour = Row(
         "", "", "GET", api, {"voucher_id": own.ids["named_id"]}, query={"resident": "{other_id}"}
