@@ -33,7 +33,7 @@ def world(_app, tmp_path_factory, _no_pdf_rendering):
             sessionmaker(bind=conn, join_transaction_mode="create_savepoint")
         )
         try:
-            w = build(_app, conn)
+            w = build(_app)
             w.conn = conn
             yield w
         finally:

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask
 
 from core.auth import grant_role
@@ -141,7 +140,7 @@ def _side(n: int, community: Community | None = None) -> tuple[Side, dict[str, U
     return side, users
 
 
-def build(app: Flask, conn: sa.Connection) -> World:
+def build(app: Flask) -> World:
     own, users = _side(0)
     other, _ = _side(1)
     sibling, _ = _side(2, own.community)
