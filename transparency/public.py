@@ -580,10 +580,12 @@ def receipt_page(org_id: int, voucher_id: int, resident_id: int):
 @receipts_bp.post("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>/checkpoint")
 @login_required
 def receipt_sign(org_id: int, voucher_id: int, resident_id: int):
-    """Sign a checkpoint covering the voucher (whoever may see the receipt), then show it."""
+    """Sign a checkpoint covering the voucher (whoever may see the receipt), then show it.
+    Only for a voucher that names the resident: a resident may not have any book of their
+    community signed through their own resident id."""
     org = get_organisation(org_id)
-    receipts.authorize_receipt(org, resident_id, authenticated_user())
-    receipts.sign_for_receipt(get_voucher(book_for(org), voucher_id))
+    resident = receipts.authorize_receipt(org, resident_id, authenticated_user())
+    receipts.build_receipt(get_voucher(book_for(org), voucher_id), resident, sign=True)
     return redirect(
         url_for(
             "receipts.receipt_page", org_id=org_id, voucher_id=voucher_id, resident_id=resident_id

@@ -103,14 +103,6 @@ def build_receipt(voucher: Voucher, resident: Resident, *, sign: bool = False) -
     }
 
 
-def sign_for_receipt(voucher: Voucher) -> None:
-    """Sign a checkpoint covering ``voucher`` if none does (the POST behind "sign now")."""
-    if not voucher.is_posted:
-        raise Conflict(_l("Only a posted voucher has a receipt."))
-    assert voucher.log_index is not None  # a posted voucher has its place in the log
-    checkpoint_covering(db.session.get_one(Book, voucher.book_id), voucher.log_index)
-
-
 def receipt_private(voucher: Voucher, resident: Resident) -> list[dict]:
     """The resident's own lines with each line's salt, and nothing about any co-payer: the
     record commits to every line separately (FORMAT.md §1), so one line opens on its own."""

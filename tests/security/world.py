@@ -1,0 +1,219 @@
+"""The world the authorization matrix runs in, built once per module: two communities, in
+each an enterprise with a book, posted vouchers naming residents and a published report
+(community A also has a foundation with its book), a user per role in A's enterprise, a
+platform admin, and a resident of A with a login.
+
+Every request of the matrix runs inside a SAVEPOINT that is rolled back afterwards, so a write
+that authorization lets through changes nothing the next request sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+from core.auth import grant_role
+from core.db import db
+from core.models import Community, Organisation, Resident, User
+from core.people import invite
+from ledger import services as svc
+from ledger.attachments import add_attachment
+from ledger.models import Book, Voucher
+from tests import factories
+from tests.conftest import csrf_token, login
+from tests.ledger.conftest import lines
+from transparency.disclosure import publish_report
+from transparency.models import DisclosureReport
+
+ORG_ROLES = ("admin", "preparer", "reviewer", "auditor", "supervisor", "council_secretary")
+PAYERS = ("张秀英", "王秀兰", "孙丽娟")  # the residents on each side's vouchers: names found
+OTHERS = ("李建国", "赵明华", "周德胜")  # nowhere else
+ROLES = ("anonymous", "platform_admin", *ORG_ROLES, "resident")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+@dataclass
+class Side:
+    """One community's enterprise and what it holds: the ids a URL of that side is filled with."""
+
+    community: Community
+    org: Organisation
+    book: Book
+    fee: Voucher  # posted, its lines name ``payer``
+    named: Voucher  # posted, its lines name ``other``
+    draft: Voucher  # a draft with one attachment
+    attachment_id: int
+    payer: Resident
+    other: Resident
+    report: DisclosureReport
+    invitation_id: int
+    member: User  # a person of the organisation (its preparer)
+    checkpoint_size: int
+    ids: dict[str, Any] = field(default_factory=dict)  # URL values, read once (see fill_ids)
+
+
+@dataclass
+class World:
+    own: Side  # community A's enterprise, where the roles are held
+    other: Side  # community B's enterprise
+    sibling: Side  # a second enterprise in community A
+    users: dict[str, User]
+    cookies: dict[str, str] = field(default_factory=dict)  # role → session cookie
+    csrf: dict[str, str] = field(default_factory=dict)  # role → CSRF token of that session
+    conn: Any = None  # the connection holding the world's transaction
+
+
+def _side(n: int, community: Community | None = None) -> tuple[Side, dict[str, User]]:
+    community = community or factories.CommunityFactory(slug=f"authz-{n}")
+    org = factories.OrganisationFactory(community=community, slug=f"authz-org-{n}")
+    if n == 0:  # an organisation of the other kinds, with its book, in the first community
+        svc.create_book(factories.OrganisationFactory(community=community, kind="foundation"))
+    book = svc.create_book(org)
+    users = {}
+    for role in ORG_ROLES:
+        u = factories.UserFactory(username=f"authz{n}_{role}")
+        grant_role(u, org, role)
+        users[role] = u
+    db.session.flush()
+    payer = factories.ResidentFactory(community=community, name=PAYERS[n], unit="1栋1单元101")
+    other = factories.ResidentFactory(community=community, name=OTHERS[n], unit="1栋2单元302")
+    a = {c: factories.account_in(book, c) for c in ("1002", "1122", "3001", "5001")}
+    prep, rev = users["preparer"], users["reviewer"]
+
+    def post(ls, date, summary):
+        v = svc.create_voucher(book, svc.VoucherInput(date, summary, ls), actor=prep)
+        svc.submit_voucher(v, actor=prep)
+        svc.approve_voucher(v, actor=rev)
+        return svc.post_voucher(v, actor=rev)
+
+    post(lines((a["1002"], 50_000_00, 0), (a["3001"], 0, 50_000_00)), dt.date(2025, 3, 2), "出资")
+    fee = post(
+        lines(
+            (a["1002"], 4_096_00, 0, {"resident_id": payer.id}),
+            (a["1122"], 0, 4_096_00, {"resident_id": payer.id}),
+        ),
+        dt.date(2025, 3, 12),
+        "收取 3 月物业费",
+    )
+    named = post(
+        lines(
+            (a["1002"], 123_45, 0, {"resident_id": other.id}),
+            (a["5001"], 0, 123_45, {"resident_id": other.id}),
+        ),
+        dt.date(2025, 3, 15),
+        "收取场地费",
+    )
+    svc.close_period(book, 2025, 3, actor=rev)
+    report = publish_report(book, "2025-03", actor=rev)
+    draft = svc.create_voucher(
+        book,
+        svc.VoucherInput(
+            dt.date(2025, 4, 2), "草稿", lines((a["1002"], 100, 0), (a["5001"], 0, 100))
+        ),
+        actor=prep,
+    )
+    att = add_attachment(draft, "a.png", "image/png", PNG, actor=prep)
+    inv, _token = invite(org, role="auditor", actor=users["admin"])
+    db.session.flush()
+    side = Side(
+        community=community,
+        org=org,
+        book=book,
+        fee=fee,
+        named=named,
+        draft=draft,
+        attachment_id=att.id,
+        payer=payer,
+        other=other,
+        report=report,
+        invitation_id=inv.id,
+        member=prep,
+        checkpoint_size=report.checkpoint.size,
+    )
+    return side, users
+
+
+def build(app: Flask) -> World:
+    own, users = _side(0)
+    other, _ = _side(1)
+    sibling, _ = _side(2, own.community)
+    admin = factories.UserFactory(username="authz_platform", is_platform_admin=True)
+    resident_user = factories.UserFactory(username="authz_resident")
+    db.session.flush()
+    own.payer.user_id = resident_user.id
+    users = {**users, "platform_admin": admin, "resident": resident_user}
+    db.session.commit()
+    for side in (own, other, sibling):
+        fill_ids(side)
+    world = World(own=own, other=other, sibling=sibling, users=users)
+    for role in ROLES:
+        c = app.test_client()
+        if role != "anonymous":
+            login(c, users[role].username)
+        world.csrf[role] = csrf_token(c)
+        cookie = c.get_cookie("session")
+        world.cookies[role] = cookie.value if cookie else ""
+    db.session.commit()
+    return world
+
+
+# --- filling a rule's URL with the ids of one side ----------------------------------------------
+
+_ARG = re.compile(r"<(?:([a-z_]+)(?:\([^)]*\))?:)?([a-z_]+)>")
+
+
+def _any_first(rule: str, name: str) -> str | None:
+    m = re.search(r"<any\(([^)]*)\):" + name + ">", rule)
+    return m.group(1).split(",")[0].strip() if m else None
+
+
+def fill_ids(side: Side) -> None:
+    side.ids = {
+        "org_id": side.org.id,
+        "community_id": side.community.id,
+        "voucher_id": side.fee.id,
+        "draft_id": side.draft.id,
+        "resident_id": side.payer.id,
+        "attachment_id": side.attachment_id,
+        "account_id": factories.account_in(side.book, "1002").id,
+        "payer_id": side.payer.id,
+        "other_id": side.other.id,
+        "named_id": side.named.id,
+        "invitation_id": side.invitation_id,
+        "user_id": side.member.id,
+        "report_id": side.report.id,
+        "book_id": side.book.id,
+        "size": side.checkpoint_size,
+        "slug": side.community.slug,
+        "token": "not-a-token",
+        "code": "en",
+        "name": "balance_sheet",
+        "year": 2025,
+        "month": 3,
+        "id": side.fee.id,
+        "filename": "css/app.css",
+    }
+
+
+def url_for_rule(rule: str, side: Side, args: dict[str, Any] | None = None) -> str:
+    values = dict(side.ids)
+    if "attachment_id" in rule:
+        values["voucher_id"] = values["draft_id"]
+    if "/accounts/" in rule:
+        values["code"] = "1002"
+    values.update({k: str(v).format(**side.ids) for k, v in (args or {}).items()})
+
+    def fill(m: re.Match) -> str:
+        converter, name = m.group(1), m.group(2)
+        if converter == "any" and name not in (args or {}):
+            return _any_first(rule, name) or ""
+        return str(values[name])
+
+    return _ARG.sub(fill, rule)
