@@ -98,6 +98,8 @@ ROWS = [
     Row("L O O F F F F F F", "L O F F F F F F F", "GET",   "/orgs/<id:org_id>/people/<id:user_id>"),
     Row("L V V F F F F F F", "L V F F F F F F F", "POST",  "/orgs/<id:org_id>/people/<id:user_id>"),
     Row("L O O F F F F F F", "L O F F F F F F F", "GET",   "/orgs/<id:org_id>/settings"),
+    Row("L O O F F F F F F", "L O F F F F F F F", "GET",   "/orgs/<id:org_id>/security"),
+    Row("L O O F F F F F F", "L O O F F F F F F", "GET",   "/security", why="an organisation's admin is sent on to their own organisation's feed"),
     Row("L V V F F F F F F", "L V F F F F F F F", "POST",  "/orgs/<id:org_id>/settings"),
     # --- Platform administration -------------------------------------------------------------------
     Row("L O F F F F F F F", "L O F F F F F F F", "GET",   "/platform/communities"),
