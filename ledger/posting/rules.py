@@ -53,6 +53,7 @@ class BookFacts:
         self.residents: dict[int, Resident | None] = {}
         self._organisations: dict[int, bool] = {}
         self._limits: tuple = (None, None, None)
+        self._summary_problems: dict[str, list] = {}
 
     def date_limits(self) -> tuple[dt.date, dt.date | None]:
         """The latest date a voucher may have, and the last day of the last closed month."""
@@ -92,6 +93,15 @@ class BookFacts:
                 for r in db.session.scalars(sa.select(Resident).where(Resident.id.in_(wanted)))
             }
             self.residents.update({i: found.get(i) for i in wanted})
+
+    def summary_problems(self, summary: str) -> list:
+        """What ``core.privacy`` finds in a summary; an import or a billing run repeats a few
+        summaries thousands of times, so each distinct one is screened once per batch."""
+        problems = self._summary_problems.get(summary)
+        if problems is None:
+            problems = privacy.check_free_text(self.book.community_id, summary)
+            self._summary_problems[summary] = problems
+        return problems
 
     def exponent(self, unit: str) -> int | None:
         """Minor-unit digits of a unit this book accepts, or None."""
@@ -144,7 +154,7 @@ def validate_voucher(
     else:
         # The summary is signed into the public record for good: no person's name, phone, ID
         # number or flat in it (the resident belongs in the line's counterparty field).
-        for message in privacy.check_free_text(facts.book.community_id, summary):
+        for message in facts.summary_problems(summary):
             p.add("summary", message)
     d = data.date
     if not isinstance(d, dt.date):
