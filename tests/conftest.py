@@ -9,10 +9,12 @@ workaround). Tests that need real commits (concurrency) use the ``committing_app
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
 import uuid
+from collections.abc import Iterator
 
 import flask_migrate
 import pytest
@@ -190,24 +192,32 @@ def app(_app):
 @pytest.fixture
 def committing_app(tmp_path):
     """An app on a database of its own where commits are real (SQLite file or a fresh PG database)."""
-    if BACKEND_URL:
-        name = "t_" + uuid.uuid4().hex[:12]
-        admin = sa.create_engine(BACKEND_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = (
+    with own_database(tmp_path / "commit.sqlite3") as url:
+        app = make_app(url, str(tmp_path / "instance"))
+        with app.app_context():
+            flask_migrate.upgrade()
+            yield app
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@contextlib.contextmanager
+def own_database(sqlite_file) -> Iterator[str]:
+    """The URL of an empty database of its own: a fresh PostgreSQL database on the suite's
+    server (dropped afterwards), or ``sqlite_file``. Dispose of the app's engines before leaving."""
+    if not BACKEND_URL:
+        yield "sqlite:///" + str(sqlite_file)
+        return
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(BACKEND_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield (
             sa.engine.make_url(BACKEND_URL).set(database=name).render_as_string(hide_password=False)
         )
-    else:
-        url = "sqlite:///" + str(tmp_path / "commit.sqlite3")
-    app = make_app(url, str(tmp_path / "instance"))
-    with app.app_context():
-        flask_migrate.upgrade()
-        yield app
-        db.session.remove()
-        for engine in db.engines.values():
-            engine.dispose()
-    if BACKEND_URL:
+    finally:
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()

@@ -9,7 +9,6 @@ import io
 import json
 import tarfile
 import threading
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from core.models import AuditEvent, Community, Organisation, User
 from ledger import log
 from ledger import services as svc
 from ledger.models import Account, Book, Voucher
-from tests.conftest import BACKEND_URL, make_app
+from tests.conftest import make_app, own_database
 from tests.factories import UserFactory
 from transparency import audit
 from transparency.disclosure import publish_report
@@ -103,26 +102,13 @@ def _world() -> World:
 @pytest.fixture
 def fresh_app(tmp_path):
     """A second app on an empty database of its own (no tables: restore creates them)."""
-    if BACKEND_URL:
-        name = "t_" + uuid.uuid4().hex[:12]
-        admin = sa.create_engine(BACKEND_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = (
-            sa.engine.make_url(BACKEND_URL).set(database=name).render_as_string(hide_password=False)
-        )
-    else:
-        url = "sqlite:///" + str(tmp_path / "restored.sqlite3")
-    app = make_app(url, str(tmp_path / "restored-instance"))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        for engine in db.engines.values():
-            engine.dispose()
-    if BACKEND_URL:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with own_database(tmp_path / "restored.sqlite3") as url:
+        app = make_app(url, str(tmp_path / "restored-instance"))
+        yield app
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 def _post_in_thread(app, world: World, started: threading.Event, errors: list) -> None:
