@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
 
 from core.auth import grant_role
 from core.db import db
+from core.models import Community, Organisation, User
 from ledger import services as svc
-from ledger.models import Account
+from ledger.models import Account, Book, Voucher
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -81,3 +84,58 @@ def post(people, book):
         return svc.post_voucher(v, actor=people["reviewer"])
 
     return run
+
+
+@dataclass
+class TwoPersonBook:
+    """An SME enterprise's book (in a community of its own) with a preparer and a reviewer,
+    and its accounts' ids by code."""
+
+    book: Book
+    preparer: User
+    reviewer: User
+    codes: dict[str, int]
+
+    def approved_sale(self, day: dt.date, summary: str, amount: int) -> Voucher:
+        """Bank 1002 debit, revenue 5001 credit: prepared, submitted and approved."""
+        v = svc.create_voucher(
+            self.book,
+            svc.VoucherInput(
+                day,
+                summary,
+                [
+                    svc.LineInput(account_id=self.codes["1002"], debit=amount),
+                    svc.LineInput(account_id=self.codes["5001"], credit=amount),
+                ],
+            ),
+            actor=self.preparer,
+        )
+        svc.submit_voucher(v, actor=self.preparer)
+        svc.approve_voucher(v, actor=self.reviewer)
+        return v
+
+
+def two_person_book(name: str, slug: str) -> TwoPersonBook:
+    """For tests on a database of their own (``committing_app``), where factories' defaults
+    would collide with nothing but a fixed world reads better."""
+    community = Community(name=f"{name}社区", slug=slug)
+    db.session.add(community)
+    db.session.flush()
+    org = Organisation(
+        community_id=community.id,
+        name=f"{name}企业",
+        slug=slug,
+        kind="enterprise",
+        standard="SME_2011",
+    )
+    db.session.add(org)
+    db.session.flush()
+    book = svc.create_book(org)
+    preparer, reviewer = UserFactory(username="p"), UserFactory(username="r")
+    grant_role(preparer, org, "preparer")
+    grant_role(reviewer, org, "reviewer")
+    codes = {
+        a.code: a.id
+        for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
+    }
+    return TwoPersonBook(book, preparer, reviewer, codes)

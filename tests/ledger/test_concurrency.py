@@ -9,13 +9,12 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from core.auth import grant_role
 from core.db import db
-from core.models import Community, Organisation, User
+from core.models import User
 from ledger import log
 from ledger import services as svc
-from ledger.models import Account, AccountPeriodBalance, Voucher
-from tests.factories import UserFactory
+from ledger.models import AccountPeriodBalance, Voucher
+from tests.ledger.conftest import two_person_book
 from tlog import merkle
 
 THREADS = 4
@@ -25,44 +24,13 @@ PER_THREAD = 6
 @pytest.mark.commits
 def test_concurrent_posting_is_gapless(committing_app):
     app = committing_app
-    community = Community(name="并发社区", slug="conc")
-    db.session.add(community)
-    db.session.flush()
-    org = Organisation(
-        community_id=community.id,
-        name="并发企业",
-        slug="conc",
-        kind="enterprise",
-        standard="SME_2011",
-    )
-    db.session.add(org)
-    db.session.flush()
-    book = svc.create_book(org)
-    preparer, reviewer = UserFactory(username="p"), UserFactory(username="r")
-    grant_role(preparer, org, "preparer")
-    grant_role(reviewer, org, "reviewer")
-    codes = {
-        a.code: a.id
-        for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
-    }
+    desk = two_person_book("并发", "conc")
+    book, reviewer = desk.book, desk.reviewer
     # Approved vouchers, ready to post.
-    ids = []
-    for i in range(THREADS * PER_THREAD):
-        v = svc.create_voucher(
-            book,
-            svc.VoucherInput(
-                dt.date(2026, 3, 1 + i % 27),
-                f"并发 {i}",
-                [
-                    svc.LineInput(account_id=codes["1002"], debit=100 + i),
-                    svc.LineInput(account_id=codes["5001"], credit=100 + i),
-                ],
-            ),
-            actor=preparer,
-        )
-        svc.submit_voucher(v, actor=preparer)
-        svc.approve_voucher(v, actor=reviewer)
-        ids.append(v.id)
+    ids = [
+        desk.approved_sale(dt.date(2026, 3, 1 + i % 27), f"并发 {i}", 100 + i).id
+        for i in range(THREADS * PER_THREAD)
+    ]
     book_id, reviewer_id = book.id, reviewer.id
     db.session.commit()
     db.session.remove()
@@ -99,7 +67,7 @@ def test_concurrent_posting_is_gapless(committing_app):
     total = db.session.scalar(
         sa.select(sa.func.sum(AccountPeriodBalance.debit)).where(
             AccountPeriodBalance.book_id == book_id,
-            AccountPeriodBalance.account_id == codes["1002"],
+            AccountPeriodBalance.account_id == desk.codes["1002"],
         )
     )
     assert total == sum(100 + i for i in range(len(ids)))

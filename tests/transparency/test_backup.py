@@ -16,14 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 from core import backup
-from core.auth import grant_role
 from core.db import db
-from core.models import AuditEvent, Community, Organisation, User
+from core.models import AuditEvent, User
 from ledger import log
 from ledger import services as svc
-from ledger.models import Account, Book, Voucher
+from ledger.models import Book, Voucher
 from tests.conftest import make_app, own_database
-from tests.factories import UserFactory
+from tests.ledger.conftest import two_person_book
 from transparency import audit
 from transparency.disclosure import publish_report
 from transparency.models import Checkpoint, DisclosureReport
@@ -42,56 +41,20 @@ class World:
     bundles: dict[int, str]  # report id → bundle text as published
 
 
-def _voucher(book, codes, day, summary, amount, preparer, reviewer) -> Voucher:
-    v = svc.create_voucher(
-        book,
-        svc.VoucherInput(
-            day,
-            summary,
-            [
-                svc.LineInput(account_id=codes["1002"], debit=amount),
-                svc.LineInput(account_id=codes["5001"], credit=amount),
-            ],
-        ),
-        actor=preparer,
-    )
-    svc.submit_voucher(v, actor=preparer)
-    svc.approve_voucher(v, actor=reviewer)
-    return v
-
-
 def _world() -> World:
     """A community enterprise's book with two published reports (March, April 2025) and
     approved May vouchers waiting to be posted."""
-    community = Community(name="备份社区", slug="backup")
-    db.session.add(community)
-    db.session.flush()
-    org = Organisation(
-        community_id=community.id,
-        name="备份企业",
-        slug="backup",
-        kind="enterprise",
-        standard="SME_2011",
-    )
-    db.session.add(org)
-    db.session.flush()
-    book = svc.create_book(org)
-    preparer, reviewer = UserFactory(username="p"), UserFactory(username="r")
-    grant_role(preparer, org, "preparer")
-    grant_role(reviewer, org, "reviewer")
-    codes = {
-        a.code: a.id
-        for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
-    }
+    desk = two_person_book("备份", "backup")
+    book, reviewer = desk.book, desk.reviewer
     for i, day in enumerate((D(2025, 3, 2), D(2025, 3, 20), D(2025, 4, 3), D(2025, 4, 20))):
-        v = _voucher(book, codes, day, f"便民超市销售 {i}", 1_000_00 + i, preparer, reviewer)
+        v = desk.approved_sale(day, f"便民超市销售 {i}", 1_000_00 + i)
         svc.post_voucher(v, actor=reviewer)
     for month in (3, 4):
         svc.close_period(book, 2025, month, actor=reviewer)
     march = publish_report(book, "2025-03", actor=reviewer)
     april = publish_report(book, "2025-04", actor=reviewer)
     pending = [
-        _voucher(book, codes, D(2025, 5, 1 + i), f"五月销售 {i}", 500 + i, preparer, reviewer).id
+        desk.approved_sale(D(2025, 5, 1 + i), f"五月销售 {i}", 500 + i).id
         for i in range(CONCURRENT)
     ]
     world = World(book.id, reviewer.id, pending, {march.id: march.bundle, april.id: april.bundle})
