@@ -27,6 +27,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -538,61 +539,35 @@ def _audit_attachments(book: Book, result: AuditResult) -> None:
 def _audit_communities(book: Book, result: AuditResult) -> None:
     """Every row of the book is in the book's community (the public pages select by it)."""
     c = book.community_id
-    by_book = (
-        Voucher,
-        Account,
-        Fund,
-        Period,
-        AccountPeriodBalance,
-        LogNode,
-        Checkpoint,
-        DisclosureReport,
-    )
-    counts = [
-        (
-            str(model.__tablename__),
-            db.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(model)
-                .where(model.book_id == book.id, model.community_id != c)
-            ),
+    # (rows, the book's rows they hang from, how they hang): the book's own tables first.
+    owned: list[tuple[Any, Any, Any]] = [
+        (model, None, None)
+        for model in (
+            Voucher,
+            Account,
+            Fund,
+            Period,
+            AccountPeriodBalance,
+            LogNode,
+            Checkpoint,
+            DisclosureReport,
         )
-        for model in by_book
     ]
-    for child in (VoucherLine, VoucherAttachment, VoucherEvent):
-        counts.append(
-            (
-                str(child.__tablename__),
-                db.session.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(child)
-                    .join(Voucher, Voucher.id == child.voucher_id)
-                    .where(Voucher.book_id == book.id, child.community_id != c)
-                ),
-            )
-        )
-    counts.append(
-        (
-            "signing_keys",
-            db.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(SigningKey)
-                .join(Checkpoint, Checkpoint.key_id == SigningKey.id)
-                .where(Checkpoint.book_id == book.id, SigningKey.community_id != c)
-            ),
-        )
-    )
-    counts.append(
-        (
-            "period_events",
-            db.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(PeriodEvent)
-                .join(Period, Period.id == PeriodEvent.period_id)
-                .where(Period.book_id == book.id, PeriodEvent.community_id != c)
-            ),
-        )
-    )
+    owned += [
+        (child, Voucher, Voucher.id == child.voucher_id)
+        for child in (VoucherLine, VoucherAttachment, VoucherEvent)
+    ]
+    owned += [
+        (SigningKey, Checkpoint, Checkpoint.key_id == SigningKey.id),
+        (PeriodEvent, Period, Period.id == PeriodEvent.period_id),
+    ]
+    counts = []
+    for model, owner, on in owned:
+        q = sa.select(sa.func.count()).select_from(model)
+        if owner is not None:
+            q = q.join(owner, on)
+        q = q.where((owner or model).book_id == book.id, model.community_id != c)
+        counts.append((str(model.__tablename__), db.session.scalar(q)))
     for table, n in counts:
         if n:
             result.findings.append(Finding(f"{n} row(s) of {table} are in another community"))
