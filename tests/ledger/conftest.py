@@ -139,3 +139,21 @@ def two_person_book(name: str, slug: str) -> TwoPersonBook:
         for a in db.session.scalars(sa.select(Account).where(Account.book_id == book.id))
     }
     return TwoPersonBook(book, preparer, reviewer, codes)
+
+
+def voucher_form(c, **over):
+    """The HTML entry form's fields for a balanced two-line voucher, with ``over`` replacing any."""
+    data = {
+        "csrf_token": c.csrf,
+        "date": "2026-03-05",
+        "summary": "收到服务费",
+        "attachment_count": "0",
+        "account": ["1002", "5001"],
+        "debit": ["10.00", ""],
+        "credit": ["", "10.00"],
+        "fund": ["", ""],
+        "memo": ["", ""],
+        "do": "save",
+    }
+    data.update(over)
+    return data

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from core.db import db
 from ledger.models import Voucher
-from tests.ledger.conftest import lines
+from tests.ledger.conftest import lines, voucher_form
 from tests.ledger.test_api import Api
 
 SUPERSCRIPT, FULL_WIDTH, ARABIC_INDIC = "²", "３", "٣"
@@ -170,20 +170,7 @@ def test_entry_form_refuses_unicode_digits_and_edge_dates(client_as, organisatio
     url = f"/books/{organisation.id}/vouchers/new"
 
     def send(**over):
-        data = {
-            "csrf_token": c.csrf,
-            "date": "2026-03-05",
-            "summary": "收到服务费",
-            "attachment_count": "1",
-            "account": ["1002", "5001"],
-            "debit": ["10.00", ""],
-            "credit": ["", "10.00"],
-            "fund": ["", ""],
-            "memo": ["", ""],
-            "do": "save",
-        }
-        data.update(over)
-        return c.post(url, data=data)
+        return c.post(url, data=voucher_form(c, **({"attachment_count": "1"} | over)))
 
     for n in BAD_NUMBERS[:4]:
         assert send(attachment_count=n).status_code == 422, n[:10]

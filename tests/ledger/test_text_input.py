@@ -10,6 +10,7 @@ from core import parse
 from core.db import db
 from core.errors import InvalidInput
 from ledger.models import Account, Fund, Voucher
+from tests.ledger.conftest import voucher_form
 from tests.ledger.test_api import Api
 
 BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
@@ -42,35 +43,18 @@ def _count(model, book) -> int:
     )
 
 
-def _voucher_form(c, **over):
-    data = {
-        "csrf_token": c.csrf,
-        "date": "2026-03-05",
-        "summary": "收到服务费",
-        "attachment_count": "0",
-        "account": ["1002", "5001"],
-        "debit": ["10.00", ""],
-        "credit": ["", "10.00"],
-        "fund": ["", ""],
-        "memo": ["", ""],
-        "do": "save",
-    }
-    data.update(over)
-    return data
-
-
 @pytest.mark.parametrize("ch", ["\x00", "\u202e", "\u2067", "\u200f"])
 def test_voucher_form_refuses_them_in_summary_and_memo(client_as, organisation, book, ch):
     c = client_as("preparer")
     url = f"/books/{organisation.id}/vouchers/new"
     for over in ({"summary": f"发票{ch}fdp.exe"}, {"memo": [f"备注{ch}", ""]}):
-        resp = c.post(url, data=_voucher_form(c, **over))
+        resp = c.post(url, data=voucher_form(c, **over))
         assert resp.status_code == 422, (over, resp.status_code)
         page = resp.get_data(as_text=True)
         assert "字符" in page  # the Chinese message, shown next to the field
     assert _count(Voucher, book) == 0
     c.set_cookie("lang", "en")
-    resp = c.post(url, data=_voucher_form(c, summary=f"x{ch}y"))
+    resp = c.post(url, data=voucher_form(c, summary=f"x{ch}y"))
     assert resp.status_code == 422 and "characters" in resp.get_data(as_text=True)
 
 
