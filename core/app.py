@@ -113,6 +113,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _register_blueprints(app)
     _register_cli(app)
+    _register_domains(app)
     register_error_handlers(app)
     register_filters(app)
     _register_request_hooks(app)
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
 
     transparency.ledger_hooks.install()
     app.add_template_global(ledger.nav.can, "can")  # menus offer only what is allowed
+    app.add_template_global(ledger.nav.book_links, "book_links")  # the domains' book pages
 
     from . import api as core_api
     from . import onboarding_views, security_views
@@ -170,6 +172,20 @@ def _register_cli(app: Flask) -> None:
     ledger.cli.register(app)
     ledger.opening_cli.register(app)
     transparency.cli.register(app)
+
+
+def _register_domains(app: Flask) -> None:
+    """The four domains (DESIGN.md §3a), each through its ``plugin.register(app, api)``."""
+    import funds.plugin
+    import points.plugin
+    import property_trust.plugin
+    import shareholders.plugin
+
+    from . import sections
+
+    sections.register(app)
+    for plugin in (shareholders.plugin, points.plugin, funds.plugin, property_trust.plugin):
+        plugin.register(app, api)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -32,6 +32,7 @@ subject) -> bool``), the way they add hooks to ``ledger.services``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -49,6 +50,39 @@ from .models import Book, VoucherKind, VoucherStatus
 STANDARD_REPORTS: dict[str, tuple[str, ...]] = {"fund-statement": (Standard.NPO_2004.value,)}
 
 EXTRA_RULES: dict[str, Callable[[frozenset[str], Organisation | None, object], bool]] = {}
+
+
+@dataclass(frozen=True)
+class BookLink:
+    """A domain's entry in a book's navigation (templates/ledger/_layout.html): shown when the
+    book keeps one of ``standards`` (empty: any) and ``can(action, organisation)``; highlighted
+    on any endpoint that starts with ``current_prefix`` (default: the endpoint's blueprint)."""
+
+    endpoint: str  # takes ``org_id``
+    label: object  # a lazy_gettext string
+    action: str = "read"
+    standards: tuple[str, ...] = ()
+    current_prefix: str = ""
+
+
+BOOK_LINKS: list[BookLink] = []
+
+
+def book_links(organisation: Organisation) -> list[tuple[str, str, str]]:
+    """(url, label, prefix-for-highlighting) of the domain links this user may follow."""
+    from flask import url_for
+
+    out = []
+    book = _book(organisation)
+    for link in BOOK_LINKS:
+        if link.standards and (book is None or book.standard not in link.standards):
+            continue
+        if not can(link.action, organisation):
+            continue
+        prefix = link.current_prefix or link.endpoint.split(".")[0] + "."
+        out.append((url_for(link.endpoint, org_id=organisation.id), str(link.label), prefix))
+    return out
+
 
 _S = VoucherStatus
 
@@ -182,4 +216,4 @@ def can(action: str, organisation: Organisation | None = None, subject=None) -> 
     return bool(rule(_roles(organisation), organisation, subject))
 
 
-__all__ = ["EXTRA_RULES", "STANDARD_REPORTS", "can"]
+__all__ = ["BOOK_LINKS", "EXTRA_RULES", "STANDARD_REPORTS", "BookLink", "book_links", "can"]

@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from core import pdf
 from core.audit import record
 from core.auth import authenticated_user, get_organisation
 from core.db import db
@@ -42,7 +43,7 @@ from core.privacy import find_personal_data, terms_for_community
 from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
 
-from . import disclosure, keys, pdf, receipts, verify
+from . import disclosure, keys, receipts, verify
 from .checkpoints import checkpoint_history
 from .models import Checkpoint, DisclosureReport
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+from core import pdf
 from core.db import db
 from tests.security.world import build
-from transparency import pdf
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from core import pdf
 from core.db import db
 from core.models import AuditEvent, User
 from tests.conftest import login
 from tests.transparency.publicdata import *  # noqa: F403  (fixtures)
 from tests.transparency.publicdata import PAYER, pdf_text, requires_poppler
-from transparency import pdf
 
 pytestmark = requires_poppler
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from core import pdf
 from core.auth import grant_role
 from core.db import db
 from core.models import AuditEvent
@@ -18,7 +19,7 @@ from tests.conftest import login
 from tests.transparency.helpers import without_triggers
 from tests.transparency.publicdata import *  # noqa: F403  (fixtures)
 from tests.transparency.publicdata import PAYER
-from transparency import pdf, verify
+from transparency import verify
 from transparency.models import Checkpoint, DisclosureReport
 from transparency.public import PersonalDataScreen, grouped_hex, verify_report
 

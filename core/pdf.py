@@ -24,7 +24,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from core.errors import DomainError
+from .errors import DomainError
 
 log = logging.getLogger(__name__)
 

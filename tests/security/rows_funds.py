@@ -1,0 +1,10 @@
+"""Authorization-matrix rows of the funds domain (see tests/security/authz_matrix.py)."""
+
+from __future__ import annotations
+
+from tests.security.rows import Row
+
+# fmt: off
+ROWS: list[Row] = [
+]
+# fmt: on
