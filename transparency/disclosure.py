@@ -18,7 +18,6 @@ import json
 import re
 from collections import defaultdict
 
-import rfc8785
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -30,7 +29,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Community, Organisation, Role, User
 from ledger import charts, log
 from ledger.models import Account, AccountPeriodBalance, Book, Fund, Voucher, VoucherStatus
-from tlog import merkle, notes
+from tlog import jcs, merkle, notes
 
 from .audit import rebuild
 from .checkpoints import LogInconsistent, locked_log_size, sign_checkpoint
@@ -353,7 +352,7 @@ def bundle_note_text(bundle: dict) -> str:
     of the canonical bundle without the signature. The checkpoint signs only the log; this
     signs the labels, line definitions, accounts and period that the arithmetic cannot."""
     unsigned = {k: v for k, v in bundle.items() if k != "signature"}
-    digest = hashlib.sha256(rfc8785.dumps(unsigned)).hexdigest()
+    digest = hashlib.sha256(jcs.dumps(unsigned)).hexdigest()
     period = bundle["period"]
     return f"{origin(bundle['book']['id'])}/report\n{period['start']}..{period['end']}\n{digest}\n"
 
