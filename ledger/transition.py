@@ -190,7 +190,19 @@ def plan_transition(
     keeps its code, name, restriction and endowment flag); refuses, naming them, old accounts
     with a balance that no mapping row covers, revenue or expense accounts not closed for
     ``year``, a fund whose restriction differs between the books, and adjustments that do not
-    balance or that touch revenue or expenses."""
+    balance or that touch revenue or expenses. A refusal leaves nothing behind (savepoint)."""
+    with db.session.begin_nested():
+        return _plan(source, target, actor=actor, year=year, adjustments=adjustments)
+
+
+def _plan(
+    source: Book,
+    target: Book,
+    *,
+    actor: User,
+    year: int,
+    adjustments: Sequence[opening.OpeningRow],
+) -> TransitionPlan:
     _check_books(source, target, actor)
     plan = TransitionPlan(source, target, year, dt.date(year + 1, 1, 1))
     balances = _closing_balances(source, year)
@@ -382,8 +394,9 @@ def open_from_npo2004(
 ) -> tuple[TransitionPlan, Voucher]:
     """Plan the transition and save it as the new book's draft openings, dated 1 January of
     ``year + 1`` (then reviewed and posted like any openings: ``ledger.opening``)."""
-    plan = plan_transition(source, target, actor=actor, year=year, adjustments=adjustments)
-    voucher = opening.save_opening(target, plan.rows, actor=actor, date=plan.date)
+    with db.session.begin_nested():
+        plan = _plan(source, target, actor=actor, year=year, adjustments=adjustments)
+        voucher = opening.save_opening(target, plan.rows, actor=actor, date=plan.date)
     return plan, voucher
 
 
