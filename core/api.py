@@ -82,7 +82,8 @@ class OrganisationIn(Schema):
         required=True, validate=validate.OneOf(["enterprise", "foundation", "trust_fund", "trust"])
     )
     standard = fields.String(
-        load_default=None, validate=validate.OneOf(["SME_2011", "NPO_2004", "TRUST_FUND"])
+        load_default=None,
+        validate=validate.OneOf(["SME_2011", "NPO_2004", "NPO_2024", "TRUST_FUND"]),
     )
     first_month = fields.String(
         required=True, metadata={"description": "The first month it keeps books here, YYYY-MM"}

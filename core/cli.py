@@ -168,7 +168,7 @@ def create_community(name, slug, area_kind, district, street, population, popula
 @click.option("--name", required=True)
 @click.option("--slug", required=True)
 @click.option("--kind", type=click.Choice(["enterprise", "foundation", "trust"]), required=True)
-@click.option("--standard", type=click.Choice(["SME_2011", "NPO_2004", "TRUST_FUND"]))
+@click.option("--standard", type=click.Choice(["SME_2011", "NPO_2004", "NPO_2024", "TRUST_FUND"]))
 @click.option("--start", required=True, help="The first month it keeps books here, YYYY-MM.")
 @audited_command("organisation create")
 def create_organisation(community_slug, name, slug, kind, standard, start):

@@ -168,6 +168,7 @@ def standard_label(standard: str) -> str:
     labels = {
         "SME_2011": _("Accounting Standards for Small Enterprises (2011)"),
         "NPO_2004": _("Accounting System for Non-profit Organisations (2004)"),
+        "NPO_2024": _("Accounting System for Non-profit Organisations (2024 revision)"),
         "TRUST_FUND": _("Trust-model property fund"),
     }
     return labels.get(standard, standard)

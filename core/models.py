@@ -19,7 +19,8 @@ class Standard(enum.StrEnum):
     """The accounting standard a book follows (DOMAIN.md R0.2)."""
 
     SME_2011 = "SME_2011"  # 小企业会计准则
-    NPO_2004 = "NPO_2004"  # 民间非营利组织会计制度
+    NPO_2004 = "NPO_2004"  # 民间非营利组织会计制度 (财会〔2004〕7号)
+    NPO_2024 = "NPO_2024"  # its revision (财会〔2024〕25号, in force 2026-01-01)
     TRUST_FUND = "TRUST_FUND"  # 信托制物业 共有基金 (no official standard)
 
 
@@ -33,6 +34,13 @@ KIND_STANDARD = {
     OrganisationKind.ENTERPRISE: Standard.SME_2011,
     OrganisationKind.FOUNDATION: Standard.NPO_2004,
     OrganisationKind.TRUST_FUND: Standard.TRUST_FUND,
+}
+# The standards a kind may keep its books under (the first is KIND_STANDARD's default): a
+# foundation opens its 2026 book under the revised NPO system (ledger.transition).
+KIND_STANDARDS = {
+    OrganisationKind.ENTERPRISE: (Standard.SME_2011,),
+    OrganisationKind.FOUNDATION: (Standard.NPO_2004, Standard.NPO_2024),
+    OrganisationKind.TRUST_FUND: (Standard.TRUST_FUND,),
 }
 
 

@@ -23,6 +23,7 @@ from .db import db
 from .errors import InvalidInput, NotFound, NotPermitted
 from .models import (
     KIND_STANDARD,
+    KIND_STANDARDS,
     AreaKind,
     Community,
     Organisation,
@@ -253,10 +254,13 @@ def create_organisation(
     if kind_value is None:
         p.add("kind", _l("Choose enterprise, foundation or trust fund."))
     expected = KIND_STANDARD[OrganisationKind(kind_value)].value if kind_value else None
+    allowed = (
+        {s.value for s in KIND_STANDARDS[OrganisationKind(kind_value)]} if kind_value else set()
+    )
     standard = (standard or expected or "").strip()
     if standard not in {s.value for s in Standard}:
         p.add("standard", _l("Unknown accounting standard %(s)s.", s=standard))
-    elif expected and standard != expected:
+    elif expected and standard not in allowed:
         p.add(
             "standard",
             _l(

@@ -5,7 +5,7 @@ posting order) that ``ledger.plaintext`` writes; beancount's ``bean-check`` acce
 and re-totals it to our balances (the tests check both with the real programs).
 
 Account names
-    * A book with a standard chart (SME_2011, NPO_2004, TRUST_FUND): ``Root:{code}-{name}``
+    * A book with a standard chart (SME_2011, NPO_2004, NPO_2024, TRUST_FUND): ``Root:{code}-{name}``
       built by ``plaintext.beancount_account_name`` (``Assets:1002-银行存款``), sub-accounts
       nested under their parent (``Assets:1002-银行存款:100201-工商银行``). beancount rejects a
       component that starts with a Chinese character, hence the code first. Root by type:

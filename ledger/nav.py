@@ -47,7 +47,9 @@ from .models import Book, VoucherKind, VoucherStatus
 
 # Reports that only some standards have. The fund statement (基金收支情况表) is one of the NPO
 # statements (DOMAIN.md §5.3, "+ per-fund statements"); an SME or trust-fund book has none.
-STANDARD_REPORTS: dict[str, tuple[str, ...]] = {"fund-statement": (Standard.NPO_2004.value,)}
+STANDARD_REPORTS: dict[str, tuple[str, ...]] = {
+    "fund-statement": (Standard.NPO_2004.value, Standard.NPO_2024.value)
+}
 
 EXTRA_RULES: dict[str, Callable[[frozenset[str], Organisation | None, object], bool]] = {}
 

@@ -95,3 +95,4 @@ def import_openings(file, book_id, username, date, from_book, as_of, lang):
 def register(app: Flask) -> None:
     """Attach ``opening`` to the ``ledger`` group (the group is shared by every app)."""
     ledger_cli.add_command(opening_cli)
+    from . import transition_cli  # noqa: F401  (adds ``ledger transition-npo2024``)

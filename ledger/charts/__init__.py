@@ -1,7 +1,9 @@
 """Charts of accounts and statement layouts, shipped as data (CSV + JSON).
 
-Standards (DOMAIN.md R0.2): ``SME_2011`` (小企业会计准则), ``NPO_2004`` (民间非营利组织会计制度)
-and ``TRUST_FUND`` (our own chart for a compound's trust-model common fund, DOMAIN.md §1).
+Standards (DOMAIN.md R0.2): ``SME_2011`` (小企业会计准则), ``NPO_2004`` (民间非营利组织会计制度,
+财会〔2004〕7号), ``NPO_2024`` (its revision, 财会〔2024〕25号, in force 2026-01-01; its chart,
+layouts and year-end rules are provisional, see README.md "NPO_2024") and ``TRUST_FUND`` (our own
+chart for a compound's trust-model common fund, DOMAIN.md §1).
 
 Sign convention (see README.md in this folder):
 
@@ -30,6 +32,7 @@ __all__ = [
     "BALANCE_SHEET_TYPES",
     "LINE_KINDS",
     "NORMAL_SIDES",
+    "NPO_STANDARDS",
     "STANDARDS",
     "AccountRef",
     "ChartAccount",
@@ -37,15 +40,22 @@ __all__ = [
     "LayoutLine",
     "StatementLayout",
     "SumRef",
+    "TransitionRow",
+    "YearEndRules",
     "evaluate",
     "load_chart",
     "load_layout",
+    "load_transition",
     "normal_balance",
     "parse_layout",
     "statements_for",
+    "year_end_rules",
 ]
 
-STANDARDS: tuple[str, ...] = ("SME_2011", "NPO_2004", "TRUST_FUND")
+STANDARDS: tuple[str, ...] = ("SME_2011", "NPO_2004", "NPO_2024", "TRUST_FUND")
+#: The editions of 民间非营利组织会计制度: books kept under either close, report and split
+#: restricted revenue the same way (until NPO_2024's own rules are verified, README.md).
+NPO_STANDARDS: tuple[str, ...] = ("NPO_2004", "NPO_2024")
 
 ACCOUNT_TYPES: tuple[str, ...] = (
     "asset",
@@ -65,13 +75,19 @@ _HERE = Path(__file__).resolve().parent
 _CHART_FILES = {
     "SME_2011": "sme_2011.csv",
     "NPO_2004": "npo_2004.csv",
+    "NPO_2024": "npo_2024.csv",
     "TRUST_FUND": "trust_fund.csv",
 }
 _STATEMENTS = {
     "SME_2011": ("balance_sheet", "income_statement"),
     "NPO_2004": ("balance_sheet", "activities"),
+    "NPO_2024": ("balance_sheet", "activities"),
     "TRUST_FUND": ("balance_sheet", "income_expenditure"),
 }
+#: Old → new account mappings that open a book of the new edition from a book of the old one.
+_TRANSITIONS = {("NPO_2004", "NPO_2024"): "npo_2004_to_npo_2024.csv"}
+#: ``status`` of a data row: established from sources, ours by design, or still to verify.
+STATUSES: tuple[str, ...] = ("sourced", "ours", "verify")
 
 
 class LayoutError(ValueError):
@@ -312,6 +328,107 @@ def _layout(standard: str, statement: str) -> StatementLayout:
 def load_layout(standard: str, statement: str) -> StatementLayout:
     """The statement layout ``statement`` (see :func:`statements_for`) of ``standard``."""
     return _layout(standard, statement)
+
+
+# --------------------------------------------------------------------------- year end
+
+
+@dataclass(frozen=True)
+class YearEndRules:
+    """How the year-end closing (年末结转) of a standard works (``year_end.json``).
+
+    ``method``: ``sme`` (revenue and expenses → current-year profit → profit distribution),
+    ``npo`` (unrestricted revenue and expenses → unrestricted net assets, restricted revenue →
+    restricted net assets, restricted-fund expenses released from restricted to unrestricted) or
+    ``fund`` (income and expenditure → the fund balance). ``accounts``: role → account code."""
+
+    standard: str
+    method: str
+    accounts: Mapping[str, str]
+    status: str
+
+    def code(self, role: str) -> str:
+        return self.accounts[role]
+
+
+_YEAR_END_ROLES = {
+    "sme": ("current_year_profit", "profit_distribution"),
+    "npo": ("unrestricted_net_assets", "restricted_net_assets"),
+    "fund": ("fund_balance",),
+}
+
+
+@cache
+def _year_end() -> dict[str, YearEndRules]:
+    raw = json.loads((_HERE / "year_end.json").read_text(encoding="utf-8"))
+    out = {}
+    for standard, r in raw.items():
+        _check_standard(standard)
+        method, accounts = r["method"], dict(r["accounts"])
+        if method not in _YEAR_END_ROLES or set(accounts) != set(_YEAR_END_ROLES[method]):
+            raise LayoutError(f"year_end.json: bad rules for {standard}")
+        if r["status"] not in STATUSES:
+            raise LayoutError(f"year_end.json: bad status for {standard}")
+        out[standard] = YearEndRules(standard, method, accounts, r["status"])
+    return out
+
+
+def year_end_rules(standard: str) -> YearEndRules:
+    """The year-end closing rules of ``standard`` (KeyError for a chart without any)."""
+    _check_standard(standard)
+    return _year_end()[standard]
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+@dataclass(frozen=True)
+class TransitionRow:
+    """One row of an old → new mapping: the balance of ``old_code`` (and of every sub-account
+    extending it) moves to ``new_code`` (sub-accounts keep their suffix)."""
+
+    old_code: str
+    old_name_zh: str
+    new_code: str
+    new_name_zh: str
+    status: str
+
+
+@cache
+def _transition(old: str, new: str) -> tuple[TransitionRow, ...]:
+    _check_standard(old)
+    _check_standard(new)
+    name = _TRANSITIONS.get((old, new))
+    if name is None:
+        raise KeyError(f"no transition from {old} to {new}")
+    with (_HERE / name).open(encoding="utf-8", newline="") as fh:
+        rows = [
+            TransitionRow(**{k: (v or "").strip() for k, v in row.items()})
+            for row in csv.DictReader(fh)
+        ]
+    old_chart = {a.code: a for a in _chart(old)}
+    new_chart = {a.code: a for a in _chart(new)}
+    seen: set[str] = set()
+    for i, r in enumerate(rows, start=2):
+        where = f"{name}:{i}"
+        if r.old_code in seen:
+            raise LayoutError(f"{where}: {r.old_code} mapped twice")
+        seen.add(r.old_code)
+        if r.status not in STATUSES:
+            raise LayoutError(f"{where}: bad status {r.status!r}")
+        a, b = old_chart.get(r.old_code), new_chart.get(r.new_code)
+        if a is None or b is None:
+            raise LayoutError(f"{where}: {r.old_code} or {r.new_code} is not in its chart")
+        if (a.name_zh, b.name_zh) != (r.old_name_zh, r.new_name_zh):
+            raise LayoutError(f"{where}: names differ from the charts")
+        if (a.type, a.normal_side) != (b.type, b.normal_side):
+            raise LayoutError(f"{where}: {r.old_code} and {r.new_code} differ in type or side")
+    return tuple(rows)
+
+
+def load_transition(old: str, new: str) -> list[TransitionRow]:
+    """The reviewed old → new account mapping from standard ``old`` to ``new`` (README.md)."""
+    return list(_transition(old, new))
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -25,7 +25,14 @@ from flask_babel import lazy_gettext as _l
 from core.db import db
 from core.errors import InvalidInput
 
-from ..charts import StatementLayout, evaluate, load_layout, normal_balance, statements_for
+from ..charts import (
+    NPO_STANDARDS,
+    StatementLayout,
+    evaluate,
+    load_layout,
+    normal_balance,
+    statements_for,
+)
 from ..models import Account, Book, Fund
 from .balances import (
     Filters,
@@ -134,7 +141,7 @@ def _layout(book: Book, kind: int) -> StatementLayout:
         raise InvalidInput(
             _l(
                 "Financial statements need a book kept in a standard chart of accounts "
-                "(SME_2011, NPO_2004 or TRUST_FUND); this book uses its own chart. "
+                "(SME_2011, NPO_2004, NPO_2024 or TRUST_FUND); this book uses its own chart. "
                 "Use the trial balance instead."
             ),
             code="needs_standard_chart",
@@ -224,7 +231,7 @@ def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> 
     layout = _layout(book, 0)
     accounts = book_accounts(book)
     unit = book.base_unit
-    restricted = _restricted_funds(book) if book.chart == "NPO_2004" else set()
+    restricted = _restricted_funds(book) if book.chart in NPO_STANDARDS else set()
     dates = {"period_end": as_of, "year_start": dt.date(as_of.year, 1, 1) - dt.timedelta(days=1)}
     columns, values = [], []
     assets_key, claims_key = _grand_totals(layout)
@@ -324,7 +331,7 @@ def income_statement(
     layout = _layout(book, 1)
     accounts = book_accounts(book)
     unit = book.base_unit
-    npo = book.chart == "NPO_2004"
+    npo = book.chart in NPO_STANDARDS
     restricted = _restricted_funds(book) if npo else set()
     result_key = [ln.key for ln in layout.lines if ln.kind == "total"][-1]
     ranges = {

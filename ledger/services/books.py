@@ -12,7 +12,7 @@ from core.models import Organisation, User
 
 from .. import policy, signals
 from ..amounts import is_iso_currency
-from ..charts import load_chart
+from ..charts import NPO_STANDARDS, load_chart
 from ..models import Account, Book, BookPolicyChange, BookUnit, Fund, VoucherLine
 from ..posting import Problems, unit_exponent
 
@@ -93,7 +93,7 @@ def _load_template(book: Book, standard: str) -> None:
             parent.has_children = True
         db.session.add(acc)
         by_code[row.code] = acc
-    if standard == "NPO_2004":
+    if standard in NPO_STANDARDS:
         for code in NPO_SPLIT_REVENUE:
             parent = by_code[code]
             parent.has_children = True

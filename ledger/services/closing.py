@@ -15,6 +15,7 @@ from core.models import User
 from core.months import Month
 
 from .. import policy
+from ..charts import year_end_rules
 from ..models import Account, AccountPeriodBalance, Book, Fund, Voucher, VoucherKind
 from ..posting import LineInput, VoucherInput
 from .books import parent_org
@@ -71,9 +72,12 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
     """Generate and post the year-end closing entries of the book's standard:
 
     - SME_2011: revenue and expenses → 3103 本年利润, then 3103 → 3104 利润分配.
-    - NPO_2004: unrestricted revenue and all expenses → 3101, restricted revenue → 3102;
-      then the restriction released by spending: restricted-fund expenses 3102 → 3101.
+    - NPO_2004 and NPO_2024: unrestricted revenue and all expenses → 3101, restricted revenue →
+      3102; then the restriction released by spending: restricted-fund expenses 3102 → 3101.
     - TRUST_FUND: revenue and expenses → 3101 共有基金结余.
+
+    The method and the accounts come from ``ledger/charts/year_end.json`` (NPO_2024's rules are
+    carried forward from NPO_2004 until verified, ledger/charts/README.md).
     """
     policy.require(parent_org(book.id), "close", user=actor)
     if book.closed_through is not None and book.closed_through >= Month(year, 12).key:
@@ -97,8 +101,12 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
             book, data, kind=VoucherKind.CLOSING, actor=actor, source="closing"
         )
 
-    if book.chart == "SME_2011":
-        target = _account(book, "3103")
+    try:
+        rules = year_end_rules(book.chart)
+    except KeyError:
+        rules = year_end_rules("TRUST_FUND")  # a custom chart: close to 3101, as before
+    if rules.method == "sme":
+        target = _account(book, rules.code("current_year_profit"))
         lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
         lines += _offsets(target.id, movements, unit, by_fund=True)
         made.append(close(_l("Year-end: close revenue and expenses to current-year profit"), lines))
@@ -106,14 +114,15 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
         profit = [(a, fk, net) for a, fk, net in profit if a.id == target.id]
         total = sum(net for _a, _fk, net in profit)
         if total:
-            dist = _account(book, "3104")
+            dist = _account(book, rules.code("profit_distribution"))
             lines = [_zeroing_line(target.id, fk, net, unit) for _a, fk, net in profit]
             lines += _offsets(dist.id, profit, unit, by_fund=True)
             made.append(
                 close(_l("Year-end: transfer current-year profit to profit distribution"), lines)
             )
-    elif book.chart == "NPO_2004":
-        unrestricted, restricted = _account(book, "3101"), _account(book, "3102")
+    elif rules.method == "npo":
+        unrestricted = _account(book, rules.code("unrestricted_net_assets"))
+        restricted = _account(book, rules.code("restricted_net_assets"))
         lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
         restricted_funds = {
             f.id
@@ -149,7 +158,7 @@ def generate_year_end_closing(book: Book, year: int, *, actor: User) -> list[Vou
                 )
             )
     else:
-        target = _account(book, "3101")
+        target = _account(book, rules.code("fund_balance"))
         lines = [_zeroing_line(a.id, fk, net, unit) for a, fk, net in movements]
         lines += _offsets(target.id, movements, unit, by_fund=True)
         made.append(close(_l("Year-end: close income and expenditure to the fund balance"), lines))

@@ -99,6 +99,9 @@ TOTALS = {  # balance sheet (left total, right total); flow statement final line
     "NPO_2004": ("total_assets", "total_liabilities_and_net_assets", "change_in_net_assets"),
     "TRUST_FUND": ("total_assets", "total_liabilities_and_net_assets", "surplus"),
 }
+# NPO_2024 is provisional: the 2004 data carried forward (ledger/charts/README.md, [verify]).
+for _table in (CONTRA, TYPE_BY_DIGIT, FLOW, TOTALS):
+    _table["NPO_2024"] = _table["NPO_2004"]
 ALL_LAYOUTS = [(s, st_) for s in STANDARDS for st_ in statements_for(s)]
 
 
@@ -149,12 +152,12 @@ def normal_balances(standard: str, postings: list[tuple[str, str, int]]) -> dict
 
 
 def test_standards_and_statements():
-    assert STANDARDS == ("SME_2011", "NPO_2004", "TRUST_FUND")
+    assert STANDARDS == ("SME_2011", "NPO_2004", "NPO_2024", "TRUST_FUND")
     assert statements_for("SME_2011") == ["balance_sheet", "income_statement"]
     assert statements_for("NPO_2004") == ["balance_sheet", "activities"]
     assert statements_for("TRUST_FUND") == ["balance_sheet", "income_expenditure"]
     with pytest.raises(KeyError):
-        load_chart("NPO_2024")
+        load_chart("NPO_2030")
     with pytest.raises(KeyError):
         load_layout("SME_2011", "activities")
 
