@@ -386,6 +386,7 @@ class Figures:
     retries: int = 0  # requests sent again with the same key after no (usable) answer
     client_timeouts: int = 0  # of which the client gave up waiting
     replays_checked: int = 0  # answered requests sent again on purpose; answer must be replayed
+    duplicates_sent: int = 0  # requests sent twice at the same moment with one key
     conflicts_409: int = 0
     server_errors: int = 0  # 5xx answers (while a server was down or restarting)
     connection_errors: int = 0
@@ -403,6 +404,7 @@ class Figures:
             f"requests {self.requests}, transfers started {self.started}, acknowledged "
             f"{self.acknowledged} ({self.throughput:.1f}/s), retries {self.retries} (client "
             f"timeouts {self.client_timeouts}), deliberate replays {self.replays_checked}, "
+            f"concurrent duplicates {self.duplicates_sent}, "
             f"409s {self.conflicts_409}, 5xx {self.server_errors} {dict(self.statuses)}, connection errors "
             f"{self.connection_errors}, balance reads {self.balance_reads}, faults "
             f"{', '.join(self.faults) or 'none'}"
@@ -436,6 +438,7 @@ class Bank:
         seed: int = 9,
         replay_rate: float = 0.1,
         timeout_rate: float = 0.05,
+        duplicate_rate: float = 0.03,
         request_timeout: float = 60.0,
     ):
         self.world = world
@@ -445,6 +448,7 @@ class Bank:
         self.seed = seed
         self.replay_rate = replay_rate
         self.timeout_rate = timeout_rate
+        self.duplicate_rate = duplicate_rate
         self.request_timeout = request_timeout
         self.figures = Figures(clients=clients, readers=readers)
         self.acks: list[Ack] = []
@@ -498,6 +502,13 @@ class Bank:
     def write(self, rng: random.Random, method: str, path: str, token: str, body, expect: int):
         """A write with its own Idempotency-Key, retried with that key until it is answered."""
         key = uuid.uuid4().hex
+        twin: list = []
+        twin_thread = None
+        if rng.random() < self.duplicate_rate:  # the same request twice at once, same key
+            twin_thread = threading.Thread(
+                target=lambda: twin.append(self._retry_answered(method, path, token, body, key))
+            )
+            twin_thread.start()
         first = True
         while True:
             if self._hard_stop.is_set():
@@ -513,13 +524,20 @@ class Bank:
                 first = False
                 time.sleep(rng.uniform(0.01, 0.2))  # a client's back-off before its retry
         answer = json.loads(payload)
+        if twin_thread is not None:
+            twin_thread.join()
+            self._count("duplicates_sent")
+            if twin[0][0] is not None and (twin[0][0], twin[0][2]) != (status, answer):
+                self.violations.append(
+                    f"two concurrent {method} {path} with one key: {twin[0][0]} vs {status}"
+                )
         if status != expect:
             self.violations.append(f"{method} {path}: {status} {payload[:300]!r}")
             raise Unanswered(f"unexpected {status}")
         if rng.random() < self.replay_rate:  # the same request again, on purpose
             again = self._retry_answered(method, path, token, body, key)
             self._count("replays_checked")
-            if again != (status, "true", answer):
+            if again[0] is not None and again != (status, "true", answer):
                 self.violations.append(
                     f"replay of {method} {path} differs: {again[:2]} vs {status}"
                 )

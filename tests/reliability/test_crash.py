@@ -86,6 +86,8 @@ def test_kill_the_app_server_during_the_load(pg_server, world_on, tmp_path, reco
 def test_kill_postgresql_during_the_load(pg_server, world_on, tmp_path, record_property):
     figures = _load_with_a_crash(pg_server, world_on, tmp_path, record_property, "postgresql")
     assert figures.server_errors + figures.connection_errors > 0, figures.line()
+    # While the database was down the app said "unavailable, retry" (503), never a 500.
+    assert set(figures.statuses) <= {503}, figures.line()
 
 
 # --- a large import --------------------------------------------------------------------------
