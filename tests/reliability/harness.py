@@ -119,9 +119,17 @@ class PgServer:
         if os.geteuid() == 0:
             subprocess.run(["chown", "-R", "postgres:postgres", str(self.data.parent)], check=True)
         self._as_pg(
-            str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-            "-E", "UTF8", "--locale=C.UTF-8",
-        )  # fmt: skip
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         return self
 
     def start(self) -> None:
@@ -130,9 +138,18 @@ class PgServer:
             "-c full_page_writes=off -c synchronous_commit=on -c max_connections=100"
         )
         self._as_pg(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.data / "server.log"),
-            "-w", "-t", "120", "-o", opts, "start",
-        )  # fmt: skip
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.data / "server.log"),
+            "-w",
+            "-t",
+            "120",
+            "-o",
+            opts,
+            "start",
+        )
 
     def postmaster_pid(self) -> int:
         return int((self.data / "postmaster.pid").read_text().split()[0])
@@ -225,7 +242,7 @@ class AppServer:
                     "--backlog",
                     "256",
                     "wsgi:app",
-                ],  # fmt: skip
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -571,11 +588,15 @@ class Bank:
             "summary": f"转账 {tag}",
             "attachment_count": 0,
             "lines": [
-                {"account": a, "unit": u, **({"debit": _fen_text(d)} if d else {}),
-                 **({"credit": _fen_text(c)} if c else {})}
+                {
+                    "account": a,
+                    "unit": u,
+                    **({"debit": _fen_text(d)} if d else {}),
+                    **({"credit": _fen_text(c)} if c else {}),
+                }
                 for a, u, d, c in lines_
             ],
-        }  # fmt: skip
+        }
         with self._lock:
             self.tags.append(tag)
             self.figures.started += 1
@@ -619,6 +640,7 @@ class Bank:
                     "GET", f"/reports/{name}?{query}", self.world.reader, None, None, 30
                 )
             except Unanswered:
+                time.sleep(rng.uniform(0.05, 0.2))  # the server is down: back off
                 continue
             if status != 200:
                 self.violations.append(f"GET {name}: {status} {payload[:200]!r}")
@@ -754,6 +776,32 @@ def check_books(db_url: str, book_id: int, bank: Bank | None = None) -> list[str
                 diff = set(stored.items()) ^ set(summed.items())
                 problems.append(f"balances differ from the sum of the lines: {sorted(diff)[:5]}")
             if bank is not None:
+                # Each step of each transfer happened once, retries and replays included.
+                steps = q(
+                    "SELECT e.voucher_id, e.action, count(*) FROM voucher_events e "
+                    "JOIN vouchers v ON v.id = e.voucher_id WHERE v.book_id = :b "
+                    "GROUP BY 1, 2 HAVING count(*) > 1"
+                )
+                if steps:
+                    problems.append(f"history steps recorded more than once: {steps[:10]}")
+                history = {
+                    r[0]: r[1]
+                    for r in q(
+                        "SELECT e.voucher_id, string_agg(e.action, ',' ORDER BY e.id) "
+                        "FROM voucher_events e JOIN vouchers v ON v.id = e.voucher_id "
+                        "WHERE v.book_id = :b AND v.status = 'posted' GROUP BY 1"
+                    )
+                }
+                odd = {v: h for v, h in history.items() if h != "created,submitted,approved,posted"}
+                if odd:
+                    problems.append(
+                        f"posted vouchers with another history: {list(odd.items())[:5]}"
+                    )
+                pending = c.execute(
+                    sa.text("SELECT count(*) FROM idempotency_records WHERE status_code = 0")
+                ).scalar_one()
+                if pending:
+                    problems.append(f"{pending} Idempotency-Key claims left pending")
                 per_tag = Counter(
                     r.summary.removeprefix("转账 ")
                     for r in q("SELECT summary FROM vouchers WHERE book_id = :b")
