@@ -36,9 +36,11 @@ def seconds(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pg_server():
-    """A PostgreSQL server of the tests' own (they kill it), found the way ./test finds one."""
+    """A PostgreSQL server of the tests' own, found the way ./test finds one: the crash tests
+    kill it, and a database of the bank test's own is dropped with the server (on a busy shared
+    server DROP DATABASE waits for a checkpoint: minutes)."""
     bindir = harness.pg_bin()
     if bindir is None:
         pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
