@@ -306,6 +306,40 @@ def run_audit(env: dict[str, str], book_id: int) -> subprocess.CompletedProcess:
     return flask(env, "transparency", "audit", "--book", str(book_id))
 
 
+class Checkpointer:
+    """Signs the book's checkpoint over and over (``flask transparency checkpoint``, a process
+    of its own each time) while the load runs: the audit then checks every one against the log."""
+
+    def __init__(self, env: dict[str, str], book_id: int):
+        self.env, self.book_id = env, book_id
+        self.signed = 0
+        self.failures: list[str] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            r = flask(self.env, "transparency", "checkpoint", "--book", str(self.book_id))
+            if r.returncode == 0:
+                self.signed += 1
+            else:
+                self.failures.append(r.stderr[-300:])
+
+    def __enter__(self) -> Checkpointer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(120)
+
+
+def audited_checkpoints(audit: subprocess.CompletedProcess) -> int:
+    m = re.search(r"(\d+) checkpoints checked", audit.stdout)
+    assert m, audit.stdout
+    return int(m.group(1))
+
+
 def audited_records(audit: subprocess.CompletedProcess) -> int:
     """The number of records ``flask transparency audit`` says it checked."""
     m = re.search(r": (\d+) records", audit.stdout)

@@ -29,13 +29,15 @@ def test_bank(pg_server, tmp_path, record_property):
         bank = harness.Bank(
             world, lambda: app.port, clients=int(seconds("BANK_CLIENTS", 8)), readers=2
         )
-        bank.start()
-        bank.stop.wait(seconds("BANK_SECONDS", 20))  # the load's bounded duration
+        with harness.Checkpointer(env, world.book_id) as checkpointer:
+            bank.start()
+            bank.stop.wait(seconds("BANK_SECONDS", 20))  # the load's bounded duration
         figures = bank.finish()
     finally:
         app.stop()
-    record_property("bank", figures.line())
-    print("\nbank test:", figures.line())
+    line = f"{figures.line()}, checkpoints signed during the load {checkpointer.signed}"
+    record_property("bank", line)
+    print("\nbank test:", line)
 
     assert bank.violations == []
     assert figures.acknowledged >= 10, figures.line()
@@ -45,3 +47,6 @@ def test_bank(pg_server, tmp_path, record_property):
     audit = harness.run_audit(env, world.book_id)
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert harness.audited_records(audit) >= figures.acknowledged
+    # Each checkpoint signed while posts were in flight matches the log it claims.
+    assert checkpointer.failures == [] and checkpointer.signed >= 1
+    assert harness.audited_checkpoints(audit) >= 1
