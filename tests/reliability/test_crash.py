@@ -36,7 +36,7 @@ AFTER = 20  # and after the restart
 
 @pytest.fixture
 def world_on(pg_server, tmp_path):
-    """A fresh database on the tests' own server, migrated, with the bank's book."""
+    """A fresh database on the tests' own server, and the environment of every app process on it."""
     url = pg_server.create_database("c_" + uuid.uuid4().hex[:10])
     env = harness.app_env(url, tmp_path / "instance")
     return url, env
