@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ HTTP_MESSAGES = {
     422: _l("Some of the input is not valid. Please check it and try again."),
     429: _l("Too many attempts. Please wait a while and try again."),
     500: _l("Internal server error. The problem has been logged."),
+    503: _l("The service is briefly unavailable. Please try again in a moment."),
 }
 HTTP_CODES = {
     400: "bad_request",
@@ -90,6 +93,7 @@ HTTP_CODES = {
     422: "invalid",
     429: "too_many_requests",
     500: "server_error",
+    503: "unavailable",
 }
 
 
@@ -161,6 +165,30 @@ def register_error_handlers(app: Flask) -> None:
         # JSON nested deeper than the parser's recursion limit: the client's mistake.
         g.audit_outcome_detail = "too_deep"
         return error_response(400, "bad_request", HTTP_MESSAGES[400])
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(e: SQLAlchemyError):
+        # The database went away mid-request (restart, failover, a killed server): nothing of
+        # the request was committed (the request's hook rolls back), and a retry (with its
+        # Idempotency-Key) is the right move. A 503 with Retry-After, not a 500: neither the
+        # input's fault nor a bug of ours.
+        current_app.logger.warning("database unavailable: %s", e, exc_info=True)
+        message = HTTP_MESSAGES[503]
+        try:
+            response = make_response(error_response(503, "unavailable", message))
+        except SQLAlchemyError:
+            # The page or the language needed the database too (the signed-in user's choice):
+            # answer in the default language, without the page around it.
+            with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+                text = str(message)
+            if wants_json():
+                response = jsonify({"code": "unavailable", "message": text, "errors": {}})
+                response.status_code = 503
+            else:
+                response = make_response((text, 503, {"Content-Type": "text/plain; charset=utf-8"}))
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
