@@ -6,6 +6,13 @@ public sections (core.sections); import its demo module so its ``@demo_step`` ru
 
 from __future__ import annotations
 
+_installed = False
+
 
 def register(app, api) -> None:
-    """Nothing yet."""
+    global _installed
+    from . import governance, models  # noqa: F401  (the tables, for migrations)
+
+    if not _installed:  # blinker keeps receivers per process; create_app may run many times
+        governance.install()
+        _installed = True
