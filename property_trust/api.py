@@ -1,0 +1,296 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""JSON API of the property trust under /api/v1/organisations/<org>/property: the compound,
+billing runs, payments, aggregate arrears, votes, remuneration, supervision, the monthly
+statement and the unit-balance check. Writes take an ``Idempotency-Key`` header."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from core import audit, parse
+from core.idempotency import OPENAPI_PARAMETER, idempotent
+from core.months import Month
+from ledger import services as ledger
+from ledger.entry import parse_amount_text
+
+from . import governance as gv
+from . import services as pt
+from .access import seat
+from .statement import monthly_statement
+
+blp = Blueprint(
+    "property_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Property trust (信托制物业): bills, payments, votes, supervision",
+)
+BASE = "/organisations/<id:org_id>/property"
+
+
+def _write(view):
+    return idempotent(blp.doc(parameters=[OPENAPI_PARAMETER])(view))
+
+
+class MonthIn(ma.Schema):
+    month = ma.fields.String(required=True, validate=ma.validate.Length(max=7))
+
+
+class PaymentIn(ma.Schema):
+    unit_id = ma.fields.Integer(required=True, strict=True)
+    amount = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    date = ma.fields.Date(required=True)
+    advance = ma.fields.Boolean(load_default=False)
+
+
+class VoteIn(ma.Schema):
+    subject = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["major", "ordinary"]))
+    held_on = ma.fields.Date(required=True)
+    voted_area = ma.fields.Decimal(required=True, as_string=True)
+    voted_owners = ma.fields.Integer(required=True, strict=True)
+    yes_area = ma.fields.Decimal(required=True, as_string=True)
+    yes_owners = ma.fields.Integer(required=True, strict=True)
+
+
+class SuperviseIn(ma.Schema):
+    action = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["comment", "flag", "hold", "release"])
+    )
+    text = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
+
+
+def _month(text: str) -> Month:
+    return parse.month(text, field="month")
+
+
+def _ageing_out(a: pt.Ageing) -> dict:
+    return {
+        "as_of": a.as_of.isoformat(),
+        "buckets": {
+            "0-30": a.buckets[0],
+            "31-90": a.buckets[1],
+            "91-180": a.buckets[2],
+            "over-180": a.buckets[3],
+        },
+        "households": a.households,
+        "total": a.total,
+        "billed": a.billed,
+        "collected": a.collected,
+        "collection_rate": str(a.collection_rate) if a.collection_rate is not None else None,
+    }
+
+
+@blp.get(BASE)
+@blp.response(200)
+def compound(org_id: int):
+    """The compound: units, area, owners, remuneration terms, aggregate arrears today."""
+    import datetime as dt
+
+    s = seat(org_id)
+    assert s.compound is not None
+    c = s.compound
+    area, owners = pt.compound_totals(c)
+    return {
+        "id": c.id,
+        "name": c.name,
+        "area": str(area),
+        "owners": owners,
+        "budget_vote_kind": c.budget_vote_kind,
+        "remuneration": {
+            "mode": c.remuneration_mode,
+            "rate": str(c.remuneration_rate) if c.remuneration_rate is not None else None,
+            "fixed": c.remuneration_fixed,
+            "cap": c.remuneration_cap,
+            "floor": c.remuneration_floor,
+        },
+        "arrears": _ageing_out(pt.ageing(c, dt.date.today())),
+    }
+
+
+@blp.post(BASE + "/bills")
+@_write
+@blp.arguments(MonthIn)
+@blp.response(201)
+def bill(data: dict, org_id: int):
+    """The monthly billing run (once per month)."""
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    res = pt.bill_month(s.compound, _month(data["month"]), actor=s.user)
+    audit.note(month=data["month"], bills=res.bills)
+    return {
+        "month": data["month"],
+        "bills": res.bills,
+        "total": res.total,
+        "from_advance": res.from_advance,
+    }
+
+
+@blp.post(BASE + "/payments")
+@_write
+@blp.arguments(PaymentIn)
+@blp.response(201)
+def payment(data: dict, org_id: int):
+    """A payment for a unit: full, partial, or with an advance when ``advance`` is true."""
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    unit = pt.get_unit(s.compound, data["unit_id"])
+    p = pt.record_payment(
+        s.compound,
+        unit,
+        parse_amount_text(data["amount"], 2),
+        data["date"],
+        actor=s.user,
+        advance=data["advance"],
+    )
+    return {"id": p.id, "amount": p.amount, "advance": p.advance, "voucher_id": p.voucher_id}
+
+
+@blp.get(BASE + "/arrears")
+@blp.response(200)
+def arrears(org_id: int):
+    """Aggregate arrears (ageing buckets, households, total, collection rate)."""
+    import datetime as dt
+
+    s = seat(org_id)
+    assert s.compound is not None
+    return _ageing_out(pt.ageing(s.compound, dt.date.today()))
+
+
+@blp.post(BASE + "/votes")
+@_write
+@blp.arguments(VoteIn)
+@blp.response(201)
+def vote(data: dict, org_id: int):
+    """An owners' vote, decided by ``property_trust.votes.decide``."""
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    v = gv.record_vote(
+        s.compound,
+        data["subject"],
+        data["kind"],
+        data["held_on"],
+        voted_area=data["voted_area"],
+        voted_owners=data["voted_owners"],
+        yes_area=data["yes_area"],
+        yes_owners=data["yes_owners"],
+        actor=s.user,
+    )
+    d = gv.vote_decision(v)
+    return {
+        "id": v.id,
+        "kind": v.kind,
+        "passed": v.passed,
+        "quorum_met": v.quorum_met,
+        "reasons": [str(r) for r in d.reasons],
+    }
+
+
+@blp.post(BASE + "/remuneration")
+@_write
+@blp.arguments(MonthIn)
+@blp.response(201)
+def remuneration(data: dict, org_id: int):
+    """The month's remuneration, computed from the books and posted."""
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    r = gv.run_remuneration(s.compound, _month(data["month"]), actor=s.user)
+    return {
+        "month": data["month"],
+        "mode": r.mode,
+        "base": r.base,
+        "rate": str(r.rate) if r.rate is not None else None,
+        "product": r.product,
+        "bound": r.bound,
+        "amount": r.amount,
+        "voucher_id": r.voucher_id,
+    }
+
+
+@blp.post(BASE + "/vouchers/<id:voucher_id>/supervision")
+@_write
+@blp.arguments(SuperviseIn)
+@blp.response(201)
+def supervise(data: dict, org_id: int, voucher_id: int):
+    """A supervisor comments on, flags, holds or releases a voucher of the trust book."""
+    s = seat(org_id, "supervisor")
+    assert s.compound is not None
+    v = ledger.get_voucher(pt.book_of(s.compound), voucher_id)
+    n = gv.supervise(s.compound, data["action"], voucher=v, text=data["text"], actor=s.user)
+    return {"id": n.id, "action": n.action, "held": gv.is_held(v.id)}
+
+
+@blp.get(BASE + "/statements/<int(max=9999):year>/<int(max=99):month>")
+@blp.response(200)
+def statement(org_id: int, year: int, month: int):
+    """The monthly owners' statement (owners may read it too)."""
+    s = seat(org_id, owners=True)
+    assert s.compound is not None
+    try:
+        m = Month(year, month)
+    except ValueError:
+        from core.errors import NotFound
+
+        raise NotFound() from None
+    st = monthly_statement(s.compound, m)
+    r = st.remuneration
+    return {
+        "month": str(m),
+        "billed": st.billed,
+        "collected_for_month": st.collected_for_month,
+        "collection_rate": str(st.collection_rate) if st.collection_rate is not None else None,
+        "cash_collected": st.cash_collected,
+        "arrears": _ageing_out(st.arrears),
+        "expenses": [
+            {
+                "code": e.code,
+                "name": e.name,
+                "month": e.month,
+                "year_to_date": e.year_to_date,
+                "budget": e.budget,
+            }
+            for e in st.expenses
+        ],
+        "remuneration": None
+        if r is None
+        else {
+            "base": r.base,
+            "rate": str(r.rate) if r.rate is not None else None,
+            "amount": r.amount,
+            "bound": r.bound,
+        },
+        "public_revenue": [
+            {
+                "date": p.date.isoformat(),
+                "kind": p.kind,
+                "gross": p.gross,
+                "deductions": p.deductions,
+                "repair_topup": p.repair_topup,
+            }
+            for p in st.public_revenue
+        ],
+        "trust_fund_balance": st.trust_fund_balance,
+        "repair_fund_balance": st.repair_fund_balance,
+        "findings": [n.text for n in st.findings],
+    }
+
+
+@blp.get(BASE + "/check")
+@blp.response(200)
+def check(org_id: int):
+    """Unit balances against the ledger's 1122 and 2203 per owner: the differences."""
+    s = seat(org_id)
+    assert s.compound is not None
+    diffs = pt.check_consistency(s.compound)
+    return {
+        "ok": not diffs,
+        "differences": [
+            {
+                "resident_id": d.resident_id,
+                "account": d.account,
+                "domain": d.domain,
+                "ledger": d.ledger,
+            }
+            for d in diffs
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Demo: filled in later."""
