@@ -572,87 +572,136 @@ def record_payment(
 ) -> Payment:
     """A payment for a unit: applied to its open bills oldest first (full or partial); what is
     left over is kept as an advance (预收, 2203) only when ``advance`` is chosen."""
-    if actor is not None:
-        _require(compound, "prepare", actor)
     if unit.compound_id != compound.id:
         raise NotFound(_l("No such unit in this compound."))
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise InvalidInput(
-            _l("A payment is a positive amount."), errors={"amount": [str(_l("Must be positive."))]}
-        )
+    (p,) = record_payments(compound, [(unit.id, amount, day, advance)], actor=actor)
+    return p
+
+
+def record_payments(
+    compound: Compound,
+    items: list[tuple[int, int, dt.date, bool]],
+    *,
+    actor: User | None,
+) -> list[Payment]:
+    """Payments (unit id, amount, date, advance chosen), in order, posted together through the
+    ledger's bulk path (the cashier's day, an import, the demo): each checked like one payment
+    (see ``record_payment``); nothing is stored unless every one passes."""
+    if actor is not None:
+        _require(compound, "prepare", actor)
     book = book_of(compound)
-    _closed_check(book, day, _l("a payment"))
-    bills = open_bills(unit)
-    open_total = sum(b.open for b in bills)
-    if amount > open_total and not advance:
-        raise InvalidInput(
-            _l(
-                "The payment of ¥%(amount)s is larger than the unit's open bills (¥%(open)s). "
-                "Choose “advance” to keep ¥%(extra)s as fees received in advance (预收).",
-                amount=yuan(amount),
-                open=yuan(open_total),
-                extra=yuan(amount - open_total),
-            ),
-            errors={"amount": [str(_l("More than the open bills."))]},
+    unit_ids = {u for u, *_ in items}
+    known = set(
+        db.session.scalars(
+            sa.select(Unit.id).where(Unit.compound_id == compound.id, Unit.id.in_(unit_ids))
         )
-    owner = _billed_owner_of(unit)
+    )
+    if unit_ids - known:
+        raise NotFound(_l("No such unit in this compound."))
+    owners = _billed_owner(compound)
+    open_by_unit: dict[int, list[list]] = defaultdict(list)  # [bill id, open, resident]
+    for bid, uid, amt, paid, rid in db.session.execute(
+        sa.select(Bill.id, Bill.unit_id, Bill.amount, Bill.paid, Bill.resident_id)
+        .where(Bill.unit_id.in_(unit_ids), Bill.amount > Bill.paid)
+        .order_by(Bill.month, Bill.id)
+    ):
+        open_by_unit[uid].append([bid, amt - paid, rid])
     ar, adv, bank = (
         account_id(book, RECEIVABLE),
         account_id(book, ADVANCE),
         account_id(book, BANK),
     )
-    left = amount
-    applied: list[tuple[Bill, int]] = []
-    per_resident: dict[int, int] = defaultdict(int)
-    for b in bills:
-        if left <= 0:
-            break
-        take = min(b.open, left)
-        applied.append((b, take))
-        per_resident[b.resident_id] += take
-        left -= take
-    lines = [ledger.LineInput(account_id=bank, debit=amount)]
-    lines += [
-        ledger.LineInput(account_id=ar, credit=v, resident_id=r) for r, v in per_resident.items()
-    ]
-    if left:
-        lines.append(ledger.LineInput(account_id=adv, credit=left, resident_id=owner))
-    summary = str(
-        _l("Property fees received in advance") if not applied else _l("Property fees received")
-    )
-    (vid,) = ledger.post_vouchers(
-        book,
-        [ledger.VoucherInput(date=day, summary=summary, lines=lines)],
-        source="property_payment",
-        actor=actor,
-    )
-    p = Payment(
-        community_id=compound.community_id,
-        compound_id=compound.id,
-        unit_id=unit.id,
-        resident_id=owner,
-        date=day,
-        amount=amount,
-        advance=left,
-        voucher_id=vid,
-        created_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(p)
-    db.session.flush()
-    for b, take in applied:
-        b.paid += take
-        db.session.add(
-            BillSettlement(
-                community_id=compound.community_id,
-                bill_id=b.id,
-                payment_id=p.id,
-                amount=take,
-                from_advance=False,
-                voucher_id=vid,
+    inputs, plans = [], []
+    for unit_id, amount, day, advance in items:
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise InvalidInput(
+                _l("A payment is a positive amount."),
+                errors={"amount": [str(_l("Must be positive."))]},
             )
+        _closed_check(book, day, _l("a payment"))
+        if unit_id not in owners:
+            raise Conflict(_l("The unit has no owner on record."))
+        bills = open_by_unit[unit_id]
+        open_total = sum(b[1] for b in bills)
+        if amount > open_total and not advance:
+            raise InvalidInput(
+                _l(
+                    "The payment of ¥%(amount)s is larger than the unit's open bills (¥%(open)s). "
+                    "Choose “advance” to keep ¥%(extra)s as fees received in advance (预收).",
+                    amount=yuan(amount),
+                    open=yuan(open_total),
+                    extra=yuan(amount - open_total),
+                ),
+                errors={"amount": [str(_l("More than the open bills."))]},
+            )
+        left = amount
+        applied: list[tuple[int, int]] = []
+        per_resident: dict[int, int] = defaultdict(int)
+        for b in bills:
+            if left <= 0:
+                break
+            take = min(b[1], left)
+            if take <= 0:
+                continue
+            b[1] -= take
+            applied.append((b[0], take))
+            per_resident[b[2]] += take
+            left -= take
+        lines = [ledger.LineInput(account_id=bank, debit=amount)]
+        lines += [
+            ledger.LineInput(account_id=ar, credit=v, resident_id=r)
+            for r, v in per_resident.items()
+        ]
+        if left:
+            lines.append(ledger.LineInput(account_id=adv, credit=left, resident_id=owners[unit_id]))
+        summary = str(
+            _l("Property fees received") if applied else _l("Property fees received in advance")
         )
+        inputs.append(ledger.VoucherInput(date=day, summary=summary, lines=lines))
+        plans.append((unit_id, amount, day, left, applied))
+    ids = ledger.post_vouchers(book, inputs, source="property_payment", actor=actor)
+    payments = [
+        Payment(
+            community_id=compound.community_id,
+            compound_id=compound.id,
+            unit_id=unit_id,
+            resident_id=owners[unit_id],
+            date=day,
+            amount=amount,
+            advance=left,
+            voucher_id=vid,
+            created_by_id=getattr(actor, "id", None),
+        )
+        for (unit_id, amount, day, left, _a), vid in zip(plans, ids, strict=True)
+    ]
+    db.session.add_all(payments)
     db.session.flush()
-    return p
+    settlements: list[dict] = []
+    paid_by_bill: dict[int, int] = defaultdict(int)
+    for p, (_u, _amt, _d, _l2, applied), vid in zip(payments, plans, ids, strict=True):
+        for bill_id, take in applied:
+            paid_by_bill[bill_id] += take
+            settlements.append(
+                {
+                    "community_id": compound.community_id,
+                    "bill_id": bill_id,
+                    "payment_id": p.id,
+                    "amount": take,
+                    "from_advance": False,
+                    "voucher_id": vid,
+                }
+            )
+    if settlements:
+        db.session.execute(sa.insert(BillSettlement), settlements)
+        db.session.execute(
+            sa.update(Bill.__table__)
+            .where(Bill.__table__.c.id == sa.bindparam("b_id"))
+            .values(paid=Bill.__table__.c.paid + sa.bindparam("add")),
+            [{"b_id": b, "add": v} for b, v in paid_by_bill.items()],
+        )
+        db.session.expire_all()
+    db.session.flush()
+    return payments
 
 
 def _billed_owner_of(unit: Unit) -> int:

@@ -209,7 +209,7 @@ def test_cli_bill_and_check(app, trust, runner):
     r = runner.invoke(
         args=["property", "bill", "--compound", str(trust.compound.id), "--month", "2026-01"]
     )
-    assert r.exit_code == 1 and "already billed" in r.output
+    assert r.exit_code == 1 and "2026-01" in r.output and "939.84" in r.output
     r = runner.invoke(args=["property", "check", "--compound", str(trust.compound.id)])
     assert r.exit_code == 0, r.output
     b = db.session.scalars(sa.select(Bill)).first()
