@@ -261,6 +261,7 @@ def prepare_expense(
     budget_line: BudgetLine | None = None,
     emergency: bool = False,
     attachment_count: int = 0,
+    submit: bool = True,
 ) -> Expense:
     """A payment out of the trust fund (Dr the TP-6 category, Cr 1002) as a draft voucher
     submitted for review in the ledger's ordinary flow. It must reference a budget line with
@@ -318,7 +319,8 @@ def prepare_expense(
         ],
     )
     voucher = ledger.create_voucher(book, data, actor=actor, source="property_expense")
-    ledger.submit_voucher(voucher, actor=actor)
+    if submit:  # else the preparer attaches the invoice first, then submits
+        ledger.submit_voucher(voucher, actor=actor)
     e = Expense(
         community_id=compound.community_id,
         compound_id=compound.id,
