@@ -126,12 +126,23 @@ class BillingRun(IdMixin, CreatedMixin, Model):
 
 class Bill(IdMixin, Model):  # 账单: one receivable per unit and month
     __tablename__ = "pt_bills"
-    __table_args__ = (sa.UniqueConstraint("unit_id", "month"),)
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "month"),
+        sa.Index("ix_pt_bills_compound_month", "compound_id", "month"),
+        # The open bills (arrears) without reading the compound's history.
+        sa.Index(
+            "ix_pt_bills_open",
+            "compound_id",
+            "date",
+            sqlite_where=sa.text("amount > paid"),
+            postgresql_where=sa.text("amount > paid"),
+        ),
+    )
     community_id: Mapped[int] = _community()
     compound_id: Mapped[int] = _compound()
     unit_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("pt_units.id"), index=True)
     resident_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("residents.id"), index=True)
-    month: Mapped[int] = mapped_column(sa.Integer, index=True)
+    month: Mapped[int] = mapped_column(sa.Integer)
     date: Mapped[dt.date] = mapped_column(sa.Date)
     area: Mapped[Decimal] = mapped_column(Area)
     rate: Mapped[Decimal] = mapped_column(Rate)
@@ -146,6 +157,7 @@ class Bill(IdMixin, Model):  # 账单: one receivable per unit and month
 
 class Payment(IdMixin, CreatedMixin, Model):  # 缴费 (full, partial, advance 预收)
     __tablename__ = "pt_payments"
+    __table_args__ = (sa.Index("ix_pt_payments_compound_date", "compound_id", "date"),)
     community_id: Mapped[int] = _community()
     compound_id: Mapped[int] = _compound()
     unit_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("pt_units.id"), index=True)

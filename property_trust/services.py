@@ -816,38 +816,61 @@ def bucket_of(days: int) -> int:
     return 0
 
 
-def ageing(compound: Compound, as_of: dt.date) -> Ageing:
+def ageing(compound: Compound, as_of: dt.date, *, with_rate: bool = True) -> Ageing:
     """Aggregate arrears as of a date: ageing buckets (0–30, 31–90, 91–180, over 180 days past
-    the bill date), households in arrears, total, and the collection rate of the bills dated up
-    to that day (collected by that day). No unit or name: safe for public pages."""
-    paid_by = (
-        sa.select(BillSettlement.bill_id, sa.func.sum(BillSettlement.amount).label("paid"))
+    the bill date), households in arrears, total, and (``with_rate``) the collection rate of the
+    bills dated up to that day (collected by that day). No unit or name: safe for public pages.
+
+    Reads only the bills open at ``as_of``: those open now (a partial index) and those settled
+    by payments made after it, not the compound's whole history (except one SUM for the rate)."""
+    open_now = sa.select(Bill.id).where(
+        Bill.compound_id == compound.id, Bill.amount > Bill.paid, Bill.date <= as_of
+    )
+    settled_later = (
+        sa.select(BillSettlement.bill_id)
         .join(Payment, Payment.id == BillSettlement.payment_id)
         .where(
-            sa.or_(
-                sa.and_(BillSettlement.from_advance.is_(False), Payment.date <= as_of),
-                BillSettlement.from_advance.is_(True),
-            )
+            Payment.compound_id == compound.id,
+            Payment.date > as_of,
+            BillSettlement.from_advance.is_(False),
         )
-        .group_by(BillSettlement.bill_id)
-        .subquery()
     )
-    rows = db.session.execute(
-        sa.select(Bill.unit_id, Bill.date, Bill.amount, sa.func.coalesce(paid_by.c.paid, 0))
-        .outerjoin(paid_by, paid_by.c.bill_id == Bill.id)
-        .where(Bill.compound_id == compound.id, Bill.date <= as_of)
-    ).all()
+    ids = set(db.session.scalars(open_now)) | set(db.session.scalars(settled_later))
     a = Ageing(as_of=as_of)
     units = set()
-    for unit_id, day, amount, paid in rows:
-        a.billed += amount
-        a.collected += min(int(paid), amount)
-        owed = amount - int(paid)
-        if owed > 0:
-            a.buckets[bucket_of((as_of - day).days)] += owed
-            a.total += owed
-            units.add(unit_id)
+    for chunk in [sorted(ids)[i : i + 5000] for i in range(0, len(ids), 5000)]:
+        paid_by = (
+            sa.select(BillSettlement.bill_id, sa.func.sum(BillSettlement.amount).label("paid"))
+            .join(Payment, Payment.id == BillSettlement.payment_id)
+            .where(
+                BillSettlement.bill_id.in_(chunk),
+                sa.or_(BillSettlement.from_advance.is_(True), Payment.date <= as_of),
+            )
+            .group_by(BillSettlement.bill_id)
+            .subquery()
+        )
+        rows = db.session.execute(
+            sa.select(Bill.unit_id, Bill.date, Bill.amount, sa.func.coalesce(paid_by.c.paid, 0))
+            .outerjoin(paid_by, paid_by.c.bill_id == Bill.id)
+            .where(Bill.id.in_(chunk), Bill.date <= as_of)
+        ).all()
+        for unit_id, day, amount, paid in rows:
+            owed = amount - int(paid)
+            if owed > 0:
+                a.buckets[bucket_of((as_of - day).days)] += owed
+                a.total += owed
+                units.add(unit_id)
     a.households = len(units)
+    if with_rate:
+        a.billed = int(
+            db.session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(Bill.amount), 0)).where(
+                    Bill.compound_id == compound.id, Bill.date <= as_of
+                )
+            )
+            or 0
+        )
+        a.collected = a.billed - a.total
     return a
 
 

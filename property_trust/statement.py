@@ -163,7 +163,7 @@ def monthly_statement(compound: Compound, month: Month) -> Statement:
         billed=int(billed or 0),
         collected_for_month=int(settled or 0),
         cash_collected=int(cash or 0),
-        arrears=ageing(compound, last),
+        arrears=ageing(compound, last, with_rate=False),
         expenses=expenses,
         remuneration=db.session.scalar(
             sa.select(RemunerationRun).where(

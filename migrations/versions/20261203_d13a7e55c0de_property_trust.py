@@ -2,7 +2,7 @@
 
 Revision ID: d13a7e55c0de
 Revises: c5be73b1da92
-Create Date: 2026-12-03 12:50:56.951199
+Create Date: 2026-12-03 13:18:11.669731
 
 """
 from alembic import op
@@ -301,7 +301,8 @@ def upgrade():
     with op.batch_alter_table('pt_bills', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pt_bills_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pt_bills_compound_id'), ['compound_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_pt_bills_month'), ['month'], unique=False)
+        batch_op.create_index('ix_pt_bills_compound_month', ['compound_id', 'month'], unique=False)
+        batch_op.create_index('ix_pt_bills_open', ['compound_id', 'date'], unique=False, sqlite_where=sa.text('amount > paid'), postgresql_where=sa.text('amount > paid'))
         batch_op.create_index(batch_op.f('ix_pt_bills_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pt_bills_unit_id'), ['unit_id'], unique=False)
 
@@ -362,6 +363,7 @@ def upgrade():
     )
     with op.batch_alter_table('pt_payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pt_payments_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_pt_payments_compound_date', ['compound_id', 'date'], unique=False)
         batch_op.create_index(batch_op.f('ix_pt_payments_compound_id'), ['compound_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pt_payments_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pt_payments_unit_id'), ['unit_id'], unique=False)
@@ -524,6 +526,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_pt_payments_unit_id'))
         batch_op.drop_index(batch_op.f('ix_pt_payments_resident_id'))
         batch_op.drop_index(batch_op.f('ix_pt_payments_compound_id'))
+        batch_op.drop_index('ix_pt_payments_compound_date')
         batch_op.drop_index(batch_op.f('ix_pt_payments_community_id'))
 
     op.drop_table('pt_payments')
@@ -541,7 +544,8 @@ def downgrade():
     with op.batch_alter_table('pt_bills', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pt_bills_unit_id'))
         batch_op.drop_index(batch_op.f('ix_pt_bills_resident_id'))
-        batch_op.drop_index(batch_op.f('ix_pt_bills_month'))
+        batch_op.drop_index('ix_pt_bills_open', sqlite_where=sa.text('amount > paid'), postgresql_where=sa.text('amount > paid'))
+        batch_op.drop_index('ix_pt_bills_compound_month')
         batch_op.drop_index(batch_op.f('ix_pt_bills_compound_id'))
         batch_op.drop_index(batch_op.f('ix_pt_bills_community_id'))
 

@@ -406,3 +406,17 @@ def test_the_owner_must_belong_to_the_community(trust, community_factory):
             owners=[stranger],
             actor=trust.people["preparer"],
         )
+
+
+def test_ageing_as_of_a_past_day_counts_bills_paid_later_as_open_then(trust):
+    c, prep = trust.compound, trust.people["preparer"]
+    pt.bill_month(c, M1, actor=prep)
+    pt.bill_month(c, M2, actor=prep)
+    u = trust.units[1]
+    pt.record_payment(c, u, 60000, dt.date(2026, 2, 20), actor=prep)
+    jan = pt.ageing(c, dt.date(2026, 1, 31))
+    assert jan.total == jan.billed == 22343 + 30000 + 16388 + 25253
+    assert jan.households == 4 and jan.collected == 0
+    feb = pt.ageing(c, dt.date(2026, 2, 28))
+    assert feb.total == 2 * (22343 + 16388 + 25253)
+    assert feb.collected == 60000 and feb.households == 3
