@@ -6,9 +6,12 @@ statement and the unit-balance check. Writes take an ``Idempotency-Key`` header.
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from core import audit, parse
+from core.db import db
+from core.errors import NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from core.months import Month
 from ledger import services as ledger
@@ -294,3 +297,251 @@ def check(org_id: int):
             for d in diffs
         ],
     }
+
+
+class DeductionIn(ma.Schema):
+    description = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
+    document = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    amount = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+
+
+class RevenueIn(ma.Schema):
+    kind = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["parking", "advertising", "venue", "other"])
+    )
+    date = ma.fields.Date(required=True)
+    gross = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    deductions = ma.fields.List(
+        ma.fields.Nested(DeductionIn), load_default=list, validate=ma.validate.Length(max=50)
+    )
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=300))
+
+
+class ExpenseIn(ma.Schema):
+    account_code = ma.fields.String(required=True, validate=ma.validate.Length(max=20))
+    amount = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    date = ma.fields.Date(required=True)
+    summary = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
+    budget_line_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+    emergency = ma.fields.Boolean(load_default=False)
+
+
+class BudgetLineIn(ma.Schema):
+    account_code = ma.fields.String(required=True, validate=ma.validate.Length(max=20))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    amount = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+
+
+class BudgetIn(ma.Schema):
+    year = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(2000, 2100))
+    vote_id = ma.fields.Integer(required=True, strict=True)
+    lines = ma.fields.List(
+        ma.fields.Nested(BudgetLineIn), required=True, validate=ma.validate.Length(min=1, max=50)
+    )
+
+
+class AdjustIn(ma.Schema):
+    line_id = ma.fields.Integer(required=True, strict=True)
+    delta = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=500))
+
+
+class ReminderIn(ma.Schema):
+    unit_id = ma.fields.Integer(required=True, strict=True)
+    sent_on = ma.fields.Date(required=True)
+    deadline = ma.fields.Date(required=True)
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=300))
+
+
+class EscalationIn(ma.Schema):
+    unit_id = ma.fields.Integer(required=True, strict=True)
+    status = ma.fields.String(required=True, validate=ma.validate.Length(max=20))
+    date = ma.fields.Date(required=True)
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=300))
+
+
+def _fen(text: str, *, negative: bool = False) -> int:
+    return parse_amount_text(text, 2, allow_negative=negative)
+
+
+@blp.post(BASE + "/revenue")
+@_write
+@blp.arguments(RevenueIn)
+@blp.response(201)
+def revenue(data: dict, org_id: int):
+    """Public revenue (parking, advertising, venue rent, other) with documented deductions."""
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    pr = pt.record_public_revenue(
+        s.compound,
+        data["kind"],
+        data["date"],
+        _fen(data["gross"]),
+        deductions=[
+            (d["description"], d["document"], _fen(d["amount"])) for d in data["deductions"]
+        ],
+        description=data["description"],
+        actor=s.user,
+    )
+    return {
+        "id": pr.id,
+        "gross": pr.gross,
+        "deductions": pr.deductions,
+        "repair_topup": pr.repair_topup,
+        "voucher_id": pr.voucher_id,
+    }
+
+
+@blp.post(BASE + "/expenses")
+@_write
+@blp.arguments(ExpenseIn)
+@blp.response(201)
+def expense(data: dict, org_id: int):
+    """A payment out of the trust fund, referencing a budget line (or marked emergency): a
+    submitted voucher in the ledger's review queue."""
+    from .models import Budget, BudgetLine
+
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    line = None
+    if data["budget_line_id"] is not None:
+        line = db.session.get(BudgetLine, data["budget_line_id"])
+        budget = db.session.get(Budget, line.budget_id) if line is not None else None
+        if budget is None or budget.compound_id != s.compound.id:
+            raise NotFound(_l("No such budget line in this compound."))
+    e = gv.prepare_expense(
+        s.compound,
+        account_code=data["account_code"],
+        amount=_fen(data["amount"]),
+        day=data["date"],
+        summary=data["summary"],
+        budget_line=line,
+        emergency=data["emergency"],
+        actor=s.user,
+    )
+    return {"id": e.id, "voucher_id": e.voucher_id, "held": gv.is_held(e.voucher_id)}
+
+
+@blp.post(BASE + "/expenses/<id:expense_id>/signatures")
+@_write
+@blp.response(201)
+def sign(org_id: int, expense_id: int):
+    """One of the N-of-M signatories signs a payment above the committee threshold."""
+    from .models import Expense
+
+    s = seat(org_id, *ledger.REVIEW_ROLES)
+    assert s.compound is not None
+    e = db.session.get(Expense, expense_id)
+    if e is None or e.compound_id != s.compound.id:
+        raise NotFound()
+    sig = gv.sign_expense(e, actor=s.user)
+    return {"id": sig.id}
+
+
+@blp.post(BASE + "/budgets")
+@_write
+@blp.arguments(BudgetIn)
+@blp.response(201)
+def budget(data: dict, org_id: int):
+    """The annual budget, approved by a passed owners' vote."""
+    from .models import Vote
+
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    vote = db.session.get(Vote, data["vote_id"])
+    if vote is None or vote.compound_id != s.compound.id:
+        raise NotFound()
+    b = gv.create_budget(
+        s.compound,
+        data["year"],
+        [(ln["account_code"], ln["name"], _fen(ln["amount"])) for ln in data["lines"]],
+        vote=vote,
+        actor=s.user,
+    )
+    return {
+        "id": b.id,
+        "lines": [
+            {"id": ln.id, "account_code": ln.account_code, "amount": ln.amount} for ln in b.lines
+        ],
+    }
+
+
+@blp.post(BASE + "/budgets/adjustments")
+@_write
+@blp.arguments(AdjustIn)
+@blp.response(201)
+def adjust(data: dict, org_id: int):
+    """A budget adjustment with its reason."""
+    from .models import Budget, BudgetLine
+
+    s = seat(org_id, *ledger.REVIEW_ROLES)
+    assert s.compound is not None
+    line = db.session.get(BudgetLine, data["line_id"])
+    b = db.session.get(Budget, line.budget_id) if line is not None else None
+    if line is None or b is None or b.compound_id != s.compound.id:
+        raise NotFound()
+    adj = gv.adjust_budget_line(
+        line, _fen(data["delta"], negative=True), data["reason"], actor=s.user
+    )
+    return {"id": adj.id, "line_amount": line.amount}
+
+
+@blp.get(BASE + "/budgets/<int(max=9999):year>")
+@blp.response(200)
+def budget_vs_actual(org_id: int, year: int):
+    """Budget against posted payments, up to today (the 决算 once the year is over)."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from .models import Budget
+
+    s = seat(org_id, owners=True)
+    assert s.compound is not None
+    b = db.session.scalar(
+        sa.select(Budget).where(Budget.compound_id == s.compound.id, Budget.year == year)
+    )
+    if b is None:
+        raise NotFound()
+    as_of = min(dt.date.today(), dt.date(year, 12, 31))
+    return {
+        "year": year,
+        "as_of": as_of.isoformat(),
+        "lines": [
+            {
+                "account_code": r.line.account_code,
+                "name": r.line.name,
+                "budget": r.budget,
+                "actual": r.actual,
+            }
+            for r in gv.budget_vs_actual(b, as_of)
+        ],
+    }
+
+
+@blp.post(BASE + "/reminders")
+@_write
+@blp.arguments(ReminderIn)
+@blp.response(201)
+def reminder(data: dict, org_id: int):
+    """A reminder (催告) with its deadline."""
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    unit = pt.get_unit(s.compound, data["unit_id"])
+    r = pt.add_reminder(
+        s.compound, unit, data["sent_on"], data["deadline"], note=data["note"], actor=s.user
+    )
+    return {"id": r.id, "amount": r.amount}
+
+
+@blp.post(BASE + "/escalations")
+@_write
+@blp.arguments(EscalationIn)
+@blp.response(201)
+def escalation(data: dict, org_id: int):
+    """Litigation or arbitration (there is no utility cut-off)."""
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    unit = pt.get_unit(s.compound, data["unit_id"])
+    e = pt.escalate(s.compound, unit, data["status"], data["date"], note=data["note"], actor=s.user)
+    return {"id": e.id, "status": e.status}

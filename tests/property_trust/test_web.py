@@ -217,3 +217,115 @@ def test_cli_bill_and_check(app, trust, runner):
     db.session.flush()
     r = runner.invoke(args=["property", "check", "--compound", str(trust.compound.id)])
     assert r.exit_code == 1 and "1122" in r.output
+
+
+def test_api_revenue_budget_expense_reminder_escalation(trust, client_as):
+    base = f"/api/v1/organisations/{trust.org.id}/property"
+    c = client_as("preparer", org=trust.org)
+    h = {"X-CSRFToken": c.csrf}
+    r = c.post(
+        base + "/revenue",
+        json={
+            "kind": "parking",
+            "date": "2026-03-31",
+            "gross": "1000",
+            "deductions": [{"description": "保洁", "document": "发票 1", "amount": "100"}],
+        },
+        headers=h,
+    )
+    assert r.status_code == 201 and r.get_json()["deductions"] == 10000
+    bad = c.post(
+        base + "/revenue",
+        json={
+            "kind": "parking",
+            "date": "2026-03-31",
+            "gross": "1",
+            "deductions": [{"description": "x", "document": "d", "amount": "2"}],
+        },
+        headers=h,
+    )
+    assert bad.status_code == 422
+    v = c.post(
+        base + "/votes",
+        json={
+            "subject": "预算",
+            "kind": "ordinary",
+            "held_on": "2026-01-05",
+            "voted_area": "300",
+            "voted_owners": 3,
+            "yes_area": "200",
+            "yes_owners": 2,
+        },
+        headers=h,
+    )
+    assert v.status_code == 201 and v.get_json()["passed"] is True
+    b = c.post(
+        base + "/budgets",
+        json={
+            "year": 2026,
+            "vote_id": v.get_json()["id"],
+            "lines": [{"account_code": "5103", "name": "清洁", "amount": "1000"}],
+        },
+        headers=h,
+    )
+    assert b.status_code == 201
+    line_id = b.get_json()["lines"][0]["id"]
+    unbudgeted = c.post(
+        base + "/expenses",
+        json={"account_code": "5103", "amount": "10", "date": "2026-03-02", "summary": "保洁"},
+        headers=h,
+    )
+    assert unbudgeted.status_code == 422
+    e = c.post(
+        base + "/expenses",
+        json={
+            "account_code": "5103",
+            "amount": "10",
+            "date": "2026-03-02",
+            "summary": "保洁",
+            "budget_line_id": line_id,
+        },
+        headers=h,
+    )
+    assert e.status_code == 201 and e.get_json()["held"] is False
+    em = c.post(
+        base + "/expenses",
+        json={
+            "account_code": "5102",
+            "amount": "5000",
+            "date": "2026-03-02",
+            "summary": "抢修",
+            "emergency": True,
+        },
+        headers=h,
+    )
+    assert em.status_code == 201 and em.get_json()["held"] is True
+    rev = client_as("reviewer", org=trust.org)
+    adj = rev.post(
+        base + "/budgets/adjustments",
+        json={"line_id": line_id, "delta": "-100", "reason": "减少频次"},
+        headers={"X-CSRFToken": rev.csrf},
+    )
+    assert adj.status_code == 201 and adj.get_json()["line_amount"] == 90000
+    bva = c.get(base + "/budgets/2026").get_json()
+    assert bva["lines"][0]["budget"] == 90000
+    pt.bill_month(trust.compound, Month(2026, 1), actor=trust.people["preparer"])
+    u = trust.units[0].id
+    rem = c.post(
+        base + "/reminders",
+        json={"unit_id": u, "sent_on": "2026-02-01", "deadline": "2026-02-15"},
+        headers=h,
+    )
+    assert rem.status_code == 201 and rem.get_json()["amount"] == 22343
+    cut = c.post(
+        base + "/escalations",
+        json={"unit_id": u, "status": "cut_power", "date": "2026-03-01"},
+        headers=h,
+    )
+    assert cut.status_code == 422
+    ok = c.post(
+        base + "/escalations",
+        json={"unit_id": u, "status": "litigation", "date": "2026-03-01"},
+        headers=h,
+    )
+    assert ok.status_code == 201

@@ -30,5 +30,13 @@ ROWS: list[Row] = [
     Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/statements/<int(max=9999):year>/<int(max=99):month>"),
     Row("L N F F F F N F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/vouchers/<id:voucher_id>/supervision", body={'action': 'comment', 'text': 'x'}),
     Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/votes", body={'subject': 's', 'kind': 'ordinary', 'held_on': '2026-01-05', 'voted_area': '1', 'voted_owners': 1, 'yes_area': '1', 'yes_owners': 1}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/revenue", body={'kind': 'parking', 'date': '2026-01-05', 'gross': '100'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/expenses", body={'account_code': '5103', 'amount': '1', 'date': '2026-01-05', 'summary': 's'}),
+    Row("L N N F N F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/expenses/<id:expense_id>/signatures", args={'expense_id': '1'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/budgets", body={'year': 2026, 'vote_id': 1, 'lines': [{'account_code': '5103', 'name': 'n', 'amount': '1'}]}),
+    Row("L N N F N F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/budgets/adjustments", body={'line_id': 1, 'delta': '1', 'reason': 'r'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/budgets/<int(max=9999):year>"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/reminders", body={'unit_id': 1, 'sent_on': '2026-01-05', 'deadline': '2026-02-05'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/escalations", body={'unit_id': 1, 'status': 'litigation', 'date': '2026-01-05'}),
 ]
 # fmt: on
