@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from core import audit
 from core.db import db
@@ -105,19 +106,25 @@ def get_unit(compound: Compound, unit_id: int) -> Unit:
     return u
 
 
-_ACCOUNT_IDS: dict[tuple[int, str], int] = {}
-
-
 def account_id(book: Book, code: str) -> int:
+    """The id of the account ``code`` in ``book`` (remembered for the session's transaction)."""
+    cache = db.session.info.setdefault("property_trust.accounts", {})
     key = (book.id, code)
-    if key not in _ACCOUNT_IDS:
+    if key not in cache:
         aid = db.session.scalar(
             sa.select(Account.id).where(Account.book_id == book.id, Account.code == code)
         )
         if aid is None:
             raise Conflict(_l("The trust book has no account %(code)s.", code=code))
-        _ACCOUNT_IDS[key] = aid
-    return _ACCOUNT_IDS[key]
+        cache[key] = aid
+    return cache[key]
+
+
+def _forget_accounts(session, *_args) -> None:
+    session.info.pop("property_trust.accounts", None)
+
+
+sa.event.listen(Session, "after_transaction_end", _forget_accounts)
 
 
 def unit_label(unit: Unit) -> str:
