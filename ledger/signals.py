@@ -18,6 +18,11 @@ voucher_posted = _signals.signal(
     "voucher-posted",
     doc="sender: the Book; kwargs voucher_ids (in log order), source, actor",
 )
+voucher_posting = _signals.signal(
+    "voucher-posting",
+    doc="sender: the Book; kwargs voucher (approved, about to be posted), actor. A receiver "
+    "refuses the posting by raising a core.errors.DomainError (e.g. a supervisor's hold)",
+)
 period_closing = _signals.signal(
     "period-closing", doc="sender: the Book; kwargs month (core.months.Month), actor"
 )

@@ -6,6 +6,67 @@ public sections (core.sections); import its demo module so its ``@demo_step`` ru
 
 from __future__ import annotations
 
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+_installed = False
+
+
+def public_section(organisation) -> Markup | None:
+    """Aggregate arrears and the collection rate on the organisation's public page (TP-16)."""
+    from flask import render_template
+
+    from . import services as pt
+    from .access import compound_of
+
+    compound = compound_of(organisation)
+    if compound is None:
+        return None
+    a = pt.ageing(compound, dt.date.today())
+    return Markup(
+        render_template("property_trust/public_section.html", compound=compound, a=a, yuan=pt.yuan)
+    )
+
+
+def personal_links(user) -> list[tuple[str, str]]:
+    """ "My property fees" for a signed-in owner."""
+    import sqlalchemy as sa
+    from flask import url_for
+
+    from core.db import db
+    from core.models import Resident
+
+    from .models import Compound, Unit, UnitOwner
+
+    rows = db.session.execute(
+        sa.select(Compound.organisation_id)
+        .join(Unit, Unit.compound_id == Compound.id)
+        .join(UnitOwner, UnitOwner.unit_id == Unit.id)
+        .join(Resident, Resident.id == UnitOwner.resident_id)
+        .where(Resident.user_id == user.id, UnitOwner.role == "owner")
+        .distinct()
+    ).scalars()
+    return [(url_for("property.mine", org_id=o), str(_l("My property fees"))) for o in rows]
+
 
 def register(app, api) -> None:
-    """Nothing yet."""
+    global _installed
+    from core import sections
+    from ledger.nav import BOOK_LINKS, BookLink
+
+    from . import api as property_api
+    from . import cli, demo, governance, models, views  # noqa: F401
+
+    app.register_blueprint(views.bp)
+    api.register_blueprint(property_api.blp)
+    app.cli.add_command(cli.group)
+    if not _installed:  # module-level registries: once per process, not per create_app
+        governance.install()
+        BOOK_LINKS.append(
+            BookLink("property.dashboard", _l("Property trust"), "read", ("TRUST_FUND",))
+        )
+        sections.PUBLIC_ORGANISATION.append(public_section)
+        sections.PERSONAL.append(personal_links)
+        _installed = True

@@ -229,6 +229,8 @@ def post_voucher(voucher: Voucher, *, actor: User) -> Voucher:
     # The organisation through the book (identity map) rather than parent_org's join query.
     policy.require(voucher.book.organisation, "post", user=actor)
     _must_be(voucher, VoucherStatus.APPROVED)
+    if signals.voucher_posting.receivers:  # a layer above may refuse (e.g. a supervisor's hold)
+        signals.voucher_posting.send(voucher.book, voucher=voucher, actor=actor)
     posting.post_approved(voucher, actor_id=actor.id)
     if signals.voucher_posted.receivers:
         signals.voucher_posted.send(

@@ -1,4 +1,8 @@
-"""Authorization-matrix rows of the property_trust domain (see tests/security/authz_matrix.py)."""
+"""Authorization-matrix rows of the property_trust domain (see tests/security/authz_matrix.py).
+
+The world's organisations are enterprises, which keep no property trust: whoever passes the
+role check gets 404 (no compound), so N marks "allowed", F "refused". Owners (residents with a
+unit in the compound) are covered by tests/property_trust/test_web.py."""
 
 from __future__ import annotations
 
@@ -6,5 +10,33 @@ from tests.security.rows import Row
 
 # fmt: off
 ROWS: list[Row] = [
+    #    own                  other                (columns: anon padm admin prep rev aud sup sec res)
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/arrears"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/bill", body={'month': '2026-01'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/payments", body={'unit_id': '1', 'amount': '1', 'date': '2026-01-05'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/mine"),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/statement/<int(max=9999):year>/<int(max=99):month>"),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/statement/<int(max=9999):year>/<int(max=99):month>.pdf"),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/vouchers/<id:voucher_id>"),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/vouchers/<id:voucher_id>/attachments/<id:attachment_id>"),
+    Row("L N F F F F N F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/vouchers/<id:voucher_id>/supervise", body={'action': 'comment', 'text': 'x'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property"),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/arrears"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/bills", body={'month': '2026-01'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/check"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/payments", body={'unit_id': 1, 'amount': '1', 'date': '2026-01-05'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/remuneration", body={'month': '2026-01'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/statements/<int(max=9999):year>/<int(max=99):month>"),
+    Row("L N F F F F N F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/vouchers/<id:voucher_id>/supervision", body={'action': 'comment', 'text': 'x'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/votes", body={'subject': 's', 'kind': 'ordinary', 'held_on': '2026-01-05', 'voted_area': '1', 'voted_owners': 1, 'yes_area': '1', 'yes_owners': 1}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/revenue", body={'kind': 'parking', 'date': '2026-01-05', 'gross': '100'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/expenses", body={'account_code': '5103', 'amount': '1', 'date': '2026-01-05', 'summary': 's'}),
+    Row("L N N F N F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/expenses/<id:expense_id>/signatures", args={'expense_id': '1'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/budgets", body={'year': 2026, 'vote_id': 1, 'lines': [{'account_code': '5103', 'name': 'n', 'amount': '1'}]}),
+    Row("L N N F N F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/budgets/adjustments", body={'line_id': 1, 'delta': '1', 'reason': 'r'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/budgets/<int(max=9999):year>"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/reminders", body={'unit_id': 1, 'sent_on': '2026-01-05', 'deadline': '2026-02-05'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/escalations", body={'unit_id': 1, 'status': 'litigation', 'date': '2026-01-05'}),
 ]
 # fmt: on
