@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, ValidationError
 
-from . import audit, auth
+from . import audit, auth, parse
 from .config import load_config
 from .db import (
     MAX_ID,
@@ -23,7 +23,7 @@ from .db import (
     reset_read_only_transactions,
     set_read_only_transactions,
 )
-from .errors import HTTP_MESSAGES, error_response, register_error_handlers
+from .errors import HTTP_MESSAGES, InvalidInput, error_response, register_error_handlers
 from .extensions import api, babel, csrf, login_manager, migrate
 from .i18n import (
     LOCALES,
@@ -194,6 +194,10 @@ def _register_request_hooks(app: Flask) -> None:
         g.read_only_token = set_read_only_transactions(request.method in audit.SAFE_METHODS)
         if request.method not in audit.SAFE_METHODS and not _authenticated_by_token():
             csrf.protect()
+        if request.method not in audit.SAFE_METHODS and request.is_json:
+            problem = parse.unstorable_json_problem(request.get_json(silent=True))
+            if problem is not None:
+                raise InvalidInput(problem)
 
     @app.teardown_request
     def _reset_transaction_mode(_exc):
