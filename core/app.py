@@ -122,6 +122,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     import ledger.api
+    import ledger.erasure  # noqa: F401  (what erasing a resident drops: core.personal_data)
     import ledger.guards  # noqa: F401  (ORM hooks on posted rows)
     import ledger.models  # noqa: F401
     import ledger.nav
