@@ -75,16 +75,12 @@ def get_resident(resident_id: int, community_id: int | None = None) -> Resident:
 
 
 def is_erased(resident: Resident) -> bool:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(ResidentErasure)
-            .where(
-                ResidentErasure.resident_id == resident.id, ResidentErasure.erased_at.is_not(None)
-            )
-        )
-        > 0
+    erased = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ResidentErasure)
+        .where(ResidentErasure.resident_id == resident.id, ResidentErasure.erased_at.is_not(None))
     )
+    return bool(erased)
 
 
 def pending_erasure(resident: Resident) -> ResidentErasure | None:

@@ -98,6 +98,7 @@ def _real_ids(world: World, path: str) -> dict[str, Any]:
         "book_id": ids["book_id"],
         "report_id": ids["report_id"],
         "name": "trial_balance",
+        "resident_id": ids["resident_id"],
     }
     return {k: v for k, v in values.items() if "{" + k + "}" in path}
 
