@@ -87,6 +87,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "core.login"
     login_manager.login_message = None
     api.init_app(app)
+    # Documented as what it takes (an unknown converter was documented as a bare string, so
+    # clients and the schemathesis fuzz sent words where ids go).
+    api.register_converter(
+        IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    )
 
     @login_manager.user_loader
     def _load_user(user_id: str):

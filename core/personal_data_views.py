@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint as ApiBlueprint
 
 from . import personal_data as pd
+from . import sections
 from .audit import audited_command, note
 from .auth import authenticated_user
 from .db import db
@@ -158,3 +159,14 @@ def erase_command(resident_id: int, reason: str, requested_by: str, confirmed_by
 
 def register(app: Flask) -> None:
     app.cli.add_command(residents_cli)
+
+
+def _personal_link(user) -> list[tuple[str, str]]:
+    """ "My personal data" in the top bar of a person linked to a resident."""
+    linked = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Resident).where(Resident.user_id == user.id)
+    )
+    return [(url_for("personal_data.own_download"), _("My personal data"))] if linked else []
+
+
+sections.PERSONAL.append(_personal_link)

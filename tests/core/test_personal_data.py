@@ -137,6 +137,13 @@ def _text_columns():
 def test_after_erasure_the_books_hold_and_she_is_gone(setting):
     s = setting
     report = s["report"]
+    # the stored (encrypted) phone and ID number as the database holds them: they must go too
+    ciphertexts = tuple(
+        db.session.execute(
+            sa.text("SELECT phone, id_number FROM residents WHERE id = :id"), {"id": s["her"].id}
+        ).one()
+    )
+    assert all(ciphertexts) and PHONE not in "".join(ciphertexts)
     _erase(s)
     db.session.expire_all()
 
@@ -158,7 +165,7 @@ def test_after_erasure_the_books_hold_and_she_is_gone(setting):
     for table, col in _text_columns():
         for (value,) in db.session.execute(sa.select(col).where(col.is_not(None))):
             text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-            for secret in (NAME, PHONE, ID_NUMBER, UNIT):
+            for secret in (NAME, PHONE, ID_NUMBER, UNIT, *ciphertexts):
                 assert secret not in text, f"{table.name}.{col.name} still holds {secret}"
 
     # the tamper audit recomputes every leaf from the rows and still agrees

@@ -54,6 +54,8 @@ def _url(r, tail=""):
 
 def test_staff_page_download_and_api_show_everything(app, her, people):  # noqa: F811
     c = _client(app, people["admin"].username)
+    listed = c.get(f"/communities/{her.community_id}/residents").get_data(as_text=True)
+    assert _url(her, "personal-data") in listed
     page = c.get(_url(her, "personal-data"))
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -76,7 +78,9 @@ def test_staff_page_download_and_api_show_everything(app, her, people):  # noqa:
 
 
 def test_a_resident_downloads_their_own(app, her):
-    data = json.loads(_client(app, "zhuge").get("/me/personal-data.json").get_data(as_text=True))
+    c = _client(app, "zhuge")
+    assert "/me/personal-data.json" in c.get("/").get_data(as_text=True)  # in the top bar
+    data = json.loads(c.get("/me/personal-data.json").get_data(as_text=True))
     assert [r["resident"]["name"] for r in data["residents"]] == [NAME]
 
 

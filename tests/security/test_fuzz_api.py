@@ -148,7 +148,10 @@ def test_api_operation_as_role(_app, world: World, tokens, api_schema, operation
     @given(case=strategy)
     def run(case):
         TRIED[f"{method} {path}"] += 1
-        STATUSES[_send(world, case, headers).status_code] += 1
+        resp = _send(world, case, headers)
+        STATUSES[resp.status_code] += 1
+        if os.environ.get("FUZZ_TRACE"):
+            print(resp.status_code, case.method, case.formatted_path, case.query)
 
     run()
 
