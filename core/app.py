@@ -206,7 +206,8 @@ def _register_request_hooks(app: Flask) -> None:
         if request.method not in audit.SAFE_METHODS and request.is_json:
             problem = parse.unstorable_json_problem(request.get_json(silent=True))
             if problem is not None:
-                raise InvalidInput(problem)
+                field, message = problem
+                raise InvalidInput(errors={field: [str(message)]})
 
     @app.teardown_request
     def _reset_transaction_mode(_exc):

@@ -197,21 +197,24 @@ def text(value, *, field: str, max_length: int, strip: bool = True) -> str:
     return value
 
 
-def unstorable_json_problem(value):
-    """Why a decoded JSON body cannot be taken (a lazy message), or None: a string (key or
-    value) with NUL or a lone surrogate, which JSON's ``\\u0000`` and ``\\ud800`` escapes can
-    carry and no database column stores (sending one to the database raised: a 500, found by
-    fuzzing the API). Checked for every JSON write before its view runs."""
-    stack = [value]
+def unstorable_json_problem(value) -> tuple[str, object] | None:
+    """``(field, lazy message)`` for the first string of a decoded JSON body (key or value)
+    holding NUL or a lone surrogate, or None. JSON's ``\\u0000`` and ``\\ud800`` escapes carry
+    them and no database column stores them (sending one to the database raised: a 500, found by
+    fuzzing the API). Checked for every JSON write before its view runs; ``field`` is the dotted
+    path (``lines.0.memo``), ``_schema`` for the body itself."""
+    stack: list[tuple[str, object]] = [("", value)]
     while stack:
-        v = stack.pop()
+        path, v = stack.pop()
         if isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
+            for k, item in v.items():
+                stack.append((path, k))
+                stack.append((f"{path}.{k}" if path else str(k), item))
         elif isinstance(v, list):
-            stack.extend(v)
+            stack.extend((f"{path}.{n}" if path else str(n), item) for n, item in enumerate(v))
         elif isinstance(v, str) and ("\x00" in v or _SURROGATE.search(v)):
-            return _l("The text contains characters that cannot be stored.")
+            field = path if _SURROGATE.search(path) is None and "\x00" not in path else "_schema"
+            return field or "_schema", _l("The text contains characters that cannot be stored.")
     return None
 
 

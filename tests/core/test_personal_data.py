@@ -189,6 +189,10 @@ def test_after_erasure_the_books_hold_and_she_is_gone(setting):
         r = verify_receipt(receipt, key=key)
         assert r.exit_code == 0, r.text()
 
+    # a receipt asked for her now opens nothing: her fields and salts are gone
+    erased_her = db.session.get(type(s["her"]), s["her"].id)
+    assert build_receipt(db.session.get(Voucher, s["alone"].id), erased_her)["private"] == []
+
     # her neighbour on the shared voucher still gets a receipt that opens his line
     his = build_receipt(db.session.get(Voucher, s["shared"].id), s["him"])
     assert [p["name"] for p in his["private"]] == [CO_PAYER]
