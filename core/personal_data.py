@@ -50,8 +50,8 @@ EXPORT_SECTIONS: list[Callable[[Resident], tuple[str, Any] | None]] = []
 
 class ResidentErasure(IdMixin, Model):
     """A request to erase a resident's personal data and, once another staff member confirms
-    it, the record that it was done: who asked, who confirmed, when, why. Never deleted; a
-    confirmed row never changes (database triggers)."""
+    it, the record that it was done: who asked, who confirmed, when, why. Once confirmed the
+    row never changes and is never deleted (database triggers)."""
 
     __tablename__ = "resident_erasures"
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
