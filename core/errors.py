@@ -15,6 +15,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from .db import db
+
 log = logging.getLogger(__name__)
 
 
@@ -193,4 +195,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
         current_app.logger.exception("unhandled error")
+        # A failed flush leaves the session unusable; the answer (its language comes from the
+        # user's row) must not fail again on it.
+        db.session.rollback()
         return error_response(500, "server_error", HTTP_MESSAGES[500])

@@ -124,7 +124,14 @@ class AccountLookup:
         return named[0] if len(named) == 1 else None
 
 
+def _storable(texts: set[str]) -> set[str]:
+    """The texts a database can be asked about: a lone surrogate or NUL (JSON can carry both)
+    names no account or fund, and sending it to the database raised (found by fuzzing)."""
+    return {t for t in texts if parse.text_problem(t) is None}
+
+
 def _account_ids_by_code(book: Book, codes: set[str]) -> dict[str, int]:
+    codes = _storable(codes)
     if not codes:
         return {}
     return dict(
@@ -138,7 +145,7 @@ def _account_ids_by_code(book: Book, codes: set[str]) -> dict[str, int]:
 
 def _fund_ids(book: Book, lines: list[LineText], funds: str) -> dict[str, int]:
     """Submitted fund text → fund id, for the funds of this book that the lines name."""
-    texts = {(ln.fund or "").strip() for ln in lines} - {""}
+    texts = _storable({(ln.fund or "").strip() for ln in lines} - {""})
     if not texts:
         return {}
     if funds == "code":
@@ -237,7 +244,7 @@ def parse_entry(
             p.add(f"{key}.memo", _l("Line %(n)d: %(problem)s", n=n, problem=e.message))
         unit = r.unit or book.base_unit
         if unit not in exponents:
-            exponents[unit] = svc.unit_exponent(book, unit)
+            exponents[unit] = svc.unit_exponent(book, unit) if _storable({unit}) else None
         exp = exponents[unit]
         if exp is None:
             p.add(key, _l("Line %(n)d: unknown unit %(unit)s.", n=n, unit=unit[:24]))

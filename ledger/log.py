@@ -8,6 +8,7 @@ Only complete-subtree hashes are stored, so the root and any proof cost O(log n)
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import json
@@ -56,15 +57,49 @@ def private_json(private: list[dict] | None) -> str:
     return jcs.dumps(private).decode() if private else "null"
 
 
-def commitment(salt: bytes, private: list[dict]) -> list[dict]:
+def line_commitment_of(salt: bytes | None, p: dict) -> str:
+    """One line's commitment from its frozen private entry. After a resident's personal data
+    was erased (core/personal_data.py; ``erased_private_fields`` below) the voucher's salt is
+    gone and an entry is either the stored commitment of the erased person's line
+    (``{"line", "resident", "commitment"}``) or a co-payer's fields with their own line salt
+    (``"salt"``, base64), which still open that line for their receipts."""
+    if "commitment" in p:
+        return str(p["commitment"])
+    if "salt" in p:
+        fields = {k: v for k, v in p.items() if k != "salt"}
+        return line_commitment(base64.b64decode(p["salt"]), fields)
+    assert salt is not None  # the posting engine gives every voucher with residents its salt
+    return line_commitment(line_salt(salt, p["line"]), p)
+
+
+def commitment(salt: bytes | None, private: list[dict]) -> list[dict]:
     """The record's ``private`` field: one commitment per line with a resident, by line.
 
     One salt per line, derived from the voucher's, so that a receipt can open one resident's
     line without giving away what would open a co-payer's (FORMAT.md §1, §4)."""
     return [
-        {"line": p["line"], "commitment": line_commitment(line_salt(salt, p["line"]), p)}
+        {"line": p["line"], "commitment": line_commitment_of(salt, p)}
         for p in sorted(private, key=lambda p: p["line"])
     ]
+
+
+def erased_private_fields(salt: bytes | None, private: list[dict], resident_id: int) -> list[dict]:
+    """The frozen private fields of a posted voucher once ``resident_id``'s personal data is
+    erased: their lines keep only the commitment (the public record is unchanged), every other
+    line carries its own line salt, so the voucher's salt can go."""
+    out = []
+    for p in private:
+        if "commitment" in p:
+            out.append(p)
+        elif p.get("resident") == resident_id:
+            c = line_commitment_of(salt, p)
+            out.append({"line": p["line"], "resident": resident_id, "commitment": c})
+        elif "salt" in p:
+            out.append(p)
+        else:
+            assert salt is not None
+            out.append({**p, "salt": base64.b64encode(line_salt(salt, p["line"])).decode()})
+    return out
 
 
 def make_record(
@@ -85,7 +120,6 @@ def make_record(
     stored rows. ``lines``: (account code, fund code or None, unit, debit, credit)."""
     committed = None
     if private:
-        assert salt is not None  # the posting engine gives every voucher its salt
         committed = commitment(salt, private)
     return {
         "v": RECORD_VERSION,

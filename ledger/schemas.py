@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from core import parse
 from core.db import MAX_ID
+from core.extensions import UtcDateTime
 
 from .models import VoucherStatus
 
@@ -218,7 +219,7 @@ class LineOut(Schema):
 class EventOut(Schema):
     action = fields.String()
     user = fields.Nested(PersonOut, allow_none=True)
-    at = fields.DateTime()
+    at = UtcDateTime()
     note = fields.String()
 
 
@@ -244,8 +245,8 @@ class VoucherOut(VoucherSummaryOut):
     book_id = fields.Integer()
     source = fields.String()
     log_index = fields.Integer(allow_none=True)
-    posted_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
+    posted_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
     reverses_id = fields.Integer(allow_none=True)
     reversed_by_id = fields.Integer(allow_none=True)
     approved_by = fields.Nested(PersonOut, allow_none=True)

@@ -21,6 +21,7 @@ from core.auth import authenticated_user, get_organisation
 from core.db import MAX_ID, db
 from core.downloads import download
 from core.errors import InvalidInput, NotFound
+from core.extensions import UtcDateTime
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from ledger import log
 from ledger.models import Book
@@ -51,7 +52,7 @@ class CheckpointOut(Schema):
     size = fields.Integer()
     root = fields.Function(lambda cp: base64.b64encode(bytes(cp.root)).decode())
     note = fields.String(metadata={"description": "The C2SP signed note (tlog-checkpoint)."})
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class PublicKeyOut(Schema):
@@ -107,7 +108,7 @@ class ReportOut(Schema):
     checkpoint_size = fields.Function(lambda r: r.checkpoint.size)
     previous_id = fields.Integer(allow_none=True)
     bundle_sha256 = fields.String()
-    published_at = fields.DateTime()
+    published_at = UtcDateTime()
     bundle_url = fields.Function(lambda r: f"/api/v1/public/reports/{r.id}/bundle.json")
     csv_url = fields.Function(lambda r: f"/api/v1/public/reports/{r.id}.csv")
 

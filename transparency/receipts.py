@@ -106,13 +106,17 @@ def build_receipt(voucher: Voucher, resident: Resident, *, sign: bool = False) -
 def receipt_private(voucher: Voucher, resident: Resident) -> list[dict]:
     """The resident's own lines with each line's salt, and nothing about any co-payer: the
     record commits to every line separately (FORMAT.md §1), so one line opens on its own."""
-    assert voucher.private_salt is not None  # a voucher with a resident line has its salt
-    salt = bytes(voucher.private_salt)
-    return [
-        {**p, "salt": base64.b64encode(log.line_salt(salt, p["line"])).decode()}
-        for p in log.private_fields(voucher) or []
-        if p["resident"] == resident.id
-    ]
+    salt = bytes(voucher.private_salt) if voucher.private_salt is not None else None
+    out = []
+    for p in log.private_fields(voucher) or []:
+        if p["resident"] != resident.id or "commitment" in p:
+            continue  # another person's line, or one whose personal data was erased
+        if "salt" in p:  # a co-payer's data was erased: each line keeps its own salt
+            out.append(p)
+        else:
+            assert salt is not None  # a voucher with a resident line has its salt
+            out.append({**p, "salt": base64.b64encode(log.line_salt(salt, p["line"])).decode()})
+    return out
 
 
 def receipt_text(receipt: dict) -> str:

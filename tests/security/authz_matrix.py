@@ -97,6 +97,13 @@ ROWS = [
     Row("L V V V V F F F F", "L V F F F F F F F", "POST",  "/communities/<id:community_id>/residents"),
     Row("L V V V V F F F F", "L V F F F F F F F", "POST",  "/communities/<id:community_id>/residents/<id:resident_id>/consent"),
     Row("L V V V V F F F F", "L V F F F F F F F", "POST",  "/communities/<id:community_id>/residents/<id:resident_id>/login"),
+    # personal data (PIPL, core/personal_data_views.py): staff of the community read, export and
+    # request an erasure; confirming needs an admin other than the requester (404: none waiting)
+    Row("L O O O O F F F F", "L O F F F F F F F", "GET",   "/communities/<id:community_id>/residents/<id:resident_id>/personal-data"),
+    Row("L O O O O F F F F", "L O F F F F F F F", "GET",   "/communities/<id:community_id>/residents/<id:resident_id>/personal-data.json"),
+    Row("L O O O O F F F F", "L O F F F F F F F", "POST",  "/communities/<id:community_id>/residents/<id:resident_id>/erasure", body={'reason': '本人申请'}),
+    Row("L N N N N F F F F", "L N F F F F F F F", "POST",  "/communities/<id:community_id>/residents/<id:resident_id>/erasure/confirm", why='no erasure request is waiting: 404 after the staff check'),
+    Row("L O O O O O O O O", "L O O O O O O O O", "GET",   "/me/personal-data.json"),
     # --- Organisation people and settings ----------------------------------------------------------
     Row("L O O F F F F F F", "L O F F F F F F F", "POST",  "/orgs/<id:org_id>/invitations/<id:invitation_id>/cancel"),
     Row("L O O F F F F F F", "L O F F F F F F F", "GET",   "/orgs/<id:org_id>/people"),
@@ -149,6 +156,7 @@ ROWS = [
     Row("L V V V F F F F F", "L V F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/vouchers/<id:voucher_id>/submit"),
     Row("L O O F O F F F F", "L O F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/year-end/<int(min=1, max=9999):year>"),
     Row("L O O O O O O O O", "L O O O O O O O O", "POST",  "/api/v1/tokens", body={'name': 'matrix'}),
+    Row("L O O O O F F F F", "L O F F F F F F F", "GET",   "/api/v1/communities/<id:community_id>/residents/<id:resident_id>/personal-data"),
     # --- API, public -------------------------------------------------------------------------------
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/api/v1/public/books/<id:book_id>/checkpoint"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/api/v1/public/books/<id:book_id>/checkpoints"),
