@@ -6,6 +6,10 @@ public sections (core.sections); import its demo module so its ``@demo_step`` ru
 
 from __future__ import annotations
 
+from . import models  # noqa: F401  (the tables, for migrations and the ORM)
+
 
 def register(app, api) -> None:
-    """Nothing yet."""
+    from . import cli
+
+    cli.register(app)
