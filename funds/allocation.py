@@ -35,7 +35,7 @@ def _whole(population: object) -> int:
         n = int(population)
     elif isinstance(population, (Rational, decimal.Decimal, float)):
         try:
-            exact = Fraction(population)  # type: ignore[arg-type]
+            exact = Fraction(population)
         except (ValueError, OverflowError, TypeError):
             raise ValueError(f"population must be a whole number: {population!r}") from None
         if exact.denominator != 1:

@@ -31,7 +31,7 @@ from core.models import Community, Organisation, Resident, User
 from ledger import policy
 from ledger import services as ledger
 from ledger.amounts import format_minor
-from ledger.models import Account, Book, Fund
+from ledger.models import Account, Book, Fund, Voucher, VoucherLine
 from ledger.reports.balances import Filters, balances_as_of, book_accounts
 
 from . import allocation as formula
@@ -146,6 +146,15 @@ def _account(book: Book, code: str) -> Account:
     return acc
 
 
+def _revenue(book: Book, code: str, fund: Fund | None) -> Account:
+    """A revenue account, on its 限定性 / 非限定性 sub-account where the chart splits it."""
+    split = code + ("02" if fund is not None and fund.restricted else "01")
+    acc = db.session.scalar(
+        sa.select(Account).where(Account.book_id == book.id, Account.code == split)
+    )
+    return acc or _account(book, code)
+
+
 def _post(book: Book, date: dt.date, summary: str, lines, actor: User | None) -> int:
     data = ledger.VoucherInput(date=date, summary=summary, lines=lines)
     (vid,) = ledger.post_vouchers(book, [data], source=SOURCE, actor=actor)
@@ -217,6 +226,7 @@ def create_community_fund(
     )
     db.session.add(cf)
     db.session.flush()
+    ensure_categories(org)
     for decision, body, over in rules:
         db.session.add(
             FundRule(
@@ -580,6 +590,7 @@ def _step(p: Project, step: Step, who: str, on: dt.date, documents: str, resolut
     )
     p.step = step.value
     db.session.flush()
+    db.session.expire(p, ["steps"])
 
 
 def advance_project(
@@ -739,18 +750,41 @@ def positions(
     return {f: Position(bal[f], free[f]) for f in fund_ids}
 
 
-def principal(cf: CommunityFund) -> int:
+def principal(cf: CommunityFund, as_of: dt.date | None = None) -> int:
     """An endowment's principal (不动本): every inflow except its returns. Zero otherwise."""
     if not cf.fund.endowment:
         return 0
-    return int(
-        db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(Inflow.amount), 0)).where(
-                Inflow.cf_id == cf.id, Inflow.kind != InflowKind.RETURN.value
-            )
-        )
-        or 0
+    q = sa.select(sa.func.coalesce(sa.func.sum(Inflow.amount), 0)).where(
+        Inflow.cf_id == cf.id, Inflow.kind != InflowKind.RETURN.value
     )
+    if as_of is not None:
+        q = q.where(Inflow.date <= as_of)
+    return int(db.session.scalar(q) or 0)
+
+
+def _spendable_from(cf: CommunityFund, book: Book, day: dt.date) -> tuple[int, int, int]:
+    """(available, balance, principal) at the tightest date from ``day`` on: money spent on
+    ``day`` is gone from every later balance, so it must be spare on every later date the fund
+    moved (a later-dated spending may already be posted)."""
+    later = db.session.scalars(
+        sa.select(Voucher.date)
+        .distinct()
+        .join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
+        .where(
+            Voucher.book_id == book.id,
+            Voucher.status == "posted",
+            VoucherLine.fund_id == cf.fund_id,
+            Voucher.date > day,
+        )
+    ).all()
+    best: tuple[int, int, int] | None = None
+    for d in [day, *sorted(later)]:
+        bal = positions(book, [cf.fund_id], d)[cf.fund_id].balance
+        keep = principal(cf, d)
+        if best is None or bal - keep < best[0]:
+            best = (bal - keep, bal, keep)
+    assert best is not None
+    return best
 
 
 # --- inflows -------------------------------------------------------------------------------------
@@ -811,7 +845,7 @@ def record_inflow(
         [
             ledger.LineInput(account_id=_account(book, CASH).id, debit=amount, resident_id=rid),
             ledger.LineInput(
-                account_id=_account(book, INFLOW_ACCOUNT[k]).id,
+                account_id=_revenue(book, INFLOW_ACCOUNT[k], cf.fund).id,
                 credit=amount,
                 fund_id=cf.fund_id,
                 resident_id=rid,
@@ -901,7 +935,7 @@ def record_allocation(
         [
             ledger.LineInput(account_id=_account(book, RECEIVABLE).id, debit=amount),
             ledger.LineInput(
-                account_id=_account(book, INFLOW_ACCOUNT[InflowKind.ALLOCATION]).id,
+                account_id=_revenue(book, INFLOW_ACCOUNT[InflowKind.ALLOCATION], cf.fund).id,
                 credit=amount,
                 fund_id=cf.fund_id,
             ),
@@ -1084,15 +1118,14 @@ def disburse(
             )
     _check_resolution(cf, "disburse", amount, resolution, project, date)
     book = db.session.get_one(Book, cf.book_id)
-    pos = positions(book, [cf.fund_id])[cf.fund_id]
-    keep = principal(cf)
-    if amount > pos.balance - keep:
+    spare, balance, keep = _spendable_from(cf, book, date)
+    if amount > spare:
         if cf.fund.endowment:
             _refuse(
                 _l(
                     "Endowment %(code)s: only returns may be spent; it holds %(balance)s of which %(principal)s is principal, so %(amount)s would spend principal.",
                     code=cf.fund.code,
-                    balance=_yuan(pos.balance),
+                    balance=_yuan(balance),
                     principal=_yuan(keep),
                     amount=_yuan(amount),
                 ),
@@ -1100,9 +1133,10 @@ def disburse(
             )
         _refuse(
             _l(
-                "Fund %(code)s holds %(balance)s; it cannot spend %(amount)s.",
+                "Fund %(code)s holds %(balance)s on %(date)s; it cannot spend %(amount)s.",
                 code=cf.fund.code,
-                balance=_yuan(pos.balance),
+                balance=_yuan(balance),
+                date=date.isoformat(),
                 amount=_yuan(amount),
             ),
             "amount",
@@ -1358,7 +1392,7 @@ def record_commitment(
         str(_l("One-yuan rent %(year)d: %(premises)s", year=year, premises=premises.strip()))[:300],
         [
             ledger.LineInput(account_id=_account(book, CASH).id, debit=rent_fen),
-            ledger.LineInput(account_id=_account(book, OTHER_REVENUE).id, credit=rent_fen),
+            ledger.LineInput(account_id=_revenue(book, OTHER_REVENUE, None).id, credit=rent_fen),
         ],
         actor,
     )
