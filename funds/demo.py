@@ -83,7 +83,7 @@ def funds_demo(ctx: DemoContext) -> None:
     def gift(cf, amount, n, **kw):
         return fs.record_inflow(cf, amount=amount, date=day(n), actor=prep, **kw)
 
-    gift(neighbours, 2_000_00, 1, kind="donation", resident=ctx.residents[0], publish_name=True)
+    gift(neighbours, 2_000_00, 1, kind="donation", resident=ctx.residents[0])  # receipt, not named
     gift(neighbours, 500_00, 2, kind="donation", anonymous=True)
     gift(neighbours, 800_00, 3, kind="donation", resident=ctx.residents[1])  # no consent: unnamed
     gift(heritage, 30_000_00, 2, kind="donation", source_name="某文化传媒公司", publish_name=True)

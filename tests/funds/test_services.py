@@ -547,3 +547,40 @@ def test_roles(host):
             actor=host.auditor,
         )
     assert e.value.__class__.__name__ == "NotPermitted"
+
+
+def test_a_consenting_resident_donor_is_named(host, resident_factory):
+    from core.models import ResidentConsent
+
+    donor = resident_factory(community=host.org.community)
+    db.session.add(
+        ResidentConsent(
+            community_id=donor.community_id,
+            resident_id=donor.id,
+            kind="publish_name",
+            action="grant",
+            scope="捐赠鸣谢",
+        )
+    )
+    db.session.flush()
+    db.session.expire(donor, ["consents"])
+    i = fs.record_inflow(
+        host.micro,
+        kind="donation",
+        amount=1_00,
+        date=D(2026, 1, 5),
+        resident=donor,
+        publish_name=True,
+        actor=host.prep,
+    )
+    assert fs.public_donor(i) == donor.name
+    quiet = fs.record_inflow(
+        host.micro,
+        kind="donation",
+        amount=1_00,
+        date=D(2026, 1, 5),
+        resident=donor,
+        publish_name=False,
+        actor=host.prep,
+    )
+    assert fs.public_donor(quiet) is None
