@@ -168,6 +168,23 @@ def add_inflow(org_id: int):
     return redirect(url_for("funds.fund", org_id=org_id, cf_id=cf.id))
 
 
+@bp.post("/<id:org_id>/disclosures")
+def mark_disclosed(org_id: int):
+    """A disclosure report was published: it meets every open disclosure due up to its date."""
+    bv = _writer(org_id)
+    try:
+        fs.mark_disclosed(
+            bv.org,
+            through=_form_date("through"),
+            on=dt.date.today(),
+            note=request.form.get("note", "")[:300],
+            actor=bv.user,
+        )
+    except DomainError as e:
+        return _dashboard(bv, e.message, _refused(e))
+    return redirect(url_for("funds.dashboard", org_id=org_id))
+
+
 # --- a fund -------------------------------------------------------------------------------------
 
 

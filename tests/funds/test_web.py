@@ -277,3 +277,22 @@ def test_project_through_the_forms(host, client_as):
     html = prep.get(f"/funds/{host.org.id}/budgets").get_data(as_text=True)
     assert "睦邻花园" in html and "9,900.00" in html
     assert prep.get(f"/funds/{host.org.id}/commitments").status_code == 200
+
+
+def test_staff_page_lists_overdue_disclosures_until_a_report_meets_them(host, client_as):
+    _fund_pf(host)
+    project_in_implementation(host)  # quarterly disclosures due 2026-06-01 and 2026-09-01
+    c = client_as("preparer", org=host.org)
+    html = c.get(f"/funds/{host.org.id}/").get_data(as_text=True)
+    assert 'id="overdue"' in html and "2026-06-01" in html
+    r = c.post(
+        f"/funds/{host.org.id}/disclosures",
+        data={"csrf_token": c.csrf, "through": "2027-12-31", "note": "2027 年报"},
+    )
+    assert r.status_code == 302
+    html = c.get(f"/funds/{host.org.id}/").get_data(as_text=True)
+    assert 'id="overdue"' not in html
+    r = c.post(
+        f"/funds/{host.org.id}/disclosures", data={"csrf_token": c.csrf, "through": "not a date"}
+    )
+    assert r.status_code == 422

@@ -43,6 +43,7 @@ ROWS: list[Row] = [
     Row(*READ,   "GET",  "/funds/<id:org_id>/allocation", args=ORG, query={"kind": "urban", "population": "8050"}),
     Row(*READ,   "GET",  "/funds/<id:org_id>/budgets", args=ORG),
     Row(*READ,   "GET",  "/funds/<id:org_id>/commitments", args=ORG),
+    Row(*WRITE,  "POST", "/funds/<id:org_id>/disclosures", args=ORG, body={"through": "2025-12-31", "note": "2025 年报"}),
     Row(*READ,   "GET",  "/funds/<id:org_id>/f/<id:cf_id>", args=PF),
     Row(*READ,   "GET",  "/funds/<id:org_id>/f/<id:cf_id>/statement.csv", args=PF),
     Row(*READ,   "GET",  "/funds/<id:org_id>/f/<id:cf_id>/statement.pdf", args=PF),
