@@ -21,7 +21,7 @@ from ledger.amounts import format_minor, parse_amount
 
 from . import schemas as s
 from . import services as fs
-from .models import Budget, CommunityFund, Council, Project, Resolution
+from .models import Budget, CommunityFund, Council, Project, Resolution, ServiceCommitment
 
 blp = Blueprint(
     "funds_api", __name__, url_prefix="/api/v1", description="Community funds and public finance"
@@ -332,3 +332,132 @@ def calendar(org_id: int):
         }
         for x in fs.disclosure_calendar(org)
     ]
+
+
+@blp.post(ORG + "/councils")
+@_write
+@blp.arguments(s.CfCouncilIn)
+@blp.response(201, s.CfRecordOut)
+def create_council(data: dict, org_id: int):
+    """A residents' council with its seated members and quorum rule."""
+    org, user = _open(org_id, *WRITE_ROLES)
+    c = fs.create_council(
+        org,
+        name=data["name"],
+        members=[(m, data["seated_from"]) for m in data["members"]],
+        quorum=(data["quorum_num"], data["quorum_den"]),
+        actor=user,
+    )
+    return {"id": c.id, "voucher_id": None, "amount": None, "amount_minor": None}
+
+
+@blp.post(FUND + "/committee")
+@_write
+@blp.arguments(s.CfCommitteeMemberIn)
+@blp.response(201, s.CfRecordOut)
+def add_committee_member(data: dict, org_id: int, cf_id: int):
+    """A member of the fund's management committee (管委会), with role and term."""
+    org, user = _open(org_id, *WRITE_ROLES)
+    m = fs.add_committee_member(fs.get_fund(org, cf_id), actor=user, **data)
+    return {"id": m.id, "voucher_id": None, "amount": None, "amount_minor": None}
+
+
+def _budget_out(line: fs.BudgetLine) -> dict:
+    b = line.budget
+    return {
+        "id": b.id,
+        "fund": db.session.get_one(CommunityFund, b.cf_id).fund.code,
+        "project_id": b.project_id,
+        "year": b.year,
+        "label": b.label,
+        "budget": _yuan(b.amount),
+        "actual": _yuan(line.actual),
+        "remaining": _yuan(line.remaining),
+    }
+
+
+@blp.post(FUND + "/budgets")
+@_write
+@blp.arguments(s.CfBudgetIn)
+@blp.response(201, s.CfBudgetOut)
+def add_budget(data: dict, org_id: int, cf_id: int):
+    """A budget line of a fund."""
+    org, user = _open(org_id, *WRITE_ROLES)
+    b = fs.create_budget(
+        fs.get_fund(org, cf_id),
+        year=data["year"],
+        label=data["label"],
+        amount=parse_amount(data["amount"]),
+        actor=user,
+    )
+    return _budget_out(fs.BudgetLine(b, 0))
+
+
+@blp.get(ORG + "/budgets")
+@blp.arguments(s.CfBudgetQuery, location="query")
+@blp.response(200, s.CfBudgetOut(many=True))
+def budgets(query: dict, org_id: int):
+    """Budget vs actual of every budget line, at ``as_of`` (default: everything)."""
+    org, _user = _open(org_id)
+    return [_budget_out(line) for line in fs.budget_vs_actual(org, query["as_of"])]
+
+
+def _commitment_out(c) -> dict:
+    return {
+        "id": c.id,
+        "tenant": c.tenant,
+        "premises": c.premises,
+        "year": c.year,
+        "rent": _yuan(c.rent_fen),
+        "rent_voucher_id": c.rent_voucher_id,
+        "sessions_promised": c.sessions_promised,
+        "sessions_delivered": sum(d.sessions for d in c.deliveries),
+        "sessions_verified": sum(d.sessions for d in c.deliveries if d.verified_by),
+        "value_claimed": _yuan(c.value_claimed_fen),
+    }
+
+
+@blp.get(ORG + "/service-commitments")
+@blp.response(200, s.CfCommitmentOut(many=True))
+def commitments(org_id: int):
+    """The ¥1-rent register: promised, delivered and verified sessions (never income)."""
+    org, _user = _open(org_id)
+    return [_commitment_out(c) for c in fs.list_commitments(org)]
+
+
+@blp.post(ORG + "/service-commitments")
+@_write
+@blp.arguments(s.CfCommitmentIn)
+@blp.response(201, s.CfCommitmentOut)
+def add_commitment(data: dict, org_id: int):
+    """A ¥1-rent lease: the rent is booked; the promised services are registered."""
+    org, user = _open(org_id, *WRITE_ROLES)
+    c = fs.record_commitment(
+        org,
+        tenant=data["tenant"],
+        premises=data["premises"],
+        year=data["year"],
+        date=data["date"],
+        sessions_promised=data["sessions_promised"],
+        value_claimed_fen=parse_amount(
+            data["value_claimed"], field="value_claimed", allow_zero=True
+        ),
+        rent_fen=parse_amount(data["rent"], field="rent"),
+        actor=user,
+    )
+    return _commitment_out(c)
+
+
+@blp.post(ORG + "/service-commitments/<id:commitment_id>/deliveries")
+@_write
+@blp.arguments(s.CfDeliveryIn)
+@blp.response(201, s.CfCommitmentOut)
+def add_delivery(data: dict, org_id: int, commitment_id: int):
+    """Sessions delivered under a commitment, and who verified them."""
+    org, user = _open(org_id, *WRITE_ROLES)
+    c = db.session.get(ServiceCommitment, commitment_id)
+    if c is None or c.organisation_id != org.id:
+        raise NotFound()
+    fs.record_delivery(c, actor=user, **data)
+    db.session.expire(c, ["deliveries"])
+    return _commitment_out(c)

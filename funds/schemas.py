@@ -194,3 +194,73 @@ class CfDisclosureOut(Schema):
     due = fields.Date()
     met_on = fields.Date(allow_none=True)
     overdue = fields.Boolean()
+
+
+class CfCouncilIn(Schema):
+    name = Text(required=True, max_length=200)
+    members = fields.List(
+        Text(max_length=100), required=True, validate=validate.Length(min=1, max=500)
+    )
+    seated_from = fields.Date(required=True)
+    quorum_num = fields.Integer(load_default=2, strict=True, validate=validate.Range(1, 100))
+    quorum_den = fields.Integer(load_default=3, strict=True, validate=validate.Range(1, 100))
+
+
+class CfCommitteeMemberIn(Schema):
+    name = Text(required=True, max_length=100)
+    role = Text(required=True, max_length=60)
+    term_start = fields.Date(required=True)
+    term_end = fields.Date(load_default=None, allow_none=True)
+
+
+class CfBudgetIn(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
+    label = Text(required=True, max_length=200)
+    amount = Amount(required=True)
+
+
+class CfBudgetOut(Schema):
+    id = fields.Integer()
+    fund = fields.String()
+    project_id = fields.Integer(allow_none=True)
+    year = fields.Integer()
+    label = fields.String()
+    budget = fields.String()
+    actual = fields.String()
+    remaining = fields.String()
+
+
+class CfBudgetQuery(Schema):
+    as_of = fields.Date(load_default=None)
+
+
+class CfCommitmentIn(Schema):
+    tenant = Text(required=True, max_length=200)
+    premises = Text(required=True, max_length=200)
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
+    date = fields.Date(required=True)
+    sessions_promised = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 100_000)
+    )
+    value_claimed = Amount(required=True)
+    rent = Amount(load_default="1.00")
+
+
+class CfDeliveryIn(Schema):
+    date = fields.Date(required=True)
+    sessions = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10_000))
+    description = Text(required=True, max_length=300)
+    verified_by = Text(load_default=None, allow_none=True, max_length=100)
+
+
+class CfCommitmentOut(Schema):
+    id = fields.Integer()
+    tenant = fields.String()
+    premises = fields.String()
+    year = fields.Integer()
+    rent = fields.String()
+    rent_voucher_id = fields.Integer()
+    sessions_promised = fields.Integer()
+    sessions_delivered = fields.Integer()
+    sessions_verified = fields.Integer()
+    value_claimed = fields.String()

@@ -296,3 +296,90 @@ def test_staff_page_lists_overdue_disclosures_until_a_report_meets_them(host, cl
         f"/funds/{host.org.id}/disclosures", data={"csrf_token": c.csrf, "through": "not a date"}
     )
     assert r.status_code == 422
+
+
+def test_api_budgets_councils_committee_and_commitments(host, client_as):
+    c = client_as("preparer", org=host.org)
+    h = {"X-CSRFToken": c.csrf}
+    base = f"/api/v1/organisations/{host.org.id}"
+    r = c.post(
+        f"{base}/community-funds/{host.micro.id}/budgets",
+        json={"year": 2026, "label": "重阳节", "amount": "300.00"},
+        headers=h,
+    )
+    assert r.status_code == 201 and r.get_json()["remaining"] == "300.00"
+    fs.record_inflow(
+        host.micro,
+        kind="donation",
+        amount=1_000_00,
+        date=D(2026, 1, 5),
+        source_name="某公司",
+        actor=host.prep,
+    )
+    from core.db import db
+    from funds.models import Budget
+
+    budget = db.session.get(Budget, r.get_json()["id"])
+    fs.disburse(
+        host.micro,
+        amount=120_00,
+        date=D(2026, 1, 6),
+        category_code="activities",
+        purpose="elderly",
+        payee="老年协会",
+        budget=budget,
+        actor=host.prep,
+    )
+    lines = c.get(f"{base}/budgets?as_of=2026-01-31").get_json()
+    assert [(x["budget"], x["actual"], x["remaining"]) for x in lines] == [
+        ("300.00", "120.00", "180.00")
+    ]
+    assert c.get(f"{base}/budgets?as_of=2026-01-05").get_json()[0]["actual"] == "0.00"
+    r = c.post(
+        f"{base}/councils",
+        json={
+            "name": "二议事会",
+            "members": ["甲", "乙", "丙"],
+            "seated_from": "2025-01-01",
+            "quorum_num": 3,
+            "quorum_den": 2,
+        },
+        headers=h,
+    )
+    assert r.status_code == 422
+    r = c.post(
+        f"{base}/community-funds/{host.micro.id}/committee",
+        json={
+            "name": "委员甲",
+            "role": "委员",
+            "term_start": "2026-01-01",
+            "term_end": "2025-01-01",
+        },
+        headers=h,
+    )
+    assert r.status_code == 422
+    r = c.post(
+        f"{base}/service-commitments",
+        json={
+            "tenant": "枢纽社会组织",
+            "premises": "灯光球场",
+            "year": 2026,
+            "date": "2026-01-02",
+            "sessions_promised": 200,
+            "value_claimed": "3000000.00",
+        },
+        headers=h,
+    )
+    assert r.status_code == 201 and r.get_json()["rent"] == "1.00"
+    cid = r.get_json()["id"]
+    r = c.post(
+        f"{base}/service-commitments/{cid}/deliveries",
+        json={
+            "date": "2026-01-09",
+            "sessions": 6,
+            "description": "篮球课",
+            "verified_by": "监委会",
+        },
+        headers=h,
+    )
+    assert r.get_json()["sessions_delivered"] == 6 and r.get_json()["sessions_verified"] == 6

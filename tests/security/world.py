@@ -317,9 +317,20 @@ def _funds_side(side: Side) -> dict[str, Any]:
         text="用途达成",
         actor=actor,
     )
+    lease = fs.record_commitment(
+        org,
+        tenant="社会组织",
+        premises="球场",
+        year=2025,
+        date=day,
+        sessions_promised=10,
+        value_claimed_fen=1_000_00,
+        actor=actor,
+    )
     db.session.flush()
     return {
         "funds_org_id": org.id,
+        "commitment_id": lease.id,
         "cf_id": pf.id,
         "micro_id": micro.id,
         "council_id": council.id,
