@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import privacy
 from core.db import db
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Community, Organisation, Resident, User
@@ -119,6 +120,14 @@ def _yuan(fen: int) -> str:
 
 def _refuse(message, field: str = "_schema"):
     raise InvalidInput(message, errors={field: [str(message)]})
+
+
+def _publishable(community_id: int, field: str, text: str | None) -> None:
+    """Text the public pages show (project titles, steps, decisions) may not carry a resident's
+    name, unit, phone or ID number (DOMAIN.md DP-3): refused, like a voucher's summary."""
+    problems = privacy.check_free_text(community_id, text)
+    if problems:
+        raise InvalidInput(problems[0], errors={field: [str(m) for m in problems]})
 
 
 # --- the host book ------------------------------------------------------------------------------
@@ -414,6 +423,7 @@ def record_resolution(
         _refuse(_l("Attendance and votes are whole numbers, not negative."), "present")
     if not text or not text.strip():
         _refuse(_l("A resolution needs the text decided."), "text")
+    _publishable(org.community_id, "text", text)
     if present > seated:
         _refuse(
             _l(
@@ -552,6 +562,13 @@ def create_project(
         _refuse(_l("A project cannot end before it starts."), "end")
     if not proposed_by.strip():
         _refuse(_l("Say who proposed the project."), "proposed_by")
+    for name, value in (
+        ("title", title),
+        ("description", description),
+        ("proposed_by", proposed_by),
+        ("documents", documents),
+    ):
+        _publishable(cf.community_id, name, value)
     if not isinstance(budget_fen, int) or budget_fen < 0:
         _refuse(_l("The budget is a non-negative amount."), "budget_fen")
     p = Project(
@@ -629,6 +646,8 @@ def advance_project(
         )
     if not who.strip():
         _refuse(_l("Say who took this step."), "who")
+    _publishable(p.community_id, "who", who)
+    _publishable(p.community_id, "documents", documents)
     last = max((s.on for s in p.steps), default=None)
     if last is not None and on < last:
         _refuse(_l("A step cannot be dated before the previous one (%(date)s).", date=last), "on")

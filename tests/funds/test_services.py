@@ -584,3 +584,48 @@ def test_a_consenting_resident_donor_is_named(host, resident_factory):
         actor=host.prep,
     )
     assert fs.public_donor(quiet) is None
+
+
+def test_public_texts_never_name_a_resident(host, resident_factory):
+    someone = resident_factory(community=host.org.community, name="欧阳春花")
+    refused(
+        lambda: fs.create_project(
+            host.pf,
+            title=f"为{someone.name}家修缮",
+            start=D(2026, 3, 1),
+            end=D(2026, 4, 1),
+            proposed_by="社区党委",
+            proposed_on=D(2026, 3, 1),
+            actor=host.prep,
+        ),
+    )
+    p = fs.create_project(
+        host.pf,
+        title="院落修缮",
+        start=D(2026, 3, 1),
+        end=D(2026, 4, 1),
+        proposed_by="社区党委",
+        proposed_on=D(2026, 3, 1),
+        actor=host.prep,
+    )
+    refused(
+        lambda: fs.record_resolution(
+            host.org,
+            body="council",
+            council=host.council,
+            project=p,
+            meeting_date=D(2026, 3, 2),
+            present=8,
+            votes_for=8,
+            votes_against=0,
+            votes_abstain=0,
+            text=f"同意，由{someone.name}负责",
+            actor=host.prep,
+        )
+    )
+    r = council_vote(host, p)
+    refused(
+        lambda: fs.advance_project(
+            p, to="voted", who=someone.name, on=D(2026, 3, 10), resolution=r, actor=host.prep
+        )
+    )
