@@ -6,6 +6,27 @@ public sections (core.sections); import its demo module so its ``@demo_step`` ru
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
+from . import models  # noqa: F401  (the tables, for migrations and the ORM)
+
+NPO = ("NPO_2004", "NPO_2024")
+
 
 def register(app, api) -> None:
-    """Nothing yet."""
+    from core import sections
+    from ledger import nav
+
+    from . import api as funds_api
+    from . import cli, demo, public, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.public_bp)
+    api.register_blueprint(funds_api.blp)
+    cli.register(app)
+    link = nav.BookLink("funds.dashboard", _l("Community funds"), "read", NPO, "funds.")
+    if link not in nav.BOOK_LINKS:
+        nav.BOOK_LINKS.append(link)
+    if public.community_section not in sections.PUBLIC_COMMUNITY:
+        sections.PUBLIC_COMMUNITY.append(public.community_section)
+    assert demo.funds_demo  # registered with @demo_step(40) on import

@@ -217,3 +217,130 @@ def url_for_rule(rule: str, side: Side, args: dict[str, Any] | None = None) -> s
         return str(values[name])
 
     return _ARG.sub(fill, rule)
+
+
+# --- funds domain (issue 12): a foundation per side hosting community funds -------------------
+# Appended block (append-only, owned by the funds domain). Each side gets a foundation with its
+# NPO book, a council, a 社区保障资金 fund with a project in implementation (its council vote,
+# minutes attached) and a restricted micro-fund with a donation; the roles of community A's
+# enterprise are granted in A's foundation too, so the funds rows check O / F for real. Its ids
+# are added to the side's URL values (``funds_org_id``, ``cf_id``, ``micro_id``, ``project_id``,
+# ``inflow_id``, ``resolution_id``) by wrapping ``fill_ids``, which build() calls per side.
+
+_fill_ids_without_funds = fill_ids
+
+
+def _funds_side(side: Side) -> dict[str, Any]:
+    from core.models import User as _User
+    from funds import services as fs
+
+    day = dt.date(2025, 4, 1)
+    org = factories.OrganisationFactory(
+        community=side.community, kind="foundation", slug=f"{side.org.slug}-funds"
+    )
+    svc.create_book(org)
+    if side.org.slug == "authz-org-0":  # the roles' own side
+        for role in ORG_ROLES:
+            user = db.session.query(_User).filter_by(username=f"authz0_{role}").one()
+            grant_role(user, org, role)
+    else:
+        grant_role(side.member, org, "preparer")
+    db.session.flush()
+    actor = side.member
+    council = fs.create_council(
+        org,
+        name="议事会",
+        members=[(f"成员{i}", dt.date(2025, 1, 1)) for i in range(5)],
+        actor=actor,
+    )
+    pf = fs.create_community_fund(
+        org,
+        code="PF",
+        name="社区保障资金",
+        founder_type="COMMUNITY",
+        purpose_tags=["public_services"],
+        public_finance=True,
+        actor=actor,
+    )
+    micro = fs.create_community_fund(
+        org, code="MF", name="微基金", founder_type="COMPANY", purpose_tags=["elderly"], actor=actor
+    )
+    fs.record_allocation(
+        pf,
+        year=2025,
+        date=day,
+        kind="urban",
+        population=8000,
+        population_basis="resident",
+        part_hundreds="floor",
+        actor=actor,
+    )
+    gift = fs.record_inflow(
+        micro, kind="donation", amount=100_00, date=day, source_name="某公司", actor=actor
+    )
+    p = fs.create_project(
+        pf,
+        title="环境改善",
+        start=day,
+        end=dt.date(2025, 6, 30),
+        proposed_by="社区党委",
+        proposed_on=day,
+        budget_fen=10_000_00,
+        actor=actor,
+    )
+    vote = fs.record_resolution(
+        org,
+        body="council",
+        council=council,
+        project=p,
+        meeting_date=day,
+        present=5,
+        votes_for=5,
+        votes_against=0,
+        votes_abstain=0,
+        text="同意",
+        minutes=("纪要.txt", "text/plain", b"minutes"),
+        actor=actor,
+    )
+    fs.advance_project(p, to="voted", who="议事会", on=day, resolution=vote, actor=actor)
+    fs.advance_project(p, to="implementation", who="居委会", on=day, actor=actor)
+    on_micro = fs.record_resolution(
+        org,
+        body="council",
+        council=council,
+        cf=micro,
+        meeting_date=day,
+        present=5,
+        votes_for=5,
+        votes_against=0,
+        votes_abstain=0,
+        text="用途达成",
+        actor=actor,
+    )
+    lease = fs.record_commitment(
+        org,
+        tenant="社会组织",
+        premises="球场",
+        year=2025,
+        date=day,
+        sessions_promised=10,
+        value_claimed_fen=1_000_00,
+        actor=actor,
+    )
+    db.session.flush()
+    return {
+        "funds_org_id": org.id,
+        "commitment_id": lease.id,
+        "cf_id": pf.id,
+        "micro_id": micro.id,
+        "council_id": council.id,
+        "project_id": p.id,
+        "inflow_id": gift.id,
+        "resolution_id": vote.id,
+        "micro_resolution_id": on_micro.id,
+    }
+
+
+def fill_ids(side: Side) -> None:  # noqa: F811  (the funds block wraps the function above)
+    _fill_ids_without_funds(side)
+    side.ids.update(_funds_side(side))
