@@ -10,12 +10,11 @@ from flask_babel import lazy_gettext as _l
 
 from . import models  # noqa: F401  (the tables, for migrations and the ORM)
 
-NPO = ("NPO_2004", "NPO_2024")
-
 
 def register(app, api) -> None:
     from core import sections
     from ledger import nav
+    from ledger.charts import NPO_STANDARDS
 
     from . import api as funds_api
     from . import cli, demo, public, views
@@ -24,7 +23,7 @@ def register(app, api) -> None:
     app.register_blueprint(views.public_bp)
     api.register_blueprint(funds_api.blp)
     cli.register(app)
-    link = nav.BookLink("funds.dashboard", _l("Community funds"), "read", NPO, "funds.")
+    link = nav.BookLink("funds.dashboard", _l("Community funds"), "read", NPO_STANDARDS, "funds.")
     if link not in nav.BOOK_LINKS:
         nav.BOOK_LINKS.append(link)
     if public.community_section not in sections.PUBLIC_COMMUNITY:

@@ -32,6 +32,7 @@ from core.models import Community, Organisation, Resident, User
 from ledger import policy
 from ledger import services as ledger
 from ledger.amounts import format_minor
+from ledger.charts import NPO_STANDARDS
 from ledger.models import Account, Book, Fund, Voucher, VoucherLine
 from ledger.reports.balances import Filters, balances_as_of, book_accounts
 
@@ -61,7 +62,6 @@ from .models import (
     Step,
 )
 
-NPO_STANDARDS = ("NPO_2004", "NPO_2024")
 SOURCE = "funds"
 INFLOW_ACCOUNT = {
     InflowKind.DONATION: "4101",
