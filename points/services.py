@@ -328,7 +328,13 @@ def create_scheme(
     contra = _sub(book, "2203", f"22038{n}2", f"积分—发行（{name}）", f"Points - issued ({name})")
     prepaid = None
     if type == SchemeType.SERVICE:
-        prepaid = _sub(book, "2203", "220390", "预收账款—积分", "Receipts in advance - points")
+        prepaid = _sub(
+            book,
+            "2203",
+            f"22039{n}",
+            f"预收账款—积分（{name}）",
+            f"Receipts in advance - points ({name})",
+        )
     scheme = PointScheme(
         community_id=issuer.community_id,
         issuer_id=issuer.id,

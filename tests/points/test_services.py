@@ -127,14 +127,14 @@ def test_sale_linked_points_release_prepaid(world):
     w = world
     a = w.residents[0]
     g = credited(w, [a], points=100, scheme=w.sale)
-    assert ("220390", "CNY", 0, 1000, None) in lines_of(g.voucher_id)
+    assert ("220392", "CNY", 0, 1000, None) in lines_of(g.voucher_id)
     assert ("5001", "CNY", 1000, 0, None) in lines_of(g.voucher_id)
     item = svc.create_item(
         w.issuer, w.sale, name="矿泉水", price_fen=500, max_points=50, actor=w.admin
     )
     red = svc.redeem(item, a.id, 50, actor=w.staff)
     ls = lines_of(red.voucher_id)
-    assert ("220390", "CNY", 500, 0, None) in ls and ("5001", "CNY", 0, 500, None) in ls
+    assert ("220392", "CNY", 500, 0, None) in ls and ("5001", "CNY", 0, 500, None) in ls
     (rec,) = [r for r in svc.reconcile(w.issuer.id) if r.scheme_id == w.sale.id]
     assert rec.ok and rec.prepaid_account_fen == 500 == rec.prepaid_lots_fen
 
@@ -300,3 +300,47 @@ def test_grant_bad_input(world):
             actor=w.staff,
         )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PointGrant)) == 0
+
+
+def test_npo_redemption_costs_the_restricted_fund(world):
+    """PT-10: goods handed out are 5101 on the fund; the donor's restriction is released."""
+    from ledger import services as ledger
+    from tests.factories import member
+    from tests.points.conftest import _org
+
+    w = world
+    fnd = _org(w.community, "社区基金会", "pt-npo", "foundation", "NPO_2004")
+    admin = member(fnd, "admin")
+    staff = member(fnd, "preparer")
+    reviewer = member(fnd, "reviewer")
+    issuer = svc.create_issuer(fnd, kind="foundation", actor=admin)
+    scheme = svc.create_scheme(
+        issuer, name="公益积分", type="service", unit="NPOPT", value_fen=100, actor=admin
+    )
+    fund = ledger.create_fund(ledger.book_for(fnd), "POINTS", "积分超市专项", restricted=True)
+    item = svc.create_item(
+        issuer,
+        scheme,
+        name="大米 5kg",
+        price_fen=4000,
+        max_points=40,
+        funder="fund",
+        fund_id=fund.id,
+        actor=admin,
+    )
+    activity = svc.create_activity(scheme, name="楼道清扫", points=40, actor=admin)
+    a = w.residents[0]
+    g = svc.request_grant(activity, activity_date=TODAY, residents=[(a.id, None)], actor=staff)
+    svc.approve_grant(g, actor=reviewer, today=TODAY - dt.timedelta(days=3))
+    svc.credit_grant(g, actor=staff)
+    red = svc.redeem(item, a.id, 30, actor=staff)
+    assert lines_of(red.voucher_id) == [
+        ("2203811", "NPOPT", 30, 0, a.id),
+        ("2203812", "NPOPT", 0, 30, None),
+        ("1001", "CNY", 1000, 0, a.id),
+        ("5101", "CNY", 3000, 0, None),
+        ("3102", "CNY", 3000, 0, None),
+        ("3101", "CNY", 0, 3000, None),
+        ("4301", "CNY", 0, 4000, None),
+    ]
+    assert all(r.ok for r in svc.reconcile(issuer.id))
