@@ -643,6 +643,11 @@ def _valid(lot: PointLot, day: dt.date) -> bool:
     return lot.expires_on is None or day < lot.expires_on
 
 
+def available(scheme: PointScheme, resident_id: int, day: dt.date) -> int:
+    """The holder's points still valid on ``day`` (what a redemption may spend)."""
+    return sum(lot.remaining for lot in _lots(scheme, resident_id) if _valid(lot, day))
+
+
 @dataclass
 class Taken:
     points: int = 0
@@ -1763,3 +1768,27 @@ def all_residents(ids: Iterable[int]) -> dict[int, Resident]:
     if not ids:
         return {}
     return {r.id: r for r in db.session.scalars(sa.select(Resident).where(Resident.id.in_(ids)))}
+
+
+def issuer_for(organisation: Organisation) -> PointIssuer:
+    issuer = db.session.scalar(
+        sa.select(PointIssuer).where(PointIssuer.organisation_id == organisation.id)
+    )
+    if issuer is None:
+        raise NotFound(_l("This organisation issues no points."))
+    return issuer
+
+
+def owned(model, record_id: int, issuer: PointIssuer, *, via_scheme: bool = True):
+    """A record of this issuer (through its scheme), or NotFound."""
+    rec = db.session.get(model, record_id)
+    if rec is None:
+        raise NotFound(_l("The page or record you asked for does not exist."))
+    scheme_id = getattr(rec, "scheme_id", None)
+    if getattr(rec, "issuer_id", None) == issuer.id:
+        return rec
+    if via_scheme and scheme_id is not None:
+        s = db.session.get(PointScheme, scheme_id)
+        if s is not None and s.issuer_id == issuer.id:
+            return rec
+    raise NotFound(_l("The page or record you asked for does not exist."))
