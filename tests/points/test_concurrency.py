@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from flask_babel import force_locale
 import sqlalchemy as sa
 
 from core.db import db
@@ -35,7 +36,7 @@ def test_concurrent_redemptions_never_overdraw(committing_app):
     barrier = threading.Barrier(THREADS)
 
     def worker():
-        with app.app_context():
+        with app.app_context(), force_locale("en"):
             try:
                 barrier.wait()
                 for _ in range(TRIES):

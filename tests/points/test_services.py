@@ -16,6 +16,7 @@ from points.models import ExpiryRun, PointGrant, PointHolding, PointLot, PointRe
 from tests.points.conftest import credited
 
 TODAY = dt.date.today()
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def lines_of(voucher_id: int) -> list[tuple[str, str, int, int, int | None]]:
