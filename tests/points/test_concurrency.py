@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from flask_babel import force_locale
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from core.db import db
 from core.errors import Conflict
