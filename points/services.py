@@ -24,6 +24,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from core.auth import require_role
 from core.db import db, utcnow
@@ -207,19 +208,43 @@ def _account(book: Book, code: str) -> Account:
     return acc
 
 
+def _book_accounts(book: Book) -> dict[str, Account]:
+    """The money accounts points use in this book (and their points sub-accounts), read in one
+    query and kept for the session."""
+    cache = db.session.info.setdefault("points_accounts", {})
+    found = cache.get(book.id)
+    if found is None:
+        codes = {c for m in MONEY.values() for c in m.values()}
+        codes |= {c + "90" for c in codes}
+        found = cache[book.id] = {
+            a.code: a
+            for a in db.session.scalars(
+                sa.select(Account).where(Account.book_id == book.id, Account.code.in_(codes))
+            )
+        }
+    return found
+
+
 def _posting_account(book: Book, code: str) -> Account:
     """The account ``code`` itself, or (when it has sub-accounts) its points sub-account."""
-    acc = _account(book, code)
+    known = _book_accounts(book)
+    acc = known.get(code)
+    if acc is None:
+        raise Conflict(_l("The book has no account %(code)s.", code=code))
     if not acc.has_children:
         return acc
-    sub = db.session.scalar(
-        sa.select(Account).where(Account.book_id == book.id, Account.code == code + "90")
-    )
+    sub = known.get(code + "90")
     if sub is None:
-        sub = ledger.add_sub_account(
+        sub = known[code + "90"] = ledger.add_sub_account(
             acc, code + "90", acc.name_zh + "—积分", acc.name_en + " - points"
         )
     return sub
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_accounts(session, previous_transaction) -> None:
+    """A rollback (of any savepoint) may take accounts or whole books with it."""
+    session.info.pop("points_accounts", None)
 
 
 def _sub(book: Book, parent_code: str, code: str, zh: str, en: str) -> Account:
