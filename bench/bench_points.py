@@ -176,7 +176,8 @@ def _fill_and_time(holders: int, movements: int) -> None:
     for v in range(n_vouchers):
         credit = v % 5 != 4
         day = start + dt.timedelta(days=(v * 360) // n_vouchers)
-        first = (v * per_voucher) % holders
+        # A redemption voucher takes from the holders the grant before it credited.
+        first = ((v if credit else v - 1) * per_voucher) % holders
         who = [ids[(first + k) % holders] for k in range(per_voucher)]
         lines = []
         total = 0
@@ -231,19 +232,19 @@ def _fill_and_time(holders: int, movements: int) -> None:
     )
     conn = db.session.connection()
     driver = conn.connection.driver_connection
-    cid = issuer.community_id
+    cid, sid, issuer_id = issuer.community_id, scheme.id, issuer.id
     with driver.cursor() as cur:
         with cur.copy(
             "COPY point_lots (community_id, scheme_id, resident_id, earned_on, points, remaining, prepaid, expired_points) FROM STDIN"
         ) as out:
             for rid, rows in lots.items():
                 for earned, p, rem in rows:
-                    out.write_row((cid, scheme.id, rid, earned, p, rem, False, 0))
+                    out.write_row((cid, sid, rid, earned, p, rem, False, 0))
         with cur.copy(
             "COPY point_holdings (community_id, scheme_id, resident_id, balance) FROM STDIN"
         ) as out:
             for rid, b in balances.items():
-                out.write_row((cid, scheme.id, rid, b))
+                out.write_row((cid, sid, rid, b))
     db.session.commit()
     conn = db.session.connection()
     conn.exec_driver_sql("ANALYZE")
@@ -255,7 +256,7 @@ def _fill_and_time(holders: int, movements: int) -> None:
     for _ in range(15):
         db.session.remove()
         t = time.perf_counter()
-        (rec,) = svc.reconcile(issuer.id)
+        (rec,) = svc.reconcile(issuer_id)
         times.append((time.perf_counter() - t) * 1000)
         assert rec.ok, rec.problems
     times.sort()

@@ -200,3 +200,65 @@ def my_points():
                 }
             )
     return {"as_of": dt.date.today().isoformat(), "balances": out}
+
+
+@blp.post(BASE + "/schemes")
+@_write
+@blp.arguments(s.SchemeIn)
+def create_scheme(data: dict, org_id: int):
+    """A scheme: its points unit declared in the issuer's book, its accounts opened (admin)."""
+    user, issuer = _open(org_id)
+    x = svc.create_scheme(issuer, actor=user, **data)
+    return {"id": x.id, "unit": x.unit, "type": x.type}, 201
+
+
+@blp.post(BASE + "/activities")
+@_write
+@blp.arguments(s.ActivityIn)
+def create_activity(data: dict, org_id: int):
+    """An activity of the catalogue with its points per person and who may approve (admin)."""
+    user, issuer = _open(org_id)
+    scheme = svc.owned(PointScheme, data.pop("scheme_id"), issuer)
+    a = svc.create_activity(scheme, actor=user, **data)
+    return {"id": a.id, "points": a.points}, 201
+
+
+@blp.post(BASE + "/items")
+@_write
+@blp.arguments(s.ItemIn)
+def create_item(data: dict, org_id: int):
+    """A redemption item: price, per-redemption cap and who bears the points' value (admin)."""
+    user, issuer = _open(org_id)
+    scheme = svc.owned(PointScheme, data.pop("scheme_id"), issuer)
+    it = svc.create_item(issuer, scheme, actor=user, **data)
+    return {"id": it.id, "max_points": it.max_points}, 201
+
+
+@blp.post(BASE + "/settlements")
+@_write
+@blp.arguments(s.SettlementIn)
+def settle(data: dict, org_id: int):
+    """Pay another issuer what exchanged points cost it: bank to bank, both books."""
+    user, issuer = _open(org_id)
+    payee_org = db.session.get(Organisation, data["payee_org_id"])
+    if payee_org is None:
+        raise NotFound()
+    payee = svc.issuer_for(payee_org)
+    a, b = svc.settle_exchange(issuer, payee, data["amount_fen"], actor=user)
+    return {"voucher_ids": [a, b], "owed_fen": svc.settlement_owed(issuer, payee)}, 201
+
+
+@blp.post("/points/rates")
+@_write
+@blp.arguments(s.RateIn)
+def set_rate(data: dict):
+    """The platform's exchange rate between two issuers' SERVICE schemes (platform admins)."""
+    user = auth.authenticated_user()
+    rate = svc.set_rate(
+        svc.get_scheme(data["from_scheme_id"]),
+        svc.get_scheme(data["to_scheme_id"]),
+        data["rate"],
+        effective_from=data["effective_from"],
+        actor=user,
+    )
+    return {"id": rate.id, "rate": str(rate.rate)}, 201

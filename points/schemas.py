@@ -103,3 +103,45 @@ class ExpiryOut(Schema):
     points = fields.Integer()
     holders = fields.Integer()
     voucher_id = fields.Integer(allow_none=True)
+
+
+class SchemeIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    type = fields.String(required=True, validate=validate.OneOf(["basic", "service"]))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=24))
+    value_fen = fields.Integer(strict=True, load_default=0)
+    decimals = fields.Integer(strict=True, load_default=0)
+    money_mode = fields.String(load_default="volunteer")
+    expiry_rule = fields.String(load_default="none")
+    validity_months = fields.Integer(strict=True, load_default=0)
+    notice_days = fields.Integer(strict=True, load_default=3)
+
+
+class ActivityIn(Schema):
+    scheme_id = Id(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    points = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    tag = fields.String(load_default="charitable")
+    approver_roles = fields.String(load_default="admin,reviewer", validate=validate.Length(max=100))
+
+
+class ItemIn(Schema):
+    scheme_id = Id(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    price_fen = fields.Integer(strict=True, required=True)
+    max_points = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    funder = fields.String(load_default="issuer")
+    fund_id = Id(load_default=None, allow_none=True)
+    merchant_org_id = Id(load_default=None, allow_none=True)
+
+
+class RateIn(Schema):
+    from_scheme_id = Id(required=True)
+    to_scheme_id = Id(required=True)
+    rate = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    effective_from = fields.Date(required=True)
+
+
+class SettlementIn(Schema):
+    payee_org_id = Id(required=True)
+    amount_fen = fields.Integer(strict=True, required=True)

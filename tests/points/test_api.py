@@ -145,3 +145,58 @@ def test_cli_expire_and_reconcile(app, world, runner):
     assert out.exit_code == 1 and "DIFF" in out.output
     out = runner.invoke(points_cli, ["reconcile", "--as-of", "not-a-date"])
     assert out.exit_code == 2
+
+
+def test_catalogue_rates_exchange_and_settlement_through_the_api(app, world):
+    w = world
+    admin, platform = client_for(app, w.admin), client_for(app, w.platform)
+    base = f"/api/v1/organisations/{w.org.id}/points"
+    r = admin.post(
+        base + "/activities", json={"scheme_id": w.service.id, "name": "楼道清扫", "points": "8"}
+    )
+    assert r.status_code == 201 and r.get_json()["points"] == 8
+    r = admin.post(
+        base + "/items",
+        json={"scheme_id": w.service.id, "name": "修鞋", "price_fen": 800, "max_points": "8"},
+    )
+    assert r.status_code == 201
+    r = admin.post(base + "/schemes", json={"name": "守信积分", "type": "basic", "unit": "PTX"})
+    assert r.status_code == 201
+    r = platform.post(
+        "/api/v1/points/rates",
+        json={
+            "from_scheme_id": w.service.id,
+            "to_scheme_id": w.other_scheme.id,
+            "rate": "1.5",
+            "effective_from": "2026-02-01",
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert r.status_code == 422 and "at most 1" in r.get_json()["message"]
+    r = platform.post(
+        "/api/v1/points/rates",
+        json={
+            "from_scheme_id": w.service.id,
+            "to_scheme_id": w.other_scheme.id,
+            "rate": "0.5",
+            "effective_from": "2026-02-01",
+        },
+    )
+    assert r.status_code == 201
+    a = w.residents[0]
+    credited(w, [a], points=40)
+    other = client_for(app, w.other_staff)
+    r = other.post(
+        f"/api/v1/organisations/{w.other_org.id}/points/redemptions",
+        json={
+            "item_id": w.other_item.id,
+            "resident_id": a.id,
+            "points": "40",
+            "scheme_id": w.service.id,
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    assert (r.get_json()["target_points"], r.get_json()["settlement_fen"]) == (20, 1000)
+    staff = client_for(app, w.staff)
+    r = staff.post(base + "/settlements", json={"payee_org_id": w.other_org.id, "amount_fen": 1000})
+    assert r.status_code == 201 and r.get_json()["owed_fen"] == 0

@@ -33,5 +33,10 @@ ROWS: list[Row] = [
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/points/reconciliation"),
     Row("L O O F F F F F F", "L O F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/points/expiry", body={"as_of": "2026-11-02"}),
     Row("L O O O O O O O O", "L O O O O O O O O", "GET",   "/api/v1/points/me"),
+    Row("L O O F F F F F F", "L O F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/points/schemes", body={"name": "测试积分", "type": "basic", "unit": "PTB2"}),
+    Row("L O O F F F F F F", "L O F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/points/activities", body={"scheme_id": "{points_scheme_id}", "name": "活动", "points": "5"}),
+    Row("L O O F F F F F F", "L O F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/points/items", body={"scheme_id": "{points_scheme_id}", "name": "理发", "price_fen": 1000, "max_points": "5"}),
+    Row("L V V V V F F F F", "L V F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/points/settlements", body={"payee_org_id": "{org_id}", "amount_fen": 100}, why='nothing is owed: 422'),
+    Row("L V F F F F F F F", "L V F F F F F F F", "POST",  "/api/v1/points/rates", body={"from_scheme_id": "{points_scheme_id}", "to_scheme_id": "{points_scheme_id}", "rate": "0.5", "effective_from": "2026-11-02"}, why='platform admins only; a scheme with itself is refused'),
 ]
 # fmt: on
