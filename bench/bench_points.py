@@ -259,6 +259,16 @@ def _fill_and_time(holders: int, movements: int) -> None:
         (rec,) = svc.reconcile(issuer_id)
         times.append((time.perf_counter() - t) * 1000)
         assert rec.ok, rec.problems
+    deep = []
+    for _ in range(5):
+        db.session.remove()
+        t = time.perf_counter()
+        (drec,) = svc.reconcile(issuer_id, deep=True)
+        deep.append((time.perf_counter() - t) * 1000)
+        assert drec.ok, drec.problems
+    print(
+        f"  reconcile --deep (also every lot, per holder): median {statistics.median(deep):.1f} ms"
+    )
     times.sort()
     print(
         f"reconcile ({n_hold} holders, {movements} movements, PostgreSQL): median "

@@ -160,7 +160,7 @@ def redeem(data: dict, org_id: int):
 def reconciliation(query: dict, org_id: int):
     """Holders' balances against the control account, per scheme, in points and value."""
     _user, issuer = _open(org_id)
-    return svc.reconcile(issuer.id, query["as_of"])
+    return svc.reconcile(issuer.id, query["as_of"], deep=query["deep"])
 
 
 @blp.post(BASE + "/expiry")

@@ -52,11 +52,12 @@ def expire_cmd(as_of: str, issuer_id: int | None) -> None:
 @points_cli.command("reconcile")
 @click.option("--issuer", "issuer_id", type=int, default=None)
 @click.option("--as-of", "as_of", default=None)
-def reconcile_cmd(issuer_id: int | None, as_of: str | None) -> None:
+@click.option("--deep", is_flag=True, help="Also total the lots, overall and per holder.")
+def reconcile_cmd(issuer_id: int | None, as_of: str | None, deep: bool) -> None:
     """One line per issuer and scheme: holders vs the control account, in points and value.
     Exits 1 on any difference."""
     try:
-        recs = svc.reconcile(issuer_id, _date(as_of))
+        recs = svc.reconcile(issuer_id, _date(as_of), deep=deep)
     except DomainError as e:
         click.echo(f"refused: {e.message}", err=True)
         sys.exit(2)

@@ -45,6 +45,7 @@ class ExpiryIn(Schema):
 
 class AsOfQuery(Schema):
     as_of = fields.Date(load_default=None)
+    deep = fields.Boolean(load_default=False)
 
 
 class GrantOut(Schema):

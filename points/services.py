@@ -1493,17 +1493,21 @@ def _control(book_id: int, account_id: int, unit: str, as_of: dt.date | None) ->
     return total
 
 
-def reconcile_scheme(scheme: PointScheme, as_of: dt.date | None = None) -> Reconciliation:
+def reconcile_scheme(
+    scheme: PointScheme, as_of: dt.date | None = None, *, deep: bool = False
+) -> Reconciliation:
     """Holders' balances = the holders' control account, in points and in value.
 
-    Today (``as_of`` None or not before today) it reads balances only: the holders' rows,
-    the lots' remaining points and the account's per-month balances. At an earlier date the
-    holders' balances are the ledger's lines per resident up to that date."""
+    Today (``as_of`` None or not before today) it reads balances only: the holders' rows and
+    the account's per-month balances; ``deep`` also totals the lots, overall and per holder.
+    At an earlier date the holders' balances are the ledger's lines per resident up to that
+    date."""
     if as_of is not None and as_of >= _today():
         as_of = None
     control = _control(scheme.book_id, scheme.holders_account_id, scheme.unit, as_of)
     lots_total: int | None = None
     prepaid_lots: int | None = None
+    mismatched = 0
     if as_of is None:
         holders, negative = db.session.execute(
             sa.select(
@@ -1511,16 +1515,40 @@ def reconcile_scheme(scheme: PointScheme, as_of: dt.date | None = None) -> Recon
                 sa.func.count().filter(PointHolding.balance < 0),
             ).where(PointHolding.scheme_id == scheme.id)
         ).one()
-        lots_total, prepaid_pts = db.session.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(PointLot.remaining), 0),
-                sa.func.coalesce(
-                    sa.func.sum(PointLot.remaining).filter(PointLot.prepaid.is_(True)), 0
-                ),
-            ).where(PointLot.scheme_id == scheme.id, PointLot.remaining > 0)
-        ).one()
-        lots_total = int(lots_total)
-        prepaid_lots = value_of(scheme, int(prepaid_pts))
+        if deep:
+            lots_total, prepaid_pts = db.session.execute(
+                sa.select(
+                    sa.func.coalesce(sa.func.sum(PointLot.remaining), 0),
+                    sa.func.coalesce(
+                        sa.func.sum(PointLot.remaining).filter(PointLot.prepaid.is_(True)), 0
+                    ),
+                ).where(PointLot.scheme_id == scheme.id, PointLot.remaining > 0)
+            ).one()
+            lots_total = int(lots_total)
+            prepaid_lots = value_of(scheme, int(prepaid_pts))
+            per_lots = (
+                sa.select(PointLot.resident_id, sa.func.sum(PointLot.remaining).label("r"))
+                .where(PointLot.scheme_id == scheme.id)
+                .group_by(PointLot.resident_id)
+                .subquery()
+            )
+            mismatched = int(
+                db.session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(PointHolding)
+                    .outerjoin(per_lots, per_lots.c.resident_id == PointHolding.resident_id)
+                    .where(
+                        PointHolding.scheme_id == scheme.id,
+                        PointHolding.balance != sa.func.coalesce(per_lots.c.r, 0),
+                    )
+                )
+                or 0
+            )
+        else:
+            # Every lot of a sale-linked scheme is prepaid, and no other lot is: the prepaid
+            # value is the holders' points at the scheme's value (no scan of the lots).
+            sale = scheme.type == SchemeType.SERVICE and scheme.money_mode == MoneyMode.SALE
+            prepaid_lots = value_of(scheme, int(holders)) if sale else 0
     else:
         per = (
             sa.select(sa.func.sum(VoucherLine.credit - VoucherLine.debit).label("b"))
@@ -1579,6 +1607,8 @@ def reconcile_scheme(scheme: PointScheme, as_of: dt.date | None = None) -> Recon
         )
     if negative:
         rec.problems.append(str(_l("%(n)d holders are negative", n=negative)))
+    if mismatched:
+        rec.problems.append(str(_l("%(n)d holders differ from their lots", n=mismatched)))
     if scheme.prepaid_account_id is not None and as_of is None:
         acc_fen = _control(scheme.book_id, scheme.prepaid_account_id, "CNY", None)
         rec.prepaid_account_fen = acc_fen
@@ -1601,12 +1631,14 @@ def _rounding_slack(scheme: PointScheme) -> int:
     return 0 if scheme.decimals == 0 else 10**9
 
 
-def reconcile(issuer_id: int | None = None, as_of: dt.date | None = None) -> list[Reconciliation]:
+def reconcile(
+    issuer_id: int | None = None, as_of: dt.date | None = None, *, deep: bool = False
+) -> list[Reconciliation]:
     q = sa.select(PointScheme).order_by(PointScheme.issuer_id, PointScheme.id)
     if issuer_id is not None:
         get_issuer(issuer_id)
         q = q.where(PointScheme.issuer_id == issuer_id)
-    return [reconcile_scheme(s, as_of) for s in db.session.scalars(q).all()]
+    return [reconcile_scheme(s, as_of, deep=deep) for s in db.session.scalars(q).all()]
 
 
 # --- what people see ---------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def check(w) -> None:
     negatives = db.session.scalar(sa.select(sa.func.count()).where(PointHolding.balance < 0))
     assert negatives == 0
     for issuer in (w.issuer, w.other_issuer):
-        for rec in svc.reconcile(issuer.id):
+        for rec in svc.reconcile(issuer.id, deep=True):
             assert rec.ok, (rec.scheme, rec.problems)
     t = AccountPeriodBalance
     for book_id, unit, dr, cr in db.session.execute(

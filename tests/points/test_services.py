@@ -280,7 +280,13 @@ def test_reconcile_finds_a_drift(world):
     h.balance = 9
     db.session.flush()
     (rec,) = [r for r in svc.reconcile(w.issuer.id) if r.scheme_id == w.service.id]
-    assert not rec.ok and "holders 19 ≠ control account 20" in rec.problems[0]
+    assert rec.problems == ["holders 19 ≠ control account 20"]
+    (rec,) = [r for r in svc.reconcile(w.issuer.id, deep=True) if r.scheme_id == w.service.id]
+    assert rec.problems == [
+        "holders 19 ≠ control account 20",
+        "lots 20 ≠ holders 19",
+        "1 holders differ from their lots",
+    ]
     past = svc.reconcile(w.issuer.id, as_of=TODAY - dt.timedelta(days=1))
     assert all(r.holders_points == 0 for r in past)
 
