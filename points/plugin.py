@@ -6,6 +6,23 @@ public sections (core.sections); import its demo module so its ``@demo_step`` ru
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 
 def register(app, api) -> None:
-    """Nothing yet."""
+    from core import sections
+    from ledger import nav
+
+    from . import demo, models  # noqa: F401  (the tables join the metadata; the demo step)
+    from .api import blp
+    from .cli import points_cli
+    from .views import bp, personal_links, public_section
+
+    app.register_blueprint(bp)
+    api.register_blueprint(blp)
+    app.cli.add_command(points_cli)
+    sections.PERSONAL.append(personal_links)
+    sections.PUBLIC_ORGANISATION.append(public_section)
+    nav.BOOK_LINKS.append(
+        nav.BookLink("points.home", _l("Points"), standards=("SME_2011", "NPO_2004", "NPO_2024"))
+    )

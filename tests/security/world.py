@@ -344,3 +344,46 @@ def _funds_side(side: Side) -> dict[str, Any]:
 def fill_ids(side: Side) -> None:  # noqa: F811  (the funds block wraps the function above)
     _fill_ids_without_funds(side)
     side.ids.update(_funds_side(side))
+
+
+# --- points (issue 11): an issuer, a scheme, an activity, an item, a requested grant and a held
+# grant with its objection on every side; their ids join the side's URL values. ----------------
+
+_fill_ids_without_points = fill_ids
+
+
+def fill_ids(side: Side) -> None:  # type: ignore[no-redef]
+    from points import services as points
+
+    _fill_ids_without_points(side)
+    boss = factories.UserFactory(username=f"authz_points_{side.org.id}", is_platform_admin=True)
+    issuer = points.create_issuer(side.org, kind="enterprise", actor=boss)
+    scheme = points.create_scheme(
+        issuer, name="服务积分", type="service", unit="PTS", value_fen=100, actor=boss
+    )
+    activity = points.create_activity(scheme, name="助老送餐", points=10, actor=boss)
+    item = points.create_item(
+        issuer, scheme, name="理发", price_fen=3000, max_points=20, actor=boss
+    )
+    grant = points.request_grant(
+        activity,
+        activity_date=dt.date.today(),
+        residents=[(side.payer.id, None)],
+        actor=side.member,
+    )
+    held = points.request_grant(
+        activity,
+        activity_date=dt.date.today(),
+        residents=[(side.other.id, None)],
+        actor=side.member,
+    )
+    points.approve_grant(held, actor=boss)
+    objection = points.object_to_grant(held, "未参加", actor=boss)
+    db.session.flush()
+    side.ids.update(
+        grant_id=grant.id,
+        objection_id=objection.id,
+        activity_id=activity.id,
+        item_id=item.id,
+        points_scheme_id=scheme.id,
+    )

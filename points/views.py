@@ -1,0 +1,265 @@
+"""Points pages: the issuer's desk (grants, notices, reconciliation, expiry), the staff
+phone redemption page (three taps), the resident's own points, and the public section."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from markupsafe import Markup
+
+from core import auth, parse
+from core.db import db
+from core.errors import DomainError, NotFound
+from core.models import Organisation, Resident
+from core.people import my_resident_records
+
+from . import services as svc
+from .models import GrantStatus, PointActivity, PointGrant, PointIssuer, RedemptionItem
+
+bp = Blueprint("points", __name__, url_prefix="/points")
+
+
+def _open(org_id: int):
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound()
+    user = auth.can_read(org)
+    return org, user, svc.issuer_for(org)
+
+
+def _id(value, field: str) -> int:
+    return parse.int_id(value, field=field) if value not in (None, "") else 0
+
+
+@bp.get("/<id:org_id>/")
+@login_required
+def home(org_id: int):
+    org, user, issuer = _open(org_id)
+    schemes = svc.schemes_of(issuer)
+    grants = (
+        db.session.query(PointGrant)
+        .filter(PointGrant.scheme_id.in_([x.id for x in schemes] or [0]))
+        .order_by(PointGrant.id.desc())
+        .limit(50)
+        .all()
+    )
+    activities = (
+        db.session.query(PointActivity)
+        .filter(PointActivity.scheme_id.in_([x.id for x in schemes] or [0]), PointActivity.active)
+        .all()
+    )
+    reminders = {x.id: len(svc.expiring_soon(x)) for x in schemes}
+    return render_template(
+        "points/home.html",
+        org=org,
+        issuer=issuer,
+        schemes=schemes,
+        grants=grants,
+        activities=activities,
+        items=svc.items_of(issuer),
+        recs=svc.reconcile(issuer.id),
+        reminders=reminders,
+        may_manage=user.is_platform_admin or "admin" in user.roles_in(org.id),
+        today=dt.date.today(),
+        fmt_points=svc.fmt_points,
+        fmt_fen=svc.fmt_fen,
+    )
+
+
+def _back(org_id: int):
+    return redirect(url_for("points.home", org_id=org_id))
+
+
+@bp.post("/<id:org_id>/grants")
+@login_required
+def request_grant(org_id: int):
+    org, user, issuer = _open(org_id)
+    svc.require_staff(issuer, user)
+    # Bad input is refused with its translated message (a 4xx page), nothing stored.
+    activity_id = parse.int_id(request.form.get("activity_id"), field="activity_id")
+    activity = svc.owned(PointActivity, activity_id, issuer)
+    day = parse.date(request.form.get("activity_date"), field="activity_date")
+    people = svc.parse_attendance(
+        issuer.community_id, activity.scheme, request.form.get("attendance", "")
+    )
+    g = svc.request_grant(activity, activity_date=day, residents=people, actor=user)
+    flash(_("Grant requested for %(n)d people.", n=g.people), "success")
+    return _back(org_id)
+
+
+@bp.post("/<id:org_id>/grants/<id:grant_id>/<any(approve,reject,credit):action>")
+@login_required
+def grant_action(org_id: int, grant_id: int, action: str):
+    org, user, issuer = _open(org_id)
+    grant = svc.owned(PointGrant, grant_id, issuer)
+    if action == "approve":
+        svc.approve_grant(grant, actor=user)
+    elif action == "reject":
+        svc.reject_grant(grant, actor=user)
+    else:
+        svc.credit_grant(grant, actor=user)
+    flash(_("Done."), "success")
+    return _back(org_id)
+
+
+@bp.post("/<id:org_id>/grants/<id:grant_id>/objections")
+@login_required
+def object_to_grant(org_id: int, grant_id: int):
+    org, user, issuer = _open(org_id)
+    svc.require_staff(issuer, user)
+    grant = svc.owned(PointGrant, grant_id, issuer)
+    svc.object_to_grant(grant, request.form.get("reason", ""), actor=user)
+    flash(_("Objection recorded: the grant is held."), "success")
+    return _back(org_id)
+
+
+@bp.post("/<id:org_id>/expire")
+@login_required
+def expire(org_id: int):
+    org, user, issuer = _open(org_id)
+    auth.require_role(org, *svc.MANAGE, user=user)
+    day = parse.date(request.form.get("as_of"), field="as_of")
+    runs = svc.expire_all(day, actor=user, issuer_id=issuer.id)
+    flash(_("Expired %(n)d points.", n=sum(r.points for r in runs)), "success")
+    return _back(org_id)
+
+
+# --- the staff phone page: find the resident, pick the item, confirm ---------------------------
+
+
+@bp.route("/<id:org_id>/redeem", methods=["GET", "POST"])
+@login_required
+def redeem(org_id: int):
+    org, user, issuer = _open(org_id)
+    svc.require_staff(issuer, user)
+    args = request.values
+    name, last4 = args.get("name", "")[:20], args.get("last4", "")[:4]
+    resident = item = None
+    found: list[Resident] = []
+    error = None
+    try:
+        rid = _id(args.get("resident_id"), "resident_id")
+        iid = _id(args.get("item_id"), "item_id")
+        if rid:
+            resident = db.session.get(Resident, rid)
+            if resident is None or resident.community_id != issuer.community_id:
+                raise NotFound(_l("No such resident in this community."))
+        if iid:
+            item = svc.owned(RedemptionItem, iid, issuer, via_scheme=False)
+        if not resident and last4:
+            found = svc.find_residents(issuer.community_id, name, last4)
+            if not found:
+                error = _("Nobody found. Check the name and the last 4 digits.")
+    except NotFound:
+        raise
+    except DomainError as e:
+        error = str(e.message)
+    held = svc.available(item.scheme, resident.id, dt.date.today()) if (resident and item) else None
+    suggested = None
+    q = None
+    if resident and item and held is not None:
+        cap = min(
+            item.max_points,
+            held,
+            (item.price_fen * 10**item.scheme.decimals) // max(item.scheme.value_fen, 1),
+        )
+        suggested = cap
+        if cap > 0:
+            try:
+                q = svc.quote(
+                    item,
+                    item.scheme,
+                    svc.fmt_points(cap, item.scheme.decimals),
+                    day=dt.date.today(),
+                )
+            except DomainError as e:
+                error = str(e.message)
+    if request.method == "POST" and resident and item:
+        try:
+            red = svc.redeem(item, resident.id, request.form.get("points", ""), actor=user)
+        except DomainError as e:
+            if e.status == 403:
+                raise
+            error = str(e.message)
+        else:
+            flash(
+                _(
+                    "Redeemed %(points)s points (%(value)s); cash to pay %(cash)s.",
+                    points=svc.fmt_points(red.points, item.scheme.decimals),
+                    value=svc.fmt_fen(red.value_fen),
+                    cash=svc.fmt_fen(red.cash_fen),
+                ),
+                "success",
+            )
+            return redirect(url_for("points.redeem", org_id=org_id))
+    return render_template(
+        "points/redeem.html",
+        org=org,
+        issuer=issuer,
+        name=name,
+        last4=last4,
+        found=found,
+        resident=resident,
+        item=item,
+        items=svc.items_of(issuer),
+        held=held,
+        suggested=suggested,
+        quote=q,
+        error=error,
+        fmt_points=svc.fmt_points,
+        fmt_fen=svc.fmt_fen,
+    ), (422 if error and request.method == "POST" else 200)
+
+
+# --- the resident's own points ------------------------------------------------------------------
+
+
+@bp.get("/me")
+@login_required
+def mine():
+    user = auth.authenticated_user()
+    rows = [row for r in my_resident_records(user) for row in svc.my_points(r)]
+    return render_template(
+        "points/mine.html",
+        rows=rows,
+        today=dt.date.today(),
+        fmt_points=svc.fmt_points,
+        fmt_fen=svc.fmt_fen,
+        value_of=svc.value_of,
+    )
+
+
+def personal_links(user) -> list[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from .models import PointHolding
+
+    ids = [r.id for r in my_resident_records(user)]
+    if ids and db.session.scalar(
+        select(PointHolding.id).where(PointHolding.resident_id.in_(ids)).limit(1)
+    ):
+        return [(url_for("points.mine"), str(_l("My points")))]
+    return []
+
+
+def public_section(organisation) -> Markup | None:
+    issuer = db.session.query(PointIssuer).filter_by(organisation_id=organisation.id).one_or_none()
+    if issuer is None:
+        return None
+    rows = [r for r in svc.public_months(issuer) if r["scheme"].type == "service"]
+    return Markup(
+        render_template(
+            "points/_public.html",
+            rows=rows,
+            notices=[
+                g for g in svc.notices(issuer.community_id) if g.scheme.issuer_id == issuer.id
+            ],
+            fmt_points=svc.fmt_points,
+            fmt_fen=svc.fmt_fen,
+            GrantStatus=GrantStatus,
+        )
+    )
