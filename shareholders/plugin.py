@@ -8,4 +8,4 @@ from __future__ import annotations
 
 
 def register(app, api) -> None:
-    """Nothing yet."""
+    from . import models  # noqa: F401  (the tables)
