@@ -278,8 +278,10 @@ def holdings_of_user(user: User) -> list[Shareholder]:
 
 
 def publish_name_in_force(resident_id: int, on: dt.date | None = None) -> bool:
-    """A recorded publish_name consent whose latest action on or before ``on`` is a grant."""
-    q = sa.select(ResidentConsent.action).where(
+    """The resident's latest publish_name action for the register, recorded on or before ``on``,
+    is a grant. A consent counts here when its scope is general (blank) or names the
+    shareholding ("股东"/"shareholder"); one given for, say, donor recognition does not."""
+    q = sa.select(ResidentConsent.action, ResidentConsent.scope).where(
         ResidentConsent.resident_id == resident_id, ResidentConsent.kind == "publish_name"
     )
     if on is not None:
@@ -287,8 +289,11 @@ def publish_name_in_force(resident_id: int, on: dt.date | None = None) -> bool:
             ResidentConsent.recorded_at
             < dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min)
         )
-    last = db.session.scalar(q.order_by(ResidentConsent.id.desc()).limit(1))
-    return last == "grant"
+    for action, scope in db.session.execute(q.order_by(ResidentConsent.id.desc())):
+        scope = (scope or "").strip().lower()
+        if not scope or "股东" in scope or "shareholder" in scope:
+            return action == "grant"
+    return False
 
 
 # --- writing: articles, shareholders, subscriptions, payments ------------------------------------
@@ -1275,7 +1280,7 @@ def pay_dividend(
             lsvc.LineInput(
                 account_id=acc["2221"],
                 credit=tax,
-                memo=str(_l("Individual income tax withheld on dividends (20%%)")),
+                memo=str(_l("Individual income tax withheld on dividends, 20 per cent")),
                 **cp,
             )
         )

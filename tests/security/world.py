@@ -152,6 +152,9 @@ def build(app: Flask) -> World:
     db.session.commit()
     for side in (own, other, sibling):
         fill_ids(side)
+    for side in (own, other, sibling):  # shareholders (issue 10)
+        _shareholders(side, admin)
+    db.session.commit()
     world = World(own=own, other=other, sibling=sibling, users=users)
     for role in ROLES:
         c = app.test_client()
@@ -217,3 +220,50 @@ def url_for_rule(rule: str, side: Side, args: dict[str, Any] | None = None) -> s
         return str(values[name])
 
     return _ARG.sub(fill, rule)
+
+
+# --- shareholders (issue 10): a register with the payer and ``other`` as shareholders, a -----
+# transfer to an outsider waiting for pre-emption, and a dividend with one unpaid line each.
+
+
+def _shareholders(side: Side, actor: User) -> None:
+    from shareholders import services as ssvc
+
+    org, d = side.org, dt.date
+    ssvc.set_articles(org, registered_capital=1_000_000_00, actor=actor)
+    payer = ssvc.add_shareholder(org, resident=side.payer, actor=actor)
+    other = ssvc.add_shareholder(org, resident=side.other, actor=actor)
+    for sh, amount in ((payer, 10_000_00), (other, 20_000_00)):
+        ssvc.subscribe(
+            org, sh, amount=amount, date=d(2025, 4, 1), due_date=d(2025, 12, 31), actor=actor
+        )
+        ssvc.pay_in(org, sh, amount=amount, date=d(2025, 4, 2), actor=actor)
+    outsider = factories.ResidentFactory(community=side.community, name="吴外人", unit="9栋")
+    t, _ = ssvc.propose_transfer(
+        org,
+        other,
+        outsider_resident=outsider,
+        amount=1_000_00,
+        price=1_000_00,
+        date=d(2025, 4, 3),
+        actor=actor,
+    )
+    svc.generate_year_end_closing(side.book, 2025, actor=actor)
+    fig = ssvc.dividend_figures(org, profit_year=2025, date=d(2026, 1, 15))
+    r = ssvc.declare_dividend(
+        org,
+        resolution_date=d(2026, 1, 15),
+        record_date=d(2026, 1, 10),
+        profit_year=2025,
+        amount=30_00,
+        reserve=fig.reserve_required,
+        actor=actor,
+    )
+    side.ids.update(
+        sh_id=payer.id,
+        transfer_id=t.id,
+        dividend_id=r.id,
+        line_id=r.lines[0].id,
+        payer_sh_id=payer.id,
+        other_sh_id=other.id,
+    )
