@@ -12,10 +12,10 @@ from marshmallow import Schema, fields, validate
 
 from core import audit, auth, parse
 from core.auth import get_organisation
+from core.db import MAX_ID
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from core.models import Organisation, User
 from ledger.amounts import format_minor
-from core.db import MAX_ID
 from ledger.schemas import Amount, Text
 
 from . import forms

@@ -108,7 +108,7 @@ def register_rows(org: Organisation, as_of: dt.date | None) -> list[list]:
     total = sum(h.paid_in for h in hs) or 1
     rows: list[list] = [
         [
-            str(_l("No.")),
+            str(_l("Serial number")),
             str(_l("Shareholder")),
             str(_l("Kind")),
             str(_l("Subscribed (yuan)")),

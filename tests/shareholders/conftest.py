@@ -14,6 +14,7 @@ from core.models import Organisation, Resident, User
 from ledger import services as lsvc
 from shareholders import services as ssvc
 from tests import factories
+from tests.browser.conftest import browser, live_server  # noqa: F401  (for test_browser.py)
 
 D = dt.date
 
