@@ -224,19 +224,25 @@ def check_register(org: Organisation, as_of: dt.date | None = None) -> list[Diff
 
 def overdue_subscriptions(org: Organisation, today: dt.date | None = None) -> list[tuple]:
     """(subscription, unpaid fen) of subscriptions past their due date and not fully paid:
-    payments count against a shareholder's subscriptions in order of due date."""
+    payments count against a shareholder's subscriptions in order of due date, and so does
+    subscribed capital transferred away (it left with its payment)."""
     today = today or dt.date.today()
     hs = holdings(org, today)
-    out = []
-    subs = db.session.scalars(
-        sa.select(Subscription)
-        .where(Subscription.organisation_id == org.id)
-        .order_by(Subscription.shareholder_id, Subscription.due_date, Subscription.id)
+    subs = list(
+        db.session.scalars(
+            sa.select(Subscription)
+            .where(Subscription.organisation_id == org.id, Subscription.date <= today)
+            .order_by(Subscription.shareholder_id, Subscription.due_date, Subscription.id)
+        )
     )
-    paid_left: dict[int, int] = {sid: h.paid_in for sid, h in hs.items()}
+    subscribed: dict[int, int] = defaultdict(int)
     for s in subs:
-        covered = min(paid_left[s.shareholder_id], s.amount)
-        paid_left[s.shareholder_id] -= covered
+        subscribed[s.shareholder_id] += s.amount
+    settled = {sid: h.paid_in + max(0, subscribed[sid] - h.subscribed) for sid, h in hs.items()}
+    out = []
+    for s in subs:
+        covered = min(settled[s.shareholder_id], s.amount)
+        settled[s.shareholder_id] -= covered
         if covered < s.amount and s.due_date < today:
             out.append((s, s.amount - covered))
     return out

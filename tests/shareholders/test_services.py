@@ -490,3 +490,13 @@ def test_refusals_are_translated(app):
             )
         )
         assert "注册资本" in str(e.message)
+
+
+def test_capital_transferred_away_is_not_overdue(setting):
+    a = setting.subscribe_and_pay(0, 10_000_00, paid=6_000_00)
+    b = setting.subscribe_and_pay(1, 10_000_00)
+    ssvc.propose_transfer(
+        setting.org, a, buyer=b, amount=6_000_00, price=0, date=D(2025, 3, 1), actor=setting.admin
+    )
+    overdue = ssvc.overdue_subscriptions(setting.org, today=D(2026, 6, 1))
+    assert [(s.shareholder_id, left) for s, left in overdue] == [(a.id, 4_000_00)]
