@@ -51,6 +51,23 @@ class AsOfQuery(Schema):
     as_of = parse.Date(load_default=None, allow_none=True)
 
 
+class ArticlesIn(Schema):
+    registered_capital = Amount(required=True)
+    company_type = fields.String(load_default="llc", validate=validate.OneOf(["llc", "jsc"]))
+    residents_only = fields.Boolean(load_default=False)
+    lockup_days = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 36500))
+    preemption_waived = fields.Boolean(load_default=False)
+    preemption_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 365))
+    dividend_cap_pct = fields.Decimal(
+        load_default=None, allow_none=True, places=2, validate=validate.Range(0, 100)
+    )
+    dividend_cap_citation = Text(max_length=300, load_default="")
+    reinvestment_min_pct = fields.Decimal(
+        load_default=None, allow_none=True, places=2, validate=validate.Range(0, 100)
+    )
+    reinvestment_citation = Text(max_length=300, load_default="")
+
+
 class SubscribeIn(Schema):
     resident_id = Id(load_default=None, allow_none=True)
     holder_org_id = Id(load_default=None, allow_none=True)
@@ -93,6 +110,15 @@ class DividendIn(Schema):
     votes_for = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 10**6))
     votes_against = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 10**6))
     votes_abstain = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 10**6))
+    agreed_weights = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[0-9]{1,18}$")),
+        values=fields.Integer(strict=True, validate=validate.Range(1, 10**15)),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=1000),
+        metadata={"description": "shareholder id → weight, when all shareholders agreed otherwise"},
+    )
+    agreement_note = Text(max_length=300, load_default="")
 
 
 def _holding(h: svc.Holding) -> dict:
@@ -156,7 +182,43 @@ def register(args, org_id: int):
     return {
         "as_of": args["as_of"].isoformat() if args["as_of"] else None,
         "registered_capital": _money(svc.registered_capital(org)),
+        "articles": _articles(svc.articles(org)),
         "shareholders": [_holding(h) for h in hs],
+    }
+
+
+@blp.post(ORG + "/articles")
+@_write
+@blp.arguments(ArticlesIn)
+@blp.response(201)
+def set_articles(data, org_id: int):
+    """The articles of association as data (a new version; the latest counts)."""
+    org, user = _open(org_id)
+    a = svc.set_articles(
+        org,
+        registered_capital=forms.amount(data.pop("registered_capital"), "registered_capital"),
+        actor=user,
+        **data,
+    )
+    return _articles(a)
+
+
+def _articles(a) -> dict | None:
+    if a is None:
+        return None
+    return {
+        "registered_capital": _money(a.registered_capital),
+        "company_type": a.company_type,
+        "residents_only": a.residents_only,
+        "lockup_days": a.lockup_days,
+        "preemption_waived": a.preemption_waived,
+        "preemption_days": a.preemption_days,
+        "dividend_cap_pct": str(a.dividend_cap_pct) if a.dividend_cap_pct is not None else None,
+        "dividend_cap_citation": a.dividend_cap_citation,
+        "reinvestment_min_pct": (
+            str(a.reinvestment_min_pct) if a.reinvestment_min_pct is not None else None
+        ),
+        "reinvestment_citation": a.reinvestment_citation,
     }
 
 
@@ -309,6 +371,8 @@ def declare(data, org_id: int):
         votes_for=data["votes_for"],
         votes_against=data["votes_against"],
         votes_abstain=data["votes_abstain"],
+        agreed_weights={int(k): v for k, v in (data["agreed_weights"] or {}).items()} or None,
+        agreement_note=data["agreement_note"],
         actor=user,
     )
     return _dividend(r)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
@@ -69,6 +70,19 @@ def organisation(value, field: str = "holder_org_id") -> Organisation:
     if o is None:
         raise NotFound(_l("No such organisation."))
     return o
+
+
+def percent(value, field: str) -> Decimal | None:
+    """A percentage 0–100 with at most two decimals, or None when blank."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,2})?", text) or Decimal(text) > 100:
+        raise InvalidInput(
+            _l("A percentage from 0 to 100, e.g. 30 or 12.5."),
+            errors={field: [str(_l("A percentage from 0 to 100, e.g. 30 or 12.5."))]},
+        )
+    return Decimal(text)
 
 
 def flag(value) -> bool:

@@ -1151,6 +1151,19 @@ def declare_dividend(
                     cite=a.dividend_cap_citation,
                 )
             )
+    if a.reinvestment_min_pct is not None and fig.year_profit > 0:
+        # Rounded down to the fen: the reinvested part is never less than the minimum.
+        most = int(Decimal(fig.year_profit) * (100 - a.reinvestment_min_pct) / 100)
+        if amount > most:
+            raise Conflict(
+                _l(
+                    "The articles keep at least %(pct)s%% of the year's profit for reinvestment"
+                    " (CE-3/CE-4): at most %(most)s may be distributed (%(cite)s).",
+                    pct=a.reinvestment_min_pct,
+                    most=yuan(most),
+                    cite=a.reinvestment_citation,
+                )
+            )
     hs = [h for h in holdings(org, record_date).values() if h.paid_in > 0]
     if agreed_weights:
         if not (agreement_note or "").strip():

@@ -120,6 +120,16 @@ def set_articles(org_id: int):
             lockup_days=forms.count(f.get("lockup_days"), "lockup_days"),
             preemption_waived=forms.flag(f.get("preemption_waived")),
             preemption_days=forms.count(f.get("preemption_days") or "30", "preemption_days"),
+            dividend_cap_pct=forms.percent(f.get("dividend_cap_pct"), "dividend_cap_pct"),
+            dividend_cap_citation=forms.text(
+                f.get("dividend_cap_citation"), "dividend_cap_citation"
+            ),
+            reinvestment_min_pct=forms.percent(
+                f.get("reinvestment_min_pct"), "reinvestment_min_pct"
+            ),
+            reinvestment_citation=forms.text(
+                f.get("reinvestment_citation"), "reinvestment_citation"
+            ),
             actor=bv.user,
         )
     )

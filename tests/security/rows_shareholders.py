@@ -32,13 +32,14 @@ ROWS: list[Row] = [
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   B + "/transfers/<id:transfer_id>"),
     Row("L O O O F F F F F", "L O F F F F F F F", "POST",  B + "/transfers/<id:transfer_id>/<any(claim, complete, filing):action>", body={'shareholder_id': '{payer_sh_id}', 'date': '2025-04-10'}),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   B + "/dividends"),
-    Row("L O O O F F F F F", "L O F F F F F F F", "POST",  B + "/dividends", body=DIV),
+    Row("L V V V F F F F F", "L V F F F F F F F", "POST",  B + "/dividends", body=DIV, why='the profit year has no year-end closing in this world'),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   B + "/dividends/<id:dividend_id>"),
     Row("L O O O F F F F F", "L O F F F F F F F", "POST",  B + "/dividends/<id:dividend_id>/lines/<id:line_id>/pay", body={'date': '2026-02-01'}),
     Row("L O O O O O O O O", "L O O O O O O O O", "GET",   "/my/shares"),
     # --- API --------------------------------------------------------------------------------------
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   A),
     Row("L O O O F F F F F", "L O F F F F F F F", "POST",  A, body={'resident_id': '{other_id}', 'amount': '100.00', 'date': '2025-05-01', 'due_date': '2025-06-01'}),
+    Row("L O O O F F F F F", "L O F F F F F F F", "POST",  A + "/articles", body={'registered_capital': '1000000.00', 'lockup_days': 30}),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   A + "/check"),
     Row("L V V V F F F F F", "L V F F F F F F F", "POST",  A + "/<id:sh_id>/payments", body={'amount': '100.00', 'date': '2025-05-01'}, why='fully paid in: more than the unpaid subscription'),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   A + "/transfers"),
@@ -47,7 +48,7 @@ ROWS: list[Row] = [
     Row("L V V V F F F F F", "L V F F F F F F F", "POST",  A + "/transfers/<id:transfer_id>/complete", body={'date': '2025-04-10'}, why='inside the pre-emption window'),
     Row("L V V V F F F F F", "L V F F F F F F F", "POST",  A + "/transfers/<id:transfer_id>/filing", body={'date': '2025-04-10'}, why='the transfer is not completed yet'),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   A + "/dividends"),
-    Row("L O O O F F F F F", "L O F F F F F F F", "POST",  A + "/dividends", body=DIV),
+    Row("L V V V F F F F F", "L V F F F F F F F", "POST",  A + "/dividends", body=DIV, why='the profit year has no year-end closing in this world'),
     Row("L O O O F F F F F", "L O F F F F F F F", "POST",  A + "/dividends/<id:dividend_id>/lines/<id:line_id>/payment", body={'date': '2026-02-01'}),
 ]
 # fmt: on

@@ -248,17 +248,31 @@ def _shareholders(side: Side, actor: User) -> None:
         date=d(2025, 4, 3),
         actor=actor,
     )
-    svc.generate_year_end_closing(side.book, 2025, actor=actor)
-    fig = ssvc.dividend_figures(org, profit_year=2025, date=d(2026, 1, 15))
-    r = ssvc.declare_dividend(
-        org,
-        resolution_date=d(2026, 1, 15),
-        record_date=d(2026, 1, 10),
-        profit_year=2025,
+    # A resolution as stored (no year-end closing here: the ledger's rows close 2025 themselves).
+    from shareholders.models import DividendLine, DividendResolution
+
+    r = DividendResolution(
+        community_id=org.community_id,
+        organisation_id=org.id,
+        resolution_date=d(2025, 4, 20),
+        record_date=d(2025, 4, 15),
+        profit_year=2024,
         amount=30_00,
-        reserve=fig.reserve_required,
-        actor=actor,
+        reserve=0,
     )
+    db.session.add(r)
+    db.session.flush()
+    db.session.add(
+        DividendLine(
+            community_id=org.community_id,
+            resolution_id=r.id,
+            shareholder_id=payer.id,
+            weight=10_000_00,
+            amount=30_00,
+        )
+    )
+    db.session.flush()
+    db.session.refresh(r, ["lines"])
     side.ids.update(
         sh_id=payer.id,
         transfer_id=t.id,

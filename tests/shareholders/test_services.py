@@ -4,6 +4,8 @@ nothing stored."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 
@@ -500,3 +502,42 @@ def test_capital_transferred_away_is_not_overdue(setting):
     )
     overdue = ssvc.overdue_subscriptions(setting.org, today=D(2026, 6, 1))
     assert [(s.shareholder_id, left) for s, left in overdue] == [(a.id, 4_000_00)]
+
+
+def test_optional_policies_are_off_by_default_and_cite_their_source(app):
+    s = _dividend_setting()
+    a = ssvc.articles(s.org)
+    assert a.dividend_cap_pct is None and a.reinvestment_min_pct is None
+    refused(
+        lambda: ssvc.set_articles(
+            s.org, registered_capital=100_000_00, dividend_cap_pct=Decimal("30"), actor=s.admin
+        ),
+        "citation",
+    )
+    ssvc.set_articles(
+        s.org,
+        registered_capital=100_000_00,
+        reinvestment_min_pct=Decimal("50"),
+        reinvestment_citation="章程第 20 条",
+        actor=s.admin,
+    )
+    refused(lambda: _declare(s, amount=10_000_01), "50", "¥10000.00", "章程第 20 条")
+    ssvc.set_articles(
+        s.org,
+        registered_capital=100_000_00,
+        dividend_cap_pct=Decimal("25"),
+        dividend_cap_citation="股东会 2025 决议",
+        actor=s.admin,
+    )
+    refused(lambda: _declare(s, amount=5_000_01), "25", "¥5000.00", "股东会 2025 决议")
+    r = _declare(s, amount=5_000_00)
+    assert r.amount == 5_000_00
+
+
+def test_a_distribution_all_shareholders_agreed_otherwise(app):
+    s = _dividend_setting()
+    a, b = (ssvc.find_shareholder(s.org, s.residents[i]) for i in (0, 1))
+    refused(lambda: _declare(s, agreed_weights={a.id: 1, b.id: 1}), "agreement")
+    r = _declare(s, agreed_weights={a.id: 1, b.id: 1}, agreement_note="全体股东书面同意平均分配")
+    assert r.basis == "agreed"
+    assert sorted(ln.amount for ln in r.lines) == [2_500_00, 2_500_00]

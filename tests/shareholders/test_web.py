@@ -210,3 +210,48 @@ def test_public_section_shows_aggregates_and_consented_names_only(app, world):
     )
     db.session.flush()
     assert s.residents[0].name not in c.get(f"/public/o/{s.org.id}").get_data(as_text=True)
+
+
+def test_api_articles_with_a_cited_policy_and_an_agreed_distribution(app, setting):
+    s = setting
+    a = s.subscribe_and_pay(0, 10_000_00)
+    b = s.subscribe_and_pay(1, 30_000_00)
+    s.profit(2025, 20_000_00)
+    c = _client(app, s.admin)
+    h = {"X-CSRFToken": c.csrf}
+    url = f"/api/v1/organisations/{s.org.id}/shareholders"
+    bad = c.post(
+        url + "/articles",
+        json={"registered_capital": "1000000.00", "dividend_cap_pct": "30"},
+        headers=h,
+    )
+    assert bad.status_code == 422
+    ok = c.post(
+        url + "/articles",
+        json={
+            "registered_capital": "1000000.00",
+            "dividend_cap_pct": "30",
+            "dividend_cap_citation": "章程第 18 条",
+        },
+        headers=h,
+    )
+    assert ok.status_code == 201 and ok.get_json()["dividend_cap_pct"] == "30.00"
+    assert c.get(url).get_json()["articles"]["dividend_cap_citation"] == "章程第 18 条"
+    page = c.get(f"/books/{s.org.id}/shareholders/").get_data(as_text=True)
+    assert "30.00%" in page and "章程第 18 条" in page
+    body = {
+        "resolution_date": "2026-03-01",
+        "record_date": "2026-02-28",
+        "profit_year": 2025,
+        "amount": "1000.00",
+        "reserve": "2000.00",
+        "agreed_weights": {str(a.id): 1, str(b.id): 1},
+        "agreement_note": "全体股东同意平均分配",
+    }
+    r = c.post(url + "/dividends", json=body, headers=h)
+    assert r.status_code == 201, r.get_json()
+    assert [ln["amount"]["minor"] for ln in r.get_json()["lines"]] == [500_00, 500_00]
+    capped = c.post(
+        url + "/dividends", json={**body, "amount": "6000.01", "reserve": "0"}, headers=h
+    )
+    assert capped.status_code == 409 and "章程第 18 条" in capped.get_json()["message"]
