@@ -85,5 +85,24 @@ def percent(value, field: str) -> Decimal | None:
     return Decimal(text)
 
 
+def weights(value, field: str = "agreed_weights") -> dict[int, int] | None:
+    """Lines "shareholder id = weight" (a distribution all shareholders agreed), or None."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    out: dict[int, int] = {}
+    for line in text.splitlines()[:1000]:
+        if not line.strip():
+            continue
+        m = re.fullmatch(r"\s*([0-9]{1,18})\s*[=:：]\s*([0-9]{1,15})\s*", line)
+        if m is None:
+            raise InvalidInput(
+                _l("Write one line per shareholder: id = weight."),
+                errors={field: [str(_l("Write one line per shareholder: id = weight."))]},
+            )
+        out[int(m.group(1))] = int(m.group(2))
+    return out or None
+
+
 def flag(value) -> bool:
     return str(value or "").lower() in ("1", "true", "on", "yes")

@@ -401,6 +401,8 @@ def declare_dividend(org_id: int):
             votes_for=forms.count(f.get("votes_for"), "votes_for"),
             votes_against=forms.count(f.get("votes_against"), "votes_against"),
             votes_abstain=forms.count(f.get("votes_abstain"), "votes_abstain"),
+            agreed_weights=forms.weights(f.get("agreed_weights")),
+            agreement_note=forms.text(f.get("agreement_note"), "agreement_note"),
             actor=bv.user,
         )
     )

@@ -255,3 +255,38 @@ def test_api_articles_with_a_cited_policy_and_an_agreed_distribution(app, settin
         url + "/dividends", json={**body, "amount": "6000.01", "reserve": "0"}, headers=h
     )
     assert capped.status_code == 409 and "章程第 18 条" in capped.get_json()["message"]
+
+
+def test_dividend_form_with_an_agreed_distribution(app, setting):
+    s = setting
+    a = s.subscribe_and_pay(0, 10_000_00)
+    b = s.subscribe_and_pay(1, 30_000_00)
+    s.profit(2025, 20_000_00)
+    c = _client(app, s.admin)
+    form = {
+        "csrf_token": c.csrf,
+        "resolution_date": "2026-03-01",
+        "record_date": "2026-02-28",
+        "profit_year": "2025",
+        "amount": "1000",
+        "reserve": "2000",
+        "agreed_weights": f"{a.id} = 3\n{b.id}=1",
+        "agreement_note": "",
+    }
+    bad = c.post(f"/books/{s.org.id}/shareholders/dividends", data=form)
+    assert bad.status_code == 422
+    assert (
+        c.post(
+            f"/books/{s.org.id}/shareholders/dividends", data={**form, "agreed_weights": "x"}
+        ).status_code
+        == 422
+    )
+    ok = c.post(
+        f"/books/{s.org.id}/shareholders/dividends",
+        data={**form, "agreement_note": "全体股东签字同意"},
+    )
+    assert ok.status_code == 303
+    (r,) = ssvc.dividends(s.org)
+    assert {ln.shareholder_id: ln.amount for ln in r.lines} == {a.id: 750_00, b.id: 250_00}
+    page = c.get(ok.headers["Location"]).get_data(as_text=True)
+    assert "¥750.00" in page
