@@ -152,6 +152,9 @@ def build(app: Flask) -> World:
     db.session.commit()
     for side in (own, other, sibling):
         fill_ids(side)
+    for side in (own, other, sibling):  # shareholders (issue 10)
+        _shareholders(side, admin)
+    db.session.commit()
     world = World(own=own, other=other, sibling=sibling, users=users)
     for role in ROLES:
         c = app.test_client()
@@ -386,4 +389,65 @@ def fill_ids(side: Side) -> None:  # type: ignore[no-redef]
         activity_id=activity.id,
         item_id=item.id,
         points_scheme_id=scheme.id,
+    )
+
+
+# --- shareholders (issue 10): a register with the payer and ``other`` as shareholders, a -----
+# transfer to an outsider waiting for pre-emption, and a dividend with one unpaid line each.
+
+
+def _shareholders(side: Side, actor: User) -> None:
+    from shareholders import services as ssvc
+
+    org, d = side.org, dt.date
+    ssvc.set_articles(org, registered_capital=1_000_000_00, actor=actor)
+    payer = ssvc.add_shareholder(org, resident=side.payer, actor=actor)
+    other = ssvc.add_shareholder(org, resident=side.other, actor=actor)
+    for sh, amount in ((payer, 10_000_00), (other, 20_000_00)):
+        ssvc.subscribe(
+            org, sh, amount=amount, date=d(2025, 4, 1), due_date=d(2025, 12, 31), actor=actor
+        )
+        ssvc.pay_in(org, sh, amount=amount, date=d(2025, 4, 2), actor=actor)
+    outsider = factories.ResidentFactory(community=side.community, name="吴外人", unit="9栋")
+    t, _ = ssvc.propose_transfer(
+        org,
+        other,
+        outsider_resident=outsider,
+        amount=1_000_00,
+        price=1_000_00,
+        date=d(2025, 4, 3),
+        actor=actor,
+    )
+    # A resolution as stored (no year-end closing here: the ledger's rows close 2025 themselves).
+    from shareholders.models import DividendLine, DividendResolution
+
+    r = DividendResolution(
+        community_id=org.community_id,
+        organisation_id=org.id,
+        resolution_date=d(2025, 4, 20),
+        record_date=d(2025, 4, 15),
+        profit_year=2024,
+        amount=30_00,
+        reserve=0,
+    )
+    db.session.add(r)
+    db.session.flush()
+    db.session.add(
+        DividendLine(
+            community_id=org.community_id,
+            resolution_id=r.id,
+            shareholder_id=payer.id,
+            weight=10_000_00,
+            amount=30_00,
+        )
+    )
+    db.session.flush()
+    db.session.refresh(r, ["lines"])
+    side.ids.update(
+        sh_id=payer.id,
+        transfer_id=t.id,
+        dividend_id=r.id,
+        line_id=r.lines[0].id,
+        payer_sh_id=payer.id,
+        other_sh_id=other.id,
     )
