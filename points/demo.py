@@ -66,6 +66,7 @@ def points_demo(ctx: DemoContext) -> None:
     # The first resident can log in and see their own points.
     me = auth.create_user("angong_resident", DEMO_PASSWORD, display_name="居民 周淑芬")
     people[0].user_id = me.id
+    ctx.logins.append(("angong_resident", "points holder (resident)"))
 
     issuer = svc.create_issuer(org, kind="enterprise", actor=admin)
     service = svc.create_scheme(
