@@ -39,7 +39,7 @@ class MonthIn(ma.Schema):
     month = ma.fields.String(required=True, validate=ma.validate.Length(max=7))
 
 
-class PaymentIn(ma.Schema):
+class FeePaymentIn(ma.Schema):
     unit_id = ma.fields.Integer(required=True, strict=True)
     amount = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
     date = ma.fields.Date(required=True)
@@ -131,7 +131,7 @@ def bill(data: dict, org_id: int):
 
 @blp.post(BASE + "/payments")
 @_write
-@blp.arguments(PaymentIn)
+@blp.arguments(FeePaymentIn)
 @blp.response(201)
 def payment(data: dict, org_id: int):
     """A payment for a unit: full, partial, or with an advance when ``advance`` is true."""

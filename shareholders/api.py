@@ -76,7 +76,7 @@ class SubscribeIn(Schema):
     due_date = parse.Date(required=True)
 
 
-class PaymentIn(Schema):
+class CapitalPaymentIn(Schema):
     amount = Amount(required=True)
     date = parse.Date(required=True)
 
@@ -268,7 +268,7 @@ def subscribe(data, org_id: int):
 
 @blp.post(ORG + "/<id:sh_id>/payments")
 @_write
-@blp.arguments(PaymentIn)
+@blp.arguments(CapitalPaymentIn)
 @blp.response(201)
 def pay(data, org_id: int, sh_id: int):
     """A payment of capital (实缴): posts Dr 1002 / Cr 3001."""

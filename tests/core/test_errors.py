@@ -90,3 +90,13 @@ def test_deeply_nested_json_is_400(client_as):
         headers={"X-CSRFToken": c.csrf},
     )
     assert r.status_code == 400 and r.get_json()["code"] == "bad_request"
+
+
+def test_openapi_schema_names_are_unique(client):
+    """Two schemas of one name (say a domain's ``PaymentIn`` and another's) make apispec rename
+    one ``PaymentIn1``: a client generated from the description would get a puzzling type."""
+    import re
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    renamed = sorted(n for n in schemas if re.fullmatch(r"[A-Za-z]+[A-Za-z]\d+", n))
+    assert not renamed, f"schema names made unique by apispec: {renamed}"
