@@ -29,7 +29,8 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Community, Organisation, Role, User
 from ledger import charts, log
 from ledger.models import Account, AccountPeriodBalance, Book, Fund, Voucher, VoucherStatus
-from tlog import jcs, merkle, notes
+from tlog import bundle_math as bm
+from tlog import merkle, notes
 
 from .audit import rebuild
 from .checkpoints import LogInconsistent, locked_log_size, sign_checkpoint
@@ -351,10 +352,8 @@ def bundle_note_text(bundle: dict) -> str:
     """What a bundle's ``signature`` signs (FORMAT.md §3): the book, the period and the SHA-256
     of the canonical bundle without the signature. The checkpoint signs only the log; this
     signs the labels, line definitions, accounts and period that the arithmetic cannot."""
-    unsigned = {k: v for k, v in bundle.items() if k != "signature"}
-    digest = hashlib.sha256(jcs.dumps(unsigned)).hexdigest()
     period = bundle["period"]
-    return f"{origin(bundle['book']['id'])}/report\n{period['start']}..{period['end']}\n{digest}\n"
+    return bm.bundle_note_text(bundle, origin(bundle["book"]["id"]), period["start"], period["end"])
 
 
 def sign_bundle(bundle: dict, key: SigningKey) -> str:

@@ -42,10 +42,11 @@ from core.parse import text_problem
 from core.privacy import find_personal_data, terms_for_community
 from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
+from tlog import notes
 
 from . import disclosure, keys, receipts, verify
 from .checkpoints import checkpoint_history
-from .models import Checkpoint, DisclosureReport
+from .models import Checkpoint, DisclosureReport, SigningKey
 
 public_bp = Blueprint("public", __name__, url_prefix="/public")
 receipts_bp = Blueprint("receipts", __name__)
@@ -118,6 +119,15 @@ def _statement_amount_filter(minor: int | None, unit: str = "CNY") -> str:
     return statement_amount(minor, unit)
 
 
+@public_bp.app_template_filter("verifier_key")
+def verifier_key(key: SigningKey | dict) -> str:
+    """The C2SP verifier key ``<origin>+<key id>+<base64>``: the key and the log's name (its
+    origin) in one string, for the verifiers' ``--key`` (FORMAT.md §2)."""
+    if isinstance(key, dict):
+        return notes.vkey(key["name"], base64.b64decode(key["ed25519"]))
+    return notes.vkey(key.name, bytes(key.public_key))
+
+
 @public_bp.app_template_filter("grouped_hex")
 def _grouped_hex_filter(text: str) -> str:
     return grouped_hex(text or "")
@@ -182,7 +192,7 @@ def verify_report(
         return Verification("failed", result.checks)
     key = report.checkpoint.key
     trusted = verify.TrustedKey(
-        bytes(key.public_key), key.fingerprint, "the organisation's published key"
+        bytes(key.public_key), key.fingerprint, "the organisation's published key", key.name
     )
     verify.verify_bundle(bundle, previous=previous, key=trusted, report=result)
     return Verification("verified" if not result.failed else "failed", result.checks)
