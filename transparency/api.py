@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 
 from flask import Response
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -257,10 +258,12 @@ def report_bundle(report_id: int):
     }
 )
 def report_csv(report_id: int):
-    """The records the report's figures come from, as CSV (amounts in minor units) for re-totalling."""
+    """The records the report's figures come from, as CSV for re-totalling: headers in the
+    reader's language, account code and name, amounts in yuan."""
     report = disclosure.get_report(report_id)
+    english = str(get_locale() or "zh").startswith("en")
     return download(
-        disclosure.report_csv(report, csv_summary_screen(report.community_id)),
+        disclosure.report_csv(report, csv_summary_screen(report.community_id), english=english),
         disclosure.bundle_filename(report, "csv"),
         "text/csv",
     )

@@ -476,46 +476,72 @@ def bundle_filename(report: DisclosureReport, ext: str = "json") -> str:
     return f"commons-ledger-{report.book_id}-{report.label.replace(' – ', '_')}.{ext}"
 
 
+# The public CSV's columns, in the reader's language (Chinese by default, English with the
+# language switch). Amounts are in yuan (元) with two decimals for CNY lines, so that a
+# spreadsheet re-totals them as they are; a line in another unit (points) is in that unit.
 CSV_HEADER = [
-    "index",
-    "number",
-    "date",
-    "kind",
-    "summary",
-    "line",
-    "account",
-    "fund",
-    "unit",
-    "debit",
-    "credit",
-    "reverses",
-    "private",
+    _l("Log index"),
+    _l("Voucher number"),
+    _l("Date"),
+    _l("Kind"),
+    _l("Summary"),
+    _l("Line"),
+    _l("Account code"),
+    _l("Account name"),
+    _l("Fund"),
+    _l("Unit"),
+    _l("Debit"),
+    _l("Credit"),
+    _l("Reverses log index"),
+    _l("Privacy commitment"),
 ]
+CSV_KINDS = {
+    "normal": _l("Normal"),
+    "reversal": _l("Reversal"),
+    "closing": _l("Year-end closing"),
+    "opening": _l("Opening"),
+}
+CSV_UNITS = {"CNY": _l("yuan")}
 
 
-def report_csv(report: DisclosureReport, summary_text=None) -> str:
-    """The records the report's figures come from, one row per line, amounts in minor units,
-    so anyone can re-total them in a spreadsheet. UTF-8 with a BOM for spreadsheet programs.
+def csv_amount(minor: int, unit: str) -> str:
+    """fen → ``1234.56`` (yuan, exact); another unit's amount as it is."""
+    if unit != "CNY":
+        return str(minor)
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
+
+
+def report_csv(report: DisclosureReport, summary_text=None, *, english: bool = False) -> str:
+    """The records the report's figures come from, one row per line: headers in the reader's
+    language, account code and name, amounts in yuan, so anyone can re-total them in a
+    spreadsheet (core.downloads' one CSV writer: UTF-8 with a BOM, formulas escaped).
     ``summary_text(summary)`` gives what the CSV shows of a summary (the public pages' privacy
     screen, see transparency.public.PersonalDataScreen)."""
     bundle = json.loads(report.bundle)
-    rows: list[list[object]] = [list(CSV_HEADER)]
+    names = {
+        a["code"]: (a.get("name_en") if english and a.get("name_en") else a.get("name_zh")) or ""
+        for a in bundle.get("accounts", [])
+    }
+    rows: list[list[object]] = [[str(h) for h in CSV_HEADER]]
     for r in used_records(bundle):
         committed = {c["line"]: c["commitment"] for c in r["private"] or []}  # per line (FORMAT §1)
         for n, line in enumerate(r["lines"], start=1):
+            unit = line["unit"]
             rows.append(
                 [
                     r["index"],
                     r["number"],
                     r["date"],
-                    r["kind"],
+                    str(CSV_KINDS.get(r["kind"], r["kind"])),
                     summary_text(r["summary"]) if summary_text else r["summary"],
                     n,
                     line["account"],
+                    names.get(line["account"], ""),
                     line["fund"] or "",
-                    line["unit"],
-                    line["debit"],
-                    line["credit"],
+                    str(CSV_UNITS.get(unit, unit)),
+                    csv_amount(line["debit"], unit),
+                    csv_amount(line["credit"], unit),
                     "" if r["reverses"] is None else r["reverses"],
                     committed.get(n, ""),
                 ]

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -497,13 +498,19 @@ def test_publish_through_the_api_and_download_without_login(
     check_bundle(json.loads(bundle.data))
     listed = public.get(f"/api/v1/public/books/{book.id}/reports").get_json()
     assert [r["id"] for r in listed] == [out["id"]]
-    # The CSV re-totals to the closing balances.
+    # The CSV (Chinese headers by default, amounts in yuan) re-totals to the closing balances.
     text = public.get(out["csv_url"]).data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    net = defaultdict(int)
+    assert list(rows[0]) == [
+        "日志索引", "凭证号", "日期", "类型", "摘要", "行次", "科目编码", "科目名称",
+        "基金", "单位", "借方", "贷方", "冲销的日志索引", "隐私承诺（加密摘要）",
+    ]  # fmt: skip
+    net: defaultdict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
-        net[row["account"]] += int(row["debit"]) - int(row["credit"])
-    assert net["1002"] == 50_000_00 + 11_300_00 - 2_000_00 - 800_00
+        net[row["科目编码"]] += Decimal(row["借方"]) - Decimal(row["贷方"])
+    assert net["1002"] == Decimal("50000.00") + Decimal("11300.00") - 2000 - 800
+    assert {row["科目名称"] for row in rows if row["科目编码"] == "1002"} == {"银行存款"}
+    assert {row["单位"] for row in rows} == {"元"}
     # The private column is that line's commitment (FORMAT.md §1) or empty, never a list.
     committed = {
         (r["index"], c["line"]): c["commitment"]
@@ -511,9 +518,16 @@ def test_publish_through_the_api_and_download_without_login(
         for c in r["private"] or []
     }
     assert all(
-        row["private"] == committed.get((int(row["index"]), int(row["line"])), "") for row in rows
+        row["隐私承诺（加密摘要）"] == committed.get((int(row["日志索引"]), int(row["行次"])), "")
+        for row in rows
     )
-    assert {r["number"] for r in rows} == {
+    # With the language switch: English headers and account names, the same amounts.
+    english = public.get(out["csv_url"], headers={"Accept-Language": "en"})
+    en_rows = list(csv.DictReader(io.StringIO(english.data.decode("utf-8-sig"))))
+    assert list(en_rows[0])[:3] == ["Log index", "Voucher number", "Date"]
+    assert {r["Account name"] for r in en_rows if r["Account code"] == "1002"} == {"Bank deposits"}
+    assert [r["Debit"] for r in en_rows] == [r["借方"] for r in rows]
+    assert {r["凭证号"] for r in rows} == {
         r["number"] for r in json.loads(bundle.data)["log"]["records"] if r["date"] <= "2025-04-30"
     }
     # Again: refused, with the message in the JSON error.
