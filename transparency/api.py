@@ -118,6 +118,14 @@ class PublishIn(Schema):
     to = fields.String(
         load_default=None, metadata={"description": "last month, YYYY-MM (default: period)"}
     )
+    note = fields.String(
+        load_default=None,
+        metadata={
+            "description": "the publisher's note, needed when the pre-publication checks warn "
+            "(a negative cash, inventory or fixed-asset line, an unbalanced balance sheet; "
+            "409 needs_note names the lines); shown on the public page"
+        },
+    )
 
 
 class ReceiptArgs(Schema):
@@ -284,7 +292,7 @@ def publish(data, org_id: int):
     book = book_for(organisation)
     period = str(parse.month(data["period"], field="period"))  # ASCII YYYY-MM, 1900–9999
     to = str(parse.month(data["to"], field="to")) if data["to"] else None
-    return disclosure.publish_report(book, period, to, actor=user)
+    return disclosure.publish_report(book, period, to, actor=user, publisher_note=data["note"])
 
 
 @blp.get("/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt")

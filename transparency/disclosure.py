@@ -32,6 +32,7 @@ from ledger.models import Account, AccountPeriodBalance, Book, Fund, Voucher, Vo
 from tlog import bundle_math as bm
 from tlog import merkle, notes
 
+from . import public_checks
 from .audit import rebuild
 from .checkpoints import LogInconsistent, locked_log_size, sign_checkpoint
 from .keys import origin, private_key_for, public_key_json
@@ -364,11 +365,19 @@ def sign_bundle(bundle: dict, key: SigningKey) -> str:
 
 
 def publish_report(
-    book: Book, start_month: str, end_month: str | None = None, *, actor: User | None
+    book: Book,
+    start_month: str,
+    end_month: str | None = None,
+    *,
+    actor: User | None,
+    publisher_note: str | None = None,
 ) -> DisclosureReport:
     """Publish the disclosure report of the months ``start_month`` … ``end_month`` (YYYY-MM).
 
     ``actor`` None is the operator at the command line (no role check, no publisher).
+    A report the pre-publication checks warn about (transparency.public_checks: a negative
+    cash, inventory or fixed-asset line, an unbalanced balance sheet) is refused unless
+    ``publisher_note`` explains it; the note and the warnings appear on the public page.
     """
     organisation = db.session.get_one(Organisation, book.organisation_id)
     if actor is not None:
@@ -442,6 +451,8 @@ def publish_report(
     bundle["statements"] = build_statements(
         book.chart, accounts, closing, movements, book.base_unit
     )
+    warnings = public_checks.sanity_warnings(bundle)
+    publisher_note = public_checks.require_note(warnings, publisher_note, book.community_id)
     bundle["signature"] = sign_bundle(bundle, checkpoint.key)
 
     text = json.dumps(bundle, ensure_ascii=False, separators=(",", ":"))
@@ -455,6 +466,8 @@ def publish_report(
         bundle=text,
         bundle_sha256=hashlib.sha256(text.encode()).hexdigest(),
         published_by_id=getattr(actor, "id", None),
+        publisher_note=publisher_note,
+        sanity_warnings=public_checks.warnings_json(warnings),
     )
     db.session.add(report)
     db.session.flush()

@@ -44,7 +44,7 @@ from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
 from tlog import notes
 
-from . import disclosure, keys, receipts, verify
+from . import disclosure, keys, public_checks, receipts, verify
 from .checkpoints import checkpoint_history
 from .models import Checkpoint, DisclosureReport, SigningKey
 
@@ -348,6 +348,10 @@ def report_context(report: DisclosureReport) -> dict:
         "statements": statement_views(bundle),
         "records": record_views(bundle, PersonalDataScreen(report.community_id)),
         "record_kind_labels": RECORD_KIND_LABELS,
+        "publisher_note": report.publisher_note,
+        "sanity_warnings": [
+            w.text() for w in public_checks.stored_warnings(report.sanity_warnings)
+        ],
     }
 
 
