@@ -86,6 +86,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("COMMONS_LOGIN_WINDOW_SECONDS", 15 * 60)),
         "KEYS_DIR": env.get("COMMONS_KEYS_DIR") or str(instance / "keys"),
         # The public host of this deployment, in every checkpoint origin (FORMAT.md §2).
+        # Rendered report PDFs are kept here (a cache; default: <instance>/cache/report-pdf).
+        "REPORT_PDF_CACHE": env.get("COMMONS_PDF_CACHE"),
         "PUBLIC_HOST": env.get("COMMONS_PUBLIC_HOST")
         or overrides.get("SERVER_NAME")
         or env.get("SERVER_NAME")

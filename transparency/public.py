@@ -18,13 +18,23 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from babel import numbers as babel_numbers
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -358,6 +368,33 @@ def report_context(report: DisclosureReport) -> dict:
 # --- public pages --------------------------------------------------------------------------
 
 
+@public_bp.after_request
+def _revalidate(response: Response) -> Response:
+    """Public pages carry an ETag (a hash of the page as sent) and ``Cache-Control: public,
+    no-cache``: a browser or a proxy keeps the page and asks again each time, and an unchanged
+    page costs a 304 with no body (a slow connection downloads it once). The page depends on
+    the language chosen (Accept-Language or the cookie), hence ``Vary``. A signed-in visitor's
+    pages are never cached (core.app sets no-store)."""
+    if (
+        request.method not in ("GET", "HEAD")
+        or response.status_code != 200
+        or response.direct_passthrough
+        or _signed_in()
+        or "Set-Cookie" in response.headers
+    ):
+        return response
+    if not response.get_etag()[0]:
+        response.add_etag()
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.vary.update(("Accept-Language", "Cookie"))
+    response.make_conditional(request)
+    return response
+
+
+def _signed_in() -> bool:
+    return bool(current_user and current_user.is_authenticated)
+
+
 def _public_template(name: str, **context) -> str:
     return render_template(name, verify_url=verify_url, kind_label=kind_label, **context)
 
@@ -457,10 +494,23 @@ def report(report_id: int):
     )
 
 
-@public_bp.get("/r/<id:report_id>.pdf")
-def report_pdf(report_id: int):
-    """The report as an A4 PDF. Every export is recorded (DOMAIN.md DP-7)."""
-    r = disclosure.get_report(report_id)
+def pdf_cache_dir() -> Path:
+    """Where rendered report PDFs are kept: a cache (DESIGN.md §6: local files only for keys
+    and caches), ``COMMONS_PDF_CACHE`` or the instance folder's ``cache/report-pdf``."""
+    configured = current_app.config.get("REPORT_PDF_CACHE")
+    return Path(configured) if configured else Path(current_app.instance_path) / "cache/report-pdf"
+
+
+def report_pdf_bytes(r: DisclosureReport) -> bytes:
+    """The report's PDF in the request's language, rendered on its first request and stored:
+    a published report never changes (the file name carries the bundle's hash), so later
+    requests read the file instead of rendering again (about a second each)."""
+    locale = "en" if _english() else "zh"
+    path = pdf_cache_dir() / f"report-{r.id}-{r.bundle_sha256[:16]}-{locale}.pdf"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
     context = report_context(r)
     body = pdf.render_pdf(
         render_template(
@@ -473,13 +523,35 @@ def report_pdf(report_id: int):
             **context,
         )
     )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
+    except OSError:
+        current_app.logger.warning("could not store the report PDF %s", path)
+    return body
+
+
+@public_bp.get("/r/<id:report_id>.pdf")
+def report_pdf(report_id: int):
+    """The report as an A4 PDF, rendered once and stored. Every export is recorded
+    (DOMAIN.md DP-7)."""
+    r = disclosure.get_report(report_id)
+    body = report_pdf_bytes(r)
+    organisation = db.session.get_one(
+        Organisation, db.session.get_one(Book, r.book_id).organisation_id
+    )
     _record_export(
         "export report pdf",
-        context["organisation"],
+        organisation,
         target=f"report:{r.id}",
         detail={"report_id": r.id, "bundle_sha256": r.bundle_sha256, "period": r.label},
     )
-    return download(body, disclosure.bundle_filename(r, "pdf"), "application/pdf", inline=True)
+    tag = f"{r.bundle_sha256[:32]}-{'en' if _english() else 'zh'}"  # one stored file per tag
+    return download(
+        body, disclosure.bundle_filename(r, "pdf"), "application/pdf", inline=True, etag=tag
+    )
 
 
 # --- receipts (login) ----------------------------------------------------------------------
