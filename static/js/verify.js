@@ -1692,6 +1692,9 @@
         }
       }
       todo.hidden = !todo.children.length;
+      // Every check, folded when all passed (the verdict says it), open otherwise.
+      const details = list.closest("details");
+      if (details) details.open = verdict !== "verified";
       notes.replaceChildren(...extraNotes.map((t) => Object.assign(document.createElement("p"), { textContent: t })));
       notes.hidden = !extraNotes.length;
       out.hidden = false;
