@@ -340,6 +340,61 @@ def _base_unit(bundle: dict) -> str:
     return "CNY" if not units or "CNY" in units else units[0]
 
 
+@dataclass
+class Overview:
+    """The resident's questions, first: what came in, what went out, what is left, against
+    the previous report; the largest items of each (by account, never by person)."""
+
+    income: int
+    spending: int
+    left: int
+    previous: tuple[int, int, int] | None
+    top_income: list[tuple[str, int]]
+    top_spending: list[tuple[str, int]]
+
+
+def _flows(bundle: dict) -> tuple[dict[str, int], dict[str, int]]:
+    """Income and spending of the period by account (base unit; closing entries left out)."""
+    unit = _base_unit(bundle)
+    types = {a["code"]: a.get("type") for a in bundle.get("accounts", [])}
+    income: dict[str, int] = {}
+    spending: dict[str, int] = {}
+    for r in disclosure.used_records(bundle):
+        if r.get("kind") == "closing":
+            continue
+        for ln in r["lines"]:
+            if ln["unit"] != unit:
+                continue
+            kind = types.get(ln["account"])
+            if kind == "revenue":
+                income[ln["account"]] = income.get(ln["account"], 0) + ln["credit"] - ln["debit"]
+            elif kind in ("expense", "cost"):
+                spending[ln["account"]] = (
+                    spending.get(ln["account"], 0) + ln["debit"] - ln["credit"]
+                )
+    return income, spending
+
+
+def overview(bundle: dict, previous_bundle: dict | None) -> Overview:
+    en = _english()
+    names = {
+        a["code"]: (a.get("name_en") if en and a.get("name_en") else a.get("name_zh")) or a["code"]
+        for a in bundle.get("accounts", [])
+    }
+    income, spending = _flows(bundle)
+
+    def top(flows: dict[str, int]) -> list[tuple[str, int]]:
+        items = sorted(((v, k) for k, v in flows.items() if v > 0), reverse=True)[:5]
+        return [(names.get(k, k), v) for v, k in items]
+
+    prev = None
+    if previous_bundle is not None:
+        pi, ps = _flows(previous_bundle)
+        prev = (sum(pi.values()), sum(ps.values()), sum(pi.values()) - sum(ps.values()))
+    total_in, total_out = sum(income.values()), sum(spending.values())
+    return Overview(total_in, total_out, total_in - total_out, prev, top(income), top(spending))
+
+
 def report_context(report: DisclosureReport) -> dict:
     """Everything the report page and the report PDF show, computed from the stored bundle."""
     bundle = json.loads(report.bundle)
@@ -358,6 +413,9 @@ def report_context(report: DisclosureReport) -> dict:
         "statements": statement_views(bundle),
         "records": record_views(bundle, PersonalDataScreen(report.community_id)),
         "record_kind_labels": RECORD_KIND_LABELS,
+        "overview": overview(
+            bundle, json.loads(report.previous.bundle) if report.previous is not None else None
+        ),
         "publisher_note": report.publisher_note,
         "sanity_warnings": [
             w.text() for w in public_checks.stored_warnings(report.sanity_warnings)

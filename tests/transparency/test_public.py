@@ -427,3 +427,20 @@ def test_publishing_takes_ascii_months_only(app, organisation, people, published
     for period in ("２０２５-０５", "2025-0５", "0001-01", "1" * 5000):
         resp = api.post(f"/organisations/{organisation.id}/reports", {"period": period})
         assert resp.status_code == 422, (period[:12], resp.status_code)
+
+
+def test_report_page_starts_with_in_out_left_the_largest_items_and_is_it_checked(client, published):
+    """Issue 14 item 1 (first part): the resident's questions before the statutory forms."""
+    html = page(client, f"/public/r/{published.april.id}")
+    head = html[: html.index('id="statements"')]
+    # April: 123.45 came in (场地费, a 5001 revenue), 2,000.00 went out (房租, 5602).
+    assert "本期收入" in head and "¥123.45" in head
+    assert "本期支出" in head and "¥2,000.00" in head
+    assert "本期结余" in head and "¥-1,876.55" in head
+    # March, the previous report: 10,000.00 of sales came in (the fee was a receivable).
+    assert "上期 ¥10,000.00" in head
+    assert "最大的几项支出" in head and "管理费用" in head
+    assert "核对过吗？是的" in head
+    # The statutory statements follow, folded, with their zero rows hidden.
+    assert re.search(r'<section class="card pub-hide-zero" id="statements">\s*<details>', html)
+    assert 'class="pub-item pub-zero"' in html
