@@ -8,6 +8,7 @@ In development both keys are generated once into the instance folder.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -16,6 +17,27 @@ from cryptography.fernet import Fernet
 
 class ConfigError(RuntimeError):
     """A deployer's mistake that must stop the start-up, with a message saying what to set."""
+
+
+# A host name (or an IP literal), an optional port and optional path segments: the part of a
+# checkpoint origin that names this deployment (C2SP tlog-checkpoint: a schema-less URL).
+_PUBLIC_HOST = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?(?:/[a-z0-9._~-]+)*"
+)
+
+
+def public_host(value: str) -> str:
+    """``COMMONS_PUBLIC_HOST`` checked and normalised: ``ledger.example.org`` (no scheme, no
+    trailing slash, lower case). It names this deployment in every checkpoint's origin
+    (``<public host>/commons-ledger/<book id>``), which is signed and cannot change later."""
+    host = value.strip().lower().rstrip("/")
+    if "://" in host or not _PUBLIC_HOST.fullmatch(host) or len(host) > 200:
+        raise ConfigError(
+            f"COMMONS_PUBLIC_HOST {value!r} is not a host name such as ledger.example.org "
+            "(no scheme, e.g. no https://)"
+        )
+    return host
 
 
 def _instance_secret(instance: Path, name: str, make) -> str:
@@ -63,6 +85,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         ),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("COMMONS_LOGIN_WINDOW_SECONDS", 15 * 60)),
         "KEYS_DIR": env.get("COMMONS_KEYS_DIR") or str(instance / "keys"),
+        # The public host of this deployment, in every checkpoint origin (FORMAT.md §2).
+        # Rendered report PDFs are kept here (a cache; default: <instance>/cache/report-pdf).
+        "REPORT_PDF_CACHE": env.get("COMMONS_PDF_CACHE"),
+        "PUBLIC_HOST": env.get("COMMONS_PUBLIC_HOST")
+        or overrides.get("SERVER_NAME")
+        or env.get("SERVER_NAME")
+        or "localhost",
         "API_TITLE": "Commons Ledger API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
@@ -71,6 +100,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TESTING": False,
     }
     cfg.update(overrides)
+    cfg["PUBLIC_HOST"] = public_host(str(cfg["PUBLIC_HOST"]))
 
     if "SECRET_KEY" not in cfg:
         if env.get("SECRET_KEY"):

@@ -41,6 +41,7 @@ __all__ = [
     "balances_from_json",
     "balances_to_json",
     "bundle_note_text",
+    "format_amount",
     "canonical_bundle",
     "check_record",
     "commitment",
@@ -346,13 +347,13 @@ def canonical_bundle(bundle: Mapping, known: Mapping[int, bytes] | None = None) 
 
 
 def bundle_note_text(
-    bundle: Mapping, book_id: int, start: str, end: str, known: Mapping[int, bytes] | None = None
+    bundle: Mapping, origin: str, start: str, end: str, known: Mapping[int, bytes] | None = None
 ) -> str:
     """The text a bundle's ``signature`` note signs (FORMAT.md §3): what the report is (book
     and period) and the hash of everything else in it, so no label, line definition, account
     or period can change without the organisation's key."""
     digest = hashlib.sha256(canonical_bundle(bundle, known)).hexdigest()
-    return f"commons-ledger/{book_id}/report\n{start}..{end}\n{digest}\n"
+    return f"{origin}/report\n{start}..{end}\n{digest}\n"
 
 
 def fold_log(
@@ -456,13 +457,23 @@ def _label(key: BalanceKey) -> str:
     return f"{account}" + (f" fund {fund}" if fund is not None else "") + f" {unit}"
 
 
+def format_amount(minor: int, unit: str = "CNY") -> str:
+    """An amount in minor units as people read it: ``¥1,234.56`` (fen → yuan, exact integer
+    arithmetic); another unit (points) as ``1,234 pt``."""
+    if unit != "CNY":
+        return f"{minor:,} {unit}"
+    sign = "-" if minor < 0 else ""
+    return f"{sign}¥{abs(minor) // 100:,}.{abs(minor) % 100:02d}"
+
+
 def diff_balances(
     expected: Mapping[BalanceKey, int], actual: Mapping[BalanceKey, int], limit: int = 5
 ) -> list[str]:
     """Human-readable differences, at most ``limit`` (then a count of the rest)."""
     keys = sorted(set(expected) | set(actual), key=_sort_key)
     diffs = [
-        f"{_label(k)}: recomputed {expected.get(k, 0)}, bundle says {actual.get(k, 0)}"
+        f"{_label(k)}: recomputed {format_amount(expected.get(k, 0), k[2])}, "
+        f"the report says {format_amount(actual.get(k, 0), k[2])}"
         for k in keys
         if expected.get(k, 0) != actual.get(k, 0)
     ]

@@ -3,13 +3,17 @@
 
 A checkpoint (c2sp.org/tlog-checkpoint, FORMAT.md §2) is the note text::
 
-    commons-ledger/<book id>
+    <public host>/commons-ledger/<book id>
     <tree size>
     <b64 root>
 
 followed by a blank line and one signature line per signer::
 
-    — commons-ledger/<book id> <b64(key id ‖ Ed25519 signature over the text)>
+    — <public host>/commons-ledger/<book id> <b64(key id ‖ Ed25519 signature over the text)>
+
+The origin is a schema-less URL naming the deployment and the book, as tlog-checkpoint
+recommends, so that witnesses and monitors (which keep state per origin) never confuse two
+installations' book 7.
 
 Both the server (which signs) and the standalone verifier (which checks) use this module, so
 it imports only the standard library and ``cryptography``. Verification follows the
@@ -42,6 +46,8 @@ __all__ = [
     "fingerprint",
     "format_checkpoint",
     "key_id",
+    "book_of_origin",
+    "origin_for",
     "parse_checkpoint",
     "parse_note",
     "parse_vkey",
@@ -99,6 +105,23 @@ class Checkpoint:
     origin: str
     size: int
     root: bytes
+
+
+# --------------------------------------------------------------------------- origins
+
+ORIGIN_MARK = "/commons-ledger/"
+_ORIGIN = re.compile(r"([a-z0-9.\-\[\]:]+(?:/[a-z0-9._~\-]+)*)/commons-ledger/([1-9][0-9]{0,18})")
+
+
+def origin_for(host: str, book_id: int) -> str:
+    """A book's log origin and key name: ``<public host>/commons-ledger/<book id>``."""
+    return f"{host}{ORIGIN_MARK}{book_id}"
+
+
+def book_of_origin(origin: object) -> int | None:
+    """The book id an origin names, or None when it is not ``<host>/commons-ledger/<id>``."""
+    m = _ORIGIN.fullmatch(origin) if isinstance(origin, str) else None
+    return int(m.group(2)) if m else None
 
 
 # --------------------------------------------------------------------------- keys

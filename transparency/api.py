@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 
 from flask import Response
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -117,6 +118,14 @@ class PublishIn(Schema):
     period = fields.String(required=True, metadata={"description": "first month, YYYY-MM"})
     to = fields.String(
         load_default=None, metadata={"description": "last month, YYYY-MM (default: period)"}
+    )
+    note = fields.String(
+        load_default=None,
+        metadata={
+            "description": "the publisher's note, needed when the pre-publication checks warn "
+            "(a negative cash, inventory or fixed-asset line, an unbalanced balance sheet; "
+            "409 needs_note names the lines); shown on the public page"
+        },
     )
 
 
@@ -258,10 +267,12 @@ def report_bundle(report_id: int):
     }
 )
 def report_csv(report_id: int):
-    """The records the report's figures come from, as CSV (amounts in minor units) for re-totalling."""
+    """The records the report's figures come from, as CSV for re-totalling: headers in the
+    reader's language, account code and name, amounts in yuan."""
     report = disclosure.get_report(report_id)
+    english = str(get_locale() or "zh").startswith("en")
     return download(
-        disclosure.report_csv(report, csv_summary_screen(report.community_id)),
+        disclosure.report_csv(report, csv_summary_screen(report.community_id), english=english),
         disclosure.bundle_filename(report, "csv"),
         "text/csv",
     )
@@ -282,7 +293,7 @@ def publish(data, org_id: int):
     book = book_for(organisation)
     period = str(parse.month(data["period"], field="period"))  # ASCII YYYY-MM, 1900–9999
     to = str(parse.month(data["to"], field="to")) if data["to"] else None
-    return disclosure.publish_report(book, period, to, actor=user)
+    return disclosure.publish_report(book, period, to, actor=user, publisher_note=data["note"])
 
 
 @blp.get("/organisations/<id:org_id>/vouchers/<id:voucher_id>/receipt")

@@ -76,8 +76,14 @@ def checkpoint(book_id):
 @click.option("--period", required=True, help="First month, YYYY-MM.")
 @click.option("--to", "to", default=None, help="Last month, YYYY-MM (default: --period).")
 @click.option("--user", "username", default=None, help="Publish as this user (checks their role).")
+@click.option(
+    "--note",
+    "publisher_note",
+    default=None,
+    help="The publisher's note, needed when the pre-publication checks warn (shown publicly).",
+)
 @audited_command("transparency publish")
-def publish(book_id, period, to, username):
+def publish(book_id, period, to, username, publisher_note):
     """Publish the disclosure report of closed months."""
     note(book=book_id, period=period, to=to)
     book = _book(book_id)
@@ -87,7 +93,9 @@ def publish(book_id, period, to, username):
         if actor is None:
             raise click.ClickException(f"no user {username!r}")
     try:
-        report = disclosure.publish_report(book, period, to, actor=actor)
+        report = disclosure.publish_report(
+            book, period, to, actor=actor, publisher_note=publisher_note
+        )
     except DomainError as e:
         _fail(e)
     db.session.commit()

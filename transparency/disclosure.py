@@ -29,8 +29,10 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Community, Organisation, Role, User
 from ledger import charts, log
 from ledger.models import Account, AccountPeriodBalance, Book, Fund, Voucher, VoucherStatus
-from tlog import jcs, merkle, notes
+from tlog import bundle_math as bm
+from tlog import merkle, notes
 
+from . import public_checks
 from .audit import rebuild
 from .checkpoints import LogInconsistent, locked_log_size, sign_checkpoint
 from .keys import origin, private_key_for, public_key_json
@@ -351,10 +353,8 @@ def bundle_note_text(bundle: dict) -> str:
     """What a bundle's ``signature`` signs (FORMAT.md §3): the book, the period and the SHA-256
     of the canonical bundle without the signature. The checkpoint signs only the log; this
     signs the labels, line definitions, accounts and period that the arithmetic cannot."""
-    unsigned = {k: v for k, v in bundle.items() if k != "signature"}
-    digest = hashlib.sha256(jcs.dumps(unsigned)).hexdigest()
     period = bundle["period"]
-    return f"{origin(bundle['book']['id'])}/report\n{period['start']}..{period['end']}\n{digest}\n"
+    return bm.bundle_note_text(bundle, origin(bundle["book"]["id"]), period["start"], period["end"])
 
 
 def sign_bundle(bundle: dict, key: SigningKey) -> str:
@@ -365,11 +365,19 @@ def sign_bundle(bundle: dict, key: SigningKey) -> str:
 
 
 def publish_report(
-    book: Book, start_month: str, end_month: str | None = None, *, actor: User | None
+    book: Book,
+    start_month: str,
+    end_month: str | None = None,
+    *,
+    actor: User | None,
+    publisher_note: str | None = None,
 ) -> DisclosureReport:
     """Publish the disclosure report of the months ``start_month`` … ``end_month`` (YYYY-MM).
 
     ``actor`` None is the operator at the command line (no role check, no publisher).
+    A report the pre-publication checks warn about (transparency.public_checks: a negative
+    cash, inventory or fixed-asset line, an unbalanced balance sheet) is refused unless
+    ``publisher_note`` explains it; the note and the warnings appear on the public page.
     """
     organisation = db.session.get_one(Organisation, book.organisation_id)
     if actor is not None:
@@ -443,6 +451,8 @@ def publish_report(
     bundle["statements"] = build_statements(
         book.chart, accounts, closing, movements, book.base_unit
     )
+    warnings = public_checks.sanity_warnings(bundle)
+    publisher_note = public_checks.require_note(warnings, publisher_note, book.community_id)
     bundle["signature"] = sign_bundle(bundle, checkpoint.key)
 
     text = json.dumps(bundle, ensure_ascii=False, separators=(",", ":"))
@@ -456,6 +466,8 @@ def publish_report(
         bundle=text,
         bundle_sha256=hashlib.sha256(text.encode()).hexdigest(),
         published_by_id=getattr(actor, "id", None),
+        publisher_note=publisher_note,
+        sanity_warnings=public_checks.warnings_json(warnings),
     )
     db.session.add(report)
     db.session.flush()
@@ -477,46 +489,72 @@ def bundle_filename(report: DisclosureReport, ext: str = "json") -> str:
     return f"commons-ledger-{report.book_id}-{report.label.replace(' – ', '_')}.{ext}"
 
 
+# The public CSV's columns, in the reader's language (Chinese by default, English with the
+# language switch). Amounts are in yuan (元) with two decimals for CNY lines, so that a
+# spreadsheet re-totals them as they are; a line in another unit (points) is in that unit.
 CSV_HEADER = [
-    "index",
-    "number",
-    "date",
-    "kind",
-    "summary",
-    "line",
-    "account",
-    "fund",
-    "unit",
-    "debit",
-    "credit",
-    "reverses",
-    "private",
+    _l("Log index"),
+    _l("Voucher number"),
+    _l("Date"),
+    _l("Kind"),
+    _l("Summary"),
+    _l("Line"),
+    _l("Account code"),
+    _l("Account name"),
+    _l("Fund"),
+    _l("Unit"),
+    _l("Debit"),
+    _l("Credit"),
+    _l("Reverses log index"),
+    _l("Privacy commitment"),
 ]
+CSV_KINDS = {
+    "normal": _l("Normal"),
+    "reversal": _l("Reversal"),
+    "closing": _l("Year-end closing"),
+    "opening": _l("Opening"),
+}
+CSV_UNITS = {"CNY": _l("yuan")}
 
 
-def report_csv(report: DisclosureReport, summary_text=None) -> str:
-    """The records the report's figures come from, one row per line, amounts in minor units,
-    so anyone can re-total them in a spreadsheet. UTF-8 with a BOM for spreadsheet programs.
+def csv_amount(minor: int, unit: str) -> str:
+    """fen → ``1234.56`` (yuan, exact); another unit's amount as it is."""
+    if unit != "CNY":
+        return str(minor)
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
+
+
+def report_csv(report: DisclosureReport, summary_text=None, *, english: bool = False) -> str:
+    """The records the report's figures come from, one row per line: headers in the reader's
+    language, account code and name, amounts in yuan, so anyone can re-total them in a
+    spreadsheet (core.downloads' one CSV writer: UTF-8 with a BOM, formulas escaped).
     ``summary_text(summary)`` gives what the CSV shows of a summary (the public pages' privacy
     screen, see transparency.public.PersonalDataScreen)."""
     bundle = json.loads(report.bundle)
-    rows: list[list[object]] = [list(CSV_HEADER)]
+    names = {
+        a["code"]: (a.get("name_en") if english and a.get("name_en") else a.get("name_zh")) or ""
+        for a in bundle.get("accounts", [])
+    }
+    rows: list[list[object]] = [[str(h) for h in CSV_HEADER]]
     for r in used_records(bundle):
         committed = {c["line"]: c["commitment"] for c in r["private"] or []}  # per line (FORMAT §1)
         for n, line in enumerate(r["lines"], start=1):
+            unit = line["unit"]
             rows.append(
                 [
                     r["index"],
                     r["number"],
                     r["date"],
-                    r["kind"],
+                    str(CSV_KINDS.get(r["kind"], r["kind"])),
                     summary_text(r["summary"]) if summary_text else r["summary"],
                     n,
                     line["account"],
+                    names.get(line["account"], ""),
                     line["fund"] or "",
-                    line["unit"],
-                    line["debit"],
-                    line["credit"],
+                    str(CSV_UNITS.get(unit, unit)),
+                    csv_amount(line["debit"], unit),
+                    csv_amount(line["credit"], unit),
                     "" if r["reverses"] is None else r["reverses"],
                     committed.get(n, ""),
                 ]

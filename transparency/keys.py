@@ -32,12 +32,12 @@ from tlog import notes
 
 from .models import SigningKey
 
-ORIGIN_PREFIX = "commons-ledger/"
-
 
 def origin(book_id: int) -> str:
-    """A book's checkpoint origin, which is also its key's name (FORMAT.md §2)."""
-    return f"{ORIGIN_PREFIX}{book_id}"
+    """A book's checkpoint origin, which is also its key's name (FORMAT.md §2): a schema-less
+    URL naming this deployment and the book, ``<public host>/commons-ledger/<book id>``
+    (C2SP tlog-checkpoint), so that two installations' book 7 never share an origin."""
+    return notes.origin_for(current_app.config["PUBLIC_HOST"], book_id)
 
 
 def keys_dir() -> Path:

@@ -67,6 +67,10 @@ class DisclosureReport(IdMixin, Model):  # 公开报告 / 财务公开
     bundle_sha256: Mapped[str] = mapped_column(sa.String(64))
     published_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
     published_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    # Published despite the pre-publication checks (transparency.public_checks): what the
+    # checks found (JSON list) and the publisher's note; both shown on the public page.
+    publisher_note: Mapped[str | None] = mapped_column(sa.Text)
+    sanity_warnings: Mapped[str | None] = mapped_column(sa.Text)
 
     checkpoint: Mapped[Checkpoint] = relationship()
     previous: Mapped[DisclosureReport | None] = relationship(remote_side="DisclosureReport.id")

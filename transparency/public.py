@@ -18,13 +18,23 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from babel import numbers as babel_numbers
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -42,10 +52,11 @@ from core.parse import text_problem
 from core.privacy import find_personal_data, terms_for_community
 from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
+from tlog import notes
 
-from . import disclosure, keys, receipts, verify
+from . import disclosure, keys, public_checks, receipts, verify
 from .checkpoints import checkpoint_history
-from .models import Checkpoint, DisclosureReport
+from .models import Checkpoint, DisclosureReport, SigningKey
 
 public_bp = Blueprint("public", __name__, url_prefix="/public")
 receipts_bp = Blueprint("receipts", __name__)
@@ -118,6 +129,15 @@ def _statement_amount_filter(minor: int | None, unit: str = "CNY") -> str:
     return statement_amount(minor, unit)
 
 
+@public_bp.app_template_filter("verifier_key")
+def verifier_key(key: SigningKey | dict) -> str:
+    """The C2SP verifier key ``<origin>+<key id>+<base64>``: the key and the log's name (its
+    origin) in one string, for the verifiers' ``--key`` (FORMAT.md §2)."""
+    if isinstance(key, dict):
+        return notes.vkey(key["name"], base64.b64decode(key["ed25519"]))
+    return notes.vkey(key.name, bytes(key.public_key))
+
+
 @public_bp.app_template_filter("grouped_hex")
 def _grouped_hex_filter(text: str) -> str:
     return grouped_hex(text or "")
@@ -182,7 +202,7 @@ def verify_report(
         return Verification("failed", result.checks)
     key = report.checkpoint.key
     trusted = verify.TrustedKey(
-        bytes(key.public_key), key.fingerprint, "the organisation's published key"
+        bytes(key.public_key), key.fingerprint, "the organisation's published key", key.name
     )
     verify.verify_bundle(bundle, previous=previous, key=trusted, report=result)
     return Verification("verified" if not result.failed else "failed", result.checks)
@@ -320,6 +340,61 @@ def _base_unit(bundle: dict) -> str:
     return "CNY" if not units or "CNY" in units else units[0]
 
 
+@dataclass
+class Overview:
+    """The resident's questions, first: what came in, what went out, what is left, against
+    the previous report; the largest items of each (by account, never by person)."""
+
+    income: int
+    spending: int
+    left: int
+    previous: tuple[int, int, int] | None
+    top_income: list[tuple[str, int]]
+    top_spending: list[tuple[str, int]]
+
+
+def _flows(bundle: dict) -> tuple[dict[str, int], dict[str, int]]:
+    """Income and spending of the period by account (base unit; closing entries left out)."""
+    unit = _base_unit(bundle)
+    types = {a["code"]: a.get("type") for a in bundle.get("accounts", [])}
+    income: dict[str, int] = {}
+    spending: dict[str, int] = {}
+    for r in disclosure.used_records(bundle):
+        if r.get("kind") == "closing":
+            continue
+        for ln in r["lines"]:
+            if ln["unit"] != unit:
+                continue
+            kind = types.get(ln["account"])
+            if kind == "revenue":
+                income[ln["account"]] = income.get(ln["account"], 0) + ln["credit"] - ln["debit"]
+            elif kind in ("expense", "cost"):
+                spending[ln["account"]] = (
+                    spending.get(ln["account"], 0) + ln["debit"] - ln["credit"]
+                )
+    return income, spending
+
+
+def overview(bundle: dict, previous_bundle: dict | None) -> Overview:
+    en = _english()
+    names = {
+        a["code"]: (a.get("name_en") if en and a.get("name_en") else a.get("name_zh")) or a["code"]
+        for a in bundle.get("accounts", [])
+    }
+    income, spending = _flows(bundle)
+
+    def top(flows: dict[str, int]) -> list[tuple[str, int]]:
+        items = sorted(((v, k) for k, v in flows.items() if v > 0), reverse=True)[:5]
+        return [(names.get(k, k), v) for v, k in items]
+
+    prev = None
+    if previous_bundle is not None:
+        pi, ps = _flows(previous_bundle)
+        prev = (sum(pi.values()), sum(ps.values()), sum(pi.values()) - sum(ps.values()))
+    total_in, total_out = sum(income.values()), sum(spending.values())
+    return Overview(total_in, total_out, total_in - total_out, prev, top(income), top(spending))
+
+
 def report_context(report: DisclosureReport) -> dict:
     """Everything the report page and the report PDF show, computed from the stored bundle."""
     bundle = json.loads(report.bundle)
@@ -338,10 +413,44 @@ def report_context(report: DisclosureReport) -> dict:
         "statements": statement_views(bundle),
         "records": record_views(bundle, PersonalDataScreen(report.community_id)),
         "record_kind_labels": RECORD_KIND_LABELS,
+        "overview": overview(
+            bundle, json.loads(report.previous.bundle) if report.previous is not None else None
+        ),
+        "publisher_note": report.publisher_note,
+        "sanity_warnings": [
+            w.text() for w in public_checks.stored_warnings(report.sanity_warnings)
+        ],
     }
 
 
 # --- public pages --------------------------------------------------------------------------
+
+
+@public_bp.after_request
+def _revalidate(response: Response) -> Response:
+    """Public pages carry an ETag (a hash of the page as sent) and ``Cache-Control: public,
+    no-cache``: a browser or a proxy keeps the page and asks again each time, and an unchanged
+    page costs a 304 with no body (a slow connection downloads it once). The page depends on
+    the language chosen (Accept-Language or the cookie), hence ``Vary``. A signed-in visitor's
+    pages are never cached (core.app sets no-store)."""
+    if (
+        request.method not in ("GET", "HEAD")
+        or response.status_code != 200
+        or response.direct_passthrough
+        or _signed_in()
+        or "Set-Cookie" in response.headers
+    ):
+        return response
+    if not response.get_etag()[0]:
+        response.add_etag()
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.vary.update(("Accept-Language", "Cookie"))
+    response.make_conditional(request)
+    return response
+
+
+def _signed_in() -> bool:
+    return bool(current_user and current_user.is_authenticated)
 
 
 def _public_template(name: str, **context) -> str:
@@ -443,10 +552,23 @@ def report(report_id: int):
     )
 
 
-@public_bp.get("/r/<id:report_id>.pdf")
-def report_pdf(report_id: int):
-    """The report as an A4 PDF. Every export is recorded (DOMAIN.md DP-7)."""
-    r = disclosure.get_report(report_id)
+def pdf_cache_dir() -> Path:
+    """Where rendered report PDFs are kept: a cache (DESIGN.md §6: local files only for keys
+    and caches), ``COMMONS_PDF_CACHE`` or the instance folder's ``cache/report-pdf``."""
+    configured = current_app.config.get("REPORT_PDF_CACHE")
+    return Path(configured) if configured else Path(current_app.instance_path) / "cache/report-pdf"
+
+
+def report_pdf_bytes(r: DisclosureReport) -> bytes:
+    """The report's PDF in the request's language, rendered on its first request and stored:
+    a published report never changes (the file name carries the bundle's hash), so later
+    requests read the file instead of rendering again (about a second each)."""
+    locale = "en" if _english() else "zh"
+    path = pdf_cache_dir() / f"report-{r.id}-{r.bundle_sha256[:16]}-{locale}.pdf"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
     context = report_context(r)
     body = pdf.render_pdf(
         render_template(
@@ -459,13 +581,35 @@ def report_pdf(report_id: int):
             **context,
         )
     )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
+    except OSError:
+        current_app.logger.warning("could not store the report PDF %s", path)
+    return body
+
+
+@public_bp.get("/r/<id:report_id>.pdf")
+def report_pdf(report_id: int):
+    """The report as an A4 PDF, rendered once and stored. Every export is recorded
+    (DOMAIN.md DP-7)."""
+    r = disclosure.get_report(report_id)
+    body = report_pdf_bytes(r)
+    organisation = db.session.get_one(
+        Organisation, db.session.get_one(Book, r.book_id).organisation_id
+    )
     _record_export(
         "export report pdf",
-        context["organisation"],
+        organisation,
         target=f"report:{r.id}",
         detail={"report_id": r.id, "bundle_sha256": r.bundle_sha256, "period": r.label},
     )
-    return download(body, disclosure.bundle_filename(r, "pdf"), "application/pdf", inline=True)
+    tag = f"{r.bundle_sha256[:32]}-{'en' if _english() else 'zh'}"  # one stored file per tag
+    return download(
+        body, disclosure.bundle_filename(r, "pdf"), "application/pdf", inline=True, etag=tag
+    )
 
 
 # --- receipts (login) ----------------------------------------------------------------------

@@ -10,15 +10,20 @@ outside ``transparency/``'s stdlib-only modules), so anyone can copy the ``trans
 folder and check a report without trusting our server or our code base. The tree size and
 root always come from the signed checkpoint; everything else is recomputed from the bytes.
 
-Each check prints one line, ``PASS|FAIL|WARN|SKIP <check>: <why>``. Exit codes (FORMAT.md §5):
-0 every check passed (warnings allowed), 1 at least one check failed, 2 an input could not be
-read (missing file, not JSON, wrong format version, larger than 512 MiB, a malformed --key).
+Each check prints one line, ``PASS|FAIL|WARN|SKIP <check>: <why>``, and a check that did not
+run, or ran without something only the user can give, says what completes it (``  → …``).
+Exit codes (FORMAT.md §5): 0 every check ran and passed (informational warnings allowed),
+1 at least one check failed, 2 an input could not be read (missing file, not JSON, wrong format
+version, larger than 512 MiB, a malformed --key), 3 partly checked: nothing failed, but a
+check did not run (no previous report given) or ran without a trusted key or origin.
 
 ``--key`` is what makes the result mean something: the organisation's public key (base64 of
 the 32 bytes, its hex SHA-256 fingerprint, a C2SP verifier key ``name+id+base64``, a
 ``public_key`` JSON object, or a file holding any of these), obtained from somewhere other
-than the bundle. Without it the verifier uses the bundle's own key and warns that this only
-proves the bundle is internally consistent.
+than the bundle. Without it the verifier uses the bundle's own key and says the result is
+only partly checked. The log's origin (``<host>/commons-ledger/<book id>``) is compared with the
+one the organisation's page states: the verifier key ``name+id+base64`` carries it, or give it
+with ``--origin``.
 """
 
 from __future__ import annotations
@@ -58,11 +63,11 @@ __all__ = [
 
 DISCLOSURE_FORMAT = "commons-ledger/disclosure/1"
 RECEIPT_FORMAT = "commons-ledger/receipt/1"
-ORIGIN_PREFIX = "commons-ledger/"
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 MAX_KEY_FILE_BYTES = 64 * 1024
 
 PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "SKIP"
+VERIFIED, PARTLY_CHECKED, NOT_VERIFIED = "verified", "partly_checked", "not_verified"
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _VKEY = re.compile(r"[^+\s]+\+[0-9a-fA-F]{8}\+")
 
@@ -75,30 +80,45 @@ class Check:
     check: str
     status: str
     message: str
+    action: str = ""  # what the user does so that this check runs fully
 
     def line(self) -> str:
-        return f"{self.status} {self.check}: {self.message}"
+        line = f"{self.status} {self.check}: {self.message}"
+        return line + (f"\n    → {self.action}" if self.action else "")
+
+    @property
+    def incomplete(self) -> bool:
+        """Did not run (SKIP), or ran without something only the user can give (``action``).
+        The checks of the previous report (``previous.…``) vouch for that report, not this
+        one: its own missing predecessor does not make this report partly checked."""
+        if self.check.startswith("previous.") and not self.action:
+            return False
+        return self.status == SKIP or bool(self.action)
 
 
 class _Outcome(Exception):
     """Raised inside a check to end it with a status other than PASS."""
 
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: str, message: str, action: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.action = action
 
 
 def fail(message: str) -> _Outcome:
     return _Outcome(FAIL, message)
 
 
-def skip(message: str) -> _Outcome:
-    return _Outcome(SKIP, message)
+def skip(message: str, action: str = "") -> _Outcome:
+    return _Outcome(SKIP, message, action)
 
 
-def warn(message: str) -> _Outcome:
-    return _Outcome(WARN, message)
+def warn(message: str, action: str = "") -> _Outcome:
+    return _Outcome(WARN, message, action)
+
+
+yuan = bm.format_amount
 
 
 # Errors that mean "the input is wrong", reported as the check's failure message.
@@ -118,15 +138,15 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     input_errors: list[str] = field(default_factory=list)
 
-    def add(self, check: str, status: str, message: str) -> None:
-        self.checks.append(Check(check, status, message))
+    def add(self, check: str, status: str, message: str, action: str = "") -> None:
+        self.checks.append(Check(check, status, message, action))
 
     def run(self, name: str, fn: Callable[[], str | None]) -> bool:
         """Run one check; a returned string is its PASS message. True only on PASS/WARN."""
         try:
             message = fn()
         except _Outcome as o:
-            self.add(name, o.status, o.message)
+            self.add(name, o.status, o.message, o.action)
             return o.status in (PASS, WARN)
         except _EXPECTED as e:
             self.add(name, FAIL, _describe(e))
@@ -145,10 +165,23 @@ class Report:
         return [c for c in self.checks if c.status == FAIL]
 
     @property
+    def incomplete(self) -> list[Check]:
+        return [c for c in self.checks if c.incomplete]
+
+    @property
+    def verdict(self) -> str:
+        """verified only when every check that makes the claim ran, with a trusted key."""
+        if self.input_errors or self.failed or not self.checks:
+            return NOT_VERIFIED
+        return PARTLY_CHECKED if self.incomplete else VERIFIED
+
+    @property
     def exit_code(self) -> int:
         if self.input_errors:
             return 2
-        return 1 if self.failed else 0
+        if self.failed:
+            return 1
+        return 3 if self.incomplete else 0
 
     def text(self) -> str:
         lines = [f"FAIL input: {e}" for e in self.input_errors]
@@ -157,17 +190,26 @@ class Report:
             lines.append("NOT VERIFIED: an input could not be read")
         elif self.failed:
             lines.append(f"NOT VERIFIED: {len(self.failed)} of {len(self.checks)} checks failed")
+        elif self.incomplete:
+            lines.append(
+                f"PARTLY CHECKED: nothing failed, but {len(self.incomplete)} of "
+                f"{len(self.checks)} checks did not run fully; to complete them:"
+            )
+            lines += [f"  - {c.check}: {c.action or c.message}" for c in self.incomplete]
         else:
-            lines.append(f"VERIFIED: {len(self.checks)} checks, none failed")
+            lines.append(f"VERIFIED: {len(self.checks)} checks, every one ran and passed")
         return "\n".join(lines)
 
     def as_json(self) -> dict:
         return {
             "ok": self.exit_code == 0,
+            "verdict": self.verdict,
             "exit_code": self.exit_code,
             "input_errors": list(self.input_errors),
             "checks": [
-                {"check": c.check, "status": c.status, "message": c.message} for c in self.checks
+                {"check": c.check, "status": c.status, "message": c.message}
+                | ({"action": c.action} if c.action else {})
+                for c in self.checks
             ],
         }
 
@@ -253,6 +295,7 @@ class TrustedKey:
     raw: bytes | None
     fingerprint: str
     source: str
+    name: str | None = None  # the key name = the log's origin, when the key form carries it
 
 
 def parse_key(value: str) -> TrustedKey:
@@ -280,15 +323,25 @@ def parse_key(value: str) -> TrustedKey:
             doc = doc["public_key"]  # a whole bundle or receipt was given: take its key
         if type(doc) is not dict or type(doc.get("ed25519")) is not str:
             raise InputError(f'{source}: a JSON key needs an "ed25519" field')
-        text = doc["ed25519"]
+        name = doc.get("name") if type(doc.get("name")) is str else None
+        text = doc["ed25519"].strip()
+        if _HEX64.fullmatch(text):
+            raise InputError(f'{source}: "ed25519" is the key in base64, not its fingerprint')
+        key = parse_key_text(text, source)
+        return TrustedKey(key.raw, key.fingerprint, source, name)
+    return parse_key_text(text, source)
+
+
+def parse_key_text(text: str, source: str) -> TrustedKey:
+    """A fingerprint, a verifier key ``name+id+base64`` (which names the origin) or base64."""
     if _HEX64.fullmatch(text):
         return TrustedKey(None, text.lower(), source)
     if _VKEY.match(text):
         try:
-            _name, raw = notes.parse_vkey(text)
+            name, raw = notes.parse_vkey(text)
         except notes.NoteError as e:
             raise InputError(f"{source}: {e}") from None
-        return TrustedKey(raw, hashlib.sha256(raw).hexdigest(), source)
+        return TrustedKey(raw, hashlib.sha256(raw).hexdigest(), source, name)
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -331,9 +384,10 @@ def _choose_key(
             return None, fail(f"no key: {own_error}; pass --key")
         fp = hashlib.sha256(own[1]).hexdigest()
         return own[1], warn(
-            f"using the {what}'s own key (fingerprint {fp}); this proves only that the {what} "
-            "is internally consistent: compare the fingerprint with the organisation's public "
-            "page, or pass --key"
+            f"no key was given, so the {what}'s own key (fingerprint {fp}) was used: this "
+            f"proves only that the {what} is internally consistent",
+            f"pass --key with the verifier key shown on the organisation's page (its fingerprint "
+            f"should read {fp}: compare it with the one posted at the community office)",
         )
     if user.raw is not None:
         if own is not None and own[1] != user.raw:
@@ -372,8 +426,14 @@ def _b64_hashes(value: object, path: str) -> list[bytes]:
     return out
 
 
-def _origin(book_id: int) -> str:
-    return f"{ORIGIN_PREFIX}{book_id}"
+def _claimed_origin(doc: dict) -> str | None:
+    """The origin a document claims: its checkpoint's first line, else its key's name."""
+    try:
+        return _open_checkpoint(doc.get("checkpoint"), "checkpoint").origin
+    except (notes.NoteError, ValueError, TypeError):
+        pass
+    pk = doc.get("public_key")
+    return pk["name"] if type(pk) is dict and type(pk.get("name")) is str else None
 
 
 def _open_checkpoint(note: object, where: str) -> notes.Checkpoint:
@@ -398,13 +458,24 @@ class _SignedDocument:
     described (``origin_mismatch``)."""
 
     what = ""
+    prefix = ""  # "previous." for the report before the one being verified
     needs_book = ""
     key_check = ""
     doc: dict
     origin: str | None
+    expected_origin: str | None  # what the organisation's page states (given by the user)
+    book_id: int | None
     user_key: TrustedKey | None
     key: bytes | None
     cp: notes.Checkpoint | None
+
+    def set_origin(self, book_id: int) -> None:
+        """The origin to check signatures against: the one the user gave, else the one the
+        document claims (checked against the book and, by check_origin, the user's)."""
+        self.book_id = book_id
+        self.origin = self.expected_origin or _claimed_origin(self.doc)
+        if self.origin is None:
+            self.origin = notes.origin_for("<unknown host>", book_id)
 
     def origin_mismatch(self) -> str:
         raise NotImplementedError
@@ -444,7 +515,24 @@ class _SignedDocument:
             raise skip("needs a readable checkpoint")
         if self.cp.origin != self.origin:
             raise fail(f"checkpoint is for {self.cp.origin!r}, {self.origin_mismatch()}")
-        return f"checkpoint origin is {self.origin}"
+        if notes.book_of_origin(self.cp.origin) != self.book_id:
+            raise fail(
+                f"the checkpoint's origin {self.cp.origin!r} does not name book {self.book_id} "
+                "as <host>/commons-ledger/<book id>"
+            )
+        if self.expected_origin is None and self.prefix:
+            raise skip(
+                f"the log's origin is {self.origin}; it is compared with the organisation's "
+                "page for the report being verified"
+            )
+        if self.expected_origin is None:
+            raise skip(
+                f"the log's origin is {self.origin}; it was not compared with the one the "
+                "organisation's page states",
+                "pass --key with the verifier key shown on the organisation's page (it names "
+                f"the origin), or --origin {self.origin} after comparing it with that page",
+            )
+        return f"the log's origin is {self.origin}, as the organisation's page states"
 
 
 class BundleVerifier(_SignedDocument):
@@ -464,8 +552,10 @@ class BundleVerifier(_SignedDocument):
         user_key: TrustedKey | None,
         prefix: str = "",
         previous: dict | None = None,
+        origin: str | None = None,
     ):
         self.b = self.doc = bundle
+        self.expected_origin = origin or (user_key.name if user_key else None)
         self.prev_bundle = previous
         self.report = report
         self.user_key = user_key
@@ -527,12 +617,17 @@ class BundleVerifier(_SignedDocument):
                     self.key,
                     hashlib.sha256(self.key).hexdigest(),
                     "the key this bundle was checked with",
+                    self.expected_origin,
                 )
                 if self.key
                 else self.user_key
             )
             BundleVerifier(
-                self.prev_bundle, self.report, key, prefix=self.prefix + "previous."
+                self.prev_bundle,
+                self.report,
+                key,
+                prefix=self.prefix + "previous.",
+                origin=self.expected_origin,
             ).verify()
 
     # ------------------------------------------------------------------ header and key
@@ -546,7 +641,7 @@ class BundleVerifier(_SignedDocument):
         end = bm.parse_date(period.get("end"), "bundle.period.end")
         if start > end:
             raise fail(f"period starts {start} after it ends {end}")
-        self.book_id, self.origin = book_id, _origin(book_id)
+        self.set_origin(book_id)
         self.period_start, self.period_end = start, end
         return f"book {book_id}, period {start} to {end}"
 
@@ -565,7 +660,8 @@ class BundleVerifier(_SignedDocument):
         if len(lines) != 3:
             raise fail(f"the signed text has {len(lines)} lines, a bundle signature has 3")
         start, end = self.period_start.isoformat(), self.period_end.isoformat()
-        expected = bm.bundle_note_text(self.b, self.book_id, start, end, self.leaf_data)  # type: ignore[arg-type]
+        assert self.origin is not None
+        expected = bm.bundle_note_text(self.b, self.origin, start, end, self.leaf_data)
         want = expected[:-1].split("\n")
         if lines[0] != want[0]:
             raise fail(f"the signature is for {lines[0][:80]!r}, this bundle is {want[0]!r}")
@@ -627,7 +723,9 @@ class BundleVerifier(_SignedDocument):
             raise fail(_problems(problems, nproblems))
         self.record_dates = dates
         self.records_ok = True
-        return f"{len(records)} records, indices {first} to {first + len(records) - 1}"
+        if not records:
+            return "no voucher was posted in this report's part of the log"
+        return f"{len(records)} records, log indices {first} to {first + len(records) - 1}"
 
     def check_log_root(self) -> str:
         if self.cp is None:
@@ -668,7 +766,7 @@ class BundleVerifier(_SignedDocument):
                 raise fail(
                     f"no previous report, yet the log starts at index {self.first_index} (not 0)"
                 )
-            raise skip("first report of the book: there is no previous checkpoint")
+            return "first report of the book: there is no previous report to continue"
         self.is_first_report = False
         if type(prev) is not dict:
             raise fail("bundle.previous: expected an object or null")
@@ -699,7 +797,7 @@ class BundleVerifier(_SignedDocument):
 
     def check_consistency(self) -> str:
         if self.is_first_report:
-            raise skip("first report of the book")
+            return "first report of the book: there is no earlier signed log to compare with"
         if self.prev_cp is None or self.cp is None:
             raise skip("needs both checkpoints")
         proof = _b64_hashes(
@@ -841,9 +939,17 @@ class BundleVerifier(_SignedDocument):
             return "first report: opening balances are all zero"
         if self.is_first_report is None:
             raise skip("needs the previous report's data (previous_checkpoint)")
+        if self.prev_bundle is None and self.prefix:
+            raise skip(
+                "not compared with the report before it: each report is checked against the "
+                "one before it when that one is verified"
+            )
         if self.prev_bundle is None:
             raise skip(
-                "opening balances are checked against the previous report's bundle (--previous)"
+                "the opening balances and carried records were not compared with the previous "
+                f"report (ending {self.prev_end}): it was not given",
+                f"pass --previous with the organisation's report for the period ending "
+                f"{self.prev_end} (its bundle, from the organisation's page)",
             )
         prev = self.prev_bundle
         closing = bm.balances_from_json(
@@ -854,7 +960,9 @@ class BundleVerifier(_SignedDocument):
             raise fail(
                 "opening balances are not the previous report's closing balances: "
                 + "; ".join(
-                    d.replace("recomputed", "previous closing").replace("bundle says", "opening")
+                    d.replace("recomputed", "previous closing").replace(
+                        "the report says", "opening"
+                    )
                     for d in diffs
                 )
             )
@@ -928,7 +1036,7 @@ class BundleVerifier(_SignedDocument):
         amounts = bm.evaluate_lines(lines, rolled)
         self.statement_amounts[name] = (lines, amounts)
         wrong = [
-            f"line {ln.key}: recomputed {amounts[ln.key]}, bundle says {ln.amount}"
+            f"line {ln.key}: recomputed {yuan(amounts[ln.key])}, the report says {yuan(ln.amount or 0)}"
             for ln in lines
             if ln.kind != "heading" and amounts[ln.key] != ln.amount
         ]
@@ -938,16 +1046,22 @@ class BundleVerifier(_SignedDocument):
         return f"all {len(amounts)} lines recomputed from {basis}"
 
     def check_balance_sheet_balances(self) -> str:
+        statements = self.b.get("statements")
+        has_sheet = type(statements) is list and any(
+            type(st) is dict and st.get("statement") == "balance_sheet" for st in statements
+        )
+        if not has_sheet:
+            return "this report has no balance sheet"
         if "balance_sheet" not in self.statement_amounts:
             raise skip("no balance sheet was recomputed")
         lines, amounts = self.statement_amounts["balance_sheet"]
         left, right = bm.total_lines(lines)
         if amounts[left.key] != amounts[right.key]:
             raise fail(
-                f"{left.key} {amounts[left.key]} ≠ {right.key} {amounts[right.key]}: "
+                f"{left.key} {yuan(amounts[left.key])} ≠ {right.key} {yuan(amounts[right.key])}: "
                 "assets do not equal liabilities plus equity / net assets"
             )
-        return f"{left.key} = {right.key} = {amounts[left.key]}"
+        return f"{left.key} = {right.key} = {yuan(amounts[left.key])}"
 
     # ------------------------------------------------------------------ with --previous
     def check_previous_bundle(self) -> str:
@@ -1039,8 +1153,11 @@ class ReceiptVerifier(_SignedDocument):
         report: Report,
         user_key: TrustedKey | None,
         bundle: BundleVerifier | None = None,
+        origin: str | None = None,
     ):
         self.r = self.doc = receipt
+        self.expected_origin = origin or (user_key.name if user_key else None)
+        self.book_id: int | None = None
         self.report = report
         self.user_key = user_key
         self.bundle = bundle
@@ -1066,7 +1183,7 @@ class ReceiptVerifier(_SignedDocument):
         # The origin comes from the record's book so that the key and signature checks can
         # still run (and say what is wrong) when the record is otherwise malformed.
         if type(record.get("book")) is int and record["book"] >= 1:
-            self.origin = _origin(record["book"])
+            self.set_origin(record["book"])
         bm.check_record(record, "receipt.record")
         if record["index"] != index:
             raise fail(f"record.index is {record['index']} but the receipt is for index {index}")
@@ -1183,14 +1300,16 @@ def verify_bundle(
     previous: object = None,
     key: TrustedKey | None = None,
     report: Report | None = None,
+    origin: str | None = None,
 ) -> tuple[Report, BundleVerifier]:
-    """Run every bundle check (and the ``--previous`` ones when ``previous`` is given)."""
+    """Run every bundle check (and the ``--previous`` ones when ``previous`` is given).
+    ``origin``: the log origin the organisation's page states (else the key's name, if any)."""
     report = report or Report()
     if type(bundle) is not dict:
         bundle = {}
     if previous is not None and type(previous) is not dict:
         previous = {}
-    v = BundleVerifier(bundle, report, key, previous=previous)
+    v = BundleVerifier(bundle, report, key, previous=previous, origin=origin)
     v.verify()
     return report, v
 
@@ -1201,9 +1320,12 @@ def verify_receipt(
     key: TrustedKey | None = None,
     bundle: BundleVerifier | None = None,
     report: Report | None = None,
+    origin: str | None = None,
 ) -> Report:
     report = report or Report()
-    ReceiptVerifier(receipt if type(receipt) is dict else {}, report, key, bundle).verify()
+    ReceiptVerifier(
+        receipt if type(receipt) is dict else {}, report, key, bundle, origin=origin
+    ).verify()
     return report
 
 
@@ -1213,6 +1335,7 @@ def verify(
     previous_path: str | None = None,
     receipt_path: str | None = None,
     key: str | None = None,
+    origin: str | None = None,
 ) -> Report:
     """Read the files and run every check; input problems land in ``report.input_errors``."""
     report = Report()
@@ -1254,16 +1377,20 @@ def verify(
     bv = None
     if "bundle" in docs:
         _, bv = verify_bundle(
-            docs["bundle"], previous=docs.get("previous"), key=trusted, report=report
+            docs["bundle"], previous=docs.get("previous"), key=trusted, report=report, origin=origin
         )
     if "receipt" in docs:
-        verify_receipt(docs["receipt"], key=trusted, bundle=bv, report=report)
+        verify_receipt(docs["receipt"], key=trusted, bundle=bv, report=report, origin=origin)
     return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m transparency.verify",
+        prog=(
+            "commons_verify.py"
+            if sys.argv[0].endswith("commons_verify.py")
+            else "python -m transparency.verify"
+        ),
         description="Verify a Commons Ledger disclosure bundle and/or a receipt (FORMAT.md).",
     )
     parser.add_argument("bundle", nargs="?", help="the disclosure bundle JSON (or a receipt)")
@@ -1272,11 +1399,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--key", help="the organisation's public key or its fingerprint, or a file holding it"
     )
+    parser.add_argument(
+        "--origin",
+        help="the log origin the organisation's page states (<host>/commons-ledger/<book id>); "
+        "not needed when --key is the verifier key name+id+key, which names it",
+    )
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     args = parser.parse_args(argv)
     try:
         report = verify(
-            args.bundle, previous_path=args.previous, receipt_path=args.receipt, key=args.key
+            args.bundle,
+            previous_path=args.previous,
+            receipt_path=args.receipt,
+            key=args.key,
+            origin=args.origin,
         )
     except Exception as e:  # a bug of ours must still not print a traceback
         report = Report()

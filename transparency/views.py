@@ -14,11 +14,16 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
+
+from core.downloads import download
+
+from . import standalone
 
 bp = Blueprint("transparency", __name__)
 
-_KEY_TEXT = re.compile(r"[A-Za-z0-9+/=.\-_]{1,200}")
+# A fingerprint, base64 key or verifier key ``<host>/commons-ledger/<id>+<key id>+<base64>``.
+_KEY_TEXT = re.compile(r"[A-Za-z0-9+/=.\-_:\[\]~]{1,300}")
 
 
 def _same_site_path(value: str | None) -> str | None:
@@ -40,4 +45,12 @@ def verify_page():
         "transparency/verify.html",
         bundle_url=_same_site_path(request.args.get("bundle")),
         key_text=key if _KEY_TEXT.fullmatch(key) else "",
+        public_host=current_app.config["PUBLIC_HOST"],
     )
+
+
+@bp.get("/verify/commons_verify.py")
+def verifier_download():
+    """The command-line verifier as one self-contained Python file (Python 3 + cryptography),
+    built from the very modules the server runs (transparency/verify.py and tlog/)."""
+    return download(standalone.build(), standalone.FILENAME, "text/x-python")

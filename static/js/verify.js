@@ -25,15 +25,47 @@
 
   // ================================================================= small tools
 
+  // A message: English (as the CLI prints it) plus an id and parameters, which the page shows
+  // in its own language (data-msg-<id> templates on the page; English when there is none).
+  class Msg {
+    constructor(id, params, en) {
+      this.id = id;
+      this.params = params;
+      this.en = en;
+    }
+    toString() {
+      return this.en;
+    }
+  }
+  const M = (id, params, en) => new Msg(id, params, en);
+
+  // fen → "¥1,234.56" (exact, BigInt), another unit → "1,234 pt"; as the CLI's format_amount.
+  function yuan(minor, unit = "CNY") {
+    const v = BigInt(minor);
+    const neg = v < 0n, a = neg ? -v : v;
+    const group = (x) => x.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    if (unit !== "CNY") return `${neg ? "-" : ""}${group(a)} ${unit}`;
+    return `${neg ? "-" : ""}¥${group(a / 100n)}.${(a % 100n).toString().padStart(2, "0")}`;
+  }
+
+  // The log's origin: <public host>/commons-ledger/<book id> (FORMAT.md §2).
+  const ORIGIN_RE = /^([a-z0-9.\-[\]:]+(?:\/[a-z0-9._~-]+)*)\/commons-ledger\/([1-9][0-9]{0,18})$/;
+  const bookOfOrigin = (origin) => {
+    const m = isStr(origin) ? ORIGIN_RE.exec(origin) : null;
+    return m ? Number(m[2]) : null;
+  };
+
   class Outcome extends Error {
-    constructor(status, message) {
-      super(message);
+    constructor(status, message, action = "") {
+      super(String(message));
       this.status = status;
+      this.msg = message; // a string or a Msg
+      this.action = action; // a string or a Msg: what completes this check
     }
   }
   const fail = (m) => new Outcome(FAIL, m);
-  const skip = (m) => new Outcome(SKIP, m);
-  const warn = (m) => new Outcome(WARN, m);
+  const skip = (m, action = "") => new Outcome(SKIP, m, action);
+  const warn = (m, action = "") => new Outcome(WARN, m, action);
 
   class ShapeError extends Error {
     constructor(path, detail) {
@@ -617,7 +649,7 @@
     for (const [a, f, u] of keys) {
       const k = balKey(a, f, u);
       const e = expected.get(k) || 0n, g = actual.get(k) || 0n;
-      if (e !== g) diffs.push(`${a}${f !== null ? " fund " + f : ""} ${u}: recomputed ${e}, bundle says ${g}`);
+      if (e !== g) diffs.push(`${a}${f !== null ? " fund " + f : ""} ${u}: recomputed ${yuan(e, u)}, the report says ${yuan(g, u)}`);
     }
     if (diffs.length > limit) return [...diffs.slice(0, limit), `... and ${diffs.length - limit} more`];
     return diffs;
@@ -772,7 +804,9 @@
       }
       if (isObj(doc) && isObj(doc.public_key)) doc = doc.public_key;
       if (!isObj(doc) || !isStr(doc.ed25519)) throw new InputError('key: a JSON key needs an "ed25519" field');
-      t = doc.ed25519;
+      const inner = await parseKey(doc.ed25519);
+      if (!inner || inner.raw === null) throw new InputError('key: "ed25519" is the key in base64, not its fingerprint');
+      return { ...inner, name: isStr(doc.name) ? doc.name : null };
     }
     if (/^[0-9a-fA-F]{64}$/.test(t)) return { raw: null, fingerprint: t.toLowerCase(), source: "the key field" };
     const vk = /^([^+\s]+)\+([0-9a-fA-F]{8})\+(.+)$/.exec(t);
@@ -786,7 +820,7 @@
       if (blob.length !== 33 || blob[0] !== 1) throw new InputError("key: verifier key is not an Ed25519 key");
       const raw = blob.slice(1);
       if (hex(await keyId(vk[1], raw)) !== vk[2].toLowerCase()) throw new InputError("key: verifier key's key id does not match its name and key");
-      return { raw, fingerprint: hex(await sha256(raw)), source: "the key field" };
+      return { raw, fingerprint: hex(await sha256(raw)), source: "the key field", name: vk[1] };
     }
     let raw = null;
     try {
@@ -814,18 +848,52 @@
     if (!user) {
       if (!own) return [null, fail(`no key: ${ownError}; enter the organisation's key`)];
       const fp = hex(await sha256(own[1]));
-      return [own[1], warn(`using the ${what}'s own key (fingerprint ${fp}); this proves only that the ${what} is internally consistent: compare the fingerprint with the organisation's public page, or enter the key`)];
+      return [own[1], warn(
+        M("key-own", { fp: groupedHex(fp) }, `no key was given, so the ${what}'s own key (fingerprint ${fp}) was used: this proves only that the ${what} is internally consistent`),
+        M("key-own-action", { fp: groupedHex(fp) }, `pass --key with the verifier key shown on the organisation's page (its fingerprint should read ${fp}: compare it with the one posted at the community office)`),
+      )];
     }
     if (user.raw) {
       if (own && !eqBytes(own[1], user.raw)) {
         return [user.raw, fail(`the ${what}'s public key (fingerprint ${hex(await sha256(own[1]))}) is not the key given by ${user.source} (fingerprint ${user.fingerprint})`)];
       }
-      return [user.raw, `signatures are checked with the key given by ${user.source} (${user.fingerprint})`];
+      return [user.raw, M("key-given", { fp: groupedHex(user.fingerprint), source: user.source }, `signatures are checked with the key given by ${user.source} (${user.fingerprint})`)];
     }
     if (!own) return [null, fail(`only a fingerprint was given and the ${what}'s key is unusable: ${ownError}`)];
     const fp = hex(await sha256(own[1]));
     if (fp !== user.fingerprint) return [null, fail(`the ${what}'s public key has fingerprint ${fp}, not ${user.fingerprint} given by ${user.source}`)];
-    return [own[1], `the ${what}'s key matches the fingerprint given by ${user.source}`];
+    return [own[1], M("key-fingerprint", { fp: groupedHex(fp), source: user.source }, `the ${what}'s key matches the fingerprint given by ${user.source}`)];
+  }
+
+  const groupedHex = (h) => h.replace(/(.{4})(?=.)/g, "$1 ");
+
+  // The origin a document claims: its checkpoint's first line, else its key's name.
+  function claimedOrigin(doc) {
+    try {
+      return openCheckpoint(doc.checkpoint).origin;
+    } catch (e) {
+      return isObj(doc.public_key) && isStr(doc.public_key.name) ? doc.public_key.name : null;
+    }
+  }
+
+  // What a bundle and a receipt check alike about the log's origin.
+  function setOrigin(v, bookId) {
+    v.bookId = bookId;
+    v.origin = v.expectedOrigin || claimedOrigin(v.doc) || `<unknown host>/commons-ledger/${bookId}`;
+  }
+
+  function checkOriginOf(v, mismatch) {
+    if (!v.cp || v.origin === null) throw skip("needs a readable checkpoint");
+    if (v.cp.origin !== v.origin) throw fail(`checkpoint is for '${v.cp.origin}', ${mismatch}`);
+    if (bookOfOrigin(v.cp.origin) !== v.bookId) throw fail(`the checkpoint's origin '${v.cp.origin}' does not name book ${v.bookId} as <host>/commons-ledger/<book id>`);
+    if (!v.expectedOrigin && v.prefix) throw skip(`the log's origin is ${v.origin}; it is compared with the organisation's page for the report being verified`);
+    if (!v.expectedOrigin) {
+      throw skip(
+        M("origin-unchecked", { origin: v.origin }, `the log's origin is ${v.origin}; it was not compared with the one the organisation's page states`),
+        M("origin-action", { origin: v.origin }, `pass --key with the verifier key shown on the organisation's page (it names the origin), or --origin ${v.origin} after comparing it with that page`),
+      );
+    }
+    return M("origin-pass", { origin: v.origin }, `the log's origin is ${v.origin}, as the organisation's page states`);
   }
 
   function b64Hashes(value, path) {
@@ -849,8 +917,9 @@
       this.checks = [];
       this.inputErrors = [];
     }
-    add(check, status, message) {
-      this.checks.push({ check, status, message });
+    add(check, status, message, action = "") {
+      // message/action: the English text (as the CLI's); msg/actionMsg: what the page shows.
+      this.checks.push({ check, status, message: String(message), action: String(action || ""), msg: message, actionMsg: action || "" });
     }
     async run(name, fn) {
       try {
@@ -859,7 +928,7 @@
         return true;
       } catch (e) {
         if (e instanceof Outcome) {
-          this.add(name, e.status, e.message);
+          this.add(name, e.status, e.msg, e.action);
           return e.status === PASS || e.status === WARN;
         }
         this.add(name, FAIL, e && e.message ? e.message : String(e));
@@ -869,17 +938,28 @@
     get failed() {
       return this.checks.filter((c) => c.status === FAIL);
     }
+    // Did not run (SKIP), or ran without something only the user can give (an action). The
+    // previous report's own checks vouch for that report, not this one (as the CLI).
+    get incomplete() {
+      return this.checks.filter((c) => (c.check.startsWith("previous.") && !c.action ? false : c.status === SKIP || !!c.action));
+    }
+    get verdict() {
+      if (this.inputErrors.length || this.failed.length || !this.checks.length) return "not_verified";
+      return this.incomplete.length ? "partly_checked" : "verified";
+    }
     get exitCode() {
       if (this.inputErrors.length) return 2;
-      return this.failed.length ? 1 : 0;
+      if (this.failed.length) return 1;
+      return this.incomplete.length ? 3 : 0;
     }
   }
 
   // ================================================================= bundles
 
   class BundleVerifier {
-    constructor(bundle, report, userKey, prefix = "", previous = null) {
-      this.b = isObj(bundle) ? bundle : {};
+    constructor(bundle, report, userKey, prefix = "", previous = null, origin = null) {
+      this.b = this.doc = isObj(bundle) ? bundle : {};
+      this.expectedOrigin = origin || (userKey && userKey.name) || null;
       this.report = report;
       this.userKey = userKey;
       this.prefix = prefix;
@@ -931,8 +1011,8 @@
       await this.checkStatements();
       await this.run("balance_sheet_balances", () => this.checkBalanceSheetBalances());
       if (this.prevBundle) {
-        const key = this.key ? { raw: this.key, fingerprint: hex(await sha256(this.key)), source: "the key this bundle was checked with" } : this.userKey;
-        await new BundleVerifier(this.prevBundle, this.report, key, this.prefix + "previous.").verify();
+        const key = this.key ? { raw: this.key, fingerprint: hex(await sha256(this.key)), source: "the key this bundle was checked with", name: this.expectedOrigin } : this.userKey;
+        await new BundleVerifier(this.prevBundle, this.report, key, this.prefix + "previous.", null, this.expectedOrigin).verify();
       }
     }
 
@@ -944,11 +1024,10 @@
       const start = parseDate(period.start, "bundle.period.start");
       const end = parseDate(period.end, "bundle.period.end");
       if (start > end) throw fail(`period starts ${start} after it ends ${end}`);
-      this.bookId = id;
-      this.origin = `commons-ledger/${id}`;
+      setOrigin(this, id);
       this.periodStart = start;
       this.periodEnd = end;
-      return `book ${id}, period ${start} to ${end}`;
+      return M("header-pass", { book: id, start, end }, `book ${id}, period ${start} to ${end}`);
     }
 
     async checkKey() {
@@ -971,13 +1050,11 @@
       this.cp = openCheckpoint(note);
       if (!this.key) throw fail("no trusted key to check the signature with (see the key check)");
       await verifyNote(note, this.origin, this.key);
-      return `checkpoint of ${this.cp.size} leaves is signed by ${this.origin}`;
+      return M("signature-pass", { size: this.cp.size, origin: this.origin }, `checkpoint of ${this.cp.size} leaves is signed by ${this.origin}`);
     }
 
     checkOrigin() {
-      if (!this.cp || this.origin === null) throw skip("needs a readable checkpoint");
-      if (this.cp.origin !== this.origin) throw fail(`checkpoint is for '${this.cp.origin}', this bundle is book ${this.bookId} ('${this.origin}')`);
-      return `checkpoint origin is ${this.origin}`;
+      return checkOriginOf(this, `this bundle is book ${this.bookId} ('${this.origin}')`);
     }
 
     // The whole bundle (labels, line definitions, accounts, period), not only the log, is
@@ -997,7 +1074,7 @@
       if (lines[0] !== want[0]) throw fail(`the signature is for '${lines[0].slice(0, 80)}', this bundle is '${want[0]}'`);
       if (lines[1] !== want[1]) throw fail(`the signature is for the period '${lines[1].slice(0, 40)}', this bundle says '${want[1]}'`);
       if (lines[2] !== want[2]) throw fail('the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: something in the bundle was changed after it was signed');
-      return `the bundle (hash ${digest.slice(0, 16)}…) is signed by ${this.origin} for ${want[1]}`;
+      return M("bundle-signature-pass", { period: want[1] }, `the bundle (hash ${digest.slice(0, 16)}…) is signed by ${this.origin} for ${want[1]}`);
     }
 
     async checkRecords() {
@@ -1047,7 +1124,8 @@
       if (count) throw fail(problems(found, count));
       this.recordDates = dates;
       this.recordsOk = true;
-      return `${records.length} records, indices ${first} to ${first + records.length - 1}`;
+      if (!records.length) return M("records-none", {}, "no voucher was posted in this report's part of the log");
+      return M("records-pass", { n: records.length }, `${records.length} records, log indices ${first} to ${first + records.length - 1}`);
     }
 
     async checkLogRoot() {
@@ -1067,7 +1145,7 @@
       if (!eqBytes(folded.root, this.cp.root)) {
         throw fail("the root recomputed from the compact range and the records is not the checkpoint's root: a record was changed, added, removed or reordered");
       }
-      return `root recomputed from ${this.leafHashes.length} records equals the checkpoint's (size ${folded.size})`;
+      return M("log-root-pass", { n: this.leafHashes.length }, `root recomputed from ${this.leafHashes.length} records equals the checkpoint's (size ${folded.size})`);
     }
 
     async checkPreviousCheckpoint() {
@@ -1077,7 +1155,7 @@
       if (prev === null) {
         this.isFirstReport = true;
         if (this.firstIndex !== null && this.firstIndex !== 0) throw fail(`no previous report, yet the log starts at index ${this.firstIndex} (not 0)`);
-        throw skip("first report of the book: there is no previous checkpoint");
+        return M("first-report", {}, "first report of the book: there is no previous report to continue");
       }
       this.isFirstReport = false;
       if (!isObj(prev)) throw fail("bundle.previous: expected an object or null");
@@ -1097,11 +1175,11 @@
       if (this.firstIndex !== null && this.prevCp.size !== this.firstIndex) found.push(`its size ${this.prevCp.size} is not log.first_index ${this.firstIndex}`);
       if (this.periodStart && this.prevEnd >= this.periodStart) found.push(`previous period_end ${this.prevEnd} is not before this period's start ${this.periodStart}`);
       if (found.length) throw fail(found.join("; "));
-      return `previous checkpoint (size ${this.prevCp.size}) is signed by the same key`;
+      return M("previous-checkpoint-pass", {}, `previous checkpoint (size ${this.prevCp.size}) is signed by the same key`);
     }
 
     async checkConsistency() {
-      if (this.isFirstReport) throw skip("first report of the book");
+      if (this.isFirstReport) return M("first-report-consistency", {}, "first report of the book: there is no earlier signed log to compare with");
       if (!this.prevCp || !this.cp) throw skip("needs both checkpoints");
       const proof = b64Hashes(require(this.b.previous, "consistency_proof", ["array"], "bundle.previous"), "previous.consistency_proof");
       if (this.prevCp.size === 0) {
@@ -1109,17 +1187,17 @@
         return "the previous checkpoint was of an empty log; every log extends it";
       }
       await verifyConsistency(this.prevCp.size, this.cp.size, this.prevCp.root, this.cp.root, proof);
-      return `the log of size ${this.cp.size} extends the previous one of size ${this.prevCp.size}: nothing was rewritten`;
+      return M("consistency-pass", {}, `the log of size ${this.cp.size} extends the previous one of size ${this.prevCp.size}: nothing was rewritten`);
     }
 
     async checkCompactRange() {
       if (this.firstIndex === null) throw skip("needs log.first_index");
       const compact = b64Hashes(require(this.b.log, "compact_range", ["array"], "bundle.log"), "log.compact_range");
       if (compact.length !== popcount(this.firstIndex)) throw fail(`a compact range of ${this.firstIndex} leaves has ${popcount(this.firstIndex)} hashes, got ${compact.length}`);
-      if (this.isFirstReport) return "first report: the log starts empty";
+      if (this.isFirstReport) return M("first-report-compact", {}, "first report: the log starts empty");
       if (!this.prevCp) throw skip("needs the previous checkpoint");
       if (!eqBytes(await foldCompactRange(compact), this.prevCp.root)) throw fail("the compact range does not fold to the previous checkpoint's root");
-      return "the compact range folds to the previous checkpoint's root";
+      return M("compact-range-pass", {}, "the compact range folds to the previous checkpoint's root");
     }
 
     async checkCarried() {
@@ -1129,7 +1207,7 @@
       if (this.isFirstReport) {
         if (carried.length) throw fail("the first report of a book cannot carry records from an earlier one");
         this.carried = [];
-        return "first report: nothing carried";
+        return M("first-report-carried", {}, "first report: nothing carried");
       }
       if (!this.cp || this.firstIndex === null || this.prevEnd === null || !this.periodEnd) throw skip("needs the checkpoint, log.first_index and the previous period end");
       const found = [];
@@ -1161,7 +1239,7 @@
       if (found.length) throw fail(problems(found));
       this.carried = recs;
       this.carriedDates = recs.map((r) => r.date);
-      return `${recs.length} records from earlier log segments, each proven in this checkpoint`;
+      return M("carried-pass", { n: recs.length }, `${recs.length} records from earlier log segments, each proven in this checkpoint`);
     }
 
     checkRecordDates() {
@@ -1169,9 +1247,9 @@
       const pending = [...this.recordDates, ...this.carriedDates].filter((d) => d > this.periodEnd).length;
       const early = this.records.filter((r, i) => this.recordDates[i] < this.periodStart).map((r) => r.number);
       if (early.length) {
-        throw warn(`${early.length} records dated before ${this.periodStart} were posted after their month's report (${problems(early, early.length, 3)}); they count in this period`);
+        throw warn(M("record-dates-early", { n: early.length, start: this.periodStart, numbers: problems(early, early.length, 3) }, `${early.length} records dated before ${this.periodStart} were posted after their month's report (${problems(early, early.length, 3)}); they count in this period`));
       }
-      return `${pending} pending records dated after ${this.periodEnd} go to a later report`;
+      return M("record-dates-pass", { n: pending, end: this.periodEnd }, `${pending} pending records dated after ${this.periodEnd} go to a later report`);
     }
 
     checkAccounts() {
@@ -1183,23 +1261,29 @@
         this.accounts = null;
         throw fail(`records use accounts that are not listed: ${missing.slice(0, 10).join(", ")}`);
       }
-      return `${this.accounts.size} accounts, parents all listed`;
+      return M("accounts-pass", { n: this.accounts.size }, `${this.accounts.size} accounts, parents all listed`);
     }
 
     checkOpening() {
       this.opening = balancesFromJson(require(this.b, "opening_balances", ["array"], "bundle"), "bundle.opening_balances");
       if (this.isFirstReport) {
         if (this.opening.size) throw fail("the first report of a book opens from zero, but opening balances are listed");
-        return "first report: opening balances are all zero";
+        return M("first-report-opening", {}, "first report: opening balances are all zero");
       }
       if (this.isFirstReport === null) throw skip("needs the previous report's data (previous_checkpoint)");
-      if (!this.prevBundle) throw skip("opening balances are checked against the previous report's bundle (--previous)");
+      if (!this.prevBundle && this.prefix) throw skip("not compared with the report before it: each report is checked against the one before it when that one is verified");
+      if (!this.prevBundle) {
+        throw skip(
+          M("opening-unchecked", { end: this.prevEnd }, `the opening balances and carried records were not compared with the previous report (ending ${this.prevEnd}): it was not given`),
+          M("opening-action", { end: this.prevEnd }, `pass --previous with the organisation's report for the period ending ${this.prevEnd} (its bundle, from the organisation's page)`),
+        );
+      }
       const closing = balancesFromJson(require(this.prevBundle, "closing_balances", ["array"], "previous"), "previous.closing_balances");
       const diffs = diffBalances(closing, this.opening);
       if (diffs.length) {
-        throw fail("opening balances are not the previous report's closing balances: " + diffs.map((d) => d.replace("recomputed", "previous closing").replace("bundle says", "opening")).join("; "));
+        throw fail("opening balances are not the previous report's closing balances: " + diffs.map((d) => d.replace("recomputed", "previous closing").replace("the report says", "opening")).join("; "));
       }
-      return `opening balances equal the previous report's ${closing.size} closing balances`;
+      return M("opening-pass", { n: closing.size }, `opening balances equal the previous report's ${closing.size} closing balances`);
     }
 
     checkClosing() {
@@ -1212,7 +1296,7 @@
       this.movement = addRecords(new Map(), used.filter((r) => r.kind !== "closing"));
       const diffs = diffBalances(this.closing, stated);
       if (diffs.length) throw fail("closing balances differ from opening + the period's records: " + diffs.join("; "));
-      return `opening + ${used.length} records of the period = the ${stated.size} closing balances`;
+      return M("closing-pass", { n: used.length }, `opening + ${used.length} records of the period = the ${stated.size} closing balances`);
     }
 
     async checkStatements() {
@@ -1249,19 +1333,21 @@
       const amounts = evaluateLines(lines, rolled);
       this.statementAmounts.set(name, [lines, amounts]);
       const wrong = lines.filter((l) => l.kind !== "heading" && amounts.get(l.key) !== BigInt(l.amount))
-        .map((l) => `line ${l.key}: recomputed ${amounts.get(l.key)}, bundle says ${l.amount}`);
+        .map((l) => `line ${l.key}: recomputed ${yuan(amounts.get(l.key))}, the report says ${yuan(l.amount)}`);
       if (wrong.length) throw fail(problems(wrong));
-      return `all ${amounts.size} lines recomputed from ${flow ? "the period's movements" : "closing balances"}`;
+      return M(flow ? "statement-flow-pass" : "statement-sheet-pass", { n: amounts.size }, `all ${amounts.size} lines recomputed from ${flow ? "the period's movements" : "closing balances"}`);
     }
 
     checkBalanceSheetBalances() {
+      const sts = this.b.statements;
+      if (!(Array.isArray(sts) && sts.some((st) => isObj(st) && st.statement === "balance_sheet"))) return M("no-balance-sheet", {}, "this report has no balance sheet");
       if (!this.statementAmounts.has("balance_sheet")) throw skip("no balance sheet was recomputed");
       const [lines, amounts] = this.statementAmounts.get("balance_sheet");
       const [left, right] = totalLines(lines);
       if (amounts.get(left.key) !== amounts.get(right.key)) {
-        throw fail(`${left.key} ${amounts.get(left.key)} ≠ ${right.key} ${amounts.get(right.key)}: assets do not equal liabilities plus equity / net assets`);
+        throw fail(M("balance-sheet-fail", { left: yuan(amounts.get(left.key)), right: yuan(amounts.get(right.key)) }, `${left.key} ${yuan(amounts.get(left.key))} ≠ ${right.key} ${yuan(amounts.get(right.key))}: assets do not equal liabilities plus equity / net assets`));
       }
-      return `${left.key} = ${right.key} = ${amounts.get(left.key)}`;
+      return M("balance-sheet-pass", { total: yuan(amounts.get(left.key)) }, `${left.key} = ${right.key} = ${yuan(amounts.get(left.key))}`);
     }
 
     checkPreviousBundle() {
@@ -1314,8 +1400,10 @@
   // ================================================================= receipts
 
   class ReceiptVerifier {
-    constructor(receipt, report, userKey, bundle = null) {
-      this.r = isObj(receipt) ? receipt : {};
+    constructor(receipt, report, userKey, bundle = null, origin = null) {
+      this.r = this.doc = isObj(receipt) ? receipt : {};
+      this.expectedOrigin = origin || (userKey && userKey.name) || null;
+      this.bookId = null;
       this.report = report;
       this.userKey = userKey;
       this.bundle = bundle;
@@ -1339,7 +1427,7 @@
     checkRecord() {
       const index = require(this.r, "index", ["integer"], "receipt");
       const record = require(this.r, "record", ["object"], "receipt");
-      if (isInt(record.book) && record.book >= 1) this.origin = `commons-ledger/${record.book}`;
+      if (isInt(record.book) && record.book >= 1) setOrigin(this, record.book);
       checkRecord(record, "receipt.record");
       if (record.index !== index) throw fail(`record.index is ${record.index} but the receipt is for index ${index}`);
       this.record = record;
@@ -1371,9 +1459,7 @@
     }
 
     checkOrigin() {
-      if (!this.cp || this.origin === null) throw skip("needs a readable checkpoint");
-      if (this.cp.origin !== this.origin) throw fail(`checkpoint is for '${this.cp.origin}', the record is of '${this.origin}'`);
-      return `checkpoint origin is ${this.origin}`;
+      return checkOriginOf(this, `the record is of '${this.origin}'`);
     }
 
     async checkInclusion() {
@@ -1382,7 +1468,7 @@
       const index = require(this.r, "index", ["integer"], "receipt");
       const proof = b64Hashes(require(this.r, "inclusion_proof", ["array"], "receipt"), "receipt.inclusion_proof");
       await verifyInclusion(await leafHashOf(jcsBytes(record)), index, this.cp.size, proof, this.cp.root);
-      return `the record is leaf ${index} of the signed log of ${this.cp.size} leaves`;
+      return M("inclusion-pass", { index, size: this.cp.size }, `the record is leaf ${index} of the signed log of ${this.cp.size} leaves`);
     }
 
     // Each of the receipt's lines opens the record's commitment for that line; the other
@@ -1479,7 +1565,7 @@
   const formatOf = (doc) => (isObj(doc) && isStr(doc.format) ? doc.format : null);
 
   // docs: {bundle, previous, receipt} already parsed (or undefined); keyText: what the user typed.
-  async function verifyDocuments(docs, keyText) {
+  async function verifyDocuments(docs, keyText, origin = null) {
     const report = new Report();
     let key = null;
     try {
@@ -1500,10 +1586,10 @@
     if (report.inputErrors.length) return report;
     let bv = null;
     if (docs.bundle !== undefined) {
-      bv = new BundleVerifier(docs.bundle, report, key, "", docs.previous === undefined ? null : (isObj(docs.previous) ? docs.previous : {}));
+      bv = new BundleVerifier(docs.bundle, report, key, "", docs.previous === undefined ? null : (isObj(docs.previous) ? docs.previous : {}), origin);
       await bv.verify();
     }
-    if (docs.receipt !== undefined) await new ReceiptVerifier(docs.receipt, report, key, bv).verify();
+    if (docs.receipt !== undefined) await new ReceiptVerifier(docs.receipt, report, key, bv, origin).verify();
     return report;
   }
 
@@ -1533,15 +1619,33 @@
     const out = document.getElementById("verify-output");
     const list = document.getElementById("verify-results");
     const summary = document.getElementById("verify-summary");
+    const todo = document.getElementById("verify-todo");
+    const notes = document.getElementById("verify-notes");
     const drop = document.getElementById("drop-zone");
+    const publicHost = form.dataset.publicHost || "";
     let dropped = null;
 
     const statusWord = { PASS: i18n.pass, FAIL: i18n.fail, WARN: i18n.warn, SKIP: i18n.skip };
     const statusClass = { PASS: "ok", FAIL: "bad", WARN: "warn", SKIP: "muted" };
+    const camel = (id) => id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
 
-    function render(report) {
+    // A message in the page's language: its template (data-msg-<id>), else the English text.
+    function say(m) {
+      if (m instanceof Msg) {
+        const t = i18n["msg" + camel(m.id)];
+        if (t) return t.replace(/%\((\w+)\)s/g, (_all, k) => (m.params[k] === undefined ? "" : String(m.params[k])));
+      }
+      return String(m || "");
+    }
+
+    function labelOf(check) {
+      const base = check.replace(/^previous\./, "").replace(/^statement\..*/, "statement");
+      return i18n["check" + camel(base)] || check;
+    }
+
+    function render(report, extraNotes) {
       list.replaceChildren();
-      const lines = report.inputErrors.map((m) => ({ check: "input", status: FAIL, message: m })).concat(report.checks);
+      const lines = report.inputErrors.map((m) => ({ check: "input", status: FAIL, message: m, msg: m })).concat(report.checks);
       for (const c of lines) {
         const li = document.createElement("li");
         li.className = `check check-${c.status.toLowerCase()} ${statusClass[c.status]}`;
@@ -1552,22 +1656,49 @@
         badge.textContent = statusWord[c.status] || c.status;
         const title = document.createElement("span");
         title.className = "check-title";
-        const base = c.check.replace(/^previous\./, "").replace(/^statement\..*/, "statement");
-        const label = i18n["check" + base.split(/[._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")];
-        title.textContent = label ? `${label} ` : "";
+        title.textContent = `${labelOf(c.check)} `;
         const code = document.createElement("code");
         code.textContent = c.check;
         const msg = document.createElement("span");
         msg.className = "check-message";
-        msg.textContent = c.message;
+        msg.textContent = say(c.msg);
         li.append(badge, " ", title, code, ": ", msg);
         list.append(li);
       }
+      const verdict = report.verdict;
       const code = report.exitCode;
-      summary.className = code === 0 ? "verify-summary ok" : "verify-summary bad";
+      summary.className = `verify-summary ${verdict === "verified" ? "ok" : verdict === "partly_checked" ? "warn" : "bad"}`;
       summary.dataset.exitCode = String(code);
-      summary.textContent = code === 0 ? i18n.verified : code === 2 ? i18n.unreadable : i18n.notVerified.replace("%(n)s", String(report.failed.length));
+      summary.dataset.verdict = verdict;
+      summary.textContent = verdict === "verified" ? i18n.verified
+        : verdict === "partly_checked" ? i18n.partly.replace("%(n)s", String(report.incomplete.length))
+        : code === 2 ? i18n.unreadable : i18n.notVerified.replace("%(n)s", String(report.failed.length));
+      // What was not checked, why, and the one thing that completes it.
+      todo.replaceChildren();
+      if (verdict === "partly_checked") {
+        for (const c of report.incomplete) {
+          const li = document.createElement("li");
+          li.dataset.check = c.check;
+          const why = document.createElement("span");
+          why.textContent = `${labelOf(c.check)}: ${say(c.msg)}`;
+          li.append(why);
+          if (c.actionMsg) {
+            const act = document.createElement("strong");
+            act.className = "verify-action";
+            act.textContent = ` ${i18n.todo} ${say(c.actionMsg)}`;
+            li.append(act);
+          }
+          todo.append(li);
+        }
+      }
+      todo.hidden = !todo.children.length;
+      // Every check, folded when all passed (the verdict says it), open otherwise.
+      const details = list.closest("details");
+      if (details) details.open = verdict !== "verified";
+      notes.replaceChildren(...extraNotes.map((t) => Object.assign(document.createElement("p"), { textContent: t })));
+      notes.hidden = !extraNotes.length;
       out.hidden = false;
+      out.scrollIntoView({ block: "start" });
       document.body.dataset.verifyState = "done";
     }
 
@@ -1598,24 +1729,83 @@
       return { docs, errors };
     }
 
+    // Show a document fetched from this site in its file field, as if the visitor had chosen it.
+    function showInField(id, text, name) {
+      const input = document.getElementById(id);
+      try {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], name, { type: "application/json" }));
+        input.files = dt.files;
+      } catch (e) {
+        /* an old browser: the field stays empty, the note below says what was loaded */
+      }
+    }
+
+    async function fetchText(url) {
+      const resp = await fetch(url, { credentials: "omit" });
+      if (!resp.ok) throw new InputError(`${url}: HTTP ${resp.status}`);
+      return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await resp.arrayBuffer());
+    }
+
+    // A bundle of this site (its origin names this site's public host): fetch what completes the
+    // check from here — the organisation's key and the previous report — and say so.
+    async function complete(docs, extraNotes) {
+      const b = docs.bundle !== undefined ? docs.bundle : docs.receipt;
+      if (!isObj(b) || !publicHost) return;
+      const origin = claimedOrigin(b);
+      const book = bookOfOrigin(origin);
+      if (book === null || origin !== `${publicHost}/commons-ledger/${book}`) return;
+      const keyInput = document.getElementById("key-input");
+      if (!keyInput.value.trim()) {
+        try {
+          const info = JSON.parse(await fetchText(`/api/v1/public/books/${book}/checkpoints`));
+          const pk = info.public_key;
+          const raw = b64decode(pk.ed25519, "key");
+          if (pk.name === origin && raw.length === 32) {
+            keyInput.value = `${pk.name}+${hex(await keyId(pk.name, raw))}+${b64encode(concat(Uint8Array.of(1), raw))}`;
+            extraNotes.push(i18n.keyFetched.replace("%(fp)s", groupedHex(hex(await sha256(raw)))));
+          }
+        } catch (e) {
+          /* no key published here: the key check says what to do */
+        }
+      }
+      const prev = docs.bundle !== undefined && isObj(docs.bundle.previous) ? docs.bundle.previous : null;
+      if (prev && docs.previous === undefined && isStr(prev.period_end)) {
+        try {
+          const reports = JSON.parse(await fetchText(`/api/v1/public/books/${book}/reports`));
+          const r = Array.isArray(reports) ? reports.find((x) => x.period_end === prev.period_end) : null;
+          if (r && isStr(r.bundle_url) && r.bundle_url.startsWith("/")) {
+            const text = await fetchText(r.bundle_url);
+            docs.previous = parseJsonText(text, "previous");
+            showInField("previous-file", text, r.bundle_url.split("/").pop() === "bundle.json" ? `report-${r.id}.json` : r.bundle_url.split("/").pop());
+            extraNotes.push(i18n.previousFetched.replace("%(end)s", prev.period_end));
+          }
+        } catch (e) {
+          /* not found here: the opening-balances check says what to add */
+        }
+      }
+    }
+
     async function run(docs, errors) {
       document.body.dataset.verifyState = "running";
       summary.className = "verify-summary muted";
       summary.textContent = i18n.running;
       out.hidden = false;
+      const extraNotes = [];
       let report;
       if (errors.length) {
         report = new Report();
         report.inputErrors.push(...errors);
       } else {
         try {
+          await complete(docs, extraNotes);
           report = await verifyDocuments(docs, document.getElementById("key-input").value);
         } catch (e) {
           report = new Report();
           report.add("verifier", FAIL, `unexpected error: ${e && e.message ? e.message : e}`);
         }
       }
-      render(report);
+      render(report, extraNotes);
     }
 
     form.addEventListener("submit", async (ev) => {
@@ -1642,10 +1832,10 @@
     if (url) {
       (async () => {
         try {
-          const resp = await fetch(url, { credentials: "omit" });
-          if (!resp.ok) throw new InputError(`bundle ${url}: HTTP ${resp.status}`);
-          const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await resp.arrayBuffer());
-          await run({ bundle: parseJsonText(text, `bundle ${url}`) }, []);
+          const text = await fetchText(url);
+          const doc = parseJsonText(text, `bundle ${url}`);
+          showInField("bundle-file", text, url.split("/").pop() || "bundle.json");
+          await run({ bundle: doc }, []);
         } catch (e) {
           await run({}, [e.message]);
         }
@@ -1654,7 +1844,7 @@
     document.body.dataset.verifyState = "ready";
   }
 
-  global.CommonsVerify = { verifyDocuments, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode };
+  global.CommonsVerify = { verifyDocuments, yuan, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupPage);
   else setupPage();
 })(window);

@@ -68,6 +68,7 @@ def world():
 def server(tmp_path_factory, world):
     tmp = tmp_path_factory.mktemp("verifier")
     app = make_app("sqlite:///" + str(tmp / "db.sqlite3"), str(tmp / "instance"))
+    app.config["PUBLIC_HOST"] = "ledger.test"  # the synthetic bundles' host: "this site"
     bundle = json.dumps(world[1][2], ensure_ascii=False)
 
     @app.get("/__test/bundle.json")
@@ -136,6 +137,47 @@ def fingerprint(book) -> str:
     return notes.fingerprint(book.key)
 
 
+def verifier_key(book) -> str:
+    """What the organisation's page shows: the key and the log's name (origin) in one."""
+    return notes.vkey(book.origin, notes.public_key_bytes(book.key))
+
+
+def serve_book_api(pg, book, bundles, *, key=True) -> list[str]:
+    """Answer this site's public API for book 7 as the real server would: its key (on the
+    organisation's page) and its reports, the previous one's bundle included."""
+    asked: list[str] = []
+
+    def key_json(route):
+        asked.append("key")
+        route.fulfill(json={"book": 7, "public_key": book.public_key(), "checkpoints": []})
+
+    def reports(route):
+        asked.append("reports")
+        route.fulfill(
+            json=[
+                {
+                    "id": i + 1,
+                    "period_end": b["period"]["end"],
+                    "bundle_url": f"/__api/r{i + 1}.json",
+                }
+                for i, b in enumerate(bundles)
+            ]
+        )
+
+    def one(route):
+        i = int(route.request.url.rsplit("/r", 1)[1].split(".")[0]) - 1
+        asked.append(f"bundle {i + 1}")
+        route.fulfill(
+            body=json.dumps(bundles[i], ensure_ascii=False), content_type="application/json"
+        )
+
+    if key:
+        pg.route("**/api/v1/public/books/7/checkpoints", key_json)
+    pg.route("**/api/v1/public/books/7/reports", reports)
+    pg.route("**/__api/r*.json", one)
+    return asked
+
+
 def upload(page, tmp_path, *, bundle=None, previous=None, receipt=None, key="", raw=None):
     for name, doc in (("bundle", bundle), ("previous", previous), ("receipt", receipt)):
         if doc is None:
@@ -196,11 +238,13 @@ def test_valid_bundle_with_previous_and_receipt_passes_every_check(page, world, 
         bundle=bundles[2],
         previous=bundles[1],
         receipt=receipt,
-        key=fingerprint(book),
+        key=verifier_key(book),
     )
     checks = shown_checks(page)
     assert checks, "no checks shown"
     assert set(checks.values()) <= {"PASS", "SKIP"}, checks
+    # Only the previous report's own comparison with the one before it did not run.
+    assert [c for c, s in checks.items() if s == "SKIP"] == ["previous.opening_balances"]
     for name in (
         "checkpoint_signature",
         "log_root",
@@ -218,6 +262,7 @@ def test_valid_bundle_with_previous_and_receipt_passes_every_check(page, world, 
     summary = page.locator("#verify-summary")
     expect(summary).to_have_attribute("data-exit-code", "0")
     expect(summary).to_contain_text("Verified")
+    expect(summary).to_have_attribute("data-verdict", "verified")
     expect(summary).not_to_contain_text("Not verified")
     expect(status_of(page, "log_root").locator(".check-status")).to_have_text("PASS")
     screenshot(page, tmp_path, "verifier-pass.png")
@@ -232,6 +277,7 @@ def test_tampered_bundle_fails_visibly(page, world, tmp_path):
     rec = bad["log"]["records"][3]
     rec["lines"][0]["debit" if rec["lines"][0]["debit"] else "credit"] += 5
     rec["lines"][1]["debit" if rec["lines"][1]["debit"] else "credit"] += 5
+    serve_book_api(page, book, bundles, key=False)  # a bundle of this site: previous fetched
     upload(page, tmp_path, bundle=bad, key=fingerprint(book))
     failed_items = page.locator("#verify-results li.check-fail")
     names = failed_items.evaluate_all("els => els.map(e => e.dataset.check)")
@@ -278,11 +324,27 @@ def test_wrong_key_fails_the_key_and_the_signature(page, world, tmp_path):
     expect(status_of(page, "checkpoint_signature")).to_have_attribute("data-status", "FAIL")
 
 
-def test_without_a_key_the_page_warns(page, world, tmp_path):
+def test_without_a_key_the_page_says_partly_checked_and_what_completes_it(page, world, tmp_path):
     _, bundles = world
     upload(page, tmp_path, bundle=bundles[0])
     expect(status_of(page, "key")).to_have_attribute("data-status", "WARN")
-    expect(page.locator("#verify-summary")).to_have_attribute("data-exit-code", "0")
+    summary = page.locator("#verify-summary")
+    expect(summary).to_have_attribute("data-exit-code", "3")
+    expect(summary).to_have_attribute("data-verdict", "partly_checked")
+    expect(summary).to_contain_text("Partly checked")
+    expect(summary).not_to_contain_text("Verified")
+    todo = page.locator("#verify-todo li[data-check='key']")
+    expect(todo).to_contain_text("Paste the verifier key")
+    expect(todo).to_contain_text(" ".join(re.findall(".{1,4}", fingerprint(world[0]))))
+
+
+def test_a_later_report_without_its_previous_is_partly_checked(page, world, tmp_path):
+    book, bundles = world
+    upload(page, tmp_path, bundle=bundles[1], key=verifier_key(book))
+    expect(page.locator("#verify-summary")).to_have_attribute("data-verdict", "partly_checked")
+    expect(page.locator("#verify-todo li[data-check='opening_balances']")).to_contain_text(
+        bundles[0]["period"]["end"]
+    )
 
 
 def test_dropped_files_are_sorted_into_bundle_previous_and_receipt(page, world):
@@ -306,13 +368,53 @@ def test_dropped_files_are_sorted_into_bundle_previous_and_receipt(page, world):
 
 
 def test_a_same_site_bundle_link_is_checked_on_arrival(chromium, server, world):
-    book, _ = world
+    book, bundles = world
     context = chromium.new_context()
     pg = context.new_page()
+    asked = serve_book_api(pg, book, bundles, key=False)
     pg.goto(f"{server}/verify?bundle=/__test/bundle.json&key={fingerprint(book)}")
     checked(pg)
-    expect(pg.locator("#verify-summary")).to_have_attribute("data-exit-code", "0")
+    # The previous report was fetched from this site; the fingerprint alone leaves the log's
+    # name unchecked, and the page says so.
+    assert "bundle 2" in asked
+    expect(pg.locator("#verify-summary")).to_have_attribute("data-verdict", "partly_checked")
+    expect(pg.locator("#verify-todo li")).to_have_count(1)
     expect(pg.locator("#key-input")).to_have_value(fingerprint(book))
+    # The file fields show what was loaded.
+    names = pg.evaluate(
+        "['bundle-file', 'previous-file'].map(id => document.getElementById(id).files[0]?.name)"
+    )
+    assert names == ["bundle.json", "r2.json"], names
+    expect(pg.locator("#verify-todo li")).to_have_attribute("data-check", "checkpoint_origin")
+    context.close()
+
+
+def test_a_same_site_bundle_is_completed_with_the_sites_key_and_previous_report(
+    chromium, server, world, tmp_path
+):
+    """No key given: the key comes from the organisation's page of this site, its fingerprint
+    shown to compare; the previous report too. Then every check runs: verified."""
+    book, bundles = world
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    asked = serve_book_api(pg, book, bundles)
+    pg.goto(f"{server}/verify?bundle=/__test/bundle.json")
+    checked(pg)
+    assert "key" in asked and "bundle 2" in asked
+    summary = pg.locator("#verify-summary")
+    expect(summary).to_have_attribute("data-verdict", "verified")
+    expect(summary).to_have_text("核验通过：每一项检查都已运行并通过。")
+    expect(pg.locator("#key-input")).to_have_value(verifier_key(book))
+    expect(pg.locator("#verify-notes")).to_contain_text(
+        " ".join(re.findall(".{1,4}", fingerprint(book)))
+    )
+    # The result is on the first screen of a phone, in Chinese, amounts in yuan.
+    assert summary.bounding_box()["y"] < 844
+    sheet = status_of(pg, "balance_sheet_balances")
+    expect(sheet).to_contain_text("资产")
+    expect(sheet).to_contain_text("¥")
+    expect(status_of(pg, "records")).not_to_contain_text("records, log indices")
+    screenshot(pg, tmp_path, "verifier-completed-phone-zh.png")
     context.close()
 
 
@@ -510,7 +612,7 @@ def test_ed25519_fallback_matches_rfc8032_and_webcrypto(page, world):
         assert ok is True and bad is False
     book, bundles = world
     page.evaluate("CommonsVerify.options.forceEd25519Fallback = true")
-    js, code = js_checks(page, {"bundle": bundles[1], "previous": bundles[0]}, fingerprint(book))
+    js, code = js_checks(page, {"bundle": bundles[1], "previous": bundles[0]}, verifier_key(book))
     assert (
         code == 0
         and ("checkpoint_signature", "PASS") in js

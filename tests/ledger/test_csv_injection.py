@@ -178,4 +178,4 @@ def test_public_report_csv_escapes_summaries_and_fund_codes_but_not_amounts():
     assert not [cell for cell in flat if _runs_a_formula(cell)], flat
     for text in HOSTILE:
         assert sum(cell == "'" + text for cell in flat) == 3  # summary (×2 lines) and fund
-    assert "-1200" in flat  # an amount stays a number
+    assert "-12.00" in flat  # an amount (in yuan) stays a number

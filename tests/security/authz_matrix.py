@@ -52,6 +52,7 @@ ROWS = [
     Row("N N N N N N N N N", "N N N N N N N N N", "POST",  "/setup", why='setup is over once a user exists'),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/static/<path:filename>"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/verify"),
+    Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/verify/commons_verify.py"),
     # --- Public pages ------------------------------------------------------------------------------
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/c/<string(maxlength=64):slug>"),

@@ -32,6 +32,7 @@ from tlog import merkle, notes
 
 DISCLOSURE_FORMAT = "commons-ledger/disclosure/1"
 RECEIPT_FORMAT = "commons-ledger/receipt/1"
+HOST = "ledger.test"  # the public host in synthetic origins: <host>/commons-ledger/<book id>
 
 RESIDENTS = [
     (3, "张秀英", "1栋1单元101"),
@@ -84,7 +85,7 @@ class SyntheticBook:
     # ------------------------------------------------------------------ keys and notes
     @property
     def origin(self) -> str:
-        return f"commons-ledger/{self.book_id}"
+        return f"{HOST}/commons-ledger/{self.book_id}"
 
     def public_key(self) -> dict:
         return notes.public_key_json(self.origin, self.key)
@@ -354,7 +355,7 @@ class SyntheticBook:
         unsigned = {k: v for k, v in bundle.items() if k != "signature"}
         digest = hashlib.sha256(rfc8785.dumps(unsigned)).hexdigest()
         start, end = period or (bundle["period"]["start"], bundle["period"]["end"])
-        text = f"commons-ledger/{book_id or self.book_id}/report\n{start}..{end}\n{digest}\n"
+        text = f"{HOST}/commons-ledger/{book_id or self.book_id}/report\n{start}..{end}\n{digest}\n"
         bundle["signature"] = notes.sign_note(text, self.origin, self.key)
         return bundle
 

@@ -78,7 +78,7 @@ def test_a_key_is_made_once_and_its_private_half_stays_in_the_key_folder(
     public = notes.public_key_bytes(private)
     assert bytes(key.public_key) == public and len(public) == 32
     assert key.fingerprint == hashlib.sha256(public).hexdigest()
-    assert key.name == f"commons-ledger/{book.id}"
+    assert key.name == f"localhost/commons-ledger/{book.id}"  # the test app's public host
     assert keys.ensure_key(organisation).id == key.id
     assert (
         db.session.scalar(
@@ -189,7 +189,9 @@ def test_cli_keygen_prints_the_public_key(app, runner, organisation, book):
     result = runner.invoke(args=["transparency", "keygen", "--organisation", str(organisation.id)])
     assert result.exit_code == 0, result.output
     key = keys.current_key(organisation.id)
-    assert key.fingerprint in result.output and f"commons-ledger/{book.id}" in result.output
+    assert (
+        key.fingerprint in result.output and f"localhost/commons-ledger/{book.id}" in result.output
+    )
     assert (
         runner.invoke(args=["transparency", "keygen", "--organisation", "no-such-org"]).exit_code
         == 1
@@ -202,7 +204,7 @@ def test_cli_keygen_prints_the_public_key(app, runner, organisation, book):
 def test_a_checkpoint_is_a_c2sp_signed_note_of_the_logs_root(app, organisation, book, three):
     cp = sign_checkpoint(book)
     root = merkle.root_hash([log.leaf_hash_at(book.id, i) for i in range(3)])
-    origin = f"commons-ledger/{book.id}"
+    origin = f"localhost/commons-ledger/{book.id}"
     body = f"{origin}\n3\n{base64.b64encode(root).decode()}\n"
     assert cp.size == 3 and bytes(cp.root) == root
     assert cp.note.startswith(body + "\n\u2014 " + origin + " ")
@@ -342,3 +344,42 @@ def test_a_book_that_never_signed_has_no_checkpoint(app, client, book, three):
 def test_unknown_books_are_404(app, client):
     for path in ("checkpoint", "checkpoints", "proof?index=0", "consistency?old=1", "reports"):
         assert client.get(f"/api/v1/public/books/999999/{path}").status_code == 404
+
+
+# --- the log's origin names this deployment (issue 14 item 10) ---------------------------------
+
+
+@pytest.fixture
+def example_host(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_HOST", "ledger.example.org")
+
+
+def test_the_origin_is_a_schema_less_url_naming_the_public_host_and_the_book(
+    example_host, organisation, book
+):
+    cp = sign_checkpoint(book)
+    origin = f"ledger.example.org/commons-ledger/{book.id}"
+    assert cp.note.startswith(origin + "\n0\n")
+    assert cp.key.name == origin  # key name = origin
+    assert notes.book_of_origin(origin) == book.id
+    assert notes.book_of_origin(f"commons-ledger/{book.id}") is None  # the old form is gone
+
+
+def test_the_public_host_setting_is_checked(monkeypatch, tmp_path):
+    from core.config import ConfigError, load_config
+
+    monkeypatch.delenv("COMMONS_PUBLIC_HOST", raising=False)
+    monkeypatch.delenv("SERVER_NAME", raising=False)
+    assert load_config(str(tmp_path))["PUBLIC_HOST"] == "localhost"
+    assert load_config(str(tmp_path), {"SERVER_NAME": "a.example:8080"})["PUBLIC_HOST"] == (
+        "a.example:8080"
+    )
+    monkeypatch.setenv("COMMONS_PUBLIC_HOST", "Ledger.Example.ORG/")
+    assert load_config(str(tmp_path))["PUBLIC_HOST"] == "ledger.example.org"
+    for bad in ("https://ledger.example.org", "ledger example", "a/b c", ""):
+        monkeypatch.setenv("COMMONS_PUBLIC_HOST", bad)
+        if bad == "":
+            assert load_config(str(tmp_path))["PUBLIC_HOST"] == "localhost"
+            continue
+        with pytest.raises(ConfigError):
+            load_config(str(tmp_path))

@@ -55,9 +55,9 @@ def test_verify_note_accepts_the_go_reference_note():
 def test_key_id_is_sha256_of_name_newline_type_key():
     key = Ed25519PrivateKey.generate()
     raw = notes.public_key_bytes(key)
-    expected = hashlib.sha256(b"commons-ledger/7\n\x01" + raw).digest()[:4]
-    assert notes.key_id("commons-ledger/7", key) == expected
-    pk = notes.public_key_json("commons-ledger/7", key)
+    expected = hashlib.sha256(b"ledger.test/commons-ledger/7\n\x01" + raw).digest()[:4]
+    assert notes.key_id("ledger.test/commons-ledger/7", key) == expected
+    pk = notes.public_key_json("ledger.test/commons-ledger/7", key)
     assert base64.b64decode(pk["ed25519"]) == raw
     assert pk["fingerprint"] == hashlib.sha256(raw).hexdigest()
 
@@ -69,43 +69,45 @@ def key():
 
 @pytest.fixture
 def checkpoint(key):
-    return notes.sign_checkpoint("commons-ledger/7", 12, bytes(range(32)), key)
+    return notes.sign_checkpoint("ledger.test/commons-ledger/7", 12, bytes(range(32)), key)
 
 
 def test_checkpoint_round_trip(key, checkpoint):
-    text = notes.verify_note(checkpoint, "commons-ledger/7", key.public_key())
-    assert text == f"commons-ledger/7\n12\n{base64.b64encode(bytes(range(32))).decode()}\n"
+    text = notes.verify_note(checkpoint, "ledger.test/commons-ledger/7", key.public_key())
+    assert (
+        text == f"ledger.test/commons-ledger/7\n12\n{base64.b64encode(bytes(range(32))).decode()}\n"
+    )
     cp = notes.parse_checkpoint(text)
-    assert cp == notes.Checkpoint("commons-ledger/7", 12, bytes(range(32)))
+    assert cp == notes.Checkpoint("ledger.test/commons-ledger/7", 12, bytes(range(32)))
 
 
 def test_signatures_by_other_keys_are_ignored_when_one_verifies(key, checkpoint):
     witness = Ed25519PrivateKey.generate()
     cosigned = notes.sign_note(checkpoint.split("\n\n")[0] + "\n", "witness.example", witness)
     both = checkpoint + cosigned.split("\n\n")[1]
-    assert notes.verify_note(both, "commons-ledger/7", key.public_key())
+    assert notes.verify_note(both, "ledger.test/commons-ledger/7", key.public_key())
     assert notes.verify_note(both, "witness.example", witness.public_key())
 
 
 def test_wrong_key_is_rejected(checkpoint):
     other = Ed25519PrivateKey.generate()
     with pytest.raises(notes.NoteError) as e:
-        notes.verify_note(checkpoint, "commons-ledger/7", other.public_key())
+        notes.verify_note(checkpoint, "ledger.test/commons-ledger/7", other.public_key())
     assert e.value.check == "signature_missing"  # another key has another key id
 
 
 def test_signature_by_another_key_name_is_rejected(key):
-    note = notes.sign_checkpoint("commons-ledger/8", 12, bytes(32), key)
+    note = notes.sign_checkpoint("ledger.test/commons-ledger/8", 12, bytes(32), key)
     with pytest.raises(notes.NoteError) as e:
-        notes.verify_note(note, "commons-ledger/7", key.public_key())
+        notes.verify_note(note, "ledger.test/commons-ledger/7", key.public_key())
     assert e.value.check == "signature_missing"
-    assert "commons-ledger/8" in str(e.value)
+    assert "ledger.test/commons-ledger/8" in str(e.value)
 
 
 def test_changed_text_is_rejected(key, checkpoint):
     tampered = checkpoint.replace("\n12\n", "\n13\n")
     with pytest.raises(notes.NoteError) as e:
-        notes.verify_note(tampered, "commons-ledger/7", key.public_key())
+        notes.verify_note(tampered, "ledger.test/commons-ledger/7", key.public_key())
     assert e.value.check == "signature_invalid"
 
 
@@ -116,7 +118,7 @@ def test_flipped_signature_bit_is_rejected(key, checkpoint):
     blob[-1] ^= 1
     bad = f"{text}\n\n{prefix} {base64.b64encode(bytes(blob)).decode()}\n"
     with pytest.raises(notes.NoteError) as e:
-        notes.verify_note(bad, "commons-ledger/7", key.public_key())
+        notes.verify_note(bad, "ledger.test/commons-ledger/7", key.public_key())
     assert e.value.check == "signature_invalid"
 
 
@@ -129,7 +131,7 @@ def test_a_failing_line_from_the_known_key_rejects_the_note_even_if_another_veri
     blob[10] ^= 0x80
     bad_line = f"{prefix} {base64.b64encode(bytes(blob)).decode()}\n"
     with pytest.raises(notes.NoteError) as e:
-        notes.verify_note(checkpoint + bad_line, "commons-ledger/7", key.public_key())
+        notes.verify_note(checkpoint + bad_line, "ledger.test/commons-ledger/7", key.public_key())
     assert e.value.check == "signature_invalid"
 
 
@@ -139,17 +141,21 @@ def test_a_failing_line_from_the_known_key_rejects_the_note_even_if_another_veri
         lambda n: n.replace("\n\n", "\n"),  # no blank line
         lambda n: n[:-1],  # no final newline
         lambda n: n.replace("— ", "- "),  # hyphen, not em dash
-        lambda n: n.replace("— commons-ledger/7 ", "— commons-ledger/7  "),  # two spaces
+        lambda n: n.replace(
+            "— ledger.test/commons-ledger/7 ", "— ledger.test/commons-ledger/7  "
+        ),  # two spaces
         lambda n: n.rstrip("\n") + "!!\n",  # bad base64
         lambda n: n.split("\n\n")[0] + "\n\n",  # no signatures
-        lambda n: n.replace("commons-ledger/7\n12", "commons-ledger/7\x0012"),  # control char
+        lambda n: n.replace(
+            "ledger.test/commons-ledger/7\n12", "ledger.test/commons-ledger/7\x0012"
+        ),  # control char
         lambda n: "",
         lambda n: n + "— x AAAA\n",  # 3-byte signature blob
     ],
 )
 def test_malformed_notes_are_rejected_as_format_errors(key, checkpoint, mangle):
     with pytest.raises(notes.NoteError) as e:
-        notes.verify_note(mangle(checkpoint), "commons-ledger/7", key.public_key())
+        notes.verify_note(mangle(checkpoint), "ledger.test/commons-ledger/7", key.public_key())
     assert e.value.check == "note_format"
 
 
@@ -168,15 +174,22 @@ def test_oversized_note_is_refused():
 @pytest.mark.parametrize(
     "text",
     [
-        "commons-ledger/7\n12\n",  # two lines
-        "commons-ledger/7\n12\nAAAA\nextra\n",  # four lines
-        "commons-ledger/7\n012\n" + base64.b64encode(bytes(32)).decode() + "\n",  # leading zero
-        "commons-ledger/7\n-1\n" + base64.b64encode(bytes(32)).decode() + "\n",
-        "commons-ledger/7\n1e3\n" + base64.b64encode(bytes(32)).decode() + "\n",
-        "commons-ledger/7\n12\n" + base64.b64encode(bytes(31)).decode() + "\n",  # 31-byte root
-        "commons-ledger/7\n12\n" + base64.b64encode(bytes(32)).decode().rstrip("=") + "\n",
+        "ledger.test/commons-ledger/7\n12\n",  # two lines
+        "ledger.test/commons-ledger/7\n12\nAAAA\nextra\n",  # four lines
+        "ledger.test/commons-ledger/7\n012\n"
+        + base64.b64encode(bytes(32)).decode()
+        + "\n",  # leading zero
+        "ledger.test/commons-ledger/7\n-1\n" + base64.b64encode(bytes(32)).decode() + "\n",
+        "ledger.test/commons-ledger/7\n1e3\n" + base64.b64encode(bytes(32)).decode() + "\n",
+        "ledger.test/commons-ledger/7\n12\n"
+        + base64.b64encode(bytes(31)).decode()
+        + "\n",  # 31-byte root
+        "ledger.test/commons-ledger/7\n12\n"
+        + base64.b64encode(bytes(32)).decode().rstrip("=")
+        + "\n",
         " commons-ledger/7\n12\n" + base64.b64encode(bytes(32)).decode() + "\n",
-        "commons-ledger/7\n12\n" + base64.b64encode(bytes(32)).decode(),  # no final newline
+        "ledger.test/commons-ledger/7\n12\n"
+        + base64.b64encode(bytes(32)).decode(),  # no final newline
     ],
 )
 def test_malformed_checkpoints_are_rejected(text):

@@ -19,6 +19,7 @@ from tests.conftest import login
 from tests.transparency.helpers import without_triggers
 from tests.transparency.publicdata import *  # noqa: F403  (fixtures)
 from tests.transparency.publicdata import PAYER
+from tlog import notes
 from transparency import verify
 from transparency.models import Checkpoint, DisclosureReport
 from transparency.public import PersonalDataScreen, grouped_hex, verify_report
@@ -61,8 +62,14 @@ def test_organisation_page_shows_grouped_fingerprint_and_how_to_verify(
     grouped = grouped_hex(fp)
     assert grouped.count(" ") == 15 and grouped[:9] == f"{fp[:4]} {fp[4:8]}"
     assert grouped in html
-    assert f"python -m transparency.verify bundle.json --key {fp}" in html
-    assert f'href="/verify?key={fp}"' in html
+    key = published.april.checkpoint.key
+    vkey = notes.vkey(key.name, bytes(key.public_key))
+    assert key.name == f"localhost/commons-ledger/{published.april.book_id}"
+    assert key.name in html and vkey in html  # the log's name, which the verifiers check
+    assert f"python3 commons_verify.py bundle.json --key {vkey}" in html
+    (link,) = re.findall(r'href="(/verify\?[^"]*)"', html)
+    assert parse_qs(urlsplit(html_lib.unescape(link)).query) == {"key": [vkey]}
+    assert 'href="/verify/commons_verify.py"' in html
     assert base64.b64encode(bytes(published.april.checkpoint.key.public_key)).decode() in html
 
 
@@ -134,10 +141,10 @@ def test_report_page_lists_vouchers_and_offers_every_download(client, published)
     assert f'href="/public/r/{r.id}.pdf"' in html
     assert f'href="/api/v1/public/reports/{r.id}/bundle.json"' in html
     assert f'href="/api/v1/public/reports/{r.id}.csv"' in html
-    fp = r.checkpoint.key.fingerprint
+    vkey = notes.vkey(r.checkpoint.key.name, bytes(r.checkpoint.key.public_key))
     (link,) = re.findall(r'href="(/verify\?[^"]*)"', html)
     query = parse_qs(urlsplit(html_lib.unescape(link)).query)
-    assert query == {"bundle": [f"/api/v1/public/reports/{r.id}/bundle.json"], "key": [fp]}
+    assert query == {"bundle": [f"/api/v1/public/reports/{r.id}/bundle.json"], "key": [vkey]}
     assert r.checkpoint.note.split("\n")[2] in html  # the root in the signed note
     assert "✓ Verified" in html
     for link in (
@@ -420,3 +427,20 @@ def test_publishing_takes_ascii_months_only(app, organisation, people, published
     for period in ("２０２５-０５", "2025-0５", "0001-01", "1" * 5000):
         resp = api.post(f"/organisations/{organisation.id}/reports", {"period": period})
         assert resp.status_code == 422, (period[:12], resp.status_code)
+
+
+def test_report_page_starts_with_in_out_left_the_largest_items_and_is_it_checked(client, published):
+    """Issue 14 item 1 (first part): the resident's questions before the statutory forms."""
+    html = page(client, f"/public/r/{published.april.id}")
+    head = html[: html.index('id="statements"')]
+    # April: 123.45 came in (场地费, a 5001 revenue), 2,000.00 went out (房租, 5602).
+    assert "本期收入" in head and "¥123.45" in head
+    assert "本期支出" in head and "¥2,000.00" in head
+    assert "本期结余" in head and "¥-1,876.55" in head
+    # March, the previous report: 10,000.00 of sales came in (the fee was a receivable).
+    assert "上期 ¥10,000.00" in head
+    assert "最大的几项支出" in head and "管理费用" in head
+    assert "核对过吗？是的" in head
+    # The statutory statements follow, folded, with their zero rows hidden.
+    assert re.search(r'<section class="card pub-hide-zero" id="statements">\s*<details>', html)
+    assert 'class="pub-item pub-zero"' in html

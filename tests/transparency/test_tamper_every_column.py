@@ -115,6 +115,10 @@ NOT_COVERED = {
     "period_events.at": "when: not money",
     "disclosure_reports.published_by_id": "who pressed publish: not in the signed bundle",
     "disclosure_reports.published_at": "when: not in the signed bundle",
+    "disclosure_reports.publisher_note": "the publisher's note: shown beside the report, not in "
+    "the signed bundle (the append-only trigger refuses an edit)",
+    "disclosure_reports.sanity_warnings": "the pre-publication warnings, recomputable from the "
+    "signed statements: not in the signed bundle",
 }
 # voucher_events: only the steps the voucher copies (created, approved, posted) are money-
 # relevant; the history of a draft (edited, submitted, rejected) is not checked.

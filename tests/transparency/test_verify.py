@@ -76,7 +76,7 @@ def bundles(world):
 @pytest.fixture
 def key(book) -> TrustedKey:
     raw = notes.public_key_bytes(book.key)
-    return TrustedKey(raw, notes.fingerprint(raw), "test")
+    return TrustedKey(raw, notes.fingerprint(raw), "test", book.origin)
 
 
 def check(bundle, previous=None, key=None, receipt=None) -> Report:
@@ -163,23 +163,54 @@ def test_the_series_exercises_what_it_should(bundles):
     assert twice, "a far-dated record should be carried through two reports"
 
 
-def test_without_a_key_it_warns_but_passes(bundles):
+def test_without_a_key_it_is_only_partly_checked(bundles):
     r = check(bundles[0])
     assert statuses(r)["key"] == WARN
-    assert "fingerprint" in message(r, "key") and "--key" in message(r, "key")
-    assert r.exit_code == 0
+    key_check = next(c for c in r.checks if c.check == "key")
+    assert "fingerprint" in key_check.message and "--key" in key_check.action
+    assert statuses(r)["checkpoint_origin"] == SKIP  # nothing to compare the origin with
+    assert not r.failed
+    assert r.exit_code == 3 and r.verdict == "partly_checked"
+    assert "PARTLY CHECKED" in r.text() and "VERIFIED" not in r.text().replace("NOT VERIFIED", "")
 
 
-def test_first_report_skips_what_has_no_previous(bundles, key):
-    st_ = statuses(check(bundles[0], key=key))
-    assert st_["previous_checkpoint"] == SKIP and st_["consistency_proof"] == SKIP
+def test_a_fingerprint_without_the_origin_is_partly_checked(bundles, book):
+    raw = notes.public_key_bytes(book.key)
+    r = check(bundles[0], key=TrustedKey(raw, notes.fingerprint(raw), "--key"))
+    assert statuses(r)["key"] == PASS and statuses(r)["checkpoint_origin"] == SKIP
+    assert "--origin ledger.test/commons-ledger/7" in r.text()
+    assert r.exit_code == 3
+    r, _ = verify_bundle(
+        bundles[0], key=TrustedKey(raw, notes.fingerprint(raw), "--key"), origin=book.origin
+    )
+    assert r.exit_code == 0 and r.verdict == "verified", r.text()
+
+
+def test_an_origin_other_than_the_organisation_page_states_fails(bundles, book):
+    raw = notes.public_key_bytes(book.key)
+    key = TrustedKey(raw, notes.fingerprint(raw), "--key", "other.example/commons-ledger/7")
+    r = check(bundles[0], key=key)
+    assert {"key", "checkpoint_signature", "checkpoint_origin"} <= failed(r)
+    assert "other.example/commons-ledger/7" in message(r, "key")
+
+
+def test_first_report_has_nothing_before_it_and_is_fully_checked(bundles, key):
+    r = check(bundles[0], key=key)
+    st_ = statuses(r)
+    assert st_["previous_checkpoint"] == PASS and st_["consistency_proof"] == PASS
+    assert "first report" in message(r, "consistency_proof")
     assert st_["opening_balances"] == PASS  # a first report opens from zero
+    assert r.verdict == "verified"
 
 
-def test_later_report_without_previous_skips_only_the_comparisons(bundles, key):
-    st_ = statuses(check(bundles[1], key=key))
+def test_later_report_without_previous_is_partly_checked_and_says_what_to_add(bundles, key):
+    r = check(bundles[1], key=key)
+    st_ = statuses(r)
     assert st_["opening_balances"] == SKIP
     assert st_["consistency_proof"] == PASS  # needs only the embedded previous checkpoint
+    opening = next(c for c in r.checks if c.check == "opening_balances")
+    assert "--previous" in opening.action and bundles[0]["period"]["end"] in opening.action
+    assert r.exit_code == 3 and not r.failed
 
 
 def test_the_key_can_be_given_as_fingerprint_vkey_base64_json_or_file(book, bundles, tmp_path):
@@ -195,8 +226,10 @@ def test_the_key_can_be_given_as_fingerprint_vkey_base64_json_or_file(book, bund
     kf.write_text(notes.fingerprint(raw) + "\n")
     bf = tmp_path / "b.json"
     bf.write_text(json.dumps(bundles[0], ensure_ascii=False), encoding="utf-8")
+    named = {notes.vkey(book.origin, raw), json.dumps(book.public_key())}
     for form in [*forms, str(kf)]:
-        r = verify(str(bf), key=form)
+        # The verifier key and the JSON key name the origin; the other forms need --origin.
+        r = verify(str(bf), key=form, origin=None if form in named else book.origin)
         assert r.exit_code == 0, (form, r.text())
         assert statuses(r)["key"] == PASS
 
@@ -391,7 +424,7 @@ def test_bundle_whose_own_key_was_swapped_fails_against_the_real_key(book, bundl
     internally consistent, so only the out-of-band key catches it."""
     forger = SyntheticBook(book_id=7, seed=11)
     forged = forger.monthly_reports(months=1, per_month=25, early=2, far=1)[0]
-    assert check(forged).exit_code == 0  # consistent on its own (with the WARN)
+    assert check(forged).exit_code == 3  # consistent on its own, but only partly checked
     r = check(forged, key=key)
     assert {"key", "checkpoint_signature"} <= failed(r)
 
@@ -416,8 +449,10 @@ def test_another_books_bundle_is_an_origin_mismatch(world, key):
     b = copy.deepcopy(other_bundles[0])
     b["book"]["id"] = 7  # claims to be book 7, but its checkpoint is book 8's
     r = check(b)
-    assert {"key", "checkpoint_signature", "checkpoint_origin", "records"} <= failed(r)
+    assert {"checkpoint_origin", "records"} <= failed(r)
     assert "commons-ledger/8" in message(r, "checkpoint_origin")
+    r = check(b, key=key)  # with the organisation's key and origin, everything fails
+    assert {"key", "checkpoint_signature", "checkpoint_origin", "records"} <= failed(r)
 
 
 # --------------------------------------------------------------------------- must reject: bundle signature
@@ -1074,7 +1109,7 @@ def test_mutated_bundles_never_crash_the_verifier(world, muts):
             else:
                 receipt = mutated
     r = check(doc, previous=prev, receipt=receipt)
-    assert r.exit_code in (0, 1)
+    assert r.exit_code in (0, 1, 3)
     assert all(c.status in (PASS, FAIL, WARN, SKIP) for c in r.checks)
     assert not any("unexpected error" in c.message for c in r.checks), r.text()
 
@@ -1153,15 +1188,20 @@ def files(tmp_path, bundles, book):
 
 
 def test_cli_exit_codes_and_output(files, bundles, book):
-    fp = notes.fingerprint(book.key)
+    fp = notes.vkey(book.origin, notes.public_key_bytes(book.key))  # names the origin
     good = files("b1.json", bundles[1])
     prev = files("b0.json", bundles[0])
     res = _cli(good, "--previous", prev, "--key", fp)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.splitlines()[-1].startswith("VERIFIED")
-    assert all(
-        line.split()[0] in ("PASS", "WARN", "SKIP", "VERIFIED:") for line in res.stdout.splitlines()
+    assert all(line.split()[0] in ("PASS", "WARN", "VERIFIED:") for line in res.stdout.splitlines())
+    # The fingerprint alone leaves the origin unchecked until --origin names it.
+    res = _cli(good, "--previous", prev, "--key", notes.fingerprint(book.key))
+    assert res.returncode == 3 and "\nPARTLY CHECKED" in res.stdout
+    res = _cli(
+        good, "--previous", prev, "--key", notes.fingerprint(book.key), "--origin", book.origin
     )
+    assert res.returncode == 0, res.stdout
 
     bad = copy.deepcopy(bundles[1])
     _line(bad, "balance_sheet", "cash")["amount"] += 1
@@ -1170,7 +1210,7 @@ def test_cli_exit_codes_and_output(files, bundles, book):
     assert "FAIL statement.balance_sheet: " in res.stdout
     assert res.stderr == ""
 
-    res = _cli(good, "--key", fp, "--json")
+    res = _cli(good, "--previous", prev, "--key", fp, "--json")
     out = json.loads(res.stdout)
     assert out["ok"] is True and out["exit_code"] == 0
     assert {"check": "log_root", "status": "PASS"}.items() <= next(
@@ -1180,7 +1220,7 @@ def test_cli_exit_codes_and_output(files, bundles, book):
 
 def test_cli_receipt_alone_and_as_positional(files, book):
     receipt = files("r.json", book.receipt(book.private_indices()[0]))
-    fp = notes.fingerprint(book.key)
+    fp = notes.vkey(book.origin, notes.public_key_bytes(book.key))
     assert _cli("--receipt", receipt, "--key", fp).returncode == 0
     res = _cli(receipt, "--key", fp)
     assert res.returncode == 0 and "PASS receipt_commitment" in res.stdout
@@ -1228,7 +1268,7 @@ def test_cli_on_garbage_shapes_exits_1_without_traceback(files):
 
 
 def test_main_returns_the_exit_code(files, bundles, capsys):
-    assert main([files("b.json", bundles[0])]) == 0
+    assert main([files("b.json", bundles[0])]) == 3
     assert "WARN key" in capsys.readouterr().out
 
 
@@ -1312,7 +1352,9 @@ def server_world(app, tmp_path, monkeypatch, organisation, resident_factory, use
     may = publish("2025-05")
     receipt = build_receipt(fee, payer)
     raw = base64.b64decode(march["public_key"]["ed25519"])
-    return [march, april, may], receipt, TrustedKey(raw, notes.fingerprint(raw), "--key")
+    origin = march["public_key"]["name"]
+    assert origin == f"localhost/commons-ledger/{bk.id}"  # the test app's public host
+    return [march, april, may], receipt, TrustedKey(raw, notes.fingerprint(raw), "--key", origin)
 
 
 def test_server_bundles_and_receipt_verify(server_world):
@@ -1358,5 +1400,60 @@ def test_server_bundle_through_the_cli(server_world, tmp_path):
         str(paths["receipt"]),
         "--key",
         key.fingerprint,
+        "--origin",
+        key.name,
     )
     assert res.returncode == 0, res.stdout
+
+
+# --------------------------------------------------------------------------- the downloadable file
+
+
+def test_the_verifier_downloads_as_one_file_that_runs_alone(client, tmp_path, book, bundles):
+    """GET /verify/commons_verify.py: one file, built from transparency/verify.py and tlog/,
+    that runs with Python and cryptography only, outside the repository."""
+    import ast
+
+    resp = client.get("/verify/commons_verify.py")
+    assert resp.status_code == 200
+    text = resp.get_data(as_text=True)
+    tree = ast.parse(text)
+    sources = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SOURCES"
+    )
+    # The one source, not a copy: the modules as they are in this installation.
+    assert sources["transparency.verify"] == (ROOT / "transparency/verify.py").read_text()
+    assert sources["tlog.notes"] == (ROOT / "tlog/notes.py").read_text()
+    for banned in ("import flask", "from flask", "from core", "from ledger", "sqlalchemy"):
+        assert banned not in text, banned
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "commons_verify.py").write_text(text, encoding="utf-8")
+    for name, doc in (("b0.json", bundles[0]), ("b1.json", bundles[1])):
+        (folder / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    vkey = notes.vkey(book.origin, notes.public_key_bytes(book.key))
+    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-I", "commons_verify.py", *args],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    res = run("b1.json", "--previous", "b0.json", "--key", vkey)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.splitlines()[-1].startswith("VERIFIED")
+    res = run("b1.json")  # no key, no previous: partly checked, saying what completes it
+    assert res.returncode == 3 and "--previous" in res.stdout and "--key" in res.stdout
+    bad = copy.deepcopy(bundles[1])
+    _line(bad, "balance_sheet", "cash")["amount"] += 1
+    (folder / "bad.json").write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    res = run("bad.json", "--previous", "b0.json", "--key", vkey)
+    assert res.returncode == 1 and "FAIL statement.balance_sheet" in res.stdout
+    assert "¥" in res.stdout  # amounts in yuan, not fen
