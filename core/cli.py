@@ -112,8 +112,9 @@ def load():
         click.echo(f"demo community: {ctx.community.name}")
         logins = ctx.logins
     click.echo(f"demo logins (password {demo.DEMO_PASSWORD}):")
+    width = max(len(username) for username, _role in logins)
     for username, role in logins:
-        click.echo(f"  {username:<12} {role}")
+        click.echo(f"  {username:<{width}}  {role}")
 
 
 @click.command("setup")
