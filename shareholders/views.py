@@ -100,6 +100,10 @@ def register(org_id: int):
         .filter(Resident.community_id == bv.org.community_id)
         .order_by(Resident.id)
         .all(),
+        organisations=db.session.query(Organisation)
+        .filter(Organisation.id != bv.org.id)
+        .order_by(Organisation.name)
+        .all(),
         warning=svc.count_warning(bv.org),
         can_write=bv.can_prepare,
         today=dt.date.today(),
