@@ -39,6 +39,7 @@ def _open(org_id: int):
 
 
 @blp.get(BASE)
+@blp.response(200)
 def catalogue(org_id: int):
     """The issuer, its schemes, its activity catalogue and its redemption items."""
     _user, issuer = _open(org_id)
@@ -116,6 +117,7 @@ def grant_action(org_id: int, grant_id: int, action: str):
 @blp.post(BASE + "/grants/<id:grant_id>/objections")
 @_write
 @blp.arguments(s.ObjectionIn)
+@blp.response(201)
 def object_to_grant(data: dict, org_id: int, grant_id: int):
     """Record an objection during the notice period: it holds the grant."""
     user, issuer = _open(org_id)
@@ -175,6 +177,7 @@ def expire(data: dict, org_id: int):
 
 
 @blp.get("/points/me")
+@blp.response(200)
 def my_points():
     """The signed-in resident's own balances, lots and expiries (nobody else's)."""
     user = auth.authenticated_user()
@@ -205,6 +208,7 @@ def my_points():
 @blp.post(BASE + "/schemes")
 @_write
 @blp.arguments(s.SchemeIn)
+@blp.response(201)
 def create_scheme(data: dict, org_id: int):
     """A scheme: its points unit declared in the issuer's book, its accounts opened (admin)."""
     user, issuer = _open(org_id)
@@ -215,6 +219,7 @@ def create_scheme(data: dict, org_id: int):
 @blp.post(BASE + "/activities")
 @_write
 @blp.arguments(s.ActivityIn)
+@blp.response(201)
 def create_activity(data: dict, org_id: int):
     """An activity of the catalogue with its points per person and who may approve (admin)."""
     user, issuer = _open(org_id)
@@ -226,6 +231,7 @@ def create_activity(data: dict, org_id: int):
 @blp.post(BASE + "/items")
 @_write
 @blp.arguments(s.ItemIn)
+@blp.response(201)
 def create_item(data: dict, org_id: int):
     """A redemption item: price, per-redemption cap and who bears the points' value (admin)."""
     user, issuer = _open(org_id)
@@ -237,6 +243,7 @@ def create_item(data: dict, org_id: int):
 @blp.post(BASE + "/settlements")
 @_write
 @blp.arguments(s.SettlementIn)
+@blp.response(201)
 def settle(data: dict, org_id: int):
     """Pay another issuer what exchanged points cost it: bank to bank, both books."""
     user, issuer = _open(org_id)
@@ -251,6 +258,7 @@ def settle(data: dict, org_id: int):
 @blp.post("/points/rates")
 @_write
 @blp.arguments(s.RateIn)
+@blp.response(201)
 def set_rate(data: dict):
     """The platform's exchange rate between two issuers' SERVICE schemes (platform admins)."""
     user = auth.authenticated_user()

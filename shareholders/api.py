@@ -7,8 +7,9 @@ yuan ("1234.56") in, and both text and integer fen out."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from core import audit, auth, parse
 from core.auth import get_organisation
@@ -51,6 +52,22 @@ class AsOfQuery(Schema):
     as_of = parse.Date(load_default=None, allow_none=True)
 
 
+def _percent(value) -> None:
+    if not 0 <= value <= 100:
+        raise ValidationError(_l("A percentage from 0 to 100."))
+
+
+class Percent(fields.Decimal):
+    """A percentage 0–100 with two decimals. Its bounds are checked by a function and stated
+    as numbers in the OpenAPI document (``validate.Range`` on a Decimal field would state them
+    as the strings "0.00" and "100.00", which is not valid JSON Schema)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", _percent)
+        kwargs.setdefault("metadata", {"minimum": 0, "maximum": 100})
+        super().__init__(**kwargs)
+
+
 class ArticlesIn(Schema):
     registered_capital = Amount(required=True)
     company_type = fields.String(load_default="llc", validate=validate.OneOf(["llc", "jsc"]))
@@ -58,13 +75,9 @@ class ArticlesIn(Schema):
     lockup_days = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 36500))
     preemption_waived = fields.Boolean(load_default=False)
     preemption_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 365))
-    dividend_cap_pct = fields.Decimal(
-        load_default=None, allow_none=True, places=2, validate=validate.Range(0, 100)
-    )
+    dividend_cap_pct = Percent(load_default=None, allow_none=True, places=2)
     dividend_cap_citation = Text(max_length=300, load_default="")
-    reinvestment_min_pct = fields.Decimal(
-        load_default=None, allow_none=True, places=2, validate=validate.Range(0, 100)
-    )
+    reinvestment_min_pct = Percent(load_default=None, allow_none=True, places=2)
     reinvestment_citation = Text(max_length=300, load_default="")
 
 
@@ -175,6 +188,7 @@ def _dividend(r) -> dict:
 
 @blp.get(ORG)
 @blp.arguments(AsOfQuery, location="query")
+@blp.response(200)
 def register(args, org_id: int):
     """The register as of a date (all of history when omitted)."""
     org, _user = _open(org_id)
@@ -224,6 +238,7 @@ def _articles(a) -> dict | None:
 
 @blp.get(ORG + "/check")
 @blp.arguments(AsOfQuery, location="query")
+@blp.response(200)
 def check(args, org_id: int):
     """Differences between the register and the books (3001, 2232): empty when they agree."""
     org, _user = _open(org_id)
@@ -281,6 +296,7 @@ def pay(data, org_id: int, sh_id: int):
 
 
 @blp.get(ORG + "/transfers")
+@blp.response(200)
 def list_transfers(org_id: int):
     org, _user = _open(org_id)
     return {"transfers": [_transfer(t) for t in svc.transfers(org)]}
@@ -331,6 +347,7 @@ def claim(data, org_id: int, transfer_id: int):
 @blp.post(ORG + "/transfers/<id:transfer_id>/complete")
 @_write
 @blp.arguments(DateIn)
+@blp.response(200)
 def complete(data, org_id: int, transfer_id: int):
     org, user = _open(org_id)
     t = svc.get_transfer(org, transfer_id)
@@ -341,6 +358,7 @@ def complete(data, org_id: int, transfer_id: int):
 @blp.post(ORG + "/transfers/<id:transfer_id>/filing")
 @_write
 @blp.arguments(DateIn)
+@blp.response(200)
 def filing(data, org_id: int, transfer_id: int):
     org, user = _open(org_id)
     t = svc.get_transfer(org, transfer_id)
@@ -349,6 +367,7 @@ def filing(data, org_id: int, transfer_id: int):
 
 
 @blp.get(ORG + "/dividends")
+@blp.response(200)
 def list_dividends(org_id: int):
     org, _user = _open(org_id)
     return {"dividends": [_dividend(r) for r in svc.dividends(org)]}
@@ -381,6 +400,7 @@ def declare(data, org_id: int):
 @blp.post(ORG + "/dividends/<id:dividend_id>/lines/<id:line_id>/payment")
 @_write
 @blp.arguments(DateIn)
+@blp.response(200)
 def pay_dividend(data, org_id: int, dividend_id: int, line_id: int):
     org, user = _open(org_id)
     line = svc.get_dividend_line(org, line_id)

@@ -350,7 +350,7 @@ def test_bundles_rebuilt_from_mangled_json_text_fail_cleanly(synthetic, data):
 
     receipt = book.receipt(book.private_indices()[0])
     verify_receipt(receipt, bundle=bv, report=report)
-    assert report.exit_code in (0, 1)
+    assert report.exit_code in (0, 1, 3)  # verified, failed, or partly checked (no key given)
     assert not any("unexpected error" in c.message for c in report.checks), report.text()
 
 
