@@ -31,10 +31,11 @@ def publish_demo_reports(ctx: DemoContext) -> None:
                 Voucher.book_id == book.id, Voucher.status == VoucherStatus.POSTED.value
             )
         )
-        if first is None:
+        closed = book.closed_through
+        if first is None or closed is None:
             continue
         month = month_key(first)
-        while month <= book.closed_through:
+        while month <= closed:
             label = first_day(month).strftime("%Y-%m")
             try:
                 with db.session.begin_nested():
