@@ -147,9 +147,7 @@ def host_book(org: Organisation) -> Book:
 
 
 def _account(book: Book, code: str) -> Account:
-    acc = db.session.scalar(
-        sa.select(Account).where(Account.book_id == book.id, Account.code == code)
-    )
+    acc = ledger.account_by_code(book, code)
     if acc is None:
         raise InvalidInput(_l("No account %(code)s in this book.", code=code))
     return acc

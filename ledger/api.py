@@ -298,14 +298,6 @@ def list_accounts(org_id: int):
     return [_account_out(a, codes) for a in accounts]
 
 
-def _account_by_code(book: Book, code: str) -> Account | None:
-    if "\x00" in code:  # a %00 in the URL: no such code, and PostgreSQL refuses NUL in text
-        return None
-    return db.session.scalar(
-        sa.select(Account).where(Account.book_id == book.id, Account.code == code)
-    )
-
-
 @blp.post(ORG + "/accounts")
 @_write
 @blp.arguments(s.SubAccountIn)
@@ -313,7 +305,7 @@ def _account_by_code(book: Book, code: str) -> Account | None:
 def add_sub_account(data: dict, org_id: int):
     """Add a sub-account (明细科目) under any account; its code extends the parent's."""
     _org, user, book = _open(org_id, *svc.PREPARE_ROLES)
-    parent = _account_by_code(book, data["parent_code"])
+    parent = svc.account_by_code(book, data["parent_code"])
     if parent is None:
         raise InvalidInput(
             _l("No account %(code)s in this book.", code=data["parent_code"]),
@@ -331,7 +323,7 @@ def add_sub_account(data: dict, org_id: int):
 def set_account_active(data: dict, org_id: int, code: str):
     """Deactivate or reactivate an account. Accounts are never deleted."""
     _org, user, book = _open(org_id)
-    acc = _account_by_code(book, code)
+    acc = svc.account_by_code(book, code)
     if acc is None:
         raise NotFound(_l("No account %(code)s in this book.", code=code[:200]))
     svc.set_account_active(acc, data["active"], actor=user)
@@ -673,7 +665,7 @@ def _run_report(name: str, book: Book, q: dict):
         kw["unit"] = q["unit"]
     account = None
     if takes_account and "account" in q:
-        account = _account_by_code(book, q["account"])
+        account = svc.account_by_code(book, q["account"])
         if account is None:
             raise InvalidInput(
                 _l("No account %(code)s in this book.", code=q["account"]),

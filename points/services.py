@@ -200,9 +200,7 @@ def _resident(community_id: int, resident_id: int) -> Resident:
 
 
 def _account(book: Book, code: str) -> Account:
-    acc = db.session.scalar(
-        sa.select(Account).where(Account.book_id == book.id, Account.code == code)
-    )
+    acc = ledger.account_by_code(book, code)
     if acc is None:
         raise Conflict(_l("The book has no account %(code)s.", code=code))
     return acc

@@ -15,6 +15,7 @@ from .. import policy
 from ..models import VoucherKind
 from ..posting import VOUCHER_PREFIX, LineInput, Problems, VoucherInput, status_label
 from .books import (
+    account_by_code,
     account_has_postings,
     add_sub_account,
     book_for,
@@ -67,6 +68,7 @@ __all__ = [
     "VoucherKind",
     "_needs_year_end_closing",
     "_validate",
+    "account_by_code",
     "account_has_postings",
     "add_sub_account",
     "approve_voucher",

@@ -120,6 +120,16 @@ def _load_template(book: Book, standard: str) -> None:
     db.session.flush()
 
 
+def account_by_code(book: Book, code: str) -> Account | None:
+    """The account ``code`` of ``book``, or None (a code with NUL, which PostgreSQL refuses in
+    text, names no account). Callers refuse in their own words."""
+    if "\x00" in code:
+        return None
+    return db.session.scalar(
+        sa.select(Account).where(Account.book_id == book.id, Account.code == code)
+    )
+
+
 def account_has_postings(account: Account) -> bool:
     return (
         db.session.scalar(

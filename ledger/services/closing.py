@@ -18,7 +18,7 @@ from .. import policy
 from ..charts import year_end_rules
 from ..models import Account, AccountPeriodBalance, Book, Fund, Voucher, VoucherKind
 from ..posting import LineInput, VoucherInput
-from .books import parent_org
+from .books import account_by_code, parent_org
 from .vouchers import post_system_voucher
 
 
@@ -48,9 +48,7 @@ def needs_year_end_closing(book: Book, year: int) -> bool:
 
 
 def _account(book: Book, code: str) -> Account:
-    acc = db.session.scalar(
-        sa.select(Account).where(Account.book_id == book.id, Account.code == code)
-    )
+    acc = account_by_code(book, code)
     if acc is None:
         raise Conflict(_l("The book has no account %(code)s, needed for closing.", code=code))
     return acc
