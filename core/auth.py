@@ -187,6 +187,17 @@ def revoke_sessions(user: User) -> int:
     return revoked or 0
 
 
+def revoke_api_tokens(user: User) -> int:
+    """End every API token of the user (part of "sign out everywhere": a stolen token is as
+    good as a stolen cookie)."""
+    revoked = rowcount(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return revoked or 0
+
+
 # The session's user with their roles, in one query, only while the session is open.
 _USER_FOR_SESSION = (
     sa.select(User)

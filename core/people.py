@@ -258,7 +258,8 @@ def sign_out_everywhere(person: User, *, actor: User, org: Organisation | None =
     if person.id != actor.id:
         _may_manage_login(person, actor, org)
     n = auth.revoke_sessions(person)
-    _event("sign out everywhere", actor, org, person, sessions=n)
+    tokens = auth.revoke_api_tokens(person)
+    _event("sign out everywhere", actor, org, person, sessions=n, api_tokens=tokens)
     return n
 
 

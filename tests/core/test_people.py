@@ -51,6 +51,25 @@ def test_sign_out_everywhere_ends_other_browsers(app, user):
     assert laptop.get("/api/v1/me").status_code == 401
 
 
+def test_sign_out_everywhere_also_ends_api_tokens(app, user):
+    row, token = auth.create_api_token(user, "phone app")
+    db.session.commit()
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/me", headers=bearer).status_code == 200
+    browser = app.test_client()
+    login(browser, user.username)
+    r = browser.post("/account/sign-out-everywhere", data={"csrf_token": csrf_token(browser)})
+    assert r.status_code == 302
+    assert api.get("/api/v1/me", headers=bearer).status_code == 401
+    db.session.refresh(row)
+    assert row.revoked_at is not None
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "sign out everywhere")
+    ).one()
+    assert '"api_tokens": 1' in event.detail
+
+
 def test_password_change_ends_other_sessions_and_keeps_this_one(app, user):
     phone, laptop = app.test_client(), app.test_client()
     login(phone, user.username)
