@@ -68,6 +68,12 @@ DISCLOSURE_LABELS = {
     "final": _l("Final disclosure"),
     "related_party": _l("Related-party transaction"),
 }
+MODE_LABELS = {
+    "floor": _l("Whole hundreds only"),
+    "ceil": _l("A part of a hundred counts as a hundred"),
+    "proportional": _l("Proportional, rounded to the fen"),
+}
+KIND_LABELS = {"urban": _l("Urban community"), "rural": _l("Rural community")}
 WRITE_ROLES = ("admin", "preparer")
 
 
@@ -77,6 +83,8 @@ def labels() -> dict:
         "inflow_labels": INFLOW_LABELS,
         "founder_labels": FOUNDER_LABELS,
         "disclosure_labels": DISCLOSURE_LABELS,
+        "mode_labels": MODE_LABELS,
+        "kind_labels": KIND_LABELS,
         "yuan": lambda fen: format_minor(fen, 2),
     }
 

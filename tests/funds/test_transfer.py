@@ -155,3 +155,31 @@ def test_transfer_refusals(host, enterprise, organisation_factory, user_factory)
         )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Inflow)) == 0
     assert fs.transfer_sources(host.org) == [enterprise]
+
+
+def test_api_transfer_posts_both_books(host, enterprise, client_as):
+    c = client_as("preparer", org=host.org)
+    grant_role(c.user, enterprise, "preparer")
+    db.session.flush()
+    base = f"/api/v1/organisations/{host.org.id}/community-funds/{host.micro.id}/inflows"
+    h = {"X-CSRFToken": c.csrf, "Idempotency-Key": "t-1"}
+    body = {
+        "kind": "transfer",
+        "amount": "300.00",
+        "date": "2026-02-05",
+        "enterprise_id": enterprise.id,
+    }
+    r1 = c.post(base, json=body, headers=h)
+    r2 = c.post(base, json=body, headers=h)
+    assert r1.status_code == 201 and r2.headers.get("Idempotent-Replayed") == "true"
+    (i,) = db.session.scalars(sa.select(Inflow)).all()
+    assert r1.get_json()["voucher_id"] == i.voucher_id
+    assert db.session.get(Voucher, i.source_voucher_id).book_id == ledger.book_for(enterprise).id
+    # a transfer without its enterprise, or from an organisation that is not a source: refused
+    h = {"X-CSRFToken": c.csrf}
+    r = c.post(base, json={**body, "enterprise_id": None}, headers=h)
+    assert r.status_code == 422
+    assert "双方账套" in r.get_json()["message"]  # translated: Chinese first
+    r = c.post(base, json={**body, "enterprise_id": host.org.id}, headers=h)
+    assert r.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Inflow)) == 1
