@@ -18,7 +18,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import parse, pdf
+from core import parse, pdf, residents
 from core.db import db
 from core.downloads import csv_response, download
 from core.errors import DomainError, InvalidInput, NotFound
@@ -31,6 +31,7 @@ from . import services as fs
 from .models import (
     STEP_ORDER,
     Allocation,
+    Budget,
     CommunityFund,
     Council,
     Disbursement,
@@ -129,6 +130,7 @@ def _dashboard(bv: BookView, error=None, status: int = 200):
             projects=fs.list_projects(bv.org),
             categories=fs.ensure_categories(bv.org) if funds else [],
             enterprises=fs.transfer_sources(bv.org),
+            residents=list(residents.list_residents(bv.org.community))[:2000] if funds else [],
             founder_types=list(FOUNDER_LABELS),
             today=today,
             can_write=bv.user.is_platform_admin or bv.has(*WRITE_ROLES),
@@ -224,6 +226,12 @@ def _fund_page(bv: BookView, cf_id: int, error=None, status: int = 200):
             ).all(),
             categories=fs.ensure_categories(bv.org),
             projects=[p for p in fs.list_projects(bv.org) if p.cf_id == cf.id],
+            councils=_councils(bv.org),
+            budgets=db.session.scalars(
+                sa.select(Budget).where(Budget.cf_id == cf.id).order_by(Budget.year, Budget.id)
+            ).all(),
+            today=dt.date.today(),
+            can_minute=bv.user.is_platform_admin or bv.has(*WRITE_ROLES, "council_secretary"),
             can_write=bv.user.is_platform_admin or bv.has(*WRITE_ROLES),
             error=error,
             **labels(),
@@ -400,41 +408,83 @@ def add_step(org_id: int, project_id: int):
     return redirect(url_for("funds.project", org_id=org_id, project_id=project_id))
 
 
+def _minutes() -> tuple[str, str, bytes] | None:
+    upload = request.files.get("minutes")
+    if not (upload and upload.filename):
+        return None
+    data = upload.read(5_000_001)
+    if len(data) > 5_000_000:
+        raise InvalidInput(_l("The minutes file is larger than 5 MB."))
+    return (upload.filename[:200], upload.mimetype or "application/octet-stream", data)
+
+
+def _votes() -> dict:
+    def count(name: str) -> int:
+        return parse.bounded_int(request.form.get(name, "").strip(), 0, 100_000, field=name)
+
+    return {
+        "meeting_date": _form_date("meeting_date"),
+        "present": count("present"),
+        "votes_for": count("votes_for"),
+        "votes_against": count("votes_against"),
+        "votes_abstain": count("votes_abstain"),
+        "text": request.form.get("text", "")[:4000],
+    }
+
+
+def _council(org: Organisation) -> Council | None:
+    cid = _form_id("council_id")
+    council = db.session.get(Council, cid) if cid else None
+    return council if council is None or council.organisation_id == org.id else None
+
+
 @bp.post("/<id:org_id>/projects/<id:project_id>/resolutions")
 def add_resolution(org_id: int, project_id: int):
     bv = _writer(org_id, "council_secretary")
     p = fs.get_project(bv.org, project_id)
     try:
-        cid = _form_id("council_id")
-        council = db.session.get(Council, cid) if cid else None
-        upload = request.files.get("minutes")
-        minutes = None
-        if upload and upload.filename:
-            data = upload.read(5_000_001)
-            if len(data) > 5_000_000:
-                raise InvalidInput(_l("The minutes file is larger than 5 MB."))
-            minutes = (upload.filename, upload.mimetype or "application/octet-stream", data)
-
-        def count(name: str) -> int:
-            return parse.bounded_int(request.form.get(name, ""), 0, 100_000, field=name)
-
         fs.record_resolution(
             bv.org,
             body="council",
-            council=council,
+            council=_council(bv.org),
             project=p,
-            meeting_date=_form_date("meeting_date"),
-            present=count("present"),
-            votes_for=count("votes_for"),
-            votes_against=count("votes_against"),
-            votes_abstain=count("votes_abstain"),
-            text=request.form.get("text", "")[:4000],
-            minutes=minutes,
+            minutes=_minutes(),
             actor=bv.user,
+            **_votes(),
         )
     except DomainError as e:
         return _project_page(bv, project_id, e.message, _refused(e))
     return redirect(url_for("funds.project", org_id=org_id, project_id=project_id))
+
+
+@bp.post("/<id:org_id>/f/<id:cf_id>/resolutions")
+def add_fund_resolution(org_id: int, cf_id: int):
+    """A decision on a fund (its committee's, or the residents' council's), optionally on one
+    of its budget lines: what a disbursement or a release the fund's rules require cites."""
+    bv = _writer(org_id, "council_secretary")
+    cf = fs.get_fund(bv.org, cf_id)
+    try:
+        body = request.form.get("body", "")
+        bid = _form_id("budget_id")
+        budget = db.session.get(Budget, bid) if bid else None
+        if budget is not None and budget.cf_id != cf.id:
+            raise InvalidInput(
+                _l("The budget line belongs to another fund."),
+                errors={"budget_id": [_("The budget line belongs to another fund.")]},
+            )
+        fs.record_resolution(
+            bv.org,
+            body=body,
+            council=_council(bv.org) if body == "council" else None,
+            cf=cf,
+            budget=budget,
+            minutes=_minutes(),
+            actor=bv.user,
+            **_votes(),
+        )
+    except DomainError as e:
+        return _fund_page(bv, cf_id, e.message, _refused(e))
+    return redirect(url_for("funds.fund", org_id=org_id, cf_id=cf_id) + "#decisions")
 
 
 @bp.get("/<id:org_id>/resolutions/<id:resolution_id>/minutes")
@@ -451,6 +501,51 @@ def minutes(org_id: int, resolution_id: int):
 # --- budgets, allocation, commitments -----------------------------------------------------------
 
 
+def _table_pdf(bv: BookView, title, subtitle: str, headers, rows, numeric, name: str):
+    body = pdf.render_pdf(
+        render_template(
+            "pdf/funds_table.html",
+            org=bv.org,
+            title=title,
+            subtitle=subtitle,
+            headers=headers,
+            rows=rows,
+            numeric=numeric,
+        )
+    )
+    return download(body, name + ".pdf", "application/pdf", inline=True)
+
+
+@bp.get("/<id:org_id>/projects.<any(csv,pdf):fmt>")
+def project_list(org_id: int, fmt: str):
+    """The project status list: each project's fund, step, budget and what it has spent."""
+    bv = _host(org_id)
+    spent = dict(
+        db.session.execute(
+            sa.select(Disbursement.project_id, sa.func.sum(Disbursement.amount))
+            .where(Disbursement.organisation_id == bv.org.id)
+            .group_by(Disbursement.project_id)
+        ).all()
+    )
+    headers = [_("Project"), _("Fund"), _("Step"), _("Starts"), _("Ends"), _("Budget"), _("Spent")]
+    rows = [
+        [
+            p.title,
+            p.fund.fund.code,
+            str(STEP_LABELS.get(p.step, p.step)),
+            p.start.isoformat(),
+            p.end.isoformat(),
+            format_minor(p.budget_fen, 2),
+            format_minor(int(spent.get(p.id) or 0), 2),
+        ]
+        for p in fs.list_projects(bv.org)
+    ]
+    today = dt.date.today()
+    if fmt == "csv":
+        return csv_response([headers, *rows], f"projects-{today}.csv")
+    return _table_pdf(bv, _("Project status"), str(today), headers, rows, {5, 6}, "projects")
+
+
 @bp.get("/<id:org_id>/budgets")
 def budgets(org_id: int):
     return _budgets_page(_host(org_id))
@@ -459,21 +554,23 @@ def budgets(org_id: int):
 def _budgets_page(bv: BookView, error=None, status: int = 200):
     as_of = parse.optional_date(request.args.get("as_of"), field="as_of") or dt.date.today()
     lines = fs.budget_vs_actual(bv.org, as_of)
-    if request.args.get("format") == "csv":
-        return csv_response(
-            [[_("Fund"), _("Budget line"), _("Budget"), _("Actual"), _("Remaining")]]
-            + [
-                [
-                    db.session.get_one(CommunityFund, b.budget.cf_id).fund.code,
-                    b.budget.label,
-                    format_minor(b.budget.amount, 2),
-                    format_minor(b.actual, 2),
-                    format_minor(b.remaining, 2),
-                ]
-                for b in lines
-            ],
-            f"budget-vs-actual-{as_of}.csv",
-        )
+    fmt = request.args.get("format")
+    if fmt in ("csv", "pdf"):
+        headers = [_("Fund"), _("Budget line"), _("Budget"), _("Actual"), _("Remaining")]
+        rows = [
+            [
+                db.session.get_one(CommunityFund, b.budget.cf_id).fund.code,
+                b.budget.label,
+                format_minor(b.budget.amount, 2),
+                format_minor(b.actual, 2),
+                format_minor(b.remaining, 2),
+            ]
+            for b in lines
+        ]
+        name = f"budget-vs-actual-{as_of}"
+        if fmt == "csv":
+            return csv_response([headers, *rows], name + ".csv")
+        return _table_pdf(bv, _("Budget vs actual"), str(as_of), headers, rows, {2, 3, 4}, name)
     return (
         render_template(
             "funds/budgets.html",

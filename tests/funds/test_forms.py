@@ -21,11 +21,13 @@ from funds.models import (
     CouncilMember,
     Inflow,
     Project,
+    Resolution,
     ServiceCommitment,
     ServiceDelivery,
 )
 from ledger import services as ledger
 from ledger.models import Account, Voucher, VoucherLine
+from tests.funds.test_web import pdf_text
 
 D = dt.date
 
@@ -338,3 +340,103 @@ def test_transfer_form_posts_both_books(host, client_as, organisation_factory):
     for bad in ({"enterprise_id": str(host.org.id)}, {"enterprise_id": ""}, {"amount": "0"}):
         assert post(c, base + "/transfers", **{**data, **bad}).status_code == 422, bad
     assert count(Inflow) == 1
+
+
+def test_fund_decision_form_lets_a_committee_rule_be_met(host, client_as):
+    """The micro-fund's rules ask for a committee decision for a release: the decision is
+    recorded on the fund page and the release then cites it."""
+    fs.record_inflow(
+        host.micro,
+        kind="donation",
+        amount=1_000_00,
+        date=D(2026, 1, 5),
+        source_name="某公司",
+        actor=host.prep,
+    )
+    c = client_as("council_secretary", org=host.org)
+    base = f"/funds/{host.org.id}/f/{host.micro.id}"
+    html = c.get(base).get_data(as_text=True)
+    assert f'action="{base}/resolutions"' in html
+    votes = dict(
+        body="committee",
+        meeting_date="2026-02-01",
+        present="3",
+        votes_for="3",
+        votes_against="0",
+        votes_abstain="0",
+        text="重阳节活动用途达成",
+    )
+    r = c.post(base + "/resolutions", data={"csrf_token": c.csrf, **votes})
+    assert r.status_code == 302
+    res = db.session.scalar(sa.select(Resolution).where(Resolution.cf_id == host.micro.id))
+    assert res.body == "committee" and res.passed and (res.present, res.seated) == (3, 3)
+    # bad input: no quorum, more votes than present, a council of nobody: refused, nothing kept
+    for bad in (
+        {"present": "1", "votes_for": "1"},
+        {"votes_for": "4"},
+        {"body": "council"},
+        {"present": "x"},
+        {"body": "elders"},
+    ):
+        r = c.post(base + "/resolutions", data={"csrf_token": c.csrf, **votes, **bad})
+        assert r.status_code == 422, bad
+    assert count(Resolution) == 1
+    # the preparer releases with that decision
+    p = client_as("preparer", org=host.org)
+    r = post(
+        p,
+        base + "/releases",
+        amount="200",
+        date="2026-02-02",
+        resolution_id=str(res.id),
+        reason="重阳节活动已办",
+    )
+    assert r.status_code == 302
+    assert "200.00" in p.get(base + "?start=2026-01-01&end=2026-12-31").get_data(as_text=True)
+    # an auditor may not record decisions
+    a = client_as("auditor", org=host.org)
+    assert a.post(base + "/resolutions", data={"csrf_token": a.csrf, **votes}).status_code == 403
+
+
+def test_resident_donor_from_the_form(host, client_as, resident_factory):
+    donor = resident_factory(community=host.org.community, name="王秀兰")
+    c = client_as("preparer", org=host.org)
+    html = c.get(f"/funds/{host.org.id}/").get_data(as_text=True)
+    assert f'<option value="{donor.id}">王秀兰</option>' in html
+    r = post(
+        c,
+        f"/funds/{host.org.id}/inflows",
+        cf_id=str(host.micro.id),
+        kind="donation",
+        amount="88",
+        date="2026-02-01",
+        resident_id=str(donor.id),
+    )
+    assert r.status_code == 302
+    i = db.session.scalar(sa.select(Inflow))
+    line = db.session.scalar(sa.select(VoucherLine).where(VoucherLine.voucher_id == i.voucher_id))
+    assert i.resident_id == donor.id and line.resident_id == donor.id
+
+
+def test_project_status_list_and_budget_pdf(host, client_as):
+    fs.create_project(
+        host.pf,
+        title="楼道照明",
+        start=D(2026, 3, 1),
+        end=D(2026, 9, 30),
+        proposed_by="社区党委",
+        proposed_on=D(2026, 3, 1),
+        budget_fen=9_000_00,
+        actor=host.prep,
+    )
+    c = client_as("auditor", org=host.org)
+    r = c.get(f"/funds/{host.org.id}/projects.csv")
+    assert r.status_code == 200 and "楼道照明" in r.get_data(as_text=True)
+    assert "9000.00" in r.get_data(as_text=True)
+    r = c.get(f"/funds/{host.org.id}/projects.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = pdf_text(r.data)
+    assert "楼道照明" in text and "9000.00" in text
+    r = c.get(f"/funds/{host.org.id}/budgets?as_of=2026-12-31&format=pdf")
+    assert r.status_code == 200 and "楼道照明" in pdf_text(r.data)
+    assert c.get(f"/funds/{host.org.id}/projects.xls").status_code == 404

@@ -84,6 +84,10 @@ ROWS: list[Row] = [
     Row(*WRITE,  "POST", "/funds/<id:org_id>/commitments", args=ORG,
         body={"tenant": "社会组织", "premises": "活动室", "year": "2025", "date": "2025-04-02", "rent": "1.00",
               "sessions_promised": "20", "value_claimed": "300.00"}),
+    Row(*MINUTE, "POST", "/funds/<id:org_id>/f/<id:cf_id>/resolutions", args=MICRO,
+        body={"body": "council", "council_id": "{council_id}", "meeting_date": "2025-04-02", "present": "4",
+              "votes_for": "4", "votes_against": "0", "votes_abstain": "0", "text": "同意"}),
+    Row(*READ,   "GET",  "/funds/<id:org_id>/projects.<any(csv,pdf):fmt>", args={**ORG, "fmt": "csv"}),
     Row(*WRITE,  "POST", "/funds/<id:org_id>/commitments/<id:commitment_id>/deliveries", args=ORG,
         body={"date": "2025-04-02", "sessions": "2", "description": "篮球课", "verified_by": "监委会"}),
     # --- public pages --------------------------------------------------------------------------
