@@ -1693,6 +1693,22 @@ def mark_disclosed(
     """A published disclosure report meets every open disclosure due on or before ``through``
     (call it when a report is published). Returns how many were met."""
     policy.require(org, "prepare", user=actor)
+    return _mark_disclosed(org, through, on, note)
+
+
+def on_report_published(book: Book, *, through: dt.date, on: dt.date | None = None) -> int:
+    """Receiver for a published disclosure report of ``book`` covering up to ``through``: when
+    the book hosts community funds, the disclosures due by then are met (CF-8). The publisher
+    was already authorised to publish, so no further role check; 0 for any other book.
+    (Wire-up: the transparency layer announces publication; see the report.)"""
+    if book.standard not in NPO_STANDARDS:
+        return 0
+    org = _org(book.organisation_id)
+    note = str(_l("Disclosure report published for %(through)s", through=through.isoformat()))
+    return _mark_disclosed(org, through, on or dt.date.today(), note)
+
+
+def _mark_disclosed(org: Organisation, through: dt.date, on: dt.date, note: str) -> int:
     n = 0
     for x in disclosure_calendar(org):
         if x.met_on is None and x.due <= through:
