@@ -7,7 +7,9 @@ figures before anything is written.
 Vouchers (NPO_2004 codes; the fund is tagged on every revenue, expense and net-asset line):
   donation       Dr 1002 银行存款        Cr 4101 捐赠收入
   grant          Dr 1002                 Cr 4401 政府补助收入
-  transfer       Dr 1002                 Cr 4901 其他收入 (a share of the community economy)
+  transfer       Dr 1002                 Cr 4901 其他收入 (a share of the community economy),
+                 and in the paying enterprise's SME_2011 book Dr 5711 营业外支出 Cr 1002,
+                 both in one savepoint, each naming the other organisation (record_transfer)
   return         Dr 1002                 Cr 4601 投资收益 (an endowment's only spendable money)
   allocation     Dr 1122 其他应收款      Cr 4401 (社区保障资金 by formula, receivable)
   disbursement   Dr 5101 业务活动成本    Cr 1002

@@ -2,7 +2,10 @@
 """Staff pages of community funds (under /funds/<org>/): the dashboard (funds and balances, the
 statement = ledger check, overdue disclosures, projects), a fund's statement (page, CSV,
 PDF), a project's five steps with its resolution and spending, budget vs actual, the
-allocation calculator, the ¥1-rent register and the PDF donation acknowledgement.
+allocation calculator (which also posts the year's allocation), the ¥1-rent register, the
+residents' councils and the PDF donation acknowledgement; forms set up funds, councils and
+their members, committee members, budgets, projects, decisions, commitments and deliveries,
+and record a transfer from the community economy in both books.
 
 Forms post to thin handlers: parse, call ``funds.services``, redirect; a refused request
 re-renders its page with the translated message and the error's status."""
