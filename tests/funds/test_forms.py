@@ -81,6 +81,8 @@ def test_fund_form(host, client_as):
         r = post(c, base + "/funds", **bad)
         assert r.status_code in (400, 409, 422), bad
         assert 'role="alert"' in r.get_data(as_text=True)
+    r = post(c, base + "/funds", code="WP-09", name="重名", founder_type="UNIT")
+    assert r.status_code == 409  # the fund code is taken
     assert count(CommunityFund) == before + 1
     # an auditor sees no form and may not post
     a = client_as("auditor", org=host.org)
