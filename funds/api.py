@@ -138,6 +138,15 @@ def statement(query: dict, org_id: int, cf_id: int):
     }
 
 
+def _enterprise(org: Organisation, enterprise_id: int) -> Organisation:
+    ent = next((o for o in fs.transfer_sources(org) if o.id == enterprise_id), None)
+    if ent is None:
+        raise InvalidInput(
+            NotFound.default_message, errors={"enterprise_id": [str(NotFound.default_message)]}
+        )
+    return ent
+
+
 @blp.post(FUND + "/inflows")
 @_write
 @blp.arguments(s.CfInflowIn)
@@ -154,6 +163,17 @@ def add_inflow(data: dict, org_id: int, cf_id: int):
                 NotFound.default_message,
                 errors={"resident_id": [str(NotFound.default_message)]},
             )
+    if data["kind"] == "transfer" and data["enterprise_id"] is not None:
+        i = fs.record_transfer(
+            cf,
+            enterprise=_enterprise(org, data["enterprise_id"]),
+            amount=parse_amount(data["amount"]),
+            date=data["date"],
+            note=data["source_name"],
+            actor=user,
+        )
+        audit.note(inflow_id=i.id, voucher_id=i.voucher_id, source_voucher_id=i.source_voucher_id)
+        return _record(i)
     i = fs.record_inflow(
         cf,
         kind=data["kind"],

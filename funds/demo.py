@@ -90,7 +90,15 @@ def funds_demo(ctx: DemoContext) -> None:
     gift(heritage, 10_000_00, 4, kind="grant", source_name="区文化馆非遗保护补助")
     gift(culture, 20_000_00, 3, kind="donation", source_name="某文创公司", publish_name=True)
     gift(charity, 15_000_00, 3, kind="donation", source_name="某餐饮公司", publish_name=True)
-    gift(charity, 6_000_00, 5, kind="transfer", source_name="社区企业 2026 年利润 10% 转入")
+    # A share of the community enterprise's profit: both books get their voucher.
+    fs.record_transfer(
+        charity,
+        enterprise=ctx.enterprise,
+        amount=6_000_00,
+        date=day(5),
+        note="利润 10% 转入",
+        actor=prep,
+    )
     gift(endowment, 100_000_00, 1, kind="donation", source_name="驻区单位", publish_name=True)
     gift(endowment, 1_250_00, 20, kind="return", source_name="定期存款利息")
     fs.disburse(

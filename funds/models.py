@@ -235,10 +235,18 @@ class Inflow(IdMixin, CreatedMixin, Model):
     # consent is also required for a resident donor).
     publish_name: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"))
+    # A transfer from the community economy: the paying organisation and its own voucher (in
+    # its own book), posted together with ``voucher_id``.
+    source_organisation_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("organisations.id")
+    )
+    source_voucher_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("vouchers.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
 
     resident = relationship("Resident")
-    voucher = relationship("Voucher")
+    voucher = relationship("Voucher", foreign_keys=[voucher_id])
+    source_voucher = relationship("Voucher", foreign_keys=[source_voucher_id])
+    source_organisation = relationship("Organisation", foreign_keys=[source_organisation_id])
 
 
 class Disbursement(IdMixin, CreatedMixin, Model):  # 支出
@@ -294,6 +302,8 @@ class Allocation(IdMixin, CreatedMixin, Model):  # 社区保障资金 by formula
     part_hundreds: Mapped[str] = mapped_column(sa.String(20))  # floor | ceil | proportional
     amount: Mapped[int] = mapped_column(Fen)
     voucher_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("vouchers.id"))
+
+    voucher = relationship("Voucher")
 
 
 class ServiceCommitment(IdMixin, CreatedMixin, Model):  # 一元租金、资源换服务 (CF-7)

@@ -47,6 +47,9 @@ class CfInflowIn(Schema):
     resident_id = Id(load_default=None, allow_none=True)
     anonymous = fields.Boolean(load_default=False)
     publish_name = fields.Boolean(load_default=False)
+    # A transfer from the community economy: the paying community enterprise (its book gets
+    # its own voucher).
+    enterprise_id = Id(load_default=None, allow_none=True)
 
 
 class CfDisbursementIn(Schema):

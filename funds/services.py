@@ -7,7 +7,9 @@ figures before anything is written.
 Vouchers (NPO_2004 codes; the fund is tagged on every revenue, expense and net-asset line):
   donation       Dr 1002 银行存款        Cr 4101 捐赠收入
   grant          Dr 1002                 Cr 4401 政府补助收入
-  transfer       Dr 1002                 Cr 4901 其他收入 (a share of the community economy)
+  transfer       Dr 1002                 Cr 4901 其他收入 (a share of the community economy),
+                 and in the paying enterprise's SME_2011 book Dr 5711 营业外支出 Cr 1002,
+                 both in one savepoint, each naming the other organisation (record_transfer)
   return         Dr 1002                 Cr 4601 投资收益 (an endowment's only spendable money)
   allocation     Dr 1122 其他应收款      Cr 4401 (社区保障资金 by formula, receivable)
   disbursement   Dr 5101 业务活动成本    Cr 1002
@@ -338,6 +340,8 @@ def create_council(
 
 def seat_member(council: Council, *, name: str, seated_from: dt.date, actor: User) -> CouncilMember:
     policy.require(_org(council.organisation_id), "prepare", user=actor)
+    if not name.strip():
+        _refuse(_l("A council member needs a name."), "name")
     m = CouncilMember(
         community_id=council.community_id,
         council_id=council.id,
@@ -830,6 +834,13 @@ def record_inflow(
         _refuse(_l("Unknown inflow kind %(value)s.", value=kind), "kind")
     if k == InflowKind.ALLOCATION:
         _refuse(_l("An allocation is recorded with the allocation calculator."), "kind")
+    if k == InflowKind.TRANSFER:
+        _refuse(
+            _l(
+                "A transfer from the community economy names the paying enterprise: both books get their voucher."
+            ),
+            "enterprise_id",
+        )
     _positive(amount)
     book = db.session.get_one(Book, cf.book_id)
     if not cf.fund.active:
@@ -886,6 +897,150 @@ def record_inflow(
     )
     db.session.add(i)
     db.session.flush()
+    return i
+
+
+# The community enterprise's side of a transfer (小企业会计准则): a gift to the community fund
+# is 营业外支出 paid from the bank.
+ENTERPRISE_EXPENSE = {"SME_2011": "5711"}
+ENTERPRISE_CASH = "1002"
+
+
+def transfer_sources(org: Organisation) -> list[Organisation]:
+    """The community enterprises that can transfer into this foundation's funds: organisations
+    of the foundation's community keeping a book whose gifts the ledger knows how to book."""
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .join(Book, Book.organisation_id == Organisation.id)
+            .where(
+                Organisation.community_id == org.community_id,
+                Organisation.id != org.id,
+                Book.standard.in_(list(ENTERPRISE_EXPENSE)),
+            )
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def record_transfer(
+    cf: CommunityFund,
+    *,
+    enterprise: Organisation,
+    amount: int,
+    date: dt.date,
+    note: str = "",
+    actor: User,
+) -> Inflow:
+    """A transfer from the community economy (e.g. a share of a community enterprise's profit)
+    into a community fund, booked in both books: the enterprise pays (Dr 5711 营业外支出,
+    Cr 1002 银行存款) and the foundation receives into the fund (Dr 1002, Cr 4901 其他收入).
+    Each voucher is in its own book, names the other organisation as counterparty on its lines
+    and the other voucher's number in its memo; the inflow keeps both voucher ids. Both post
+    inside one savepoint: if either is refused, neither is written."""
+    org = _org(cf.organisation_id)
+    policy.require(org, "prepare", user=actor)
+    policy.require(enterprise, "prepare", user=actor)
+    _positive(amount)
+    if not cf.fund.active:
+        _refuse(
+            _l(
+                "Fund %(code)s is closed: it cannot receive %(amount)s.",
+                code=cf.fund.code,
+                amount=_yuan(amount),
+            ),
+            "cf_id",
+        )
+    if enterprise.id == org.id or enterprise.community_id not in (
+        org.community_id,
+        cf.beneficiary_community_id,
+    ):
+        _refuse(
+            _l(
+                "A transfer from the community economy comes from an organisation of this community."
+            ),
+            "enterprise_id",
+        )
+    src_book = ledger.book_for(enterprise)
+    expense_code = ENTERPRISE_EXPENSE.get(src_book.standard)
+    if expense_code is None:
+        _refuse(
+            _l(
+                "%(name)s keeps %(standard)s: a transfer is booked from a community enterprise's SME_2011 book.",
+                name=enterprise.name,
+                standard=src_book.standard,
+            ),
+            "enterprise_id",
+        )
+    assert expense_code is not None
+    book = db.session.get_one(Book, cf.book_id)
+    extra = f" · {note.strip()}" if note.strip() else ""
+    out_summary = str(
+        _l("Transfer to community fund %(fund)s (%(host)s)", fund=cf.fund.name, host=org.name)
+    )
+    in_summary = str(
+        _l(
+            "Transfer from the community economy to %(fund)s",
+        )
+    ).replace("%(fund)s", cf.fund.name)
+    with db.session.begin_nested():
+        out_vid = _post(
+            src_book,
+            date,
+            (out_summary + extra)[:300],
+            [
+                ledger.LineInput(
+                    account_id=_account(src_book, expense_code).id,
+                    debit=amount,
+                    counterparty_org_id=org.id,
+                ),
+                ledger.LineInput(
+                    account_id=_account(src_book, ENTERPRISE_CASH).id,
+                    credit=amount,
+                    counterparty_org_id=org.id,
+                ),
+            ],
+            actor,
+        )
+        out_no = db.session.get_one(Voucher, out_vid).number or f"#{out_vid}"
+        memo = str(_l("Paid by %(name)s, voucher %(number)s", name=enterprise.name, number=out_no))
+        in_vid = _post(
+            book,
+            date,
+            (f"{in_summary} · {enterprise.name}{extra}")[:300],
+            [
+                ledger.LineInput(
+                    account_id=_account(book, CASH).id,
+                    debit=amount,
+                    counterparty_org_id=enterprise.id,
+                    memo=memo[:200],
+                ),
+                ledger.LineInput(
+                    account_id=_revenue(book, INFLOW_ACCOUNT[InflowKind.TRANSFER], cf.fund).id,
+                    credit=amount,
+                    fund_id=cf.fund_id,
+                    counterparty_org_id=enterprise.id,
+                    memo=memo[:200],
+                ),
+            ],
+            actor,
+        )
+        i = Inflow(
+            community_id=cf.community_id,
+            organisation_id=cf.organisation_id,
+            cf_id=cf.id,
+            kind=InflowKind.TRANSFER.value,
+            date=date,
+            amount=amount,
+            source_name=enterprise.name[:200],
+            voucher_id=in_vid,
+            source_organisation_id=enterprise.id,
+            source_voucher_id=out_vid,
+            publish_name=True,
+            recorded_by_id=actor.id,
+        )
+        db.session.add(i)
+        db.session.flush()
     return i
 
 
@@ -1540,6 +1695,22 @@ def mark_disclosed(
     """A published disclosure report meets every open disclosure due on or before ``through``
     (call it when a report is published). Returns how many were met."""
     policy.require(org, "prepare", user=actor)
+    return _mark_disclosed(org, through, on, note)
+
+
+def on_report_published(book: Book, *, through: dt.date, on: dt.date | None = None) -> int:
+    """Receiver for a published disclosure report of ``book`` covering up to ``through``: when
+    the book hosts community funds, the disclosures due by then are met (CF-8). The publisher
+    was already authorised to publish, so no further role check; 0 for any other book.
+    (Wire-up: the transparency layer announces publication; see the report.)"""
+    if book.standard not in NPO_STANDARDS:
+        return 0
+    org = _org(book.organisation_id)
+    note = str(_l("Disclosure report published for %(through)s", through=through.isoformat()))
+    return _mark_disclosed(org, through, on or dt.date.today(), note)
+
+
+def _mark_disclosed(org: Organisation, through: dt.date, on: dt.date, note: str) -> int:
     n = 0
     for x in disclosure_calendar(org):
         if x.met_on is None and x.due <= through:

@@ -22,7 +22,7 @@ op = st.one_of(
     st.tuples(
         st.just("in"),
         st.integers(0, 3),
-        st.sampled_from(["donation", "grant", "transfer", "return"]),
+        st.sampled_from(["donation", "grant", "return"]),
         st.integers(1, 10**7),
         st.integers(0, 300),
     ),

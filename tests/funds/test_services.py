@@ -629,3 +629,21 @@ def test_public_texts_never_name_a_resident(host, resident_factory):
             p, to="voted", who=someone.name, on=D(2026, 3, 10), resolution=r, actor=host.prep
         )
     )
+
+
+def test_a_published_report_meets_the_disclosures_due(host, organisation_factory):
+    from ledger import services as ledger
+
+    _fund_pf(host)
+    project_in_implementation(host)
+    n = fs.on_report_published(host.book, through=D(2026, 9, 30), on=D(2026, 10, 2))
+    assert n == 2
+    assert [(x.due, x.met_on) for x in fs.disclosure_calendar(host.org)] == [
+        (D(2026, 6, 1), D(2026, 10, 2)),
+        (D(2026, 9, 1), D(2026, 10, 2)),
+        (D(2027, 2, 28), None),
+    ]
+    # another organisation's book (an enterprise's SME book) meets nothing
+    other = organisation_factory()
+    assert fs.on_report_published(ledger.create_book(other), through=D(2027, 12, 31)) == 0
+    assert fs.overdue(host.org, D(2027, 3, 1))[0].due == D(2027, 2, 28)
