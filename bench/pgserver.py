@@ -49,6 +49,7 @@ class PgServer:
         self.bindir = bindir
         self.data = root / name
         self.port = port or free_port()
+        self.log = root / f"{name}.log"
         self.started = False
 
     def _chown(self) -> None:
@@ -75,7 +76,7 @@ class PgServer:
     def replica(self, root: Path, name: str = "replica") -> PgServer:
         """A hot standby of this server, streaming from it (``pg_basebackup -R``)."""
         other = PgServer(root, name, free_port(self.port + 1))
-        other.data.mkdir(parents=True)
+        other.data.mkdir(parents=True, mode=0o700)
         other._chown()
         _as_pg(
             str(self.bindir / "pg_basebackup"),
@@ -98,7 +99,7 @@ class PgServer:
     def start(self, *settings: str) -> PgServer:
         opts = [
             f"-p {self.port}",
-            f"-k {self.data}",
+            f"-k {self.data.parent}",  # outside the data directory: not in a base backup
             "-c listen_addresses=127.0.0.1",
             # The shared machine's disk is as noisy as its CPUs: no fsync (as ./test does);
             # commits still wait for the WAL write (synchronous_commit stays on).
@@ -113,7 +114,7 @@ class PgServer:
             "-D",
             str(self.data),
             "-l",
-            str(self.data / "server.log"),
+            str(self.log),
             "-w",
             "-t",
             "120",

@@ -430,7 +430,9 @@ def api_post(vouchers: int) -> None:
 
 @step("bench_points redeem")
 def points_redeem(count: int) -> None:
-    p = _script([str(BENCH / "bench_points.py"), "redeem", "--n", str(count)], "bench_points redeem")
+    p = _script(
+        [str(BENCH / "bench_points.py"), "redeem", "--n", str(count)], "bench_points redeem"
+    )
     m = re.search(r"median ([\d.]+) ms", p.out)
     if m:
         R.add("domains", "points redemption via the API", "sqlite", count, [m.group(1)], "ms")
@@ -483,9 +485,15 @@ def load_bench(admin: str, replica: str | None, quick: bool) -> None:
         args += ["--replica-url", replica]
     if quick:
         args.append("--quick")
-    p = _script(args, "bench_load.py", timeout=1800)
-    for row in json.loads(p.out.strip().splitlines()[-1]):
+    p = Proc([PY, *args], timeout=1800)
+    R.raw.append(("bench_load.py", p.out[-6000:]))
+    try:
+        rows = json.loads(p.out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        rows = []
+    for row in rows:
         R.add(**row)
+    p.check("bench_load.py")
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -599,9 +607,7 @@ def ratios(sizes: list[int]) -> list[str]:
                     f"{ours['rss'] / bc['rss']:.2f} | ≤ 1 at 100k |"
                 )
         peers = [
-            r
-            for r in (R.get("hledger bal", "hledger", n), R.get("ledger bal", "ledger", n))
-            if r
+            r for r in (R.get("hledger bal", "hledger", n), R.get("ledger bal", "ledger", n)) if r
         ]
         if peers:
             fastest = min(peers, key=lambda r: r["median"])
@@ -637,9 +643,7 @@ def charts(sizes: list[int]) -> list[str]:
         for r in rows:
             value = r["rss"] if field == "rss" else r["median"]
             if value:
-                series.setdefault(f"{r['measure']} ({r['backend']})", []).append(
-                    (r["size"], value)
-                )
+                series.setdefault(f"{r['measure']} ({r['backend']})", []).append((r["size"], value))
         series = {k: sorted(v) for k, v in series.items() if len(v) > 1}
         if not series:
             continue
@@ -712,7 +716,14 @@ def write_results(args, sizes: list[int], started: float, load0: tuple, env_line
         lines += [extra.read_text(encoding="utf-8").strip(), ""]
     lines += ["## Raw output of the scripts", ""]
     for what, out in R.raw:
-        lines += [f"<details><summary>{what}</summary>", "", "```", out.strip(), "```", "</details>"]
+        lines += [
+            f"<details><summary>{what}</summary>",
+            "",
+            "```",
+            out.strip(),
+            "```",
+            "</details>",
+        ]
     (BENCH / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (BENCH / "results.json").write_text(json.dumps(R.rows, indent=1), encoding="utf-8")
     print(f"wrote bench/RESULTS.md, charts: {', '.join(made) or 'none'}")
@@ -723,9 +734,7 @@ def main() -> int:
         reports_child(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--pg-admin", help="admin URL of a PostgreSQL primary (default: start our own)"
-    )
+    ap.add_argument("--pg-admin", help="admin URL of a PostgreSQL primary (default: start our own)")
     ap.add_argument("--replica-url", help="admin URL of its streaming replica")
     ap.add_argument("--no-replica", action="store_true", help="do not start a replica")
     ap.add_argument("--quick", action="store_true", help="sizes 1k and 10k, short load runs")
