@@ -635,6 +635,130 @@ def ratios(sizes: list[int]) -> list[str]:
     return out
 
 
+def targets(rows: list[dict]) -> list[str]:
+    """Issue 15's targets against this run's figures: met, missed, or not measured here."""
+
+    def find(measure, backend=None, size=None, prefix=False):
+        hits = [
+            r
+            for r in rows
+            if (r["measure"].startswith(measure) if prefix else r["measure"] == measure)
+            and (backend is None or r["backend"] == backend)
+            and (size is None or r["size"] == size)
+        ]
+        return max(hits, key=lambda r: r["size"]) if hits else None
+
+    out = ["| target | measured in this run | verdict |", "|---|---|---|"]
+
+    def line(target, value, ok):
+        verdict = "not measured in this run" if ok is None else ("met" if ok else "**missed**")
+        out.append(f"| {target} | {value} | {verdict} |")
+
+    sizes = sorted({r["size"] for r in rows if r["group"] == "import"})
+    for n, target, limit in ((100_000, "≤ 0.8× at 100k", 0.8), (min(sizes or [0]), "", 2.0)):
+        bc, ours = find("bean-check --no-cache", size=n), find("import-beancount", "sqlite", n)
+        if n and bc and ours:
+            label = target or f"≤ 2× at 2,000 (nearest size here: {n:,})"
+            r = ours["median"] / bc["median"]
+            line(f"import wall / bean-check, {label}", f"{r:.2f}× ({n:,})", r <= limit)
+        elif n == 100_000:
+            line("import wall / bean-check ≤ 0.8× at 100k; peak RSS ≤ 1×", "", None)
+    bc, ours = (
+        find("bean-check --no-cache", size=100_000),
+        find("import-beancount", "sqlite", 100_000),
+    )
+    if bc and ours:
+        r = ours["rss"] / bc["rss"]
+        line("import peak RSS ≤ 1× bean-check at 100k", f"{r:.2f}×", r <= 1)
+    big = find("import-beancount", "postgresql", 1_000_000)
+    line(
+        "1M-transaction import peak RSS < 1.5 GiB",
+        f"{big['rss']:,.0f} MiB" if big else "",
+        None if not big else big["rss"] < 1536,
+    )
+    tb = find("trial balance, all history", "sqlite")
+    peers = [
+        p for p in (find("hledger bal"), find("ledger bal")) if p and tb and p["size"] == tb["size"]
+    ]
+    if tb and peers:
+        fastest = min(peers, key=lambda p: p["median"])
+        r = fastest["median"] / tb["median"]
+        line(
+            "trial balance ≥ 100× faster than the fastest peer (at 100k)",
+            f"{r:,.0f}× at {tb['size']:,} ({fastest['measure']})",
+            r >= 100 if tb["size"] >= 100_000 else None,
+        )
+    for m in ("trial balance, all history", "trial balance report to a day inside a month"):
+        r = find(m, "postgresql", 1_000_000)
+        line(
+            f"{m} < 20 ms at 1M (PostgreSQL)",
+            f"{r['median']:.1f} ms" if r else "",
+            None if not r else r["median"] < 20,
+        )
+    r = find("POST …/vouchers", "sqlite", prefix=True)
+    line(
+        "API post median < 8 ms (SQLite)",
+        f"{r['median']:.2f} ms" if r else "",
+        None if not r else r["median"] < 8,
+    )
+    for m, limit in (
+        ("posting: 8 clients into one book, vouchers/s", 300),
+        ("posting: 8 clients into 8 books, vouchers/s", 1000),
+    ):
+        r = find(m)
+        line(
+            f"{m} ≥ {limit}",
+            f"{r['median']:.0f}" if r else "",
+            None if not r else r["median"] >= limit,
+        )
+    r = find("posting: books failing", prefix=True)
+    line(
+        "gapless numbers, log and audit after the posting load",
+        f"{r['median']:.0f} books failing" if r else "",
+        None if not r else r["median"] == 0,
+    )
+    logs = [x for x in rows if x["group"] == "merkle log (database)"]
+    if logs:
+        n = max(x["size"] for x in logs)
+        worst = max((x for x in logs if x["size"] == n), key=lambda x: x["median"])
+        line(
+            f"Merkle log ops < 5 ms (at 1M; largest here {n:,})",
+            f"worst {worst['measure']} ({worst['backend']}) {worst['median']:.2f} ms",
+            worst["median"] < 5 if n >= 1_000_000 else None,
+        )
+    for label in ("primary only", "with the read replica"):
+        rps, lat = (
+            find(f"public pages, 100 connections, req/s ({label})"),
+            find(f"public pages, 100 connections, p50/p99 ({label})"),
+        )
+        if rps and lat:
+            p99 = max(lat["samples"])
+            line(
+                f"public pages p99 < 50 ms and ≥ 500 req/s at 100 connections ({label})",
+                f"p99 {p99:,.0f} ms, {rps['median']:.0f} req/s",
+                p99 < 50 and rps["median"] >= 500,
+            )
+    r = find("billing run, 3,000 units", "postgresql", prefix=True)
+    line(
+        "billing run, 3,000 units < 3 s (PostgreSQL, with history)",
+        f"{max(r['samples']):.2f} s" if r else "",
+        None if not r else max(r["samples"]) < 3,
+    )
+    r = find("points reconciliation", prefix=True)
+    line(
+        "points reconciliation, 10,000 holders < 200 ms",
+        f"{r['median']:.1f} ms ({r['measure']})" if r else "",
+        None if not r or "10000 holders" not in r["measure"] else r["median"] < 200,
+    )
+    line("dividend to 1,000 shareholders < 2 s", "no benchmark in bench/ yet", None)
+    line(
+        "PDF: 2,000-line general ledger ≤ 0.5× the naive render",
+        "bench_pdf.py (another engineer's) when present",
+        None,
+    )
+    return out
+
+
 def charts(sizes: list[int]) -> list[str]:
     try:
         import matplotlib
@@ -715,6 +839,7 @@ def write_results(args, sizes: list[int], started: float, load0: tuple, env_line
         table = growth_table(group, sizes)
         if table:
             lines += [f"## {title}", "", *table, ""]
+    lines += ["## Targets (issue 15)", "", *targets(R.rows), ""]
     lines += ["## Ratios (from this run)", "", *ratios(sizes), ""]
     if made:
         lines += ["## Growth charts", ""] + [f"![{m}]({m})" for m in made] + [""]
