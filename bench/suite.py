@@ -559,10 +559,28 @@ def fmt(x: float) -> str:
     return f"{x:.2f}" if x >= 0.1 else f"{x:.3f}"
 
 
-def growth_table(group: str, sizes: list[int]) -> list[str]:
-    rows = [r for r in R.rows if r["group"] == group]
+def load_table(rows: list[dict]) -> list[str]:
+    """The load figures: one row each, with the number of requests or vouchers it counted."""
+    out = [
+        "| measure | backend | figure | spread (p50, p99 or min–max) | count |",
+        "|---|---|---:|---|---:|",
+    ]
+    for r in rows:
+        x = r["samples"]
+        if "p50/p99" in r["measure"]:
+            figure, extra = f"p50 {fmt(x[0])} {r['unit']}", f"p99 {fmt(x[-1])} {r['unit']}"
+        else:
+            figure, extra = f"{fmt(r['median'])} {r['unit']}", spread(x) if len(x) > 1 else ""
+        out.append(f"| {r['measure']} | {r['backend']} | {figure} | {extra} | {r['size']:,} |")
+    return out
+
+
+def growth_table(group: str, sizes: list[int], all_rows: list[dict] | None = None) -> list[str]:
+    rows = [r for r in (R.rows if all_rows is None else all_rows) if r["group"] == group]
     if not rows:
         return []
+    if group == "load":
+        return load_table(rows)
     keys = []
     for r in rows:
         k = (r["measure"], r["backend"], r["unit"])
