@@ -906,6 +906,8 @@ def main() -> int:
     finally:
         for server in reversed(servers):
             server.stop()
+        if servers:
+            shutil.rmtree(servers[0].data.parent, ignore_errors=True)
 
 
 def start_servers(args) -> list:
