@@ -57,7 +57,8 @@ def main() -> int:
             "transparency.verify",
             str(path),
             "--key",
-            notes.fingerprint(book.key),
+            # the verifier key names the origin too, as the organisation's page shows it
+            notes.vkey(book.origin, book.key),
         ]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         times, cpu = [], []

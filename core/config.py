@@ -64,6 +64,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance / 'commons.sqlite3'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # An optional PostgreSQL streaming replica: the public pages read from it while it has
+        # replayed everything the primary had written when the request began (core/db.py).
+        "REPLICA_URL": env.get("COMMONS_REPLICA_URL") or None,
         "BABEL_DEFAULT_LOCALE": env.get("COMMONS_DEFAULT_LOCALE", "zh_Hans_CN"),
         "BABEL_DEFAULT_TIMEZONE": env.get("COMMONS_TIMEZONE", "Asia/Shanghai"),
         "BABEL_TRANSLATION_DIRECTORIES": str(
@@ -101,6 +104,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     cfg.update(overrides)
     cfg["PUBLIC_HOST"] = public_host(str(cfg["PUBLIC_HOST"]))
+    replica = cfg.get("REPLICA_URL")
+    if replica and not (
+        str(replica).startswith("postgresql")
+        and str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql")
+    ):
+        raise ConfigError(
+            "COMMONS_REPLICA_URL must be a PostgreSQL URL (a streaming replica of DATABASE_URL, "
+            "which must be PostgreSQL too), e.g. postgresql+psycopg://reader@replica/commons"
+        )
 
     if "SECRET_KEY" not in cfg:
         if env.get("SECRET_KEY"):

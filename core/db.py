@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import logging
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import sqlalchemy as sa
+from flask import current_app, g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as _FlaskSession
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,7 +50,101 @@ class Base(DeclarativeBase):
         __table__: ClassVar[sa.Table]
 
 
-db = SQLAlchemy(model_class=Base, disable_autonaming=True)
+# --- Read replica ------------------------------------------------------------------------------
+#
+# With ``COMMONS_REPLICA_URL`` (config ``REPLICA_URL``) set, the SELECTs of a GET or HEAD request
+# to a read-only public blueprint go to a PostgreSQL streaming replica; everything else (writes,
+# locking reads, every other page and the API, the CLI) stays on the primary. A request uses the
+# replica only if, when its first SELECT runs, the replica has replayed all the WAL the primary
+# had written at that moment: then every transaction committed before the request (a report
+# just published included) is visible there, and the page is exactly what the primary would
+# show (read-your-writes holds too). Otherwise, or if the replica cannot be reached, the request
+# reads from the primary. The price is one tiny query on each server per public request.
+
+#: Blueprints whose GET/HEAD requests may read from the replica (read-only public pages).
+REPLICA_BLUEPRINTS: set[str] = {"public"}
+
+_log = logging.getLogger(__name__)
+_replica_lock = threading.Lock()
+_NOT_DECIDED = object()
+
+
+def replica_engine(app) -> sa.Engine | None:
+    """The replica's engine of ``app`` (made on first use), or None when none is configured."""
+    url = app.config.get("REPLICA_URL")
+    if not url:
+        return None
+    engine = app.extensions.get("commons_replica")
+    if engine is None:
+        with _replica_lock:
+            engine = app.extensions.get("commons_replica")
+            if engine is None:
+                options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+                engine = sa.create_engine(url, **options)
+                app.extensions["commons_replica"] = engine
+    return engine
+
+
+def replica_caught_up(primary: sa.Engine, replica: sa.Engine) -> bool:
+    """Has ``replica`` replayed everything ``primary`` has written so far? False when the
+    replica is unreachable or is not a standby at all."""
+    try:
+        with primary.connect() as c:
+            lsn = c.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
+        with replica.connect() as c:
+            # NULL (not a standby) counts as not caught up
+            return bool(
+                c.execute(
+                    sa.text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)"),
+                    {"lsn": lsn},
+                ).scalar()
+            )
+    except sa.exc.DBAPIError as exc:
+        _log.warning("read replica not usable, reading from the primary: %s", exc)
+        return False
+
+
+def request_replica() -> sa.Engine | None:
+    """The engine this request's SELECTs read from, when it is the replica (decided once per
+    request: ``g.replica_engine``); None for the primary."""
+    if not has_request_context():
+        return None
+    decided = g.get("replica_engine", _NOT_DECIDED)
+    if decided is not _NOT_DECIDED:
+        return decided
+    engine = None
+    if request.method in ("GET", "HEAD") and request.blueprint in REPLICA_BLUEPRINTS:
+        replica = replica_engine(current_app)
+        if replica is not None and replica_caught_up(db.engine, replica):
+            engine = replica
+    g.replica_engine = engine
+    return engine
+
+
+class RoutingSession(_FlaskSession):
+    """Flask-SQLAlchemy's session, sending a public page's plain SELECTs to the replica."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if (
+            bind is None
+            and clause is not None
+            and getattr(clause, "is_select", False)
+            and getattr(clause, "_for_update_arg", None) is None
+            and current_app_has_replica()
+        ):
+            engine = request_replica()
+            if engine is not None:
+                return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+def current_app_has_replica() -> bool:
+    return has_request_context() and bool(current_app.config.get("REPLICA_URL"))
+
+
+db = SQLAlchemy(
+    model_class=Base, disable_autonaming=True, session_options={"class_": RoutingSession}
+)
 
 # The base class of every model. Flask-SQLAlchemy builds ``db.Model`` at run time, which a type
 # checker cannot see through; it subclasses ``Base``, so that is what the checker is told.

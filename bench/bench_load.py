@@ -1,0 +1,421 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Load benchmarks under the production server (``./serve``: gunicorn) on PostgreSQL.
+
+(a) Concurrent posting: vouchers are created, submitted and approved through the JSON API
+    (not timed), then 8 clients post them (``POST …/vouchers/<id>/post``) as fast as the server
+    answers: all into one book, then one client per book into 8 books. Afterwards the rows are
+    checked (``tests/reliability/harness.check_books``: gapless numbers per month, log indexes
+    0..n-1, one leaf per voucher, balances) and ``flask transparency audit`` runs on each book.
+    Targets: ≥ 300 vouchers/s into one book, ≥ 1,000 vouchers/s across 8 books.
+(b) Public pages: the demo community (``flask demo load``), then a bounded asyncio/httpx load
+    generator on loopback: 100 connections, a fixed number of requests (or a time limit) over
+    the community page, the organisations' pages and the published reports; p50, p99 and
+    requests/s, every answer checked to be a 200. With ``--replica-url`` the same load again
+    with ``COMMONS_REPLICA_URL`` set (the public pages read from the streaming replica).
+    Targets: p99 < 50 ms at 100 connections and ≥ 500 requests/s.
+
+Usage::
+
+    .venv/bin/python bench/bench_load.py --pg-admin postgresql+psycopg://postgres@127.0.0.1:55460/postgres
+        [--replica-url postgresql+psycopg://postgres@127.0.0.1:55461/postgres] [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+ROWS: list[dict] = []
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def row(group, measure, backend, size, samples, unit) -> None:
+    ROWS.append(
+        dict(group=group, measure=measure, backend=backend, size=size, samples=samples, unit=unit)
+    )
+    print(f"  {measure}: {statistics.median(samples):.4g} {unit}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_env(url: str, instance: Path, replica: str | None = None) -> dict:
+    from suite import app_env as base
+
+    env = base(url, instance)
+    env["COMMONS_PUBLIC_HOST"] = "bench.example.org"
+    if replica:
+        env["COMMONS_REPLICA_URL"] = replica
+    return env
+
+
+def pg_database(admin: str, name: str) -> str:
+    from suite import pg_database as make
+
+    return make(admin, name)
+
+
+def flask(env: dict, *args: str) -> str:
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)}: {r.stdout[-1500:]}{r.stderr[-1500:]}")
+    return r.stdout
+
+
+class Server:
+    """``./serve`` on a free loopback port, stopped with its whole process group."""
+
+    def __init__(self, env: dict, log: Path):
+        self.port = free_port()
+        self.env = dict(env, COMMONS_BIND=f"127.0.0.1:{self.port}")
+        self.log = log
+
+    def __enter__(self) -> Server:
+        with open(self.log, "a") as log:
+            self.proc = subprocess.Popen(
+                [str(ROOT / "serve")],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"./serve exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.base}/public/", timeout=5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("./serve did not answer")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
+
+
+# --- (a) concurrent posting -----------------------------------------------------------------
+
+
+def make_books(env: dict, books: int) -> list[dict]:
+    """One community, ``books`` SME organisations with a book, a preparer and a reviewer each."""
+    from cryptography.fernet import Fernet  # noqa: F401  (the env carries the key)
+
+    from core.app import create_app
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        app = create_app()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    app.config["ARGON2_FAST"] = True
+    out = []
+    with app.app_context():
+        from core.auth import create_api_token, create_user, grant_role
+        from core.db import db
+        from core.models import Community, Organisation
+        from ledger import services as svc
+
+        community = Community(name="负载测试社区", slug="load")
+        db.session.add(community)
+        db.session.flush()
+        for i in range(books):
+            org = Organisation(
+                community_id=community.id,
+                name=f"负载测试企业{i}",
+                slug=f"load-{i}",
+                kind="enterprise",
+                standard="SME_2011",
+                first_month=202601,
+            )
+            db.session.add(org)
+            db.session.flush()
+            book = svc.create_book(org)
+            tokens = {}
+            for role in ("preparer", "reviewer"):
+                u = create_user(f"{role}-{i}", "a long load-test passphrase")
+                grant_role(u, org, role)
+                tokens[role] = create_api_token(u, "load")[1]
+            out.append(dict(org=org.id, book=book.id, **tokens))
+        db.session.commit()
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+    return out
+
+
+def voucher_body(i: int) -> dict:
+    amount = 100 + (i * 7919) % 500_000
+    return {
+        "date": f"2026-{1 + i % 11:02d}-{1 + i % 28:02d}",
+        "summary": f"负载测试 {i}",
+        "attachment_count": 0,
+        "lines": [
+            {"account": "1002", "unit": "CNY", "debit": f"{amount / 100:.2f}"},
+            {"account": "5001", "unit": "CNY", "credit": f"{amount / 100:.2f}"},
+        ],
+    }
+
+
+async def prepare(base: str, book: dict, count: int, start: int) -> list[int]:
+    """``count`` approved vouchers in ``book`` (not timed)."""
+    org = f"/api/v1/organisations/{book['org']}"
+    prep = {"Authorization": f"Bearer {book['preparer']}"}
+    rev = {"Authorization": f"Bearer {book['reviewer']}"}
+    ids: list[int] = []
+    limits = httpx.Limits(max_connections=4)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+
+        async def one(i: int) -> None:
+            r = await client.post(f"{org}/vouchers", json=voucher_body(i), headers=prep)
+            assert r.status_code == 201, r.text
+            vid = r.json()["id"]
+            r = await client.post(f"{org}/vouchers/{vid}/submit", headers=prep)
+            assert r.status_code == 200, r.text
+            r = await client.post(f"{org}/vouchers/{vid}/approve", headers=rev)
+            assert r.status_code == 200, r.text
+            ids.append(vid)
+
+        for k in range(0, count, 4):
+            await asyncio.gather(*(one(start + i) for i in range(k, min(count, k + 4))))
+    return ids
+
+
+async def post_all(base: str, work: list[tuple[dict, list[int]]]) -> tuple[float, list[float]]:
+    """One client per (book, ids) entry posts its vouchers; wall seconds and latencies (ms)."""
+    latencies: list[float] = []
+
+    async def client_run(book: dict, ids: list[int]) -> None:
+        headers = {"Authorization": f"Bearer {book['reviewer']}"}
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            for vid in ids:
+                t = time.perf_counter()
+                r = await client.post(
+                    f"/api/v1/organisations/{book['org']}/vouchers/{vid}/post", headers=headers
+                )
+                latencies.append((time.perf_counter() - t) * 1000)
+                assert r.status_code == 200 and r.json()["status"] == "posted", r.text
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client_run(b, ids) for b, ids in work))
+    return time.perf_counter() - t0, latencies
+
+
+def posting(admin: str, tmp: Path, per_scenario: int) -> None:
+    from tests.reliability.harness import check_books
+
+    url = pg_database(admin, "bench_load_post")
+    env = app_env(url, tmp / "instance-post")
+    flask(env, "db", "upgrade")
+    books = make_books(env, 9)
+    with Server(env, tmp / "serve-post.log") as server:
+        # one book, 8 clients (a shared list split in 8)
+        one = books[0]
+        ids = asyncio.run(prepare(server.base, one, per_scenario, 0))
+        work = [(one, ids[i::8]) for i in range(8)]
+        wall, lat = asyncio.run(post_all(server.base, work))
+        row("load", "posting: 8 clients into one book, vouchers/s", "postgresql", len(ids),
+            [len(ids) / wall], "vouchers/s")  # fmt: skip
+        row("load", "posting: 8 clients into one book, latency p50/p99", "postgresql", len(ids),
+            _p50_p99(lat), "ms")  # fmt: skip
+        # 8 books, one client each
+        per = max(8, per_scenario // 8)
+        work = [(b, asyncio.run(prepare(server.base, b, per, 0))) for b in books[1:]]
+        total = sum(len(i) for _b, i in work)
+        wall, lat = asyncio.run(post_all(server.base, work))
+        row("load", "posting: 8 clients into 8 books, vouchers/s", "postgresql", total,
+            [total / wall], "vouchers/s")  # fmt: skip
+        row("load", "posting: 8 clients into 8 books, latency p50/p99", "postgresql", total,
+            _p50_p99(lat), "ms")  # fmt: skip
+    problems = []
+    for b in books:
+        problems += [f"book {b['book']}: {p}" for p in check_books(url, b["book"])]
+        out = subprocess.run(
+            [str(Path(sys.executable).parent / "flask"), "transparency", "audit", "--book",
+             str(b["book"])],
+            env=env, cwd=ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        if out.returncode != 0:
+            problems.append(f"audit of book {b['book']}: {out.stdout[-500:]}{out.stderr[-500:]}")
+    print("rows checked and audit:", "OK" if not problems else problems, flush=True)
+    row("load", "posting: books failing the row checks or the audit afterwards", "postgresql",
+        len(books), [len(problems)], "books")  # fmt: skip
+    if problems:
+        raise RuntimeError("; ".join(problems)[:2000])
+
+
+def _p50_p99(lat: list[float]) -> list[float]:
+    lat = sorted(lat)
+    return [lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))]]
+
+
+# --- (b) public pages -----------------------------------------------------------------------
+
+
+def public_urls(url: str) -> list[str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        slugs = [r[0] for r in c.execute(sa.text("SELECT slug FROM communities"))]
+        orgs = [r[0] for r in c.execute(sa.text("SELECT id FROM organisations"))]
+        reports = [r[0] for r in c.execute(sa.text("SELECT id FROM disclosure_reports"))]
+    engine.dispose()
+    return (
+        [f"/public/c/{s}" for s in slugs]
+        + [f"/public/o/{o}" for o in orgs]
+        + [f"/public/r/{r}" for r in reports]
+    )
+
+
+async def hammer(base: str, paths: list[str], count: int, duration: float, conns: int):
+    """``conns`` connections send ``count`` GETs in all (or stop after ``duration`` s)."""
+    latencies: list[float] = []
+    bad: list[str] = []
+    sent = 0
+    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        deadline = time.perf_counter() + duration
+
+        async def worker(k: int) -> None:
+            nonlocal sent
+            while sent < count and time.perf_counter() < deadline:
+                path = paths[sent % len(paths)]
+                sent += 1
+                t = time.perf_counter()
+                r = await client.get(path, headers={"Accept-Language": "zh-CN"})
+                latencies.append((time.perf_counter() - t) * 1000)
+                if r.status_code != 200:
+                    bad.append(f"{path}: {r.status_code}")
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(conns)))
+        wall = time.perf_counter() - t0
+    return wall, latencies, bad
+
+
+def public_pages(admin: str, replica: str | None, tmp: Path, count: int, duration: float) -> None:
+    url = pg_database(admin, "bench_load_public")
+    env = app_env(url, tmp / "instance-public")
+    flask(env, "db", "upgrade")
+    t0 = time.perf_counter()
+    flask(env, "demo", "load")
+    print(f"  demo loaded in {time.perf_counter() - t0:.0f} s", flush=True)
+    paths = public_urls(url)
+    print(f"  {len(paths)} public pages", flush=True)
+    configs = [("primary only", None)]
+    if replica:
+        from pgserver import PgServer  # noqa: F401  (servers come from bench/run)
+
+        rurl = sa.engine.make_url(replica).set(database="bench_load_public")
+        configs.append(("with the read replica", rurl.render_as_string(hide_password=False)))
+        _wait_caught_up(url, configs[-1][1])
+    for label, rep in configs:
+        with Server(app_env(url, tmp / "instance-public", rep), tmp / "serve-public.log") as s:
+            asyncio.run(hammer(s.base, paths, 200, 30, 10))  # warm-up: every worker, every page
+            wall, lat, bad = asyncio.run(hammer(s.base, paths, count, duration, 100))
+        n = len(lat)
+        row("load", f"public pages, 100 connections, req/s ({label})", "postgresql", n,
+            [n / wall], "req/s")  # fmt: skip
+        row("load", f"public pages, 100 connections, p50/p99 ({label})", "postgresql", n,
+            _p50_p99(lat), "ms")  # fmt: skip
+        if bad:
+            raise RuntimeError(f"{len(bad)} answers were not 200: {bad[:5]}")
+
+
+def _wait_caught_up(primary: str, replica: str, timeout: float = 120) -> None:
+    p, r = sa.create_engine(primary), sa.create_engine(replica)
+    deadline = time.monotonic() + timeout
+    try:
+        with p.connect() as pc:
+            lsn = pc.execute(sa.text("SELECT pg_current_wal_lsn()")).scalar()
+        while time.monotonic() < deadline:
+            try:
+                with r.connect() as rc:
+                    if rc.execute(
+                        sa.text("SELECT pg_last_wal_replay_lsn() >= CAST(:l AS pg_lsn)"), {"l": lsn}
+                    ).scalar():
+                        return
+            except sa.exc.OperationalError:
+                pass  # the database's creation not replayed yet
+            time.sleep(0.1)
+        raise TimeoutError("the replica did not catch up")
+    finally:
+        p.dispose()
+        r.dispose()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pg-admin", required=True)
+    ap.add_argument("--replica-url")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON (last line)")
+    ap.add_argument("--only", choices=["posting", "public"])
+    args = ap.parse_args()
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="commons-load-") as tmp:
+        tmp_path = Path(tmp)
+        if args.only in (None, "posting"):
+            try:
+                posting(args.pg_admin, tmp_path, 400 if args.quick else 2000)
+            except Exception as exc:  # noqa: BLE001
+                failures.append(f"posting: {exc}")
+        if args.only in (None, "public"):
+            try:
+                public_pages(
+                    args.pg_admin,
+                    args.replica_url,
+                    tmp_path,
+                    2000 if args.quick else 10_000,
+                    30 if args.quick else 60,
+                )
+            except Exception as exc:  # noqa: BLE001
+                failures.append(f"public pages: {exc}")
+    for f in failures:
+        print("FAILED", f[:3000], flush=True)
+    if args.json:
+        print(json.dumps(ROWS))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
