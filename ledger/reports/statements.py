@@ -47,7 +47,14 @@ from .balances import (
     report_head,
 )
 
-__all__ = ["Statement", "StatementColumn", "StatementLine", "balance_sheet", "income_statement"]
+__all__ = [
+    "Statement",
+    "StatementColumn",
+    "StatementLine",
+    "balance_sheet",
+    "cash_accounts",
+    "income_statement",
+]
 
 # Column headings: data in both languages, like the layouts' own labels.
 _PERIOD_LABELS = {
@@ -57,6 +64,7 @@ _PERIOD_LABELS = {
     "year_to_date": ("本年累计金额", "本年累计数", "Year to date"),
     "current_month": ("本月金额", "本月数", "This month"),
     "current_period": ("本期金额", "本期数", "This period"),
+    "prior_year": ("上年金额", "上年同期数", "Same period last year"),
 }
 _VALUE_LABELS = {
     "amount": ("", ""),
@@ -209,6 +217,27 @@ def _grand_totals(layout: StatementLayout) -> tuple[str, str]:
     left = [ln.key for ln in layout.lines if ln.kind == "total" and ln.side == "left"]
     right = [ln.key for ln in layout.lines if ln.kind == "total" and ln.side == "right"]
     return left[-1], right[-1]
+
+
+AGENCY_MARK = "受托代理"
+
+
+def cash_accounts(book: Book, accounts: Mapping[int, Account]) -> tuple[set[int], set[int]]:
+    """(cash, agency cash): ids of the accounts of the balance sheet's 货币资金 line (``cash``)
+    — the one definition of cash the balance sheet and the cash-flow statement share — and,
+    under the NPO system, of the cash sub-accounts held as agent, which leave 货币资金 for the
+    受托代理资产 line (2004 system, 受托代理资产 科目说明: cash received as agent may be kept under
+    现金 / 银行存款 in a sub-account named 受托代理资产; a sub-account whose name, or whose
+    parent's name, contains 受托代理 is one).
+    """
+    layout = _layout(book, 0)
+    codes = [a.code for a in layout.line("cash").accounts]
+    in_cash = {i: a for i, a in accounts.items() if any(a.code.startswith(c) for c in codes)}
+    agency: set[int] = set()
+    if book.chart in NPO_STANDARDS:
+        marked = [a.code for a in in_cash.values() if AGENCY_MARK in a.name_zh]
+        agency = {i for i, a in in_cash.items() if any(a.code.startswith(m) for m in marked)}
+    return set(in_cash) - agency, agency
 
 
 # --- balance sheet ----------------------------------------------------------------------------
