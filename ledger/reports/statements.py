@@ -240,6 +240,70 @@ def cash_accounts(book: Book, accounts: Mapping[int, Account]) -> tuple[set[int]
     return set(in_cash) - agency, agency
 
 
+def _rolled(bal: Mapping[str, int], prefix: str) -> int:
+    return sum(v for code, v in bal.items() if code.startswith(prefix))
+
+
+def _presentation(
+    book: Book,
+    result: Mapping[str, int],
+    bal: Mapping[str, int],
+    accounts: Mapping[int, Account],
+    agency_cash: set[str],
+) -> dict[str, int]:
+    """Balance-sheet lines whose official rule is not a signed account sum (``overrides``).
+
+    * SME 会小企01表 (小企业会计准则 资产负债表 填列说明): 应收账款 (行4) is the debit balance of
+      the **account** 1122, a credit balance being shown under 预收账款 (行34), and 预收账款 the
+      credit balance of 2203, a debit balance shown under 应收账款; likewise 预付账款 (行5) /
+      应付账款 (行33) for 1123 / 2202. The rule works on the account's balance (科目余额, all its
+      sub-accounts together), not sub-account by sub-account as the general standard's
+      明细科目 rule does.
+    * NPO 会民非01表: cash held as agent (a 现金 / 银行存款 sub-account named 受托代理资产,
+      :func:`cash_accounts`) leaves 货币资金 (行1) for 受托代理资产 (行51); 长期投资减值准备
+      (1421) is split by its sub-accounts: a sub-account whose name says 一年内到期 reduces
+      行15, one that says 债权 reduces 长期债权投资 (行24), the rest reduces 长期股权投资 (行21); a
+      1402 sub-account named 一年内到期 moves to 行15 (2004 制度 报表说明).
+    """
+    out: dict[str, int] = {}
+    if book.chart == "SME_2011":
+        for debit_acc, credit_acc, debit_line, credit_line in (
+            ("1122", "2203", "accounts_receivable", "receipts_in_advance"),
+            ("1123", "2202", "prepayments", "accounts_payable"),
+        ):
+            d, c = _rolled(bal, debit_acc), _rolled(bal, credit_acc)
+            out[debit_line] = max(d, 0) + max(-c, 0)
+            out[credit_line] = max(c, 0) + max(-d, 0)
+    elif book.chart in NPO_STANDARDS:
+        agency = sum(v for code, v in bal.items() if code in agency_cash)
+        if agency:
+            out["cash"] = result["cash"] - agency
+            out["agency_assets"] = result["agency_assets"] + agency
+        names = {a.code: a.name_zh for a in accounts.values()}
+
+        def named(code: str, word: str) -> bool:
+            # the account or one of its parents carries ``word`` in its name
+            return any(word in names.get(code[:n], "") for n in range(5, len(code) + 1))
+
+        imp = {"current": 0, "debt": 0, "equity": 0}
+        for code, v in bal.items():
+            if code.startswith("1421"):
+                part = (
+                    "current"
+                    if named(code, "一年内到期")
+                    else "debt"
+                    if named(code, "债权")
+                    else "equity"
+                )
+                imp[part] += v
+        due = sum(v for c, v in bal.items() if c.startswith("1402") and named(c, "一年内到期"))
+        if imp["current"] or imp["debt"] or due:
+            out["long_term_equity_investments"] = _rolled(bal, "1401") - imp["equity"]
+            out["long_term_debt_investments"] = _rolled(bal, "1402") - due - imp["debt"]
+            out["debt_investments_due_within_one_year"] = due - imp["current"]
+    return out
+
+
 # --- balance sheet ----------------------------------------------------------------------------
 
 
@@ -261,6 +325,7 @@ def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> 
     accounts = book_accounts(book)
     unit = book.base_unit
     restricted = _restricted_funds(book) if book.chart in NPO_STANDARDS else set()
+    agency_cash = {accounts[i].code for i in cash_accounts(book, accounts)[1]}
     dates = {"period_end": as_of, "year_start": dt.date(as_of.year, 1, 1) - dt.timedelta(days=1)}
     columns, values = [], []
     assets_key, claims_key = _grand_totals(layout)
@@ -281,6 +346,7 @@ def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> 
         bal = _code_balances(accounts, sums)
         unmapped |= _unmapped(layout, [code for code, v in bal.items() if v])
         result = evaluate(layout, bal)
+        overrides = _presentation(book, result, bal, accounts, agency_cash)
         if restricted:
             pending = sum(
                 _code_balances(
@@ -289,14 +355,10 @@ def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> 
                     keep=lambda k: accounts[k[0]].type == "revenue" and k[2] in restricted,
                 ).values()
             )
-            result = evaluate(
-                layout,
-                bal,
-                overrides={
-                    "unrestricted_net_assets": result["unrestricted_net_assets"] - pending,
-                    "restricted_net_assets": result["restricted_net_assets"] + pending,
-                },
-            )
+            overrides["unrestricted_net_assets"] = result["unrestricted_net_assets"] - pending
+            overrides["restricted_net_assets"] = result["restricted_net_assets"] + pending
+        if overrides:
+            result = evaluate(layout, bal, overrides=overrides)
         values.append(result)
         zh, en = _period_label(book, period)
         columns.append(

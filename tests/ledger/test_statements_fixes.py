@@ -1,0 +1,50 @@
+"""The figures of the existing statements as the official texts fill them (issue 16, item 4):
+each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ledger import reports
+from ledger import services as svc
+from tests.ledger.conftest import lines
+from tests.ledger.test_reports import npo  # noqa: F401  (fixture)
+
+Y = 2025
+D = dt.date
+
+
+def test_sme_receivables_and_advances_are_presented_by_the_accounts_balance_side(book, acct, post):
+    # 1122 ends on the credit side (a customer paid more than billed): 预收账款, never −AR
+    post(lines((acct("1122"), 30_000, 0), (acct("5001"), 0, 30_000)), date=D(Y, 3, 2))
+    post(lines((acct("1002"), 45_000, 0), (acct("1122"), 0, 45_000)), date=D(Y, 3, 3))
+    # 2203 ends on the debit side (delivered more than prepaid): 应收账款
+    post(lines((acct("1002"), 10_000, 0), (acct("2203"), 0, 10_000)), date=D(Y, 3, 4))
+    post(lines((acct("2203"), 12_000, 0), (acct("5001"), 0, 12_000)), date=D(Y, 3, 5))
+    # 2202 ends on the debit side (overpaid a supplier): 预付账款; 1123 normal
+    post(lines((acct("1405"), 8_000, 0), (acct("2202"), 0, 8_000)), date=D(Y, 3, 6))
+    post(lines((acct("2202"), 9_000, 0), (acct("1002"), 0, 9_000)), date=D(Y, 3, 7))
+    post(lines((acct("1123"), 4_000, 0), (acct("1002"), 0, 4_000)), date=D(Y, 3, 8))
+    bs = reports.balance_sheet(book, as_of=D(Y, 3, 31))
+    e = "period_end"
+    assert bs.amount("accounts_receivable", e) == 2_000  # 2203's debit balance
+    assert bs.amount("receipts_in_advance", e) == 15_000  # 1122's credit balance
+    assert bs.amount("prepayments", e) == 4_000 + 1_000  # 1123 + 2202's debit balance
+    assert bs.amount("accounts_payable", e) == 0
+    assert bs.ok, bs.checks
+
+
+def test_npo_impairment_1421_is_split_between_equity_debt_and_current_lines(npo):  # noqa: F811
+    b, acc, post = npo["book"], npo["acc"], npo["post"]
+    eq = svc.add_sub_account(acc["1421"], "142101", "长期股权投资减值准备")
+    debt = svc.add_sub_account(acc["1421"], "142102", "长期债权投资减值准备")
+    post(lines((acc["1401"], 50_000, 0), (acc["1002"], 0, 50_000)), D(Y, 5, 1))
+    post(lines((acc["1402"], 20_000, 0), (acc["1002"], 0, 20_000)), D(Y, 5, 2))
+    post(lines((acc["5401"], 3_000, 0), (eq, 0, 3_000)), D(Y, 5, 3))
+    post(lines((acc["5401"], 1_000, 0), (debt, 0, 1_000)), D(Y, 5, 4))
+    bs = reports.balance_sheet(b, as_of=D(Y, 5, 31))
+    e = "period_end"
+    assert bs.amount("long_term_equity_investments", e) == 47_000
+    assert bs.amount("long_term_debt_investments", e) == 19_000
+    assert bs.amount("total_long_term_investments", e) == 66_000
+    assert bs.ok, bs.checks
