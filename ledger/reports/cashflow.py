@@ -34,7 +34,9 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import MAX_ID, db
 from core.errors import InvalidInput, NotFound
+from core.models import Organisation, User
 
+from .. import policy
 from ..allocation import largest_remainder
 from ..amounts import format_minor as fmt
 from ..charts import CashFlowRule, StatementLayout, cash_flow_rules, evaluate, has_cash_flow
@@ -60,6 +62,9 @@ from .statements import (
 
 __all__ = [
     "CashLine",
+    "ClassifiedLine",
+    "classified_lines",
+    "rules_table",
     "cash_flow_layout",
     "cash_flow_statement",
     "classify_cash_line",
@@ -357,9 +362,15 @@ def unclassified_cash_lines(book: Book, *, start: dt.date, end: dt.date) -> list
     return _flows(book, layout, accounts, cash, start, end).unclassified
 
 
-def classify_cash_line(book: Book, line_id: int, key: str | None, *, actor) -> CashFlowClass | None:
+def classify_cash_line(
+    book: Book, line_id: int, key: str | None, *, actor: User
+) -> CashFlowClass | None:
     """Set (or with ``key=None`` remove) the cash-flow line of one posted line on a cash
-    account of ``book``. Flushes; the caller commits and records the audit entry."""
+    account of ``book``: those who post (出纳, 会计, admin) may. Flushes; the caller commits and
+    records the audit entry."""
+    org = db.session.get(Organisation, book.organisation_id)
+    assert org is not None
+    policy.require(org, "post", user=actor)
     cash_flow_layout(book)
     valid = isinstance(line_id, int) and not isinstance(line_id, bool) and 0 < line_id <= MAX_ID
     line = db.session.get(VoucherLine, line_id) if valid else None
@@ -393,10 +404,50 @@ def classify_cash_line(book: Book, line_id: int, key: str | None, *, actor) -> C
         )
         db.session.add(row)
     row.line_key = key
-    row.set_by_id = getattr(actor, "id", None)
+    row.set_by_id = actor.id
     row.set_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     db.session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class ClassifiedLine:
+    """A cash line the treasurer classified by hand (shown so it can be changed or cleared)."""
+
+    line_id: int
+    voucher_id: int
+    voucher_number: str | None
+    date: dt.date
+    summary: str
+    account_code: str
+    amount: int  # signed: + cash in, − cash out
+    line_key: str
+
+
+def classified_lines(book: Book, *, start: dt.date, end: dt.date) -> list[ClassifiedLine]:
+    """The hand classifications of cash lines dated in [start, end]."""
+    start, end = check_range(start, end)
+    q = (
+        sa.select(CashFlowClass, VoucherLine, Voucher, Account.code)
+        .join(VoucherLine, VoucherLine.id == CashFlowClass.voucher_line_id)
+        .join(Voucher, Voucher.id == VoucherLine.voucher_id)
+        .join(Account, Account.id == VoucherLine.account_id)
+        .where(CashFlowClass.book_id == book.id, Voucher.date.between(start, end))
+        .order_by(Voucher.date, Voucher.id, VoucherLine.line_no)
+    )
+    return [
+        ClassifiedLine(
+            line_id=ln.id,
+            voucher_id=v.id,
+            voucher_number=v.number,
+            date=v.date,
+            summary=v.summary,
+            account_code=code,
+            amount=ln.debit - ln.credit,
+            line_key=c.line_key,
+        )
+        for c, ln, v, code in db.session.execute(q)
+    ]
 
 
 def rules_table(book: Book) -> list[tuple[CashFlowRule, str | None, str | None]]:

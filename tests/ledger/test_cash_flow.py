@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from core.auth import grant_role
 from core.db import db
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, NotPermitted
 from ledger import reports
 from ledger import services as svc
 from ledger.charts import cash_flow_rules, has_cash_flow, load_layout
@@ -122,8 +122,14 @@ def test_unclassified_movements_are_listed_said_on_the_face_and_fixed_per_line(
             book, other_line.id, "capital_received", actor=people["reviewer"]
         )
     other = svc.create_book(organisation_factory(kind="enterprise"))
+    with pytest.raises(NotPermitted):  # the reviewer holds no role in the other organisation
+        reports.classify_cash_line(
+            other, item.line_id, "capital_received", actor=people["reviewer"]
+        )
     with pytest.raises(NotFound):
-        reports.classify_cash_line(other, item.line_id, "capital_received", actor=None)
+        reports.classify_cash_line(book, 10**12, "capital_received", actor=people["reviewer"])
+    with pytest.raises(NotPermitted):  # an auditor reads, never classifies
+        reports.classify_cash_line(book, item.line_id, "capital_received", actor=people["auditor"])
     reports.classify_cash_line(book, item.line_id, "capital_received", actor=people["reviewer"])
     fixed = reports.cash_flow_statement(book, start=D(Y, 5, 1), end=D(Y, 5, 31))
     assert fixed.ok and fixed.amount("capital_received", "current_month") == 107_000
