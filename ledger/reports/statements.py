@@ -32,8 +32,9 @@ from ..charts import (
     load_layout,
     normal_balance,
     statements_for,
+    year_end_rules,
 )
-from ..models import Account, Book, Fund
+from ..models import Account, Book, Fund, Voucher, VoucherKind, VoucherLine
 from .balances import (
     Filters,
     Key,
@@ -43,6 +44,7 @@ from .balances import (
     check_fund,
     check_range,
     month_end,
+    posted_lines,
     range_sums,
     report_head,
 )
@@ -443,6 +445,7 @@ def income_statement(
 
     def flows(a: dt.date, b: dt.date) -> tuple[dict[Key, list[int]], int]:
         sums = range_sums(book, a, b, f, by_fund=True, exclude_closing=True)
+        _drop_hand_closings(book, accounts, a, b, f, sums)
         release = sum(dr for dr, _cr in range_sums(book, a, b, f_release).values()) if npo else 0
         return sums, release
 
@@ -503,6 +506,67 @@ def income_statement(
         lines=_lines(layout, values),
         checks=checks,
     )
+
+
+def hand_closing_vouchers(
+    book: Book, accounts: Mapping[int, Account], a: dt.date, b: dt.date
+) -> list[int]:
+    """Ids of the ordinary vouchers dated in [a, b] that are closing entries (结转) by their
+    accounts: every line is on a revenue or expense account or on an account the standard
+    closes them into (year_end.json: 本年利润 3103 / 利润分配 3104 for SME, 3101 / 3102 for NPO,
+    the fund balance 3101 for a trust fund, and their sub-accounts), with at least one line of
+    each kind. A treasurer who closes by hand (账结法, monthly or at year end) posts exactly
+    these; the system's own closing vouchers (kind ``closing``) are left out by ``range_sums``.
+    """
+    try:
+        targets = tuple(year_end_rules(book.chart).accounts.values())
+    except KeyError:
+        return []
+    target_ids = {i for i, acc in accounts.items() if acc.code.startswith(targets)}
+    if not target_ids:
+        return []
+    ln = VoucherLine
+    candidates = (
+        posted_lines(book, a, b, Filters(account_ids=target_ids))
+        .where(Voucher.kind != VoucherKind.CLOSING.value)
+        .with_only_columns(ln.voucher_id)
+        .distinct()
+    )
+    q = sa.select(ln.voucher_id, ln.account_id).where(ln.voucher_id.in_(candidates))
+    seen: dict[int, set[str]] = defaultdict(set)
+    for vid, acc_id in db.session.execute(q):
+        acc = accounts[acc_id]
+        if acc_id in target_ids:
+            seen[vid].add("target")
+        elif acc.type in ("revenue", "expense"):
+            seen[vid].add("pl")
+        else:
+            seen[vid].add("other")
+    return sorted(v for v, kinds in seen.items() if kinds == {"target", "pl"})
+
+
+def _drop_hand_closings(
+    book: Book,
+    accounts: Mapping[int, Account],
+    a: dt.date,
+    b: dt.date,
+    f: Filters,
+    sums: dict[Key, list[int]],
+) -> None:
+    """Subtract from ``sums`` (keyed by fund) the lines of hand-posted closing entries."""
+    ids = hand_closing_vouchers(book, accounts, a, b)
+    if not ids:
+        return
+    ln = VoucherLine
+    q = (
+        posted_lines(book, a, b, f)
+        .where(ln.voucher_id.in_(ids))
+        .with_only_columns(
+            ln.account_id, ln.unit, sa.func.coalesce(ln.fund_id, 0), ln.debit, ln.credit
+        )
+    )
+    for acc, unit, fk, dr, cr in db.session.execute(q):
+        add_sums(sums, (acc, unit, fk, None), -dr, -cr)
 
 
 def _layout_head(book: Book, layout) -> dict:

@@ -48,3 +48,30 @@ def test_npo_impairment_1421_is_split_between_equity_debt_and_current_lines(npo)
     assert bs.amount("long_term_debt_investments", e) == 19_000
     assert bs.amount("total_long_term_investments", e) == 66_000
     assert bs.ok, bs.checks
+
+
+def test_a_closing_entry_posted_by_hand_does_not_zero_the_income_statement(book, acct, post):
+    post(lines((acct("1002"), 80_000, 0), (acct("5001"), 0, 80_000)), date=D(Y, 3, 2))
+    post(lines((acct("5602"), 30_000, 0), (acct("1002"), 0, 30_000)), date=D(Y, 3, 9))
+    # 账结法: the treasurer closes March by hand with an ordinary voucher
+    post(
+        lines(
+            (acct("5001"), 80_000, 0),
+            (acct("5602"), 0, 30_000),
+            (acct("3103"), 0, 50_000),
+        ),
+        date=D(Y, 3, 31),
+        summary="结转本月损益",
+    )
+    inc = reports.income_statement(book, start=D(Y, 3, 1), end=D(Y, 3, 31))
+    assert inc.amount("operating_revenue", "current_month") == 80_000
+    assert inc.amount("net_profit", "current_month") == 50_000
+    assert inc.amount("net_profit", "year_to_date") == 50_000
+    assert inc.ok, inc.checks
+    bs = reports.balance_sheet(book, as_of=D(Y, 3, 31))
+    assert bs.amount("retained_earnings", "period_end") == 50_000 and bs.ok
+    # an ordinary voucher on 3103 with a balance-sheet account is no closing entry
+    post(lines((acct("3103"), 1_000, 0), (acct("1002"), 0, 1_000)), date=D(Y, 4, 2))
+    post(lines((acct("1002"), 5_000, 0), (acct("5001"), 0, 5_000)), date=D(Y, 4, 3))
+    april = reports.income_statement(book, start=D(Y, 4, 1), end=D(Y, 4, 30))
+    assert april.amount("net_profit", "current_month") == 5_000
