@@ -350,11 +350,19 @@ def balance_sheet(book: Book, *, as_of: dt.date, fund_id: int | None = None) -> 
         result = evaluate(layout, bal)
         overrides = _presentation(book, result, bal, accounts, agency_cash)
         if restricted:
+            # Not yet closed: restricted revenue belongs to 限定性净资产, less what its use has
+            # already released (restricted-fund expenses), as the year-end closing will post.
             pending = sum(
                 _code_balances(
                     accounts,
                     sums,
                     keep=lambda k: accounts[k[0]].type == "revenue" and k[2] in restricted,
+                ).values()
+            ) - sum(
+                _code_balances(
+                    accounts,
+                    sums,
+                    keep=lambda k: accounts[k[0]].type == "expense" and k[2] in restricted,
                 ).values()
             )
             overrides["unrestricted_net_assets"] = result["unrestricted_net_assets"] - pending
@@ -400,11 +408,13 @@ def income_statement(
     * restricted (限定性): revenue posted with a restricted fund;
     * unrestricted (非限定性): all other revenue and every expense (under the 2004 system all
       expenses are unrestricted; spending a restricted fund releases its restriction);
-    * line 40 (限定性净资产转为非限定性净资产) is the release: the **debit movement of 3102**
-      (and its sub-accounts) in the period, whatever voucher made it (the year-end release the
-      closing generates, or a release a treasurer posts), shown +X unrestricted, −X restricted,
-      0 in total. Debits to 3102 are releases by construction: nothing else takes restricted
-      net assets down.
+    * line 40 (限定性净资产转为非限定性净资产) is the release X, shown +X unrestricted, −X
+      restricted, 0 in total. Restricted money is released when it is used: X is the
+      restricted-fund expenses of the period (what the year-end closing will transfer 3102 →
+      3101, so the interim and the annual statements agree), plus transfers between 3102 and
+      3101 posted as ordinary vouchers (a 3101 → 3102 transfer counts negative). A voucher that
+      debits 3102 against other accounts (a prior-period adjustment) is no release, and the
+      closing vouchers' own release is not counted twice (:func:`_net_asset_transfers`).
 
     ``checks``: ``result_is_revenue_minus_expenses.<column>``: the statement's bottom line
     equals revenue − expenses of the accounts (plus line 40 where it applies), i.e. the layout
@@ -432,21 +442,22 @@ def income_statement(
         "current_month": (start, end),
         "current_period": (start, end),
     }
-    release_accounts = [
-        a.id
-        for a in accounts.values()
-        if a.code.startswith(NPO_RESTRICTED_NET_ASSETS) and a.type == "net_assets"
-    ]
     types = {acc.code: acc.type for acc in accounts.values()}
     columns, values = [], []
     checks: dict[str, bool] = {}
     f = Filters(fund_id=fund_id, unit=unit)
-    f_release = Filters(fund_id=fund_id, unit=unit, account_ids=release_accounts)
 
     def flows(a: dt.date, b: dt.date) -> tuple[dict[Key, list[int]], int]:
         sums = range_sums(book, a, b, f, by_fund=True, exclude_closing=True)
         _drop_hand_closings(book, accounts, a, b, f, sums)
-        release = sum(dr for dr, _cr in range_sums(book, a, b, f_release).values()) if npo else 0
+        release = 0
+        if npo:
+            used = _code_balances(
+                accounts,
+                sums,
+                keep=lambda k: accounts[k[0]].type == "expense" and k[2] in restricted,
+            )
+            release = sum(used.values()) + _net_asset_transfers(book, accounts, a, b, f)
         return sums, release
 
     # The year to date is this period plus the months before it: the period is read once.
@@ -543,6 +554,53 @@ def hand_closing_vouchers(
         else:
             seen[vid].add("other")
     return sorted(v for v, kinds in seen.items() if kinds == {"target", "pl"})
+
+
+def _net_asset_transfers(
+    book: Book, accounts: Mapping[int, Account], a: dt.date, b: dt.date, f: Filters
+) -> int:
+    """Releases posted as transfers between net-asset classes in [a, b]: ordinary vouchers
+    whose every line is on 限定性净资产 (3102) or 非限定性净资产 (3101) and their
+    sub-accounts. A debit of 3102 counts as a release (+), a credit (a 3101 → 3102 transfer,
+    e.g. a donor re-imposing a restriction) as a negative release, so both are shown on line 40.
+    A voucher debiting 3102 against anything else (a prior-period adjustment, a correction) is
+    no release; closing vouchers are left out (their release is the restricted-fund spending,
+    already counted when it happened)."""
+    net_assets = {
+        i
+        for i, acc in accounts.items()
+        if acc.code.startswith(("3101", NPO_RESTRICTED_NET_ASSETS)) and acc.type == "net_assets"
+    }
+    if not net_assets:
+        return 0
+    ln = VoucherLine
+    touching = (
+        posted_lines(book, a, b, Filters(account_ids=net_assets))
+        .where(Voucher.kind != VoucherKind.CLOSING.value)
+        .with_only_columns(ln.voucher_id)
+        .distinct()
+    )
+    others = (
+        sa.select(ln.voucher_id)
+        .where(ln.voucher_id.in_(touching), ln.account_id.not_in(list(net_assets)))
+        .distinct()
+    )
+    restricted_ids = [
+        i for i in net_assets if accounts[i].code.startswith(NPO_RESTRICTED_NET_ASSETS)
+    ]
+    q = (
+        posted_lines(
+            book, a, b, Filters(fund_id=f.fund_id, unit=f.unit, account_ids=restricted_ids)
+        )
+        .where(
+            Voucher.kind != VoucherKind.CLOSING.value,
+            ln.voucher_id.in_(touching),
+            ln.voucher_id.not_in(others),
+        )
+        .with_only_columns(sa.func.sum(ln.debit), sa.func.sum(ln.credit))
+    )
+    dr, cr = db.session.execute(q).one()
+    return int(dr or 0) - int(cr or 0)
 
 
 def _drop_hand_closings(

@@ -75,3 +75,20 @@ def test_a_closing_entry_posted_by_hand_does_not_zero_the_income_statement(book,
     post(lines((acct("1002"), 5_000, 0), (acct("5001"), 0, 5_000)), date=D(Y, 4, 3))
     april = reports.income_statement(book, start=D(Y, 4, 1), end=D(Y, 4, 30))
     assert april.amount("net_profit", "current_month") == 5_000
+
+
+def test_npo_only_genuine_releases_count_and_transfers_back_are_shown(npo):  # noqa: F811
+    b, acc, post, R = npo["book"], npo["acc"], npo["post"], {"fund_id": npo["restricted"].id}
+    # March (fixture): 4,000 of the restricted fund spent → released in March
+    march = reports.income_statement(b, start=D(Y, 3, 1), end=D(Y, 3, 31))
+    assert march.line("released_from_restriction").amounts[:3] == (4000, -4000, 0)
+    # May: a prior-period adjustment debits 3102 against the bank: no release
+    post(lines((acc["3102"], 700, 0, R), (acc["1002"], 0, 700)), D(Y, 5, 5), "以前年度调整")
+    # May: a donor lifts a restriction (3102 → 3101) and another re-imposes one (3101 → 3102)
+    post(lines((acc["3102"], 1_000, 0, R), (acc["3101"], 0, 1_000)), D(Y, 5, 6), "解除限制")
+    post(lines((acc["3101"], 300, 0), (acc["3102"], 0, 300, R)), D(Y, 5, 7), "重新限定")
+    may = reports.income_statement(b, start=D(Y, 5, 1), end=D(Y, 5, 31))
+    assert may.line("released_from_restriction").amounts[:3] == (700, -700, 0)
+    assert may.ok, may.checks
+    year = reports.income_statement(b, start=D(Y, 1, 1), end=D(Y, 6, 30))
+    assert year.amount("released_from_restriction", "year_to_date.unrestricted") == 4700
