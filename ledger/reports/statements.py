@@ -67,6 +67,11 @@ _PERIOD_LABELS = {
     "current_month": ("本月金额", "本月数", "This month"),
     "current_period": ("本期金额", "本期数", "This period"),
     "prior_year": ("上年金额", "上年同期数", "Same period last year"),
+    "current_quarter": ("本季度金额", "本季度数", "This quarter"),
+    "current_half": ("本半年度金额", "本半年度数", "This half-year"),
+    # annual statements: this year and the prior full year (利润表 上年金额; NPO 总说明 六)
+    "current_year": ("本年金额", "本年数", "This year"),
+    "prior_full_year": ("上年金额", "上年数", "Prior year"),
 }
 _VALUE_LABELS = {
     "amount": ("", ""),
@@ -437,11 +442,17 @@ def income_statement(
     npo = book.chart in NPO_STANDARDS
     restricted = _restricted_funds(book) if npo else set()
     result_key = [ln.key for ln in layout.lines if ln.kind == "total"][-1]
+    annual = start == dt.date(end.year, 1, 1) and end == dt.date(end.year, 12, 31)
     ranges = {
         "year_to_date": (dt.date(end.year, 1, 1), end),
         "current_month": (start, end),
         "current_period": (start, end),
+        "current_year": (start, end),
+        "prior_year": (dt.date(end.year - 1, 1, 1), dt.date(end.year - 1, 12, 31)),
     }
+    # A calendar year shows this year and the prior year (SME 利润表 本年金额 / 上年金额, NPO
+    # 本年数 / 上年数); any other period shows the period and the year to date.
+    periods = ("current_year", "prior_year") if annual else layout.periods
     types = {acc.code: acc.type for acc in accounts.values()}
     columns, values = [], []
     checks: dict[str, bool] = {}
@@ -463,6 +474,7 @@ def income_statement(
     # The year to date is this period plus the months before it: the period is read once.
     this_period = flows(start, end)
     year_start = dt.date(end.year, 1, 1)
+    prior = flows(*ranges["prior_year"]) if annual and end.year > 1 else ({}, 0)
     if start > year_start:
         earlier, earlier_release = flows(year_start, start - dt.timedelta(days=1))
         year_sums: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
@@ -472,9 +484,15 @@ def income_statement(
         year_to_date = (year_sums, earlier_release + this_period[1])
     else:
         year_to_date = this_period
-    for period in layout.periods:
+    for period in periods:
         a, b = ranges[period]
-        sums, release = year_to_date if period == "year_to_date" else this_period
+        sums, release = (
+            year_to_date
+            if period == "year_to_date"
+            else prior
+            if period == "prior_year"
+            else this_period
+        )
         for value in layout.columns:
             keep: Callable[[Key], bool] | None
             if value == "restricted":
@@ -495,11 +513,7 @@ def income_statement(
             result = evaluate(layout, bal, overrides=overrides)
             values.append(result)
             key = period if value == "amount" else f"{period}.{value}"
-            zh, en = _column_label(
-                book,
-                period if (period != "current_month" or _whole_month(a, b)) else "current_period",
-                value,
-            )
+            zh, en = _column_label(book, _label_of(period, a, b), value)
             columns.append(
                 StatementColumn(
                     key=key, period=period, value=value, start=a, end=b, label_zh=zh, label_en=en
@@ -638,6 +652,23 @@ def _layout_head(book: Book, layout) -> dict:
         "note_zh": layout.note_zh,
         "note_en": layout.note_en,
     }
+
+
+def _label_of(period: str, a: dt.date, b: dt.date) -> str:
+    """Which heading a column takes: an interim column is labelled by its period (本月数,
+    本季度数, 本半年度数, else 本期数); the annual columns 本年 / 上年."""
+    if period == "prior_year":
+        return "prior_full_year"
+    if period != "current_month":
+        return period
+    if _whole_month(a, b):
+        return "current_month"
+    whole = a.day == 1 and b == month_end(b) and a.year == b.year
+    if whole and a.month in (1, 4, 7, 10) and b.month == a.month + 2:
+        return "current_quarter"
+    if whole and a.month in (1, 7) and b.month == a.month + 5:
+        return "current_half"
+    return "current_period"
 
 
 def _whole_month(a: dt.date, b: dt.date) -> bool:

@@ -92,3 +92,31 @@ def test_npo_only_genuine_releases_count_and_transfers_back_are_shown(npo):  # n
     assert may.ok, may.checks
     year = reports.income_statement(b, start=D(Y, 1, 1), end=D(Y, 6, 30))
     assert year.amount("released_from_restriction", "year_to_date.unrestricted") == 4700
+
+
+def test_annual_statements_show_the_prior_year(book, acct, post, npo):  # noqa: F811
+    post(lines((acct("1002"), 40_000, 0), (acct("5001"), 0, 40_000)), date=D(Y - 1, 6, 2))
+    post(lines((acct("1002"), 90_000, 0), (acct("5001"), 0, 90_000)), date=D(Y, 6, 2))
+    inc = reports.income_statement(book, start=D(Y, 1, 1), end=D(Y, 12, 31))
+    assert [c.key for c in inc.columns] == ["current_year", "prior_year"]
+    assert [c.label_zh for c in inc.columns] == ["本年金额", "上年金额"]
+    assert inc.amount("operating_revenue", "current_year") == 90_000
+    assert inc.amount("operating_revenue", "prior_year") == 40_000
+    assert inc.columns[1].start == D(Y - 1, 1, 1) and inc.columns[1].end == D(Y - 1, 12, 31)
+    assert inc.ok, inc.checks
+    act = reports.income_statement(npo["book"], start=D(Y, 1, 1), end=D(Y, 12, 31))
+    assert [c.label_zh for c in act.columns][::3] == ["本年数·非限定性", "上年数·非限定性"]
+    assert act.line("total_revenue").amounts[3:] == (0, 0, 0)  # nothing in the prior year
+    assert act.ok
+
+
+def test_interim_npo_columns_are_labelled_by_their_period(npo):  # noqa: F811
+    b = npo["book"]
+
+    def first_label(start, end):
+        return reports.income_statement(b, start=start, end=end).columns[0].label_zh
+
+    assert first_label(D(Y, 3, 1), D(Y, 3, 31)) == "本月数·非限定性"
+    assert first_label(D(Y, 1, 1), D(Y, 3, 31)) == "本季度数·非限定性"
+    assert first_label(D(Y, 7, 1), D(Y, 12, 31)) == "本半年度数·非限定性"
+    assert first_label(D(Y, 3, 5), D(Y, 3, 31)) == "本期数·非限定性"
