@@ -36,6 +36,7 @@ __all__ = [
     "STANDARDS",
     "AccountRef",
     "ChartAccount",
+    "DetailRef",
     "LayoutError",
     "LayoutLine",
     "StatementLayout",
@@ -136,6 +137,18 @@ class SumRef:
 
 
 @dataclass(frozen=True)
+class DetailRef:
+    """Where a 其中 line without accounts takes its amount: the sub-accounts of ``parent`` whose
+    Chinese name contains one of ``names``, or the ``nth`` sub-account of ``parent`` (1-based,
+    code order; its name becomes the line's label). A book without such a sub-account cannot
+    fill the line: the statement shows it as None ("—"), never as 0."""
+
+    parent: str
+    names: tuple[str, ...] = ()
+    nth: int | None = None
+
+
+@dataclass(frozen=True)
 class LayoutLine:
     line_no: int | None
     key: str
@@ -154,6 +167,8 @@ class LayoutLine:
     #: Cash-flow layouts only: "in" (inflow, shown positive), "out" (outflow, shown positive and
     #: subtracted by the subtotals), "net" (signed) or "balance" (cash at the start).
     flow: str | None = None
+    #: 其中 lines without accounts: which sub-accounts fill them (see DetailRef).
+    detail: DetailRef | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +270,16 @@ def _parse_line(raw: Mapping[str, Any], where: str) -> LayoutLine:
     flow = raw.get("flow")
     if flow not in (None, *FLOWS):
         raise LayoutError(f"{where}: bad flow {flow!r}")
+    detail = None
+    if raw.get("detail") is not None:
+        d = raw["detail"]
+        nth = d.get("nth")
+        names = tuple(str(n) for n in d.get("names") or ())
+        if kind != "item" or not raw.get("memo") or accounts or bool(names) == (nth is not None):
+            raise LayoutError(
+                f"{where}: 'detail' is for a memo item without accounts, names or nth"
+            )
+        detail = DetailRef(parent=str(d["parent"]), names=names, nth=nth)
     return LayoutLine(
         line_no=line_no,
         key=str(raw["key"]),
@@ -269,6 +294,7 @@ def _parse_line(raw: Mapping[str, Any], where: str) -> LayoutLine:
         note_zh=raw.get("note_zh"),
         note_en=raw.get("note_en"),
         flow=flow,
+        detail=detail,
     )
 
 

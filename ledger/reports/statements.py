@@ -202,21 +202,77 @@ def _unmapped(layout: StatementLayout, codes) -> set[str]:
     return {c for c in codes if not any(c[:n] in refs for n in range(1, len(c) + 1))}
 
 
-def _lines(layout: StatementLayout, values: list[dict[str, int]]) -> tuple[StatementLine, ...]:
-    return tuple(
-        StatementLine(
-            line_no=ln.line_no,
-            key=ln.key,
-            label_zh=ln.label_zh,
-            label_en=ln.label_en,
-            kind=ln.kind,
-            indent=ln.indent,
-            memo=ln.memo,
-            side=ln.side,
-            amounts=tuple(None if ln.kind == "heading" else v[ln.key] for v in values),
+def _lines(
+    layout: StatementLayout,
+    values: list[dict[str, int]],
+    details: Details | None = None,
+) -> tuple[StatementLine, ...]:
+    """The statement's lines; a 其中 line the book cannot fill (``details.absent``) has None
+    amounts (shown "—", never 0), and an nth-sub-account line takes that account's name."""
+    absent = details.absent if details else set()
+    labels = details.labels if details else {}
+    out = []
+    for ln in layout.lines:
+        zh, en = labels.get(ln.key, (ln.label_zh, ln.label_en))
+        blank = ln.kind == "heading" or ln.key in absent
+        out.append(
+            StatementLine(
+                line_no=ln.line_no,
+                key=ln.key,
+                label_zh=zh,
+                label_en=en,
+                kind=ln.kind,
+                indent=ln.indent,
+                memo=ln.memo,
+                side=ln.side,
+                amounts=tuple(None if blank else v[ln.key] for v in values),
+            )
         )
-        for ln in layout.lines
-    )
+    return tuple(out)
+
+
+@dataclass
+class Details:
+    """How the 其中 lines without accounts are filled in a book (``LayoutLine.detail``)."""
+
+    codes: dict[str, list[str]]  # line key → the account codes (prefixes) that fill it
+    absent: set[str]  # lines the book cannot fill
+    labels: dict[str, tuple[str, str]]  # nth-sub-account lines: that account's name
+
+    def overrides(self, bal: Mapping[str, int]) -> dict[str, int]:
+        return {
+            key: sum(v for code, v in bal.items() if code.startswith(tuple(prefixes)))
+            for key, prefixes in self.codes.items()
+        }
+
+
+def _details(layout: StatementLayout, accounts: Mapping[int, Account]) -> Details:
+    by_code = {a.code: a for a in accounts.values()}
+    d = Details(codes={}, absent=set(), labels={})
+    for ln in layout.lines:
+        if ln.kind != "item" or not ln.memo or ln.accounts:
+            continue
+        ref = ln.detail
+        if ref is None:
+            d.absent.add(ln.key)
+            continue
+        parent = by_code.get(ref.parent)
+        children = sorted(
+            (a for a in by_code.values() if parent is not None and a.parent_id == parent.id),
+            key=lambda a: a.code,
+        )
+        if ref.nth is not None:
+            chosen = children[ref.nth - 1 : ref.nth]
+            if chosen:
+                d.labels[ln.key] = (chosen[0].name_zh, chosen[0].name_en or chosen[0].name_zh)
+        else:
+            below = [a for c, a in by_code.items() if c.startswith(ref.parent) and c != ref.parent]
+            chosen = [a for a in below if any(n in a.name_zh for n in ref.names)]
+        if chosen:
+            d.codes[ln.key] = [a.code for a in chosen]
+        else:
+            d.absent.add(ln.key)
+    return d
 
 
 def _grand_totals(layout: StatementLayout) -> tuple[str, str]:
@@ -454,6 +510,7 @@ def income_statement(
     # 本年数 / 上年数); any other period shows the period and the year to date.
     periods = ("current_year", "prior_year") if annual else layout.periods
     types = {acc.code: acc.type for acc in accounts.values()}
+    details = _details(layout, accounts)
     columns, values = [], []
     checks: dict[str, bool] = {}
     f = Filters(fund_id=fund_id, unit=unit)
@@ -510,7 +567,7 @@ def income_statement(
             else:
                 keep, overrides, shift = None, ({NPO_RELEASE_LINE: 0} if npo else {}), 0
             bal = _code_balances(accounts, sums, keep=keep)
-            result = evaluate(layout, bal, overrides=overrides)
+            result = evaluate(layout, bal, overrides={**details.overrides(bal), **overrides})
             values.append(result)
             key = period if value == "amount" else f"{period}.{value}"
             zh, en = _column_label(book, _label_of(period, a, b), value)
@@ -528,7 +585,7 @@ def income_statement(
         **report_head(book, unit, fund_id, start, end),
         **_layout_head(book, layout),
         columns=tuple(columns),
-        lines=_lines(layout, values),
+        lines=_lines(layout, values, details),
         checks=checks,
     )
 

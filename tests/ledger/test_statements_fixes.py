@@ -120,3 +120,42 @@ def test_interim_npo_columns_are_labelled_by_their_period(npo):  # noqa: F811
     assert first_label(D(Y, 1, 1), D(Y, 3, 31)) == "本季度数·非限定性"
     assert first_label(D(Y, 7, 1), D(Y, 12, 31)) == "本半年度数·非限定性"
     assert first_label(D(Y, 3, 5), D(Y, 3, 31)) == "本期数·非限定性"
+
+
+def test_of_which_lines_are_computed_from_sub_accounts_or_shown_as_missing(
+    book, acct, post, people, client_as, organisation, organisation_factory
+):
+    city = svc.add_sub_account(acct("5403"), "540301", "城市维护建设税")
+    edu = svc.add_sub_account(acct("5403"), "540302", "教育费附加")
+    post(lines((city, 700, 0), (edu, 300, 0), (acct("2221"), 0, 1_000)), date=D(Y, 3, 31))
+    inc = reports.income_statement(book, start=D(Y, 3, 1), end=D(Y, 3, 31))
+    assert inc.amount("taxes_and_surcharges", "current_month") == 1_000
+    assert inc.amount("city_maintenance_tax", "current_month") == 700
+    assert inc.amount("education_surcharge_and_fees", "current_month") == 300
+    assert inc.line("consumption_tax").amounts == (None, None)  # no such sub-account: "—"
+    assert inc.line("entertainment").amounts == (None, None)
+    assert inc.ok
+    html = client_as("reviewer").get(
+        f"/books/{organisation.id}/reports/income-statement?start={Y}-03-01&end={Y}-03-31"
+    )
+    assert "本账套无法填列的行" in html.get_data(as_text=True)
+    # NPO: the programme lines are the sub-accounts of 5101, named after them
+    from core.auth import grant_role
+    from core.db import db
+
+    org = organisation_factory(kind="foundation")
+    for role in ("preparer", "reviewer"):
+        grant_role(people[role], org, role)
+    db.session.flush()
+    b = svc.create_book(org)
+    acc = {a.code: a for a in reports.balances.book_accounts(b).values()}
+    meals = svc.add_sub_account(acc["5101"], "510101", "长者助餐")
+    svc.add_sub_account(acc["5101"], "510102", "儿童托管")
+    post(lines((meals, 1_200, 0), (acc["1002"], 0, 1_200)), date=D(Y, 6, 3), b=b)
+    act = reports.income_statement(b, start=D(Y, 6, 1), end=D(Y, 6, 30))
+    assert act.line("programme_1").label_zh == "长者助餐"
+    assert act.line("programme_1").amounts[:3] == (1_200, 0, 1_200)
+    assert act.line("programme_2").label_zh == "儿童托管"
+    assert act.line("programme_2").amounts[:3] == (0, 0, 0)  # an account, nothing spent
+    assert act.line("programme_3").amounts == (None,) * 6  # no third programme: "—"
+    assert act.ok
