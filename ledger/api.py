@@ -634,6 +634,7 @@ REPORTS = {
     "trial_balance": (True, True, False),
     "balance_sheet": (False, False, False),
     "income_statement": (True, False, False),
+    "cash_flow": (True, False, False),
     "general_ledger": (True, True, True),
     "account_detail": (True, True, True),
     "fund_statement": (True, True, False),
@@ -677,6 +678,13 @@ def _run_report(name: str, book: Book, q: dict):
         return reports.balance_sheet(book, **kw)
     if name == "income_statement":
         return reports.income_statement(book, **kw)
+    if name == "cash_flow":
+        if "fund_id" in kw:
+            raise InvalidInput(
+                _l("The cash-flow statement covers the whole book, not one fund."),
+                errors={"fund": [str(_l("Not for this report."))]},
+            )
+        return reports.cash_flow_statement(book, **kw)
     if name == "general_ledger":
         return reports.general_ledger(book, account_ids=[account.id] if account else None, **kw)
     if name == "account_detail":
@@ -698,8 +706,10 @@ def _run_report(name: str, book: Book, q: dict):
     ),
 )
 def report(query: dict, org_id: int, name: str):
-    """A report of the book: trial_balance, balance_sheet, income_statement, general_ledger,
-    account_detail (needs ``account``), fund_statement or account_balances.
+    """A report of the book: trial_balance, balance_sheet, income_statement, cash_flow
+    (现金流量表; ``checks.every_cash_movement_classified`` is false while cash movements are
+    unclassified), general_ledger, account_detail (needs ``account``), fund_statement or
+    account_balances.
 
     Ranges default to this month so far (``start``, ``end``); balances to today (``as_of``).
     ``fund`` is a fund code, ``account`` an account code (its sub-accounts included)."""

@@ -249,6 +249,23 @@ class VoucherLine(IdMixin, Model):  # 分录
         return self.fund.code
 
 
+class CashFlowClass(IdMixin, Model):  # 现金流量项目 (a cash line's classification)
+    """The cash-flow statement line a treasurer chose for one line on a cash account, overriding
+    the counter-account rules (ledger/charts/cash_flow_rules.json). Posted voucher lines never
+    change, so the classification lives beside the line: one row per line, replaced when the
+    treasurer reclassifies (each change is in the audit trail)."""
+
+    __tablename__ = "cash_flow_classes"
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    book_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("books.id"), index=True)
+    voucher_line_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("voucher_lines.id"), unique=True
+    )
+    line_key: Mapped[str] = mapped_column(sa.String(60))  # a key of the cash-flow layout
+    set_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
 class VoucherEvent(IdMixin, Model):
     """The voucher's history: created, edited, submitted, approved, rejected, posted. Append-only."""
 

@@ -36,13 +36,17 @@ __all__ = [
     "STANDARDS",
     "AccountRef",
     "ChartAccount",
+    "DetailRef",
     "LayoutError",
     "LayoutLine",
     "StatementLayout",
     "SumRef",
     "TransitionRow",
     "YearEndRules",
+    "CashFlowRule",
+    "cash_flow_rules",
     "evaluate",
+    "has_cash_flow",
     "load_chart",
     "load_layout",
     "load_transition",
@@ -84,6 +88,12 @@ _STATEMENTS = {
     "NPO_2024": ("balance_sheet", "activities"),
     "TRUST_FUND": ("balance_sheet", "income_expenditure"),
 }
+#: Cash-flow statements (现金流量表): a layout each, kept apart from ``_STATEMENTS`` because their
+#: lines are not account sums (cash movements classified by activity, ledger/reports/cashflow.py).
+#: TRUST_FUND has none: the trust fund follows no official standard (README.md).
+_CASH_FLOW = ("SME_2011", "NPO_2004", "NPO_2024")
+#: Line directions of a cash-flow layout (``flow``): inflow, outflow, signed net, or a balance.
+FLOWS: tuple[str, ...] = ("in", "out", "net", "balance")
 #: Old → new account mappings that open a book of the new edition from a book of the old one.
 _TRANSITIONS = {("NPO_2004", "NPO_2024"): "npo_2004_to_npo_2024.csv"}
 #: ``status`` of a data row: established from sources, ours by design, or still to verify.
@@ -127,6 +137,18 @@ class SumRef:
 
 
 @dataclass(frozen=True)
+class DetailRef:
+    """Where a 其中 line without accounts takes its amount: the sub-accounts of ``parent`` whose
+    Chinese name contains one of ``names``, or the ``nth`` sub-account of ``parent`` (1-based,
+    code order; its name becomes the line's label). A book without such a sub-account cannot
+    fill the line: the statement shows it as None ("—"), never as 0."""
+
+    parent: str
+    names: tuple[str, ...] = ()
+    nth: int | None = None
+
+
+@dataclass(frozen=True)
 class LayoutLine:
     line_no: int | None
     key: str
@@ -142,6 +164,11 @@ class LayoutLine:
     side: str | None = None
     note_zh: str | None = None
     note_en: str | None = None
+    #: Cash-flow layouts only: "in" (inflow, shown positive), "out" (outflow, shown positive and
+    #: subtracted by the subtotals), "net" (signed) or "balance" (cash at the start).
+    flow: str | None = None
+    #: 其中 lines without accounts: which sub-accounts fill them (see DetailRef).
+    detail: DetailRef | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +267,19 @@ def _parse_line(raw: Mapping[str, Any], where: str) -> LayoutLine:
     side = raw.get("side")
     if side not in (None, "left", "right"):
         raise LayoutError(f"{where}: bad side {side!r}")
+    flow = raw.get("flow")
+    if flow not in (None, *FLOWS):
+        raise LayoutError(f"{where}: bad flow {flow!r}")
+    detail = None
+    if raw.get("detail") is not None:
+        d = raw["detail"]
+        nth = d.get("nth")
+        names = tuple(str(n) for n in d.get("names") or ())
+        if kind != "item" or not raw.get("memo") or accounts or bool(names) == (nth is not None):
+            raise LayoutError(
+                f"{where}: 'detail' is for a memo item without accounts, names or nth"
+            )
+        detail = DetailRef(parent=str(d["parent"]), names=names, nth=nth)
     return LayoutLine(
         line_no=line_no,
         key=str(raw["key"]),
@@ -253,6 +293,8 @@ def _parse_line(raw: Mapping[str, Any], where: str) -> LayoutLine:
         side=side,
         note_zh=raw.get("note_zh"),
         note_en=raw.get("note_en"),
+        flow=flow,
+        detail=detail,
     )
 
 
@@ -316,7 +358,9 @@ def parse_layout(raw: Mapping[str, Any], where: str = "<layout>") -> StatementLa
 @cache
 def _layout(standard: str, statement: str) -> StatementLayout:
     _check_standard(standard)
-    if statement not in _STATEMENTS[standard]:
+    if statement == "cash_flow" and standard in _CASH_FLOW:
+        pass
+    elif statement not in _STATEMENTS[standard]:
         raise KeyError(f"no {statement!r} layout for {standard}; have {_STATEMENTS[standard]}")
     name = f"{standard.lower()}_{statement}.json"
     raw = json.loads((_HERE / "layouts" / name).read_text(encoding="utf-8"))
@@ -328,6 +372,66 @@ def _layout(standard: str, statement: str) -> StatementLayout:
 def load_layout(standard: str, statement: str) -> StatementLayout:
     """The statement layout ``statement`` (see :func:`statements_for`) of ``standard``."""
     return _layout(standard, statement)
+
+
+def has_cash_flow(standard: str) -> bool:
+    """Whether ``standard`` has a cash-flow statement layout (``load_layout(s, "cash_flow")``)."""
+    _check_standard(standard)
+    return standard in _CASH_FLOW
+
+
+# --------------------------------------------------------------------------- cash-flow rules
+
+
+@dataclass(frozen=True)
+class CashFlowRule:
+    """How a cash movement is classified by its counter-account (对方科目): a counter line whose
+    account code starts with ``prefix`` (the longest matching prefix wins) puts its share of the
+    cash movement on line ``inflow`` when the counter line is a credit (cash came in) and on
+    ``outflow`` when it is a debit (cash went out); None leaves it unclassified."""
+
+    prefix: str
+    inflow: str | None
+    outflow: str | None
+    status: str
+
+
+@cache
+def _cash_flow_rules() -> dict[str, tuple[CashFlowRule, ...]]:
+    raw = json.loads((_HERE / "cash_flow_rules.json").read_text(encoding="utf-8"))
+    out: dict[str, tuple[CashFlowRule, ...]] = {}
+    for standard in _CASH_FLOW:
+        rows = raw[standard]
+        if isinstance(rows, str):  # "same as" another standard
+            rows = raw[rows]
+        layout = _layout(standard, "cash_flow")
+        keys = {ln.key for ln in layout.lines if ln.kind == "item" and ln.flow in ("in", "out")}
+        rules = []
+        for r in rows:
+            rule = CashFlowRule(
+                prefix=str(r["prefix"]),
+                inflow=r.get("in"),
+                outflow=r.get("out"),
+                status=r.get("status", "ours"),
+            )
+            for key in (rule.inflow, rule.outflow):
+                if key is not None and key not in keys:
+                    raise LayoutError(
+                        f"cash_flow_rules.json: {standard} {rule.prefix}: bad {key!r}"
+                    )
+            if rule.status not in STATUSES:
+                raise LayoutError(f"cash_flow_rules.json: {standard} {rule.prefix}: bad status")
+            rules.append(rule)
+        if len({r.prefix for r in rules}) != len(rules):
+            raise LayoutError(f"cash_flow_rules.json: {standard}: duplicate prefix")
+        out[standard] = tuple(sorted(rules, key=lambda r: r.prefix))
+    return out
+
+
+def cash_flow_rules(standard: str) -> list[CashFlowRule]:
+    """The counter-account rules of ``standard``'s cash-flow statement, by prefix."""
+    _check_standard(standard)
+    return list(_cash_flow_rules().get(standard, ()))
 
 
 # --------------------------------------------------------------------------- year end

@@ -8,6 +8,13 @@ a fund of another book, a statement of a book without a standard chart) raise In
 """
 
 from .balances import AccountBalance, account_balances, total_by_unit
+from .cashflow import (
+    CashLine,
+    cash_flow_statement,
+    classification_choices,
+    classify_cash_line,
+    unclassified_cash_lines,
+)
 from .funds import FundRow, FundStatement, fund_statement
 from .ledgers import (
     AccountDetail,
@@ -25,6 +32,7 @@ from .trial_balance import TrialBalance, TrialBalanceRow, TrialBalanceTotals, tr
 __all__ = [
     "AccountBalance",
     "AccountDetail",
+    "CashLine",
     "DetailLine",
     "FundRow",
     "FundStatement",
@@ -41,6 +49,9 @@ __all__ = [
     "account_detail",
     "account_json",
     "balance_sheet",
+    "cash_flow_statement",
+    "classification_choices",
+    "classify_cash_line",
     "fund_statement",
     "general_ledger",
     "income_statement",
@@ -48,4 +59,5 @@ __all__ = [
     "to_json",
     "total_by_unit",
     "trial_balance",
+    "unclassified_cash_lines",
 ]

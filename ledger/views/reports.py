@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import (
     abort,
+    flash,
     g,
     jsonify,
+    redirect,
     render_template,
     request,
     url_for,
@@ -18,11 +21,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from core import parse
+from core.audit import note
 from core.downloads import csv_response
 from core.errors import DomainError, InvalidInput
 from core.i18n import amount
 
-from .. import reports
+from .. import policy, reports
 from ..entry import AccountLookup
 from ..models import (
     Account,
@@ -53,6 +57,7 @@ REPORTS: dict[str, ReportKind] = {
     "income-statement": ReportKind(
         _l("Income statement / statement of activities"), "range", True, statement=True
     ),
+    "cash-flow": ReportKind(_l("Cash flow statement"), "range", False, statement=True),
     "general-ledger": ReportKind(_l("General ledger"), "range", True),
     "account-detail": ReportKind(_l("Account detail"), "range", True),
     "fund-statement": ReportKind(_l("Fund statement"), "range", False),
@@ -146,6 +151,8 @@ def _run_report(name: str, book: Book, p: ReportParams):
         return reports.balance_sheet(book, as_of=p.as_of, fund_id=p.fund_id)
     if name == "income-statement":
         return reports.income_statement(book, start=p.start, end=p.end, fund_id=p.fund_id)
+    if name == "cash-flow":
+        return reports.cash_flow_statement(book, start=p.start, end=p.end)
     if name == "general-ledger":
         ids = [p.account.id] if p.account is not None else None
         return reports.general_ledger(
@@ -161,9 +168,14 @@ def _run_report(name: str, book: Book, p: ReportParams):
 
 
 def _available_reports(book: Book) -> dict[str, ReportKind]:
-    from ..charts import STANDARDS
+    from ..charts import STANDARDS, has_cash_flow
 
-    return {k: v for k, v in REPORTS.items() if not v.statement or book.chart in STANDARDS}
+    return {
+        k: v
+        for k, v in REPORTS.items()
+        if not v.statement
+        or (book.chart in STANDARDS and (k != "cash-flow" or has_cash_flow(book.chart)))
+    }
 
 
 @bp.get("/<id:org_id>/reports")
@@ -219,6 +231,7 @@ def report(org_id: int, name: str):
         g.audit_outcome_detail = "invalid"
     loc = _locale()
     accounts = _accounts(bv.book) if name in ("account-detail", "general-ledger") else []
+    cash_flow = _cash_flow_extras(bv, p) if name == "cash-flow" and result is not None else None
     return (
         render_template(
             "ledger/report.html",
@@ -233,11 +246,50 @@ def report(org_id: int, name: str):
             accounts=accounts,
             en=loc.startswith("en"),
             available=_available_reports(bv.book),
+            cash_flow=cash_flow,
             csv_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="csv")),
             json_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="json")),
         ),
         status,
     )
+
+
+def _cash_flow_extras(bv, p: ReportParams) -> dict:
+    """What the cash-flow page shows under the statement: the unclassified movements (with a
+    form to classify each, for those who post) and the counter-account rules."""
+    return {
+        "unclassified": reports.unclassified_cash_lines(bv.book, start=p.start, end=p.end),
+        "choices": reports.classification_choices(bv.book),
+        "rules": reports.cashflow.rules_table(bv.book),
+        "can_classify": bv.can_post,
+        "classified": reports.cashflow.classified_lines(bv.book, start=p.start, end=p.end),
+    }
+
+
+@bp.post("/<id:org_id>/reports/cash-flow/classify")
+@login_required
+def classify_cash_line(org_id: int):
+    """Classify one cash line for the cash-flow statement (or clear it: an empty ``key``)."""
+    bv = _open(org_id)
+    policy.require(bv.org, "post", user=bv.user)
+    form = request.form
+    back: dict[str, Any] = {k: request.args[k] for k in ("start", "end") if request.args.get(k)}
+    try:
+        line_id = parse.int_id(form.get("line", ""), field="line")
+        key = form.get("key", "").strip()[:60] or None
+        row = reports.classify_cash_line(bv.book, line_id, key, actor=bv.user)
+    except DomainError as e:
+        status = _refused(e)
+        flash(str(e.message), "error")
+        page = report(org_id, "cash-flow")
+        g.audit_outcome_detail = "invalid"
+        return (page[0] if isinstance(page, tuple) else page), status
+    note(voucher_line=line_id, cash_flow_line=key)
+    flash(
+        _("The cash movement is classified.") if row else _("The classification is removed."),
+        "success",
+    )
+    return redirect(url_for(".report", org_id=org_id, name="cash-flow", **back))
 
 
 @bp.app_template_filter("report_amount")

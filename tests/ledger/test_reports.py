@@ -486,20 +486,22 @@ def test_npo_activities_have_unrestricted_restricted_and_total_columns(npo):
     assert donations[:3] == (3000, 10000, 13000)
     assert act.line("programme_costs").amounts[:3] == (4000, 0, 4000)
     assert act.line("total_expenses").amounts[:3] == (4500, 0, 4500)
-    assert act.line("released_from_restriction").amounts[:3] == (0, 0, 0)
-    assert act.line("change_in_net_assets").amounts[:3] == (-1500, 10000, 8500)
+    # spending the restricted fund releases its restriction when it happens (issue 16)
+    assert act.line("released_from_restriction").amounts[:3] == (4000, -4000, 0)
+    assert act.line("change_in_net_assets").amounts[:3] == (2500, 6000, 8500)
     assert act.ok
     bs = reports.balance_sheet(npo["book"], as_of=D(Y, 3, 31))
     assert [c.key for c in bs.columns] == ["year_start", "period_end"]
-    assert bs.amount("unrestricted_net_assets", "period_end") == -1500
-    assert bs.amount("restricted_net_assets", "period_end") == 10000  # unclosed restricted revenue
+    assert bs.amount("unrestricted_net_assets", "period_end") == 2500
+    # unclosed restricted revenue less what its use released
+    assert bs.amount("restricted_net_assets", "period_end") == 6000
     assert bs.amount("total_assets", "period_end") == 8500 and bs.ok
 
 
 def test_npo_year_end_release_is_line_40_and_statements_agree_with_the_balance_sheet(npo):
     b, who = npo["book"], npo["who"]
     before = reports.income_statement(b, start=D(Y, 1, 1), end=D(Y, 12, 31))
-    assert before.line("released_from_restriction").amounts[:3] == (0, 0, 0)
+    assert before.line("released_from_restriction").amounts[:3] == (4000, -4000, 0)
     made = svc.generate_year_end_closing(b, Y, actor=who["reviewer"])
     assert len(made) == 2  # close to net assets; release of the restricted fund's spending
     act = reports.income_statement(b, start=D(Y, 1, 1), end=D(Y, 12, 31))
@@ -507,8 +509,10 @@ def test_npo_year_end_release_is_line_40_and_statements_agree_with_the_balance_s
     assert act.line("total_revenue").amounts[:3] == (3800, 10000, 13800)
     assert act.line("change_in_net_assets").amounts[:3] == (3300, 6000, 9300)
     assert act.ok
+    assert act.lines == before.lines  # the closing changes nothing on the year's statement
     dec = reports.income_statement(b, start=D(Y, 12, 1), end=D(Y, 12, 31))
-    assert dec.line("released_from_restriction").amounts[:3] == (4000, -4000, 0)
+    # the release happened in March, when the money was used, not at the closing
+    assert dec.line("released_from_restriction").amounts[:3] == (0, 0, 0)
     assert dec.line("total_revenue").amounts[:3] == (0, 0, 0)
     bs = reports.balance_sheet(b, as_of=D(Y, 12, 31))
     assert bs.amount("unrestricted_net_assets", "period_end") == 3300
@@ -522,7 +526,7 @@ def test_npo_activities_for_one_restricted_fund(npo):
     )
     assert act.line("donations").amounts[:3] == (0, 10000, 10000)
     assert act.line("total_expenses").amounts[:3] == (4000, 0, 4000)
-    assert act.line("change_in_net_assets").amounts[:3] == (-4000, 10000, 6000)
+    assert act.line("change_in_net_assets").amounts[:3] == (0, 6000, 6000)
     assert act.fund_id == npo["restricted"].id
 
 

@@ -75,6 +75,7 @@ ROWS = [
     Row("L V V F F F F F F", "L V F F F F F F F", "POST",  "/books/<id:org_id>/periods/<any(close,reopen,year_end):action>", args={'action': 'reopen'}, body={'period': '2025-03', 'reason': '更正'}),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   "/books/<id:org_id>/reports"),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   "/books/<id:org_id>/reports/<name>", args={'name': 'trial-balance'}),
+    Row("L V V V V F F F F", "L V F F F F F F F", "POST",  "/books/<id:org_id>/reports/cash-flow/classify", body={'line': 'x', 'key': 'capital_received'}, why='cash-flow (issue 16): those who post classify; a line id that is no number is refused'),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   "/books/<id:org_id>/review"),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   "/books/<id:org_id>/single-person"),
     Row("L V V F F F F F F", "L V F F F F F F F", "POST",  "/books/<id:org_id>/single-person"),

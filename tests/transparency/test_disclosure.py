@@ -363,7 +363,8 @@ def test_bundle_statements_match_the_ledger_reports(app, book, people, spring):
         if ln.kind != "heading":
             assert ours_bs[ln.key] == bs.amount(ln.key, "period_end"), ln.key
     for ln in income.lines:
-        if ln.kind != "heading":
+        # a 其中 line the book cannot fill is "—" (None) in ledger.reports, 0 in the bundle
+        if ln.kind != "heading" and income.amount(ln.key, "current_month") is not None:
             assert ours_income[ln.key] == income.amount(ln.key, "current_month"), ln.key
     assert ours_bs["total_assets"] == bs.amount("total_assets", "period_end") != 0
 
