@@ -1844,7 +1844,18 @@
     document.body.dataset.verifyState = "ready";
   }
 
-  global.CommonsVerify = { verifyDocuments, yuan, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode };
+  // The C2SP verifier key <name>+<key id hex>+<base64(0x01 ‖ key)> for a published key, and its
+  // fingerprint (grouped SHA-256 hex), as the organisation's page shows them.
+  async function verifierKey(name, ed25519B64) {
+    const raw = b64decode(ed25519B64, "key");
+    if (raw.length !== 32) throw new InputError("the published key is not an Ed25519 key");
+    return {
+      text: `${name}+${hex(await keyId(name, raw))}+${b64encode(concat(Uint8Array.of(1), raw))}`,
+      fingerprint: groupedHex(hex(await sha256(raw))),
+    };
+  }
+
+  global.CommonsVerify = { verifyDocuments, yuan, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode, verifierKey, claimedOrigin, bookOfOrigin, Msg };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupPage);
   else setupPage();
 })(window);
