@@ -1,0 +1,280 @@
+"""The residents' public site in headless Chromium, on the demo data (issue 14 items 1, 4, 7).
+
+Every public page (the community, organisation, "how to check", report, glossary and domain
+pages, the verifier and "check my receipt") at 320 px: the page never scrolls sideways (tables
+scroll inside themselves) and weighs under 200 KB with its assets. A report answers "in, out,
+left, is this checked?" in the first screen of a 390 px phone. The pages work without
+JavaScript (the glossary opens on tap). A receipt's QR link opens "check my receipt" with the
+receipt in the fragment, which never reaches the server; a tampered receipt fails visibly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from core.db import db
+from core.demo import load_demo
+from core.models import Resident
+from ledger.models import Voucher, VoucherLine
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import make_app
+from transparency import receipts
+
+pytestmark = pytest.mark.browser
+
+PAGE_BUDGET = 200 * 1024  # bytes, the page and every asset it loads (issue 14 item 7)
+CHECK_TIMEOUT = 30_000  # ms
+_LINK = re.compile(r'href="(/[^"#]*)"')
+
+
+def shot(page, tmp_path, name: str) -> None:
+    folder = Path(os.environ.get("LEDGER_SCREENSHOTS", str(tmp_path)))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The demo (every domain, published reports) served over HTTP; also a receipt of a
+    demo resident's payment, as the receipt page would give it."""
+    tmp = tmp_path_factory.mktemp("public-site")
+    app = make_app("sqlite:///" + str(tmp / "db.sqlite3"), str(tmp / "instance"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        load_demo()
+        db.session.commit()
+        line = db.session.scalars(
+            sa.select(VoucherLine)
+            .join(Voucher, Voucher.id == VoucherLine.voucher_id)
+            .where(VoucherLine.resident_id.is_not(None), Voucher.log_index.is_not(None))
+            .order_by(Voucher.id)
+        ).first()
+        assert line is not None
+        receipt = receipts.build_receipt(
+            db.session.get_one(Voucher, line.voucher_id),
+            db.session.get_one(Resident, line.resident_id),
+        )
+        db.session.commit()
+        db.session.remove()
+        srv = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=srv.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield {"url": f"http://127.0.0.1:{srv.server_port}", "app": app, "receipt": receipt}
+        finally:
+            srv.shutdown()
+            thread.join(timeout=10)
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def public_pages(site) -> list[str]:
+    """Every HTML page reachable from /public/ without a login (and the verifier pages)."""
+    client = site["app"].test_client()
+    seen: list[str] = []
+    queue = ["/public/", "/verify", "/verify/receipt"]
+    while queue:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        resp = client.get(path, headers={"Accept-Language": "zh-CN"})
+        if resp.status_code != 200 or resp.mimetype != "text/html":
+            continue
+        seen.append(path)
+        for link in _LINK.findall(resp.get_data(as_text=True)):
+            link = link.replace("&amp;", "&")
+            if link.startswith("/public/") and not link.endswith((".pdf", ".txt", ".csv")):
+                queue.append(link)
+    return seen
+
+
+def test_every_public_page_fits_a_320px_phone_and_weighs_under_200kb(site, chromium, tmp_path):
+    pages = public_pages(site)
+    kinds = {re.sub(r"\d+", "N", p) for p in pages}
+    for expected in (
+        "/public/",
+        "/public/c/yulin-beilu",
+        "/public/o/N",
+        "/public/o/N/check",
+        "/public/r/N",
+        "/public/glossary",
+        "/public/funds/f/N",
+        "/verify",
+        "/verify/receipt",
+    ):
+        assert expected in kinds, f"the crawl never reached {expected}: {sorted(kinds)}"
+    context = chromium.new_context(viewport={"width": 320, "height": 640}, locale="zh-CN")
+    page = context.new_page()
+    sizes: list[int] = []
+    failed: list[str] = []
+    page.on("response", lambda r: sizes.append(len(r.body())) if r.status == 200 else None)
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    problems = []
+    for path in pages:
+        sizes.clear()
+        resp = page.goto(site["url"] + path, wait_until="load")
+        assert resp is not None and resp.status == 200, path
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if overflow > 0:
+            problems.append(f"{path} scrolls sideways by {overflow}px at 320px")
+        if sum(sizes) > PAGE_BUDGET:
+            problems.append(f"{path} weighs {sum(sizes)} bytes with its assets")
+        # Every table wider than the screen sits in a wrapper that scrolls by itself.
+        loose = page.evaluate(
+            """() => Array.from(document.querySelectorAll('table')).filter((t) =>
+                 t.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                 && !t.closest('.table-wrap')).length"""
+        )
+        if loose:
+            problems.append(f"{path} has {loose} tables wider than the screen outside a scroller")
+        # A favicon for every page.
+        assert page.locator("link[rel=icon]").count() == 1, path
+    if any(p.startswith("/public/r/") for p in pages):
+        shot(page, tmp_path, "report-320.png")
+    assert problems == []
+    assert failed == []
+    context.close()
+
+
+def test_the_overflow_check_can_fail(site, chromium):
+    """The check above sees a page that scrolls sideways."""
+    context = chromium.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(site["url"] + "/public/glossary")
+    page.evaluate(
+        "() => document.querySelector('main').append(Object.assign(document.createElement('div'), {style: 'width: 500px; height: 10px'}))"
+    )
+    assert (
+        page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        > 0
+    )
+    context.close()
+
+
+def first_report(site) -> str:
+    html = site["app"].test_client().get("/public/c/yulin-beilu").get_data(as_text=True)
+    return re.findall(r'href="(/public/r/\d+)"', html)[0]
+
+
+def test_a_report_answers_in_out_left_and_checked_in_the_first_screen(site, chromium, tmp_path):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(site["url"] + first_report(site))
+    for sel in (".pub-in", ".pub-out", ".pub-left", "#checked"):
+        box = page.locator(sel).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, (sel, box)
+    expect(page.locator(".pub-in")).to_contain_text("本期收入")
+    expect(page.locator(".pub-left")).to_contain_text("本期结余")
+    expect(page.locator("#checked")).to_contain_text("核验过吗？")
+    # The statements are folded; their zero rows hidden until asked for.
+    assert page.locator("#statements > details").get_attribute("open") is None
+    shot(page, tmp_path, "report-390.png")
+    context.close()
+
+
+def test_without_javascript_the_pages_work_and_words_open_on_tap(site, chromium):
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(site["url"] + first_report(site))
+    page.locator("#statements > details > summary").click()
+    term = page.locator("#statements details.pub-term").first
+    expect(term.locator(".pub-expl")).to_be_hidden()
+    term.locator("summary").click()
+    expect(term.locator(".pub-expl")).to_be_visible()
+    # Zero rows: hidden, then shown by the checkbox (CSS only).
+    zero = page.locator("#statements tr.pub-zero").first
+    expect(zero).to_be_hidden()
+    page.locator("#show-zero").check()
+    expect(zero).to_be_visible()
+    # The organisation page's trend chart is part of the page (SVG), not drawn by a script.
+    page.goto(site["url"] + "/public/o/1")
+    expect(page.locator("svg.pub-chart").first).to_be_visible()
+    context.close()
+
+
+def receipt_link(site, receipt: dict) -> str:
+    return site["url"] + "/verify/receipt#" + receipts.fragment(receipt)
+
+
+def _checked(page) -> None:
+    expect(page.locator("body")).to_have_attribute(
+        "data-verify-state", "done", timeout=CHECK_TIMEOUT
+    )
+
+
+def test_a_receipts_qr_link_checks_it_in_the_browser_without_sending_it(site, chromium, tmp_path):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    link = receipt_link(site, site["receipt"])
+    page.goto(link)
+    _checked(page)
+    summary = page.locator("#receipt-summary")
+    expect(summary).to_have_attribute("data-verdict", "verified")
+    expect(summary).to_contain_text("核验通过")
+    record = site["receipt"]["record"]
+    expect(summary).to_contain_text(record["number"])
+    expect(page.locator("#receipt-report")).to_have_attribute(
+        "href", re.compile(r"^/public/r/\d+$")
+    )
+    expect(page.locator("#receipt-notes")).to_contain_text("指纹")  # the key fetched, shown
+    box = summary.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 844  # the result in the first screen
+    packed = link.split("#", 1)[1]
+    assert requested and not any(packed[2:40] in url for url in requested)
+    shot(page, tmp_path, "receipt-check-390.png")
+    context.close()
+
+
+def test_a_pasted_receipt_is_checked_and_a_tampered_one_fails_visibly(site, chromium):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(site["url"] + "/verify/receipt")
+    page.locator("#receipt-text").fill(json.dumps(site["receipt"], ensure_ascii=False))
+    page.locator("#receipt-button").click()
+    _checked(page)
+    expect(page.locator("#receipt-summary")).to_have_attribute("data-verdict", "verified")
+    tampered = json.loads(json.dumps(site["receipt"]))
+    for ln in tampered["record"]["lines"]:
+        if ln["debit"]:
+            ln["debit"] += 100
+        else:
+            ln["credit"] += 100
+    page.goto(receipt_link(site, tampered))
+    page.reload()  # the same page with another fragment: load it afresh
+    _checked(page)
+    summary = page.locator("#receipt-summary")
+    expect(summary).to_have_attribute("data-verdict", "not_verified")
+    expect(summary).to_have_class(re.compile(r"\bbad\b"))
+    expect(page.locator("#receipt-checks li[data-status='FAIL']").first).to_be_visible()
+    context.close()
