@@ -152,6 +152,8 @@ def test_every_public_page_fits_a_320px_phone_and_weighs_under_200kb(site, chrom
         )
         if loose:
             problems.append(f"{path} has {loose} tables wider than the screen outside a scroller")
+        for low in page.evaluate(CONTRAST_JS):
+            problems.append(f"{path}: contrast below WCAG AA: {low}")
         # A favicon for every page.
         assert page.locator("link[rel=icon]").count() == 1, path
     if any(p.startswith("/public/r/") for p in pages):
@@ -159,6 +161,36 @@ def test_every_public_page_fits_a_320px_phone_and_weighs_under_200kb(site, chrom
     assert problems == []
     assert failed == []
     context.close()
+
+
+# WCAG 2.1 AA contrast (1.4.3) of every visible text on the page: the text's colour against the
+# first opaque background behind it; 4.5:1, or 3:1 for large text (24 px, or 18.66 px bold).
+CONTRAST_JS = """() => {
+  const lum = (c) => { const v = c / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const L = ([r, g, b]) => 0.2126 * lum(r) + 0.7152 * lum(g) + 0.0722 * lum(b);
+  const bg = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (!Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || !el.getClientRects().length) continue;
+    if (el.closest('svg, [hidden], .skip-link')) continue;
+    const fg = rgb(st.color).slice(0, 3);
+    const [a, b] = [L(fg), L(bg(el))].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) bad.push(`${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 20)}" ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}"""
 
 
 def test_the_overflow_check_can_fail(site, chromium):
