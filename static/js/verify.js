@@ -1770,7 +1770,18 @@
       const book = bookOfOrigin(origin);
       if (book === null || origin !== `${publicHost}/commons-ledger/${book}`) return;
       const keyInput = document.getElementById("key-input");
-      if (!keyInput.value.trim()) {
+      // A key that came with the link from this site's report page: say whose it is and show
+      // its fingerprint, to compare with the one posted at the community office.
+      const given = keyInput.value.trim();
+      if (given && given === keyInput.defaultValue.trim() && given.startsWith(`${origin}+`)) {
+        try {
+          const raw = b64decode(given.split("+").slice(2).join("+"), "key").slice(1);
+          if (raw.length === 32) extraNotes.push(i18n.keyFetched.replace("%(fp)s", groupedHex(hex(await sha256(raw)))));
+        } catch (e) {
+          /* not a verifier key: the key check says what is wrong */
+        }
+      }
+      if (!given) {
         try {
           const info = JSON.parse(await fetchText(`/api/v1/public/books/${book}/checkpoints`));
           const pk = info.public_key;

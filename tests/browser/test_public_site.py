@@ -316,3 +316,29 @@ def test_a_pasted_receipt_is_checked_and_a_tampered_one_fails_visibly(site, chro
     # A passing check's message is in Chinese too.
     expect(page.locator("#receipt-checks li[data-check='receipt_record']")).to_contain_text("凭证")
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_resident_goes_from_the_community_to_a_verified_report(site, chromium, tmp_path, width):
+    """Community → organisation → report → verify in the browser: with the key and the
+    previous report fetched from this site, the verdict is "verified", in the first screen."""
+    context = chromium.new_context(viewport={"width": width, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(site["url"] + "/public/c/yulin-beilu")
+    page.locator(".pub-org h2 a").first.click()
+    expect(page.locator("svg.pub-chart")).to_be_visible()
+    page.locator("#reports tbody tr a").first.click()  # the latest report
+    expect(page.locator("#checked")).to_contain_text("核验过吗？")
+    page.locator(".pub-downloads a.primary").click()
+    expect(page.locator("body")).to_have_attribute(
+        "data-verify-state", "done", timeout=CHECK_TIMEOUT
+    )
+    summary = page.locator("#verify-summary")
+    expect(summary).to_have_attribute("data-verdict", "verified")
+    notes = page.locator("#verify-notes")
+    expect(notes).to_contain_text("指纹")  # the key fetched from the organisation's page
+    expect(notes).to_contain_text("上一期报告")  # and the previous report
+    box = summary.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 844
+    shot(page, tmp_path, f"journey-verify-{width}.png")
+    context.close()
