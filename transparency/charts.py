@@ -35,14 +35,15 @@ def short_label(label: str) -> str:
 
 
 def _nice_max(value: int) -> int:
-    """A round top for the axis (1, 2 or 5 × a power of ten), at least ``value``."""
+    """A round top for the axis (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × a power of ten), at
+    least ``value``, so the tallest bar fills most of the chart."""
     if value <= 0:
         return 100
-    step = 1
+    step = 10
     while True:
-        for m in (1, 2, 5):
-            if m * step >= value:
-                return m * step
+        for m in (10, 12, 15, 20, 25, 30, 40, 50, 60, 80):
+            if m * step // 10 >= value:
+                return m * step // 10
         step *= 10
 
 
