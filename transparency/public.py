@@ -142,6 +142,13 @@ def yuan_text(minor: int | None, unit: str = "CNY") -> str:
     return f"−{body}" if minor < 0 else body
 
 
+@public_bp.app_template_filter("check_line")
+def check_line(c: verify.Check) -> str:
+    """One of the server's checks as the command-line verifier prints it, in Chinese on a
+    Chinese page (``verify.zh_line``)."""
+    return c.line() if _english() else verify.zh_line(c)
+
+
 @public_bp.app_template_filter("verifier_key")
 def verifier_key(key: SigningKey | dict) -> str:
     """The C2SP verifier key ``<origin>+<key id>+<base64>``: the key and the log's name (its

@@ -479,4 +479,6 @@ def test_report_page_starts_with_in_out_left_the_largest_items_and_is_it_checked
     # script, shows them).
     assert re.search(r'<section class="card" id="statements">\s*<details>', html)
     assert 'id="show-zero"' in html and '<div class="pub-hide-zero">' in html
+    # The server's own checks, listed in Chinese as the command-line verifier prints them.
+    assert "通过 按记录重算日志根（log_root）" in html
     assert 'class="pub-item pub-zero"' in html
