@@ -38,6 +38,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from core import pdf
@@ -54,11 +55,12 @@ from ledger.models import Account, Book, Voucher, VoucherLine, VoucherStatus
 from ledger.services import book_for, get_voucher
 from tlog import notes
 
-from . import disclosure, keys, public_checks, receipts, verify
+from . import charts, disclosure, glossary, keys, public_checks, receipts, verify
 from .checkpoints import checkpoint_history
 from .models import Checkpoint, DisclosureReport, SigningKey
 
 public_bp = Blueprint("public", __name__, url_prefix="/public")
+public_bp.add_app_template_filter(glossary.glossed, "glossed")
 receipts_bp = Blueprint("receipts", __name__)
 
 # Bundles larger than these are not re-verified on a page view (a 100,000-record bundle takes
@@ -129,6 +131,24 @@ def _statement_amount_filter(minor: int | None, unit: str = "CNY") -> str:
     return statement_amount(minor, unit)
 
 
+@public_bp.app_template_filter("yuan")
+def yuan_text(minor: int | None, unit: str = "CNY") -> str:
+    """An amount as a resident reads it: ``¥1,234.56``, ``−¥8,167.96`` (the sign before the
+    yuan sign); another unit as ``1,234 pt``."""
+    if minor is None:
+        return ""
+    body = statement_amount(abs(minor), unit)
+    body = f"¥{body}" if unit == "CNY" else f"{body} {unit}"
+    return f"−{body}" if minor < 0 else body
+
+
+@public_bp.app_template_filter("check_line")
+def check_line(c: verify.Check) -> str:
+    """One of the server's checks as the command-line verifier prints it, in Chinese on a
+    Chinese page (``verify.zh_line``)."""
+    return c.line() if _english() else verify.zh_line(c)
+
+
 @public_bp.app_template_filter("verifier_key")
 def verifier_key(key: SigningKey | dict) -> str:
     """The C2SP verifier key ``<origin>+<key id>+<base64>``: the key and the log's name (its
@@ -150,7 +170,7 @@ def _grouped_hex_filter(text: str) -> str:
 class Verification:
     """The result of the CLI's checks on a stored bundle, for a page to show."""
 
-    status: str  # verified | failed | unchecked
+    status: str  # verified | partly | failed | unchecked
     checks: list[verify.Check] = field(default_factory=list)
     note: str = ""
 
@@ -231,7 +251,10 @@ def _verify_bytes(report: DisclosureReport, text: bytes, key: SigningKey) -> Ver
         bytes(key.public_key), key.fingerprint, "the organisation's published key", key.name
     )
     verify.verify_bundle(bundle, previous=previous, key=trusted, report=result)
-    return Verification("verified" if not result.failed else "failed", result.checks)
+    status = {verify.VERIFIED: "verified", verify.PARTLY_CHECKED: "partly"}.get(
+        result.verdict, "failed"
+    )
+    return Verification(status, result.checks)
 
 
 # --- privacy screen for free text ----------------------------------------------------------
@@ -499,9 +522,76 @@ def _books_by_org(org_ids: list[int]) -> dict[int, Book]:
     return {b.organisation_id: b for b in books}
 
 
+# Income and spending of a published report, by its bundle's hash (a published bundle never
+# changes): the trend charts read every report of a book, and parse each bundle only once.
+_FIGURES: dict[str, tuple[int, int]] = {}
+
+
+def report_figures(r: DisclosureReport) -> tuple[int, int]:
+    """(income, spending) of the report's period, in fen of its base unit."""
+    hit = _FIGURES.get(r.bundle_sha256)
+    if hit is None:
+        income, spending = _flows(json.loads(r.bundle))
+        hit = (sum(income.values()), sum(spending.values()))
+        if len(_FIGURES) > 4096:
+            _FIGURES.clear()
+        _FIGURES[r.bundle_sha256] = hit
+    return hit
+
+
+@dataclass
+class Headline:
+    """An organisation's figures for the public pages: its latest report's income, spending
+    and what is left against the report before, and the trend of the last reports."""
+
+    report: DisclosureReport
+    income: int
+    spending: int
+    previous: tuple[int, int] | None
+    points: list[charts.Point]
+
+    @property
+    def left(self) -> int:
+        return self.income - self.spending
+
+    @property
+    def previous_left(self) -> int | None:
+        return None if self.previous is None else self.previous[0] - self.previous[1]
+
+
+TREND_REPORTS = 12
+
+
+def headline(reports: list[DisclosureReport]) -> Headline | None:
+    """``reports`` oldest first; None before the first report."""
+    if not reports:
+        return None
+    recent = reports[-TREND_REPORTS:]
+    figures = [report_figures(r) for r in recent]
+    points = [charts.Point(r.label, i, s) for r, (i, s) in zip(recent, figures, strict=True)]
+    latest = reports[-1]
+    income, spending = figures[-1]
+    previous = figures[-2] if len(figures) > 1 else None
+    return Headline(latest, income, spending, previous, points)
+
+
+def trend_chart(h: Headline, *, small: bool = False) -> Markup:
+    return charts.bars(
+        h.points,
+        title=str(
+            _l(
+                "Income and spending of the last %(n)d reports, oldest first",
+                n=len(h.points),
+            )
+        ),
+        legend=(str(_l("Came in")), str(_l("Went out"))),
+        small=small,
+    )
+
+
 @public_bp.get("/c/<string(maxlength=64):slug>")
 def community(slug: str):
-    """A community's organisations, each with its standard and its latest published report."""
+    """A community's organisations, each with its latest figures, trend and report."""
     c = (
         None
         if text_problem(slug)  # NUL: no slug has one, and PostgreSQL refuses the query
@@ -513,36 +603,72 @@ def community(slug: str):
         sa.select(Organisation).where(Organisation.community_id == c.id).order_by(Organisation.id)
     ).all()
     books = _books_by_org([o.id for o in orgs])
-    latest = {
-        o.id: disclosure.latest_report(books[o.id].id) if o.id in books else None for o in orgs
+    headlines = {
+        o.id: headline(disclosure.reports_of(books[o.id].id)) if o.id in books else None
+        for o in orgs
     }
-    return _public_template("public/community.html", community=c, organisations=orgs, latest=latest)
+    return _public_template(
+        "public/community.html",
+        community=c,
+        organisations=orgs,
+        headlines=headlines,
+        trend_chart=trend_chart,
+    )
 
 
 @public_bp.get("/o/<id:org_id>")
 def organisation(org_id: int):
-    """The organisation's key and fingerprint, checkpoint history and verified reports."""
+    """The organisation for a resident: its latest figures and trend, its reports with their
+    verification status, and each domain's public summary. Keys and checkpoints are on the
+    "how to check" page (``check``)."""
     org = get_organisation(org_id)
     book = _books_by_org([org.id]).get(org.id)
-    key = keys.current_key(org.id)
     reports = disclosure.reports_of(book.id) if book else []
     too_large = str(_l("Too large to check on this page: open the report."))
     rows = [
-        (r, verify_report(r, max_chars=LIST_VERIFY_MAX_CHARS, too_large=too_large))
+        (
+            r,
+            verify_report(r, max_chars=LIST_VERIFY_MAX_CHARS, too_large=too_large),
+            report_figures(r),
+        )
         for r in reversed(reports)
     ]
-    history = list(reversed(checkpoint_history(book.id))) if book else []
     return _public_template(
         "public/organisation.html",
         organisation=org,
         community=org.community,
         book=book,
+        rows=rows,
+        head=headline(reports),
+        trend_chart=trend_chart,
+    )
+
+
+@public_bp.get("/o/<id:org_id>/check")
+def check(org_id: int):
+    """How to check the organisation's reports yourself: its signing key and fingerprint (to
+    compare with the one posted at the community office), its log's name, the verifiers and
+    the signed checkpoint history."""
+    org = get_organisation(org_id)
+    book = _books_by_org([org.id]).get(org.id)
+    key = keys.current_key(org.id)
+    history = list(reversed(checkpoint_history(book.id))) if book else []
+    return _public_template(
+        "public/check.html",
+        organisation=org,
+        community=org.community,
+        book=book,
         key=key,
         key_b64=keys.public_key_json(key)["ed25519"] if key else None,
-        rows=rows,
         checkpoints=history,
         roots={cp.id: b64(cp.root) for cp in history},
     )
+
+
+@public_bp.get("/glossary")
+def glossary_page():
+    """Every accounting word the public pages explain, in one place."""
+    return _public_template("public/glossary.html", glossary_terms=glossary.TERMS)
 
 
 @public_bp.get("/o/<id:org_id>/checkpoints/<int(min=0, max=9223372036854775807):size>.txt")
@@ -703,6 +829,16 @@ def _receipt_urls(v: ReceiptView, *, external: bool = False) -> dict[str, str]:
     }
 
 
+def receipt_check_url(v: ReceiptView) -> str:
+    """What the receipt's QR code holds: the public "check my receipt" page with the receipt
+    itself in the fragment, so an anonymous resident's phone checks it without a login."""
+    try:
+        page = url_for("transparency.receipt_check", _external=True)
+    except BuildError:  # the verifier pages' blueprint is not registered in this app
+        page = url_for("public.index", _external=True).removesuffix("/public/") + "/verify/receipt"
+    return page + "#" + receipts.fragment(v.receipt)
+
+
 def _account_names(book_id: int) -> dict[str, str]:
     en = _english()
     return {
@@ -717,11 +853,10 @@ def _receipt_context(v: ReceiptView, *, with_qr: bool = False) -> dict:
         "record": v.receipt["record"],
         "key": v.receipt["public_key"],
         "urls": _receipt_urls(v),
-        "qr_data_uri": pdf.qr_data_uri(_receipt_urls(v, external=True)["json"])
-        if with_qr
-        else None,
+        "qr_data_uri": pdf.qr_data_uri(receipt_check_url(v)) if with_qr else None,
         "account_names": _account_names(v.voucher.book_id),
         "receipt_filename": receipts.receipt_filename(v.voucher, v.resident),
+        "check_url": receipt_check_url(v),
         "verify_url": verify_url,
     }
 
@@ -805,9 +940,9 @@ def receipt_pdf(org_id: int, voucher_id: int, resident_id: int):
 @receipts_bp.get("/books/<id:org_id>/vouchers/<id:voucher_id>/receipt/<id:resident_id>.svg")
 @login_required
 def receipt_svg(org_id: int, voucher_id: int, resident_id: int):
-    """A QR code of the receipt's JSON address, to print or show on a phone."""
+    """A QR code that opens "check my receipt" with this receipt, to print or show on a phone."""
     v = _receipt(org_id, voucher_id, resident_id)
-    return Response(pdf.qr_svg(_receipt_urls(v, external=True)["json"]), mimetype="image/svg+xml")
+    return Response(pdf.qr_svg(receipt_check_url(v)), mimetype="image/svg+xml")
 
 
 def _receipt_audit(v: ReceiptView, text: str) -> dict:

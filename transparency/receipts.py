@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 
 from flask_babel import lazy_gettext as _l
 
@@ -121,6 +122,16 @@ def receipt_private(voucher: Voucher, resident: Resident) -> list[dict]:
 
 def receipt_text(receipt: dict) -> str:
     return json.dumps(receipt, ensure_ascii=False, indent=1) + "\n"
+
+
+def fragment(receipt: dict) -> str:
+    """The receipt packed for a URL fragment: compact JSON, raw DEFLATE, base64url without
+    padding (the page unpacks it with the browser's DecompressionStream("deflate-raw")).
+    A fragment is never sent to the server, so the receipt stays on the resident's phone."""
+    text = json.dumps(receipt, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed = packer.compress(text) + packer.flush()
+    return "r=" + base64.urlsafe_b64encode(packed).decode().rstrip("=")
 
 
 def receipt_filename(voucher: Voucher, resident: Resident) -> str:

@@ -1384,6 +1384,141 @@ def verify(
     return report
 
 
+# =========================================================================== Chinese output
+
+# The command line in Chinese (``--lang zh``, or a zh locale in LANG): each check's name, what
+# its failure means and what completes a partial check, in the words of the browser verifier's
+# Chinese page; the English message follows as the technical detail.
+ZH_STATUS = {PASS: "通过", FAIL: "未通过", WARN: "注意", SKIP: "未运行"}
+ZH_LABELS = {
+    "input": "读取文件",
+    "verifier": "核验工具",
+    "bundle_header": "账簿和期间",
+    "key": "机构公钥",
+    "checkpoint_signature": "检查点签名",
+    "checkpoint_origin": "检查点属于本账簿",
+    "records": "本期记录",
+    "log_root": "按记录重算日志根",
+    "bundle_signature": "整份报告的签名",
+    "previous_checkpoint": "上一个检查点",
+    "consistency_proof": "自上一份报告以来没有改写",
+    "compact_range": "本期之前的日志",
+    "previous_bundle": "上一份报告",
+    "carried_records": "从以前报告转入的记录",
+    "carried_vs_previous": "转入记录与上一份报告一致",
+    "record_dates": "记录日期",
+    "accounts": "会计科目表",
+    "opening_balances": "期初余额",
+    "closing_balances": "重算期末余额",
+    "statements": "报表",
+    "statement": "重算报表",
+    "balance_sheet_balances": "资产负债表平衡",
+    "receipt_record": "回执：记录",
+    "receipt_key": "回执：公钥",
+    "receipt_signature": "回执：签名",
+    "receipt_origin": "回执：账簿",
+    "receipt_inclusion": "回执：您的付款在日志中",
+    "receipt_commitment": "回执：您的个人信息一致",
+    "receipt_vs_bundle": "回执与报告一致",
+    "stored_hash": "数据包与发布时一致",
+}
+ZH_FAILS = {
+    "input": "文件无法作为报告或回执读取。",
+    "verifier": "核验工具遇到意外错误。",
+    "bundle_header": "报告没有正确写明所属账簿或期间。",
+    "key": "这个公钥不是该机构公布的公钥。",
+    "checkpoint_signature": "日志的签名与公钥不符：它不是该机构签的，或已被改动。",
+    "checkpoint_origin": "这个日志属于另一个账簿或另一个网站。",
+    "records": "本期记录的格式不正确。",
+    "log_root": "记录与签名的日志对不上：有记录被改动、增加、删除或调换了顺序。",
+    "bundle_signature": "报告在签名之后被改动过。",
+    "previous_checkpoint": "上一份报告的日志不是用同一个公钥签名的。",
+    "consistency_proof": "自上一份报告以来，日志被改写过。",
+    "compact_range": "本期之前的日志与上一份报告签名的日志不一致。",
+    "previous_bundle": "所给的上一份报告并不是本报告所接续的那一份。",
+    "carried_records": "从以前报告转入的记录对不上。",
+    "carried_vs_previous": "从以前报告转入的记录与上一份报告不一致。",
+    "record_dates": "有些记录的日期超出了本报告能包含的范围。",
+    "accounts": "会计科目表不完整。",
+    "opening_balances": "期初余额不等于上一份报告的期末余额。",
+    "closing_balances": "期末余额不等于期初余额加上本期记录。",
+    "statement": "报表中有些行与按记录算出的数不一致。",
+    "statements": "报表无法读取。",
+    "balance_sheet_balances": "资产负债表不平衡。",
+    "receipt_record": "回执中的记录格式不正确。",
+    "receipt_key": "回执的公钥不是该机构公布的公钥。",
+    "receipt_signature": "回执的签名与公钥不符。",
+    "receipt_origin": "这张回执属于另一个账簿或另一个网站。",
+    "receipt_inclusion": "您的付款并不像回执所说的那样在签名日志中。",
+    "receipt_commitment": "您的个人信息与记录中的承诺值不符。",
+    "receipt_vs_bundle": "回执与报告不一致。",
+    "stored_hash": "数据包与发布时记录的哈希不一致。",
+}
+# What completes a partly checked result, by check.
+ZH_ACTIONS = {
+    "key": "用 --key 加上机构页面上的“核验公钥”重新运行（先把它的指纹与社区公示栏上张贴的指纹核对）。",
+    "checkpoint_origin": "用 --key 加上机构页面上的“核验公钥”重新运行（它写明了日志名称）。",
+    "receipt_key": "用 --key 加上机构页面上的“核验公钥”重新运行（先把它的指纹与社区公示栏上张贴的指纹核对）。",
+    "receipt_origin": "用 --key 加上机构页面上的“核验公钥”重新运行（它写明了日志名称）。",
+    "opening_balances": "用 --previous 加上上一份报告的数据包（在机构页面上下载）重新运行。",
+}
+ZH_NEEDS = "此项检查依赖前面一项未通过的检查，因此没有运行。"
+
+
+def _zh_base(check: str) -> str:
+    base = check.removeprefix("previous.")
+    return "statement" if base.startswith("statement.") else base
+
+
+def zh_line(c: Check) -> str:
+    """One check in Chinese: status, name, what a failure means, the English detail."""
+    base = _zh_base(c.check)
+    label = ZH_LABELS.get(base, c.check)
+    if c.status == FAIL and base in ZH_FAILS:
+        text = f"{ZH_FAILS[base]}（技术细节，英文：{c.message}）"
+    elif c.status == SKIP and c.message.startswith("needs "):
+        text = ZH_NEEDS
+    else:
+        text = f"（英文说明：{c.message}）"
+    line = f"{ZH_STATUS.get(c.status, c.status)} {label}（{c.check}）：{text}"
+    if c.action:
+        line += "\n    → " + ZH_ACTIONS.get(base, c.action)
+    return line
+
+
+def zh_text(report: Report) -> str:
+    """The report as ``Report.text`` gives it, in Chinese (amounts in yuan, as in English)."""
+    lines = [f"未通过 读取文件：{e}" for e in report.input_errors]
+    lines += [zh_line(c) for c in report.checks]
+    n = len(report.checks)
+    if report.input_errors:
+        lines.append("核验未通过：有文件无法读取")
+    elif report.failed:
+        lines.append(f"核验未通过：{n} 项检查中有 {len(report.failed)} 项未通过")
+    elif report.incomplete:
+        lines.append(
+            f"部分核验：没有发现问题，但 {n} 项检查中有 {len(report.incomplete)} 项未能完整运行；"
+            "要完成核验："
+        )
+        lines += [
+            f"  - {ZH_LABELS.get(_zh_base(c.check), c.check)}："
+            + (ZH_ACTIONS.get(_zh_base(c.check)) or c.action or c.message)
+            for c in report.incomplete
+        ]
+    else:
+        lines.append(f"核验通过：{n} 项检查全部运行并通过")
+    return "\n".join(lines)
+
+
+def default_lang() -> str:
+    """zh when the terminal's locale is Chinese (LC_ALL, LC_MESSAGES or LANG), else en."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=(
@@ -1405,6 +1540,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "not needed when --key is the verifier key name+id+key, which names it",
     )
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
+    parser.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default=None,
+        help="messages in Chinese (zh) or English (en); default: the terminal's locale",
+    )
     args = parser.parse_args(argv)
     try:
         report = verify(
@@ -1421,7 +1562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         else:
-            print(report.text())
+            print(zh_text(report) if (args.lang or default_lang()) == "zh" else report.text())
         sys.stdout.flush()
     except BrokenPipeError:  # `... | head`: the reader left; the exit code still tells
         sys.stdout = None  # no second error at interpreter exit

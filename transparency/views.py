@@ -49,6 +49,17 @@ def verify_page():
     )
 
 
+@bp.get("/verify/receipt")
+def receipt_check():
+    """ "Check my receipt", for anyone, without an account: the resident pastes, uploads or
+    scans their receipt and the browser verifies it (static/js/receipt-check.js). A printed
+    receipt's QR code opens this page with the receipt in the URL's fragment
+    (``#r=<base64url of the deflated JSON>``), which browsers never send to a server."""
+    return render_template(
+        "transparency/receipt_check.html", public_host=current_app.config["PUBLIC_HOST"]
+    )
+
+
 @bp.get("/verify/commons_verify.py")
 def verifier_download():
     """The command-line verifier as one self-contained Python file (Python 3 + cryptography),

@@ -1431,7 +1431,7 @@
       checkRecord(record, "receipt.record");
       if (record.index !== index) throw fail(`record.index is ${record.index} but the receipt is for index ${index}`);
       this.record = record;
-      return `record ${record.number} of book ${record.book}, index ${index}`;
+      return M("receipt-record-pass", { number: record.number, index }, `record ${record.number} of book ${record.book}, index ${index}`);
     }
 
     async checkKey() {
@@ -1455,7 +1455,7 @@
       this.cp = openCheckpoint(note);
       if (!this.key) throw fail("no trusted key to check the signature with (see receipt_key)");
       await verifyNote(note, this.origin, this.key);
-      return `checkpoint of ${this.cp.size} leaves is signed by ${this.origin}`;
+      return M("signature-pass", { size: this.cp.size, origin: this.origin }, `checkpoint of ${this.cp.size} leaves is signed by ${this.origin}`);
     }
 
     checkOrigin() {
@@ -1505,7 +1505,7 @@
           throw fail(`SHA-256(salt ‖ private fields) of line ${line} is not the record's commitment for that line: the salt or a private field differs`);
         }
       }
-      return `the record's commitment opens to the private fields (${priv.map((p) => `line ${p.line}: ${p.name}`).join(", ")})`;
+      return M("receipt-commitment-pass", { n: priv.length }, `the record's commitment opens to the private fields (${priv.map((p) => `line ${p.line}: ${p.name}`).join(", ")})`);
     }
 
     checkVsBundle() {
@@ -1612,6 +1612,17 @@
 
   // ================================================================= the page
 
+  // An untranslated (English) message of check ``c`` on a page that is not in English: what
+  // the failure means in the page's language, the English text as its technical detail.
+  function explain(text, c, i18n) {
+    if (!c || !i18n || (document.documentElement.lang || "en").startsWith("en")) return text;
+    const base = String(c.check).replace(/^previous\./, "").replace(/^statement\..*/, "statement");
+    const camelId = base.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+    if (c.status === FAIL && i18n["fail" + camelId]) return `${i18n["fail" + camelId]} ${i18n.detail.replace("%(text)s", text)}`;
+    if (c.status === SKIP && /^needs /.test(text) && i18n.needs) return i18n.needs;
+    return text;
+  }
+
   function setupPage() {
     const form = document.getElementById("verify-form");
     if (!form) return;
@@ -1629,13 +1640,16 @@
     const statusClass = { PASS: "ok", FAIL: "bad", WARN: "warn", SKIP: "muted" };
     const camel = (id) => id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
 
-    // A message in the page's language: its template (data-msg-<id>), else the English text.
-    function say(m) {
+    // A message in the page's language: its template (data-msg-<id>); else, on a page in
+    // another language than English, what the check's failure means (data-fail-<check>) with
+    // the English text as its technical detail, or that a check needing an earlier one did
+    // not run; else the English text.
+    function say(m, c = null) {
       if (m instanceof Msg) {
         const t = i18n["msg" + camel(m.id)];
         if (t) return t.replace(/%\((\w+)\)s/g, (_all, k) => (m.params[k] === undefined ? "" : String(m.params[k])));
       }
-      return String(m || "");
+      return explain(String(m || ""), c, i18n);
     }
 
     function labelOf(check) {
@@ -1661,7 +1675,7 @@
         code.textContent = c.check;
         const msg = document.createElement("span");
         msg.className = "check-message";
-        msg.textContent = say(c.msg);
+        msg.textContent = say(c.msg, c);
         li.append(badge, " ", title, code, ": ", msg);
         list.append(li);
       }
@@ -1680,7 +1694,7 @@
           const li = document.createElement("li");
           li.dataset.check = c.check;
           const why = document.createElement("span");
-          why.textContent = `${labelOf(c.check)}: ${say(c.msg)}`;
+          why.textContent = `${labelOf(c.check)}: ${say(c.msg, c)}`;
           li.append(why);
           if (c.actionMsg) {
             const act = document.createElement("strong");
@@ -1756,7 +1770,18 @@
       const book = bookOfOrigin(origin);
       if (book === null || origin !== `${publicHost}/commons-ledger/${book}`) return;
       const keyInput = document.getElementById("key-input");
-      if (!keyInput.value.trim()) {
+      // A key that came with the link from this site's report page: say whose it is and show
+      // its fingerprint, to compare with the one posted at the community office.
+      const given = keyInput.value.trim();
+      if (given && given === keyInput.defaultValue.trim() && given.startsWith(`${origin}+`)) {
+        try {
+          const raw = b64decode(given.split("+").slice(2).join("+"), "key").slice(1);
+          if (raw.length === 32) extraNotes.push(i18n.keyFetched.replace("%(fp)s", groupedHex(hex(await sha256(raw)))));
+        } catch (e) {
+          /* not a verifier key: the key check says what is wrong */
+        }
+      }
+      if (!given) {
         try {
           const info = JSON.parse(await fetchText(`/api/v1/public/books/${book}/checkpoints`));
           const pk = info.public_key;
@@ -1844,7 +1869,18 @@
     document.body.dataset.verifyState = "ready";
   }
 
-  global.CommonsVerify = { verifyDocuments, yuan, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode };
+  // The C2SP verifier key <name>+<key id hex>+<base64(0x01 ‖ key)> for a published key, and its
+  // fingerprint (grouped SHA-256 hex), as the organisation's page shows them.
+  async function verifierKey(name, ed25519B64) {
+    const raw = b64decode(ed25519B64, "key");
+    if (raw.length !== 32) throw new InputError("the published key is not an Ed25519 key");
+    return {
+      text: `${name}+${hex(await keyId(name, raw))}+${b64encode(concat(Uint8Array.of(1), raw))}`,
+      fingerprint: groupedHex(hex(await sha256(raw))),
+    };
+  }
+
+  global.CommonsVerify = { verifyDocuments, yuan, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode, verifierKey, claimedOrigin, bookOfOrigin, Msg, explain };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupPage);
   else setupPage();
 })(window);

@@ -53,10 +53,13 @@ ROWS = [
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/static/<path:filename>"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/verify"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/verify/commons_verify.py"),
+    Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/verify/receipt"),
     # --- Public pages ------------------------------------------------------------------------------
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/c/<string(maxlength=64):slug>"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/o/<id:org_id>"),
+    Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/o/<id:org_id>/check"),
+    Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/glossary"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/o/<id:org_id>/checkpoints/<int(min=0, max=9223372036854775807):size>.txt"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/r/<id:report_id>"),
     Row("O O O O O O O O O", "O O O O O O O O O", "GET",   "/public/r/<id:report_id>.pdf"),

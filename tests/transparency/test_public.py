@@ -6,6 +6,7 @@ import base64
 import html as html_lib
 import json
 import re
+import zlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,7 +21,7 @@ from tests.transparency.helpers import without_triggers
 from tests.transparency.publicdata import *  # noqa: F403  (fixtures)
 from tests.transparency.publicdata import PAYER
 from tlog import notes
-from transparency import verify
+from transparency import receipts, verify
 from transparency.models import Checkpoint, DisclosureReport
 from transparency.public import PersonalDataScreen, grouped_hex, verify_report
 
@@ -56,7 +57,12 @@ def test_community_page_shows_each_organisation_with_standard_and_latest_report(
 def test_organisation_page_shows_grouped_fingerprint_and_how_to_verify(
     client, organisation, published
 ):
-    html = page(client, f"/public/o/{organisation.id}", headers=EN)
+    """The key, fingerprint and commands are on the "how to check" page, linked from the
+    organisation's page but not leading it (issue 14 item 2)."""
+    org_html = page(client, f"/public/o/{organisation.id}", headers=EN)
+    assert f'href="/public/o/{organisation.id}/check"' in org_html
+    assert published.april.checkpoint.key.fingerprint[:4] not in org_html.split("how-to-check")[0]
+    html = page(client, f"/public/o/{organisation.id}/check", headers=EN)
     fp = published.april.checkpoint.key.fingerprint
     assert re.fullmatch(r"[0-9a-f]{64}", fp)
     grouped = grouped_hex(fp)
@@ -84,7 +90,7 @@ def test_organisation_page_lists_reports_verified_by_the_cli_checks(
 
 
 def test_checkpoint_history_links_each_signed_note_byte_for_byte(client, organisation, published):
-    html = page(client, f"/public/o/{organisation.id}")
+    html = page(client, f"/public/o/{organisation.id}/check")
     cps = db.session.scalars(
         sa.select(Checkpoint).where(Checkpoint.book_id == published.book.id)
     ).all()
@@ -111,12 +117,15 @@ def test_report_page_shows_statements_in_the_official_layout(client, published):
     # 货币资金 (line 1): 50,000 + 4,096 + 11,300 − 2,000 in 1002, plus 123.45 cash in 1001.
     cash = next(ln for ln in bundle["statements"][0]["lines"] if ln["key"] == "cash")
     assert cash["amount"] == 63_519_45
+    # Each line's accounting word is explained on tap, from the one glossary.
+    gloss = r"(?:<span class=\"pub-q\"[^>]*>\?</span></summary><span class=\"pub-expl\">[^<]+</span></details>)"
     assert re.search(
-        r"货币资金</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">63,519.45</td>", html
+        rf"货币资金{gloss}</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">63,519.45</td>", html
     )
+    assert "货币资金：现金箱里的钱和银行账户里的钱。" in html
     # April's movements only on the income statement: revenue 123.45.
     assert re.search(
-        r"营业收入</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">123.45</td>", html
+        rf"营业收入{gloss}</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">123.45</td>", html
     )
 
 
@@ -132,11 +141,11 @@ def test_report_page_lists_vouchers_and_offers_every_download(client, published)
     r = published.april
     html = page(client, f"/public/r/{r.id}", headers=EN)
     row = re.search(
-        r"<tr>\s*<td[^>]*>记-2025-04-0002</td>\s*<td[^>]*>2025-04-20</td>\s*<td>支付房租</td>\s*"
-        r"<td class=\"num\">2,000.00</td>",
+        r"<tr>\s*<td[^>]*>2025-04-20</td>\s*<td class=\"num nowrap\">2,000.00</td>\s*"
+        r"<td[^>]*>支付房租</td>\s*<td[^>]*>记-2025-04-0002</td>",
         html,
     )
-    assert row, "the rent voucher's row: number, date, summary, amount"
+    assert row, "the rent voucher's row: date, amount (visible at phone width), summary, number"
     assert "记-2025-03-0001" not in html  # March's vouchers belong to March's report
     assert f'href="/public/r/{r.id}.pdf"' in html
     assert f'href="/api/v1/public/reports/{r.id}/bundle.json"' in html
@@ -353,8 +362,33 @@ def test_the_qr_code_encodes_the_receipt_address(app, client_as, published):
     assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
     svg = resp.get_data(as_text=True)
     assert "<svg" in svg and "<path" in svg
-    assert svg == pdf.qr_svg("http://localhost" + receipt_url(published, "json"))
+    assert svg == pdf.qr_svg(receipt_check_link(c, published))
     assert pdf.qr_svg("http://localhost/other") != svg
+
+
+def receipt_check_link(c, published) -> str:
+    """What a receipt's QR code holds: the public "check my receipt" page with the receipt in
+    the fragment (issue 14 item 4)."""
+    receipt = json.loads(c.get(receipt_url(published, "json")).get_data(as_text=True))
+    link = "http://localhost/verify/receipt#" + receipts.fragment(receipt)
+    # The fragment unpacks to the very receipt: raw DEFLATE, base64url without padding.
+    packed = link.split("#r=", 1)[1]
+    assert "=" not in packed and "+" not in packed and "/" not in packed
+    raw = zlib.decompress(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)), -15)
+    assert json.loads(raw) == receipt
+    return link
+
+
+def test_the_receipt_page_links_the_public_check_with_the_receipt_in_the_fragment(
+    app, client_as, published
+):
+    c = client_as("reviewer")
+    html = html_lib.unescape(c.get(receipt_url(published)).get_data(as_text=True))
+    assert f'href="{receipt_check_link(c, published)}"' in html
+    # The check page itself needs no login and never sees the receipt (a fragment).
+    anonymous = app.test_client()
+    resp = anonymous.get("/verify/receipt")
+    assert resp.status_code == 200 and 'id="receipt-form"' in resp.get_data(as_text=True)
 
 
 def test_without_segno_the_qr_code_is_a_clear_503(app, client_as, published, monkeypatch):
@@ -379,7 +413,7 @@ def test_the_receipt_pdf_embeds_the_qr_code(app, client_as, published, monkeypat
     monkeypatch.setattr(pdf, "render_pdf", capture)
     c = client_as("reviewer")
     assert c.get(receipt_url(published, "pdf")).status_code == 200
-    uri = pdf.qr_data_uri("http://localhost" + receipt_url(published, "json"))
+    uri = pdf.qr_data_uri(receipt_check_link(c, published))
     assert f'src="{uri}"' in seen["html"].replace("&#39;", "'").replace("&amp;", "&")
 
 
@@ -436,11 +470,15 @@ def test_report_page_starts_with_in_out_left_the_largest_items_and_is_it_checked
     # April: 123.45 came in (场地费, a 5001 revenue), 2,000.00 went out (房租, 5602).
     assert "本期收入" in head and "¥123.45" in head
     assert "本期支出" in head and "¥2,000.00" in head
-    assert "本期结余" in head and "¥-1,876.55" in head
+    assert "本期结余" in head and "−¥1,876.55" in head
     # March, the previous report: 10,000.00 of sales came in (the fee was a receivable).
     assert "上期 ¥10,000.00" in head
     assert "最大的几项支出" in head and "管理费用" in head
-    assert "核对过吗？是的" in head
-    # The statutory statements follow, folded, with their zero rows hidden.
-    assert re.search(r'<section class="card pub-hide-zero" id="statements">\s*<details>', html)
+    assert "核验过吗？</strong>\n是的：本网站根据签名记录重新计算了每个数字" in head
+    # The statutory statements follow, folded, with their zero rows hidden (a checkbox, no
+    # script, shows them).
+    assert re.search(r'<section class="card" id="statements">\s*<details>', html)
+    assert 'id="show-zero"' in html and '<div class="pub-hide-zero">' in html
+    # The server's own checks, listed in Chinese as the command-line verifier prints them.
+    assert "通过 按记录重算日志根（log_root）" in html
     assert 'class="pub-item pub-zero"' in html
