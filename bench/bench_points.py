@@ -93,7 +93,7 @@ def issuer_world(n_residents: int):
     return org, issuer, scheme, admin, staff, reviewer, residents
 
 
-def bench_redeem(n: int) -> None:
+def bench_redeem(n: int, profile: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         app = make_app(f"sqlite:///{tmp / 'bench.sqlite3'}", tmp)
@@ -120,7 +120,13 @@ def bench_redeem(n: int) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         url = f"/api/v1/organisations/{org_id}/points/redemptions"
         times = []
+        prof = None
         for i in range(n + 20):
+            if profile and i == 20:
+                import cProfile
+
+                prof = cProfile.Profile()
+                prof.enable()
             body = {
                 "item_id": item_id,
                 "resident_id": ids[i % len(ids)],
@@ -132,6 +138,9 @@ def bench_redeem(n: int) -> None:
             assert r.status_code == 201, r.get_json()
             if i >= 20:  # warm-up
                 times.append(dt_ms)
+        if prof is not None:
+            prof.disable()
+            prof.dump_stats(profile)
         times.sort()
         print(
             f"redeem via API (SQLite, {n} requests): median {statistics.median(times):.2f} ms, "
@@ -281,12 +290,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["redeem", "reconcile"])
     ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--profile", default=None, help="redeem: write cProfile stats to this file")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:55432/postgres")
     ap.add_argument("--holders", type=int, default=10_000)
     ap.add_argument("--movements", type=int, default=1_000_000)
     a = ap.parse_args()
     if a.what == "redeem":
-        bench_redeem(a.n)
+        bench_redeem(a.n, a.profile)
     else:
         bench_reconcile(a.pg, a.holders, a.movements)
 

@@ -24,7 +24,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.auth import require_role
 from core.db import db, utcnow
@@ -149,7 +150,9 @@ def value_of(scheme: PointScheme, points: int) -> int:
 
 
 def _issuer_org(issuer: PointIssuer) -> Organisation:
-    return db.session.get_one(Organisation, issuer.organisation_id)
+    # Through the relationship: the issuer holds the organisation, so the session's (weak)
+    # identity map keeps it for the request instead of reading it again at every role check.
+    return issuer.organisation
 
 
 def require_staff(issuer: PointIssuer, user: User | None) -> User:
@@ -612,7 +615,9 @@ def _lock_holding(scheme: PointScheme, resident_id: int) -> int:
     return 0 if row is None else int(row[0])
 
 
-def _take_from_holding(scheme: PointScheme, resident_id: int, points: int) -> None:
+def _take_from_holding(scheme: PointScheme, resident_id: int, points: int) -> bool:
+    """Take ``points`` from the holder's row if it holds that many: one UPDATE that also locks
+    the row (a row lock on PostgreSQL, the write lock on SQLite). False: too few, unchanged."""
     t = PointHolding.__table__
     done = (
         db.session.connection()
@@ -627,8 +632,7 @@ def _take_from_holding(scheme: PointScheme, resident_id: int, points: int) -> No
         )
         .rowcount
     )
-    if done != 1:  # the row is locked by us: this is a bug, not a race
-        raise Conflict(_l("The holder's balance changed; nothing was stored."))
+    return done == 1
 
 
 def balance(scheme: PointScheme, resident_id: int) -> int:
@@ -680,12 +684,15 @@ class Taken:
 
 def _spend(scheme: PointScheme, resident_id: int, points: int, day: dt.date) -> Taken:
     """Take ``points`` from the holder, oldest valid lots first. Refuses (nothing stored)
-    when the holder has fewer valid points; expired points are never spent."""
-    held = _lock_holding(scheme, resident_id)
-    lots = _lots(scheme, resident_id)
-    valid = sum(lot.remaining for lot in lots if _valid(lot, day))
+    when the holder has fewer valid points; expired points are never spent.
+
+    One UPDATE both locks the holder's row and takes the points from it (when it holds
+    enough); the lots are read under that lock. Refused for expired points, the row gets its
+    points back before the refusal, so a caller that goes on in the same transaction sees
+    nothing changed."""
     d = scheme.decimals
-    if points > held:
+    if not _take_from_holding(scheme, resident_id, points):
+        held = balance(scheme, resident_id)
         raise Conflict(
             _l(
                 "Not enough points: the holder has %(held)s, the redemption needs %(points)s.",
@@ -693,7 +700,11 @@ def _spend(scheme: PointScheme, resident_id: int, points: int, day: dt.date) -> 
                 points=fmt_points(points, d),
             )
         )
+    lots = _lots(scheme, resident_id)
+    valid = sum(lot.remaining for lot in lots if _valid(lot, day))
     if points > valid:
+        _add_to_holdings(scheme, {resident_id: points})
+        held = balance(scheme, resident_id)
         raise Conflict(
             _l(
                 "%(expired)s of the holder's %(held)s points have expired on %(date)s; %(valid)s are valid, %(points)s are needed.",
@@ -716,7 +727,6 @@ def _spend(scheme: PointScheme, resident_id: int, points: int, day: dt.date) -> 
         left -= n
         if lot.prepaid:
             taken.prepaid_points += n
-    _take_from_holding(scheme, resident_id, points)
     taken.prepaid_fen = value_of(scheme, taken.prepaid_points)
     return taken
 
@@ -1362,7 +1372,8 @@ def expire(scheme: PointScheme, as_of: dt.date, *, actor: User | None) -> Expiry
             lot.expired_points += lot.remaining
             lot.remaining = 0
         if n:
-            _take_from_holding(scheme, rid, n)
+            if not _take_from_holding(scheme, rid, n):  # the row is locked by us: a bug
+                raise Conflict(_l("The holder's balance changed; nothing was stored."))
             per[rid] = n
     run = ExpiryRun(
         community_id=scheme.community_id,
@@ -1831,12 +1842,16 @@ def issuer_for(organisation: Organisation) -> PointIssuer:
     )
     if issuer is None:
         raise NotFound(_l("This organisation issues no points."))
+    set_committed_value(issuer, "organisation", organisation)  # already read: no second read
     return issuer
 
 
 def owned(model, record_id: int, issuer: PointIssuer, *, via_scheme: bool = True):
-    """A record of this issuer (through its scheme), or NotFound."""
-    rec = db.session.get(model, record_id)
+    """A record of this issuer (through its scheme), or NotFound. The record's scheme comes in
+    the same query (every caller reads it next)."""
+    rel = getattr(model, "scheme", None)
+    opts = [joinedload(rel)] if rel is not None else []
+    rec = db.session.get(model, record_id, options=opts)
     if rec is None:
         raise NotFound(_l("The page or record you asked for does not exist."))
     scheme_id = getattr(rec, "scheme_id", None)
