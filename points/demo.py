@@ -120,7 +120,9 @@ def points_demo(ctx: DemoContext) -> None:
                 date=grant_day - dt.timedelta(days=3),
                 minutes=120,
                 actor=staff,
+                issuer=issuer,
             )
+            svc.approve_volunteer_record(rec, actor=reviewer)
             g = svc.request_grant(
                 activity,
                 activity_date=grant_day - dt.timedelta(days=3),

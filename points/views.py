@@ -64,6 +64,8 @@ def home(org_id: int):
         recs=svc.reconcile(issuer.id),
         reminders=reminders,
         may_manage=user.is_platform_admin or "admin" in user.roles_in(org.id),
+        is_staff=user.is_platform_admin
+        or bool({r.value for r in svc.STAFF} & set(user.roles_in(org.id))),
         today=dt.date.today(),
         fmt_points=svc.fmt_points,
         fmt_fen=svc.fmt_fen,
