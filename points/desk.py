@@ -105,7 +105,7 @@ def new_scheme(org_id: int):
     org, user, issuer = _open(org_id)
     auth.require_role(org, *svc.MANAGE, user=user)
     kind = request.form.get("type", "")
-    value = _fen("value") if kind == "service" else 0
+    value = _fen("value") if request.form.get("value", "").strip() else 0
     rule = request.form.get("expiry_rule", "none")
     x = svc.create_scheme(
         issuer,
