@@ -997,12 +997,15 @@ def parse_attendance(
     rows = list(csv.reader(io.StringIO(text or "")))
     if len(rows) > 5000:
         raise InvalidInput(_l("An attendance list has at most 5000 lines."))
+    header_possible = True
     for n, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
-        if n == 1 and not cells[0].isdigit():
-            continue  # a header
+        if header_possible and not cells[0].isdigit():
+            header_possible = False
+            continue  # a header (the first line with anything on it)
+        header_possible = False
         try:
             rid = int(cells[0]) if cells[0].isascii() and cells[0].isdigit() else None
         except ValueError:

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from core import auth, parse
 from core.db import db
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Organisation, Resident
 from core.people import my_resident_records
 
@@ -52,7 +52,13 @@ def home(org_id: int):
         .filter(PointActivity.scheme_id.in_([x.id for x in schemes] or [0]), PointActivity.active)
         .all()
     )
-    reminders = {x.id: len(svc.expiring_soon(x)) for x in schemes}
+    soon = {x.id: svc.expiring_soon(x) for x in schemes}
+    reminders = {k: len(v) for k, v in soon.items()}
+    is_staff = user.is_platform_admin or bool(
+        {r.value for r in svc.STAFF} & set(user.roles_in(org.id))
+    )
+    # The reminder list (PT-7: remind before clearing): staff see whom to tell, masked.
+    people = svc.all_residents(r[0] for v in soon.values() for r in v) if is_staff else {}
     return render_template(
         "points/home.html",
         org=org,
@@ -64,8 +70,9 @@ def home(org_id: int):
         recs=svc.reconcile(issuer.id),
         reminders=reminders,
         may_manage=user.is_platform_admin or "admin" in user.roles_in(org.id),
-        is_staff=user.is_platform_admin
-        or bool({r.value for r in svc.STAFF} & set(user.roles_in(org.id))),
+        is_staff=is_staff,
+        soon=soon if is_staff else {},
+        people=people,
         today=dt.date.today(),
         fmt_points=svc.fmt_points,
         fmt_fen=svc.fmt_fen,
@@ -85,9 +92,17 @@ def request_grant(org_id: int):
     activity_id = parse.int_id(request.form.get("activity_id"), field="activity_id")
     activity = svc.owned(PointActivity, activity_id, issuer)
     day = parse.date(request.form.get("activity_date"), field="activity_date")
-    people = svc.parse_attendance(
-        issuer.community_id, activity.scheme, request.form.get("attendance", "")
-    )
+    text = request.form.get("attendance", "")
+    upload = request.files.get("attendance_file")
+    if upload is not None and upload.filename:
+        raw = upload.read(2_000_001)
+        if len(raw) > 2_000_000:
+            raise InvalidInput(_l("An attendance file is at most 2 MB."))
+        try:
+            text = (text + "\n" if text.strip() else "") + raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput(_l("Save the attendance list as CSV in UTF-8.")) from None
+    people = svc.parse_attendance(issuer.community_id, activity.scheme, text)
     g = svc.request_grant(activity, activity_date=day, residents=people, actor=user)
     flash(_("Grant requested for %(n)d people.", n=g.people), "success")
     return _back(org_id)
