@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.db import MAX_ID
+from core.extensions import UtcDateTime
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802
@@ -188,7 +189,7 @@ class VolunteerOut(Schema):
     hours = fields.Function(lambda r: f"{r.minutes / 60:.2f}")
     recorded_by_id = fields.Integer(allow_none=True)
     approved_by_id = fields.Integer(allow_none=True)
-    approved_at = fields.DateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
 
 
 class ObjectionOut(Schema):

@@ -2132,3 +2132,35 @@ def exchange_partners(issuer: PointIssuer) -> list[dict]:
             }
         )
     return out
+
+
+def exchange_schemes(issuer: PointIssuer, *, day: dt.date | None = None) -> list[PointScheme]:
+    """Other issuers' SERVICE schemes with a rate in force today into one of this issuer's
+    schemes: the points a visitor may spend here (PT-2)."""
+    day = day or _today()
+    mine = [x.id for x in schemes_of(issuer)] or [0]
+    ids = db.session.scalars(
+        sa.select(ExchangeRate.from_scheme_id)
+        .where(
+            ExchangeRate.to_scheme_id.in_(mine),
+            ExchangeRate.effective_from <= day,
+            sa.or_(ExchangeRate.effective_to.is_(None), ExchangeRate.effective_to > day),
+        )
+        .distinct()
+    ).all()
+    return [get_scheme(i) for i in sorted(ids)]
+
+
+def exchange_cap(item: RedemptionItem, scheme: PointScheme, held: int, day: dt.date) -> int:
+    """The most points of ``scheme`` worth spending on ``item``: within what is held, the
+    item's cap and its price once converted at the rate of the day."""
+    target = item.scheme
+    target_cap = min(item.max_points, (item.price_fen * 10**target.decimals) // target.value_fen)
+    if scheme.id == target.id:
+        return max(0, min(held, target_cap))
+    rate = rate_on(scheme, target, day)
+    per_point = rate * (Decimal(10) ** (target.decimals - scheme.decimals))
+    n = int((Decimal(target_cap) / per_point).to_integral_value(ROUND_DOWN))
+    while n > 0 and int((Decimal(n) * per_point).to_integral_value(ROUND_DOWN)) > target_cap:
+        n -= 1
+    return max(0, min(held, n))

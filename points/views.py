@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +19,14 @@ from core.models import Organisation, Resident
 from core.people import my_resident_records
 
 from . import services as svc
-from .models import GrantStatus, PointActivity, PointGrant, PointIssuer, RedemptionItem
+from .models import (
+    ExchangeRate,
+    GrantStatus,
+    PointActivity,
+    PointGrant,
+    PointIssuer,
+    RedemptionItem,
+)
 
 bp = Blueprint("points", __name__, url_prefix="/points")
 
@@ -158,61 +166,85 @@ def redeem(org_id: int):
     resident = item = None
     found: list[Resident] = []
     error = None
+    today = dt.date.today()
+    # Points of another community (PT-2): a visitor pays with their own issuer's SERVICE
+    # points at the platform's rate; without ``scheme_id``, this issuer's own points.
+    partners = svc.exchange_schemes(issuer, day=today)
+    pay = None
+    sid = _id(args.get("scheme_id"), "scheme_id")
+    if sid:
+        pay = next((x for x in partners if x.id == sid), None)
+        if pay is None:
+            raise NotFound(_l("No exchange rate lets these points be spent here."))
+    community_id = pay.community_id if pay is not None else issuer.community_id
+    items = svc.items_of(issuer)
+    if pay is not None:
+        rated = {
+            i.id
+            for i in items
+            if db.session.scalar(
+                sa.select(ExchangeRate.id).where(
+                    ExchangeRate.from_scheme_id == pay.id,
+                    ExchangeRate.to_scheme_id == i.scheme_id,
+                    ExchangeRate.effective_from <= today,
+                    sa.or_(ExchangeRate.effective_to.is_(None), ExchangeRate.effective_to > today),
+                )
+            )
+        }
+        items = [i for i in items if i.id in rated]
     try:
         rid = _id(args.get("resident_id"), "resident_id")
         iid = _id(args.get("item_id"), "item_id")
         if rid:
             resident = db.session.get(Resident, rid)
-            if resident is None or resident.community_id != issuer.community_id:
+            if resident is None or resident.community_id != community_id:
                 raise NotFound(_l("No such resident in this community."))
         if iid:
             item = svc.owned(RedemptionItem, iid, issuer, via_scheme=False)
+            if item.id not in {i.id for i in items}:
+                raise NotFound(_l("No exchange rate lets these points be spent here."))
         if not resident and last4:
-            found = svc.find_residents(issuer.community_id, name, last4)
+            found = svc.find_residents(community_id, name, last4)
             if not found:
                 error = _("Nobody found. Check the name and the last 4 digits.")
     except NotFound:
         raise
     except DomainError as e:
         error = str(e.message)
-    held = svc.available(item.scheme, resident.id, dt.date.today()) if (resident and item) else None
+    spend = pay if pay is not None else (item.scheme if item else None)
+    held = svc.available(spend, resident.id, today) if (resident and item and spend) else None
     suggested = None
     q = None
-    if resident and item and held is not None:
-        cap = min(
-            item.max_points,
-            held,
-            (item.price_fen * 10**item.scheme.decimals) // max(item.scheme.value_fen, 1),
-        )
-        suggested = cap
-        if cap > 0:
-            try:
-                q = svc.quote(
-                    item,
-                    item.scheme,
-                    svc.fmt_points(cap, item.scheme.decimals),
-                    day=dt.date.today(),
-                )
-            except DomainError as e:
-                error = str(e.message)
+    if resident and item and spend is not None and held is not None:
+        try:
+            suggested = svc.exchange_cap(item, spend, held, today)
+            if suggested > 0:
+                q = svc.quote(item, spend, svc.fmt_points(suggested, spend.decimals), day=today)
+        except DomainError as e:
+            error = str(e.message)
     if request.method == "POST" and resident and item:
         try:
-            red = svc.redeem(item, resident.id, request.form.get("points", ""), actor=user)
+            red = svc.redeem(
+                item, resident.id, request.form.get("points", ""), scheme=pay, actor=user
+            )
         except DomainError as e:
             if e.status == 403:
                 raise
             error = str(e.message)
         else:
+            assert spend is not None
             flash(
                 _(
                     "Redeemed %(points)s points (%(value)s); cash to pay %(cash)s.",
-                    points=svc.fmt_points(red.points, item.scheme.decimals),
+                    points=svc.fmt_points(red.points, spend.decimals),
                     value=svc.fmt_fen(red.value_fen),
                     cash=svc.fmt_fen(red.cash_fen),
                 ),
                 "success",
             )
-            return redirect(url_for("points.redeem", org_id=org_id))
+            return redirect(
+                url_for("points.redeem", org_id=org_id, scheme_id=pay.id if pay else None)
+            )
     return render_template(
         "points/redeem.html",
         org=org,
@@ -222,11 +254,15 @@ def redeem(org_id: int):
         found=found,
         resident=resident,
         item=item,
-        items=svc.items_of(issuer),
+        items=items,
         held=held,
         suggested=suggested,
         quote=q,
         error=error,
+        pay=pay,
+        spend=spend,
+        partners=partners,
+        keep={"scheme_id": pay.id} if pay is not None else {},
         fmt_points=svc.fmt_points,
         fmt_fen=svc.fmt_fen,
     ), (422 if error and request.method == "POST" else 200)

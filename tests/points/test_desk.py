@@ -401,3 +401,33 @@ def test_attendance_csv_file_and_the_reminder_list(app, world):
     )
     assert out.exit_code == 0, out.output
     assert f"resident {a.id}\t7\t{exp.isoformat()}" in out.output and a.name not in out.output
+
+
+def test_a_visitor_pays_with_another_communitys_points_on_the_phone_page(app, world):
+    w = world
+    assert w.other_org is not None and w.other_staff is not None and w.other_item is not None
+    a = w.residents[0]  # of 安公; spends 安公 points at 望平 (rate 0.8, 望平 points worth ¥0.50)
+    credited(w, [a], points=50)
+    desk = client_for(app, w.other_staff)
+    base = f"/points/{w.other_org.id}/redeem"
+    page = desk.get(base).get_data(as_text=True)
+    assert w.service.name in page  # offered as a visitor's points
+    found = desk.get(base, query_string={"scheme_id": w.service.id, "last4": "0000"})
+    assert f"resident_id={a.id}" in found.get_data(as_text=True)
+    # Without the scheme, 望平's desk finds nobody of 安公 (another community).
+    assert f"resident_id={a.id}" not in desk.get(base, query_string={"last4": "0000"}).get_data(
+        as_text=True
+    )
+    q = {"scheme_id": w.service.id, "resident_id": a.id, "item_id": w.other_item.id}
+    page = desk.get(base, query_string=q).get_data(as_text=True)
+    # Cap: ¥15 lunch, at most 30 望平 points = ¥15; 37 安公 points × 0.8 = 29.6 → 29 points.
+    assert 'value="37"' in page
+    r = desk.post(base, query_string=q, data={"points": "37"})
+    assert r.status_code == 302
+    assert svc.balance(w.service, a.id) == 13
+    assert svc.settlement_owed(w.issuer, w.other_issuer) == 29 * 50
+    assert all(x.ok for x in svc.reconcile(w.issuer.id)) and all(
+        x.ok for x in svc.reconcile(w.other_issuer.id)
+    )
+    # A scheme with no rate into this issuer: not found, nothing spent.
+    assert desk.get(base, query_string={"scheme_id": w.sale.id}).status_code == 404
