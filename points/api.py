@@ -17,7 +17,14 @@ from core.people import my_resident_records
 
 from . import schemas as s
 from . import services as svc
-from .models import PointActivity, PointGrant, PointObjection, PointScheme, RedemptionItem
+from .models import (
+    PointActivity,
+    PointGrant,
+    PointObjection,
+    PointScheme,
+    RedemptionItem,
+    VolunteerRecord,
+)
 
 blp = Blueprint(
     "points_api", __name__, url_prefix="/api/v1", description="Points (积分): grants, redemptions"
@@ -270,3 +277,157 @@ def set_rate(data: dict):
         actor=user,
     )
     return {"id": rate.id, "rate": str(rate.rate)}, 201
+
+
+# --- editing the catalogue --------------------------------------------------------------------
+
+
+@blp.patch(BASE + "/schemes/<id:scheme_id>")
+@_write
+@blp.arguments(s.SchemePatch)
+@blp.response(200)
+def edit_scheme(data: dict, org_id: int, scheme_id: int):
+    """Rename a scheme or change its notice period (admin); the rest is fixed."""
+    user, issuer = _open(org_id)
+    auth.require_role(issuer.organisation, *svc.MANAGE, user=user)
+    x = svc.update_scheme(svc.owned(PointScheme, scheme_id, issuer), actor=user, **data)
+    return {"id": x.id, "name": x.name, "notice_days": x.notice_days}
+
+
+@blp.patch(BASE + "/activities/<id:activity_id>")
+@_write
+@blp.arguments(s.ActivityPatch)
+@blp.response(200)
+def edit_activity(data: dict, org_id: int, activity_id: int):
+    """Change an activity of the catalogue (admin); grants already requested keep theirs."""
+    user, issuer = _open(org_id)
+    auth.require_role(issuer.organisation, *svc.MANAGE, user=user)
+    a = svc.update_activity(svc.owned(PointActivity, activity_id, issuer), actor=user, **data)
+    return {"id": a.id, "name": a.name, "points": a.points, "active": a.active}
+
+
+@blp.patch(BASE + "/items/<id:item_id>")
+@_write
+@blp.arguments(s.ItemPatch)
+@blp.response(200)
+def edit_item(data: dict, org_id: int, item_id: int):
+    """Change an item's name, price, cap or whether it is offered (admin)."""
+    user, issuer = _open(org_id)
+    auth.require_role(issuer.organisation, *svc.MANAGE, user=user)
+    it = svc.owned(RedemptionItem, item_id, issuer, via_scheme=False)
+    it = svc.update_item(it, actor=user, **data)
+    return {
+        "id": it.id,
+        "price_fen": it.price_fen,
+        "max_points": it.max_points,
+        "active": it.active,
+    }
+
+
+# --- volunteer-hour records (PT-6) ------------------------------------------------------------
+
+
+def _record(issuer, record_id: int) -> VolunteerRecord:
+    rec = db.session.get(VolunteerRecord, record_id)
+    if rec is None or rec.issuer_id != issuer.id:
+        raise NotFound()
+    return rec
+
+
+@blp.get(BASE + "/volunteer-records")
+@blp.response(200, s.VolunteerOut(many=True))
+def volunteer_records(org_id: int):
+    """The issuer's volunteer-hour records (staff): who, activity, hours, recorded and
+    approved by whom. Private: never on a public page."""
+    user, issuer = _open(org_id)
+    svc.require_staff(issuer, user)
+    return svc.volunteer_records(issuer)
+
+
+@blp.post(BASE + "/volunteer-records")
+@_write
+@blp.arguments(s.VolunteerIn)
+@blp.response(201, s.VolunteerOut)
+def record_volunteer(data: dict, org_id: int):
+    """Record hours of volunteer service (staff); a second person approves them."""
+    user, issuer = _open(org_id)
+    svc.require_staff(issuer, user)
+    return svc.record_volunteer_hours(
+        issuer.community_id,
+        data["resident_id"],
+        activity=data["activity"],
+        date=data["date"],
+        minutes=svc.parse_hours(data["hours"]),
+        actor=user,
+        issuer=issuer,
+    ), 201
+
+
+@blp.post(BASE + "/volunteer-records/<id:volunteer_record_id>/approve")
+@_write
+@blp.response(200, s.VolunteerOut)
+def approve_volunteer(org_id: int, volunteer_record_id: int):
+    """Approve a record (admin or reviewer, not who recorded it)."""
+    user, issuer = _open(org_id)
+    return svc.approve_volunteer_record(_record(issuer, volunteer_record_id), actor=user)
+
+
+@blp.post(BASE + "/volunteer-records/<id:volunteer_record_id>/grant")
+@_write
+@blp.arguments(s.VolunteerGrantIn)
+@blp.response(201, s.GrantOut)
+def grant_for_volunteer(data: dict, org_id: int, volunteer_record_id: int):
+    """Request an activity's catalogue points for an approved record (the grant references
+    it; approval, notice and crediting as for any grant)."""
+    user, issuer = _open(org_id)
+    svc.require_staff(issuer, user)
+    rec = _record(issuer, volunteer_record_id)
+    activity = svc.owned(PointActivity, data["activity_id"], issuer)
+    return svc.request_grant_for_record(rec, activity, actor=user), 201
+
+
+# --- objections and settlements (read) --------------------------------------------------------
+
+
+@blp.get(BASE + "/objections")
+@blp.response(200, s.ObjectionOut(many=True))
+def objections(org_id: int):
+    """Objections to this issuer's grants, open ones first (staff)."""
+    user, issuer = _open(org_id)
+    svc.require_staff(issuer, user)
+    return svc.objections_of(issuer)
+
+
+@blp.get(BASE + "/settlements")
+@blp.response(200)
+def settlements(org_id: int):
+    """Per issuer linked by a rate: what this issuer owes it and it owes this one (fen)."""
+    _user, issuer = _open(org_id)
+    return [
+        {
+            "issuer_id": p["issuer"].id,
+            "organisation_id": p["issuer"].organisation_id,
+            "name": p["issuer"].name,
+            "we_owe_fen": p["we_owe_fen"],
+            "they_owe_fen": p["they_owe_fen"],
+        }
+        for p in svc.exchange_partners(issuer)
+    ]
+
+
+@blp.get("/points/rates")
+@blp.response(200)
+def rates():
+    """The platform's exchange-rate table (any signed-in user with a role may read it)."""
+    auth.authenticated_user()
+    return [
+        {
+            "id": r.id,
+            "from_scheme_id": r.from_scheme_id,
+            "to_scheme_id": r.to_scheme_id,
+            "rate": str(r.rate),
+            "effective_from": r.effective_from.isoformat(),
+            "effective_to": r.effective_to.isoformat() if r.effective_to else None,
+        }
+        for r in svc.rates_of()
+    ]

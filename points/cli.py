@@ -73,3 +73,26 @@ def reconcile_cmd(issuer_id: int | None, as_of: str | None, deep: bool) -> None:
     db.session.rollback()
     if bad:
         sys.exit(1)
+
+
+@points_cli.command("reminders")
+@click.option("--issuer", "issuer_id", type=int, default=None)
+@click.option("--days", type=click.IntRange(1, 366), default=svc.REMIND_DAYS, show_default=True)
+@click.option("--as-of", "as_of", default=None)
+def reminders_cmd(issuer_id: int | None, days: int, as_of: str | None) -> None:
+    """The reminder list (PT-7): one line per holder and date whose points lapse within
+    ``--days``: issuer, scheme, resident id, points, expiry date (no names)."""
+    from sqlalchemy import select
+
+    from .models import PointScheme
+
+    q = select(PointScheme).order_by(PointScheme.id)
+    if issuer_id is not None:
+        q = q.where(PointScheme.issuer_id == issuer_id)
+    for scheme in db.session.scalars(q):
+        for rid, pts, until in svc.expiring_soon(scheme, today=_date(as_of), days=days):
+            click.echo(
+                f"{scheme.issuer_id}\t{scheme.name}\tresident {rid}\t"
+                f"{svc.fmt_points(int(pts), scheme.decimals)}\t{until.isoformat()}"
+            )
+    db.session.rollback()

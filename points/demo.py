@@ -120,7 +120,9 @@ def points_demo(ctx: DemoContext) -> None:
                 date=grant_day - dt.timedelta(days=3),
                 minutes=120,
                 actor=staff,
+                issuer=issuer,
             )
+            svc.approve_volunteer_record(rec, actor=reviewer)
             g = svc.request_grant(
                 activity,
                 activity_date=grant_day - dt.timedelta(days=3),
@@ -144,6 +146,16 @@ def points_demo(ctx: DemoContext) -> None:
             pts = min(held, item.max_points)
             if pts >= 10:
                 svc.redeem(item, r.id, pts, actor=staff, day=red_day)
+    # Hours recorded this week, waiting for a second person's approval (PT-6).
+    svc.record_volunteer_hours(
+        community.id,
+        people[2].id,
+        activity="四点半课堂志愿辅导",
+        date=today - dt.timedelta(days=1),
+        minutes=90,
+        actor=staff,
+        issuer=issuer,
+    )
     # On public notice now, and one held by an objection.
     g = svc.request_grant(
         catalogue[0], activity_date=today, residents=[(r.id, None) for r in people[:4]], actor=staff

@@ -105,6 +105,10 @@ class PointActivity(IdMixin, CreatedMixin, Model):  # 活动目录
 
 
 class VolunteerRecord(IdMixin, CreatedMixin, Model):  # 志愿服务记录 (PT-6): read-only, never priced
+    """Who served, at what, on which day, for how long, recorded by whom and approved by whom
+    (a second person). Never changed after approval, never sold, converted or priced: a grant
+    of the activity's catalogue points may reference it (PT-6), the hours never set them."""
+
     __tablename__ = "volunteer_records"
     community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
     resident_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("residents.id"), index=True)
@@ -112,6 +116,12 @@ class VolunteerRecord(IdMixin, CreatedMixin, Model):  # 志愿服务记录 (PT-6
     date: Mapped[dt.date] = mapped_column(sa.Date)
     minutes: Mapped[int] = mapped_column(sa.Integer)
     recorded_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    # The issuer whose staff keep the record (its pages list it); None for older records.
+    issuer_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("point_issuers.id"), index=True
+    )
+    approved_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
 
 
 class PointGrant(IdMixin, CreatedMixin, Model):

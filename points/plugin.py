@@ -13,7 +13,7 @@ def register(app, api) -> None:
     from core import sections
     from ledger import nav
 
-    from . import demo, models  # noqa: F401  (the tables join the metadata; the demo step)
+    from . import demo, desk, models  # noqa: F401  (tables, the demo step, the desk's routes)
     from .api import blp
     from .cli import points_cli
     from .views import bp, personal_links, public_section

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.db import MAX_ID
+from core.extensions import UtcDateTime
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802
@@ -146,3 +147,54 @@ class RateIn(Schema):
 class SettlementIn(Schema):
     payee_org_id = Id(required=True)
     amount_fen = fields.Integer(strict=True, required=True)
+
+
+class SchemePatch(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    notice_days = fields.Integer(strict=True, validate=validate.Range(0, 30))
+
+
+class ActivityPatch(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    points = fields.String(validate=validate.Length(min=1, max=40))
+    tag = fields.String(validate=validate.OneOf(["charitable", "public", "market"]))
+    approver_roles = fields.String(validate=validate.Length(min=1, max=100))
+    active = fields.Boolean()
+
+
+class ItemPatch(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    price_fen = fields.Integer(strict=True, validate=validate.Range(1, 10**10))
+    max_points = fields.String(validate=validate.Length(min=1, max=40))
+    active = fields.Boolean()
+
+
+class VolunteerIn(Schema):
+    resident_id = Id(required=True)
+    activity = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    date = fields.Date(required=True)
+    hours = fields.String(required=True, validate=validate.Length(min=1, max=20))
+
+
+class VolunteerGrantIn(Schema):
+    activity_id = Id(required=True)
+
+
+class VolunteerOut(Schema):
+    id = fields.Integer()
+    resident_id = fields.Integer()
+    activity = fields.String()
+    date = fields.Date()
+    minutes = fields.Integer()
+    hours = fields.Function(lambda r: f"{r.minutes / 60:.2f}")
+    recorded_by_id = fields.Integer(allow_none=True)
+    approved_by_id = fields.Integer(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
+
+
+class ObjectionOut(Schema):
+    id = fields.Integer()
+    grant_id = fields.Integer()
+    reason = fields.String()
+    resolution = fields.String(allow_none=True)
+    resolved_by_id = fields.Integer(allow_none=True)

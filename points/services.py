@@ -24,7 +24,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.auth import require_role
 from core.db import db, utcnow
@@ -149,7 +150,9 @@ def value_of(scheme: PointScheme, points: int) -> int:
 
 
 def _issuer_org(issuer: PointIssuer) -> Organisation:
-    return db.session.get_one(Organisation, issuer.organisation_id)
+    # Through the relationship: the issuer holds the organisation, so the session's (weak)
+    # identity map keeps it for the request instead of reading it again at every role check.
+    return issuer.organisation
 
 
 def require_staff(issuer: PointIssuer, user: User | None) -> User:
@@ -457,16 +460,112 @@ def create_item(
     return it
 
 
+def update_scheme(
+    scheme: PointScheme, *, name: str | None = None, notice_days: int | None = None, actor: User
+) -> PointScheme:
+    """Rename a scheme or change its notice period (new approvals use it). Its type, unit,
+    decimals, value and expiry are fixed once it exists: points already issued were promised
+    under them."""
+    require_role(_issuer_org(scheme.issuer), *MANAGE, user=actor)
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidInput(_l("The scheme needs a name of up to 100 characters."))
+        scheme.name = name
+    if notice_days is not None:
+        if type(notice_days) is not int or not (0 <= notice_days <= 30):
+            raise InvalidInput(_l("The notice period is 0 to 30 days."))
+        scheme.notice_days = notice_days
+    db.session.flush()
+    return scheme
+
+
+def update_activity(
+    activity: PointActivity,
+    *,
+    name: str | None = None,
+    points=None,
+    tag: str | None = None,
+    approver_roles: str | None = None,
+    active: bool | None = None,
+    actor: User,
+) -> PointActivity:
+    """Change an activity of the catalogue; grants already requested keep their points."""
+    require_role(_issuer_org(activity.scheme.issuer), *MANAGE, user=actor)
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidInput(_l("The activity needs a name of up to 200 characters."))
+        activity.name = name
+    if tag is not None:
+        if tag not in ("charitable", "public", "market"):
+            raise InvalidInput(_l("An activity is charitable, public or market service."))
+        activity.tag = tag
+    if approver_roles is not None:
+        roles = [r.strip() for r in approver_roles.split(",") if r.strip()]
+        if not roles or any(r not in {x.value for x in Role} for r in roles):
+            raise InvalidInput(_l("Name the roles that may approve, e.g. admin,reviewer."))
+        activity.approver_roles = ",".join(roles)
+    if points is not None:
+        activity.points = parse_points(points, activity.scheme)
+    if active is not None:
+        activity.active = bool(active)
+    db.session.flush()
+    return activity
+
+
+def update_item(
+    item: RedemptionItem,
+    *,
+    name: str | None = None,
+    price_fen: int | None = None,
+    max_points=None,
+    active: bool | None = None,
+    actor: User,
+) -> RedemptionItem:
+    """Change an item's name, price, cap or whether it is offered; redemptions already made
+    keep theirs. Who bears the cost is fixed (make a new item to change it)."""
+    require_role(_issuer_org(get_issuer(item.issuer_id)), *MANAGE, user=actor)
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidInput(_l("The item needs a name of up to 200 characters."))
+        item.name = name
+    if price_fen is not None:
+        if type(price_fen) is not int or not (1 <= price_fen <= 10**10):
+            raise InvalidInput(_l("The price must be a positive amount in fen."))
+        item.price_fen = price_fen
+    if max_points is not None:
+        item.max_points = parse_points(max_points, item.scheme, field="max_points")
+    if active is not None:
+        item.active = bool(active)
+    db.session.flush()
+    return item
+
+
 def record_volunteer_hours(
-    community_id: int, resident_id: int, *, activity: str, date: dt.date, minutes: int, actor: User
+    community_id: int,
+    resident_id: int,
+    *,
+    activity: str,
+    date: dt.date,
+    minutes: int,
+    actor: User,
+    issuer: PointIssuer | None = None,
 ) -> VolunteerRecord:
-    """A 志愿服务记录 (PT-6): recorded once, never changed, sold, converted or priced."""
+    """A 志愿服务记录 (PT-6): recorded once, approved by a second person, never changed, sold,
+    converted or priced. With ``issuer`` its staff record it (and see it on its pages)."""
+    if issuer is not None:
+        require_staff(issuer, actor)
+        community_id = issuer.community_id
     _resident(community_id, resident_id)
     if type(minutes) is not int or not (1 <= minutes <= 24 * 60):
         raise InvalidInput(_l("Minutes of service are 1 to 1440 per record."))
     activity = (activity or "").strip()
     if not activity or len(activity) > 200:
         raise InvalidInput(_l("Name the activity (up to 200 characters)."))
+    if date > _today():
+        raise InvalidInput(_l("The service date %(date)s is in the future.", date=date.isoformat()))
     rec = VolunteerRecord(
         community_id=community_id,
         resident_id=resident_id,
@@ -474,10 +573,99 @@ def record_volunteer_hours(
         date=date,
         minutes=minutes,
         recorded_by_id=actor.id,
+        issuer_id=issuer.id if issuer is not None else None,
     )
     db.session.add(rec)
     db.session.flush()
     return rec
+
+
+def parse_hours(value) -> int:
+    """Hours of service as typed (``2``, ``1.5``, ``0.25``) → whole minutes, 1 to 1440."""
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        d = Decimal("NaN")
+    if isinstance(value, float) or not d.is_finite() or d <= 0 or d > 24:
+        raise InvalidInput(
+            _l(
+                "Hours of service are more than 0 and at most 24 (got %(value)s).",
+                value=str(value)[:20],
+            ),
+            errors={"hours": [str(_l("More than 0 and at most 24."))]},
+        )
+    minutes = d * 60
+    if minutes != minutes.to_integral_value():
+        raise InvalidInput(
+            _l(
+                "Hours of service are counted in whole minutes (got %(value)s).",
+                value=str(value)[:20],
+            ),
+            errors={"hours": [str(_l("Whole minutes only."))]},
+        )
+    return int(minutes)
+
+
+def approve_volunteer_record(rec: VolunteerRecord, *, actor: User) -> VolunteerRecord:
+    """A second person (an issuer's admin or reviewer, not who recorded it) confirms the record."""
+    if rec.issuer_id is None:
+        raise Conflict(_l("This record is kept by no issuer; it cannot be approved here."))
+    issuer = get_issuer(rec.issuer_id)
+    require_role(_issuer_org(issuer), Role.ADMIN, Role.REVIEWER, user=actor)
+    if rec.approved_by_id is not None:
+        raise Conflict(_l("This volunteer record is already approved."))
+    if rec.recorded_by_id == actor.id and not actor.is_platform_admin:
+        raise NotPermitted(_l("The person who recorded the hours cannot approve them."))
+    rec.approved_by_id = actor.id
+    rec.approved_at = utcnow()
+    db.session.flush()
+    return rec
+
+
+def volunteer_records(issuer: PointIssuer, *, limit: int = 200) -> list[VolunteerRecord]:
+    return list(
+        db.session.scalars(
+            sa.select(VolunteerRecord)
+            .where(VolunteerRecord.issuer_id == issuer.id)
+            .order_by(VolunteerRecord.date.desc(), VolunteerRecord.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def record_grants(record_ids: Iterable[int]) -> dict[int, PointGrant]:
+    """The grant (not rejected) that references each record, if any."""
+    ids = list(record_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(PointGrantLine.volunteer_record_id, PointGrant)
+        .join(PointGrant, PointGrant.id == PointGrantLine.grant_id)
+        .where(
+            PointGrantLine.volunteer_record_id.in_(ids),
+            PointGrant.status != GrantStatus.REJECTED.value,
+        )
+    ).all()
+    return {rid: g for rid, g in rows if rid is not None}
+
+
+def request_grant_for_record(
+    rec: VolunteerRecord, activity: PointActivity, *, actor: User
+) -> PointGrant:
+    """Request the catalogue points of ``activity`` for an approved volunteer record: the
+    grant references the record; its points are the activity's, never the hours priced
+    (PT-6). The grant then goes the one way every grant goes (approve, notice, credit)."""
+    if activity.scheme.issuer_id != rec.issuer_id:
+        raise InvalidInput(_l("Pick an activity of the issuer that keeps the record."))
+    if record_grants([rec.id]):
+        raise Conflict(_l("Points were already requested for this volunteer record."))
+    return request_grant(
+        activity,
+        activity_date=rec.date,
+        residents=[(rec.resident_id, None)],
+        actor=actor,
+        volunteer_records={rec.resident_id: rec.id},
+    )
 
 
 def set_rate(
@@ -612,7 +800,9 @@ def _lock_holding(scheme: PointScheme, resident_id: int) -> int:
     return 0 if row is None else int(row[0])
 
 
-def _take_from_holding(scheme: PointScheme, resident_id: int, points: int) -> None:
+def _take_from_holding(scheme: PointScheme, resident_id: int, points: int) -> bool:
+    """Take ``points`` from the holder's row if it holds that many: one UPDATE that also locks
+    the row (a row lock on PostgreSQL, the write lock on SQLite). False: too few, unchanged."""
     t = PointHolding.__table__
     done = (
         db.session.connection()
@@ -627,8 +817,7 @@ def _take_from_holding(scheme: PointScheme, resident_id: int, points: int) -> No
         )
         .rowcount
     )
-    if done != 1:  # the row is locked by us: this is a bug, not a race
-        raise Conflict(_l("The holder's balance changed; nothing was stored."))
+    return done == 1
 
 
 def balance(scheme: PointScheme, resident_id: int) -> int:
@@ -680,12 +869,15 @@ class Taken:
 
 def _spend(scheme: PointScheme, resident_id: int, points: int, day: dt.date) -> Taken:
     """Take ``points`` from the holder, oldest valid lots first. Refuses (nothing stored)
-    when the holder has fewer valid points; expired points are never spent."""
-    held = _lock_holding(scheme, resident_id)
-    lots = _lots(scheme, resident_id)
-    valid = sum(lot.remaining for lot in lots if _valid(lot, day))
+    when the holder has fewer valid points; expired points are never spent.
+
+    One UPDATE both locks the holder's row and takes the points from it (when it holds
+    enough); the lots are read under that lock. Refused for expired points, the row gets its
+    points back before the refusal, so a caller that goes on in the same transaction sees
+    nothing changed."""
     d = scheme.decimals
-    if points > held:
+    if not _take_from_holding(scheme, resident_id, points):
+        held = balance(scheme, resident_id)
         raise Conflict(
             _l(
                 "Not enough points: the holder has %(held)s, the redemption needs %(points)s.",
@@ -693,7 +885,11 @@ def _spend(scheme: PointScheme, resident_id: int, points: int, day: dt.date) -> 
                 points=fmt_points(points, d),
             )
         )
+    lots = _lots(scheme, resident_id)
+    valid = sum(lot.remaining for lot in lots if _valid(lot, day))
     if points > valid:
+        _add_to_holdings(scheme, {resident_id: points})
+        held = balance(scheme, resident_id)
         raise Conflict(
             _l(
                 "%(expired)s of the holder's %(held)s points have expired on %(date)s; %(valid)s are valid, %(points)s are needed.",
@@ -716,7 +912,6 @@ def _spend(scheme: PointScheme, resident_id: int, points: int, day: dt.date) -> 
         left -= n
         if lot.prepaid:
             taken.prepaid_points += n
-    _take_from_holding(scheme, resident_id, points)
     taken.prepaid_fen = value_of(scheme, taken.prepaid_points)
     return taken
 
@@ -763,6 +958,8 @@ def request_grant(
             rec = db.session.get(VolunteerRecord, rec_id)
             if rec is None or rec.resident_id != rid:
                 raise InvalidInput(_l("The volunteer record does not belong to this resident."))
+            if rec.approved_by_id is None:
+                raise Conflict(_l("The volunteer record has not been approved yet."))
         lines.append((rid, n, rec_id))
     grant = PointGrant(
         community_id=scheme.community_id,
@@ -800,12 +997,15 @@ def parse_attendance(
     rows = list(csv.reader(io.StringIO(text or "")))
     if len(rows) > 5000:
         raise InvalidInput(_l("An attendance list has at most 5000 lines."))
+    header_possible = True
     for n, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
-        if n == 1 and not cells[0].isdigit():
-            continue  # a header
+        if header_possible and not cells[0].isdigit():
+            header_possible = False
+            continue  # a header (the first line with anything on it)
+        header_possible = False
         try:
             rid = int(cells[0]) if cells[0].isascii() and cells[0].isdigit() else None
         except ValueError:
@@ -1362,7 +1562,8 @@ def expire(scheme: PointScheme, as_of: dt.date, *, actor: User | None) -> Expiry
             lot.expired_points += lot.remaining
             lot.remaining = 0
         if n:
-            _take_from_holding(scheme, rid, n)
+            if not _take_from_holding(scheme, rid, n):  # the row is locked by us: a bug
+                raise Conflict(_l("The holder's balance changed; nothing was stored."))
             per[rid] = n
     run = ExpiryRun(
         community_id=scheme.community_id,
@@ -1831,12 +2032,16 @@ def issuer_for(organisation: Organisation) -> PointIssuer:
     )
     if issuer is None:
         raise NotFound(_l("This organisation issues no points."))
+    set_committed_value(issuer, "organisation", organisation)  # already read: no second read
     return issuer
 
 
 def owned(model, record_id: int, issuer: PointIssuer, *, via_scheme: bool = True):
-    """A record of this issuer (through its scheme), or NotFound."""
-    rec = db.session.get(model, record_id)
+    """A record of this issuer (through its scheme), or NotFound. The record's scheme comes in
+    the same query (every caller reads it next)."""
+    rel = getattr(model, "scheme", None)
+    opts = [joinedload(rel)] if rel is not None else []
+    rec = db.session.get(model, record_id, options=opts)
     if rec is None:
         raise NotFound(_l("The page or record you asked for does not exist."))
     scheme_id = getattr(rec, "scheme_id", None)
@@ -1847,3 +2052,115 @@ def owned(model, record_id: int, issuer: PointIssuer, *, via_scheme: bool = True
         if s is not None and s.issuer_id == issuer.id:
             return rec
     raise NotFound(_l("The page or record you asked for does not exist."))
+
+
+def all_items(issuer: PointIssuer) -> list[RedemptionItem]:
+    """Every item of the issuer, offered or not (the management page)."""
+    return list(
+        db.session.scalars(
+            sa.select(RedemptionItem)
+            .where(RedemptionItem.issuer_id == issuer.id)
+            .order_by(RedemptionItem.id)
+        )
+    )
+
+
+def all_activities(issuer: PointIssuer) -> list[PointActivity]:
+    return list(
+        db.session.scalars(
+            sa.select(PointActivity)
+            .join(PointScheme, PointScheme.id == PointActivity.scheme_id)
+            .where(PointScheme.issuer_id == issuer.id)
+            .order_by(PointActivity.id)
+        )
+    )
+
+
+def objections_of(issuer: PointIssuer, *, limit: int = 200) -> list[PointObjection]:
+    """The objections to this issuer's grants, open ones first."""
+    return list(
+        db.session.scalars(
+            sa.select(PointObjection)
+            .join(PointGrant, PointGrant.id == PointObjection.grant_id)
+            .join(PointScheme, PointScheme.id == PointGrant.scheme_id)
+            .where(PointScheme.issuer_id == issuer.id)
+            .order_by(PointObjection.resolution.is_not(None), PointObjection.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def rates_of(issuer: PointIssuer | None = None) -> list[ExchangeRate]:
+    """The platform's rates (newest first); with ``issuer``, those naming one of its schemes."""
+    q = sa.select(ExchangeRate).order_by(ExchangeRate.effective_from.desc(), ExchangeRate.id.desc())
+    if issuer is not None:
+        ids = [x.id for x in schemes_of(issuer)] or [0]
+        q = q.where(
+            sa.or_(ExchangeRate.from_scheme_id.in_(ids), ExchangeRate.to_scheme_id.in_(ids))
+        )
+    return list(db.session.scalars(q.limit(500)))
+
+
+def service_schemes() -> list[PointScheme]:
+    """Every SERVICE scheme on the platform (the rate table's choices)."""
+    return list(
+        db.session.scalars(
+            sa.select(PointScheme)
+            .where(PointScheme.type == SchemeType.SERVICE.value)
+            .order_by(PointScheme.issuer_id, PointScheme.id)
+        )
+    )
+
+
+def exchange_partners(issuer: PointIssuer) -> list[dict]:
+    """Per other issuer linked to this one by a rate: what this issuer owes it and what it
+    owes this issuer, in fen (the open settlement, from the books)."""
+    mine = {x.id for x in schemes_of(issuer)}
+    other_ids: set[int] = set()
+    for r in rates_of(issuer):
+        for sid in (r.from_scheme_id, r.to_scheme_id):
+            if sid not in mine:
+                other_ids.add(get_scheme(sid).issuer_id)
+    out = []
+    for oid in sorted(other_ids):
+        other = get_issuer(oid)
+        out.append(
+            {
+                "issuer": other,
+                "we_owe_fen": settlement_owed(issuer, other),
+                "they_owe_fen": settlement_owed(other, issuer),
+            }
+        )
+    return out
+
+
+def exchange_schemes(issuer: PointIssuer, *, day: dt.date | None = None) -> list[PointScheme]:
+    """Other issuers' SERVICE schemes with a rate in force today into one of this issuer's
+    schemes: the points a visitor may spend here (PT-2)."""
+    day = day or _today()
+    mine = [x.id for x in schemes_of(issuer)] or [0]
+    ids = db.session.scalars(
+        sa.select(ExchangeRate.from_scheme_id)
+        .where(
+            ExchangeRate.to_scheme_id.in_(mine),
+            ExchangeRate.effective_from <= day,
+            sa.or_(ExchangeRate.effective_to.is_(None), ExchangeRate.effective_to > day),
+        )
+        .distinct()
+    ).all()
+    return [get_scheme(i) for i in sorted(ids)]
+
+
+def exchange_cap(item: RedemptionItem, scheme: PointScheme, held: int, day: dt.date) -> int:
+    """The most points of ``scheme`` worth spending on ``item``: within what is held, the
+    item's cap and its price once converted at the rate of the day."""
+    target = item.scheme
+    target_cap = min(item.max_points, (item.price_fen * 10**target.decimals) // target.value_fen)
+    if scheme.id == target.id:
+        return max(0, min(held, target_cap))
+    rate = rate_on(scheme, target, day)
+    per_point = rate * (Decimal(10) ** (target.decimals - scheme.decimals))
+    n = int((Decimal(target_cap) / per_point).to_integral_value(ROUND_DOWN))
+    while n > 0 and int((Decimal(n) * per_point).to_integral_value(ROUND_DOWN)) > target_cap:
+        n -= 1
+    return max(0, min(held, n))

@@ -382,6 +382,15 @@ def fill_ids(side: Side) -> None:  # type: ignore[no-redef]
     )
     points.approve_grant(held, actor=boss)
     objection = points.object_to_grant(held, "未参加", actor=boss)
+    record = points.record_volunteer_hours(
+        side.org.community_id,
+        side.payer.id,
+        activity="助老送餐",
+        date=dt.date.today(),
+        minutes=90,
+        actor=boss,
+        issuer=issuer,
+    )
     db.session.flush()
     side.ids.update(
         grant_id=grant.id,
@@ -389,6 +398,8 @@ def fill_ids(side: Side) -> None:  # type: ignore[no-redef]
         activity_id=activity.id,
         item_id=item.id,
         points_scheme_id=scheme.id,
+        scheme_id=scheme.id,
+        volunteer_record_id=record.id,
     )
 
 
