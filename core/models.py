@@ -340,7 +340,9 @@ class Job(IdMixin, Model):  # 后台任务
     book_id: Mapped[int | None] = mapped_column(BigId)  # the ledger's book (core knows no ledger)
     kind: Mapped[str] = mapped_column(sa.String(80))
     params: Mapped[str] = mapped_column(sa.Text, default="{}")  # JSON
-    status: Mapped[str] = mapped_column(sa.String(12), default="queued")  # queued|running|done|failed
+    status: Mapped[str] = mapped_column(
+        sa.String(12), default="queued"
+    )  # queued|running|done|failed
     progress: Mapped[int] = mapped_column(sa.Integer, default=0)  # 0 … 100
     progress_note: Mapped[str] = mapped_column(sa.String(200), default="")
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
