@@ -7,7 +7,9 @@ the latest row for (auditor, organisation) holds. Staff who are also auditors, a
 admins, are not limited by grants.
 
 Every request with an ``org_id`` in its address by a limited auditor is checked before its view
-runs (``install``): no grant, or a date outside the range, is a 403 with a message saying why.
+runs (``install``): a revoked grant, or a date outside the range, is a 403 with a message saying
+why. An auditor never given a grant row keeps the role's unlimited reading (as before grants
+existed) unless ``AUDITOR_GRANT_REQUIRED`` is set.
 Which dates a request touches is told by the package that owns the route
 (``register_dates(endpoint, fn)``; e.g. the ledger's reports and vouchers); a route nobody
 describes needs only the grant. Every such request, a GET too, is recorded in the audit trail
@@ -21,7 +23,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -59,15 +61,27 @@ def is_limited_auditor(user: User, organisation: Organisation) -> bool:
     return user.roles_in(organisation.id) == {Role.AUDITOR.value}
 
 
-def current_grant(user_id: int, organisation_id: int) -> AuditorGrant | None:
-    """The grant that holds now: the latest row, unless it is a revocation."""
-    row = db.session.scalars(
+def latest_row(user_id: int, organisation_id: int) -> AuditorGrant | None:
+    return db.session.scalars(
         sa.select(AuditorGrant)
         .where(AuditorGrant.user_id == user_id, AuditorGrant.organisation_id == organisation_id)
         .order_by(AuditorGrant.id.desc())
         .limit(1)
     ).first()
+
+
+def current_grant(user_id: int, organisation_id: int) -> AuditorGrant | None:
+    """The grant that holds now: the latest row, unless it is a revocation."""
+    row = latest_row(user_id, organisation_id)
     return row if row is not None and row.action == "grant" else None
+
+
+def grants_required() -> bool:
+    """Whether an auditor never given a grant row sees nothing (``AUDITOR_GRANT_REQUIRED``),
+    or, as before grants existed, every date of an organisation whose auditor role they hold
+    (the default: memberships made before this feature keep working until an admin sets a
+    range; a revocation always ends access)."""
+    return bool(current_app.config.get("AUDITOR_GRANT_REQUIRED", False))
 
 
 def history(organisation: Organisation) -> list[AuditorGrant]:
@@ -168,7 +182,10 @@ def check(user: User, organisation: Organisation, dates: Iterable[dt.date] | Non
     ``dates=None``: the request names no dates and would read beyond any range."""
     if not is_limited_auditor(user, organisation):
         return
-    row = current_grant(user.id, organisation.id)
+    latest = latest_row(user.id, organisation.id)
+    if latest is None and not grants_required():
+        return  # never given a range: the auditor role alone, as before grants existed
+    row = latest if latest is not None and latest.action == "grant" else None
     if row is None:
         g.audit_security = True  # a refusal is a security event (the admins' feed)
         raise NotPermitted(
