@@ -38,7 +38,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, redirect, url_for
 
-from .db import db, rowcount, utcnow
+from .db import db, read_only_transactions, rowcount, utcnow
 from .downloads import download
 from .errors import DomainError
 from .models import Job, Organisation, User
@@ -272,11 +272,16 @@ def _claimable(cutoff: dt.datetime):
 def claimable_ids(limit: int = 10) -> list[int]:
     """Jobs a worker may try to claim, oldest first (a read: the claim decides)."""
     cutoff = utcnow() - _stale_after()
-    return list(
-        db.session.scalars(
-            sa.select(Job.id).where(_claimable(cutoff)).order_by(Job.id).limit(limit)
+    # A plain read that holds no lock (SQLite: a deferred BEGIN), ended at once: a worker
+    # between looking and claiming must not keep the others waiting.
+    with read_only_transactions():
+        ids = list(
+            db.session.scalars(
+                sa.select(Job.id).where(_claimable(cutoff)).order_by(Job.id).limit(limit)
+            )
         )
-    )
+        db.session.commit()
+    return ids
 
 
 def try_claim(job_id: int, worker: str) -> bool:
@@ -427,11 +432,12 @@ def executor_mode(app) -> str:
     return str(app.config.get("JOBS_EXECUTOR") or ("none" if app.testing else "pool"))
 
 
-def dispatch(app, first: int | None = None) -> bool:
+def dispatch(app, first: int | None = None):
     """Hand queued jobs to this process's pool (after the request committed). Safe to call
-    often: a pool process that finds nothing to claim returns at once."""
+    often: a pool process that finds nothing to claim returns at once. Returns the pool's
+    future (how many jobs that process ran), or None when there is no pool."""
     if executor_mode(app) != "pool":
-        return False
+        return None
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -444,12 +450,11 @@ def dispatch(app, first: int | None = None) -> bool:
         )
         app.extensions[key] = pool
     try:
-        pool.submit(_pool_main, _pool_config(app), first)
+        return pool.submit(_pool_main, _pool_config(app), first)
     except Exception:  # a broken pool: start a new one next time; the job stays queued
         app.extensions.pop(key, None)
         log.exception("could not hand job to the pool")
-        return False
-    return True
+        return None
 
 
 __all__ = [
