@@ -227,14 +227,14 @@ def _before_request() -> None:
         return
     g.audit_reads = True  # core.audit records this GET too
     detail: dict = {"auditor": True, "statement": view_args.get("name") or request.endpoint}
-    for fn in DETAIL:
-        detail.update(fn(org))
+    for more in DETAIL:
+        detail.update(more(org))
     note(organisation_id=org.id, community_id=org.community_id, **detail)
-    fn = DATES.get(request.endpoint or "")
+    dates_of = DATES.get(request.endpoint or "")
     dates: list[dt.date] | None = []
-    if fn is not None:
+    if dates_of is not None:
         try:
-            dates = fn(view_args, request.args)
+            dates = dates_of(view_args, request.args)
         except InvalidInput:
             dates = []  # unreadable dates: the view answers 422 and shows nothing
     if dates:

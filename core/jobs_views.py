@@ -32,6 +32,10 @@ STATUS_LABELS = {
 }
 
 
+def _app():
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
 def _job_dates(job: Job) -> list[dt.date]:
     """The dates a job's file covers (``params["dates"]``, ISO days), for the auditor check."""
     try:
@@ -59,7 +63,7 @@ def _visible_job(job_id: int) -> tuple[Job, User]:
 def job_page(job_id: int):
     job, _user = _visible_job(job_id)
     if job.status == jobs.QUEUED:
-        jobs.dispatch(current_app._get_current_object(), job.id)  # a pool that lost it
+        jobs.dispatch(_app(), job.id)  # a pool that lost it
     return render_template("core/job.html", job=job, status_labels=STATUS_LABELS)
 
 
@@ -92,7 +96,7 @@ def job_download(job_id: int):
 def _dispatch_queued(_exc):
     """Queued jobs go to the pool once the request has committed (after_request did)."""
     if _exc is None and g.pop("jobs_queued", False):
-        jobs.dispatch(current_app._get_current_object())
+        jobs.dispatch(_app())
 
 
 def register(app) -> None:

@@ -215,20 +215,19 @@ def _(report: TrialBalance, lang: str = "zh") -> list[list[Cell]]:
         )
     ]
     for r in report.rows:
-        rows.append(
-            [r.account.code, _name(r.account, lang), r.level]
-            + [
-                _amt(v, e)
-                for v in (
-                    r.opening_debit,
-                    r.opening_credit,
-                    r.debit,
-                    r.credit,
-                    r.closing_debit,
-                    r.closing_credit,
-                )
-            ]
-        )
+        row: list[Cell] = [r.account.code, _name(r.account, lang), r.level]
+        row += [
+            _amt(v, e)
+            for v in (
+                r.opening_debit,
+                r.opening_credit,
+                r.debit,
+                r.credit,
+                r.closing_debit,
+                r.closing_credit,
+            )
+        ]
+        rows.append(row)
     t = report.totals
     rows.append(
         [_word(lang, "total"), "", ""]
@@ -250,15 +249,14 @@ def _(report: TrialBalance, lang: str = "zh") -> list[list[Cell]]:
 @report_table.register
 def _(report: Statement, lang: str = "zh") -> list[list[Cell]]:
     i = _i(lang)
-    rows: list[list[Cell]] = [
-        _head(lang, "item", "line_no") + [c.label_en if i else c.label_zh for c in report.columns]
-    ]
+    head: list[Cell] = [*_head(lang, "item", "line_no")]
+    head += [c.label_en if i else c.label_zh for c in report.columns]
+    rows: list[list[Cell]] = [head]
     for ln in report.lines:
         label = ln.label_en if i else ln.label_zh
-        rows.append(
-            [label, "" if ln.line_no is None else ln.line_no]
-            + ["" if v is None else _amt(v, report.exponent) for v in ln.amounts]
-        )
+        row: list[Cell] = [label, "" if ln.line_no is None else ln.line_no]
+        row += ["" if v is None else _amt(v, report.exponent) for v in ln.amounts]
+        rows.append(row)
     return rows
 
 
