@@ -81,7 +81,7 @@ def test_the_latest_row_holds_and_nothing_is_rewritten(app, organisation, staff)
             .values(end_date=D(2030, 1, 1)),
             sa.delete(AuditorGrant).where(AuditorGrant.id == first.id),
         ):
-            with db.session.begin_nested(), pytest.raises(DatabaseError):
+            with pytest.raises(DatabaseError), db.session.begin_nested():
                 db.session.execute(stmt)
 
 
