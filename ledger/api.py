@@ -768,6 +768,13 @@ def _export(org: Organisation, user: User, book: Book, key: str, query: dict):
     start, end = query.get("start", today.replace(day=1)), query.get("end", today)
     dates = [start, end] if ranged else [query.get("as_of", today)]
     account = svc.account_by_code(book, query["account"]) if "account" in query else None
+    if "account" in query and account is None:
+        raise InvalidInput(
+            _l("No account %(code)s in this book.", code=query["account"]),
+            errors={"account": [str(_l("No such account."))]},
+        )
+    if key == "account_detail" and account is None:
+        raise InvalidInput(_l("Choose an account."), errors={"account": [str(_l("Required."))]})
     params = {
         "org_id": org.id,
         "report": key,

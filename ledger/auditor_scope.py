@@ -9,11 +9,13 @@ import datetime as dt
 from collections.abc import Mapping
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from core import auditor_access, parse
 from core.db import db
-from core.models import Organisation
+from core.models import Organisation, Role
 
+from . import nav
 from .models import Book, Voucher
 
 _AS_OF = frozenset({"balance-sheet", "account-balances"})
@@ -76,3 +78,14 @@ for endpoint in ("ledger.vouchers", "ledger_api.list_vouchers"):
     auditor_access.register_dates(endpoint, list_dates)
 auditor_access.register_dates("ledger.review", _unbounded)
 auditor_access.register_detail(tree_size)
+
+# The admin's page of auditor grants, in the book's navigation.
+nav.EXTRA_RULES["manage_auditors"] = lambda roles, _org, _subject: Role.ADMIN.value in roles
+nav.BOOK_LINKS.append(
+    nav.BookLink(
+        "auditor_access.grants",
+        _l("Auditor access"),
+        action="manage_auditors",
+        current_prefix="auditor_access.",
+    )
+)

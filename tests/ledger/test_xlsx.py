@@ -239,3 +239,17 @@ def test_a_big_api_export_answers_202_with_the_job(app, organisation, book, marc
         assert d.mimetype == "text/csv" and "587999.56" in text
     finally:
         app.config.pop("EXPORT_INLINE_MAX_LINES", None)
+
+
+def test_bad_export_requests_are_4xx(app, organisation, book, march, people):
+    from tests.ledger.test_api import Api
+
+    api = Api(app, organisation, people["reviewer"])
+    rng = "start=2026-03-01&end=2026-03-31"
+    assert api.get(f"/reports/account_detail?{rng}&format=xlsx").status_code == 422
+    assert api.get(f"/reports/account_detail?{rng}&account=9999&format=xlsx").status_code == 422
+    assert api.get(f"/reports/trial_balance?{rng}&format=xlsb").status_code == 422
+    assert (
+        api.get("/reports/trial_balance?start=2026-04-01&end=2026-03-01&format=xlsx").status_code
+        == 422
+    )
