@@ -24,6 +24,7 @@ app process may run it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import json
@@ -372,6 +373,24 @@ def run_claimed(job_id: int, worker: str) -> str:
         log.exception("job %s (%s) failed", job_id, ctx.params)
         _finish(job_id, worker, status=FAILED, error=message[:2000])
         return FAILED
+
+
+def prune(older_than: dt.timedelta) -> int:
+    """Delete the files of jobs finished longer ago than ``older_than`` (their rows stay, as
+    the record of who asked for what; the page then says the file is no longer kept)."""
+    cutoff = utcnow() - older_than
+    old = db.session.scalars(
+        sa.select(Job).where(Job.finished_at < cutoff, Job.result_path.is_not(None))
+    ).all()
+    for job in old:
+        path = (Path(current_app.instance_path) / (job.result_path or "")).resolve()
+        if jobs_dir().resolve() in path.parents:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+        job.result_path = None
+    db.session.flush()
+    return len(old)
 
 
 def new_worker_name() -> str:

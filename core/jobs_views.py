@@ -112,3 +112,12 @@ def register(app) -> None:
         machine that sees the database and the instance folder)."""
         n = jobs.work(max_jobs=max_jobs)
         click.echo(f"ran {n} job(s)")
+
+    @jobs_cli.command("prune")
+    @click.option("--days", type=click.IntRange(min=0), default=7, show_default=True)
+    @audited_command("jobs prune")
+    def prune_cmd(days: int):
+        """Delete the files of jobs finished more than DAYS days ago."""
+        n = jobs.prune(dt.timedelta(days=days))
+        db.session.commit()
+        click.echo(f"pruned {n} file(s)")

@@ -214,3 +214,21 @@ def test_the_process_pool_runs_a_job_in_another_process(committing_app):
     assert done.worker and done.worker.split("-")[-2].isdigit()
     path = jobs.result_file(done)
     assert path is not None and path.read_bytes()[:2] == b"PK"  # a zip: the XLSX
+
+
+def test_cli_works_the_queue_and_prunes_old_files(committing_app):
+    runner = committing_app.test_cli_runner()
+    job_id = _queue(n=3)
+    result = runner.invoke(args=["jobs", "work"])
+    assert result.exit_code == 0 and "ran 1 job(s)" in result.output
+    job = _job(job_id)
+    path = jobs.result_file(job)
+    assert path is not None
+    db.session.execute(
+        sa.update(Job).where(Job.id == job_id).values(finished_at=utcnow() - dt.timedelta(days=9))
+    )
+    db.session.commit()
+    result = runner.invoke(args=["jobs", "prune", "--days", "7"])
+    assert result.exit_code == 0 and "pruned 1 file(s)" in result.output
+    assert not path.exists() and jobs.result_file(_job(job_id)) is None
+    assert _job(job_id).status == "done"  # the record of who asked for what stays
