@@ -145,13 +145,23 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(ledger.nav.book_links, "book_links")  # the domains' book pages
 
     from . import api as core_api
-    from . import onboarding_views, personal_data_views, security_views
+    from . import (
+        auditor_access,
+        auditor_views,
+        jobs_views,
+        onboarding_views,
+        personal_data_views,
+        security_views,
+    )
     from . import views as core_views
 
     app.register_blueprint(core_views.bp)
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(security_views.bp)
     app.register_blueprint(personal_data_views.bp)
+    app.register_blueprint(jobs_views.bp)
+    app.register_blueprint(auditor_views.bp)
+    auditor_access.install(app)
     app.register_blueprint(ledger.views.bp)
     app.register_blueprint(ledger.opening_views.bp)
     app.register_blueprint(transparency.public.public_bp)
@@ -172,12 +182,13 @@ def _register_cli(app: Flask) -> None:
     import transparency.cli
     import transparency.demo  # noqa: F401  (adds its demo step)
 
-    from . import backup_cli, personal_data_views
+    from . import backup_cli, jobs_views, personal_data_views
     from . import cli as core_cli
 
     core_cli.register(app)
     backup_cli.register(app)
     personal_data_views.register(app)
+    jobs_views.register(app)
     ledger.cli.register(app)
     ledger.opening_cli.register(app)
     transparency.cli.register(app)

@@ -114,7 +114,9 @@ def record_request(response, *, commit: bool = True) -> None:
     A Core insert on the session's connection rather than an ORM object: it runs on every write
     request, and the user is read from ``current_user`` as loaded, never read again."""
     security = bool(g.get("audit_security"))
-    if request.method in SAFE_METHODS and not security:
+    # A read is recorded when it is a security event, or when the reader's reads are audited
+    # (an auditor's views and downloads: core.auditor_access).
+    if request.method in SAFE_METHODS and not security and not g.get("audit_reads"):
         return
     detail = dict(g.get("audit_detail", {}))
     if g.get("audit_outcome_detail"):

@@ -6,12 +6,13 @@ them in order inside one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from . import auth
+from . import auditor_access, auth
 from .db import db
 from .models import (
     KIND_STANDARD,
@@ -102,6 +103,17 @@ def load_demo() -> DemoContext:
         for o in (enterprise, foundation, trust):
             auth.grant_role(u, o, role)
         users[username] = u
+    # The auditor sees the demo books of last year and this year (core.auditor_access).
+    today = dt.date.today()
+    for o in (enterprise, foundation, trust):
+        auditor_access.grant(
+            users["auditor"],
+            o,
+            dt.date(today.year - 1, 1, 1),
+            dt.date(today.year, 12, 31),
+            actor=users["admin"],
+            note_text="demo",
+        )
     users["platform"] = auth.create_user(
         "platform", DEMO_PASSWORD, display_name="平台管理员", platform_admin=True
     )

@@ -322,3 +322,70 @@ class IdempotencyRecord(IdMixin, Model):
     status_code: Mapped[int] = mapped_column(sa.Integer)
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class Job(IdMixin, Model):  # 后台任务
+    """A background job (a big export or statement): queued by a request, claimed by one
+    worker with an atomic UPDATE … WHERE status = 'queued' (core.jobs), its file kept in the
+    instance folder for the user who asked. No in-process state: any app process may run it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_status_id", "status", "id"),)
+    community_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("communities.id"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("organisations.id"), index=True
+    )
+    book_id: Mapped[int | None] = mapped_column(BigId)  # the ledger's book (core knows no ledger)
+    kind: Mapped[str] = mapped_column(sa.String(80))
+    params: Mapped[str] = mapped_column(sa.Text, default="{}")  # JSON
+    status: Mapped[str] = mapped_column(
+        sa.String(12), default="queued"
+    )  # queued|running|done|failed
+    progress: Mapped[int] = mapped_column(sa.Integer, default=0)  # 0 … 100
+    progress_note: Mapped[str] = mapped_column(sa.String(200), default="")
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(sa.String(80))  # who claimed it last
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    result_path: Mapped[str | None] = mapped_column(sa.String(300))  # under the instance folder
+    result_name: Mapped[str | None] = mapped_column(sa.String(200))  # the download's file name
+    result_mimetype: Mapped[str | None] = mapped_column(sa.String(120))
+    result_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class AuditorGrant(IdMixin, Model):  # 审计授权
+    """An admin's grant of one organisation's books to an auditor for a date range, or its
+    revocation. Append-only: a change of range is a new grant row, a revocation a row with
+    ``action = 'revoke'``; the latest row for (auditor, organisation) is what holds now."""
+
+    __tablename__ = "auditor_grants"
+    __table_args__ = (
+        sa.Index("ix_auditor_grants_user_org", "user_id", "organisation_id", "id"),
+        sa.CheckConstraint("action IN ('grant', 'revoke')", name="action"),
+        sa.CheckConstraint(
+            "action = 'revoke' OR (start_date IS NOT NULL AND end_date IS NOT NULL "
+            "AND start_date <= end_date)",
+            name="range",
+        ),
+    )
+    community_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("communities.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(10))  # grant | revoke
+    start_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    end_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    organisation: Mapped[Organisation] = relationship()

@@ -24,9 +24,10 @@ from webargs.flaskparser import FlaskParser
 
 from core import audit, auth, parse
 from core.db import db
-from core.downloads import csv_response
+from core.downloads import csv_response, csv_text
 from core.errors import InvalidInput, NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
+from core.jobs import JobContext, JobFile, register_job_kind, run_or_queue
 from core.models import Organisation, User
 from core.months import Month
 
@@ -36,6 +37,8 @@ from . import services as svc
 from .amounts import format_minor
 from .entry import EntryText, LineText, closable_month, parse_entry
 from .models import Account, Book, Fund, Period, Voucher, VoucherEvent, VoucherKind, VoucherLine
+from .reports.render import XLSX_MIMETYPE, to_xlsx
+from .views.reports import export_size, inline_max_lines
 
 
 class _Parser(FlaskParser):
@@ -702,9 +705,12 @@ def _run_report(name: str, book: Book, q: dict):
     200,
     description=(
         "The report as JSON: amounts in minor units with unit and exponent. With format=csv: "
-        "text/csv (UTF-8 with BOM), amounts as plain decimals in major units."
+        "text/csv (UTF-8 with BOM), amounts as plain decimals in major units. With "
+        "format=xlsx: a workbook, amounts as numbers. A big CSV or XLSX is answered 202 with "
+        "a background job (status_url, then download_url)."
     ),
 )
+@blp.alt_response(202, description="A background job makes the file (big exports).")
 def report(query: dict, org_id: int, name: str):
     """A report of the book: trial_balance, balance_sheet, income_statement, cash_flow
     (现金流量表; ``checks.every_cash_movement_classified`` is false while cash movements are
@@ -717,6 +723,8 @@ def report(query: dict, org_id: int, name: str):
     key = name.replace("-", "_")
     if key not in REPORTS:
         raise NotFound(_l("No such report."))
+    if query["format"] in ("csv", "xlsx"):
+        return _export(_org, _user, book, key, query)
     result = _run_report(key, book, query)
     if query["format"] == "csv":
         ranged = REPORTS[key][0]
@@ -730,6 +738,71 @@ def report(query: dict, org_id: int, name: str):
             reports.to_csv_rows(result, lang="en" if _english() else "zh"), f"{key}_{period}.csv"
         )
     return reports.to_json(result)
+
+
+EXPORT_JOB = "ledger.api_report_export"
+
+
+def _export_file(book: Book, key: str, query: dict, lang: str) -> JobFile:
+    result = _run_report(key, book, query)
+    ranged = REPORTS[key][0]
+    today = dt.date.today()
+    period = (
+        f"{query.get('start', today.replace(day=1))}_{query.get('end', today)}"
+        if ranged
+        else str(query.get("as_of", today))
+    )
+    if query["format"] == "xlsx":
+        return JobFile(f"{key}_{period}.xlsx", XLSX_MIMETYPE, to_xlsx(result, lang, sheet=key))
+    data = csv_text(reports.to_csv_rows(result, lang=lang)).encode()
+    return JobFile(f"{key}_{period}.csv", "text/csv", data)
+
+
+def _export_job(ctx: JobContext) -> JobFile:
+    org = db.session.get(Organisation, ctx.params["org_id"])
+    if org is None:
+        raise NotFound()
+    book = svc.book_for(org)
+    ctx.progress(5)
+    query = s.ReportQuery().load(ctx.params["query"])
+    return _export_file(book, ctx.params["report"], query, ctx.params["lang"])
+
+
+register_job_kind(EXPORT_JOB, _export_job)
+
+
+def _export(org: Organisation, user: User, book: Book, key: str, query: dict):
+    """CSV or XLSX: the file, or (big) 202 with the background job that makes it."""
+    ranged, _unit, _account = REPORTS[key]
+    today = dt.date.today()
+    start, end = query.get("start", today.replace(day=1)), query.get("end", today)
+    dates = [start, end] if ranged else [query.get("as_of", today)]
+    account = svc.account_by_code(book, query["account"]) if "account" in query else None
+    if "account" in query and account is None:
+        raise InvalidInput(
+            _l("No account %(code)s in this book.", code=query["account"]),
+            errors={"account": [str(_l("No such account."))]},
+        )
+    if key == "account_detail" and account is None:
+        raise InvalidInput(_l("Choose an account."), errors={"account": [str(_l("Required."))]})
+    params = {
+        "org_id": org.id,
+        "report": key,
+        "query": s.ReportQuery().dump(query),
+        "lang": "en" if _english() else "zh",
+        "dates": [d.isoformat() for d in dates],
+    }
+    size = export_size(book, key, start, end, account) if ranged else 0
+    return run_or_queue(
+        EXPORT_JOB,
+        params,
+        size=size,
+        threshold=inline_max_lines(),
+        organisation=org,
+        user=user,
+        book_id=book.id,
+        api=True,
+    )
 
 
 __all__ = ["blp", "present_voucher"]

@@ -165,7 +165,7 @@ class ReportQuery(Schema):
     fund = Text(min_length=1, max_length=40)
     unit = Text(min_length=1, max_length=24)
     account = Text(min_length=1, max_length=200)
-    format = fields.String(validate=validate.OneOf(["json", "csv"]), load_default="json")
+    format = fields.String(validate=validate.OneOf(["json", "csv", "xlsx"]), load_default="json")
 
 
 # --- output -----------------------------------------------------------------------------------

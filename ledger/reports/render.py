@@ -14,7 +14,10 @@ layouts' line labels, not interface text.
 from __future__ import annotations
 
 import datetime as dt
+import io
+from decimal import Decimal
 from functools import singledispatch
+from typing import NamedTuple
 
 from ..amounts import format_minor
 from ..models import Account
@@ -24,7 +27,15 @@ from .ledgers import AccountDetail, GeneralLedger
 from .statements import Statement
 from .trial_balance import TrialBalance, direction
 
-__all__ = ["account_json", "to_csv_rows", "to_json"]
+__all__ = [
+    "XLSX_MIMETYPE",
+    "Amount",
+    "account_json",
+    "report_table",
+    "to_csv_rows",
+    "to_json",
+    "to_xlsx",
+]
 
 _HEAD = {
     "code": ("科目编码", "Code"),
@@ -89,13 +100,13 @@ def _dir(lang: str, signed: int) -> str:
     return _DIRECTION_EN[d] if _i(lang) else d
 
 
-def _movement(lang: str, e: int, debit: int | None, credit: int | None, balance: int) -> list[str]:
+def _movement(lang: str, e: int, debit: int | None, credit: int | None, balance: int) -> list[Cell]:
     """The 借方 / 贷方 / 方向 / 余额 cells of a ledger row (no debit or credit: empty cells)."""
     return [
-        "" if debit is None else format_minor(debit, e),
-        "" if credit is None else format_minor(credit, e),
+        "" if debit is None else _amt(debit, e),
+        "" if credit is None else _amt(credit, e),
         _dir(lang, balance),
-        format_minor(abs(balance), e),
+        _amt(abs(balance), e),
     ]
 
 
@@ -120,70 +131,108 @@ def _d(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-# --- CSV --------------------------------------------------------------------------------------
+# --- typed tables: what CSV and XLSX both write ----------------------------------------------
+
+
+class Amount(NamedTuple):
+    """An amount cell: integer minor units and the exponent that reads them."""
+
+    minor: int
+    exponent: int
+
+    def decimal(self) -> Decimal:
+        return Decimal(self.minor).scaleb(-self.exponent)
+
+
+# A cell of a report table: text, a whole number (a level, a line number), a date, an amount,
+# or None (an empty cell).
+Cell = str | int | dt.date | Amount | None
+
+
+def _amt(minor: int, exponent: int) -> Amount:
+    return Amount(int(minor), exponent)
+
+
+def _cell_text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, Amount):
+        return format_minor(cell.minor, cell.exponent)
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return str(cell)
+
+
+def to_csv_rows(report, lang: str = "zh") -> list[list[str]]:
+    """Header row then data rows, all strings, amounts as plain decimals (see module doc)."""
+    return [[_cell_text(c) for c in row] for row in report_table(report, lang)]
 
 
 @singledispatch
-def to_csv_rows(report, lang: str = "zh") -> list[list[str]]:
-    """Header row then data rows, all strings, amounts as plain decimals (see module doc)."""
+def report_table(report, lang: str = "zh") -> list[list[Cell]]:
+    """A report as a header row then data rows of typed cells (``Cell``): the one layout
+    of every export. A new report type registers here and gets CSV and XLSX at once."""
     if isinstance(report, list) and all(isinstance(b, AccountBalance) for b in report):
-        return _balances_csv(report, lang)
-    raise TypeError(f"no CSV form for {type(report).__name__}")
+        return _balances_table(report, lang)
+    raise TypeError(f"no table form for {type(report).__name__}")
 
 
-def _balances_csv(balances: list[AccountBalance], lang: str) -> list[list[str]]:
-    rows = [_head(lang, "code", "account", "unit", "debit_total", "credit_total", "balance")]
+def _balances_table(balances: list[AccountBalance], lang: str) -> list[list[Cell]]:
+    rows: list[list[Cell]] = [
+        list(_head(lang, "code", "account", "unit", "debit_total", "credit_total", "balance"))
+    ]
     for b in balances:
         rows.append(
             [
                 b.account.code,
                 _name(b.account, lang),
                 b.unit,
-                format_minor(b.debit_total, b.exponent),
-                format_minor(b.credit_total, b.exponent),
-                format_minor(b.balance, b.exponent),
+                _amt(b.debit_total, b.exponent),
+                _amt(b.credit_total, b.exponent),
+                _amt(b.balance, b.exponent),
             ]
         )
     return rows
 
 
-@to_csv_rows.register
-def _(report: TrialBalance, lang: str = "zh") -> list[list[str]]:
+@report_table.register
+def _(report: TrialBalance, lang: str = "zh") -> list[list[Cell]]:
     e = report.exponent
-    rows = [
-        _head(
-            lang,
-            "code",
-            "account",
-            "level",
-            "opening_debit",
-            "opening_credit",
-            "debit",
-            "credit",
-            "closing_debit",
-            "closing_credit",
+    rows: list[list[Cell]] = [
+        list(
+            _head(
+                lang,
+                "code",
+                "account",
+                "level",
+                "opening_debit",
+                "opening_credit",
+                "debit",
+                "credit",
+                "closing_debit",
+                "closing_credit",
+            )
         )
     ]
     for r in report.rows:
-        rows.append(
-            [r.account.code, _name(r.account, lang), str(r.level)]
-            + [
-                format_minor(v, e)
-                for v in (
-                    r.opening_debit,
-                    r.opening_credit,
-                    r.debit,
-                    r.credit,
-                    r.closing_debit,
-                    r.closing_credit,
-                )
-            ]
-        )
+        row: list[Cell] = [r.account.code, _name(r.account, lang), r.level]
+        row += [
+            _amt(v, e)
+            for v in (
+                r.opening_debit,
+                r.opening_credit,
+                r.debit,
+                r.credit,
+                r.closing_debit,
+                r.closing_credit,
+            )
+        ]
+        rows.append(row)
     t = report.totals
     rows.append(
         [_word(lang, "total"), "", ""]
         + [
-            format_minor(v, e)
+            _amt(v, e)
             for v in (
                 t.opening_debit,
                 t.opening_credit,
@@ -197,26 +246,29 @@ def _(report: TrialBalance, lang: str = "zh") -> list[list[str]]:
     return rows
 
 
-@to_csv_rows.register
-def _(report: Statement, lang: str = "zh") -> list[list[str]]:
+@report_table.register
+def _(report: Statement, lang: str = "zh") -> list[list[Cell]]:
     i = _i(lang)
-    rows = [
-        _head(lang, "item", "line_no") + [c.label_en if i else c.label_zh for c in report.columns]
-    ]
+    head: list[Cell] = [*_head(lang, "item", "line_no")]
+    head += [c.label_en if i else c.label_zh for c in report.columns]
+    rows: list[list[Cell]] = [head]
     for ln in report.lines:
         label = ln.label_en if i else ln.label_zh
-        rows.append(
-            [label, "" if ln.line_no is None else str(ln.line_no)]
-            + ["" if v is None else format_minor(v, report.exponent) for v in ln.amounts]
-        )
+        row: list[Cell] = [label, "" if ln.line_no is None else ln.line_no]
+        row += ["" if v is None else _amt(v, report.exponent) for v in ln.amounts]
+        rows.append(row)
     return rows
 
 
-@to_csv_rows.register
-def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
+@report_table.register
+def _(report: GeneralLedger, lang: str = "zh") -> list[list[Cell]]:
     e = report.exponent
-    rows = [
-        _head(lang, "code", "account", "period", "summary", "dr", "cr", "direction", "balance_abs")
+    rows: list[list[Cell]] = [
+        list(
+            _head(
+                lang, "code", "account", "period", "summary", "dr", "cr", "direction", "balance_abs"
+            )
+        )
     ]
     for la in report.accounts:
         code, name = la.account.code, _name(la.account, lang)
@@ -224,7 +276,7 @@ def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
             [
                 code,
                 name,
-                report.start.isoformat(),
+                report.start,
                 _word(lang, "opening"),
                 *_movement(lang, e, None, None, la.opening),
             ]
@@ -251,13 +303,15 @@ def _(report: GeneralLedger, lang: str = "zh") -> list[list[str]]:
     return rows
 
 
-@to_csv_rows.register
-def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
+@report_table.register
+def _(report: AccountDetail, lang: str = "zh") -> list[list[Cell]]:
     e = report.exponent
-    rows = [_head(lang, "date", "number", "summary", "dr", "cr", "direction", "balance_abs")]
+    rows: list[list[Cell]] = [
+        list(_head(lang, "date", "number", "summary", "dr", "cr", "direction", "balance_abs"))
+    ]
     rows.append(
         [
-            report.start.isoformat(),
+            report.start,
             "",
             _word(lang, "opening"),
             *_movement(lang, e, None, None, report.opening),
@@ -266,7 +320,7 @@ def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
     for ln in report.lines:
         rows.append(
             [
-                ln.date.isoformat(),
+                ln.date,
                 ln.number,
                 ln.summary,
                 *_movement(lang, e, ln.debit, ln.credit, ln.balance),
@@ -274,7 +328,7 @@ def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
         )
     rows.append(
         [
-            report.end.isoformat(),
+            report.end,
             "",
             _word(lang, "period_total"),
             *_movement(lang, e, report.debit, report.credit, report.closing),
@@ -283,34 +337,33 @@ def _(report: AccountDetail, lang: str = "zh") -> list[list[str]]:
     return rows
 
 
-@to_csv_rows.register
-def _(report: FundStatement, lang: str = "zh") -> list[list[str]]:
+@report_table.register
+def _(report: FundStatement, lang: str = "zh") -> list[list[Cell]]:
     e = report.exponent
-    rows = [
-        _head(
-            lang,
-            "fund_code",
-            "fund",
-            "restricted",
-            "opening",
-            "revenue",
-            "expense",
-            "transfers",
-            "closing",
+    rows: list[list[Cell]] = [
+        list(
+            _head(
+                lang,
+                "fund_code",
+                "fund",
+                "restricted",
+                "opening",
+                "revenue",
+                "expense",
+                "transfers",
+                "closing",
+            )
         )
     ]
     for r in report.rows:
         rows.append(
             [r.fund.code, r.fund.name, _word(lang, "yes" if r.restricted else "no")]
-            + [
-                format_minor(v, e)
-                for v in (r.opening, r.revenue, r.expense, r.transfers, r.closing)
-            ]
+            + [_amt(v, e) for v in (r.opening, r.revenue, r.expense, r.transfers, r.closing)]
         )
     t = report.totals
     rows.append(
         [_word(lang, "total"), "", ""]
-        + [format_minor(t[k], e) for k in ("opening", "revenue", "expense", "transfers", "closing")]
+        + [_amt(t[k], e) for k in ("opening", "revenue", "expense", "transfers", "closing")]
     )
     return rows
 
@@ -510,3 +563,74 @@ def _(report: FundStatement) -> dict:
         "totals": report.totals,
         "checks": report.checks,
     }
+
+
+# --- XLSX -------------------------------------------------------------------------------------
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def _number_format(exponent: int) -> str:
+    return "#,##0" if exponent <= 0 else "#,##0." + "0" * exponent
+
+
+def _display_width(cell: Cell) -> int:
+    """Roughly how many Latin characters wide a cell shows (a CJK character counts two)."""
+    text = _cell_text(cell)
+    if isinstance(cell, Amount):
+        text += "," * (len(text) // 3)  # thousands separators
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def to_xlsx(report, lang: str = "zh", *, sheet: str = "") -> bytes:
+    """The report as an XLSX workbook: the same layout as the CSV (``report_table``), with
+    amounts as numbers (Decimal from integer minor units, so 0.1 + 0.2 stays exact) in the
+    number format of their exponent ('#,##0.00' for fen), dates as dates, text as text (never a
+    formula: a summary "=1+1" stays the text it is), the header row frozen, columns as wide as
+    their content (within bounds)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    table = report_table(report, lang)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=(sheet or "report").translate(_SHEET_NAME_BAD)[:31] or "report")
+    widths: dict[int, int] = {}
+    for row in table:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths.get(i, 0), _display_width(cell))
+    for i, w in widths.items():
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(w + 2, 8), 60)
+    ws.freeze_panes = "A2"
+    bold, center = Font(bold=True), Alignment(horizontal="center", vertical="center")
+    header, *body = table
+    head_cells = []
+    for value in header:
+        c = WriteOnlyCell(ws, value=_cell_text(value))
+        c.data_type = "s"
+        c.font, c.alignment = bold, center
+        head_cells.append(c)
+    ws.append(head_cells)
+    for row in body:
+        out = []
+        for value in row:
+            if isinstance(value, Amount):
+                c = WriteOnlyCell(ws, value=value.decimal())
+                c.number_format = _number_format(value.exponent)
+            elif isinstance(value, dt.date):
+                c = WriteOnlyCell(ws, value=value)
+                c.number_format = "yyyy-mm-dd"
+            elif isinstance(value, int):
+                c = WriteOnlyCell(ws, value=value)
+            elif value is None or value == "":
+                c = WriteOnlyCell(ws, value=None)
+            else:
+                c = WriteOnlyCell(ws, value=str(value))
+                c.data_type = "s"  # text that starts with "=" is still text, not a formula
+            out.append(c)
+        ws.append(out)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

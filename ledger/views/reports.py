@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -16,22 +19,33 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from core import parse
 from core.audit import note
-from core.downloads import csv_response
+from core.db import db
+from core.downloads import csv_text
 from core.errors import DomainError, InvalidInput
 from core.i18n import amount
+from core.jobs import JobContext, JobFile, register_job_kind, run_or_queue
 
-from .. import policy, reports
+from .. import (
+    auditor_scope,  # noqa: F401  (which dates a report or voucher shows an auditor)
+    policy,
+    reports,
+)
 from ..entry import AccountLookup
 from ..models import (
     Account,
     Book,
+    Voucher,
+    VoucherLine,
+    VoucherStatus,
 )
+from ..reports.render import XLSX_MIMETYPE, to_xlsx
 from .common import (
     _accounts,
     _funds,
@@ -79,8 +93,9 @@ class ReportParams:
     errors: dict = field(default_factory=dict)
 
     @classmethod
-    def from_args(cls, book: Book) -> ReportParams:
-        a = request.args
+    def from_args(cls, book: Book, args: Mapping | None = None) -> ReportParams:
+        """From the query string (or ``args``: a background job's saved query)."""
+        a = request.args if args is None else args
         today = dt.date.today()
         p = cls(start=today.replace(day=1), end=today, as_of=today)
         if a.get("month", "").strip():
@@ -194,34 +209,31 @@ def reports_index(org_id: int):
 @bp.get("/<id:org_id>/reports/<name>")
 @login_required
 def report(org_id: int, name: str):
-    """One report as HTML, or ``?format=csv`` (UTF-8 with BOM) or ``?format=json``."""
+    """One report as HTML, or ``?format=csv`` (UTF-8 with BOM), ``xlsx`` or ``json``. A big
+    CSV or XLSX (more voucher lines than ``EXPORT_INLINE_MAX_LINES``) is made in a background
+    job: the answer is then the job's page (core.jobs)."""
     bv = _open(org_id)
     kind = _available_reports(bv.book).get(name)
     if kind is None:
         abort(404)
     p = ReportParams.from_args(bv.book)
     fmt = request.args.get("format", "html")
-    if fmt not in ("html", "csv", "json"):
+    if fmt not in ("html", "csv", "xlsx", "json"):
         p.errors["format"] = _("Unknown format.")
     result, error, status = None, None, 200
+    exporting = fmt in ("csv", "xlsx") and (name != "account-detail" or p.account is not None)
     if p.errors:
         error, status = " ".join(dict.fromkeys(p.errors.values())), 422
     else:
         try:
+            if exporting:  # computed inline, or in a background job when it is big
+                return export_response(bv.org, bv.book, bv.user, name, p, fmt)
             result = _run_report(name, bv.book, p)
         except DomainError as e:
             error, status = e.message, _refused(e)
             p.errors.update(
                 {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in e.errors.items()}
             )
-    if status == 200 and result is not None and fmt == "csv":
-        lang = "en" if _locale().startswith("en") else "zh"
-        period = (
-            p.as_of.isoformat()
-            if kind.dates == "as_of"
-            else f"{p.start.isoformat()}_{p.end.isoformat()}"
-        )
-        return csv_response(reports.to_csv_rows(result, lang=lang), f"{name}_{period}.csv")
     if status == 200 and result is not None and fmt == "json":
         return jsonify(reports.to_json(result))
     if fmt != "html" and status == 200:  # account detail without an account
@@ -249,6 +261,7 @@ def report(org_id: int, name: str):
             cash_flow=cash_flow,
             csv_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="csv")),
             json_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="json")),
+            xlsx_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="xlsx")),
         ),
         status,
     )
@@ -290,6 +303,105 @@ def classify_cash_line(org_id: int):
         "success",
     )
     return redirect(url_for(".report", org_id=org_id, name="cash-flow", **back))
+
+
+# --- exports (CSV, XLSX): inline when small, a background job when big ----------------------
+
+EXPORT_JOB = "ledger.report_export"
+DEFAULT_INLINE_MAX_LINES = 5000
+
+
+def export_size(book: Book, name: str, start: dt.date, end: dt.date, account=None) -> int:
+    """How big an export is: the posted voucher lines of the period behind the ledgers (one
+    COUNT; the statements and the trial balance read the balance table and are always small)."""
+    if name not in ("general-ledger", "account-detail", "general_ledger", "account_detail"):
+        return 0
+    q = (
+        sa.select(sa.func.count(VoucherLine.id))
+        .join(Voucher, Voucher.id == VoucherLine.voucher_id)
+        .where(
+            Voucher.book_id == book.id,
+            Voucher.status == VoucherStatus.POSTED.value,
+            Voucher.date >= start,
+            Voucher.date <= end,
+        )
+    )
+    if account is not None:
+        q = q.where(VoucherLine.account_id == account.id)
+    return int(db.session.scalar(q) or 0)
+
+
+def inline_max_lines() -> int:
+    return int(current_app.config.get("EXPORT_INLINE_MAX_LINES", DEFAULT_INLINE_MAX_LINES))
+
+
+def export_filename(name: str, kind: ReportKind, p: ReportParams, fmt: str) -> str:
+    period = (
+        p.as_of.isoformat()
+        if kind.dates == "as_of"
+        else f"{p.start.isoformat()}_{p.end.isoformat()}"
+    )
+    return f"{name}_{period}.{fmt}"
+
+
+def export_file(book: Book, name: str, p: ReportParams, fmt: str, lang: str, progress=None):
+    """The export's bytes, name and type (the job function and the inline path share it)."""
+    kind = REPORTS[name]
+    result = _run_report(name, book, p)
+    if progress:
+        progress(60)
+    filename = export_filename(name, kind, p, fmt)
+    if fmt == "xlsx":
+        sheet = str(kind.title)
+        return JobFile(filename, XLSX_MIMETYPE, to_xlsx(result, lang, sheet=sheet))
+    return JobFile(filename, "text/csv", csv_text(reports.to_csv_rows(result, lang=lang)).encode())
+
+
+def _export_job(ctx: JobContext) -> JobFile:
+    from core.models import Organisation
+
+    from .. import services as svc
+
+    org = db.session.get(Organisation, ctx.params["org_id"])
+    if org is None:
+        raise InvalidInput()
+    book = svc.book_for(org)
+    ctx.progress(5)
+    p = ReportParams.from_args(book, ctx.params["args"])
+    if p.errors:
+        raise InvalidInput(" ".join(dict.fromkeys(p.errors.values())))
+    with force_locale("en" if ctx.params["lang"] == "en" else "zh_Hans_CN"):
+        return export_file(
+            book, ctx.params["report"], p, ctx.params["fmt"], ctx.params["lang"], ctx.progress
+        )
+
+
+register_job_kind(EXPORT_JOB, _export_job)
+
+
+def export_response(org, book: Book, user, name: str, p: ReportParams, fmt: str):
+    """A CSV or XLSX download, or (big) a background job's page."""
+    kind = REPORTS[name]
+    lang = "en" if _locale().startswith("en") else "zh"
+    dates = [p.as_of] if kind.dates == "as_of" else [p.start, p.end]
+    params = {
+        "org_id": org.id,
+        "report": name,
+        "args": {k: str(v) for k, v in p.args(kind).items()},
+        "fmt": fmt,
+        "lang": lang,
+        "dates": [d.isoformat() for d in dates],  # the auditor check of the download
+    }
+    size = export_size(book, name, p.start, p.end, p.account)
+    return run_or_queue(
+        EXPORT_JOB,
+        params,
+        size=size,
+        threshold=inline_max_lines(),
+        organisation=org,
+        user=user,
+        book_id=book.id,
+    )
 
 
 @bp.app_template_filter("report_amount")

@@ -897,7 +897,7 @@ def test_bad_report_parameters_are_422_never_500(client_as, organisation, march)
         ("trial-balance", {"level": "0"}, "Out of range"),
         ("income-statement", {"start": "2025-12-01", "end": "2026-03-31"}, "within one year"),
         ("account-detail", {"account": "no-such"}, "No account no-such"),
-        ("trial-balance", {"format": "xlsx"}, "Unknown format"),
+        ("trial-balance", {"format": "xlsb"}, "Unknown format"),
     ]
     for name, args, message in cases:
         resp = c.get(f"{base}/{name}", query_string=args)

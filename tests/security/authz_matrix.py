@@ -19,6 +19,7 @@ A new route fails tests/security/test_authz_matrix.py until it has a row here.
 from __future__ import annotations
 
 from tests.security import (
+    rows_auditors,
     rows_funds,
     rows_points,
     rows_property_trust,
@@ -175,5 +176,5 @@ ROWS = [
 # fmt: on
 
 # Each domain keeps its rows in its own file (tests/security/rows_<domain>.py).
-for _domain in (rows_shareholders, rows_points, rows_funds, rows_property_trust):
+for _domain in (rows_shareholders, rows_points, rows_funds, rows_property_trust, rows_auditors):
     ROWS += _domain.ROWS

@@ -462,3 +462,54 @@ def _shareholders(side: Side, actor: User) -> None:
         payer_sh_id=payer.id,
         other_sh_id=other.id,
     )
+
+
+# --- auditor access and background jobs (issue 16 items 5 and 7) --------------------------------
+# Appended block (append-only). Each side gets a finished background job queued by its admin
+# (its file in the instance folder: ``job_id``) and names its auditor (``auditor_user_id``) for
+# the grant form. No auditor grant is made here: tests/security/test_auditor_range.py grants
+# ranges in its own world and checks the date-range rule route by route.
+
+_fill_ids_without_jobs = fill_ids
+
+
+def fill_ids(side: Side) -> None:  # type: ignore[no-redef]
+    from pathlib import Path
+
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from core.models import Job, Membership
+
+    _fill_ids_without_jobs(side)
+
+    def member(role: str) -> int:
+        return db.session.scalar(
+            sa.select(Membership.user_id)
+            .where(Membership.organisation_id == side.org.id, Membership.role == role)
+            .order_by(Membership.id)
+            .limit(1)
+        )
+
+    job = Job(
+        kind="ledger.report_export",
+        params="{}",
+        status="done",
+        progress=100,
+        progress_note="",
+        attempts=1,
+        organisation_id=side.org.id,
+        community_id=side.org.community_id,
+        created_by_id=member("admin"),
+        result_name="trial-balance.csv",
+        result_mimetype="text/csv",
+    )
+    db.session.add(job)
+    db.session.flush()
+    folder = Path(current_app.instance_path) / "jobs" / str(job.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "trial-balance.csv").write_text("科目编码\n")
+    job.result_path = f"jobs/{job.id}/trial-balance.csv"
+    job.result_size = (folder / "trial-balance.csv").stat().st_size
+    db.session.flush()
+    side.ids.update(job_id=job.id, auditor_user_id=member("auditor"))
