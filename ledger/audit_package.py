@@ -55,10 +55,9 @@ _disclosure_reports = sa.table(
     "disclosure_reports",
     sa.column("id"),
     sa.column("book_id"),
-    sa.column("period_start"),
-    sa.column("period_end"),
-    sa.column("bundle"),
-    sa.column("bundle_sha256"),
+    sa.column("period_start", sa.Date),
+    sa.column("period_end", sa.Date),
+    sa.column("bundle", sa.Text),
 )
 
 

@@ -285,8 +285,8 @@ def pdf_command(
 
     note(book_id=book_id, statement=statement, period=period, voucher=voucher_number)
     with _language(lang):
-        book = _book(book_id)
         month = _month(period)
+        book = _book(book_id)
         try:
             body = statement_pdf(
                 book,
@@ -320,8 +320,8 @@ def audit_package_command(book_id: int, period: str, output: Path, lang: str):
 
     note(book_id=book_id, period=period)
     with _language(lang):
-        book = _book(book_id)
         month = _month(period)
+        book = _book(book_id)
         try:
             body = audit_package(book, month, lang=lang)
         except DomainError as e:

@@ -74,11 +74,11 @@ _checkpoints = sa.table(
     "checkpoints",
     sa.column("book_id"),
     sa.column("key_id"),
-    sa.column("size"),
-    sa.column("root"),
-    sa.column("created_at"),
+    sa.column("size", sa.BigInteger),
+    sa.column("root", sa.LargeBinary),
+    sa.column("created_at", sa.DateTime),
 )
-_signing_keys = sa.table("signing_keys", sa.column("id"), sa.column("fingerprint"))
+_signing_keys = sa.table("signing_keys", sa.column("id"), sa.column("fingerprint", sa.String))
 
 
 @dataclass(frozen=True)
