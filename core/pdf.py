@@ -215,7 +215,9 @@ def rmb_capital(fen: int) -> str:
                 continue
             if out and (zero or g4 < 1000):
                 out += "零"
-            out += group(g4) + ("", "万", "亿", "万亿")[i]
+            # 壹万亿 alone, but 壹万零壹亿 (the 亿 comes with the group below)
+            top = "万" if i == 3 and groups[2] else "万亿"
+            out += group(g4) + ("", "万", "亿", top)[i]
             zero = False
         return out
 
