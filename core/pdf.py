@@ -139,6 +139,85 @@ def render_pdf(html: str, *, stylesheet: str | None = None) -> bytes:
         raise PdfUnavailable() from None
 
 
+def _render_part(html: str, css: str) -> bytes:
+    """One chunk, in a worker process: WeasyPrint only (no app, no database)."""
+    from weasyprint import CSS, HTML
+
+    gc.disable()
+    return HTML(string=html, url_fetcher=_url_fetcher()).write_pdf(stylesheets=[CSS(string=css)])
+
+
+def parallel_available() -> bool:
+    """Chunks can be rendered in parallel: pypdf joins them and the machine has two cores."""
+    try:
+        import pypdf  # noqa: F401  (BSD-3-Clause)
+    except ImportError:
+        return False
+    return (os.cpu_count() or 1) > 1
+
+
+def render_pdf_chunks(
+    parts: list[str], *, stylesheet: str, page_numbers: str, workers: int | None = None
+) -> bytes:
+    """A long document laid out as ``parts`` (each a whole HTML document, the pieces of one
+    report in order) rendered in parallel processes and joined into one PDF (pypdf).
+
+    ``stylesheet`` is the pages' CSS without page numbers; ``page_numbers`` is CSS for a
+    blank document of as many pages whose margin boxes print them (第 N 页 / 共 M 页): laid
+    over the joined pages, so the numbers run across the chunks. Falls back to one process
+    when pypdf is missing or there is only one part. Raises :class:`PdfUnavailable` like
+    :func:`render_pdf`."""
+    if len(parts) < 2 or not parallel_available():
+        joined = parts[0] if len(parts) == 1 else _join_html(parts)
+        return render_pdf(joined, stylesheet=stylesheet + page_numbers)
+    if cjk_font_family() is None:
+        return render_pdf(parts[0], stylesheet=stylesheet)  # raises the clear 503
+    import io
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        import pypdf
+        from weasyprint import CSS, HTML
+
+        n = workers or min(len(parts), os.cpu_count() or 2)
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+            pdfs = list(pool.map(_render_part, parts, [stylesheet] * len(parts)))
+        writer = pypdf.PdfWriter()
+        for data in pdfs:
+            writer.append(pypdf.PdfReader(io.BytesIO(data)))
+        total = len(writer.pages)
+        blank = (
+            "<!doctype html><html><body>"
+            + "<div style='break-after: page'></div>" * (total - 1)
+            + "<div></div></body></html>"
+        )
+        numbers = pypdf.PdfReader(
+            io.BytesIO(
+                HTML(string=blank, url_fetcher=_url_fetcher()).write_pdf(
+                    stylesheets=[CSS(string=page_numbers)]
+                )
+            )
+        )
+        for page, overlay in zip(writer.pages, numbers.pages, strict=False):
+            page.merge_page(overlay)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    except PdfUnavailable:
+        raise
+    except Exception:
+        log.exception("PDF rendering (in parallel chunks) failed")
+        raise PdfUnavailable() from None
+
+
+def _join_html(parts: list[str]) -> str:
+    """The bodies of several HTML documents in one document (the serial fallback)."""
+    head, _, _ = parts[0].partition("<body>")
+    bodies = [p.partition("<body>")[2].rpartition("</body>")[0] for p in parts]
+    return head + "<body>" + "".join(bodies) + "</body></html>"
+
+
 # --- QR codes --------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import importlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -37,7 +38,13 @@ from werkzeug.routing import BuildError
 from core.db import db
 from core.errors import InvalidInput, NotFound
 from core.months import Month
-from core.pdf import qr_data_uri, render_pdf, rmb_capital
+from core.pdf import (
+    parallel_available,
+    qr_data_uri,
+    render_pdf,
+    render_pdf_chunks,
+    rmb_capital,
+)
 
 from . import log
 from . import reports as rep
@@ -245,6 +252,18 @@ def _css(landscape: bool, en: bool) -> str:
     return css
 
 
+def _split_numbers(css: str) -> tuple[str, str]:
+    """(the pages' CSS without page numbers, the page numbers' own CSS) for chunked renders."""
+    head, _, rest = css.partition("/*NUMBERS*/")
+    numbers, _, tail = rest.partition("/*END-NUMBERS*/")
+    return head + tail, numbers
+
+
+# Above this many table rows a general ledger renders in parallel chunks (core.pdf).
+PARALLEL_MIN_ROWS = 600
+CHUNK_ROWS = 500
+
+
 def _statement_rows(report: rep.Statement):
     """A balance sheet's two sides paired row by row; other statements one line a row."""
     if any(ln.side for ln in report.lines):
@@ -331,11 +350,8 @@ def report_pdf(book: Book, report, *, lang: str = "zh", prepared_by=None) -> byt
             template, key, landscape = found
             zh, english = _TITLES[key]
             title, form_code, extra = (english if en else zh), None, {}
-            if isinstance(report, rep.GeneralLedger):
-                extra["chunks"] = _chunks(report.accounts, 1)
         proof = latest_checkpoint(book)
-        html = render_template(
-            template,
+        context = dict(
             r=report,
             en=en,
             book=book,
@@ -350,11 +366,43 @@ def report_pdf(book: Book, report, *, lang: str = "zh", prepared_by=None) -> byt
             statement_key=key,
             **extra,
         )
-        return render_pdf(html, stylesheet=_css(landscape, en))
+        css = _css(landscape, en)
+        if isinstance(report, rep.GeneralLedger):
+            chunks = _ledger_chunks(report.accounts)
+            if len(chunks) > 1 and parallel_available():
+                # Long: chunks of accounts laid out in parallel processes, joined, numbered.
+                parts = [
+                    render_template(
+                        template,
+                        **{**context, "accounts": chunk},
+                        show_head=i == 0,
+                        show_tail=i == len(chunks) - 1,
+                    )
+                    for i, chunk in enumerate(chunks)
+                ]
+                pages_css, numbers_css = _split_numbers(css)
+                return render_pdf_chunks(parts, stylesheet=pages_css, page_numbers=numbers_css)
+            context["accounts"] = report.accounts
+        return render_pdf(render_template(template, **context), stylesheet=css)
 
 
-def _chunks(items: Sequence, size: int) -> list[Sequence]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def _ledger_chunks(accounts: Sequence[rep.LedgerAccount]) -> list[Sequence[rep.LedgerAccount]]:
+    """Accounts in runs of about CHUNK_ROWS table rows (a whole account never splits); one
+    run when the ledger is short."""
+    rows = sum(1 + 2 * len(la.months) for la in accounts)
+    if rows < PARALLEL_MIN_ROWS:
+        return [accounts]
+    n = min(max(2, os.cpu_count() or 2), -(-rows // CHUNK_ROWS))
+    per = -(-rows // n)
+    out: list[Sequence[rep.LedgerAccount]] = []
+    start, count = 0, 0
+    for i, la in enumerate(accounts):
+        count += 1 + 2 * len(la.months)
+        if count >= per and len(out) < n - 1:
+            out.append(accounts[start : i + 1])
+            start, count = i + 1, 0
+    out.append(accounts[start:])
+    return [c for c in out if c]
 
 
 def vouchers_pdf(

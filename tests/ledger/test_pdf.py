@@ -123,3 +123,29 @@ def test_general_ledger_and_english(book, sme, tmp_path):
     en = ledger_pdf.statement_pdf(book, "trial-balance", MARCH, lang="en")
     text_en, fonts, pages = pdf_text(en, tmp_path, "en.pdf")
     assert "Trial balance" in text_en and f"Page 1 of {pages}" in text_en
+
+
+def test_a_long_general_ledger_renders_in_parallel_chunks_numbered_across(
+    book, sme, tmp_path, monkeypatch
+):
+    from core import pdf as core_pdf
+
+    if not core_pdf.parallel_available():
+        pytest.skip("pypdf or a second core is missing: the serial path is tested above")
+    monkeypatch.setattr(ledger_pdf, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(ledger_pdf, "CHUNK_ROWS", 3)
+    calls = []
+    real = core_pdf.render_pdf_chunks
+
+    def counting(parts, **kw):
+        calls.append(len(parts))
+        return real(parts, **kw)
+
+    monkeypatch.setattr(ledger_pdf, "render_pdf_chunks", counting)
+    gl = reports.general_ledger(book, start=MARCH.first_day, end=MARCH.last_day)
+    text, pages = _text(ledger_pdf.report_pdf(book, gl), tmp_path)  # numbers checked in _text
+    assert calls and calls[0] >= 2
+    for la in gl.accounts:
+        assert la.account.name_zh in text
+    squeezed = re.sub(r"\s+", "", text)
+    assert squeezed.count("单位负责人") == 1 and squeezed.count("编制单位") == 1
