@@ -149,3 +149,23 @@ def test_a_long_general_ledger_renders_in_parallel_chunks_numbered_across(
         assert la.account.name_zh in text
     squeezed = re.sub(r"\s+", "", text)
     assert squeezed.count("单位负责人") == 1 and squeezed.count("编制单位") == 1
+
+
+from tests.ledger.test_reports import npo  # noqa: E402,F401  (fixture: a foundation's March)
+
+
+def test_npo_activities_pdf_groups_its_restriction_columns(npo, tmp_path):  # noqa: F811
+    b = npo["book"]
+    text, pages = _text(ledger_pdf.statement_pdf(b, "income-statement", MARCH), tmp_path)
+    squeezed = re.sub(r"\s+", "", text)
+    assert "业务活动表" in squeezed and "会民非02表" in squeezed
+    assert "本月数" in squeezed and "本年累计数" in squeezed
+    assert squeezed.count("非限定性") >= 2 and "合计" in squeezed
+    act = reports.to_json(reports.income_statement(b, start=MARCH.first_day, end=MARCH.last_day))
+    total_revenue = next(ln for ln in act["lines"] if ln.get("line_no") == 11)
+    amount = total_revenue["amounts"][2]  # this month, total
+    assert f"{amount // 100:,}.{amount % 100:02d}" in text
+    bs, _ = _text(ledger_pdf.statement_pdf(b, "balance-sheet", MARCH), tmp_path, "bs.pdf")
+    assert "会民非01表" in re.sub(r"\s+", "", bs)
+    funds, _ = _text(ledger_pdf.statement_pdf(b, "fund-statement", MARCH), tmp_path, "f.pdf")
+    assert "助学基金" in funds and "社区活动基金" in funds
