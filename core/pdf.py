@@ -144,7 +144,13 @@ def _render_part(html: str, css: str) -> bytes:
     from weasyprint import CSS, HTML
 
     gc.disable()
-    return HTML(string=html, url_fetcher=_url_fetcher()).write_pdf(stylesheets=[CSS(string=css)])
+    try:
+        return HTML(string=html, url_fetcher=_url_fetcher()).write_pdf(
+            stylesheets=[CSS(string=css)]
+        )
+    finally:
+        gc.enable()  # the worker takes the next chunk with this one's garbage collected
+        gc.collect()
 
 
 def parallel_available() -> bool:

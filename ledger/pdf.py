@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import importlib
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -261,7 +260,7 @@ def _split_numbers(css: str) -> tuple[str, str]:
 
 # Above this many table rows a general ledger renders in parallel chunks (core.pdf).
 PARALLEL_MIN_ROWS = 600
-CHUNK_ROWS = 500
+CHUNK_ROWS = 1000
 
 
 def _statement_rows(report: rep.Statement):
@@ -392,7 +391,9 @@ def _ledger_chunks(accounts: Sequence[rep.LedgerAccount]) -> list[Sequence[rep.L
     rows = sum(1 + 2 * len(la.months) for la in accounts)
     if rows < PARALLEL_MIN_ROWS:
         return [accounts]
-    n = min(max(2, os.cpu_count() or 2), -(-rows // CHUNK_ROWS))
+    # Runs of about CHUNK_ROWS: the worker pool (one a core) takes them in turn, so a worker's
+    # memory stays that of one run however long the ledger is.
+    n = max(2, -(-rows // CHUNK_ROWS))
     per = -(-rows // n)
     out: list[Sequence[rep.LedgerAccount]] = []
     start, count = 0, 0
