@@ -19,12 +19,13 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import selectinload
 from webargs.flaskparser import FlaskParser
 
 from core import audit, auth, parse
 from core.db import db
-from core.downloads import csv_response, csv_text
+from core.downloads import csv_response, csv_text, download
 from core.errors import InvalidInput, NotFound
 from core.idempotency import OPENAPI_PARAMETER, idempotent
 from core.jobs import JobContext, JobFile, register_job_kind, run_or_queue
@@ -802,6 +803,52 @@ def _export(org: Organisation, user: User, book: Book, key: str, query: dict):
         user=user,
         book_id=book.id,
         api=True,
+    )
+
+
+class PdfQuery(Schema):
+    period = fields.String(
+        required=True, metadata={"description": "The month, YYYY-MM.", "example": "2025-03"}
+    )
+    voucher = s.Text(min_length=1, max_length=40, metadata={"description": "One voucher's number."})
+    account = s.Text(min_length=1, max_length=200, metadata={"description": "Account code."})
+    lang = fields.String(validate=validate.OneOf(["zh", "en"]), load_default="zh")
+
+
+@blp.get(ORG + "/pdf/<name>")
+@blp.arguments(PdfQuery, location="query")
+@blp.response(
+    200,
+    description=(
+        "A statement, book or voucher printout of one month as PDF: balance-sheet, "
+        "income-statement, cash-flow, trial-balance, general-ledger, account-detail (needs "
+        "account), fund-statement or voucher (all posted vouchers of the month, or one)."
+    ),
+)
+def report_pdf(query: dict, org_id: int, name: str):
+    """One month's statement as the PDF an auditor signs (ledger/pdf.py)."""
+    from . import pdf as ledger_pdf
+
+    _org, user, book = _open(org_id)
+    if name not in ledger_pdf.PDF_STATEMENTS:
+        raise NotFound(_l("No such report."))
+    month = parse.month(query["period"], field="period")
+    proof = ledger_pdf.latest_checkpoint(book)
+    body = ledger_pdf.statement_pdf(
+        book,
+        name,
+        month,
+        voucher_number=query.get("voucher"),
+        account_code=query.get("account"),
+        lang=query["lang"],
+        prepared_by=user,
+    )
+    audit.note(statement=name, period=str(month), log_size=proof.log_size, checkpoint=proof.size)
+    return download(
+        body,
+        ledger_pdf.pdf_filename(book, name, str(month), query.get("voucher")),
+        "application/pdf",
+        private=True,
     )
 
 

@@ -230,5 +230,105 @@ def trial_balance(book_id: int, fmt: str, as_of: dt.datetime | None, lang: str):
             )
 
 
+# --- PDFs and the audit package (issue 16) -------------------------------------------------
+
+
+def _month(text: str):
+    from core.months import Month
+
+    try:
+        return Month.parse(text)
+    except (ValueError, DomainError):
+        _fail([str(_l("The period must be a month, YYYY-MM."))], rollback=False)
+
+
+@ledger_cli.command("pdf")
+@click.option("--book", "book_id", type=int, required=True, help="Book id.")
+@click.option(
+    "--statement",
+    type=click.Choice(
+        [
+            "balance-sheet",
+            "income-statement",
+            "cash-flow",
+            "trial-balance",
+            "general-ledger",
+            "account-detail",
+            "fund-statement",
+            "voucher",
+        ]
+    ),
+    required=True,
+)
+@click.option("--period", required=True, help="The month, YYYY-MM.")
+@click.option("--voucher", "voucher_number", default=None, help="One voucher's number.")
+@click.option("--account", "account_code", default=None, help="Account code (account-detail).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+)
+@lang_option
+@audited_command("ledger pdf")
+def pdf_command(
+    book_id: int,
+    statement: str,
+    period: str,
+    voucher_number: str | None,
+    account_code: str | None,
+    output: Path,
+    lang: str,
+):
+    """Write a statement, book or voucher printout of one month as a PDF."""
+    from .pdf import statement_pdf
+
+    note(book_id=book_id, statement=statement, period=period, voucher=voucher_number)
+    with _language(lang):
+        month = _month(period)
+        book = _book(book_id)
+        try:
+            body = statement_pdf(
+                book,
+                statement,
+                month,
+                voucher_number=voucher_number,
+                account_code=account_code,
+                lang=lang,
+            )
+        except DomainError as e:
+            _fail([str(e.message)], rollback=False)
+        output.write_bytes(body)
+        click.echo(f"{output} {len(body)} bytes")
+
+
+@ledger_cli.command("audit-package")
+@click.option("--book", "book_id", type=int, required=True, help="Book id.")
+@click.option("--period", required=True, help="The month, YYYY-MM.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+)
+@lang_option
+@audited_command("ledger audit-package")
+def audit_package_command(book_id: int, period: str, output: Path, lang: str):
+    """Write the audit package (zip) of one month: statements, vouchers, attachments, trial
+    balance, audit trail, disclosure bundles and a README on how to verify them."""
+    from .audit_package import audit_package
+
+    note(book_id=book_id, period=period)
+    with _language(lang):
+        month = _month(period)
+        book = _book(book_id)
+        try:
+            body = audit_package(book, month, lang=lang)
+        except DomainError as e:
+            _fail([str(e.message)], rollback=False)
+        output.write_bytes(body)
+        click.echo(f"{output} {len(body)} bytes")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(ledger_cli)

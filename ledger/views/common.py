@@ -20,6 +20,7 @@ from core.errors import DomainError
 from core.i18n import amount, money
 from core.models import Organisation, Role, User
 from core.months import Month
+from core.pdf import rmb_capital
 
 from .. import services as svc
 from ..amounts import format_minor, is_iso_currency
@@ -134,49 +135,8 @@ def _locale() -> str:
 
 @bp.app_template_filter("rmb_words")
 def rmb_words(fen: int) -> str:
-    """人民币大写: 1234.56 → 壹仟贰佰叁拾肆元伍角陆分, as written on a paper voucher's total."""
-    digits = "零壹贰叁肆伍陆柒捌玖"
-    neg, fen = fen < 0, abs(int(fen))
-    yuan, rest = divmod(fen, 100)
-    jiao, cents = divmod(rest, 10)
-
-    def group(n: int) -> str:
-        out, zero = "", False
-        for power, unit in ((3, "仟"), (2, "佰"), (1, "拾"), (0, "")):
-            d = n // 10**power % 10
-            if d == 0:
-                zero = zero or bool(out)
-            else:
-                out += ("零" if zero else "") + digits[d] + unit
-                zero = False
-        return out
-
-    def integer(n: int) -> str:
-        groups = []
-        while n:
-            n, g4 = divmod(n, 10000)
-            groups.append(g4)
-        out, zero = "", False
-        for i in range(len(groups) - 1, -1, -1):
-            g4 = groups[i]
-            if g4 == 0:
-                zero = zero or bool(out)
-                continue
-            if out and (zero or g4 < 1000):
-                out += "零"
-            out += group(g4) + ("", "万", "亿", "万亿")[i]
-            zero = False
-        return out
-
-    if fen == 0:
-        return "零元整"
-    words = integer(yuan) + "元" if yuan else ""
-    if jiao:
-        words += digits[jiao] + "角"
-    elif cents and yuan:
-        words += "零"
-    words += digits[cents] + "分" if cents else "整"
-    return ("负" if neg else "") + words
+    """人民币大写: 1234.56 → 壹仟贰佰叁拾肆元伍角陆分 (core.pdf.rmb_capital, the one converter)."""
+    return rmb_capital(int(fen))
 
 
 @bp.app_template_filter("plain_amount")

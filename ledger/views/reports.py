@@ -27,16 +27,19 @@ from flask_login import login_required
 from core import parse
 from core.audit import note
 from core.db import db
-from core.downloads import csv_text
+from core.downloads import csv_text, download
 from core.errors import DomainError, InvalidInput
 from core.i18n import amount
 from core.jobs import JobContext, JobFile, register_job_kind, run_or_queue
+from core.months import Month
 
 from .. import (
     auditor_scope,  # noqa: F401  (which dates a report or voucher shows an auditor)
     policy,
     reports,
 )
+from .. import pdf as ledger_pdf
+from ..audit_package import audit_package, package_filename
 from ..entry import AccountLookup
 from ..models import (
     Account,
@@ -218,7 +221,7 @@ def report(org_id: int, name: str):
         abort(404)
     p = ReportParams.from_args(bv.book)
     fmt = request.args.get("format", "html")
-    if fmt not in ("html", "csv", "xlsx", "json"):
+    if fmt not in ("html", "csv", "xlsx", "json", "pdf"):
         p.errors["format"] = _("Unknown format.")
     result, error, status = None, None, 200
     exporting = fmt in ("csv", "xlsx") and (name != "account-detail" or p.account is not None)
@@ -236,6 +239,8 @@ def report(org_id: int, name: str):
             )
     if status == 200 and result is not None and fmt == "json":
         return jsonify(reports.to_json(result))
+    if status == 200 and result is not None and fmt == "pdf":
+        return _pdf_answer(bv, name, kind, p, result)
     if fmt != "html" and status == 200:  # account detail without an account
         error, status = _("Choose an account."), 422
         p.errors["account"] = error
@@ -262,6 +267,7 @@ def report(org_id: int, name: str):
             csv_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="csv")),
             json_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="json")),
             xlsx_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="xlsx")),
+            pdf_url=url_for(".report", org_id=org_id, name=name, **p.args(kind, format="pdf")),
         ),
         status,
     )
@@ -402,6 +408,79 @@ def export_response(org, book: Book, user, name: str, p: ReportParams, fmt: str)
         user=user,
         book_id=book.id,
     )
+
+
+# --- PDFs and the audit package (ledger/pdf.py, ledger/audit_package.py) ----------------------
+
+
+def _lang() -> str:
+    return "en" if _locale().startswith("en") else "zh"
+
+
+def _pdf_answer(bv, name: str, kind: ReportKind, p: ReportParams, result):
+    """The report as a PDF; the download is in the audit trail with the checkpoint."""
+    proof = ledger_pdf.latest_checkpoint(bv.book)
+    body = ledger_pdf.report_pdf(bv.book, result, lang=_lang(), prepared_by=bv.user)
+    period = (
+        p.as_of.isoformat()
+        if kind.dates == "as_of"
+        else f"{p.start.isoformat()}_{p.end.isoformat()}"
+    )
+    note(statement=name, period=period, log_size=proof.log_size, checkpoint=proof.size)
+    return download(
+        body, ledger_pdf.pdf_filename(bv.book, name, period), "application/pdf", private=True
+    )
+
+
+def _month_arg() -> Month:
+    text = request.args.get("month", "").strip()
+    if not text:
+        raise InvalidInput(
+            _l("Choose a month (YYYY-MM)."), errors={"month": [str(_l("Required."))]}
+        )
+    return parse.month(text, field="month")
+
+
+@bp.get("/<id:org_id>/voucher-printout")
+@login_required
+def voucher_printout(org_id: int):
+    """记账凭证 printout as PDF: the posted vouchers of ``month``, or the one ``voucher``
+    (its number), two to an A4 page."""
+    bv = _open(org_id)
+    number = parse.text(request.args.get("voucher", "")[:40], field="voucher", max_length=40)
+    month = _month_arg() if not number else None
+    if month is None:
+        vouchers = ledger_pdf.month_vouchers(bv.book, Month.of(dt.date.today()), number)
+        label = vouchers[0].number or ""
+    else:
+        vouchers = ledger_pdf.month_vouchers(bv.book, month)
+        label = str(month)
+    proof = ledger_pdf.latest_checkpoint(bv.book)
+    body = ledger_pdf.vouchers_pdf(
+        bv.book, vouchers, lang=_lang(), prepared_by=bv.user, period_label=label
+    )
+    note(statement="voucher", period=label, log_size=proof.log_size, checkpoint=proof.size)
+    return download(
+        body,
+        ledger_pdf.pdf_filename(bv.book, "voucher", label.replace("/", "-")),
+        "application/pdf",
+        private=True,
+    )
+
+
+@bp.get("/<id:org_id>/audit-package")
+@login_required
+def audit_package_download(org_id: int):
+    """The audit package (zip) of ``month`` for an auditor: statements PDF, vouchers CSV
+    with their attachments, trial balance, audit trail, disclosure bundles, README."""
+    bv = _open(org_id)
+    month = _month_arg()
+    proof = ledger_pdf.latest_checkpoint(bv.book)
+    body = audit_package(bv.book, month, lang=_lang(), actor=bv.user)
+    note(
+        statement="audit-package", period=str(month), log_size=proof.log_size, checkpoint=proof.size
+    )
+    return download(body, package_filename(bv.book, month), "application/zip", private=True)
 
 
 @bp.app_template_filter("report_amount")
