@@ -38,5 +38,22 @@ ROWS: list[Row] = [
     Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/budgets/<int(max=9999):year>"),
     Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/reminders", body={'unit_id': 1, 'sent_on': '2026-01-05', 'deadline': '2026-02-05'}),
     Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/escalations", body={'unit_id': 1, 'status': 'litigation', 'date': '2026-01-05'}),
+    # --- governance pages (property_trust/pages.py) and the published statement ---
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/votes"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/votes", body={'subject': 's', 'kind': 'ordinary', 'held_on': '2026-01-05', 'voted_area': '1', 'voted_owners': '1', 'yes_area': '1', 'yes_owners': '1'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/budgets"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/budgets", body={'year': '2026', 'vote_id': '1', 'lines': '5103 清洁 1.00'}),
+    Row("L N N F N F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/budgets/adjustments", body={'line_id': '1', 'delta': '1', 'reason': 'r'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/revenue"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/revenue", body={'kind': 'parking', 'date': '2026-01-05', 'gross': '100'}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/expenses"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/expenses", body={'account_code': '5103', 'amount': '1', 'date': '2026-01-05', 'summary': 's'}),
+    Row("L N N F N F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/expenses/<id:expense_id>/sign", args={'expense_id': '1'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/reminders"),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/reminders", body={'unit_id': '1', 'sent_on': '2026-01-05', 'deadline': '2026-02-05'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/escalations", body={'unit_id': '1', 'status': 'litigation', 'date': '2026-01-05'}),
+    Row("L N F F F F N F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/findings", body={'month': '2026-01', 'text': 'x'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/remuneration", body={'month': '2026-01'}),
+    Row("N N N N N N N N N", "N N N N N N N N N", "GET",   "/property/<id:org_id>/published/<int(max=9999):year>/<int(max=99):month>", why='public (no login); the world\'s organisations keep no property trust'),
 ]
 # fmt: on
