@@ -1,0 +1,339 @@
+"""The governance pages (votes, budgets, public revenue, payments with holds and signatures,
+reminders, findings, remuneration) and the owners' statement published with the disclosure
+report through ``ledger.signals.report_published``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from core.db import db
+from core.models import AuditEvent
+from core.months import Month
+from ledger import services as ledger
+from property_trust import governance as gv
+from property_trust import services as pt
+from property_trust.models import (
+    Bill,
+    Budget,
+    BudgetAdjustment,
+    Escalation,
+    Expense,
+    PublicRevenue,
+    PublishedStatement,
+    Reminder,
+    RemunerationRun,
+    Signature,
+    SupervisorNote,
+    Vote,
+)
+from tests.conftest import login
+from tests.factories import UserFactory
+from transparency.disclosure import publish_report
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count(model.id))) or 0
+
+
+def _zh(c):
+    c.get("/lang/zh_Hans_CN")
+    return c
+
+
+def _vote(trust, **kw):
+    args = dict(voted_area="300", voted_owners=3, yes_area="200", yes_owners=2)
+    args.update(kw)
+    return gv.record_vote(
+        trust.compound,
+        "2026年度预算",
+        "ordinary",
+        dt.date(2026, 1, 5),
+        actor=trust.people["preparer"],
+        **args,
+    )
+
+
+def test_votes_page_records_a_vote_and_shows_the_decision(trust, client_as):
+    c = _zh(client_as("preparer", org=trust.org))
+    base = f"/property/{trust.org.id}/votes"
+    form = {
+        "subject": "2026年度预算",
+        "kind": "ordinary",
+        "held_on": "2026-01-05",
+        "voted_area": "300.00",
+        "voted_owners": "3",
+        "yes_area": "200.00",
+        "yes_owners": "2",
+        "csrf_token": c.csrf,
+    }
+    r = c.post(base, data=form)
+    assert r.status_code == 302
+    (v,) = db.session.scalars(sa.select(Vote)).all()
+    assert v.passed and v.quorum_met
+    page = c.get(base).get_data(as_text=True)
+    assert "2026年度预算" in page and "通过" in page
+    # yes beyond voted: a translated refusal naming the figures, nothing stored
+    bad = c.post(base, data={**form, "yes_owners": "4"})
+    assert bad.status_code == 422
+    assert "4" in bad.get_data(as_text=True)
+    assert count(Vote) == 1
+    # tallies beyond the compound's headcount
+    over = c.post(base, data={**form, "voted_owners": "9", "yes_owners": "2"})
+    assert over.status_code == 422
+    assert count(Vote) == 1
+    # an auditor reads, cannot record
+    a = client_as("auditor", org=trust.org)
+    assert a.get(base).status_code == 200
+    assert a.post(base, data={**form, "csrf_token": a.csrf}).status_code == 403
+
+
+def test_budget_page_creates_adjusts_and_compares(trust, client_as):
+    vote = _vote(trust)
+    prep = _zh(client_as("preparer", org=trust.org))
+    base = f"/property/{trust.org.id}/budgets"
+    r = prep.post(
+        base,
+        data={
+            "year": "2026",
+            "vote_id": str(vote.id),
+            "lines": "5103 保洁服务 1200.00\n5105 秩序维护 800",
+            "csrf_token": prep.csrf,
+        },
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)
+    b = db.session.scalar(sa.select(Budget))
+    assert [(ln.account_code, ln.amount) for ln in b.lines] == [("5103", 120000), ("5105", 80000)]
+    # an incomplete line is refused, nothing stored
+    bad = prep.post(
+        base,
+        data={"year": "2027", "vote_id": str(vote.id), "lines": "5103 1", "csrf_token": prep.csrf},
+    )
+    assert bad.status_code == 422
+    assert count(Budget) == 1
+    # the reviewer (业委会) adjusts with a reason; the preparer may not
+    rev = client_as("reviewer", org=trust.org)
+    line = b.lines[0]
+    form = {"line_id": str(line.id), "delta": "-200.00", "reason": "合同降价", "csrf_token": ""}
+    assert (
+        prep.post(base + "/adjustments", data={**form, "csrf_token": prep.csrf}).status_code == 403
+    )
+    no_reason = rev.post(
+        base + "/adjustments", data={**form, "reason": " ", "csrf_token": rev.csrf}
+    )
+    assert no_reason.status_code == 422
+    r = rev.post(base + "/adjustments", data={**form, "csrf_token": rev.csrf})
+    assert r.status_code == 302
+    db.session.refresh(line)
+    assert line.amount == 100000 and count(BudgetAdjustment) == 1
+    page = prep.get(base + "?year=2026").get_data(as_text=True)
+    assert "合同降价" in page and "1,000.00" in page and "保洁服务" in page
+
+
+def test_revenue_page_books_with_documented_costs(trust, client_as, acct_balance):
+    c = _zh(client_as("preparer", org=trust.org))
+    base = f"/property/{trust.org.id}/revenue"
+    form = {
+        "kind": "parking",
+        "date": "2026-02-03",
+        "gross": "5000.00",
+        "description": "二月停车",
+        "d0_description": "道闸维护",
+        "d0_document": "发票 No.123",
+        "d0_amount": "300.00",
+        "csrf_token": c.csrf,
+    }
+    assert c.post(base, data=form).status_code == 302
+    (pr,) = db.session.scalars(sa.select(PublicRevenue)).all()
+    assert (pr.gross, pr.deductions) == (500000, 30000)
+    assert acct_balance(trust.book, "420101") == -500000  # the owners' income
+    page = c.get(base).get_data(as_text=True)
+    assert "道闸维护" in page and "4,700.00" in page
+    # an undocumented deduction is refused, nothing stored
+    bad = c.post(base, data={**form, "d0_document": ""})
+    assert bad.status_code == 422
+    # costs above the revenue
+    over = c.post(base, data={**form, "d0_amount": "6000"})
+    assert over.status_code == 422 and "6,000.00" in over.get_data(as_text=True)
+    assert count(PublicRevenue) == 1
+
+
+def test_expenses_page_shows_hold_and_collects_signatures(trust, client_as):
+    c = trust.compound
+    c.committee_threshold = 50000
+    c.signatories_required, c.signatories_total = 2, 3
+    vote = _vote(trust)
+    b = gv.create_budget(
+        c, 2026, [("5103", "保洁", 1_000_000)], vote=vote, actor=trust.people["preparer"]
+    )
+    prep = _zh(client_as("preparer", org=trust.org))
+    base = f"/property/{trust.org.id}/expenses"
+    form = {
+        "budget_line_id": str(b.lines[0].id),
+        "account_code": "5103",
+        "amount": "800.00",
+        "date": "2026-03-02",
+        "summary": "三月保洁",
+        "csrf_token": prep.csrf,
+    }
+    assert prep.post(base, data=form).status_code == 302
+    # unbudgeted and not an emergency: refused, naming the rule
+    bad = prep.post(base, data={**form, "budget_line_id": ""})
+    assert bad.status_code == 422 and "无预算不支出" in bad.get_data(as_text=True)
+    # an emergency goes to the supervisors first (held)
+    r = prep.post(
+        base, data={**form, "budget_line_id": "", "emergency": "1", "summary": "水泵抢修"}
+    )
+    assert r.status_code == 302
+    assert count(Expense) == 2
+    emergency = db.session.scalar(sa.select(Expense).where(Expense.emergency.is_(True)))
+    assert gv.is_held(emergency.voucher_id)
+    page = prep.get(base).get_data(as_text=True)
+    assert "水泵抢修" in page and page.count('class="held"') == 1
+    normal = db.session.scalar(sa.select(Expense).where(Expense.emergency.is_(False)))
+    # two reviewers sign (N of M); the posting is refused before, allowed after
+    voucher = ledger.get_voucher(trust.book, normal.voucher_id)
+    signers = [client_as("reviewer", org=trust.org) for _ in range(2)]
+    assert prep.post(f"{base}/{normal.id}/sign", data={"csrf_token": prep.csrf}).status_code == 403
+    first = signers[0].post(f"{base}/{normal.id}/sign", data={"csrf_token": signers[0].csrf})
+    assert first.status_code == 302
+    again = signers[0].post(f"{base}/{normal.id}/sign", data={"csrf_token": signers[0].csrf})
+    assert again.status_code == 409
+    signers[1].post(f"{base}/{normal.id}/sign", data={"csrf_token": signers[1].csrf})
+    assert count(Signature) == 2
+    assert "2/2" in prep.get(base).get_data(as_text=True)
+    ledger.approve_voucher(voucher, actor=signers[0].user)
+    ledger.post_voucher(voucher, actor=signers[0].user)
+    assert voucher.status == "posted"
+
+
+def test_reminders_page_is_logged_and_has_no_cut_off(trust, client_as):
+    c = trust.compound
+    for m in (1, 2, 3):
+        pt.bill_month(c, Month(2026, m), actor=trust.people["preparer"])
+    prep = _zh(client_as("preparer", org=trust.org))
+    base = f"/property/{trust.org.id}/reminders"
+    before = db.session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "property.arrears_list")
+    )
+    page = prep.get(base)
+    assert page.status_code == 200
+    after = db.session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "property.arrears_list")
+    )
+    assert after == before + 1
+    text = page.get_data(as_text=True)
+    assert "诉讼" in text and "断水" not in text.split("<form")[1]
+    unit = trust.units[0]
+    r = prep.post(
+        f"/property/{trust.org.id}/reminders",
+        data={
+            "unit_id": str(unit.id),
+            "sent_on": "2026-04-01",
+            "deadline": "2026-04-16",
+            "note": "书面催告",
+            "csrf_token": prep.csrf,
+        },
+    )
+    assert r.status_code == 302
+    (rem,) = db.session.scalars(sa.select(Reminder)).all()
+    assert rem.amount == sum(b.open for b in pt.open_bills(unit))
+    esc = {"unit_id": str(unit.id), "date": "2026-05-01", "csrf_token": prep.csrf}
+    cut = prep.post(f"/property/{trust.org.id}/escalations", data={**esc, "status": "cutoff"})
+    assert cut.status_code == 422 and count(Escalation) == 0
+    early = prep.post(
+        f"/property/{trust.org.id}/escalations",
+        data={**esc, "status": "litigation", "date": "2026-04-10"},
+    )
+    assert early.status_code == 409 and count(Escalation) == 0
+    ok = prep.post(f"/property/{trust.org.id}/escalations", data={**esc, "status": "litigation"})
+    assert ok.status_code == 302 and count(Escalation) == 1
+    assert "书面催告" in prep.get(base).get_data(as_text=True)
+    # a reviewer does not see the room-level log
+    assert client_as("reviewer", org=trust.org).get(base).status_code == 403
+
+
+def test_finding_and_remuneration_from_the_pages(trust, client_as):
+    c = trust.compound
+    c.remuneration_rate = Decimal("0.10")
+    pt.bill_month(c, Month(2026, 1), actor=trust.people["preparer"])
+    pt.record_payment(
+        c,
+        trust.units[0],
+        pt.open_bills(trust.units[0])[0].open,
+        dt.date(2026, 1, 9),
+        actor=trust.people["preparer"],
+    )
+    prep = client_as("preparer", org=trust.org)
+    r = prep.post(
+        f"/property/{trust.org.id}/remuneration", data={"month": "2026-01", "csrf_token": prep.csrf}
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)
+    run = db.session.scalar(sa.select(RemunerationRun))
+    assert run.base > 0 and run.amount == (run.base + 5) // 10
+    twice = prep.post(
+        f"/property/{trust.org.id}/remuneration", data={"month": "2026-01", "csrf_token": prep.csrf}
+    )
+    assert twice.status_code == 409
+    sup = client_as("supervisor", org=trust.org)
+    url = f"/property/{trust.org.id}/findings"
+    assert (
+        sup.post(url, data={"month": "2026-01", "text": " ", "csrf_token": sup.csrf}).status_code
+        == 422
+    )
+    assert (
+        prep.post(url, data={"month": "2026-01", "text": "x", "csrf_token": prep.csrf}).status_code
+        == 403
+    )
+    r = sup.post(url, data={"month": "2026-01", "text": "保洁合同未公示", "csrf_token": sup.csrf})
+    assert r.status_code == 302
+    assert count(SupervisorNote) == 1
+    page = sup.get(f"/property/{trust.org.id}/statement/2026/1").get_data(as_text=True)
+    assert "保洁合同未公示" in page
+
+
+def test_statement_is_published_with_the_disclosure_report(app, trust, client):
+    c, prep = trust.compound, trust.people["preparer"]
+    pt.bill_month(c, Month(2026, 1), actor=prep)
+    pt.record_payment(c, trust.units[1], 30000, dt.date(2026, 1, 12), actor=prep)
+    pt.record_public_revenue(c, "parking", dt.date(2026, 1, 20), 120000, actor=prep)
+    ledger.close_period(trust.book, 2026, 1, actor=trust.people["reviewer"])
+    assert count(PublishedStatement) == 0
+    report = publish_report(trust.book, "2026-01", actor=trust.people["reviewer"])
+    (ps,) = db.session.scalars(sa.select(PublishedStatement)).all()
+    assert (ps.month, ps.report_id) == (202601, report.id)
+    figures = json.loads(ps.figures)
+    # the statement's balances are the report's closing balances: verifiable figures
+    bundle = json.loads(report.bundle)
+    closing: dict[str, int] = {}
+    for row in bundle["closing_balances"]:  # keyed by account code
+        closing[row["account"]] = closing.get(row["account"], 0) + row["balance"]
+    assert figures["trust_fund_balance"] == closing["1002"] == 30000 + 120000
+    assert figures["billed"] == sum(b.amount for b in db.session.scalars(sa.select(Bill)))
+    # public (no login): the statement page and a link from the organisation's public page
+    page = client.get(f"/property/{trust.org.id}/published/2026/1")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"/public/r/{report.id}" in html and "1,500.00" in html
+    for owner in trust.owners:
+        assert owner.name not in html
+    org_page = client.get(f"/public/o/{trust.org.id}").get_data(as_text=True)
+    assert f"/property/{trust.org.id}/published/2026/1" in org_page
+    assert client.get(f"/property/{trust.org.id}/published/2026/2").status_code == 404
+
+
+def test_owner_reads_votes_budget_and_revenue_but_not_payments_or_reminders(app, trust):
+    _vote(trust)
+    user = UserFactory()
+    trust.owners[0].user_id = user.id
+    db.session.flush()
+    c = app.test_client()
+    login(c, user.username)
+    org = trust.org.id
+    for path in ("votes", "budgets", "revenue"):
+        assert c.get(f"/property/{org}/{path}").status_code == 200, path
+    for path in ("expenses", "reminders"):
+        assert c.get(f"/property/{org}/{path}").status_code == 403, path
