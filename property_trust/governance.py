@@ -609,3 +609,50 @@ def set_remuneration(
 
 
 __all__ = ["VoteKind"]
+
+
+def set_approval_chain(
+    compound: Compound,
+    *,
+    actor: User,
+    committee_threshold: int,
+    signatories_required: int,
+    signatories_total: int,
+    supervisor_review: str,
+    budget_vote_kind: str,
+) -> Compound:
+    """The compound's approval chain (TP-4, TP-9) and the kind of its budget votes (TP-8):
+    above ``committee_threshold`` (fen; 0: never) a payment needs N of M signatures; the
+    supervisors review before or after payment."""
+    _require(compound, "manage", actor)
+    if isinstance(committee_threshold, bool) or committee_threshold < 0:
+        raise InvalidInput(
+            _l("The committee threshold is an amount of zero or more."),
+            errors={"committee_threshold": [str(_l("Not an amount."))]},
+        )
+    if not (1 <= signatories_required <= signatories_total <= 20):
+        raise InvalidInput(
+            _l(
+                "N of M signatures: 1 ≤ N ≤ M ≤ 20; %(n)d of %(m)d is not.",
+                n=signatories_required,
+                m=signatories_total,
+            ),
+            errors={"signatories_required": [str(_l("Out of range."))]},
+        )
+    if supervisor_review not in ("before", "after"):
+        raise InvalidInput(
+            _l("Supervisors review before or after payment."),
+            errors={"supervisor_review": [str(_l("Unknown."))]},
+        )
+    if budget_vote_kind not in tuple(VoteKind):
+        raise InvalidInput(
+            _l("A budget vote is ordinary or major."),
+            errors={"budget_vote_kind": [str(_l("Unknown."))]},
+        )
+    compound.committee_threshold = committee_threshold
+    compound.signatories_required = signatories_required
+    compound.signatories_total = signatories_total
+    compound.supervisor_review = supervisor_review
+    compound.budget_vote_kind = budget_vote_kind
+    db.session.flush()
+    return compound

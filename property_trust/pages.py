@@ -527,3 +527,174 @@ def remuneration(org_id: int):
         year=month.year,
         month=month.month,
     )
+
+
+# --- settings: fee schedule, remuneration terms, approval chain, units ---------------------------
+
+
+@bp.get(ORG + "/settings")
+@login_required
+def settings(org_id: int):
+    """The compound's fee schedule, remuneration terms, approval chain and units (staff)."""
+    from .models import FeeRate, TrustArrangement, TrustSupervisor
+
+    s = seat(org_id)
+    assert s.compound is not None
+    c = s.compound
+    rates = db.session.scalars(
+        sa.select(FeeRate)
+        .where(FeeRate.compound_id == c.id)
+        .order_by(FeeRate.effective_from.desc(), FeeRate.id.desc())
+    ).all()
+    units = db.session.scalar(sa.select(sa.func.count(Unit.id)).where(Unit.compound_id == c.id))
+    area, owners = pt.compound_totals(c)
+    return render_template(
+        "property_trust/settings.html",
+        **_ctx(
+            s,
+            rates=rates,
+            units=units,
+            area=area,
+            owners=owners,
+            arrangement=db.session.scalar(
+                sa.select(TrustArrangement).where(TrustArrangement.compound_id == c.id)
+            ),
+            supervisors=db.session.scalars(
+                sa.select(TrustSupervisor).where(TrustSupervisor.compound_id == c.id)
+            ).all(),
+            passed_votes=db.session.scalars(
+                sa.select(Vote)
+                .where(Vote.compound_id == c.id, Vote.passed.is_(True))
+                .order_by(Vote.held_on.desc())
+                .limit(50)
+            ).all(),
+            vote_kinds=VOTE_KINDS,
+            modes=MODE_LABELS,
+            today=dt.date.today(),
+        ),
+    )
+
+
+MODE_LABELS = {
+    "FIXED": _l("Fixed amount"),
+    "PCT_OF_COLLECTED_FEES": _l("Share of the fees collected"),
+    "PCT_INCL_PUBLIC_REVENUE": _l("Share of fees and public revenue (needs a resolution)"),
+}
+
+
+def _optional_fen(field: str) -> int | None:
+    return _fen(field) if request.form.get(field, "").strip() else None
+
+
+@bp.post(ORG + "/settings/fees")
+@login_required
+def fee_rate(org_id: int):
+    s = seat(org_id, "admin")
+    assert s.compound is not None
+    unit_type = _text("unit_type", 20) or "residential"
+    fr = pt.set_fee_rate(
+        s.compound,
+        unit_type,
+        request.form.get("rate", ""),
+        parse.date(request.form.get("effective_from", ""), field="effective_from"),
+        actor=s.user,
+    )
+    audit.note(fee_rate_id=fr.id)
+    return _done(_("The fee rate is recorded."), ".settings", org_id)
+
+
+@bp.post(ORG + "/settings/remuneration")
+@login_required
+def remuneration_terms(org_id: int):
+    from decimal import Decimal, InvalidOperation
+
+    s = seat(org_id, "admin")
+    assert s.compound is not None
+    rate = None
+    text = request.form.get("rate", "").strip()
+    if text:
+        try:
+            rate = Decimal(text) / 100
+        except InvalidOperation:
+            raise InvalidInput(
+                _l("%(value)s is not a percentage.", value=text[:20]),
+                errors={"rate": [_("Not a percentage.")]},
+            ) from None
+        if not rate.is_finite() or not (0 <= rate <= 1):
+            raise InvalidInput(
+                _l("%(value)s is not a percentage.", value=text[:20]),
+                errors={"rate": [_("Not a percentage.")]},
+            )
+    vote = None
+    if request.form.get("vote_id", "").strip():
+        vote = db.session.get(Vote, parse.int_id(request.form.get("vote_id"), field="vote_id"))
+        if vote is None or vote.compound_id != s.compound.id:
+            raise NotFound(_l("No such vote in this compound."))
+    gv.set_remuneration(
+        s.compound,
+        request.form.get("mode", ""),
+        rate=rate,
+        fixed=_optional_fen("fixed"),
+        cap=_optional_fen("cap"),
+        floor=_optional_fen("floor"),
+        vote=vote,
+        actor=s.user,
+    )
+    audit.note(remuneration_mode=s.compound.remuneration_mode)
+    return _done(_("The remuneration terms are recorded."), ".settings", org_id)
+
+
+@bp.post(ORG + "/settings/approvals")
+@login_required
+def approval_chain(org_id: int):
+    s = seat(org_id, "admin")
+    assert s.compound is not None
+    gv.set_approval_chain(
+        s.compound,
+        committee_threshold=_fen("committee_threshold"),
+        signatories_required=parse.bounded_int(
+            request.form.get("signatories_required", ""), 1, 20, field="signatories_required"
+        ),
+        signatories_total=parse.bounded_int(
+            request.form.get("signatories_total", ""), 1, 20, field="signatories_total"
+        ),
+        supervisor_review=request.form.get("supervisor_review", ""),
+        budget_vote_kind=request.form.get("budget_vote_kind", ""),
+        actor=s.user,
+    )
+    audit.note(settings="approval chain")
+    return _done(_("The approval chain is recorded."), ".settings", org_id)
+
+
+@bp.post(ORG + "/units")
+@login_required
+def unit_create(org_id: int):
+    """A unit with its exclusive area and its owners (resident numbers of the community's
+    register, the first one billed; co-owners allowed)."""
+    from core.models import Resident
+
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    ids = [x for x in request.form.get("owner_ids", "").replace("，", ",").split(",") if x.strip()]
+    if not ids or len(ids) > 10:
+        raise InvalidInput(
+            _l("A unit has one to ten owners (resident numbers, separated by commas)."),
+            errors={"owner_ids": [_("Required.")]},
+        )
+    owners = []
+    for raw in ids:
+        r = db.session.get(Resident, parse.int_id(raw, field="owner_ids"))
+        if r is None or r.community_id != s.compound.community_id:
+            raise NotFound(_l("No such resident in this community."))
+        owners.append(r)
+    u = pt.add_unit(
+        s.compound,
+        _text("building", 50),
+        _text("number", 30),
+        area=request.form.get("area", ""),
+        unit_type=_text("unit_type", 20) or "residential",
+        owners=owners,
+        actor=s.user,
+    )
+    audit.note(unit_id=u.id)
+    return _done(_("Unit %(unit)s added.", unit=pt.unit_label(u)), ".settings", org_id)

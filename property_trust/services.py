@@ -246,9 +246,21 @@ def add_unit(
     """A unit with its exclusive area (m², two decimals) and owners; the first owner is the
     one bills go to (co-owners allowed)."""
     _require(compound, "prepare", actor)
+    building, number = (building or "").strip(), (number or "").strip()
+    if not building or not number or len(building) > 50 or len(number) > 30:
+        raise InvalidInput(
+            _l("A unit has a building (up to 50 characters) and a number (up to 30)."),
+            errors={"number": [str(_l("Required."))]},
+        )
     b = db.session.scalar(
         sa.select(Building).where(Building.compound_id == compound.id, Building.name == building)
     )
+    if b is not None and db.session.scalar(
+        sa.select(Unit.id).where(Unit.building_id == b.id, Unit.number == number)
+    ):
+        raise Conflict(
+            _l("Unit %(unit)s already exists in this compound.", unit=f"{building}-{number}")
+        )
     if b is None:
         b = Building(community_id=compound.community_id, compound_id=compound.id, name=building)
         db.session.add(b)

@@ -337,3 +337,96 @@ def test_owner_reads_votes_budget_and_revenue_but_not_payments_or_reminders(app,
         assert c.get(f"/property/{org}/{path}").status_code == 200, path
     for path in ("expenses", "reminders"):
         assert c.get(f"/property/{org}/{path}").status_code == 403, path
+
+
+def test_settings_page_sets_rates_terms_chain_and_adds_units(trust, client_as, organisation):
+    from property_trust.models import FeeRate, Unit
+
+    admin = _zh(client_as("admin", org=trust.org))
+    org = trust.org.id
+    page = admin.get(f"/property/{org}/settings").get_data(as_text=True)
+    assert "某物业公司" in page
+    assert (
+        admin.post(
+            f"/property/{org}/settings/fees",
+            data={
+                "unit_type": "shop",
+                "rate": "4.8",
+                "effective_from": "2026-02-01",
+                "csrf_token": admin.csrf,
+            },
+        ).status_code
+        == 302
+    )
+    assert db.session.scalar(sa.select(FeeRate.rate).where(FeeRate.unit_type == "shop")) == Decimal(
+        "4.8"
+    )
+    bad_rate = admin.post(
+        f"/property/{org}/settings/fees",
+        data={
+            "unit_type": "shop",
+            "rate": "-1",
+            "effective_from": "2026-02-01",
+            "csrf_token": admin.csrf,
+        },
+    )
+    assert bad_rate.status_code == 422
+    # a mode that needs a resolution, without one: refused, terms unchanged
+    terms = {"mode": "PCT_INCL_PUBLIC_REVENUE", "rate": "12", "csrf_token": admin.csrf}
+    r = admin.post(f"/property/{org}/settings/remuneration", data=terms)
+    assert r.status_code == 422 and "TP-5" in r.get_data(as_text=True)
+    assert trust.compound.remuneration_mode == "PCT_OF_COLLECTED_FEES"
+    vote = _vote(trust)
+    r = admin.post(
+        f"/property/{org}/settings/remuneration",
+        data={**terms, "vote_id": str(vote.id), "floor": "100", "cap": "9000"},
+    )
+    assert r.status_code == 302
+    c = trust.compound
+    assert (c.remuneration_mode, c.remuneration_rate, c.remuneration_floor, c.remuneration_cap) == (
+        "PCT_INCL_PUBLIC_REVENUE",
+        Decimal("0.12"),
+        10000,
+        900000,
+    )
+    chain = {
+        "committee_threshold": "5000",
+        "signatories_required": "3",
+        "signatories_total": "2",
+        "supervisor_review": "before",
+        "budget_vote_kind": "major",
+        "csrf_token": admin.csrf,
+    }
+    assert admin.post(f"/property/{org}/settings/approvals", data=chain).status_code == 422
+    assert c.signatories_required == 1
+    chain["signatories_total"] = "5"
+    assert admin.post(f"/property/{org}/settings/approvals", data=chain).status_code == 302
+    assert (c.committee_threshold, c.signatories_required, c.signatories_total) == (500000, 3, 5)
+    assert (c.supervisor_review, c.budget_vote_kind) == ("before", "major")
+    # the preparer cannot change terms, but adds units
+    prep = client_as("preparer", org=trust.org)
+    assert (
+        prep.post(
+            f"/property/{org}/settings/approvals", data={**chain, "csrf_token": prep.csrf}
+        ).status_code
+        == 403
+    )
+    unit = {
+        "building": "3栋",
+        "number": "201",
+        "area": "88.50",
+        "owner_ids": f"{trust.owners[0].id}, {trust.owners[1].id}",
+        "csrf_token": prep.csrf,
+    }
+    assert prep.post(f"/property/{org}/units", data=unit).status_code == 302
+    u = db.session.scalar(sa.select(Unit).where(Unit.number == "201"))
+    assert u.area == Decimal("88.50") and len(u.owners) == 2
+    again = prep.post(f"/property/{org}/units", data=unit)
+    assert again.status_code == 409
+    no_area = prep.post(f"/property/{org}/units", data={**unit, "number": "202", "area": "1.234"})
+    assert no_area.status_code == 422
+    stranger = prep.post(
+        f"/property/{org}/units", data={**unit, "number": "203", "owner_ids": "999999"}
+    )
+    assert stranger.status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(Unit.id))) == 5

@@ -55,5 +55,10 @@ ROWS: list[Row] = [
     Row("L N F F F F N F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/findings", body={'month': '2026-01', 'text': 'x'}),
     Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/remuneration", body={'month': '2026-01'}),
     Row("N N N N N N N N N", "N N N N N N N N N", "GET",   "/property/<id:org_id>/published/<int(max=9999):year>/<int(max=99):month>", why='public (no login); the world\'s organisations keep no property trust'),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/property/<id:org_id>/settings"),
+    Row("L N N F F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/settings/fees", body={'unit_type': 'residential', 'rate': '2.5', 'effective_from': '2026-01-01'}),
+    Row("L N N F F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/settings/remuneration", body={'mode': 'FIXED', 'fixed': '100'}),
+    Row("L N N F F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/settings/approvals", body={'committee_threshold': '0', 'signatories_required': '1', 'signatories_total': '1', 'supervisor_review': 'after', 'budget_vote_kind': 'ordinary'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/units", body={'building': '1', 'number': '101', 'area': '80', 'owner_ids': '1'}),
 ]
 # fmt: on
