@@ -157,7 +157,16 @@ class Bill(IdMixin, Model):  # 账单: one receivable per unit and month
 
 class Payment(IdMixin, CreatedMixin, Model):  # 缴费 (full, partial, advance 预收)
     __tablename__ = "pt_payments"
-    __table_args__ = (sa.Index("ix_pt_payments_compound_date", "compound_id", "date"),)
+    __table_args__ = (
+        sa.Index("ix_pt_payments_compound_date", "compound_id", "date"),
+        # The payments with an advance (预收) to apply, without reading the compound's history.
+        sa.Index(
+            "ix_pt_payments_advance",
+            "compound_id",
+            sqlite_where=sa.text("advance > 0"),
+            postgresql_where=sa.text("advance > 0"),
+        ),
+    )
     community_id: Mapped[int] = _community()
     compound_id: Mapped[int] = _compound()
     unit_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("pt_units.id"), index=True)

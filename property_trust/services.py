@@ -343,20 +343,33 @@ def compound_totals(compound: Compound) -> tuple[Decimal, int]:
 
 def advances_by_payment(compound: Compound, unit_ids=None) -> dict[int, list[list[int]]]:
     """unit id → [[payment id, advance left], …] oldest first, for payments with advance left."""
+    # The compound's payments with an advance (a partial index finds them without reading the
+    # compound's history), then what earlier bills took of each (index on payment_id).
+    with_advance = (
+        sa.select(Payment.id, Payment.unit_id, Payment.date, Payment.advance)
+        .where(Payment.compound_id == compound.id, Payment.advance > 0)
+        .subquery()
+    )
     used = (
         sa.select(BillSettlement.payment_id, sa.func.sum(BillSettlement.amount).label("used"))
-        .where(BillSettlement.from_advance.is_(True))
+        .where(
+            BillSettlement.payment_id.in_(sa.select(with_advance.c.id)),
+            BillSettlement.from_advance.is_(True),
+        )
         .group_by(BillSettlement.payment_id)
         .subquery()
     )
     q = (
-        sa.select(Payment.unit_id, Payment.id, Payment.advance - sa.func.coalesce(used.c.used, 0))
-        .outerjoin(used, used.c.payment_id == Payment.id)
-        .where(Payment.compound_id == compound.id, Payment.advance > 0)
-        .order_by(Payment.date, Payment.id)
+        sa.select(
+            with_advance.c.unit_id,
+            with_advance.c.id,
+            with_advance.c.advance - sa.func.coalesce(used.c.used, 0),
+        )
+        .outerjoin(used, used.c.payment_id == with_advance.c.id)
+        .order_by(with_advance.c.date, with_advance.c.id)
     )
     if unit_ids is not None:
-        q = q.where(Payment.unit_id.in_(unit_ids))
+        q = q.where(with_advance.c.unit_id.in_(unit_ids))
     out: dict[int, list[list[int]]] = defaultdict(list)
     for unit_id, pid, left in db.session.execute(q):
         if left and left > 0:

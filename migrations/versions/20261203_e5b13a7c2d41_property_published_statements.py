@@ -1,4 +1,5 @@
-"""property trust: the monthly owners' statements published with the disclosure reports
+"""property trust: the monthly owners' statements published with the disclosure reports; an
+index of the payments with an advance
 
 Issue 13 (statement published with the month's disclosure report): one frozen JSON snapshot
 per compound and month, referencing the report it was published with.
@@ -48,7 +49,17 @@ def upgrade():
     with op.batch_alter_table(t, schema=None) as batch_op:
         for col in ("community_id", "compound_id", "report_id"):
             batch_op.create_index(batch_op.f(f"ix_{t}_{col}"), [col], unique=False)
+    # The payments with an advance left to apply (billing reads them without the history).
+    op.create_index(
+        "ix_pt_payments_advance",
+        "pt_payments",
+        ["compound_id"],
+        unique=False,
+        sqlite_where=sa.text("advance > 0"),
+        postgresql_where=sa.text("advance > 0"),
+    )
 
 
 def downgrade():
+    op.drop_index("ix_pt_payments_advance", table_name="pt_payments")
     op.drop_table("pt_published_statements")
