@@ -319,6 +319,16 @@ def property_trust_demo(ctx: DemoContext) -> None:
         if month.month == 12 and ledger_closing.needs_year_end_closing(book, month.year):
             break
         ledger.close_period(book, month.year, month.month, actor=admin)
+    # From now on a payment above ¥20,000 needs two of the three signatories (TP-4).
+    gv.set_approval_chain(
+        compound,
+        committee_threshold=20_000_00,
+        signatories_required=2,
+        signatories_total=3,
+        supervisor_review="after",
+        budget_vote_kind="ordinary",
+        actor=admin,
+    )
     # An emergency repair this month: it goes to the supervisors first and is held.
     gv.prepare_expense(
         compound,

@@ -430,3 +430,31 @@ def test_settings_page_sets_rates_terms_chain_and_adds_units(trust, client_as, o
     )
     assert stranger.status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(Unit.id))) == 5
+
+
+def test_budget_actual_is_the_ledgers_including_remuneration(trust):
+    c, prep = trust.compound, trust.people["preparer"]
+    c.remuneration_rate = Decimal("0.10")
+    b = gv.create_budget(
+        c, 2026, [("5901", "酬金", 50_000), ("5103", "保洁", 90_000)], vote=_vote(trust), actor=prep
+    )
+    pt.bill_month(c, Month(2026, 1), actor=prep)
+    for u in trust.units:
+        pt.record_payment(c, u, pt.open_bills(u)[0].open, dt.date(2026, 1, 9), actor=prep)
+    run = gv.run_remuneration(c, Month(2026, 1), actor=prep)
+    e = gv.prepare_expense(
+        c,
+        account_code="5103",
+        amount=7_000,
+        day=dt.date(2026, 1, 15),
+        summary="保洁",
+        budget_line=b.lines[1],
+        actor=prep,
+    )
+    v = ledger.get_voucher(trust.book, e.voucher_id)
+    ledger.approve_voucher(v, actor=trust.people["reviewer"])
+    ledger.post_voucher(v, actor=trust.people["reviewer"])
+    rows = {r.line.account_code: r for r in gv.budget_vs_actual(b, dt.date(2026, 1, 31))}
+    assert rows["5901"].actual == run.amount > 0
+    assert rows["5103"].actual == 7_000 and rows["5103"].remaining == 83_000
+    assert gv.budget_vs_actual(b, dt.date(2025, 12, 31))[0].actual == 0
