@@ -458,3 +458,58 @@ def test_budget_actual_is_the_ledgers_including_remuneration(trust):
     assert rows["5901"].actual == run.amount > 0
     assert rows["5103"].actual == 7_000 and rows["5103"].remaining == 83_000
     assert gv.budget_vs_actual(b, dt.date(2025, 12, 31))[0].actual == 0
+
+
+def test_api_settings_findings_units_and_lists(trust, client_as):
+    org = trust.org.id
+    base = f"/api/v1/organisations/{org}/property"
+    admin = client_as("admin", org=trust.org)
+    h = {"X-CSRFToken": admin.csrf}
+    r = admin.post(
+        base + "/fee-rates",
+        json={"unit_type": "shop", "rate": "4.5", "effective_from": "2026-02-01"},
+        headers={**h, "Idempotency-Key": "rate-1"},
+    )
+    assert r.status_code == 201 and r.get_json()["rate"] == "4.5"
+    no_resolution = admin.put(
+        base + "/remuneration-terms",
+        json={"mode": "PCT_INCL_PUBLIC_REVENUE", "rate": "0.12"},
+        headers=h,
+    )
+    assert no_resolution.status_code == 422 and "TP-5" in no_resolution.get_json()["message"]
+    ok = admin.put(base + "/remuneration-terms", json={"mode": "FIXED", "fixed": "3000"}, headers=h)
+    assert ok.status_code == 200 and trust.compound.remuneration_fixed == 300000
+    chain = {
+        "committee_threshold": "10000",
+        "signatories_required": 2,
+        "signatories_total": 3,
+        "supervisor_review": "before",
+        "budget_vote_kind": "major",
+    }
+    assert admin.put(base + "/approval-chain", json=chain, headers=h).status_code == 200
+    assert trust.compound.committee_threshold == 1_000_000
+    bad = admin.put(base + "/approval-chain", json={**chain, "signatories_required": 4}, headers=h)
+    assert bad.status_code == 422 and trust.compound.signatories_required == 2
+    prep = client_as("preparer", org=trust.org)
+    hp = {"X-CSRFToken": prep.csrf}
+    assert prep.put(base + "/approval-chain", json=chain, headers=hp).status_code == 403
+    unit = {"building": "9栋", "number": "901", "area": "70.10", "owner_ids": [trust.owners[2].id]}
+    assert prep.post(base + "/units", json=unit, headers=hp).status_code == 201
+    assert prep.post(base + "/units", json=unit, headers=hp).status_code == 409
+    sup = client_as("supervisor", org=trust.org)
+    f = sup.post(
+        base + "/findings",
+        json={"month": "2026-01", "text": "凭证齐全"},
+        headers={"X-CSRFToken": sup.csrf},
+    )
+    assert f.status_code == 201
+    assert (
+        prep.post(
+            base + "/findings", json={"month": "2026-01", "text": "x"}, headers=hp
+        ).status_code
+        == 403
+    )
+    _vote(trust)
+    votes = prep.get(base + "/votes").get_json()["votes"]
+    assert votes[0]["passed"] is True and votes[0]["reasons"]
+    assert prep.get(base + "/published-statements").get_json() == {"statements": []}

@@ -60,5 +60,12 @@ ROWS: list[Row] = [
     Row("L N N F F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/settings/remuneration", body={'mode': 'FIXED', 'fixed': '100'}),
     Row("L N N F F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/settings/approvals", body={'committee_threshold': '0', 'signatories_required': '1', 'signatories_total': '1', 'supervisor_review': 'after', 'budget_vote_kind': 'ordinary'}),
     Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/property/<id:org_id>/units", body={'building': '1', 'number': '101', 'area': '80', 'owner_ids': '1'}),
+    Row("L N F F F F N F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/findings", body={'month': '2026-01', 'text': 'x'}),
+    Row("L N N F F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/fee-rates", body={'rate': '2.5', 'effective_from': '2026-01-01'}),
+    Row("L N N F F F F F F", "L N F F F F F F F", "PUT",   "/api/v1/organisations/<id:org_id>/property/remuneration-terms", body={'mode': 'FIXED', 'fixed': '100'}),
+    Row("L N N F F F F F F", "L N F F F F F F F", "PUT",   "/api/v1/organisations/<id:org_id>/property/approval-chain", body={'committee_threshold': '0', 'signatories_required': 1, 'signatories_total': 1, 'supervisor_review': 'after', 'budget_vote_kind': 'ordinary'}),
+    Row("L N N N F F F F F", "L N F F F F F F F", "POST",  "/api/v1/organisations/<id:org_id>/property/units", body={'building': '1', 'number': '101', 'area': '80', 'owner_ids': [1]}),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/votes"),
+    Row("L N N N N N N N F", "L N F F F F F F F", "GET",   "/api/v1/organisations/<id:org_id>/property/published-statements"),
 ]
 # fmt: on
