@@ -20,7 +20,7 @@ from ledger.entry import parse_amount_text
 from . import governance as gv
 from . import services as pt
 from .access import seat
-from .statement import monthly_statement
+from .statement import monthly_statement, snapshot
 
 blp = Blueprint(
     "property_api",
@@ -236,46 +236,8 @@ def statement(org_id: int, year: int, month: int):
 
         raise NotFound() from None
     st = monthly_statement(s.compound, m)
-    r = st.remuneration
-    return {
-        "month": str(m),
-        "billed": st.billed,
-        "collected_for_month": st.collected_for_month,
-        "collection_rate": str(st.collection_rate) if st.collection_rate is not None else None,
-        "cash_collected": st.cash_collected,
-        "arrears": _ageing_out(st.arrears),
-        "expenses": [
-            {
-                "code": e.code,
-                "name": e.name,
-                "month": e.month,
-                "year_to_date": e.year_to_date,
-                "budget": e.budget,
-            }
-            for e in st.expenses
-        ],
-        "remuneration": None
-        if r is None
-        else {
-            "base": r.base,
-            "rate": str(r.rate) if r.rate is not None else None,
-            "amount": r.amount,
-            "bound": r.bound,
-        },
-        "public_revenue": [
-            {
-                "date": p.date.isoformat(),
-                "kind": p.kind,
-                "gross": p.gross,
-                "deductions": p.deductions,
-                "repair_topup": p.repair_topup,
-            }
-            for p in st.public_revenue
-        ],
-        "trust_fund_balance": st.trust_fund_balance,
-        "repair_fund_balance": st.repair_fund_balance,
-        "findings": [n.text for n in st.findings],
-    }
+    # The figures as published (statement.snapshot), with the arrears' rate fields.
+    return {**snapshot(st), "arrears": _ageing_out(st.arrears)}
 
 
 @blp.get(BASE + "/check")

@@ -295,7 +295,7 @@ def test_finding_and_remuneration_from_the_pages(trust, client_as):
     assert "保洁合同未公示" in page
 
 
-def test_statement_is_published_with_the_disclosure_report(app, trust, client):
+def test_statement_is_published_with_the_disclosure_report(app, trust, client, runner):
     c, prep = trust.compound, trust.people["preparer"]
     pt.bill_month(c, Month(2026, 1), actor=prep)
     pt.record_payment(c, trust.units[1], 30000, dt.date(2026, 1, 12), actor=prep)
@@ -323,6 +323,13 @@ def test_statement_is_published_with_the_disclosure_report(app, trust, client):
     org_page = client.get(f"/public/o/{trust.org.id}").get_data(as_text=True)
     assert f"/property/{trust.org.id}/published/2026/1" in org_page
     assert client.get(f"/property/{trust.org.id}/published/2026/2").status_code == 404
+    # the CLI prints the published copy byte for byte, and refuses a month not published
+    cli = ["property", "statement", "--compound", str(c.id), "--month"]
+    r = runner.invoke(args=[*cli, "2026-01", "--published"])
+    assert r.exit_code == 0 and r.output.splitlines()[0] == ps.figures
+    assert runner.invoke(args=[*cli, "2026-02", "--published"]).exit_code == 1
+    live = json.loads(runner.invoke(args=[*cli, "2026-01"]).output)
+    assert live["trust_fund_balance"] == figures["trust_fund_balance"]
 
 
 def test_owner_reads_votes_budget_and_revenue_but_not_payments_or_reminders(app, trust):
