@@ -569,17 +569,9 @@ def settings(org_id: int):
                 .limit(50)
             ).all(),
             vote_kinds=VOTE_KINDS,
-            modes=MODE_LABELS,
             today=dt.date.today(),
         ),
     )
-
-
-MODE_LABELS = {
-    "FIXED": _l("Fixed amount"),
-    "PCT_OF_COLLECTED_FEES": _l("Share of the fees collected"),
-    "PCT_INCL_PUBLIC_REVENUE": _l("Share of fees and public revenue (needs a resolution)"),
-}
 
 
 def _optional_fen(field: str) -> int | None:

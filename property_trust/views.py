@@ -48,6 +48,13 @@ ACTION_LABELS = {
 }
 
 
+MODE_LABELS = {
+    "FIXED": _l("Fixed amount"),
+    "PCT_OF_COLLECTED_FEES": _l("Share of the fees collected"),
+    "PCT_INCL_PUBLIC_REVENUE": _l("Share of fees and public revenue (needs a resolution)"),
+}
+
+
 def _ctx(s: Seat, **kw):
     return {
         "seat": s,
@@ -56,6 +63,7 @@ def _ctx(s: Seat, **kw):
         "yuan": pt.yuan,
         "kind_labels": KIND_LABELS,
         "action_labels": ACTION_LABELS,
+        "mode_labels": MODE_LABELS,
         **kw,
     }
 
@@ -334,4 +342,5 @@ def published_statement(org_id: int, year: int, month: int):
         st=from_snapshot(json.loads(row.figures)),
         yuan=pt.yuan,
         kind_labels=KIND_LABELS,
+        mode_labels=MODE_LABELS,
     )
