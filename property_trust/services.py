@@ -225,7 +225,7 @@ def parse_area(value) -> Decimal | None:
         raise InvalidInput(
             _l("An area is a decimal number of m² with at most two decimals.")
         ) from None
-    if not d.is_finite() or d <= 0 or d != d.quantize(Decimal("0.01")) or d >= Decimal(10**9):
+    if not d.is_finite() or d <= 0 or d >= Decimal(10**9) or d != d.quantize(Decimal("0.01")):
         raise InvalidInput(
             _l("%(value)s is not an area in m² (positive, at most two decimals).", value=str(d))
         )
@@ -306,7 +306,13 @@ def set_fee_rate(
         r = Decimal(str(rate).strip()) if not isinstance(rate, float) else None
     except InvalidOperation:
         r = None
-    if r is None or not r.is_finite() or r <= 0 or r != r.quantize(Decimal("0.0001")):
+    if (
+        r is None
+        or not r.is_finite()
+        or r <= 0
+        or r >= Decimal(10**6)  # before quantize, which refuses what needs more digits
+        or r != r.quantize(Decimal("0.0001"))
+    ):
         raise InvalidInput(
             _l("The fee rate is yuan per m² per month: a positive decimal, at most 4 decimals."),
             errors={"rate": [str(_l("Not a rate."))]},

@@ -520,3 +520,37 @@ def test_api_settings_findings_units_and_lists(trust, client_as):
     votes = prep.get(base + "/votes").get_json()["votes"]
     assert votes[0]["passed"] is True and votes[0]["reasons"]
     assert prep.get(base + "/published-statements").get_json() == {"statements": []}
+
+
+def test_huge_or_odd_numbers_in_forms_are_a_422_not_a_500(trust, client_as):
+    admin = client_as("admin", org=trust.org)
+    org = trust.org.id
+    for rate in ("1e30", "9" * 40, "NaN", "sNaN", "-0", "0.00001"):
+        r = admin.post(
+            f"/property/{org}/settings/fees",
+            data={
+                "unit_type": "shop",
+                "rate": rate,
+                "effective_from": "2026-02-01",
+                "csrf_token": admin.csrf,
+            },
+        )
+        assert r.status_code == 422, rate
+    for area in ("1e30", "9" * 40, "sNaN", "0"):
+        r = admin.post(
+            f"/property/{org}/units",
+            data={
+                "building": "1栋",
+                "number": f"x{len(area)}",
+                "area": area,
+                "owner_ids": str(trust.owners[0].id),
+                "csrf_token": admin.csrf,
+            },
+        )
+        assert r.status_code == 422, area
+    for pct in ("1e999999", "sNaN", "101"):
+        r = admin.post(
+            f"/property/{org}/settings/remuneration",
+            data={"mode": "PCT_OF_COLLECTED_FEES", "rate": pct, "csrf_token": admin.csrf},
+        )
+        assert r.status_code == 422, pct
