@@ -859,46 +859,35 @@ def ageing(compound: Compound, as_of: dt.date, *, with_rate: bool = True) -> Age
     the bill date), households in arrears, total, and (``with_rate``) the collection rate of the
     bills dated up to that day (collected by that day). No unit or name: safe for public pages.
 
-    Reads only the bills open at ``as_of``: those open now (a partial index) and those settled
-    by payments made after it, not the compound's whole history (except one SUM for the rate)."""
-    open_now = sa.select(Bill.id).where(
-        Bill.compound_id == compound.id, Bill.amount > Bill.paid, Bill.date <= as_of
-    )
-    settled_later = (
-        sa.select(BillSettlement.bill_id)
+    Reads no history: a bill's arrears at ``as_of`` are what is open on it now plus what
+    payments dated after ``as_of`` settled of it (advances settle a bill when it is issued, so
+    they count as paid). Two small queries: the open bills (a partial index) and the
+    settlements of the payments after ``as_of`` (index on the compound's payment dates)."""
+    owed: dict[int, list] = {}  # bill id → [unit id, bill date, owed]
+    for bill_id, unit_id, day, open_now in db.session.execute(
+        sa.select(Bill.id, Bill.unit_id, Bill.date, Bill.amount - Bill.paid).where(
+            Bill.compound_id == compound.id, Bill.amount > Bill.paid, Bill.date <= as_of
+        )
+    ):
+        owed[bill_id] = [unit_id, day, int(open_now)]
+    for bill_id, unit_id, day, amount in db.session.execute(
+        sa.select(Bill.id, Bill.unit_id, Bill.date, BillSettlement.amount)
         .join(Payment, Payment.id == BillSettlement.payment_id)
+        .join(Bill, Bill.id == BillSettlement.bill_id)
         .where(
             Payment.compound_id == compound.id,
             Payment.date > as_of,
             BillSettlement.from_advance.is_(False),
+            Bill.date <= as_of,
         )
-    )
-    # One round trip, the candidate bills as a subquery (a list of thousands of ids bound as
-    # parameters cost more to send and parse than the query itself).
-    candidates = sa.union(open_now, settled_later).subquery()
-    paid_by = (
-        sa.select(BillSettlement.bill_id, sa.func.sum(BillSettlement.amount).label("paid"))
-        .join(Payment, Payment.id == BillSettlement.payment_id)
-        .where(
-            BillSettlement.bill_id.in_(sa.select(candidates.c.id)),
-            sa.or_(BillSettlement.from_advance.is_(True), Payment.date <= as_of),
-        )
-        .group_by(BillSettlement.bill_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Bill.unit_id, Bill.date, Bill.amount, sa.func.coalesce(paid_by.c.paid, 0))
-        .join(candidates, candidates.c.id == Bill.id)
-        .outerjoin(paid_by, paid_by.c.bill_id == Bill.id)
-        .where(Bill.date <= as_of)
-    ).all()
+    ):
+        owed.setdefault(bill_id, [unit_id, day, 0])[2] += amount
     a = Ageing(as_of=as_of)
     units = set()
-    for unit_id, day, amount, paid in rows:
-        owed = amount - int(paid)
-        if owed > 0:
-            a.buckets[bucket_of((as_of - day).days)] += owed
-            a.total += owed
+    for unit_id, day, amount in owed.values():
+        if amount > 0:
+            a.buckets[bucket_of((as_of - day).days)] += amount
+            a.total += amount
             units.add(unit_id)
     a.households = len(units)
     if with_rate:

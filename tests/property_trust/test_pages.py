@@ -554,3 +554,49 @@ def test_huge_or_odd_numbers_in_forms_are_a_422_not_a_500(trust, client_as):
             data={"mode": "PCT_OF_COLLECTED_FEES", "rate": pct, "csrf_token": admin.csrf},
         )
         assert r.status_code == 422, pct
+
+
+def test_ageing_at_any_date_equals_the_bills_minus_what_was_paid_by_then(trust):
+    from property_trust.models import BillSettlement, Payment
+
+    c, prep = trust.compound, trust.people["preparer"]
+    u0, u1, u2, _u3 = trust.units
+    pt.bill_month(c, Month(2026, 1), actor=prep)
+    pt.record_payment(c, u0, 10_000, dt.date(2026, 1, 20), actor=prep)
+    pt.bill_month(c, Month(2026, 2), actor=prep)
+    pt.record_payment(
+        c,
+        u1,
+        sum(b.open for b in pt.open_bills(u1)) + 50_000,
+        dt.date(2026, 2, 10),
+        actor=prep,
+        advance=True,
+    )
+    pt.bill_month(c, Month(2026, 3), actor=prep)
+    pt.record_payment(c, u2, 40_000, dt.date(2026, 3, 25), actor=prep)
+    pt.bill_month(c, Month(2026, 4), actor=prep)
+    pt.record_payment(
+        c, u0, sum(b.open for b in pt.open_bills(u0)), dt.date(2026, 4, 30), actor=prep
+    )
+    pt.bill_month(c, Month(2026, 5), actor=prep)
+    rows = db.session.execute(sa.select(Bill.id, Bill.unit_id, Bill.date, Bill.amount)).all()
+    paid = db.session.execute(
+        sa.select(
+            BillSettlement.bill_id, BillSettlement.amount, BillSettlement.from_advance, Payment.date
+        ).join(Payment, Payment.id == BillSettlement.payment_id)
+    ).all()
+    for day in range(0, 150, 7):
+        as_of = dt.date(2026, 1, 1) + dt.timedelta(days=day)
+        total, units = 0, set()
+        for bid, uid, bday, amount in rows:
+            if bday > as_of:
+                continue
+            owed = amount - sum(
+                a for b, a, adv, pday in paid if b == bid and (adv or pday <= as_of)
+            )
+            if owed > 0:
+                total += owed
+                units.add(uid)
+        a = pt.ageing(c, as_of, with_rate=False)
+        assert (a.total, a.households) == (total, len(units)), as_of
+        assert sum(a.buckets) == a.total
