@@ -600,3 +600,24 @@ def test_ageing_at_any_date_equals_the_bills_minus_what_was_paid_by_then(trust):
         a = pt.ageing(c, as_of, with_rate=False)
         assert (a.total, a.households) == (total, len(units)), as_of
         assert sum(a.buckets) == a.total
+
+
+def test_rates_show_as_plain_decimals(trust, client_as):
+    admin = client_as("admin", org=trust.org)
+    org = trust.org.id
+    r = admin.post(
+        f"/property/{org}/settings/remuneration",
+        data={"mode": "PCT_OF_COLLECTED_FEES", "rate": "10", "csrf_token": admin.csrf},
+    )
+    assert r.status_code == 302
+    admin.post(
+        f"/property/{org}/settings/fees",
+        data={
+            "unit_type": "shop",
+            "rate": "10",
+            "effective_from": "2026-02-01",
+            "csrf_token": admin.csrf,
+        },
+    )
+    page = admin.get(f"/property/{org}/settings").get_data(as_text=True)
+    assert "10%" in page and ">10<" in page and "E+" not in page
