@@ -13,7 +13,7 @@ from . import models  # noqa: F401  (the tables, for migrations and the ORM)
 
 def register(app, api) -> None:
     from core import sections
-    from ledger import nav
+    from ledger import nav, signals
     from ledger.charts import NPO_STANDARDS
 
     from . import api as funds_api
@@ -28,4 +28,14 @@ def register(app, api) -> None:
         nav.BOOK_LINKS.append(link)
     if public.community_section not in sections.PUBLIC_COMMUNITY:
         sections.PUBLIC_COMMUNITY.append(public.community_section)
+    # A published disclosure report meets the fund disclosures due by its period end (CF-8).
+    signals.report_published.connect(_report_published)
     assert demo.funds_demo  # registered with @demo_step(40) on import
+
+
+def _report_published(book, *, period_end, **_kw) -> None:
+    """Receiver of ``ledger.signals.report_published`` (a module-level function: blinker keeps
+    only a weak reference to its receivers)."""
+    from .services import on_report_published
+
+    on_report_published(book, through=period_end)

@@ -23,6 +23,13 @@ voucher_posting = _signals.signal(
     doc="sender: the Book; kwargs voucher (approved, about to be posted), actor. A receiver "
     "refuses the posting by raising a core.errors.DomainError (e.g. a supervisor's hold)",
 )
+report_published = _signals.signal(
+    "report-published",
+    doc="sender: the Book; kwargs report_id, period_start, period_end (datetime.date), actor. "
+    "Sent by the transparency layer when it has stored a disclosure report (inside the same "
+    "transaction), so a domain can publish what belongs with the report (e.g. the property "
+    "trust's monthly owners' statement) without importing transparency",
+)
 period_closing = _signals.signal(
     "period-closing", doc="sender: the Book; kwargs month (core.months.Month), actor"
 )

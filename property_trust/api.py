@@ -20,7 +20,7 @@ from ledger.entry import parse_amount_text
 from . import governance as gv
 from . import services as pt
 from .access import seat
-from .statement import monthly_statement
+from .statement import monthly_statement, snapshot
 
 blp = Blueprint(
     "property_api",
@@ -236,46 +236,8 @@ def statement(org_id: int, year: int, month: int):
 
         raise NotFound() from None
     st = monthly_statement(s.compound, m)
-    r = st.remuneration
-    return {
-        "month": str(m),
-        "billed": st.billed,
-        "collected_for_month": st.collected_for_month,
-        "collection_rate": str(st.collection_rate) if st.collection_rate is not None else None,
-        "cash_collected": st.cash_collected,
-        "arrears": _ageing_out(st.arrears),
-        "expenses": [
-            {
-                "code": e.code,
-                "name": e.name,
-                "month": e.month,
-                "year_to_date": e.year_to_date,
-                "budget": e.budget,
-            }
-            for e in st.expenses
-        ],
-        "remuneration": None
-        if r is None
-        else {
-            "base": r.base,
-            "rate": str(r.rate) if r.rate is not None else None,
-            "amount": r.amount,
-            "bound": r.bound,
-        },
-        "public_revenue": [
-            {
-                "date": p.date.isoformat(),
-                "kind": p.kind,
-                "gross": p.gross,
-                "deductions": p.deductions,
-                "repair_topup": p.repair_topup,
-            }
-            for p in st.public_revenue
-        ],
-        "trust_fund_balance": st.trust_fund_balance,
-        "repair_fund_balance": st.repair_fund_balance,
-        "findings": [n.text for n in st.findings],
-    }
+    # The figures as published (statement.snapshot), with the arrears' rate fields.
+    return {**snapshot(st), "arrears": _ageing_out(st.arrears)}
 
 
 @blp.get(BASE + "/check")
@@ -545,3 +507,232 @@ def escalation(data: dict, org_id: int):
     unit = pt.get_unit(s.compound, data["unit_id"])
     e = pt.escalate(s.compound, unit, data["status"], data["date"], note=data["note"], actor=s.user)
     return {"id": e.id, "status": e.status}
+
+
+# --- settings, findings and lists (the same services as the pages) ------------------------------
+
+
+class FindingIn(ma.Schema):
+    month = ma.fields.String(required=True, validate=ma.validate.Length(max=7))
+    text = ma.fields.String(required=True, validate=ma.validate.Length(max=1000))
+
+
+class FeeRateIn(ma.Schema):
+    unit_type = ma.fields.String(load_default="residential", validate=ma.validate.Length(1, 20))
+    rate = ma.fields.String(required=True, validate=ma.validate.Length(max=20))
+    effective_from = ma.fields.Date(required=True)
+
+
+class RemunerationTermsIn(ma.Schema):
+    mode = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(["FIXED", "PCT_OF_COLLECTED_FEES", "PCT_INCL_PUBLIC_REVENUE"]),
+    )
+    rate = ma.fields.Decimal(load_default=None, allow_none=True, as_string=True, places=4)
+    fixed = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=40)
+    )
+    cap = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=40))
+    floor = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=40)
+    )
+    vote_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+class ApprovalChainIn(ma.Schema):
+    committee_threshold = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    signatories_required = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(1, 20)
+    )
+    signatories_total = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(1, 20)
+    )
+    supervisor_review = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["before", "after"])
+    )
+    budget_vote_kind = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["ordinary", "major"])
+    )
+
+
+class UnitIn(ma.Schema):
+    building = ma.fields.String(required=True, validate=ma.validate.Length(1, 50))
+    number = ma.fields.String(required=True, validate=ma.validate.Length(1, 30))
+    area = ma.fields.Decimal(required=True, as_string=True)
+    unit_type = ma.fields.String(load_default="residential", validate=ma.validate.Length(1, 20))
+    owner_ids = ma.fields.List(
+        ma.fields.Integer(strict=True), required=True, validate=ma.validate.Length(1, 10)
+    )
+
+
+def _optional_fen(text: str | None) -> int | None:
+    return None if text is None or not text.strip() else _fen(text)
+
+
+def _vote_of(compound, vote_id: int | None):
+    from .models import Vote
+
+    if vote_id is None:
+        return None
+    vote = db.session.get(Vote, vote_id)
+    if vote is None or vote.compound_id != compound.id:
+        raise NotFound(_l("No such vote in this compound."))
+    return vote
+
+
+@blp.post(BASE + "/findings")
+@_write
+@blp.arguments(FindingIn)
+@blp.response(201)
+def finding(data: dict, org_id: int):
+    """A supervisor's finding for a month's owners' statement."""
+    s = seat(org_id, "supervisor")
+    assert s.compound is not None
+    n = gv.supervise(
+        s.compound, "finding", text=data["text"], month=_month(data["month"]), actor=s.user
+    )
+    return {"id": n.id, "month": data["month"]}
+
+
+@blp.post(BASE + "/fee-rates")
+@_write
+@blp.arguments(FeeRateIn)
+@blp.response(201)
+def fee_rate(data: dict, org_id: int):
+    """A fee rate (yuan per m² per month) for a unit type from a date on."""
+    s = seat(org_id, "admin")
+    assert s.compound is not None
+    fr = pt.set_fee_rate(
+        s.compound, data["unit_type"], data["rate"], data["effective_from"], actor=s.user
+    )
+    return {"id": fr.id, "rate": str(fr.rate)}
+
+
+@blp.put(BASE + "/remuneration-terms")
+@_write
+@blp.arguments(RemunerationTermsIn)
+@blp.response(200)
+def remuneration_terms(data: dict, org_id: int):
+    """The contract's remuneration terms (rate as a fraction, e.g. "0.12")."""
+    s = seat(org_id, "admin")
+    assert s.compound is not None
+    c = gv.set_remuneration(
+        s.compound,
+        data["mode"],
+        rate=data["rate"],
+        fixed=_optional_fen(data["fixed"]),
+        cap=_optional_fen(data["cap"]),
+        floor=_optional_fen(data["floor"]),
+        vote=_vote_of(s.compound, data["vote_id"]),
+        actor=s.user,
+    )
+    return {"mode": c.remuneration_mode}
+
+
+@blp.put(BASE + "/approval-chain")
+@_write
+@blp.arguments(ApprovalChainIn)
+@blp.response(200)
+def approval_chain(data: dict, org_id: int):
+    """The approval chain: committee threshold, N of M signatures, supervisor review."""
+    s = seat(org_id, "admin")
+    assert s.compound is not None
+    c = gv.set_approval_chain(
+        s.compound,
+        committee_threshold=_fen(data["committee_threshold"]),
+        signatories_required=data["signatories_required"],
+        signatories_total=data["signatories_total"],
+        supervisor_review=data["supervisor_review"],
+        budget_vote_kind=data["budget_vote_kind"],
+        actor=s.user,
+    )
+    return {
+        "committee_threshold": c.committee_threshold,
+        "signatories_required": c.signatories_required,
+        "signatories_total": c.signatories_total,
+    }
+
+
+@blp.post(BASE + "/units")
+@_write
+@blp.arguments(UnitIn)
+@blp.response(201)
+def unit(data: dict, org_id: int):
+    """A unit with its exclusive area and its owners (residents of the community)."""
+    from core.models import Resident
+
+    s = seat(org_id, *ledger.PREPARE_ROLES)
+    assert s.compound is not None
+    owners = []
+    for rid in data["owner_ids"]:
+        r = db.session.get(Resident, rid)
+        if r is None or r.community_id != s.compound.community_id:
+            raise NotFound(_l("No such resident in this community."))
+        owners.append(r)
+    u = pt.add_unit(
+        s.compound,
+        data["building"],
+        data["number"],
+        area=data["area"],
+        unit_type=data["unit_type"],
+        owners=owners,
+        actor=s.user,
+    )
+    return {"id": u.id, "area": str(u.area)}
+
+
+@blp.get(BASE + "/votes")
+@blp.response(200)
+def votes(org_id: int):
+    """Every owners' vote with its tallies and decision (owners may read them)."""
+    import sqlalchemy as sa
+
+    from .models import Vote
+
+    s = seat(org_id, owners=True)
+    assert s.compound is not None
+    rows = db.session.scalars(
+        sa.select(Vote).where(Vote.compound_id == s.compound.id).order_by(Vote.held_on, Vote.id)
+    ).all()
+    out = []
+    for v in rows:
+        d = gv.vote_decision(v)
+        out.append(
+            {
+                "id": v.id,
+                "subject": v.subject,
+                "kind": v.kind,
+                "held_on": v.held_on.isoformat(),
+                "voted_area": str(v.voted_area),
+                "voted_owners": v.voted_owners,
+                "yes_area": str(v.yes_area),
+                "yes_owners": v.yes_owners,
+                "quorum_met": d.quorum_met,
+                "passed": d.passed,
+                "reasons": [str(r) for r in d.reasons],
+            }
+        )
+    return {"votes": out}
+
+
+@blp.get(BASE + "/published-statements")
+@blp.response(200)
+def published_statements(org_id: int):
+    """The owners' statements published with the disclosure reports, with their figures."""
+    import json
+
+    from .statement import published
+
+    s = seat(org_id, owners=True)
+    assert s.compound is not None
+    return {
+        "statements": [
+            {
+                "month": f"{p.month // 100}-{p.month % 100:02d}",
+                "report_id": p.report_id,
+                "sha256": p.sha256,
+                "figures": json.loads(p.figures),
+            }
+            for p in published(s.compound, 120)
+        ]
+    }

@@ -89,3 +89,32 @@ def check(compound_id: int) -> None:
     if diffs:
         sys.exit(1)
     click.echo("ok: unit balances equal the ledger's 1122 and 2203 per owner")
+
+
+@group.command("statement")
+@click.option("--compound", "compound_id", type=int, required=True)
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--published", is_flag=True, help="the copy published with the report")
+def statement(compound_id: int, month: str, published: bool) -> None:
+    """The month's owners' statement as JSON (``--published``: as frozen with the report)."""
+    import json
+
+    import sqlalchemy as sa
+
+    from .models import PublishedStatement
+    from .statement import monthly_statement, snapshot
+
+    c, m = _compound(compound_id), _month(month)
+    if published:
+        row = db.session.scalar(
+            sa.select(PublishedStatement).where(
+                PublishedStatement.compound_id == c.id, PublishedStatement.month == m.key
+            )
+        )
+        if row is None:
+            click.echo(f"refused: no statement of {m} has been published", err=True)
+            sys.exit(1)
+        click.echo(row.figures)
+        click.echo(f"sha256 {row.sha256} report {row.report_id}", err=True)
+        return
+    click.echo(json.dumps(snapshot(monthly_statement(c, m)), ensure_ascii=False, sort_keys=True))

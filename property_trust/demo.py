@@ -28,6 +28,7 @@ from core.months import Month
 from ledger import attachments
 from ledger import services as ledger
 from ledger.models import Voucher
+from ledger.services import closing as ledger_closing
 
 from . import governance as gv
 from . import services as pt
@@ -309,6 +310,24 @@ def property_trust_demo(ctx: DemoContext) -> None:
         _day(last, 2, today),
         actor=prep,
         note="申请仲裁",
+    )
+    # The past months are closed (结账): the transparency demo (step 50) then publishes each
+    # month's disclosure report, and with it (ledger.signals.report_published) the month's
+    # owners' statement. A December that needs year-end closing entries stops the run.
+    book = pt.book_of(compound)
+    for month in months[:-1]:
+        if month.month == 12 and ledger_closing.needs_year_end_closing(book, month.year):
+            break
+        ledger.close_period(book, month.year, month.month, actor=admin)
+    # From now on a payment above ¥20,000 needs two of the three signatories (TP-4).
+    gv.set_approval_chain(
+        compound,
+        committee_threshold=20_000_00,
+        signatories_required=2,
+        signatories_total=3,
+        supervisor_review="after",
+        budget_vote_kind="ordinary",
+        actor=admin,
     )
     # An emergency repair this month: it goes to the supervisors first and is held.
     gv.prepare_expense(

@@ -231,7 +231,14 @@ class BudgetRow:
 
 
 def budget_vs_actual(budget: Budget, as_of: dt.date) -> list[BudgetRow]:
-    """Budget against posted payments up to ``as_of`` (the year-end 决算 at 31 December)."""
+    """Budget against the books up to ``as_of`` (the year-end 决算 at 31 December): each line
+    gets the posted payments that reference it; what the category's account moved besides
+    those (the monthly remuneration on 5901, a voucher entered in the ledger directly) goes to
+    the category's first line, so each category's actual is the ledger's."""
+    from ledger.reports.balances import Filters, range_sums
+
+    compound = db.session.get_one(Compound, budget.compound_id)
+    book = book_of(compound)
     rows = []
     for line in budget.lines:
         actual = db.session.scalar(
@@ -240,10 +247,24 @@ def budget_vs_actual(budget: Budget, as_of: dt.date) -> list[BudgetRow]:
             .where(
                 Expense.budget_line_id == line.id,
                 Voucher.status == VoucherStatus.POSTED.value,
+                Voucher.date >= dt.date(budget.year, 1, 1),
                 Voucher.date <= as_of,
             )
         )
         rows.append(BudgetRow(line=line, budget=line.amount, actual=int(actual or 0)))
+    start = dt.date(budget.year, 1, 1)
+    if as_of < start:
+        return rows
+    codes = sorted({r.line.account_code for r in rows})
+    ids = {account_id(book, code): code for code in codes}
+    booked: dict[str, int] = {}
+    for (acc, *_rest), (dr, cr) in range_sums(
+        book, start, as_of, Filters(account_ids=list(ids)), exclude_closing=True
+    ).items():
+        booked[ids[acc]] = booked.get(ids[acc], 0) + dr - cr
+    for code in codes:
+        of_code = [r for r in rows if r.line.account_code == code]
+        of_code[0].actual += booked.get(code, 0) - sum(r.actual for r in of_code)
     return rows
 
 
@@ -609,3 +630,50 @@ def set_remuneration(
 
 
 __all__ = ["VoteKind"]
+
+
+def set_approval_chain(
+    compound: Compound,
+    *,
+    actor: User,
+    committee_threshold: int,
+    signatories_required: int,
+    signatories_total: int,
+    supervisor_review: str,
+    budget_vote_kind: str,
+) -> Compound:
+    """The compound's approval chain (TP-4, TP-9) and the kind of its budget votes (TP-8):
+    above ``committee_threshold`` (fen; 0: never) a payment needs N of M signatures; the
+    supervisors review before or after payment."""
+    _require(compound, "manage", actor)
+    if isinstance(committee_threshold, bool) or committee_threshold < 0:
+        raise InvalidInput(
+            _l("The committee threshold is an amount of zero or more."),
+            errors={"committee_threshold": [str(_l("Not an amount."))]},
+        )
+    if not (1 <= signatories_required <= signatories_total <= 20):
+        raise InvalidInput(
+            _l(
+                "N of M signatures: 1 ≤ N ≤ M ≤ 20; %(n)d of %(m)d is not.",
+                n=signatories_required,
+                m=signatories_total,
+            ),
+            errors={"signatories_required": [str(_l("Out of range."))]},
+        )
+    if supervisor_review not in ("before", "after"):
+        raise InvalidInput(
+            _l("Supervisors review before or after payment."),
+            errors={"supervisor_review": [str(_l("Unknown."))]},
+        )
+    if budget_vote_kind not in tuple(VoteKind):
+        raise InvalidInput(
+            _l("A budget vote is ordinary or major."),
+            errors={"budget_vote_kind": [str(_l("Unknown."))]},
+        )
+    compound.committee_threshold = committee_threshold
+    compound.signatories_required = signatories_required
+    compound.signatories_total = signatories_total
+    compound.supervisor_review = supervisor_review
+    compound.budget_vote_kind = budget_vote_kind
+    db.session.flush()
+    return compound

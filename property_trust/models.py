@@ -12,7 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import BigId, CreatedMixin, Fen, IdMixin, Model, utcnow
+from core.db import BigId, CreatedMixin, Fen, IdMixin, Model, guard_append_only, utcnow
 
 Area = sa.Numeric(12, 2)  # m², two decimals
 Rate = sa.Numeric(12, 4)
@@ -157,7 +157,16 @@ class Bill(IdMixin, Model):  # 账单: one receivable per unit and month
 
 class Payment(IdMixin, CreatedMixin, Model):  # 缴费 (full, partial, advance 预收)
     __tablename__ = "pt_payments"
-    __table_args__ = (sa.Index("ix_pt_payments_compound_date", "compound_id", "date"),)
+    __table_args__ = (
+        sa.Index("ix_pt_payments_compound_date", "compound_id", "date"),
+        # The payments with an advance (预收) to apply, without reading the compound's history.
+        sa.Index(
+            "ix_pt_payments_advance",
+            "compound_id",
+            sqlite_where=sa.text("advance > 0"),
+            postgresql_where=sa.text("advance > 0"),
+        ),
+    )
     community_id: Mapped[int] = _community()
     compound_id: Mapped[int] = _compound()
     unit_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("pt_units.id"), index=True)
@@ -327,3 +336,24 @@ class RemunerationRun(IdMixin, CreatedMixin, Model):  # 酬金 of one month (TP-
     bound: Mapped[str] = mapped_column(sa.String(6), default="")
     amount: Mapped[int] = mapped_column(Fen)
     voucher_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("vouchers.id"))
+
+
+class PublishedStatement(IdMixin, Model):  # the owners' statement published with a report
+    """The month's owners' statement as published with the book's disclosure report (the
+    ledger's ``report_published`` signal): its figures frozen as JSON, never changed, linked
+    from the organisation's public page next to the report that makes them verifiable."""
+
+    __tablename__ = "pt_published_statements"
+    __table_args__ = (sa.UniqueConstraint("compound_id", "month"),)
+    community_id: Mapped[int] = _community()
+    compound_id: Mapped[int] = _compound()
+    month: Mapped[int] = mapped_column(sa.Integer)  # yyyymm
+    report_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("disclosure_reports.id"), index=True
+    )
+    figures: Mapped[str] = mapped_column(sa.Text)  # JSON (statement.snapshot)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    published_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+guard_append_only(PublishedStatement)

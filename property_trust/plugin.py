@@ -24,9 +24,18 @@ def public_section(organisation) -> Markup | None:
     compound = compound_of(organisation)
     if compound is None:
         return None
+    from .statement import published
+
     a = pt.ageing(compound, dt.date.today())
     return Markup(
-        render_template("property_trust/public_section.html", compound=compound, a=a, yuan=pt.yuan)
+        render_template(
+            "property_trust/public_section.html",
+            compound=compound,
+            org=organisation,
+            a=a,
+            yuan=pt.yuan,
+            statements=published(compound, 12),
+        )
     )
 
 
@@ -54,16 +63,19 @@ def personal_links(user) -> list[tuple[str, str]]:
 def register(app, api) -> None:
     global _installed
     from core import sections
+    from ledger import signals
     from ledger.nav import BOOK_LINKS, BookLink
 
     from . import api as property_api
-    from . import cli, demo, governance, models, views  # noqa: F401
+    from . import cli, demo, governance, models, pages, statement, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     api.register_blueprint(property_api.blp)
     app.cli.add_command(cli.group)
     if not _installed:  # module-level registries: once per process, not per create_app
         governance.install()
+        # The month's owners' statement is frozen when the book's disclosure report is published.
+        signals.report_published.connect(statement.publish_statements)
         BOOK_LINKS.append(
             BookLink("property.dashboard", _l("Property trust"), "read", ("TRUST_FUND",))
         )

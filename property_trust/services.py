@@ -225,7 +225,7 @@ def parse_area(value) -> Decimal | None:
         raise InvalidInput(
             _l("An area is a decimal number of m² with at most two decimals.")
         ) from None
-    if not d.is_finite() or d <= 0 or d != d.quantize(Decimal("0.01")) or d >= Decimal(10**9):
+    if not d.is_finite() or d <= 0 or d >= Decimal(10**9) or d != d.quantize(Decimal("0.01")):
         raise InvalidInput(
             _l("%(value)s is not an area in m² (positive, at most two decimals).", value=str(d))
         )
@@ -246,9 +246,21 @@ def add_unit(
     """A unit with its exclusive area (m², two decimals) and owners; the first owner is the
     one bills go to (co-owners allowed)."""
     _require(compound, "prepare", actor)
+    building, number = (building or "").strip(), (number or "").strip()
+    if not building or not number or len(building) > 50 or len(number) > 30:
+        raise InvalidInput(
+            _l("A unit has a building (up to 50 characters) and a number (up to 30)."),
+            errors={"number": [str(_l("Required."))]},
+        )
     b = db.session.scalar(
         sa.select(Building).where(Building.compound_id == compound.id, Building.name == building)
     )
+    if b is not None and db.session.scalar(
+        sa.select(Unit.id).where(Unit.building_id == b.id, Unit.number == number)
+    ):
+        raise Conflict(
+            _l("Unit %(unit)s already exists in this compound.", unit=f"{building}-{number}")
+        )
     if b is None:
         b = Building(community_id=compound.community_id, compound_id=compound.id, name=building)
         db.session.add(b)
@@ -294,7 +306,13 @@ def set_fee_rate(
         r = Decimal(str(rate).strip()) if not isinstance(rate, float) else None
     except InvalidOperation:
         r = None
-    if r is None or not r.is_finite() or r <= 0 or r != r.quantize(Decimal("0.0001")):
+    if (
+        r is None
+        or not r.is_finite()
+        or r <= 0
+        or r >= Decimal(10**6)  # before quantize, which refuses what needs more digits
+        or r != r.quantize(Decimal("0.0001"))
+    ):
         raise InvalidInput(
             _l("The fee rate is yuan per m² per month: a positive decimal, at most 4 decimals."),
             errors={"rate": [str(_l("Not a rate."))]},
@@ -331,20 +349,33 @@ def compound_totals(compound: Compound) -> tuple[Decimal, int]:
 
 def advances_by_payment(compound: Compound, unit_ids=None) -> dict[int, list[list[int]]]:
     """unit id → [[payment id, advance left], …] oldest first, for payments with advance left."""
+    # The compound's payments with an advance (a partial index finds them without reading the
+    # compound's history), then what earlier bills took of each (index on payment_id).
+    with_advance = (
+        sa.select(Payment.id, Payment.unit_id, Payment.date, Payment.advance)
+        .where(Payment.compound_id == compound.id, Payment.advance > 0)
+        .subquery()
+    )
     used = (
         sa.select(BillSettlement.payment_id, sa.func.sum(BillSettlement.amount).label("used"))
-        .where(BillSettlement.from_advance.is_(True))
+        .where(
+            BillSettlement.payment_id.in_(sa.select(with_advance.c.id)),
+            BillSettlement.from_advance.is_(True),
+        )
         .group_by(BillSettlement.payment_id)
         .subquery()
     )
     q = (
-        sa.select(Payment.unit_id, Payment.id, Payment.advance - sa.func.coalesce(used.c.used, 0))
-        .outerjoin(used, used.c.payment_id == Payment.id)
-        .where(Payment.compound_id == compound.id, Payment.advance > 0)
-        .order_by(Payment.date, Payment.id)
+        sa.select(
+            with_advance.c.unit_id,
+            with_advance.c.id,
+            with_advance.c.advance - sa.func.coalesce(used.c.used, 0),
+        )
+        .outerjoin(used, used.c.payment_id == with_advance.c.id)
+        .order_by(with_advance.c.date, with_advance.c.id)
     )
     if unit_ids is not None:
-        q = q.where(Payment.unit_id.in_(unit_ids))
+        q = q.where(with_advance.c.unit_id.in_(unit_ids))
     out: dict[int, list[list[int]]] = defaultdict(list)
     for unit_id, pid, left in db.session.execute(q):
         if left and left > 0:
@@ -828,45 +859,36 @@ def ageing(compound: Compound, as_of: dt.date, *, with_rate: bool = True) -> Age
     the bill date), households in arrears, total, and (``with_rate``) the collection rate of the
     bills dated up to that day (collected by that day). No unit or name: safe for public pages.
 
-    Reads only the bills open at ``as_of``: those open now (a partial index) and those settled
-    by payments made after it, not the compound's whole history (except one SUM for the rate)."""
-    open_now = sa.select(Bill.id).where(
-        Bill.compound_id == compound.id, Bill.amount > Bill.paid, Bill.date <= as_of
-    )
-    settled_later = (
-        sa.select(BillSettlement.bill_id)
+    Reads no history: a bill's arrears at ``as_of`` are what is open on it now plus what
+    payments dated after ``as_of`` settled of it (advances settle a bill when it is issued, so
+    they count as paid). Two small queries: the open bills (a partial index) and the
+    settlements of the payments after ``as_of`` (index on the compound's payment dates)."""
+    owed: dict[int, list] = {}  # bill id → [unit id, bill date, owed]
+    for bill_id, unit_id, day, open_now in db.session.execute(
+        sa.select(Bill.id, Bill.unit_id, Bill.date, Bill.amount - Bill.paid).where(
+            Bill.compound_id == compound.id, Bill.amount > Bill.paid, Bill.date <= as_of
+        )
+    ):
+        owed[bill_id] = [unit_id, day, int(open_now)]
+    for bill_id, unit_id, day, amount in db.session.execute(
+        sa.select(Bill.id, Bill.unit_id, Bill.date, BillSettlement.amount)
         .join(Payment, Payment.id == BillSettlement.payment_id)
+        .join(Bill, Bill.id == BillSettlement.bill_id)
         .where(
             Payment.compound_id == compound.id,
             Payment.date > as_of,
             BillSettlement.from_advance.is_(False),
+            Bill.date <= as_of,
         )
-    )
-    ids = set(db.session.scalars(open_now)) | set(db.session.scalars(settled_later))
+    ):
+        owed.setdefault(bill_id, [unit_id, day, 0])[2] += amount
     a = Ageing(as_of=as_of)
     units = set()
-    for chunk in [sorted(ids)[i : i + 5000] for i in range(0, len(ids), 5000)]:
-        paid_by = (
-            sa.select(BillSettlement.bill_id, sa.func.sum(BillSettlement.amount).label("paid"))
-            .join(Payment, Payment.id == BillSettlement.payment_id)
-            .where(
-                BillSettlement.bill_id.in_(chunk),
-                sa.or_(BillSettlement.from_advance.is_(True), Payment.date <= as_of),
-            )
-            .group_by(BillSettlement.bill_id)
-            .subquery()
-        )
-        rows = db.session.execute(
-            sa.select(Bill.unit_id, Bill.date, Bill.amount, sa.func.coalesce(paid_by.c.paid, 0))
-            .outerjoin(paid_by, paid_by.c.bill_id == Bill.id)
-            .where(Bill.id.in_(chunk), Bill.date <= as_of)
-        ).all()
-        for unit_id, day, amount, paid in rows:
-            owed = amount - int(paid)
-            if owed > 0:
-                a.buckets[bucket_of((as_of - day).days)] += owed
-                a.total += owed
-                units.add(unit_id)
+    for unit_id, day, amount in owed.values():
+        if amount > 0:
+            a.buckets[bucket_of((as_of - day).days)] += amount
+            a.total += amount
+            units.add(unit_id)
     a.households = len(units)
     if with_rate:
         a.billed = int(

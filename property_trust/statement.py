@@ -7,8 +7,11 @@ per-period balances (not history) and the domain's month records; it names no ow
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import defer, selectinload
@@ -26,6 +29,7 @@ from .models import (
     Compound,
     Payment,
     PublicRevenue,
+    PublishedStatement,
     RemunerationRun,
     SupervisorNote,
 )
@@ -222,3 +226,141 @@ def trust_vouchers(compound: Compound, *, limit: int = 200, month: Month | None 
         ):
             atts.setdefault(a.voucher_id, []).append(a)
     return [(v, sum(ln.debit for ln in v.lines), atts.get(v.id, [])) for v in vouchers]
+
+
+# --- the statement published with the disclosure report -------------------------------------
+
+
+def snapshot(st: Statement) -> dict:
+    """The statement's figures as JSON-ready data (no object, no owner, no unit): what is
+    frozen when the month's disclosure report is published."""
+    r = st.remuneration
+    return {
+        "month": str(st.month),
+        "billed": st.billed,
+        "collected_for_month": st.collected_for_month,
+        "cash_collected": st.cash_collected,
+        "collection_rate": None if st.collection_rate is None else str(st.collection_rate),
+        "arrears": {
+            "as_of": st.arrears.as_of.isoformat(),
+            "buckets": list(st.arrears.buckets),
+            "households": st.arrears.households,
+            "total": st.arrears.total,
+        },
+        "expenses": [
+            {
+                "code": e.code,
+                "name": e.name,
+                "month": e.month,
+                "year_to_date": e.year_to_date,
+                "budget": e.budget,
+            }
+            for e in st.expenses
+        ],
+        "remuneration": None
+        if r is None
+        else {
+            "mode": r.mode,
+            "base": r.base,
+            "rate": None if r.rate is None else str(r.rate),
+            "product": r.product,
+            "floor": r.floor,
+            "cap": r.cap,
+            "bound": r.bound,
+            "amount": r.amount,
+        },
+        "public_revenue": [
+            {
+                "date": p.date.isoformat(),
+                "kind": p.kind,
+                "gross": p.gross,
+                "deductions": p.deductions,
+                "repair_topup": p.repair_topup,
+            }
+            for p in st.public_revenue
+        ],
+        "trust_fund_balance": st.trust_fund_balance,
+        "repair_fund_balance": st.repair_fund_balance,
+        "findings": [n.text for n in st.findings],
+        "flags": [
+            {"date": v.date.isoformat(), "summary": v.summary, "text": n.text} for n, v in st.flags
+        ],
+    }
+
+
+def from_snapshot(data: dict) -> SimpleNamespace:
+    """A published snapshot shaped like a ``Statement`` for the same template."""
+    rem = data["remuneration"]
+    if rem is not None:
+        rem = SimpleNamespace(
+            **{**rem, "rate": None if rem["rate"] is None else Decimal(rem["rate"])}
+        )
+    return SimpleNamespace(
+        month=Month.parse(data["month"]),
+        billed=data["billed"],
+        collected_for_month=data["collected_for_month"],
+        cash_collected=data["cash_collected"],
+        collection_rate=data["collection_rate"],
+        arrears=SimpleNamespace(**data["arrears"]),
+        expenses=[SimpleNamespace(**e) for e in data["expenses"]],
+        remuneration=rem,
+        public_revenue=[SimpleNamespace(**p) for p in data["public_revenue"]],
+        trust_fund_balance=data["trust_fund_balance"],
+        repair_fund_balance=data["repair_fund_balance"],
+        findings=[SimpleNamespace(text=t) for t in data["findings"]],
+        flags=[
+            (SimpleNamespace(text=f["text"]), SimpleNamespace(date=f["date"], summary=f["summary"]))
+            for f in data["flags"]
+        ],
+    )
+
+
+def publish_statements(book, *, report_id: int, period_start: dt.date, period_end: dt.date, **_kw):
+    """Receiver of ``ledger.signals.report_published``: freeze the owners' statement of every
+    month the report covers (a month already published is left as it was)."""
+    compound = db.session.scalar(
+        sa.select(Compound).where(Compound.organisation_id == book.organisation_id).limit(1)
+    )
+    if compound is None or book_of(compound).id != book.id:
+        return
+    month = Month.of(period_start)
+    last = Month.of(period_end)
+    done = set(
+        db.session.scalars(
+            sa.select(PublishedStatement.month).where(
+                PublishedStatement.compound_id == compound.id,
+                PublishedStatement.month.between(month.key, last.key),
+            )
+        )
+    )
+    while month <= last:
+        if month.key not in done:
+            text = json.dumps(
+                snapshot(monthly_statement(compound, month)),
+                ensure_ascii=False,
+                sort_keys=True,
+                separators=(",", ":"),
+            )
+            db.session.add(
+                PublishedStatement(
+                    community_id=compound.community_id,
+                    compound_id=compound.id,
+                    month=month.key,
+                    report_id=report_id,
+                    figures=text,
+                    sha256=hashlib.sha256(text.encode()).hexdigest(),
+                )
+            )
+        month = month.next()
+    db.session.flush()
+
+
+def published(compound: Compound, limit: int = 24) -> list[PublishedStatement]:
+    return list(
+        db.session.scalars(
+            sa.select(PublishedStatement)
+            .where(PublishedStatement.compound_id == compound.id)
+            .order_by(PublishedStatement.month.desc())
+            .limit(limit)
+        )
+    )

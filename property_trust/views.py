@@ -48,6 +48,13 @@ ACTION_LABELS = {
 }
 
 
+MODE_LABELS = {
+    "FIXED": _l("Fixed amount"),
+    "PCT_OF_COLLECTED_FEES": _l("Share of the fees collected"),
+    "PCT_INCL_PUBLIC_REVENUE": _l("Share of fees and public revenue (needs a resolution)"),
+}
+
+
 def _ctx(s: Seat, **kw):
     return {
         "seat": s,
@@ -56,6 +63,7 @@ def _ctx(s: Seat, **kw):
         "yuan": pt.yuan,
         "kind_labels": KIND_LABELS,
         "action_labels": ACTION_LABELS,
+        "mode_labels": MODE_LABELS,
         **kw,
     }
 
@@ -162,8 +170,16 @@ def arrears(org_id: int):
 def statement(org_id: int, year: int, month: int):
     s = seat(org_id, owners=True)
     assert s.compound is not None
+    from .models import PublishedStatement
+
     st = monthly_statement(s.compound, _month(year, month))
-    return render_template("property_trust/statement.html", **_ctx(s, st=st))
+    published = db.session.scalar(
+        sa.select(PublishedStatement).where(
+            PublishedStatement.compound_id == s.compound.id,
+            PublishedStatement.month == st.month.key,
+        )
+    )
+    return render_template("property_trust/statement.html", **_ctx(s, st=st, published=published))
 
 
 @bp.get(ORG + "/statement/<int(max=9999):year>/<int(max=99):month>.pdf")
@@ -289,3 +305,42 @@ def supervise(org_id: int, voucher_id: int):
     )
     flash(_("Recorded."), "success")
     return redirect(url_for(".voucher", org_id=org_id, voucher_id=v.id))
+
+
+@bp.get(ORG + "/published/<int(max=9999):year>/<int(max=99):month>")
+def published_statement(org_id: int, year: int, month: int):
+    """The month's owners' statement as published with the disclosure report (public, no
+    login): aggregates only, frozen at publication, linked to the report that verifies it."""
+    import json
+
+    from core.auth import get_organisation
+
+    from .access import compound_of
+    from .models import PublishedStatement
+    from .statement import from_snapshot
+
+    org = get_organisation(org_id)
+    compound = compound_of(org)
+    m = _month(year, month)
+    row = (
+        None
+        if compound is None
+        else db.session.scalar(
+            sa.select(PublishedStatement).where(
+                PublishedStatement.compound_id == compound.id, PublishedStatement.month == m.key
+            )
+        )
+    )
+    if row is None:
+        raise NotFound(_l("No owners' statement has been published for this month."))
+    return render_template(
+        "property_trust/published.html",
+        org=org,
+        community=org.community,
+        compound=compound,
+        row=row,
+        st=from_snapshot(json.loads(row.figures)),
+        yuan=pt.yuan,
+        kind_labels=KIND_LABELS,
+        mode_labels=MODE_LABELS,
+    )

@@ -27,7 +27,7 @@ from core.db import db
 from core.downloads import csv_text
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Community, Organisation, Role, User
-from ledger import charts, log
+from ledger import charts, log, signals
 from ledger.models import Account, AccountPeriodBalance, Book, Fund, Voucher, VoucherStatus
 from tlog import bundle_math as bm
 from tlog import merkle, notes
@@ -471,6 +471,13 @@ def publish_report(
     )
     db.session.add(report)
     db.session.flush()
+    signals.report_published.send(
+        book,
+        report_id=report.id,
+        period_start=report.period_start,
+        period_end=report.period_end,
+        actor=actor,
+    )
     note(
         book_id=book.id,
         report_id=report.id,

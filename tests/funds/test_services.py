@@ -647,3 +647,17 @@ def test_a_published_report_meets_the_disclosures_due(host, organisation_factory
     other = organisation_factory()
     assert fs.on_report_published(ledger.create_book(other), through=D(2027, 12, 31)) == 0
     assert fs.overdue(host.org, D(2027, 3, 1))[0].due == D(2027, 2, 28)
+
+
+def test_the_report_published_signal_meets_the_disclosures(host):
+    """The wiring: transparency announces a published report with ledger.signals; the funds
+    plug-in (funds/plugin.py) marks what was due by its period end as met."""
+    from ledger import signals
+
+    _fund_pf(host)
+    project_in_implementation(host)
+    signals.report_published.send(
+        host.book, report_id=0, period_start=D(2026, 9, 1), period_end=D(2026, 9, 30), actor=None
+    )
+    met = [x.due for x in fs.disclosure_calendar(host.org) if x.met_on is not None]
+    assert met == [D(2026, 6, 1), D(2026, 9, 1)]

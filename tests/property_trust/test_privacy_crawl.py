@@ -64,4 +64,11 @@ def test_no_public_page_shows_an_owner(app, tmp_path, monkeypatch):
     client = app.test_client()
     shown = [client.get(u).get_data(as_text=True) for u in org_pages]
     assert any("玉林北路示范小区" in page and "收缴率" in page for page in shown), org_pages
+    # the owners' statements published with the reports: linked from the public page, open
+    # without a login, and naming no owner either
+    published = sorted(u for u in result.outside if "/published/" in u)
+    assert len(published) >= 6, sorted(result.outside)
+    for url in published:
+        one = base.crawl(app, tmp_path, start=url, follow=False)
+        assert one.leaks == [] and one.refused == [], url
     assert ctx.community.slug
