@@ -212,9 +212,10 @@ def reports_index(org_id: int):
 @bp.get("/<id:org_id>/reports/<name>")
 @login_required
 def report(org_id: int, name: str):
-    """One report as HTML, or ``?format=csv`` (UTF-8 with BOM), ``xlsx`` or ``json``. A big
-    CSV or XLSX (more voucher lines than ``EXPORT_INLINE_MAX_LINES``) is made in a background
-    job: the answer is then the job's page (core.jobs)."""
+    """One report as HTML, or ``?format=csv`` (UTF-8 with BOM), ``xlsx``, ``pdf`` or ``json``.
+    A big CSV or XLSX (more voucher lines than ``EXPORT_INLINE_MAX_LINES``) or PDF (more than
+    ``PDF_INLINE_MAX_LINES``) is made in a background job: the answer is then the job's page
+    (core.jobs)."""
     bv = _open(org_id)
     kind = _available_reports(bv.book).get(name)
     if kind is None:
@@ -224,7 +225,9 @@ def report(org_id: int, name: str):
     if fmt not in ("html", "csv", "xlsx", "json", "pdf"):
         p.errors["format"] = _("Unknown format.")
     result, error, status = None, None, 200
-    exporting = fmt in ("csv", "xlsx") and (name != "account-detail" or p.account is not None)
+    exporting = fmt in ("csv", "xlsx", "pdf") and (
+        name != "account-detail" or p.account is not None
+    )
     if p.errors:
         error, status = " ".join(dict.fromkeys(p.errors.values())), 422
     else:
@@ -239,8 +242,6 @@ def report(org_id: int, name: str):
             )
     if status == 200 and result is not None and fmt == "json":
         return jsonify(reports.to_json(result))
-    if status == 200 and result is not None and fmt == "pdf":
-        return _pdf_answer(bv, name, kind, p, result)
     if fmt != "html" and status == 200:  # account detail without an account
         error, status = _("Choose an account."), 422
         p.errors["account"] = error
@@ -315,6 +316,7 @@ def classify_cash_line(org_id: int):
 
 EXPORT_JOB = "ledger.report_export"
 DEFAULT_INLINE_MAX_LINES = 5000
+DEFAULT_PDF_INLINE_MAX_LINES = 1000
 
 
 def export_size(book: Book, name: str, start: dt.date, end: dt.date, account=None) -> int:
@@ -337,7 +339,9 @@ def export_size(book: Book, name: str, start: dt.date, end: dt.date, account=Non
     return int(db.session.scalar(q) or 0)
 
 
-def inline_max_lines() -> int:
+def inline_max_lines(fmt: str = "csv") -> int:
+    if fmt == "pdf":  # a PDF page holds ~45 lines and costs far more than a CSV row
+        return int(current_app.config.get("PDF_INLINE_MAX_LINES", DEFAULT_PDF_INLINE_MAX_LINES))
     return int(current_app.config.get("EXPORT_INLINE_MAX_LINES", DEFAULT_INLINE_MAX_LINES))
 
 
@@ -350,13 +354,19 @@ def export_filename(name: str, kind: ReportKind, p: ReportParams, fmt: str) -> s
     return f"{name}_{period}.{fmt}"
 
 
-def export_file(book: Book, name: str, p: ReportParams, fmt: str, lang: str, progress=None):
+def export_file(
+    book: Book, name: str, p: ReportParams, fmt: str, lang: str, progress=None, user=None
+):
     """The export's bytes, name and type (the job function and the inline path share it)."""
     kind = REPORTS[name]
     result = _run_report(name, book, p)
     if progress:
-        progress(60)
+        progress(30 if fmt == "pdf" else 60)
     filename = export_filename(name, kind, p, fmt)
+    if fmt == "pdf":
+        period = filename.removeprefix(f"{name}_").removesuffix(".pdf")
+        body = ledger_pdf.report_pdf(book, result, lang=lang, prepared_by=user)
+        return JobFile(ledger_pdf.pdf_filename(book, name, period), "application/pdf", body)
     if fmt == "xlsx":
         sheet = str(kind.title)
         return JobFile(filename, XLSX_MIMETYPE, to_xlsx(result, lang, sheet=sheet))
@@ -364,7 +374,7 @@ def export_file(book: Book, name: str, p: ReportParams, fmt: str, lang: str, pro
 
 
 def _export_job(ctx: JobContext) -> JobFile:
-    from core.models import Organisation
+    from core.models import Organisation, User
 
     from .. import services as svc
 
@@ -376,9 +386,16 @@ def _export_job(ctx: JobContext) -> JobFile:
     p = ReportParams.from_args(book, ctx.params["args"])
     if p.errors:
         raise InvalidInput(" ".join(dict.fromkeys(p.errors.values())))
+    user = db.session.get(User, ctx.user_id) if ctx.user_id else None
     with force_locale("en" if ctx.params["lang"] == "en" else "zh_Hans_CN"):
         return export_file(
-            book, ctx.params["report"], p, ctx.params["fmt"], ctx.params["lang"], ctx.progress
+            book,
+            ctx.params["report"],
+            p,
+            ctx.params["fmt"],
+            ctx.params["lang"],
+            ctx.progress,
+            user=user,
         )
 
 
@@ -386,7 +403,8 @@ register_job_kind(EXPORT_JOB, _export_job)
 
 
 def export_response(org, book: Book, user, name: str, p: ReportParams, fmt: str):
-    """A CSV or XLSX download, or (big) a background job's page."""
+    """A CSV, XLSX or PDF download, or (big) a background job's page. A PDF download is in
+    the audit trail with the checkpoint its figures come from."""
     kind = REPORTS[name]
     lang = "en" if _locale().startswith("en") else "zh"
     dates = [p.as_of] if kind.dates == "as_of" else [p.start, p.end]
@@ -399,11 +417,15 @@ def export_response(org, book: Book, user, name: str, p: ReportParams, fmt: str)
         "dates": [d.isoformat() for d in dates],  # the auditor check of the download
     }
     size = export_size(book, name, p.start, p.end, p.account)
+    if fmt == "pdf":
+        proof = ledger_pdf.latest_checkpoint(book)
+        period = export_filename(name, kind, p, fmt).removeprefix(f"{name}_")[:-4]
+        note(statement=name, period=period, log_size=proof.log_size, checkpoint=proof.size)
     return run_or_queue(
         EXPORT_JOB,
         params,
         size=size,
-        threshold=inline_max_lines(),
+        threshold=inline_max_lines(fmt),
         organisation=org,
         user=user,
         book_id=book.id,
@@ -415,21 +437,6 @@ def export_response(org, book: Book, user, name: str, p: ReportParams, fmt: str)
 
 def _lang() -> str:
     return "en" if _locale().startswith("en") else "zh"
-
-
-def _pdf_answer(bv, name: str, kind: ReportKind, p: ReportParams, result):
-    """The report as a PDF; the download is in the audit trail with the checkpoint."""
-    proof = ledger_pdf.latest_checkpoint(bv.book)
-    body = ledger_pdf.report_pdf(bv.book, result, lang=_lang(), prepared_by=bv.user)
-    period = (
-        p.as_of.isoformat()
-        if kind.dates == "as_of"
-        else f"{p.start.isoformat()}_{p.end.isoformat()}"
-    )
-    note(statement=name, period=period, log_size=proof.log_size, checkpoint=proof.size)
-    return download(
-        body, ledger_pdf.pdf_filename(bv.book, name, period), "application/pdf", private=True
-    )
 
 
 def _month_arg() -> Month:

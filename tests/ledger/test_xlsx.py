@@ -253,3 +253,38 @@ def test_bad_export_requests_are_4xx(app, organisation, book, march, people):
         api.get("/reports/trial_balance?start=2026-04-01&end=2026-03-01&format=xlsx").status_code
         == 422
     )
+
+
+def test_a_big_pdf_runs_as_a_job_and_downloads(app, client_as, organisation, book, march):
+    """The general ledger as PDF: above PDF_INLINE_MAX_LINES the page answers with the job,
+    and the job's file is the same PDF (read back: title, the preparer, a month total)."""
+    import subprocess
+
+    app.config["PDF_INLINE_MAX_LINES"] = 3
+    try:
+        c = client_as("reviewer")
+        url = (
+            f"/books/{organisation.id}/reports/general-ledger?start=2026-03-01&end=2026-03-31"
+            "&format=pdf"
+        )
+        r = c.get(url)
+        assert r.status_code == 303 and "/jobs/" in r.headers["Location"]
+        job_id = int(r.headers["Location"].rsplit("/", 1)[1])
+        assert jobs.work(worker="test") == 1
+        d = c.get(f"/jobs/{job_id}/download")
+        assert d.status_code == 200 and d.mimetype == "application/pdf"
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=d.data, capture_output=True, check=True
+        ).stdout.decode()
+        assert "总账" in text and "本月合计" in text
+        gl = reports.to_json(reports.general_ledger(book, start=START, end=END))
+        from core.i18n import amount
+
+        for account in gl["accounts"]:  # each account's debit total is printed
+            assert amount(account["debit"], 2) in text
+        app.config["PDF_INLINE_MAX_LINES"] = 10_000  # small again: the PDF comes at once
+        r = c.get(url)
+        assert r.status_code == 200 and r.mimetype == "application/pdf"
+    finally:
+        app.config.pop("PDF_INLINE_MAX_LINES", None)
+        db.session.rollback()
