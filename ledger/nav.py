@@ -69,6 +69,10 @@ class BookLink:
 
 BOOK_LINKS: list[BookLink] = []
 
+# Links a layer above the ledger adds to the periods page, per month: ``fn(book) -> {month key
+# (yyyymm): [(url, label), ...]}`` (transparency: the published reports covering the month).
+MONTH_LINKS: list[Callable[[Book], dict[int, list[tuple[str, str]]]]] = []
+
 
 def book_links(organisation: Organisation) -> list[tuple[str, str, str]]:
     """(url, label, prefix-for-highlighting) of the domain links this user may follow."""
@@ -218,4 +222,12 @@ def can(action: str, organisation: Organisation | None = None, subject=None) -> 
     return bool(rule(_roles(organisation), organisation, subject))
 
 
-__all__ = ["BOOK_LINKS", "EXTRA_RULES", "STANDARD_REPORTS", "BookLink", "book_links", "can"]
+__all__ = [
+    "BOOK_LINKS",
+    "EXTRA_RULES",
+    "MONTH_LINKS",
+    "STANDARD_REPORTS",
+    "BookLink",
+    "book_links",
+    "can",
+]

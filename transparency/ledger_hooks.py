@@ -6,6 +6,7 @@ never reopened, since published reports never change."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from core.db import db
@@ -39,10 +40,36 @@ def _refuse_reopening_published(book, *, month, **_kwargs) -> None:
         )
 
 
+def _published_reports(book) -> dict[int, list[tuple[str, str]]]:
+    """The periods page links, for each month, the published reports that cover it (their
+    public page and PDF), so an auditor finds what residents were shown."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    reports = db.session.scalars(
+        sa.select(DisclosureReport)
+        .where(DisclosureReport.book_id == book.id)
+        .order_by(DisclosureReport.id)
+    )
+    for r in reports:
+        month, last = Month.of(r.period_start), Month.of(r.period_end)
+        links = [
+            (
+                url_for("public.report", report_id=r.id),
+                str(_l("Report %(period)s", period=r.label)),
+            ),
+            (url_for("public.report_pdf", report_id=r.id), "PDF"),
+        ]
+        while month <= last:
+            out.setdefault(month.key, []).extend(links)
+            month = month.next()
+    return out
+
+
 def install() -> None:
     # Strong references: these are module-level functions, connected once (blinker ignores
     # a second connect of the same receiver).
     signals.book_created.connect(_key_with_book, weak=False)
     signals.period_reopening.connect(_refuse_reopening_published, weak=False)
     # The voucher page offers a resident's receipt only to those who may fetch it.
+    if _published_reports not in ledger_nav.MONTH_LINKS:
+        ledger_nav.MONTH_LINKS.append(_published_reports)
     ledger_nav.EXTRA_RULES["receipt"] = lambda roles, org, v: bool(roles & set(RECEIPT_ROLES))

@@ -32,6 +32,7 @@ from ..models import (
     Voucher,
     VoucherStatus,
 )
+from ..nav import MONTH_LINKS
 from .common import (
     BookView,
     _open,
@@ -93,6 +94,15 @@ def _months(book: Book) -> list[MonthRow]:
     return [months[k] for k in sorted(months)]
 
 
+def _month_links(book: Book) -> dict[int, list[tuple[str, str]]]:
+    """What the layers above add to each month (ledger.nav.MONTH_LINKS)."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for fn in MONTH_LINKS:
+        for key, links in fn(book).items():
+            out.setdefault(key, []).extend(links)
+    return out
+
+
 def _render_periods(bv: BookView, *, error=None, errors=None, status: int = 200):
     months = _months(bv.book)
     closed = bv.book.closed_through
@@ -131,6 +141,7 @@ def _render_periods(bv: BookView, *, error=None, errors=None, status: int = 200)
             closed_label=_period_label(closed),
             events=events,
             years=years,
+            month_links=_month_links(bv.book),
             error=error,
             errors=errors or {},
         ),

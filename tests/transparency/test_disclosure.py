@@ -275,6 +275,17 @@ def test_one_report_may_cover_several_months(app, book, people, spring):
     assert totals(bundle, "income_statement")["operating_revenue"] == 15_000_00
 
 
+def test_the_periods_page_links_the_published_reports_of_each_month(
+    app, client_as, organisation, book, people, spring
+):
+    report, _bundle = publish(book, people, "2025-03", "2025-04")
+    db.session.commit()
+    page = client_as("auditor").get(f"/books/{organisation.id}/periods").get_data(as_text=True)
+    rows = {m: page.split(f">{m}</a>", 1)[1].split("</tr>", 1)[0] for m in ("2025-03", "2025-05")}
+    assert f"/public/r/{report.id}.pdf" in rows["2025-03"] and "报告 2025-03 – 2025-04" in page
+    assert "/public/r/" not in rows["2025-05"]  # May is in no report
+
+
 def test_closing_entries_are_left_out_of_the_period_movements(app, organisation, people):
     """December with year-end closing (年末结转): revenue still shows on the income statement."""
     ppl = people
