@@ -28,6 +28,8 @@ def register(app, api) -> None:
         nav.BOOK_LINKS.append(link)
     if public.community_section not in sections.PUBLIC_COMMUNITY:
         sections.PUBLIC_COMMUNITY.append(public.community_section)
+    if public.organisation_section not in sections.PUBLIC_ORGANISATION:
+        sections.PUBLIC_ORGANISATION.append(public.organisation_section)
     # A published disclosure report meets the fund disclosures due by its period end (CF-8).
     signals.report_published.connect(_report_published)
     assert demo.funds_demo  # registered with @demo_step(40) on import

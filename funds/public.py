@@ -16,13 +16,29 @@ from .views import labels
 
 
 def community_section(community) -> Markup | None:
-    funds = list(
-        db.session.scalars(
-            sa.select(CommunityFund)
-            .where(CommunityFund.beneficiary_community_id == community.id)
-            .order_by(CommunityFund.id)
-        )
+    """The funds for a community, on its public page."""
+    return _section(
+        sa.select(CommunityFund)
+        .where(CommunityFund.beneficiary_community_id == community.id)
+        .order_by(CommunityFund.id)
     )
+
+
+def organisation_section(organisation) -> Markup | None:
+    """The community funds a foundation holds in its books, on its public page and its
+    reports ("what the money is for")."""
+    from ledger.models import Book
+
+    return _section(
+        sa.select(CommunityFund)
+        .join(Book, Book.id == CommunityFund.book_id)
+        .where(Book.organisation_id == organisation.id)
+        .order_by(CommunityFund.id)
+    )
+
+
+def _section(query) -> Markup | None:
+    funds = list(db.session.scalars(query))
     if not funds:
         return None
     rows = []

@@ -114,6 +114,9 @@ def test_project_page_and_public_pages_hide_voters(host, client_as, app):
     assert "社区保障资金" in html
     html = anon.get(f"/public/c/{host.org.community.slug}").get_data(as_text=True)
     assert "community-funds" in html and p.title in html
+    # the foundation's own page says what its money is for (its funds and their projects)
+    html = anon.get(f"/public/o/{host.org.id}").get_data(as_text=True)
+    assert "community-funds" in html and p.title in html
 
 
 def test_allocation_page(host, client_as):
