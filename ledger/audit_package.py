@@ -23,7 +23,9 @@ import zipfile
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import force_locale
+from werkzeug.routing import BuildError
 
 from core.db import db
 from core.downloads import csv_text
@@ -213,9 +215,11 @@ README = """审计资料包 / Audit package
 核验方法：
   1. 用 sha256sum -c SHA256SUMS 确认文件未被改动；
   2. 把 vouchers.csv 的借方、贷方分别合计，应与 trial-balance.csv 的本期发生额合计相等；
-  3. 把 checkpoint.txt 中的检查点与单位公开页面（verify_url）上公布的检查点及公钥指纹比对；
-  4. 对 disclosure/ 中的披露包运行：
-     python -m transparency.verify <披露包>.json --key <公钥指纹>
+  3. 把 checkpoint.txt 中的检查点与单位公开页面 {verify_url}
+     上公布的检查点及公钥指纹比对；
+  4. 下载独立核验程序 {verifier_url}（只需 Python 3 和 cryptography），
+     对 disclosure/ 中的每个披露包运行：
+     python3 commons_verify.py <披露包>.json --key <公钥指纹> --lang zh
      该程序从记录本身重新计算根哈希、余额和每一行报表数字。
 {no_disclosure_zh}
 【English】
@@ -233,11 +237,21 @@ How to verify:
   1. sha256sum -c SHA256SUMS shows that no file was changed;
   2. the debit and credit totals of vouchers.csv equal the period movements of trial-balance.csv;
   3. compare checkpoint.txt with the checkpoint and key fingerprint the organisation's public
-     page (verify_url) shows;
-  4. run the verifier on each bundle in disclosure/:
-     python -m transparency.verify <bundle>.json --key <key fingerprint>
+     page {verify_url} shows;
+  4. download the standalone verifier {verifier_url} (Python 3 and cryptography only)
+     and run it on each bundle in disclosure/:
+     python3 commons_verify.py <bundle>.json --key <key fingerprint> --lang en
      It recomputes the root, the balances and every statement line from the records alone.
 {no_disclosure_en}"""
+
+
+def _verifier_url(organisation_url: str) -> str:
+    """Where the standalone verifier is downloaded: the same site as the organisation's page
+    (the route belongs to transparency, which the ledger does not import)."""
+    try:
+        return url_for("transparency.verifier_download", _external=True)
+    except (BuildError, RuntimeError):
+        return organisation_url.split("/public/", 1)[0] + "/verify/commons_verify.py"
 
 
 def audit_package(book: Book, month: Month, *, lang: str = "zh", actor=None) -> bytes:
@@ -317,6 +331,8 @@ def audit_package(book: Book, month: Month, *, lang: str = "zh", actor=None) -> 
             made_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             no_disclosure_zh=none_zh,
             no_disclosure_en=none_en,
+            verify_url=proof.url,
+            verifier_url=_verifier_url(proof.url),
         )
         files.insert(0, ("README.txt", readme.encode("utf-8")))
     sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files)

@@ -54,7 +54,9 @@ def month_book(book, acct, post, people):
     return book
 
 
-def test_the_package_holds_statements_vouchers_attachments_and_sums(month_book, tmp_path):
+def test_the_package_holds_statements_vouchers_attachments_and_sums(
+    organisation, month_book, tmp_path
+):
     data = audit_package(month_book, MARCH)
     z = zipfile.ZipFile(io.BytesIO(data))
     names = z.namelist()
@@ -76,6 +78,9 @@ def test_the_package_holds_statements_vouchers_attachments_and_sums(month_book, 
     assert debit == 50000000 + 1234567
     readme = z.read("README.txt").decode()
     assert "核验方法" in readme and "How to verify" in readme
+    # where to check it: the organisation's own page and the standalone verifier, as URLs
+    assert f"/public/o/{organisation.id}" in readme and "/verify/commons_verify.py" in readme
+    assert "{" not in readme and "python -m transparency" not in readme
     text, _fonts, pages = pdf_text(z.read(pdfs[0]), tmp_path)
     assert "资产负债表" in text and pages >= 1
 
