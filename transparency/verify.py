@@ -72,6 +72,216 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _VKEY = re.compile(r"[^+\s]+\+[0-9a-fA-F]{8}\+")
 
 
+# =========================================================================== messages
+
+# Every detail a check gives, in English (what ``Report.text`` and ``--json`` print) and in
+# Chinese (``--lang zh``): key -> (English template, Chinese template); ``{name}`` parameters
+# are filled by ``msg``. A parameter that is itself a ``Msg`` (or a list of them) is rendered in
+# the same language. Amounts are given already formatted in yuan (``yuan``).
+MESSAGES: dict[str, tuple[str, str]] = {
+    "list": ("{items}", "{items}"),
+    "list_more": ("{items}; ... {more} more", "{items}；……另有 {more} 项"),
+    "list_and_more": ("{items}; ... and {more} more", "{items}；……另有 {more} 项"),
+    "needs_header": ("needs the book id (bundle_header)", "需要账簿编号（见 bundle_header）"),
+    "needs_header_period": (
+        "needs the book id and period (bundle_header)",
+        "需要账簿编号和期间（见 bundle_header）",
+    ),
+    "needs_checkpoint": ("needs a readable checkpoint", "需要可读取的检查点"),
+    "sig_for_other": (
+        "the signature is for {signed}, this bundle is {want}",
+        "签名针对的是 {signed}，本报告是 {want}",
+    ),
+    "sig_for_period": (
+        "the signature is for the period {signed}, this bundle says {want}",
+        "签名针对的期间是 {signed}，本报告写的是 {want}",
+    ),
+    "sig_hash_changed": (
+        'the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: '
+        "something in the bundle was changed after it was signed",
+        "报告的 SHA-256（不含“signature”的规范 JSON）不是签名时的那一个：报告在签名之后被改动过",
+    ),
+    "sig_pass": (
+        "the bundle (hash {hash}…) is signed by {origin} for {period}",
+        "报告（哈希 {hash}…）由 {origin} 为 {period} 签名",
+    ),
+    "records_none": (
+        "no voucher was posted in this report's part of the log",
+        "本报告所含的日志部分没有记账凭证",
+    ),
+    "records_pass": (
+        "{n} records, log indices {first} to {last}",
+        "{n} 条记录，日志序号 {first} 至 {last}",
+    ),
+    "root_size": (
+        "checkpoint size is {size} but first_index {first} + {n} records = {expected}",
+        "检查点的大小是 {size}，但 first_index {first} 加 {n} 条记录等于 {expected}",
+    ),
+    "root_differs": (
+        "the root recomputed from the compact range and the records is not the "
+        "checkpoint's root: a record was changed, added, removed or reordered",
+        "由压缩区间和记录重新计算的根不是检查点的根：有记录被改动、增加、删除或调换了顺序",
+    ),
+    "root_pass": (
+        "root recomputed from {n} records equals the checkpoint's (size {size})",
+        "由 {n} 条记录重新计算的根等于检查点的根（大小 {size}）",
+    ),
+    "balance_diff": (
+        "{what}: recomputed {recomputed}, the report says {stated}",
+        "{what}：重新计算为 {recomputed}，报告上写 {stated}",
+    ),
+    "opening_diff": (
+        "{what}: previous closing {recomputed}, opening {stated}",
+        "{what}：上期期末 {recomputed}，本期期初 {stated}",
+    ),
+    "opening_differs": (
+        "opening balances are not the previous report's closing balances: {diffs}",
+        "期初余额不是上一份报告的期末余额：{diffs}",
+    ),
+    "opening_first": (
+        "the first report of a book opens from zero, but opening balances are listed",
+        "账簿的第一份报告应从零开始，但列出了期初余额",
+    ),
+    "opening_first_pass": (
+        "first report: opening balances are all zero",
+        "第一份报告：期初余额全部为零",
+    ),
+    "opening_not_compared": (
+        "not compared with the report before it: each report is checked against the "
+        "one before it when that one is verified",
+        "没有与它之前的报告比较：核验那一份报告时，会与它之前的报告比较",
+    ),
+    "opening_no_previous": (
+        "the opening balances and carried records were not compared with the previous "
+        "report (ending {end}): it was not given",
+        "期初余额和转入记录没有与上一份报告（截至 {end}）比较：没有提供该报告",
+    ),
+    "opening_pass": (
+        "opening balances equal the previous report's {n} closing balances",
+        "期初余额等于上一份报告的 {n} 项期末余额",
+    ),
+    "closing_needs_opening": ("needs readable opening balances", "需要可读取的期初余额"),
+    "closing_needs_records": (
+        "needs valid records and carried records",
+        "需要有效的本期记录和转入记录",
+    ),
+    "closing_differs": (
+        "closing balances differ from opening + the period's records: {diffs}",
+        "期末余额不等于期初余额加本期记录：{diffs}",
+    ),
+    "closing_pass": (
+        "opening + {n} records of the period = the {m} closing balances",
+        "期初余额加本期 {n} 条记录 = {m} 项期末余额",
+    ),
+    "statement_needs_accounts": (
+        "needs the accounts (see the accounts check)",
+        "需要会计科目表（见 accounts 检查）",
+    ),
+    "statement_needs_balances": (
+        "needs recomputed balances (see closing_balances)",
+        "需要重新计算的余额（见 closing_balances）",
+    ),
+    "statement_line": (
+        "line {line}: recomputed {recomputed}, the report says {stated}",
+        "第 {line} 行：重新计算为 {recomputed}，报告上写 {stated}",
+    ),
+    "statement_flow_pass": (
+        "all {n} lines recomputed from the period's movements",
+        "全部 {n} 行都按本期发生额重新计算",
+    ),
+    "statement_sheet_pass": (
+        "all {n} lines recomputed from closing balances",
+        "全部 {n} 行都按期末余额重新计算",
+    ),
+    "no_sheet": ("this report has no balance sheet", "本报告没有资产负债表"),
+    "no_sheet_recomputed": ("no balance sheet was recomputed", "没有重新计算出资产负债表"),
+    "sheet_unbalanced": (
+        "{left} {left_amount} ≠ {right} {right_amount}: "
+        "assets do not equal liabilities plus equity / net assets",
+        "{left} {left_amount} ≠ {right} {right_amount}：资产不等于负债加所有者权益（净资产）",
+    ),
+    "sheet_pass": ("{left} = {right} = {amount}", "{left} = {right} = {amount}"),
+    "previous_is_first": (
+        "this bundle is a book's first report, yet a previous report was given",
+        "本报告是账簿的第一份报告，却提供了上一份报告",
+    ),
+    "previous_needs": (
+        "needs this bundle's book and previous checkpoint",
+        "需要本报告的账簿和上一个检查点",
+    ),
+    "previous_other_book": (
+        "it is a report of book {book}, not {want}",
+        "它是账簿 {book} 的报告，不是账簿 {want} 的",
+    ),
+    "previous_other_checkpoint": (
+        "its checkpoint is not the one this bundle names as previous",
+        "它的检查点不是本报告所指的上一个检查点",
+    ),
+    "previous_other_end": (
+        "its period ends {end}, this bundle says {want}",
+        "它的期间截至 {end}，本报告写的是 {want}",
+    ),
+    "previous_other_key": ("it shows a different public key", "它显示的是另一个公钥"),
+    "previous_pass": (
+        "the previous report (ending {end}) is the one this bundle continues",
+        "上一份报告（截至 {end}）正是本报告所接续的那一份",
+    ),
+    "carried_needs": ("needs valid carried records", "需要有效的转入记录"),
+    "not_carried": ("not carried: indices {indices}", "没有转入：序号 {indices}"),
+    "carried_not_pending": (
+        "carried but not pending in the previous report: indices {indices}",
+        "转入了，但在上一份报告中并非待入账记录：序号 {indices}",
+    ),
+    "carried_differ": (
+        "differ from the previous report: indices {indices}",
+        "与上一份报告不同：序号 {indices}",
+    ),
+    "carried_pass": (
+        "the {n} carried records are the previous report's pending records (dated after {end})",
+        "{n} 条转入记录正是上一份报告的待入账记录（日期在 {end} 之后）",
+    ),
+}
+
+
+class Msg(str):
+    """A check's detail: its English text (the ``str`` value, so every English output and
+    ``--json`` are unchanged) with the ``MESSAGES`` key and parameters that render it in
+    Chinese too."""
+
+    key: str
+    params: dict[str, object]
+
+    def __new__(cls, key: str, **params: object) -> Msg:
+        self = super().__new__(cls, _render(key, params, "en"))
+        self.key, self.params = key, params
+        return self
+
+    def render(self, lang: str) -> str:
+        return _render(self.key, self.params, lang)
+
+
+def msg(key: str, **params: object) -> Msg:
+    return Msg(key, **params)
+
+
+def _render(key: str, params: dict[str, object], lang: str) -> str:
+    template = MESSAGES[key][1 if lang == "zh" else 0]
+    return template.format(**{k: _param(v, lang) for k, v in params.items()})
+
+
+def _param(value: object, lang: str) -> str:
+    if isinstance(value, Msg):
+        return value.render(lang)
+    if isinstance(value, list):
+        return ("；" if lang == "zh" else "; ").join(_param(v, lang) for v in value)
+    return str(value)
+
+
+def in_lang(text: str, lang: str) -> str:
+    """A detail in ``lang``: a ``Msg`` rendered from its template, any other text as it is."""
+    return text.render(lang) if isinstance(text, Msg) else text
+
+
 # =========================================================================== results
 
 
@@ -442,10 +652,36 @@ def _open_checkpoint(note: object, where: str) -> notes.Checkpoint:
     return notes.parse_checkpoint(parsed.text)
 
 
-def _problems(items: list[str], total: int | None = None, limit: int = 5) -> str:
+def _indices(indices: list[int]) -> Msg:
+    """Log indices as a list: the first five, then how many more (in either language)."""
+    return _problems([str(i) for i in indices])
+
+
+def _diff_balances(
+    expected: dict[Any, int], actual: dict[Any, int], key: str, limit: int = 5
+) -> list[str]:
+    """``bm.diff_balances`` as messages: each balance that differs, amounts in yuan."""
+    keys = sorted(set(expected) | set(actual), key=bm._sort_key)
+    diffs: list[str] = [
+        msg(
+            key,
+            what=bm._label(k),
+            recomputed=yuan(expected.get(k, 0), k[2]),
+            stated=yuan(actual.get(k, 0), k[2]),
+        )
+        for k in keys
+        if expected.get(k, 0) != actual.get(k, 0)
+    ]
+    if len(diffs) > limit:
+        return [msg("list_and_more", items=diffs[:limit], more=len(diffs) - limit)]
+    return diffs
+
+
+def _problems(items: Sequence[str], total: int | None = None, limit: int = 5) -> Msg:
     total = len(items) if total is None else total
-    shown = "; ".join(items[:limit])
-    return shown + (f"; ... {total - limit} more" if total > limit else "")
+    if total > limit:
+        return msg("list_more", items=list(items[:limit]), more=total - limit)
+    return msg("list", items=list(items))
 
 
 # =========================================================================== bundles
@@ -512,7 +748,7 @@ class _SignedDocument:
 
     def check_origin(self) -> str:
         if self.cp is None or self.origin is None:
-            raise skip("needs a readable checkpoint")
+            raise skip(msg("needs_checkpoint"))
         if self.cp.origin != self.origin:
             raise fail(f"checkpoint is for {self.cp.origin!r}, {self.origin_mismatch()}")
         if notes.book_of_origin(self.cp.origin) != self.book_id:
@@ -649,7 +885,7 @@ class BundleVerifier(_SignedDocument):
         """The whole bundle (labels, line definitions, accounts, period), not only the log,
         is signed: without this a server could relabel a line and every sum would still add up."""
         if self.origin is None or self.period_start is None or self.period_end is None:
-            raise skip("needs the book id and period (bundle_header)")
+            raise skip(msg("needs_header_period"))
         if "signature" not in self.b:
             raise fail('the bundle has no "signature": its statements and labels are not signed')
         note = bm.require(self.b, "signature", str, "bundle")
@@ -664,22 +900,17 @@ class BundleVerifier(_SignedDocument):
         expected = bm.bundle_note_text(self.b, self.origin, start, end, self.leaf_data)
         want = expected[:-1].split("\n")
         if lines[0] != want[0]:
-            raise fail(f"the signature is for {lines[0][:80]!r}, this bundle is {want[0]!r}")
+            raise fail(msg("sig_for_other", signed=repr(lines[0][:80]), want=repr(want[0])))
         if lines[1] != want[1]:
-            raise fail(
-                f"the signature is for the period {lines[1][:40]!r}, this bundle says {want[1]!r}"
-            )
+            raise fail(msg("sig_for_period", signed=repr(lines[1][:40]), want=repr(want[1])))
         if lines[2] != want[2]:
-            raise fail(
-                'the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: '
-                "something in the bundle was changed after it was signed"
-            )
-        return f"the bundle (hash {want[2][:16]}…) is signed by {self.origin} for {want[1]}"
+            raise fail(msg("sig_hash_changed"))
+        return msg("sig_pass", hash=want[2][:16], origin=self.origin, period=want[1])
 
     # ------------------------------------------------------------------ log
     def check_records(self) -> str:
         if self.book_id is None:
-            raise skip("needs the book id (bundle_header)")
+            raise skip(msg("needs_header"))
         log = bm.require(self.b, "log", dict, "bundle")
         first = bm.require(log, "first_index", int, "bundle.log")
         if first < 0:
@@ -724,12 +955,12 @@ class BundleVerifier(_SignedDocument):
         self.record_dates = dates
         self.records_ok = True
         if not records:
-            return "no voucher was posted in this report's part of the log"
-        return f"{len(records)} records, log indices {first} to {first + len(records) - 1}"
+            return msg("records_none")
+        return msg("records_pass", n=len(records), first=first, last=first + len(records) - 1)
 
     def check_log_root(self) -> str:
         if self.cp is None:
-            raise skip("needs a readable checkpoint")
+            raise skip(msg("needs_checkpoint"))
         if self.leaf_hashes is None or self.first_index is None:
             raise fail("cannot compute the root: the records could not be read")
         log = self.b["log"]
@@ -739,24 +970,26 @@ class BundleVerifier(_SignedDocument):
         expected_size = self.first_index + len(self.leaf_hashes)
         if self.cp.size != expected_size:
             raise fail(
-                f"checkpoint size is {self.cp.size} but first_index {self.first_index} + "
-                f"{len(self.leaf_hashes)} records = {expected_size}"
+                msg(
+                    "root_size",
+                    size=self.cp.size,
+                    first=self.first_index,
+                    n=len(self.leaf_hashes),
+                    expected=expected_size,
+                )
             )
         try:
             size, root = bm.fold_log(compact, self.first_index, self.leaf_hashes)
         except ValueError as e:
             raise fail(str(e)) from None
         if root != self.cp.root:
-            raise fail(
-                "the root recomputed from the compact range and the records is not the "
-                "checkpoint's root: a record was changed, added, removed or reordered"
-            )
-        return f"root recomputed from {len(self.leaf_hashes)} records equals the checkpoint's (size {size})"
+            raise fail(msg("root_differs"))
+        return msg("root_pass", n=len(self.leaf_hashes), size=size)
 
     # ------------------------------------------------------------------ previous report
     def check_previous_checkpoint(self) -> str:
         if self.origin is None:
-            raise skip("needs the book id (bundle_header)")
+            raise skip(msg("needs_header"))
         if "previous" not in self.b:
             raise fail("bundle.previous: missing (null for a book's first report)")
         prev = self.b["previous"]
@@ -933,21 +1166,15 @@ class BundleVerifier(_SignedDocument):
         )
         if self.is_first_report:
             if self.opening:
-                raise fail(
-                    "the first report of a book opens from zero, but opening balances are listed"
-                )
-            return "first report: opening balances are all zero"
+                raise fail(msg("opening_first"))
+            return msg("opening_first_pass")
         if self.is_first_report is None:
             raise skip("needs the previous report's data (previous_checkpoint)")
         if self.prev_bundle is None and self.prefix:
-            raise skip(
-                "not compared with the report before it: each report is checked against the "
-                "one before it when that one is verified"
-            )
+            raise skip(msg("opening_not_compared"))
         if self.prev_bundle is None:
             raise skip(
-                "the opening balances and carried records were not compared with the previous "
-                f"report (ending {self.prev_end}): it was not given",
+                msg("opening_no_previous", end=self.prev_end),
                 f"pass --previous with the organisation's report for the period ending "
                 f"{self.prev_end} (its bundle, from the organisation's page)",
             )
@@ -955,24 +1182,16 @@ class BundleVerifier(_SignedDocument):
         closing = bm.balances_from_json(
             bm.require(prev, "closing_balances", list, "previous"), "previous.closing_balances"
         )
-        diffs = bm.diff_balances(closing, self.opening)
+        diffs = _diff_balances(closing, self.opening, "opening_diff")
         if diffs:
-            raise fail(
-                "opening balances are not the previous report's closing balances: "
-                + "; ".join(
-                    d.replace("recomputed", "previous closing").replace(
-                        "the report says", "opening"
-                    )
-                    for d in diffs
-                )
-            )
-        return f"opening balances equal the previous report's {len(closing)} closing balances"
+            raise fail(msg("opening_differs", diffs=diffs))
+        return msg("opening_pass", n=len(closing))
 
     def check_closing(self) -> str:
         if self.opening is None:
-            raise skip("needs readable opening balances")
+            raise skip(msg("closing_needs_opening"))
         if not self.records_ok or self.carried is None:
-            raise skip("needs valid records and carried records")
+            raise skip(msg("closing_needs_records"))
         stated = bm.balances_from_json(
             bm.require(self.b, "closing_balances", list, "bundle"), "bundle.closing_balances"
         )
@@ -987,12 +1206,10 @@ class BundleVerifier(_SignedDocument):
         ]
         self.closing = bm.add_records(self.opening, used)
         self.movement = bm.movements(used)
-        diffs = bm.diff_balances(self.closing, stated)
+        diffs = _diff_balances(self.closing, stated, "balance_diff")
         if diffs:
-            raise fail(
-                "closing balances differ from opening + the period's records: " + "; ".join(diffs)
-            )
-        return f"opening + {len(used)} records of the period = the {len(stated)} closing balances"
+            raise fail(msg("closing_differs", diffs=diffs))
+        return msg("closing_pass", n=len(used), m=len(stated))
 
     # ------------------------------------------------------------------ statements
     def check_statements(self) -> None:
@@ -1027,23 +1244,27 @@ class BundleVerifier(_SignedDocument):
         name = bm.require(st, "statement", str, path)
         lines = bm.parse_statement_lines(bm.require(st, "lines", list, path), f"{path}.lines")
         if self.accounts is None:
-            raise skip("needs the accounts (see the accounts check)")
+            raise skip(msg("statement_needs_accounts"))
         if self.closing is None or self.movement is None:
-            raise skip("needs recomputed balances (see closing_balances)")
+            raise skip(msg("statement_needs_balances"))
         flow = bm.is_flow_statement(name)
         source = self.movement if flow else self.closing
         rolled = bm.rolled_up(bm.normal_balances(source, self.accounts), self.accounts)
         amounts = bm.evaluate_lines(lines, rolled)
         self.statement_amounts[name] = (lines, amounts)
         wrong = [
-            f"line {ln.key}: recomputed {yuan(amounts[ln.key])}, the report says {yuan(ln.amount or 0)}"
+            msg(
+                "statement_line",
+                line=ln.key,
+                recomputed=yuan(amounts[ln.key]),
+                stated=yuan(ln.amount or 0),
+            )
             for ln in lines
             if ln.kind != "heading" and amounts[ln.key] != ln.amount
         ]
         if wrong:
             raise fail(_problems(wrong))
-        basis = "the period's movements" if flow else "closing balances"
-        return f"all {len(amounts)} lines recomputed from {basis}"
+        return msg("statement_flow_pass" if flow else "statement_sheet_pass", n=len(amounts))
 
     def check_balance_sheet_balances(self) -> str:
         statements = self.b.get("statements")
@@ -1051,52 +1272,57 @@ class BundleVerifier(_SignedDocument):
             type(st) is dict and st.get("statement") == "balance_sheet" for st in statements
         )
         if not has_sheet:
-            return "this report has no balance sheet"
+            return msg("no_sheet")
         if "balance_sheet" not in self.statement_amounts:
-            raise skip("no balance sheet was recomputed")
+            raise skip(msg("no_sheet_recomputed"))
         lines, amounts = self.statement_amounts["balance_sheet"]
         left, right = bm.total_lines(lines)
         if amounts[left.key] != amounts[right.key]:
             raise fail(
-                f"{left.key} {yuan(amounts[left.key])} ≠ {right.key} {yuan(amounts[right.key])}: "
-                "assets do not equal liabilities plus equity / net assets"
+                msg(
+                    "sheet_unbalanced",
+                    left=left.key,
+                    left_amount=yuan(amounts[left.key]),
+                    right=right.key,
+                    right_amount=yuan(amounts[right.key]),
+                )
             )
-        return f"{left.key} = {right.key} = {yuan(amounts[left.key])}"
+        return msg("sheet_pass", left=left.key, right=right.key, amount=yuan(amounts[left.key]))
 
     # ------------------------------------------------------------------ with --previous
     def check_previous_bundle(self) -> str:
         prev = self.prev_bundle
         assert prev is not None
         if self.is_first_report:
-            raise fail("this bundle is a book's first report, yet a previous report was given")
+            raise fail(msg("previous_is_first"))
         if self.book_id is None or self.prev_end is None:
-            raise skip("needs this bundle's book and previous checkpoint")
-        problems = []
+            raise skip(msg("previous_needs"))
+        problems: list[str] = []
         pbook = bm.require(bm.require(prev, "book", dict, "previous"), "id", int, "previous.book")
         if pbook != self.book_id:
-            problems.append(f"it is a report of book {pbook}, not {self.book_id}")
+            problems.append(msg("previous_other_book", book=pbook, want=self.book_id))
         if bm.require(prev, "checkpoint", str, "previous") != self.b["previous"]["checkpoint"]:
-            problems.append("its checkpoint is not the one this bundle names as previous")
+            problems.append(msg("previous_other_checkpoint"))
         pend = bm.parse_date(
             bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end"
         )
         if pend != self.prev_end:
-            problems.append(f"its period ends {pend}, this bundle says {self.prev_end}")
+            problems.append(msg("previous_other_end", end=pend, want=self.prev_end))
         try:
             _name, praw = _public_key_field(prev, "previous")
             if self.key is not None and praw != self.key:
-                problems.append("it shows a different public key")
+                problems.append(msg("previous_other_key"))
         except (_Outcome, bm.ShapeError, notes.NoteError) as e:
             problems.append(getattr(e, "message", None) or str(e))
         if problems:
-            raise fail("; ".join(problems))
-        return f"the previous report (ending {pend}) is the one this bundle continues"
+            raise fail(msg("list", items=problems))
+        return msg("previous_pass", end=pend)
 
     def check_carried_vs_previous(self) -> str:
         prev = self.prev_bundle
         assert prev is not None
         if self.carried is None or self.period_end is None:
-            raise skip("needs valid carried records")
+            raise skip(msg("carried_needs"))
         plog = bm.require(prev, "log", dict, "previous")
         precords = bm.require(plog, "records", list, "previous.log")
         pcarried = bm.require(prev, "carried_records", list, "previous")
@@ -1120,20 +1346,16 @@ class BundleVerifier(_SignedDocument):
         missing = sorted(set(expected) - set(got))
         extra = sorted(set(got) - set(expected))
         changed = sorted(i for i in set(expected) & set(got) if expected[i] != got[i])
-        problems = []
+        problems: list[str] = []
         if missing:
-            problems.append(f"not carried: indices {_problems([str(i) for i in missing])}")
+            problems.append(msg("not_carried", indices=_indices(missing)))
         if extra:
-            problems.append(
-                f"carried but not pending in the previous report: indices {_problems([str(i) for i in extra])}"
-            )
+            problems.append(msg("carried_not_pending", indices=_indices(extra)))
         if changed:
-            problems.append(
-                f"differ from the previous report: indices {_problems([str(i) for i in changed])}"
-            )
+            problems.append(msg("carried_differ", indices=_indices(changed)))
         if problems:
-            raise fail("; ".join(problems))
-        return f"the {len(got)} carried records are the previous report's pending records (dated after {pend})"
+            raise fail(msg("list", items=problems))
+        return msg("carried_pass", n=len(got), end=pend)
 
 
 # =========================================================================== receipts
@@ -1205,7 +1427,7 @@ class ReceiptVerifier(_SignedDocument):
 
     def check_inclusion(self) -> str:
         if self.cp is None:
-            raise skip("needs a readable checkpoint")
+            raise skip(msg("needs_checkpoint"))
         record = bm.require(self.r, "record", dict, "receipt")
         index = bm.require(self.r, "index", int, "receipt")
         proof = _b64_hashes(
@@ -1388,7 +1610,8 @@ def verify(
 
 # The command line in Chinese (``--lang zh``, or a zh locale in LANG): each check's name, what
 # its failure means and what completes a partial check, in the words of the browser verifier's
-# Chinese page; the English message follows as the technical detail.
+# Chinese page; the detail follows in Chinese (``MESSAGES``), or in English for a detail that
+# only an input's own text gives (a JSON parser's or a shape error's words).
 ZH_STATUS = {PASS: "通过", FAIL: "未通过", WARN: "注意", SKIP: "未运行"}
 ZH_LABELS = {
     "input": "读取文件",
@@ -1471,15 +1694,18 @@ def _zh_base(check: str) -> str:
 
 
 def zh_line(c: Check) -> str:
-    """One check in Chinese: status, name, what a failure means, the English detail."""
+    """One check in Chinese: status, name, what a failure means, the detail (in Chinese when
+    ``MESSAGES`` has it, else the English text labelled as such)."""
     base = _zh_base(c.check)
     label = ZH_LABELS.get(base, c.check)
+    zh = isinstance(c.message, Msg)
+    detail = in_lang(c.message, "zh")
     if c.status == FAIL and base in ZH_FAILS:
-        text = f"{ZH_FAILS[base]}（技术细节，英文：{c.message}）"
+        text = f"{ZH_FAILS[base]}（{'详情' if zh else '技术细节，英文'}：{detail}）"
     elif c.status == SKIP and c.message.startswith("needs "):
-        text = ZH_NEEDS
+        text = f"{ZH_NEEDS}（{detail}）" if zh else ZH_NEEDS
     else:
-        text = f"（英文说明：{c.message}）"
+        text = detail if zh else f"（英文说明：{detail}）"
     line = f"{ZH_STATUS.get(c.status, c.status)} {label}（{c.check}）：{text}"
     if c.action:
         line += "\n    → " + ZH_ACTIONS.get(base, c.action)
@@ -1502,7 +1728,7 @@ def zh_text(report: Report) -> str:
         )
         lines += [
             f"  - {ZH_LABELS.get(_zh_base(c.check), c.check)}："
-            + (ZH_ACTIONS.get(_zh_base(c.check)) or c.action or c.message)
+            + (ZH_ACTIONS.get(_zh_base(c.check)) or c.action or in_lang(c.message, "zh"))
             for c in report.incomplete
         ]
     else:
