@@ -82,6 +82,99 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list": ("{items}", "{items}"),
     "list_more": ("{items}; ... {more} more", "{items}；……另有 {more} 项"),
     "list_and_more": ("{items}; ... and {more} more", "{items}；……另有 {more} 项"),
+    "header_pass": ("book {book}, period {start} to {end}", "账簿 {book}，期间 {start} 至 {end}"),
+    "cp_signed": (
+        "checkpoint of {size} leaves is signed by {origin}",
+        "含 {size} 个叶子的检查点由 {origin} 签名",
+    ),
+    "origin_pass": (
+        "the log's origin is {origin}, as the organisation's page states",
+        "日志名称是 {origin}，与机构页面上写明的一致",
+    ),
+    "origin_previous": (
+        "the log's origin is {origin}; it is compared with the organisation's "
+        "page for the report being verified",
+        "日志名称是 {origin}；核验本报告时会与机构页面上写明的名称比较",
+    ),
+    "origin_unchecked": (
+        "the log's origin is {origin}; it was not compared with the one the "
+        "organisation's page states",
+        "日志名称是 {origin}；没有与机构页面上写明的名称比较",
+    ),
+    "first_no_previous": (
+        "first report of the book: there is no previous report to continue",
+        "账簿的第一份报告：没有要接续的上一份报告",
+    ),
+    "previous_cp_pass": (
+        "previous checkpoint (size {size}) is signed by the same key",
+        "上一个检查点（大小 {size}）由同一个公钥签名",
+    ),
+    "first_no_consistency": (
+        "first report of the book: there is no earlier signed log to compare with",
+        "账簿的第一份报告：没有更早的已签名日志可比较",
+    ),
+    "needs_both_checkpoints": ("needs both checkpoints", "需要两个检查点"),
+    "consistency_empty": (
+        "the previous checkpoint was of an empty log; every log extends it",
+        "上一个检查点是空日志；任何日志都是它的延续",
+    ),
+    "consistency_pass": (
+        "the log of size {size} extends the previous one of size {prev}: nothing was rewritten",
+        "大小为 {size} 的日志是之前大小为 {prev} 的日志的延续：没有改写",
+    ),
+    "compact_first": ("first report: the log starts empty", "第一份报告：日志从空开始"),
+    "compact_differs": (
+        "the compact range does not fold to the previous checkpoint's root",
+        "压缩区间合并后不是上一个检查点的根",
+    ),
+    "compact_pass": (
+        "the compact range folds to the previous checkpoint's root",
+        "压缩区间合并后正是上一个检查点的根",
+    ),
+    "needs_previous_data": (
+        "needs the previous report's data (previous_checkpoint)",
+        "需要上一份报告的数据（见 previous_checkpoint）",
+    ),
+    "carried_first": ("first report: nothing carried", "第一份报告：没有转入记录"),
+    "carried_records_pass": (
+        "{n} records from earlier log segments, each proven in this checkpoint",
+        "{n} 条来自更早日志段的记录，每一条都在本检查点中得到证明",
+    ),
+    "needs_valid_records": ("needs valid records", "需要有效的记录"),
+    "record_dates_pass": (
+        "{n} pending records dated after {end} go to a later report",
+        "{n} 条日期在 {end} 之后的待入账记录归入以后的报告",
+    ),
+    "accounts_missing": (
+        "records use accounts that are not listed: {accounts}",
+        "记录用到了没有列出的科目：{accounts}",
+    ),
+    "accounts_pass": ("{n} accounts, parents all listed", "{n} 个科目，上级科目都已列出"),
+    "source_this_bundle": ("the key this bundle was checked with", "核验本报告所用的公钥"),
+    "doc_bundle": ("bundle", "报告"),
+    "doc_receipt": ("receipt", "回执"),
+    "key_own": (
+        "no key was given, so the {what}'s own key (fingerprint {fp}) was used: this "
+        "proves only that the {what} is internally consistent",
+        "没有提供公钥，因此使用了{what}自带的公钥（指纹 {fp}）：这只能说明{what}本身前后一致",
+    ),
+    "key_given": (
+        "signatures are checked with the key given by {source} ({fp})",
+        "签名用 {source} 给出的公钥（{fp}）核对",
+    ),
+    "key_not_given": (
+        "the {what}'s public key (fingerprint {own}) is not the key given by {source} "
+        "(fingerprint {fp})",
+        "{what}的公钥（指纹 {own}）不是 {source} 给出的公钥（指纹 {fp}）",
+    ),
+    "key_fp_differs": (
+        "the {what}'s public key has fingerprint {own}, not {fp} given by {source}",
+        "{what}的公钥指纹是 {own}，不是 {source} 给出的 {fp}",
+    ),
+    "key_fp_pass": (
+        "the {what}'s key matches the fingerprint given by {source}",
+        "{what}的公钥与 {source} 给出的指纹一致",
+    ),
     "needs_header": ("needs the book id (bundle_header)", "需要账簿编号（见 bundle_header）"),
     "needs_header_period": (
         "needs the book id and period (bundle_header)",
@@ -586,6 +679,11 @@ def _choose_key(
     what: str,
 ) -> tuple[bytes | None, _Outcome | str]:
     """The key to check signatures with, and this check's outcome."""
+    doc = (
+        msg("doc_receipt" if what == "receipt" else "doc_bundle")
+        if what in ("bundle", "receipt")
+        else what
+    )
     if own is not None and own[0] != origin:
         problem = f"{what}'s public_key is named {own[0]!r}, not {origin!r}"
         return (user.raw if user else None), fail(problem)
@@ -594,31 +692,37 @@ def _choose_key(
             return None, fail(f"no key: {own_error}; pass --key")
         fp = hashlib.sha256(own[1]).hexdigest()
         return own[1], warn(
-            f"no key was given, so the {what}'s own key (fingerprint {fp}) was used: this "
-            f"proves only that the {what} is internally consistent",
+            msg("key_own", what=doc, fp=fp),
             f"pass --key with the verifier key shown on the organisation's page (its fingerprint "
             f"should read {fp}: compare it with the one posted at the community office)",
         )
     if user.raw is not None:
         if own is not None and own[1] != user.raw:
             return user.raw, fail(
-                f"the {what}'s public key (fingerprint {hashlib.sha256(own[1]).hexdigest()}) is "
-                f"not the key given by {user.source} (fingerprint {user.fingerprint})"
+                msg(
+                    "key_not_given",
+                    what=doc,
+                    own=hashlib.sha256(own[1]).hexdigest(),
+                    source=user.source,
+                    fp=user.fingerprint,
+                )
             )
-        return (
-            user.raw,
-            f"signatures are checked with the key given by {user.source} ({user.fingerprint})",
-        )
+        return user.raw, msg("key_given", source=user.source, fp=user.fingerprint)
     if own is None:
         return None, fail(
             f"only a fingerprint was given and the {what}'s key is unusable: {own_error}"
         )
     if hashlib.sha256(own[1]).hexdigest() != user.fingerprint:
         return None, fail(
-            f"the {what}'s public key has fingerprint {hashlib.sha256(own[1]).hexdigest()}, "
-            f"not {user.fingerprint} given by {user.source}"
+            msg(
+                "key_fp_differs",
+                what=doc,
+                own=hashlib.sha256(own[1]).hexdigest(),
+                fp=user.fingerprint,
+                source=user.source,
+            )
         )
-    return own[1], f"the {what}'s key matches the fingerprint given by {user.source}"
+    return own[1], msg("key_fp_pass", what=doc, source=user.source)
 
 
 # =========================================================================== helpers
@@ -744,7 +848,7 @@ class _SignedDocument:
         if self.key is None:
             raise fail(f"no trusted key to check the signature with (see {self.key_check})")
         notes.verify_note(note, self.origin, self.key)
-        return f"checkpoint of {self.cp.size} leaves is signed by {self.origin}"
+        return msg("cp_signed", size=self.cp.size, origin=self.origin)
 
     def check_origin(self) -> str:
         if self.cp is None or self.origin is None:
@@ -757,18 +861,14 @@ class _SignedDocument:
                 "as <host>/commons-ledger/<book id>"
             )
         if self.expected_origin is None and self.prefix:
-            raise skip(
-                f"the log's origin is {self.origin}; it is compared with the organisation's "
-                "page for the report being verified"
-            )
+            raise skip(msg("origin_previous", origin=self.origin))
         if self.expected_origin is None:
             raise skip(
-                f"the log's origin is {self.origin}; it was not compared with the one the "
-                "organisation's page states",
+                msg("origin_unchecked", origin=self.origin),
                 "pass --key with the verifier key shown on the organisation's page (it names "
                 f"the origin), or --origin {self.origin} after comparing it with that page",
             )
-        return f"the log's origin is {self.origin}, as the organisation's page states"
+        return msg("origin_pass", origin=self.origin)
 
 
 class BundleVerifier(_SignedDocument):
@@ -852,7 +952,7 @@ class BundleVerifier(_SignedDocument):
                 TrustedKey(
                     self.key,
                     hashlib.sha256(self.key).hexdigest(),
-                    "the key this bundle was checked with",
+                    msg("source_this_bundle"),
                     self.expected_origin,
                 )
                 if self.key
@@ -879,7 +979,7 @@ class BundleVerifier(_SignedDocument):
             raise fail(f"period starts {start} after it ends {end}")
         self.set_origin(book_id)
         self.period_start, self.period_end = start, end
-        return f"book {book_id}, period {start} to {end}"
+        return msg("header_pass", book=book_id, start=start, end=end)
 
     def check_bundle_signature(self) -> str:
         """The whole bundle (labels, line definitions, accounts, period), not only the log,
@@ -999,7 +1099,7 @@ class BundleVerifier(_SignedDocument):
                 raise fail(
                     f"no previous report, yet the log starts at index {self.first_index} (not 0)"
                 )
-            return "first report of the book: there is no previous report to continue"
+            return msg("first_no_previous")
         self.is_first_report = False
         if type(prev) is not dict:
             raise fail("bundle.previous: expected an object or null")
@@ -1026,13 +1126,13 @@ class BundleVerifier(_SignedDocument):
             )
         if problems:
             raise fail("; ".join(problems))
-        return f"previous checkpoint (size {self.prev_cp.size}) is signed by the same key"
+        return msg("previous_cp_pass", size=self.prev_cp.size)
 
     def check_consistency(self) -> str:
         if self.is_first_report:
-            return "first report of the book: there is no earlier signed log to compare with"
+            return msg("first_no_consistency")
         if self.prev_cp is None or self.cp is None:
-            raise skip("needs both checkpoints")
+            raise skip(msg("needs_both_checkpoints"))
         proof = _b64_hashes(
             bm.require(self.b["previous"], "consistency_proof", list, "bundle.previous"),
             "previous.consistency_proof",
@@ -1040,11 +1140,11 @@ class BundleVerifier(_SignedDocument):
         if self.prev_cp.size == 0:
             if proof:
                 raise fail("a proof from the empty log must be empty")
-            return "the previous checkpoint was of an empty log; every log extends it"
+            return msg("consistency_empty")
         merkle.verify_consistency(
             self.prev_cp.size, self.cp.size, self.prev_cp.root, self.cp.root, proof
         )
-        return f"the log of size {self.cp.size} extends the previous one of size {self.prev_cp.size}: nothing was rewritten"
+        return msg("consistency_pass", size=self.cp.size, prev=self.prev_cp.size)
 
     def check_compact_range(self) -> str:
         if self.first_index is None:
@@ -1057,24 +1157,24 @@ class BundleVerifier(_SignedDocument):
                 f"a compact range of {self.first_index} leaves has {self.first_index.bit_count()} hashes, got {len(compact)}"
             )
         if self.is_first_report:
-            return "first report: the log starts empty"
+            return msg("compact_first")
         if self.prev_cp is None:
             raise skip("needs the previous checkpoint")
         if merkle.root_from_compact_range(compact) != self.prev_cp.root:
-            raise fail("the compact range does not fold to the previous checkpoint's root")
-        return "the compact range folds to the previous checkpoint's root"
+            raise fail(msg("compact_differs"))
+        return msg("compact_pass")
 
     def check_carried(self) -> str:
         if "carried_records" not in self.b:
             raise fail("bundle.carried_records: missing")
         carried = bm.require(self.b, "carried_records", list, "bundle")
         if self.is_first_report is None:
-            raise skip("needs the previous report's data (previous_checkpoint)")
+            raise skip(msg("needs_previous_data"))
         if self.is_first_report:
             if carried:
                 raise fail("the first report of a book cannot carry records from an earlier one")
             self.carried = []
-            return "first report: nothing carried"
+            return msg("carried_first")
         if (
             self.cp is None
             or self.first_index is None
@@ -1126,11 +1226,11 @@ class BundleVerifier(_SignedDocument):
             raise fail(_problems(problems))
         self.carried = recs
         self.carried_dates = [dt.date.fromisoformat(r["date"]) for r in recs]
-        return f"{len(recs)} records from earlier log segments, each proven in this checkpoint"
+        return msg("carried_records_pass", n=len(recs))
 
     def check_record_dates(self) -> str:
         if not self.records_ok or self.period_end is None or self.period_start is None:
-            raise skip("needs valid records")
+            raise skip(msg("needs_valid_records"))
         pending = sum(1 for d in [*self.record_dates, *self.carried_dates] if d > self.period_end)  # type: ignore[misc]
         early = [
             r["number"]
@@ -1144,7 +1244,7 @@ class BundleVerifier(_SignedDocument):
                 f"{len(early)} records dated before {self.period_start} were posted after their "
                 f"month's report ({_problems(early, limit=3)}); they count in this period"
             )
-        return f"{pending} pending records dated after {self.period_end} go to a later report"
+        return msg("record_dates_pass", n=pending, end=self.period_end)
 
     # ------------------------------------------------------------------ balances
     def check_accounts(self) -> str:
@@ -1157,8 +1257,8 @@ class BundleVerifier(_SignedDocument):
         missing = sorted(used - set(self.accounts))
         if missing:
             self.accounts = None
-            raise fail(f"records use accounts that are not listed: {', '.join(missing[:10])}")
-        return f"{len(self.accounts)} accounts, parents all listed"
+            raise fail(msg("accounts_missing", accounts=", ".join(missing[:10])))
+        return msg("accounts_pass", n=len(self.accounts))
 
     def check_opening(self) -> str:
         self.opening = bm.balances_from_json(
@@ -1169,7 +1269,7 @@ class BundleVerifier(_SignedDocument):
                 raise fail(msg("opening_first"))
             return msg("opening_first_pass")
         if self.is_first_report is None:
-            raise skip("needs the previous report's data (previous_checkpoint)")
+            raise skip(msg("needs_previous_data"))
         if self.prev_bundle is None and self.prefix:
             raise skip(msg("opening_not_compared"))
         if self.prev_bundle is None:
@@ -1489,7 +1589,7 @@ class ReceiptVerifier(_SignedDocument):
         b = self.bundle
         assert b is not None
         if self.cp is None or b.cp is None:
-            raise skip("needs both checkpoints")
+            raise skip(msg("needs_both_checkpoints"))
         if self.cp.origin != b.cp.origin:
             raise fail(f"the receipt is for {self.cp.origin}, the bundle for {b.cp.origin}")
         notes_ = []
