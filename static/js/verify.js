@@ -899,7 +899,7 @@
     if (!v.cp || v.origin === null) throw skip(M("needs-checkpoint", {}, "needs a readable checkpoint"));
     if (v.cp.origin !== v.origin) throw fail(`checkpoint is for '${v.cp.origin}', ${mismatch}`);
     if (bookOfOrigin(v.cp.origin) !== v.bookId) throw fail(`the checkpoint's origin '${v.cp.origin}' does not name book ${v.bookId} as <host>/commons-ledger/<book id>`);
-    if (!v.expectedOrigin && v.prefix) throw skip(`the log's origin is ${v.origin}; it is compared with the organisation's page for the report being verified`);
+    if (!v.expectedOrigin && v.prefix) throw skip(M("origin-previous", { origin: v.origin }, `the log's origin is ${v.origin}; it is compared with the organisation's page for the report being verified`));
     if (!v.expectedOrigin) {
       throw skip(
         M("origin-unchecked", { origin: v.origin }, `the log's origin is ${v.origin}; it was not compared with the one the organisation's page states`),
@@ -1194,11 +1194,11 @@
 
     async checkConsistency() {
       if (this.isFirstReport) return M("first-report-consistency", {}, "first report of the book: there is no earlier signed log to compare with");
-      if (!this.prevCp || !this.cp) throw skip("needs both checkpoints");
+      if (!this.prevCp || !this.cp) throw skip(M("needs-both-checkpoints", {}, "needs both checkpoints"));
       const proof = b64Hashes(require(this.b.previous, "consistency_proof", ["array"], "bundle.previous"), "previous.consistency_proof");
       if (this.prevCp.size === 0) {
         if (proof.length) throw fail("a proof from the empty log must be empty");
-        return "the previous checkpoint was of an empty log; every log extends it";
+        return M("consistency-empty", {}, "the previous checkpoint was of an empty log; every log extends it");
       }
       await verifyConsistency(this.prevCp.size, this.cp.size, this.prevCp.root, this.cp.root, proof);
       return M("consistency-pass", {}, `the log of size ${this.cp.size} extends the previous one of size ${this.prevCp.size}: nothing was rewritten`);
@@ -1217,7 +1217,7 @@
     async checkCarried() {
       if (!Object.prototype.hasOwnProperty.call(this.b, "carried_records")) throw fail("bundle.carried_records: missing");
       const carried = require(this.b, "carried_records", ["array"], "bundle");
-      if (this.isFirstReport === null) throw skip("needs the previous report's data (previous_checkpoint)");
+      if (this.isFirstReport === null) throw skip(M("needs-previous-data", {}, "needs the previous report's data (previous_checkpoint)"));
       if (this.isFirstReport) {
         if (carried.length) throw fail("the first report of a book cannot carry records from an earlier one");
         this.carried = [];
@@ -1257,7 +1257,7 @@
     }
 
     checkRecordDates() {
-      if (!this.recordsOk || !this.periodEnd) throw skip("needs valid records");
+      if (!this.recordsOk || !this.periodEnd) throw skip(M("needs-valid-records", {}, "needs valid records"));
       const pending = [...this.recordDates, ...this.carriedDates].filter((d) => d > this.periodEnd).length;
       const early = this.records.filter((r, i) => this.recordDates[i] < this.periodStart).map((r) => r.number);
       if (early.length) {
@@ -1284,7 +1284,7 @@
         if (this.opening.size) throw fail(M("opening-first", {}, "the first report of a book opens from zero, but opening balances are listed"));
         return M("first-report-opening", {}, "first report: opening balances are all zero");
       }
-      if (this.isFirstReport === null) throw skip("needs the previous report's data (previous_checkpoint)");
+      if (this.isFirstReport === null) throw skip(M("needs-previous-data", {}, "needs the previous report's data (previous_checkpoint)"));
       if (!this.prevBundle && this.prefix) throw skip(M("opening-not-compared", {}, "not compared with the report before it: each report is checked against the one before it when that one is verified"));
       if (!this.prevBundle) {
         throw skip(
@@ -1523,7 +1523,7 @@
 
     checkVsBundle() {
       const b = this.bundle;
-      if (!this.cp || !b.cp) throw skip("needs both checkpoints");
+      if (!this.cp || !b.cp) throw skip(M("needs-both-checkpoints", {}, "needs both checkpoints"));
       if (this.cp.origin !== b.cp.origin) throw fail(`the receipt is for ${this.cp.origin}, the bundle for ${b.cp.origin}`);
       const notes = [];
       if (this.cp.size === b.cp.size && !eqBytes(this.cp.root, b.cp.root)) throw fail("the receipt's and the bundle's checkpoints have the same size but different roots: the log forked");
