@@ -80,6 +80,7 @@ _VKEY = re.compile(r"[^+\s]+\+[0-9a-fA-F]{8}\+")
 # the same language. Amounts are given already formatted in yuan (``yuan``).
 MESSAGES: dict[str, tuple[str, str]] = {
     "list": ("{items}", "{items}"),
+    "comma_list": ("{items}", "{items}"),
     "list_more": ("{items}; ... {more} more", "{items}；……另有 {more} 项"),
     "list_and_more": ("{items}; ... and {more} more", "{items}；……另有 {more} 项"),
     "header_pass": ("book {book}, period {start} to {end}", "账簿 {book}，期间 {start} 至 {end}"),
@@ -175,6 +176,62 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the {what}'s key matches the fingerprint given by {source}",
         "{what}的公钥与 {source} 给出的指纹一致",
     ),
+    "needs_record_book": ("needs the record's book", "需要记录所属的账簿"),
+    "receipt_of": ("the record is of {origin}", "记录属于 {origin}"),
+    "receipt_index": (
+        "record.index is {index} but the receipt is for index {want}",
+        "record.index 是 {index}，但回执针对的是序号 {want}",
+    ),
+    "receipt_record_pass": (
+        "record {number} of book {book}, index {index}",
+        "账簿 {book} 的第 {number} 号记录，序号 {index}",
+    ),
+    "receipt_other_key": (
+        "the receipt is signed with another key than the bundle",
+        "回执与报告不是用同一个公钥签名的",
+    ),
+    "receipt_inclusion_pass": (
+        "the record is leaf {index} of the signed log of {size} leaves",
+        "该记录是含 {size} 个叶子的已签名日志中的第 {index} 个叶子",
+    ),
+    "receipt_no_private": (
+        "the receipt has no private fields to open the record's commitments with",
+        "回执中没有可用来打开记录承诺值的个人信息",
+    ),
+    "receipt_no_commitment": (
+        "the record has no commitment for line {line}",
+        "记录中没有第 {line} 行的承诺值",
+    ),
+    "receipt_commitment_differs": (
+        "SHA-256(salt ‖ private fields) of line {line} is not the record's commitment "
+        "for that line: the salt or a private field differs",
+        "第 {line} 行的 SHA-256（盐 ‖ 个人信息）不是记录中该行的承诺值：盐或某项个人信息不同",
+    ),
+    "receipt_commitment_line": ("line {line}: {name}", "第 {line} 行：{name}"),
+    "receipt_commitment_pass": (
+        "the record's commitment opens to the private fields ({who})",
+        "记录的承诺值与个人信息一致（{who}）",
+    ),
+    "receipt_other_origin": (
+        "the receipt is for {origin}, the bundle for {bundle}",
+        "回执属于 {origin}，报告属于 {bundle}",
+    ),
+    "receipt_forked": (
+        "the receipt's and the bundle's checkpoints have the same size but different roots: "
+        "the log forked",
+        "回执和报告的检查点大小相同但根不同：日志出现了分叉",
+    ),
+    "receipt_other_record": (
+        "the bundle holds a different record at the receipt's index",
+        "报告在回执所指的序号上是另一条记录",
+    ),
+    "receipt_same_record": ("the bundle holds the same record", "报告中有同一条记录"),
+    "receipt_older": (
+        "the receipt's checkpoint (size {size}) is older than the bundle's ({bundle}); "
+        "for a proof against it ask for {url}",
+        "回执的检查点（大小 {size}）早于报告的检查点（{bundle}）；要取得相对于它的证明，请访问 {url}",
+    ),
+    "receipt_same_book": ("same book and key as the bundle", "与报告属于同一账簿、使用同一公钥"),
     "needs_header": ("needs the book id (bundle_header)", "需要账簿编号（见 bundle_header）"),
     "needs_header_period": (
         "needs the book id and period (bundle_header)",
@@ -367,6 +424,8 @@ def _param(value: object, lang: str) -> str:
         return value.render(lang)
     if isinstance(value, list):
         return ("；" if lang == "zh" else "; ").join(_param(v, lang) for v in value)
+    if isinstance(value, tuple):  # a list joined with commas
+        return ("、" if lang == "zh" else ", ").join(_param(v, lang) for v in value)
     return str(value)
 
 
@@ -1463,11 +1522,11 @@ class BundleVerifier(_SignedDocument):
 
 class ReceiptVerifier(_SignedDocument):
     what = "receipt"
-    needs_book = "needs the record's book"
+    needs_book = msg("needs_record_book")
     key_check = "receipt_key"
 
     def origin_mismatch(self) -> str:
-        return f"the record is of {self.origin!r}"
+        return msg("receipt_of", origin=repr(self.origin))
 
     def __init__(
         self,
@@ -1508,9 +1567,9 @@ class ReceiptVerifier(_SignedDocument):
             self.set_origin(record["book"])
         bm.check_record(record, "receipt.record")
         if record["index"] != index:
-            raise fail(f"record.index is {record['index']} but the receipt is for index {index}")
+            raise fail(msg("receipt_index", index=record["index"], want=index))
         self.record = record
-        return f"record {record['number']} of book {record['book']}, index {index}"
+        return msg("receipt_record_pass", number=record["number"], book=record["book"], index=index)
 
     def check_key(self) -> str:
         outcome = self.choose_key()
@@ -1520,7 +1579,7 @@ class ReceiptVerifier(_SignedDocument):
             and self.key is not None
             and self.key != self.bundle.key
         ):
-            raise fail("the receipt is signed with another key than the bundle")
+            raise fail(msg("receipt_other_key"))
         if isinstance(outcome, _Outcome):
             raise outcome
         return outcome
@@ -1536,7 +1595,7 @@ class ReceiptVerifier(_SignedDocument):
         merkle.verify_inclusion(
             bm.record_leaf_hash(record), index, self.cp.size, proof, self.cp.root
         )
-        return f"the record is leaf {index} of the signed log of {self.cp.size} leaves"
+        return msg("receipt_inclusion_pass", index=index, size=self.cp.size)
 
     def check_commitment(self) -> str:
         """Each of the receipt's lines opens the record's commitment for that line; the other
@@ -1555,7 +1614,7 @@ class ReceiptVerifier(_SignedDocument):
                 by_line[c["line"]] = c["commitment"]
         private = bm.require(self.r, "private", list, "receipt")
         if not private:
-            raise fail("the receipt has no private fields to open the record's commitments with")
+            raise fail(msg("receipt_no_private"))
         nlines = len(record.get("lines") or [])
         seen = set()
         for i, p in enumerate(private):
@@ -1575,15 +1634,12 @@ class ReceiptVerifier(_SignedDocument):
                 raise fail(f"{pp}.line {line} appears twice in the receipt")
             seen.add(line)
             if line not in by_line:
-                raise fail(f"the record has no commitment for line {line}")
+                raise fail(msg("receipt_no_commitment", line=line))
             entry = {k: p[k] for k in ("line", "resident", "name", "unit")}
             if bm.commitment(salt_n, entry) != by_line[line]:
-                raise fail(
-                    f"SHA-256(salt ‖ private fields) of line {line} is not the record's commitment "
-                    "for that line: the salt or a private field differs"
-                )
-        who = ", ".join(f"line {p['line']}: {p['name']}" for p in private)
-        return f"the record's commitment opens to the private fields ({who})"
+                raise fail(msg("receipt_commitment_differs", line=line))
+        who = [msg("receipt_commitment_line", line=p["line"], name=p["name"]) for p in private]
+        return msg("receipt_commitment_pass", who=msg("comma_list", items=tuple(who)))
 
     def check_vs_bundle(self) -> str:
         b = self.bundle
@@ -1591,26 +1647,27 @@ class ReceiptVerifier(_SignedDocument):
         if self.cp is None or b.cp is None:
             raise skip(msg("needs_both_checkpoints"))
         if self.cp.origin != b.cp.origin:
-            raise fail(f"the receipt is for {self.cp.origin}, the bundle for {b.cp.origin}")
-        notes_ = []
+            raise fail(msg("receipt_other_origin", origin=self.cp.origin, bundle=b.cp.origin))
+        notes_: list[str] = []
         if self.cp.size == b.cp.size and self.cp.root != b.cp.root:
-            raise fail(
-                "the receipt's and the bundle's checkpoints have the same size but different roots: the log forked"
-            )
+            raise fail(msg("receipt_forked"))
         if self.record is not None and b.records_ok and b.first_index is not None:
             pos = self.record["index"] - b.first_index
             if 0 <= pos < len(b.records):  # type: ignore[arg-type]
                 if bm.leaf_bytes(b.records[pos]) != bm.leaf_bytes(self.record):  # type: ignore[index]
-                    raise fail("the bundle holds a different record at the receipt's index")
-                notes_.append("the bundle holds the same record")
+                    raise fail(msg("receipt_other_record"))
+                notes_.append(msg("receipt_same_record"))
         if self.cp.size < b.cp.size:
             notes_.append(
-                f"the receipt's checkpoint (size {self.cp.size}) is older than the bundle's "
-                f"({b.cp.size}); for a proof against it ask for "
-                f"/api/v1/public/books/{self.record['book'] if self.record else '<id>'}/proof"
-                f"?index={self.r.get('index')}&size={b.cp.size}"
+                msg(
+                    "receipt_older",
+                    size=self.cp.size,
+                    bundle=b.cp.size,
+                    url=f"/api/v1/public/books/{self.record['book'] if self.record else '<id>'}"
+                    f"/proof?index={self.r.get('index')}&size={b.cp.size}",
+                )
             )
-        return "; ".join(notes_) or "same book and key as the bundle"
+        return msg("list", items=notes_) if notes_ else msg("receipt_same_book")
 
 
 # =========================================================================== entry points

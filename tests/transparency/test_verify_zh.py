@@ -85,3 +85,21 @@ def test_english_stays_the_default_outside_a_chinese_locale(tmp_path, bundles, c
     assert default_lang() == "zh"
     main([write(tmp_path, "b.json", bundles[0])])
     assert "部分核验" in capsys.readouterr().out
+
+
+def test_a_receipt_is_detailed_in_chinese(tmp_path, capsys):
+    book = SyntheticBook(book_id=7, seed=11)
+    reports = book.monthly_reports(months=1, per_month=10)
+    receipt = book.receipt(book.private_indices()[0])
+    args = [write(tmp_path, "b.json", reports[0]), "--receipt", write(tmp_path, "r.json", receipt)]
+    main([*args, "--lang", "zh"])
+    out = capsys.readouterr().out
+    assert "个叶子的已签名日志中的第" in out
+    assert "记录的承诺值与个人信息一致（第 " in out
+    bad = copy.deepcopy(receipt)
+    bad["private"][0]["name"] += "X"
+    args[-1] = write(tmp_path, "bad.json", bad)
+    assert main([*args, "--lang", "zh"]) == 1
+    out = capsys.readouterr().out
+    assert "的 SHA-256（盐 ‖ 个人信息）不是记录中该行的承诺值" in out
+    assert "the salt or a private field differs" not in out and "技术细节" not in out
