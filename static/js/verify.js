@@ -1442,13 +1442,13 @@
       const record = require(this.r, "record", ["object"], "receipt");
       if (isInt(record.book) && record.book >= 1) setOrigin(this, record.book);
       checkRecord(record, "receipt.record");
-      if (record.index !== index) throw fail(`record.index is ${record.index} but the receipt is for index ${index}`);
+      if (record.index !== index) throw fail(M("receipt-index", { index: record.index, want: index }, `record.index is ${record.index} but the receipt is for index ${index}`));
       this.record = record;
       return M("receipt-record-pass", { number: record.number, index }, `record ${record.number} of book ${record.book}, index ${index}`);
     }
 
     async checkKey() {
-      if (this.origin === null) throw skip("needs the record's book");
+      if (this.origin === null) throw skip(M("needs-record-book", {}, "needs the record's book"));
       let own = null, err = null;
       try {
         own = await publicKeyField(this.r, "receipt");
@@ -1457,13 +1457,13 @@
       }
       const [key, outcome] = await chooseKey(own, err, this.origin, this.userKey, "receipt");
       this.key = key;
-      if (this.bundle && this.bundle.key && this.key && !eqBytes(this.key, this.bundle.key)) throw fail("the receipt is signed with another key than the bundle");
+      if (this.bundle && this.bundle.key && this.key && !eqBytes(this.key, this.bundle.key)) throw fail(M("receipt-other-key", {}, "the receipt is signed with another key than the bundle"));
       if (outcome instanceof Outcome) throw outcome;
       return outcome;
     }
 
     async checkSignature() {
-      if (this.origin === null) throw skip("needs the record's book");
+      if (this.origin === null) throw skip(M("needs-record-book", {}, "needs the record's book"));
       const note = require(this.r, "checkpoint", ["string"], "receipt");
       this.cp = openCheckpoint(note);
       if (!this.key) throw fail("no trusted key to check the signature with (see receipt_key)");
@@ -1496,7 +1496,7 @@
         if (isObj(c) && isInt(c.line) && isStr(c.commitment)) byLine.set(c.line, c.commitment);
       }
       const priv = require(this.r, "private", ["array"], "receipt");
-      if (!priv.length) throw fail("the receipt has no private fields to open the record's commitments with");
+      if (!priv.length) throw fail(M("receipt-no-private", {}, "the receipt has no private fields to open the record's commitments with"));
       const nlines = Array.isArray(record.lines) ? record.lines.length : 0;
       const seen = new Set();
       for (let i = 0; i < priv.length; i++) {
@@ -1512,10 +1512,10 @@
         if (line < 1 || line > nlines) throw fail(`${pp}.line ${line} is not a line of the record (1..${nlines})`);
         if (seen.has(line)) throw fail(`${pp}.line ${line} appears twice in the receipt`);
         seen.add(line);
-        if (!byLine.has(line)) throw fail(`the record has no commitment for line ${line}`);
+        if (!byLine.has(line)) throw fail(M("receipt-no-commitment", { line }, `the record has no commitment for line ${line}`));
         const entry = { line: p.line, resident: p.resident, name: p.name, unit: p.unit };
         if (hex(await sha256(concat(salt, jcsBytes(entry)))) !== byLine.get(line)) {
-          throw fail(`SHA-256(salt ‖ private fields) of line ${line} is not the record's commitment for that line: the salt or a private field differs`);
+          throw fail(M("receipt-commitment-differs", { line }, `SHA-256(salt ‖ private fields) of line ${line} is not the record's commitment for that line: the salt or a private field differs`));
         }
       }
       return M("receipt-commitment-pass", { n: priv.length }, `the record's commitment opens to the private fields (${priv.map((p) => `line ${p.line}: ${p.name}`).join(", ")})`);
@@ -1524,20 +1524,21 @@
     checkVsBundle() {
       const b = this.bundle;
       if (!this.cp || !b.cp) throw skip(M("needs-both-checkpoints", {}, "needs both checkpoints"));
-      if (this.cp.origin !== b.cp.origin) throw fail(`the receipt is for ${this.cp.origin}, the bundle for ${b.cp.origin}`);
+      if (this.cp.origin !== b.cp.origin) throw fail(M("receipt-other-origin", { origin: this.cp.origin, bundle: b.cp.origin }, `the receipt is for ${this.cp.origin}, the bundle for ${b.cp.origin}`));
       const notes = [];
-      if (this.cp.size === b.cp.size && !eqBytes(this.cp.root, b.cp.root)) throw fail("the receipt's and the bundle's checkpoints have the same size but different roots: the log forked");
+      if (this.cp.size === b.cp.size && !eqBytes(this.cp.root, b.cp.root)) throw fail(M("receipt-forked", {}, "the receipt's and the bundle's checkpoints have the same size but different roots: the log forked"));
       if (this.record && b.recordsOk && b.firstIndex !== null) {
         const pos = this.record.index - b.firstIndex;
         if (pos >= 0 && pos < b.records.length) {
-          if (jcs(b.records[pos]) !== jcs(this.record)) throw fail("the bundle holds a different record at the receipt's index");
-          notes.push("the bundle holds the same record");
+          if (jcs(b.records[pos]) !== jcs(this.record)) throw fail(M("receipt-other-record", {}, "the bundle holds a different record at the receipt's index"));
+          notes.push(M("receipt-same-record", {}, "the bundle holds the same record"));
         }
       }
       if (this.cp.size < b.cp.size) {
-        notes.push(`the receipt's checkpoint (size ${this.cp.size}) is older than the bundle's (${b.cp.size}); for a proof against it ask for /api/v1/public/books/${this.record ? this.record.book : "<id>"}/proof?index=${this.r.index}&size=${b.cp.size}`);
+        const url = `/api/v1/public/books/${this.record ? this.record.book : "<id>"}/proof?index=${this.r.index}&size=${b.cp.size}`;
+        notes.push(M("receipt-older", { size: this.cp.size, bundle: b.cp.size, url }, `the receipt's checkpoint (size ${this.cp.size}) is older than the bundle's (${b.cp.size}); for a proof against it ask for ${url}`));
       }
-      return notes.join("; ") || "same book and key as the bundle";
+      return notes.length ? M("list", { items: notes }, notes.join("; ")) : M("receipt-same-book", {}, "same book and key as the bundle");
     }
   }
 

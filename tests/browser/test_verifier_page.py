@@ -320,7 +320,11 @@ def test_a_tampered_bundle_is_detailed_in_chinese_on_a_chinese_page(
     pg = context.new_page()
     pg.goto(f"{server}/verify")
     expect(pg.locator("body")).to_have_attribute("data-verify-state", ANY)
-    upload(pg, tmp_path, bundle=bad, previous=prev, key=fingerprint(book))
+    receipt = book.receipt(book.private_indices()[0])
+    receipt["private"][0]["salt"] = b64(bytes(16))
+    upload(pg, tmp_path, bundle=bad, previous=prev, receipt=receipt, key=fingerprint(book))
+    commitment = status_of(pg, "receipt_commitment").locator(".check-message").inner_text()
+    assert "SHA-256（盐 ‖ 个人信息）不是记录中该行的承诺值" in commitment, commitment
     item = status_of(pg, "statement.balance_sheet")
     expect(item).to_have_attribute("data-status", "FAIL")
     text = item.locator(".check-message").inner_text()
