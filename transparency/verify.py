@@ -72,6 +72,368 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _VKEY = re.compile(r"[^+\s]+\+[0-9a-fA-F]{8}\+")
 
 
+# =========================================================================== messages
+
+# Every detail a check gives, in English (what ``Report.text`` and ``--json`` print) and in
+# Chinese (``--lang zh``): key -> (English template, Chinese template); ``{name}`` parameters
+# are filled by ``msg``. A parameter that is itself a ``Msg`` (or a list of them) is rendered in
+# the same language. Amounts are given already formatted in yuan (``yuan``).
+MESSAGES: dict[str, tuple[str, str]] = {
+    "list": ("{items}", "{items}"),
+    "comma_list": ("{items}", "{items}"),
+    "list_more": ("{items}; ... {more} more", "{items}；……另有 {more} 项"),
+    "list_and_more": ("{items}; ... and {more} more", "{items}；……另有 {more} 项"),
+    "header_pass": ("book {book}, period {start} to {end}", "账簿 {book}，期间 {start} 至 {end}"),
+    "cp_signed": (
+        "checkpoint of {size} leaves is signed by {origin}",
+        "含 {size} 个叶子的检查点由 {origin} 签名",
+    ),
+    "origin_pass": (
+        "the log's origin is {origin}, as the organisation's page states",
+        "日志名称是 {origin}，与机构页面上写明的一致",
+    ),
+    "origin_previous": (
+        "the log's origin is {origin}; it is compared with the organisation's "
+        "page for the report being verified",
+        "日志名称是 {origin}；核验本报告时会与机构页面上写明的名称比较",
+    ),
+    "origin_unchecked": (
+        "the log's origin is {origin}; it was not compared with the one the "
+        "organisation's page states",
+        "日志名称是 {origin}；没有与机构页面上写明的名称比较",
+    ),
+    "first_no_previous": (
+        "first report of the book: there is no previous report to continue",
+        "账簿的第一份报告：没有要接续的上一份报告",
+    ),
+    "previous_cp_pass": (
+        "previous checkpoint (size {size}) is signed by the same key",
+        "上一个检查点（大小 {size}）由同一个公钥签名",
+    ),
+    "first_no_consistency": (
+        "first report of the book: there is no earlier signed log to compare with",
+        "账簿的第一份报告：没有更早的已签名日志可比较",
+    ),
+    "needs_both_checkpoints": ("needs both checkpoints", "需要两个检查点"),
+    "consistency_empty": (
+        "the previous checkpoint was of an empty log; every log extends it",
+        "上一个检查点是空日志；任何日志都是它的延续",
+    ),
+    "consistency_pass": (
+        "the log of size {size} extends the previous one of size {prev}: nothing was rewritten",
+        "大小为 {size} 的日志是之前大小为 {prev} 的日志的延续：没有改写",
+    ),
+    "compact_first": ("first report: the log starts empty", "第一份报告：日志从空开始"),
+    "compact_differs": (
+        "the compact range does not fold to the previous checkpoint's root",
+        "压缩区间合并后不是上一个检查点的根",
+    ),
+    "compact_pass": (
+        "the compact range folds to the previous checkpoint's root",
+        "压缩区间合并后正是上一个检查点的根",
+    ),
+    "needs_previous_data": (
+        "needs the previous report's data (previous_checkpoint)",
+        "需要上一份报告的数据（见 previous_checkpoint）",
+    ),
+    "carried_first": ("first report: nothing carried", "第一份报告：没有转入记录"),
+    "carried_records_pass": (
+        "{n} records from earlier log segments, each proven in this checkpoint",
+        "{n} 条来自更早日志段的记录，每一条都在本检查点中得到证明",
+    ),
+    "needs_valid_records": ("needs valid records", "需要有效的记录"),
+    "record_dates_pass": (
+        "{n} pending records dated after {end} go to a later report",
+        "{n} 条日期在 {end} 之后的待入账记录归入以后的报告",
+    ),
+    "accounts_missing": (
+        "records use accounts that are not listed: {accounts}",
+        "记录用到了没有列出的科目：{accounts}",
+    ),
+    "accounts_pass": ("{n} accounts, parents all listed", "{n} 个科目，上级科目都已列出"),
+    "source_this_bundle": ("the key this bundle was checked with", "核验本报告所用的公钥"),
+    "doc_bundle": ("bundle", "报告"),
+    "doc_receipt": ("receipt", "回执"),
+    "key_own": (
+        "no key was given, so the {what}'s own key (fingerprint {fp}) was used: this "
+        "proves only that the {what} is internally consistent",
+        "没有提供公钥，因此使用了{what}自带的公钥（指纹 {fp}）：这只能说明{what}本身前后一致",
+    ),
+    "key_given": (
+        "signatures are checked with the key given by {source} ({fp})",
+        "签名用 {source} 给出的公钥（{fp}）核对",
+    ),
+    "key_not_given": (
+        "the {what}'s public key (fingerprint {own}) is not the key given by {source} "
+        "(fingerprint {fp})",
+        "{what}的公钥（指纹 {own}）不是 {source} 给出的公钥（指纹 {fp}）",
+    ),
+    "key_fp_differs": (
+        "the {what}'s public key has fingerprint {own}, not {fp} given by {source}",
+        "{what}的公钥指纹是 {own}，不是 {source} 给出的 {fp}",
+    ),
+    "key_fp_pass": (
+        "the {what}'s key matches the fingerprint given by {source}",
+        "{what}的公钥与 {source} 给出的指纹一致",
+    ),
+    "needs_record_book": ("needs the record's book", "需要记录所属的账簿"),
+    "receipt_of": ("the record is of {origin}", "记录属于 {origin}"),
+    "receipt_index": (
+        "record.index is {index} but the receipt is for index {want}",
+        "record.index 是 {index}，但回执针对的是序号 {want}",
+    ),
+    "receipt_record_pass": (
+        "record {number} of book {book}, index {index}",
+        "账簿 {book} 的第 {number} 号记录，序号 {index}",
+    ),
+    "receipt_other_key": (
+        "the receipt is signed with another key than the bundle",
+        "回执与报告不是用同一个公钥签名的",
+    ),
+    "receipt_inclusion_pass": (
+        "the record is leaf {index} of the signed log of {size} leaves",
+        "该记录是含 {size} 个叶子的已签名日志中的第 {index} 个叶子",
+    ),
+    "receipt_no_private": (
+        "the receipt has no private fields to open the record's commitments with",
+        "回执中没有可用来打开记录承诺值的个人信息",
+    ),
+    "receipt_no_commitment": (
+        "the record has no commitment for line {line}",
+        "记录中没有第 {line} 行的承诺值",
+    ),
+    "receipt_commitment_differs": (
+        "SHA-256(salt ‖ private fields) of line {line} is not the record's commitment "
+        "for that line: the salt or a private field differs",
+        "第 {line} 行的 SHA-256（盐 ‖ 个人信息）不是记录中该行的承诺值：盐或某项个人信息不同",
+    ),
+    "receipt_commitment_line": ("line {line}: {name}", "第 {line} 行：{name}"),
+    "receipt_commitment_pass": (
+        "the record's commitment opens to the private fields ({who})",
+        "记录的承诺值与个人信息一致（{who}）",
+    ),
+    "receipt_other_origin": (
+        "the receipt is for {origin}, the bundle for {bundle}",
+        "回执属于 {origin}，报告属于 {bundle}",
+    ),
+    "receipt_forked": (
+        "the receipt's and the bundle's checkpoints have the same size but different roots: "
+        "the log forked",
+        "回执和报告的检查点大小相同但根不同：日志出现了分叉",
+    ),
+    "receipt_other_record": (
+        "the bundle holds a different record at the receipt's index",
+        "报告在回执所指的序号上是另一条记录",
+    ),
+    "receipt_same_record": ("the bundle holds the same record", "报告中有同一条记录"),
+    "receipt_older": (
+        "the receipt's checkpoint (size {size}) is older than the bundle's ({bundle}); "
+        "for a proof against it ask for {url}",
+        "回执的检查点（大小 {size}）早于报告的检查点（{bundle}）；要取得相对于它的证明，请访问 {url}",
+    ),
+    "receipt_same_book": ("same book and key as the bundle", "与报告属于同一账簿、使用同一公钥"),
+    "needs_header": ("needs the book id (bundle_header)", "需要账簿编号（见 bundle_header）"),
+    "needs_header_period": (
+        "needs the book id and period (bundle_header)",
+        "需要账簿编号和期间（见 bundle_header）",
+    ),
+    "needs_checkpoint": ("needs a readable checkpoint", "需要可读取的检查点"),
+    "sig_for_other": (
+        "the signature is for {signed}, this bundle is {want}",
+        "签名针对的是 {signed}，本报告是 {want}",
+    ),
+    "sig_for_period": (
+        "the signature is for the period {signed}, this bundle says {want}",
+        "签名针对的期间是 {signed}，本报告写的是 {want}",
+    ),
+    "sig_hash_changed": (
+        'the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: '
+        "something in the bundle was changed after it was signed",
+        "报告的 SHA-256（不含“signature”的规范 JSON）不是签名时的那一个：报告在签名之后被改动过",
+    ),
+    "sig_pass": (
+        "the bundle (hash {hash}…) is signed by {origin} for {period}",
+        "报告（哈希 {hash}…）由 {origin} 为 {period} 签名",
+    ),
+    "records_none": (
+        "no voucher was posted in this report's part of the log",
+        "本报告所含的日志部分没有记账凭证",
+    ),
+    "records_pass": (
+        "{n} records, log indices {first} to {last}",
+        "{n} 条记录，日志序号 {first} 至 {last}",
+    ),
+    "root_size": (
+        "checkpoint size is {size} but first_index {first} + {n} records = {expected}",
+        "检查点的大小是 {size}，但 first_index {first} 加 {n} 条记录等于 {expected}",
+    ),
+    "root_differs": (
+        "the root recomputed from the compact range and the records is not the "
+        "checkpoint's root: a record was changed, added, removed or reordered",
+        "由压缩区间和记录重新计算的根不是检查点的根：有记录被改动、增加、删除或调换了顺序",
+    ),
+    "root_pass": (
+        "root recomputed from {n} records equals the checkpoint's (size {size})",
+        "由 {n} 条记录重新计算的根等于检查点的根（大小 {size}）",
+    ),
+    "balance_diff": (
+        "{what}: recomputed {recomputed}, the report says {stated}",
+        "{what}：重新计算为 {recomputed}，报告上写 {stated}",
+    ),
+    "opening_diff": (
+        "{what}: previous closing {recomputed}, opening {stated}",
+        "{what}：上期期末 {recomputed}，本期期初 {stated}",
+    ),
+    "opening_differs": (
+        "opening balances are not the previous report's closing balances: {diffs}",
+        "期初余额不是上一份报告的期末余额：{diffs}",
+    ),
+    "opening_first": (
+        "the first report of a book opens from zero, but opening balances are listed",
+        "账簿的第一份报告应从零开始，但列出了期初余额",
+    ),
+    "opening_first_pass": (
+        "first report: opening balances are all zero",
+        "第一份报告：期初余额全部为零",
+    ),
+    "opening_not_compared": (
+        "not compared with the report before it: each report is checked against the "
+        "one before it when that one is verified",
+        "没有与它之前的报告比较：核验那一份报告时，会与它之前的报告比较",
+    ),
+    "opening_no_previous": (
+        "the opening balances and carried records were not compared with the previous "
+        "report (ending {end}): it was not given",
+        "期初余额和转入记录没有与上一份报告（截至 {end}）比较：没有提供该报告",
+    ),
+    "opening_pass": (
+        "opening balances equal the previous report's {n} closing balances",
+        "期初余额等于上一份报告的 {n} 项期末余额",
+    ),
+    "closing_needs_opening": ("needs readable opening balances", "需要可读取的期初余额"),
+    "closing_needs_records": (
+        "needs valid records and carried records",
+        "需要有效的本期记录和转入记录",
+    ),
+    "closing_differs": (
+        "closing balances differ from opening + the period's records: {diffs}",
+        "期末余额不等于期初余额加本期记录：{diffs}",
+    ),
+    "closing_pass": (
+        "opening + {n} records of the period = the {m} closing balances",
+        "期初余额加本期 {n} 条记录 = {m} 项期末余额",
+    ),
+    "statement_needs_accounts": (
+        "needs the accounts (see the accounts check)",
+        "需要会计科目表（见 accounts 检查）",
+    ),
+    "statement_needs_balances": (
+        "needs recomputed balances (see closing_balances)",
+        "需要重新计算的余额（见 closing_balances）",
+    ),
+    "statement_line": (
+        "line {line}: recomputed {recomputed}, the report says {stated}",
+        "第 {line} 行：重新计算为 {recomputed}，报告上写 {stated}",
+    ),
+    "statement_flow_pass": (
+        "all {n} lines recomputed from the period's movements",
+        "全部 {n} 行都按本期发生额重新计算",
+    ),
+    "statement_sheet_pass": (
+        "all {n} lines recomputed from closing balances",
+        "全部 {n} 行都按期末余额重新计算",
+    ),
+    "no_sheet": ("this report has no balance sheet", "本报告没有资产负债表"),
+    "no_sheet_recomputed": ("no balance sheet was recomputed", "没有重新计算出资产负债表"),
+    "sheet_unbalanced": (
+        "{left} {left_amount} ≠ {right} {right_amount}: "
+        "assets do not equal liabilities plus equity / net assets",
+        "{left} {left_amount} ≠ {right} {right_amount}：资产不等于负债加所有者权益（净资产）",
+    ),
+    "sheet_pass": ("{left} = {right} = {amount}", "{left} = {right} = {amount}"),
+    "previous_is_first": (
+        "this bundle is a book's first report, yet a previous report was given",
+        "本报告是账簿的第一份报告，却提供了上一份报告",
+    ),
+    "previous_needs": (
+        "needs this bundle's book and previous checkpoint",
+        "需要本报告的账簿和上一个检查点",
+    ),
+    "previous_other_book": (
+        "it is a report of book {book}, not {want}",
+        "它是账簿 {book} 的报告，不是账簿 {want} 的",
+    ),
+    "previous_other_checkpoint": (
+        "its checkpoint is not the one this bundle names as previous",
+        "它的检查点不是本报告所指的上一个检查点",
+    ),
+    "previous_other_end": (
+        "its period ends {end}, this bundle says {want}",
+        "它的期间截至 {end}，本报告写的是 {want}",
+    ),
+    "previous_other_key": ("it shows a different public key", "它显示的是另一个公钥"),
+    "previous_pass": (
+        "the previous report (ending {end}) is the one this bundle continues",
+        "上一份报告（截至 {end}）正是本报告所接续的那一份",
+    ),
+    "carried_needs": ("needs valid carried records", "需要有效的转入记录"),
+    "not_carried": ("not carried: indices {indices}", "没有转入：序号 {indices}"),
+    "carried_not_pending": (
+        "carried but not pending in the previous report: indices {indices}",
+        "转入了，但在上一份报告中并非待入账记录：序号 {indices}",
+    ),
+    "carried_differ": (
+        "differ from the previous report: indices {indices}",
+        "与上一份报告不同：序号 {indices}",
+    ),
+    "carried_pass": (
+        "the {n} carried records are the previous report's pending records (dated after {end})",
+        "{n} 条转入记录正是上一份报告的待入账记录（日期在 {end} 之后）",
+    ),
+}
+
+
+class Msg(str):
+    """A check's detail: its English text (the ``str`` value, so every English output and
+    ``--json`` are unchanged) with the ``MESSAGES`` key and parameters that render it in
+    Chinese too."""
+
+    key: str
+    params: dict[str, object]
+
+    def __new__(cls, key: str, **params: object) -> Msg:
+        self = super().__new__(cls, _render(key, params, "en"))
+        self.key, self.params = key, params
+        return self
+
+    def render(self, lang: str) -> str:
+        return _render(self.key, self.params, lang)
+
+
+def msg(key: str, **params: object) -> Msg:
+    return Msg(key, **params)
+
+
+def _render(key: str, params: dict[str, object], lang: str) -> str:
+    template = MESSAGES[key][1 if lang == "zh" else 0]
+    return template.format(**{k: _param(v, lang) for k, v in params.items()})
+
+
+def _param(value: object, lang: str) -> str:
+    if isinstance(value, Msg):
+        return value.render(lang)
+    if isinstance(value, list):
+        return ("；" if lang == "zh" else "; ").join(_param(v, lang) for v in value)
+    if isinstance(value, tuple):  # a list joined with commas
+        return ("、" if lang == "zh" else ", ").join(_param(v, lang) for v in value)
+    return str(value)
+
+
+def in_lang(text: str, lang: str) -> str:
+    """A detail in ``lang``: a ``Msg`` rendered from its template, any other text as it is."""
+    return text.render(lang) if isinstance(text, Msg) else text
+
+
 # =========================================================================== results
 
 
@@ -376,6 +738,11 @@ def _choose_key(
     what: str,
 ) -> tuple[bytes | None, _Outcome | str]:
     """The key to check signatures with, and this check's outcome."""
+    doc = (
+        msg("doc_receipt" if what == "receipt" else "doc_bundle")
+        if what in ("bundle", "receipt")
+        else what
+    )
     if own is not None and own[0] != origin:
         problem = f"{what}'s public_key is named {own[0]!r}, not {origin!r}"
         return (user.raw if user else None), fail(problem)
@@ -384,31 +751,37 @@ def _choose_key(
             return None, fail(f"no key: {own_error}; pass --key")
         fp = hashlib.sha256(own[1]).hexdigest()
         return own[1], warn(
-            f"no key was given, so the {what}'s own key (fingerprint {fp}) was used: this "
-            f"proves only that the {what} is internally consistent",
+            msg("key_own", what=doc, fp=fp),
             f"pass --key with the verifier key shown on the organisation's page (its fingerprint "
             f"should read {fp}: compare it with the one posted at the community office)",
         )
     if user.raw is not None:
         if own is not None and own[1] != user.raw:
             return user.raw, fail(
-                f"the {what}'s public key (fingerprint {hashlib.sha256(own[1]).hexdigest()}) is "
-                f"not the key given by {user.source} (fingerprint {user.fingerprint})"
+                msg(
+                    "key_not_given",
+                    what=doc,
+                    own=hashlib.sha256(own[1]).hexdigest(),
+                    source=user.source,
+                    fp=user.fingerprint,
+                )
             )
-        return (
-            user.raw,
-            f"signatures are checked with the key given by {user.source} ({user.fingerprint})",
-        )
+        return user.raw, msg("key_given", source=user.source, fp=user.fingerprint)
     if own is None:
         return None, fail(
             f"only a fingerprint was given and the {what}'s key is unusable: {own_error}"
         )
     if hashlib.sha256(own[1]).hexdigest() != user.fingerprint:
         return None, fail(
-            f"the {what}'s public key has fingerprint {hashlib.sha256(own[1]).hexdigest()}, "
-            f"not {user.fingerprint} given by {user.source}"
+            msg(
+                "key_fp_differs",
+                what=doc,
+                own=hashlib.sha256(own[1]).hexdigest(),
+                fp=user.fingerprint,
+                source=user.source,
+            )
         )
-    return own[1], f"the {what}'s key matches the fingerprint given by {user.source}"
+    return own[1], msg("key_fp_pass", what=doc, source=user.source)
 
 
 # =========================================================================== helpers
@@ -442,10 +815,36 @@ def _open_checkpoint(note: object, where: str) -> notes.Checkpoint:
     return notes.parse_checkpoint(parsed.text)
 
 
-def _problems(items: list[str], total: int | None = None, limit: int = 5) -> str:
+def _indices(indices: list[int]) -> Msg:
+    """Log indices as a list: the first five, then how many more (in either language)."""
+    return _problems([str(i) for i in indices])
+
+
+def _diff_balances(
+    expected: dict[Any, int], actual: dict[Any, int], key: str, limit: int = 5
+) -> list[str]:
+    """``bm.diff_balances`` as messages: each balance that differs, amounts in yuan."""
+    keys = sorted(set(expected) | set(actual), key=bm._sort_key)
+    diffs: list[str] = [
+        msg(
+            key,
+            what=bm._label(k),
+            recomputed=yuan(expected.get(k, 0), k[2]),
+            stated=yuan(actual.get(k, 0), k[2]),
+        )
+        for k in keys
+        if expected.get(k, 0) != actual.get(k, 0)
+    ]
+    if len(diffs) > limit:
+        return [msg("list_and_more", items=diffs[:limit], more=len(diffs) - limit)]
+    return diffs
+
+
+def _problems(items: Sequence[str], total: int | None = None, limit: int = 5) -> Msg:
     total = len(items) if total is None else total
-    shown = "; ".join(items[:limit])
-    return shown + (f"; ... {total - limit} more" if total > limit else "")
+    if total > limit:
+        return msg("list_more", items=list(items[:limit]), more=total - limit)
+    return msg("list", items=list(items))
 
 
 # =========================================================================== bundles
@@ -508,11 +907,11 @@ class _SignedDocument:
         if self.key is None:
             raise fail(f"no trusted key to check the signature with (see {self.key_check})")
         notes.verify_note(note, self.origin, self.key)
-        return f"checkpoint of {self.cp.size} leaves is signed by {self.origin}"
+        return msg("cp_signed", size=self.cp.size, origin=self.origin)
 
     def check_origin(self) -> str:
         if self.cp is None or self.origin is None:
-            raise skip("needs a readable checkpoint")
+            raise skip(msg("needs_checkpoint"))
         if self.cp.origin != self.origin:
             raise fail(f"checkpoint is for {self.cp.origin!r}, {self.origin_mismatch()}")
         if notes.book_of_origin(self.cp.origin) != self.book_id:
@@ -521,18 +920,14 @@ class _SignedDocument:
                 "as <host>/commons-ledger/<book id>"
             )
         if self.expected_origin is None and self.prefix:
-            raise skip(
-                f"the log's origin is {self.origin}; it is compared with the organisation's "
-                "page for the report being verified"
-            )
+            raise skip(msg("origin_previous", origin=self.origin))
         if self.expected_origin is None:
             raise skip(
-                f"the log's origin is {self.origin}; it was not compared with the one the "
-                "organisation's page states",
+                msg("origin_unchecked", origin=self.origin),
                 "pass --key with the verifier key shown on the organisation's page (it names "
                 f"the origin), or --origin {self.origin} after comparing it with that page",
             )
-        return f"the log's origin is {self.origin}, as the organisation's page states"
+        return msg("origin_pass", origin=self.origin)
 
 
 class BundleVerifier(_SignedDocument):
@@ -616,7 +1011,7 @@ class BundleVerifier(_SignedDocument):
                 TrustedKey(
                     self.key,
                     hashlib.sha256(self.key).hexdigest(),
-                    "the key this bundle was checked with",
+                    msg("source_this_bundle"),
                     self.expected_origin,
                 )
                 if self.key
@@ -643,13 +1038,13 @@ class BundleVerifier(_SignedDocument):
             raise fail(f"period starts {start} after it ends {end}")
         self.set_origin(book_id)
         self.period_start, self.period_end = start, end
-        return f"book {book_id}, period {start} to {end}"
+        return msg("header_pass", book=book_id, start=start, end=end)
 
     def check_bundle_signature(self) -> str:
         """The whole bundle (labels, line definitions, accounts, period), not only the log,
         is signed: without this a server could relabel a line and every sum would still add up."""
         if self.origin is None or self.period_start is None or self.period_end is None:
-            raise skip("needs the book id and period (bundle_header)")
+            raise skip(msg("needs_header_period"))
         if "signature" not in self.b:
             raise fail('the bundle has no "signature": its statements and labels are not signed')
         note = bm.require(self.b, "signature", str, "bundle")
@@ -664,22 +1059,17 @@ class BundleVerifier(_SignedDocument):
         expected = bm.bundle_note_text(self.b, self.origin, start, end, self.leaf_data)
         want = expected[:-1].split("\n")
         if lines[0] != want[0]:
-            raise fail(f"the signature is for {lines[0][:80]!r}, this bundle is {want[0]!r}")
+            raise fail(msg("sig_for_other", signed=repr(lines[0][:80]), want=repr(want[0])))
         if lines[1] != want[1]:
-            raise fail(
-                f"the signature is for the period {lines[1][:40]!r}, this bundle says {want[1]!r}"
-            )
+            raise fail(msg("sig_for_period", signed=repr(lines[1][:40]), want=repr(want[1])))
         if lines[2] != want[2]:
-            raise fail(
-                'the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: '
-                "something in the bundle was changed after it was signed"
-            )
-        return f"the bundle (hash {want[2][:16]}…) is signed by {self.origin} for {want[1]}"
+            raise fail(msg("sig_hash_changed"))
+        return msg("sig_pass", hash=want[2][:16], origin=self.origin, period=want[1])
 
     # ------------------------------------------------------------------ log
     def check_records(self) -> str:
         if self.book_id is None:
-            raise skip("needs the book id (bundle_header)")
+            raise skip(msg("needs_header"))
         log = bm.require(self.b, "log", dict, "bundle")
         first = bm.require(log, "first_index", int, "bundle.log")
         if first < 0:
@@ -724,12 +1114,12 @@ class BundleVerifier(_SignedDocument):
         self.record_dates = dates
         self.records_ok = True
         if not records:
-            return "no voucher was posted in this report's part of the log"
-        return f"{len(records)} records, log indices {first} to {first + len(records) - 1}"
+            return msg("records_none")
+        return msg("records_pass", n=len(records), first=first, last=first + len(records) - 1)
 
     def check_log_root(self) -> str:
         if self.cp is None:
-            raise skip("needs a readable checkpoint")
+            raise skip(msg("needs_checkpoint"))
         if self.leaf_hashes is None or self.first_index is None:
             raise fail("cannot compute the root: the records could not be read")
         log = self.b["log"]
@@ -739,24 +1129,26 @@ class BundleVerifier(_SignedDocument):
         expected_size = self.first_index + len(self.leaf_hashes)
         if self.cp.size != expected_size:
             raise fail(
-                f"checkpoint size is {self.cp.size} but first_index {self.first_index} + "
-                f"{len(self.leaf_hashes)} records = {expected_size}"
+                msg(
+                    "root_size",
+                    size=self.cp.size,
+                    first=self.first_index,
+                    n=len(self.leaf_hashes),
+                    expected=expected_size,
+                )
             )
         try:
             size, root = bm.fold_log(compact, self.first_index, self.leaf_hashes)
         except ValueError as e:
             raise fail(str(e)) from None
         if root != self.cp.root:
-            raise fail(
-                "the root recomputed from the compact range and the records is not the "
-                "checkpoint's root: a record was changed, added, removed or reordered"
-            )
-        return f"root recomputed from {len(self.leaf_hashes)} records equals the checkpoint's (size {size})"
+            raise fail(msg("root_differs"))
+        return msg("root_pass", n=len(self.leaf_hashes), size=size)
 
     # ------------------------------------------------------------------ previous report
     def check_previous_checkpoint(self) -> str:
         if self.origin is None:
-            raise skip("needs the book id (bundle_header)")
+            raise skip(msg("needs_header"))
         if "previous" not in self.b:
             raise fail("bundle.previous: missing (null for a book's first report)")
         prev = self.b["previous"]
@@ -766,7 +1158,7 @@ class BundleVerifier(_SignedDocument):
                 raise fail(
                     f"no previous report, yet the log starts at index {self.first_index} (not 0)"
                 )
-            return "first report of the book: there is no previous report to continue"
+            return msg("first_no_previous")
         self.is_first_report = False
         if type(prev) is not dict:
             raise fail("bundle.previous: expected an object or null")
@@ -793,13 +1185,13 @@ class BundleVerifier(_SignedDocument):
             )
         if problems:
             raise fail("; ".join(problems))
-        return f"previous checkpoint (size {self.prev_cp.size}) is signed by the same key"
+        return msg("previous_cp_pass", size=self.prev_cp.size)
 
     def check_consistency(self) -> str:
         if self.is_first_report:
-            return "first report of the book: there is no earlier signed log to compare with"
+            return msg("first_no_consistency")
         if self.prev_cp is None or self.cp is None:
-            raise skip("needs both checkpoints")
+            raise skip(msg("needs_both_checkpoints"))
         proof = _b64_hashes(
             bm.require(self.b["previous"], "consistency_proof", list, "bundle.previous"),
             "previous.consistency_proof",
@@ -807,11 +1199,11 @@ class BundleVerifier(_SignedDocument):
         if self.prev_cp.size == 0:
             if proof:
                 raise fail("a proof from the empty log must be empty")
-            return "the previous checkpoint was of an empty log; every log extends it"
+            return msg("consistency_empty")
         merkle.verify_consistency(
             self.prev_cp.size, self.cp.size, self.prev_cp.root, self.cp.root, proof
         )
-        return f"the log of size {self.cp.size} extends the previous one of size {self.prev_cp.size}: nothing was rewritten"
+        return msg("consistency_pass", size=self.cp.size, prev=self.prev_cp.size)
 
     def check_compact_range(self) -> str:
         if self.first_index is None:
@@ -824,24 +1216,24 @@ class BundleVerifier(_SignedDocument):
                 f"a compact range of {self.first_index} leaves has {self.first_index.bit_count()} hashes, got {len(compact)}"
             )
         if self.is_first_report:
-            return "first report: the log starts empty"
+            return msg("compact_first")
         if self.prev_cp is None:
             raise skip("needs the previous checkpoint")
         if merkle.root_from_compact_range(compact) != self.prev_cp.root:
-            raise fail("the compact range does not fold to the previous checkpoint's root")
-        return "the compact range folds to the previous checkpoint's root"
+            raise fail(msg("compact_differs"))
+        return msg("compact_pass")
 
     def check_carried(self) -> str:
         if "carried_records" not in self.b:
             raise fail("bundle.carried_records: missing")
         carried = bm.require(self.b, "carried_records", list, "bundle")
         if self.is_first_report is None:
-            raise skip("needs the previous report's data (previous_checkpoint)")
+            raise skip(msg("needs_previous_data"))
         if self.is_first_report:
             if carried:
                 raise fail("the first report of a book cannot carry records from an earlier one")
             self.carried = []
-            return "first report: nothing carried"
+            return msg("carried_first")
         if (
             self.cp is None
             or self.first_index is None
@@ -893,11 +1285,11 @@ class BundleVerifier(_SignedDocument):
             raise fail(_problems(problems))
         self.carried = recs
         self.carried_dates = [dt.date.fromisoformat(r["date"]) for r in recs]
-        return f"{len(recs)} records from earlier log segments, each proven in this checkpoint"
+        return msg("carried_records_pass", n=len(recs))
 
     def check_record_dates(self) -> str:
         if not self.records_ok or self.period_end is None or self.period_start is None:
-            raise skip("needs valid records")
+            raise skip(msg("needs_valid_records"))
         pending = sum(1 for d in [*self.record_dates, *self.carried_dates] if d > self.period_end)  # type: ignore[misc]
         early = [
             r["number"]
@@ -911,7 +1303,7 @@ class BundleVerifier(_SignedDocument):
                 f"{len(early)} records dated before {self.period_start} were posted after their "
                 f"month's report ({_problems(early, limit=3)}); they count in this period"
             )
-        return f"{pending} pending records dated after {self.period_end} go to a later report"
+        return msg("record_dates_pass", n=pending, end=self.period_end)
 
     # ------------------------------------------------------------------ balances
     def check_accounts(self) -> str:
@@ -924,8 +1316,8 @@ class BundleVerifier(_SignedDocument):
         missing = sorted(used - set(self.accounts))
         if missing:
             self.accounts = None
-            raise fail(f"records use accounts that are not listed: {', '.join(missing[:10])}")
-        return f"{len(self.accounts)} accounts, parents all listed"
+            raise fail(msg("accounts_missing", accounts=", ".join(missing[:10])))
+        return msg("accounts_pass", n=len(self.accounts))
 
     def check_opening(self) -> str:
         self.opening = bm.balances_from_json(
@@ -933,21 +1325,15 @@ class BundleVerifier(_SignedDocument):
         )
         if self.is_first_report:
             if self.opening:
-                raise fail(
-                    "the first report of a book opens from zero, but opening balances are listed"
-                )
-            return "first report: opening balances are all zero"
+                raise fail(msg("opening_first"))
+            return msg("opening_first_pass")
         if self.is_first_report is None:
-            raise skip("needs the previous report's data (previous_checkpoint)")
+            raise skip(msg("needs_previous_data"))
         if self.prev_bundle is None and self.prefix:
-            raise skip(
-                "not compared with the report before it: each report is checked against the "
-                "one before it when that one is verified"
-            )
+            raise skip(msg("opening_not_compared"))
         if self.prev_bundle is None:
             raise skip(
-                "the opening balances and carried records were not compared with the previous "
-                f"report (ending {self.prev_end}): it was not given",
+                msg("opening_no_previous", end=self.prev_end),
                 f"pass --previous with the organisation's report for the period ending "
                 f"{self.prev_end} (its bundle, from the organisation's page)",
             )
@@ -955,24 +1341,16 @@ class BundleVerifier(_SignedDocument):
         closing = bm.balances_from_json(
             bm.require(prev, "closing_balances", list, "previous"), "previous.closing_balances"
         )
-        diffs = bm.diff_balances(closing, self.opening)
+        diffs = _diff_balances(closing, self.opening, "opening_diff")
         if diffs:
-            raise fail(
-                "opening balances are not the previous report's closing balances: "
-                + "; ".join(
-                    d.replace("recomputed", "previous closing").replace(
-                        "the report says", "opening"
-                    )
-                    for d in diffs
-                )
-            )
-        return f"opening balances equal the previous report's {len(closing)} closing balances"
+            raise fail(msg("opening_differs", diffs=diffs))
+        return msg("opening_pass", n=len(closing))
 
     def check_closing(self) -> str:
         if self.opening is None:
-            raise skip("needs readable opening balances")
+            raise skip(msg("closing_needs_opening"))
         if not self.records_ok or self.carried is None:
-            raise skip("needs valid records and carried records")
+            raise skip(msg("closing_needs_records"))
         stated = bm.balances_from_json(
             bm.require(self.b, "closing_balances", list, "bundle"), "bundle.closing_balances"
         )
@@ -987,12 +1365,10 @@ class BundleVerifier(_SignedDocument):
         ]
         self.closing = bm.add_records(self.opening, used)
         self.movement = bm.movements(used)
-        diffs = bm.diff_balances(self.closing, stated)
+        diffs = _diff_balances(self.closing, stated, "balance_diff")
         if diffs:
-            raise fail(
-                "closing balances differ from opening + the period's records: " + "; ".join(diffs)
-            )
-        return f"opening + {len(used)} records of the period = the {len(stated)} closing balances"
+            raise fail(msg("closing_differs", diffs=diffs))
+        return msg("closing_pass", n=len(used), m=len(stated))
 
     # ------------------------------------------------------------------ statements
     def check_statements(self) -> None:
@@ -1027,23 +1403,27 @@ class BundleVerifier(_SignedDocument):
         name = bm.require(st, "statement", str, path)
         lines = bm.parse_statement_lines(bm.require(st, "lines", list, path), f"{path}.lines")
         if self.accounts is None:
-            raise skip("needs the accounts (see the accounts check)")
+            raise skip(msg("statement_needs_accounts"))
         if self.closing is None or self.movement is None:
-            raise skip("needs recomputed balances (see closing_balances)")
+            raise skip(msg("statement_needs_balances"))
         flow = bm.is_flow_statement(name)
         source = self.movement if flow else self.closing
         rolled = bm.rolled_up(bm.normal_balances(source, self.accounts), self.accounts)
         amounts = bm.evaluate_lines(lines, rolled)
         self.statement_amounts[name] = (lines, amounts)
         wrong = [
-            f"line {ln.key}: recomputed {yuan(amounts[ln.key])}, the report says {yuan(ln.amount or 0)}"
+            msg(
+                "statement_line",
+                line=ln.key,
+                recomputed=yuan(amounts[ln.key]),
+                stated=yuan(ln.amount or 0),
+            )
             for ln in lines
             if ln.kind != "heading" and amounts[ln.key] != ln.amount
         ]
         if wrong:
             raise fail(_problems(wrong))
-        basis = "the period's movements" if flow else "closing balances"
-        return f"all {len(amounts)} lines recomputed from {basis}"
+        return msg("statement_flow_pass" if flow else "statement_sheet_pass", n=len(amounts))
 
     def check_balance_sheet_balances(self) -> str:
         statements = self.b.get("statements")
@@ -1051,52 +1431,57 @@ class BundleVerifier(_SignedDocument):
             type(st) is dict and st.get("statement") == "balance_sheet" for st in statements
         )
         if not has_sheet:
-            return "this report has no balance sheet"
+            return msg("no_sheet")
         if "balance_sheet" not in self.statement_amounts:
-            raise skip("no balance sheet was recomputed")
+            raise skip(msg("no_sheet_recomputed"))
         lines, amounts = self.statement_amounts["balance_sheet"]
         left, right = bm.total_lines(lines)
         if amounts[left.key] != amounts[right.key]:
             raise fail(
-                f"{left.key} {yuan(amounts[left.key])} ≠ {right.key} {yuan(amounts[right.key])}: "
-                "assets do not equal liabilities plus equity / net assets"
+                msg(
+                    "sheet_unbalanced",
+                    left=left.key,
+                    left_amount=yuan(amounts[left.key]),
+                    right=right.key,
+                    right_amount=yuan(amounts[right.key]),
+                )
             )
-        return f"{left.key} = {right.key} = {yuan(amounts[left.key])}"
+        return msg("sheet_pass", left=left.key, right=right.key, amount=yuan(amounts[left.key]))
 
     # ------------------------------------------------------------------ with --previous
     def check_previous_bundle(self) -> str:
         prev = self.prev_bundle
         assert prev is not None
         if self.is_first_report:
-            raise fail("this bundle is a book's first report, yet a previous report was given")
+            raise fail(msg("previous_is_first"))
         if self.book_id is None or self.prev_end is None:
-            raise skip("needs this bundle's book and previous checkpoint")
-        problems = []
+            raise skip(msg("previous_needs"))
+        problems: list[str] = []
         pbook = bm.require(bm.require(prev, "book", dict, "previous"), "id", int, "previous.book")
         if pbook != self.book_id:
-            problems.append(f"it is a report of book {pbook}, not {self.book_id}")
+            problems.append(msg("previous_other_book", book=pbook, want=self.book_id))
         if bm.require(prev, "checkpoint", str, "previous") != self.b["previous"]["checkpoint"]:
-            problems.append("its checkpoint is not the one this bundle names as previous")
+            problems.append(msg("previous_other_checkpoint"))
         pend = bm.parse_date(
             bm.require(prev, "period", dict, "previous").get("end"), "previous.period.end"
         )
         if pend != self.prev_end:
-            problems.append(f"its period ends {pend}, this bundle says {self.prev_end}")
+            problems.append(msg("previous_other_end", end=pend, want=self.prev_end))
         try:
             _name, praw = _public_key_field(prev, "previous")
             if self.key is not None and praw != self.key:
-                problems.append("it shows a different public key")
+                problems.append(msg("previous_other_key"))
         except (_Outcome, bm.ShapeError, notes.NoteError) as e:
             problems.append(getattr(e, "message", None) or str(e))
         if problems:
-            raise fail("; ".join(problems))
-        return f"the previous report (ending {pend}) is the one this bundle continues"
+            raise fail(msg("list", items=problems))
+        return msg("previous_pass", end=pend)
 
     def check_carried_vs_previous(self) -> str:
         prev = self.prev_bundle
         assert prev is not None
         if self.carried is None or self.period_end is None:
-            raise skip("needs valid carried records")
+            raise skip(msg("carried_needs"))
         plog = bm.require(prev, "log", dict, "previous")
         precords = bm.require(plog, "records", list, "previous.log")
         pcarried = bm.require(prev, "carried_records", list, "previous")
@@ -1120,20 +1505,16 @@ class BundleVerifier(_SignedDocument):
         missing = sorted(set(expected) - set(got))
         extra = sorted(set(got) - set(expected))
         changed = sorted(i for i in set(expected) & set(got) if expected[i] != got[i])
-        problems = []
+        problems: list[str] = []
         if missing:
-            problems.append(f"not carried: indices {_problems([str(i) for i in missing])}")
+            problems.append(msg("not_carried", indices=_indices(missing)))
         if extra:
-            problems.append(
-                f"carried but not pending in the previous report: indices {_problems([str(i) for i in extra])}"
-            )
+            problems.append(msg("carried_not_pending", indices=_indices(extra)))
         if changed:
-            problems.append(
-                f"differ from the previous report: indices {_problems([str(i) for i in changed])}"
-            )
+            problems.append(msg("carried_differ", indices=_indices(changed)))
         if problems:
-            raise fail("; ".join(problems))
-        return f"the {len(got)} carried records are the previous report's pending records (dated after {pend})"
+            raise fail(msg("list", items=problems))
+        return msg("carried_pass", n=len(got), end=pend)
 
 
 # =========================================================================== receipts
@@ -1141,11 +1522,11 @@ class BundleVerifier(_SignedDocument):
 
 class ReceiptVerifier(_SignedDocument):
     what = "receipt"
-    needs_book = "needs the record's book"
+    needs_book = msg("needs_record_book")
     key_check = "receipt_key"
 
     def origin_mismatch(self) -> str:
-        return f"the record is of {self.origin!r}"
+        return msg("receipt_of", origin=repr(self.origin))
 
     def __init__(
         self,
@@ -1186,9 +1567,9 @@ class ReceiptVerifier(_SignedDocument):
             self.set_origin(record["book"])
         bm.check_record(record, "receipt.record")
         if record["index"] != index:
-            raise fail(f"record.index is {record['index']} but the receipt is for index {index}")
+            raise fail(msg("receipt_index", index=record["index"], want=index))
         self.record = record
-        return f"record {record['number']} of book {record['book']}, index {index}"
+        return msg("receipt_record_pass", number=record["number"], book=record["book"], index=index)
 
     def check_key(self) -> str:
         outcome = self.choose_key()
@@ -1198,14 +1579,14 @@ class ReceiptVerifier(_SignedDocument):
             and self.key is not None
             and self.key != self.bundle.key
         ):
-            raise fail("the receipt is signed with another key than the bundle")
+            raise fail(msg("receipt_other_key"))
         if isinstance(outcome, _Outcome):
             raise outcome
         return outcome
 
     def check_inclusion(self) -> str:
         if self.cp is None:
-            raise skip("needs a readable checkpoint")
+            raise skip(msg("needs_checkpoint"))
         record = bm.require(self.r, "record", dict, "receipt")
         index = bm.require(self.r, "index", int, "receipt")
         proof = _b64_hashes(
@@ -1214,7 +1595,7 @@ class ReceiptVerifier(_SignedDocument):
         merkle.verify_inclusion(
             bm.record_leaf_hash(record), index, self.cp.size, proof, self.cp.root
         )
-        return f"the record is leaf {index} of the signed log of {self.cp.size} leaves"
+        return msg("receipt_inclusion_pass", index=index, size=self.cp.size)
 
     def check_commitment(self) -> str:
         """Each of the receipt's lines opens the record's commitment for that line; the other
@@ -1233,7 +1614,7 @@ class ReceiptVerifier(_SignedDocument):
                 by_line[c["line"]] = c["commitment"]
         private = bm.require(self.r, "private", list, "receipt")
         if not private:
-            raise fail("the receipt has no private fields to open the record's commitments with")
+            raise fail(msg("receipt_no_private"))
         nlines = len(record.get("lines") or [])
         seen = set()
         for i, p in enumerate(private):
@@ -1253,42 +1634,40 @@ class ReceiptVerifier(_SignedDocument):
                 raise fail(f"{pp}.line {line} appears twice in the receipt")
             seen.add(line)
             if line not in by_line:
-                raise fail(f"the record has no commitment for line {line}")
+                raise fail(msg("receipt_no_commitment", line=line))
             entry = {k: p[k] for k in ("line", "resident", "name", "unit")}
             if bm.commitment(salt_n, entry) != by_line[line]:
-                raise fail(
-                    f"SHA-256(salt ‖ private fields) of line {line} is not the record's commitment "
-                    "for that line: the salt or a private field differs"
-                )
-        who = ", ".join(f"line {p['line']}: {p['name']}" for p in private)
-        return f"the record's commitment opens to the private fields ({who})"
+                raise fail(msg("receipt_commitment_differs", line=line))
+        who = [msg("receipt_commitment_line", line=p["line"], name=p["name"]) for p in private]
+        return msg("receipt_commitment_pass", who=msg("comma_list", items=tuple(who)))
 
     def check_vs_bundle(self) -> str:
         b = self.bundle
         assert b is not None
         if self.cp is None or b.cp is None:
-            raise skip("needs both checkpoints")
+            raise skip(msg("needs_both_checkpoints"))
         if self.cp.origin != b.cp.origin:
-            raise fail(f"the receipt is for {self.cp.origin}, the bundle for {b.cp.origin}")
-        notes_ = []
+            raise fail(msg("receipt_other_origin", origin=self.cp.origin, bundle=b.cp.origin))
+        notes_: list[str] = []
         if self.cp.size == b.cp.size and self.cp.root != b.cp.root:
-            raise fail(
-                "the receipt's and the bundle's checkpoints have the same size but different roots: the log forked"
-            )
+            raise fail(msg("receipt_forked"))
         if self.record is not None and b.records_ok and b.first_index is not None:
             pos = self.record["index"] - b.first_index
             if 0 <= pos < len(b.records):  # type: ignore[arg-type]
                 if bm.leaf_bytes(b.records[pos]) != bm.leaf_bytes(self.record):  # type: ignore[index]
-                    raise fail("the bundle holds a different record at the receipt's index")
-                notes_.append("the bundle holds the same record")
+                    raise fail(msg("receipt_other_record"))
+                notes_.append(msg("receipt_same_record"))
         if self.cp.size < b.cp.size:
             notes_.append(
-                f"the receipt's checkpoint (size {self.cp.size}) is older than the bundle's "
-                f"({b.cp.size}); for a proof against it ask for "
-                f"/api/v1/public/books/{self.record['book'] if self.record else '<id>'}/proof"
-                f"?index={self.r.get('index')}&size={b.cp.size}"
+                msg(
+                    "receipt_older",
+                    size=self.cp.size,
+                    bundle=b.cp.size,
+                    url=f"/api/v1/public/books/{self.record['book'] if self.record else '<id>'}"
+                    f"/proof?index={self.r.get('index')}&size={b.cp.size}",
+                )
             )
-        return "; ".join(notes_) or "same book and key as the bundle"
+        return msg("list", items=notes_) if notes_ else msg("receipt_same_book")
 
 
 # =========================================================================== entry points
@@ -1388,7 +1767,8 @@ def verify(
 
 # The command line in Chinese (``--lang zh``, or a zh locale in LANG): each check's name, what
 # its failure means and what completes a partial check, in the words of the browser verifier's
-# Chinese page; the English message follows as the technical detail.
+# Chinese page; the detail follows in Chinese (``MESSAGES``), or in English for a detail that
+# only an input's own text gives (a JSON parser's or a shape error's words).
 ZH_STATUS = {PASS: "通过", FAIL: "未通过", WARN: "注意", SKIP: "未运行"}
 ZH_LABELS = {
     "input": "读取文件",
@@ -1471,15 +1851,18 @@ def _zh_base(check: str) -> str:
 
 
 def zh_line(c: Check) -> str:
-    """One check in Chinese: status, name, what a failure means, the English detail."""
+    """One check in Chinese: status, name, what a failure means, the detail (in Chinese when
+    ``MESSAGES`` has it, else the English text labelled as such)."""
     base = _zh_base(c.check)
     label = ZH_LABELS.get(base, c.check)
+    zh = isinstance(c.message, Msg)
+    detail = in_lang(c.message, "zh")
     if c.status == FAIL and base in ZH_FAILS:
-        text = f"{ZH_FAILS[base]}（技术细节，英文：{c.message}）"
+        text = f"{ZH_FAILS[base]}（{'详情' if zh else '技术细节，英文'}：{detail}）"
     elif c.status == SKIP and c.message.startswith("needs "):
-        text = ZH_NEEDS
+        text = f"{ZH_NEEDS}（{detail}）" if zh else ZH_NEEDS
     else:
-        text = f"（英文说明：{c.message}）"
+        text = detail if zh else f"（英文说明：{detail}）"
     line = f"{ZH_STATUS.get(c.status, c.status)} {label}（{c.check}）：{text}"
     if c.action:
         line += "\n    → " + ZH_ACTIONS.get(base, c.action)
@@ -1502,7 +1885,7 @@ def zh_text(report: Report) -> str:
         )
         lines += [
             f"  - {ZH_LABELS.get(_zh_base(c.check), c.check)}："
-            + (ZH_ACTIONS.get(_zh_base(c.check)) or c.action or c.message)
+            + (ZH_ACTIONS.get(_zh_base(c.check)) or c.action or in_lang(c.message, "zh"))
             for c in report.incomplete
         ]
     else:

@@ -46,7 +46,7 @@
     const area = $("receipt-text");
     const fill = (tpl, params) => tpl.replace(/%\((\w+)\)s/g, (_a, k) => (params[k] === undefined ? "" : String(params[k])));
     const camel = (id) => id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
-    const say = (m, c) => (m instanceof V.Msg && vi["msg" + camel(m.id)] ? fill(vi["msg" + camel(m.id)], m.params) : V.explain(String(m || ""), c, vi));
+    const say = (m, c = null) => V.say(m, c, vi);
     const labelOf = (check) => vi["check" + camel(check)] || check;
     const statusWord = { PASS: vi.pass, FAIL: vi.fail, WARN: vi.warn, SKIP: vi.skip };
 

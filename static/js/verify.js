@@ -641,7 +641,9 @@
     return out;
   }
 
-  function diffBalances(expected, actual, limit = 5) {
+  // The balances that differ, as messages (amounts in yuan); ``opening``: previous closing
+  // against this report's opening.
+  function diffBalances(expected, actual, opening = false, limit = 5) {
     const keys = [...new Set([...expected.keys(), ...actual.keys()])]
       .map((k) => JSON.parse(k))
       .sort((x, y) => cmpSortKeys(sortKey(...x), sortKey(...y)));
@@ -649,9 +651,17 @@
     for (const [a, f, u] of keys) {
       const k = balKey(a, f, u);
       const e = expected.get(k) || 0n, g = actual.get(k) || 0n;
-      if (e !== g) diffs.push(`${a}${f !== null ? " fund " + f : ""} ${u}: recomputed ${yuan(e, u)}, the report says ${yuan(g, u)}`);
+      const what = `${a}${f !== null ? " fund " + f : ""} ${u}`;
+      if (e !== g) {
+        diffs.push(opening
+          ? M("opening-diff", { what, recomputed: yuan(e, u), stated: yuan(g, u) }, `${what}: previous closing ${yuan(e, u)}, opening ${yuan(g, u)}`)
+          : M("balance-diff", { what, recomputed: yuan(e, u), stated: yuan(g, u) }, `${what}: recomputed ${yuan(e, u)}, the report says ${yuan(g, u)}`));
+      }
     }
-    if (diffs.length > limit) return [...diffs.slice(0, limit), `... and ${diffs.length - limit} more`];
+    if (diffs.length > limit) {
+      const shown = diffs.slice(0, limit), more = diffs.length - limit;
+      return [M("list-and-more", { items: shown, more }, `${shown.join("; ")}; ... and ${more} more`)];
+    }
     return diffs;
   }
 
@@ -786,8 +796,11 @@
     throw new ShapeError("statements", "cannot tell the balance sheet's two grand totals apart");
   }
 
+  // A list of problems (strings or Msgs): the first ``limit``, then how many more.
   function problems(items, total = items.length, limit = 5) {
-    return items.slice(0, limit).join("; ") + (total > limit ? `; ... ${total - limit} more` : "");
+    const shown = items.slice(0, limit);
+    if (total > limit) return M("list-more", { items: shown, more: total - limit }, `${shown.join("; ")}; ... ${total - limit} more`);
+    return M("list", { items: shown }, shown.join("; "));
   }
 
   // ================================================================= keys
@@ -883,10 +896,10 @@
   }
 
   function checkOriginOf(v, mismatch) {
-    if (!v.cp || v.origin === null) throw skip("needs a readable checkpoint");
+    if (!v.cp || v.origin === null) throw skip(M("needs-checkpoint", {}, "needs a readable checkpoint"));
     if (v.cp.origin !== v.origin) throw fail(`checkpoint is for '${v.cp.origin}', ${mismatch}`);
     if (bookOfOrigin(v.cp.origin) !== v.bookId) throw fail(`the checkpoint's origin '${v.cp.origin}' does not name book ${v.bookId} as <host>/commons-ledger/<book id>`);
-    if (!v.expectedOrigin && v.prefix) throw skip(`the log's origin is ${v.origin}; it is compared with the organisation's page for the report being verified`);
+    if (!v.expectedOrigin && v.prefix) throw skip(M("origin-previous", { origin: v.origin }, `the log's origin is ${v.origin}; it is compared with the organisation's page for the report being verified`));
     if (!v.expectedOrigin) {
       throw skip(
         M("origin-unchecked", { origin: v.origin }, `the log's origin is ${v.origin}; it was not compared with the one the organisation's page states`),
@@ -1031,7 +1044,7 @@
     }
 
     async checkKey() {
-      if (this.origin === null) throw skip("needs the book id (bundle_header)");
+      if (this.origin === null) throw skip(M("needs-header", {}, "needs the book id (bundle_header)"));
       let own = null, err = null;
       try {
         own = await publicKeyField(this.b, "bundle");
@@ -1045,7 +1058,7 @@
     }
 
     async checkSignature() {
-      if (this.origin === null) throw skip("needs the book id (bundle_header)");
+      if (this.origin === null) throw skip(M("needs-header", {}, "needs the book id (bundle_header)"));
       const note = require(this.b, "checkpoint", ["string"], "bundle");
       this.cp = openCheckpoint(note);
       if (!this.key) throw fail("no trusted key to check the signature with (see the key check)");
@@ -1060,7 +1073,7 @@
     // The whole bundle (labels, line definitions, accounts, period), not only the log, is
     // signed: without this a server could relabel a line and every sum would still add up.
     async checkBundleSignature() {
-      if (this.origin === null || !this.periodStart || !this.periodEnd) throw skip("needs the book id and period (bundle_header)");
+      if (this.origin === null || !this.periodStart || !this.periodEnd) throw skip(M("needs-header-period", {}, "needs the book id and period (bundle_header)"));
       if (!Object.prototype.hasOwnProperty.call(this.b, "signature")) throw fail('the bundle has no "signature": its statements and labels are not signed');
       const note = require(this.b, "signature", ["string"], "bundle");
       if (!this.key) throw fail("no trusted key to check the signature with (see the key check)");
@@ -1071,14 +1084,15 @@
       for (const k of Object.keys(this.b)) if (k !== "signature") unsigned[k] = this.b[k];
       const digest = hex(await sha256(te.encode(jcs(unsigned, this.leafText))));
       const want = [`${this.origin}/report`, `${this.periodStart}..${this.periodEnd}`, digest];
-      if (lines[0] !== want[0]) throw fail(`the signature is for '${lines[0].slice(0, 80)}', this bundle is '${want[0]}'`);
-      if (lines[1] !== want[1]) throw fail(`the signature is for the period '${lines[1].slice(0, 40)}', this bundle says '${want[1]}'`);
-      if (lines[2] !== want[2]) throw fail('the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: something in the bundle was changed after it was signed');
+      const signed0 = `'${lines[0].slice(0, 80)}'`, signed1 = `'${lines[1].slice(0, 40)}'`;
+      if (lines[0] !== want[0]) throw fail(M("sig-for-other", { signed: signed0, want: `'${want[0]}'` }, `the signature is for ${signed0}, this bundle is '${want[0]}'`));
+      if (lines[1] !== want[1]) throw fail(M("sig-for-period", { signed: signed1, want: `'${want[1]}'` }, `the signature is for the period ${signed1}, this bundle says '${want[1]}'`));
+      if (lines[2] !== want[2]) throw fail(M("sig-hash-changed", {}, 'the bundle\'s SHA-256 (canonical JSON without "signature") is not the signed one: something in the bundle was changed after it was signed'));
       return M("bundle-signature-pass", { period: want[1] }, `the bundle (hash ${digest.slice(0, 16)}…) is signed by ${this.origin} for ${want[1]}`);
     }
 
     async checkRecords() {
-      if (this.bookId === null) throw skip("needs the book id (bundle_header)");
+      if (this.bookId === null) throw skip(M("needs-header", {}, "needs the book id (bundle_header)"));
       const log = require(this.b, "log", ["object"], "bundle");
       const first = require(log, "first_index", ["integer"], "bundle.log");
       if (first < 0) throw fail(`log.first_index ${first} is negative`);
@@ -1125,16 +1139,16 @@
       this.recordDates = dates;
       this.recordsOk = true;
       if (!records.length) return M("records-none", {}, "no voucher was posted in this report's part of the log");
-      return M("records-pass", { n: records.length }, `${records.length} records, log indices ${first} to ${first + records.length - 1}`);
+      return M("records-pass", { n: records.length, first, last: first + records.length - 1 }, `${records.length} records, log indices ${first} to ${first + records.length - 1}`);
     }
 
     async checkLogRoot() {
-      if (!this.cp) throw skip("needs a readable checkpoint");
+      if (!this.cp) throw skip(M("needs-checkpoint", {}, "needs a readable checkpoint"));
       if (!this.leafHashes || this.firstIndex === null) throw fail("cannot compute the root: the records could not be read");
       const compact = b64Hashes(require(this.b.log, "compact_range", ["array"], "bundle.log"), "log.compact_range");
       const expected = this.firstIndex + this.leafHashes.length;
       if (this.cp.size !== expected) {
-        throw fail(`checkpoint size is ${this.cp.size} but first_index ${this.firstIndex} + ${this.leafHashes.length} records = ${expected}`);
+        throw fail(M("root-size", { size: this.cp.size, first: this.firstIndex, n: this.leafHashes.length, expected }, `checkpoint size is ${this.cp.size} but first_index ${this.firstIndex} + ${this.leafHashes.length} records = ${expected}`));
       }
       let folded;
       try {
@@ -1143,13 +1157,13 @@
         throw fail(e.message);
       }
       if (!eqBytes(folded.root, this.cp.root)) {
-        throw fail("the root recomputed from the compact range and the records is not the checkpoint's root: a record was changed, added, removed or reordered");
+        throw fail(M("root-differs", {}, "the root recomputed from the compact range and the records is not the checkpoint's root: a record was changed, added, removed or reordered"));
       }
       return M("log-root-pass", { n: this.leafHashes.length }, `root recomputed from ${this.leafHashes.length} records equals the checkpoint's (size ${folded.size})`);
     }
 
     async checkPreviousCheckpoint() {
-      if (this.origin === null) throw skip("needs the book id (bundle_header)");
+      if (this.origin === null) throw skip(M("needs-header", {}, "needs the book id (bundle_header)"));
       if (!Object.prototype.hasOwnProperty.call(this.b, "previous")) throw fail("bundle.previous: missing (null for a book's first report)");
       const prev = this.b.previous;
       if (prev === null) {
@@ -1180,11 +1194,11 @@
 
     async checkConsistency() {
       if (this.isFirstReport) return M("first-report-consistency", {}, "first report of the book: there is no earlier signed log to compare with");
-      if (!this.prevCp || !this.cp) throw skip("needs both checkpoints");
+      if (!this.prevCp || !this.cp) throw skip(M("needs-both-checkpoints", {}, "needs both checkpoints"));
       const proof = b64Hashes(require(this.b.previous, "consistency_proof", ["array"], "bundle.previous"), "previous.consistency_proof");
       if (this.prevCp.size === 0) {
         if (proof.length) throw fail("a proof from the empty log must be empty");
-        return "the previous checkpoint was of an empty log; every log extends it";
+        return M("consistency-empty", {}, "the previous checkpoint was of an empty log; every log extends it");
       }
       await verifyConsistency(this.prevCp.size, this.cp.size, this.prevCp.root, this.cp.root, proof);
       return M("consistency-pass", {}, `the log of size ${this.cp.size} extends the previous one of size ${this.prevCp.size}: nothing was rewritten`);
@@ -1203,7 +1217,7 @@
     async checkCarried() {
       if (!Object.prototype.hasOwnProperty.call(this.b, "carried_records")) throw fail("bundle.carried_records: missing");
       const carried = require(this.b, "carried_records", ["array"], "bundle");
-      if (this.isFirstReport === null) throw skip("needs the previous report's data (previous_checkpoint)");
+      if (this.isFirstReport === null) throw skip(M("needs-previous-data", {}, "needs the previous report's data (previous_checkpoint)"));
       if (this.isFirstReport) {
         if (carried.length) throw fail("the first report of a book cannot carry records from an earlier one");
         this.carried = [];
@@ -1243,7 +1257,7 @@
     }
 
     checkRecordDates() {
-      if (!this.recordsOk || !this.periodEnd) throw skip("needs valid records");
+      if (!this.recordsOk || !this.periodEnd) throw skip(M("needs-valid-records", {}, "needs valid records"));
       const pending = [...this.recordDates, ...this.carriedDates].filter((d) => d > this.periodEnd).length;
       const early = this.records.filter((r, i) => this.recordDates[i] < this.periodStart).map((r) => r.number);
       if (early.length) {
@@ -1267,11 +1281,11 @@
     checkOpening() {
       this.opening = balancesFromJson(require(this.b, "opening_balances", ["array"], "bundle"), "bundle.opening_balances");
       if (this.isFirstReport) {
-        if (this.opening.size) throw fail("the first report of a book opens from zero, but opening balances are listed");
+        if (this.opening.size) throw fail(M("opening-first", {}, "the first report of a book opens from zero, but opening balances are listed"));
         return M("first-report-opening", {}, "first report: opening balances are all zero");
       }
-      if (this.isFirstReport === null) throw skip("needs the previous report's data (previous_checkpoint)");
-      if (!this.prevBundle && this.prefix) throw skip("not compared with the report before it: each report is checked against the one before it when that one is verified");
+      if (this.isFirstReport === null) throw skip(M("needs-previous-data", {}, "needs the previous report's data (previous_checkpoint)"));
+      if (!this.prevBundle && this.prefix) throw skip(M("opening-not-compared", {}, "not compared with the report before it: each report is checked against the one before it when that one is verified"));
       if (!this.prevBundle) {
         throw skip(
           M("opening-unchecked", { end: this.prevEnd }, `the opening balances and carried records were not compared with the previous report (ending ${this.prevEnd}): it was not given`),
@@ -1279,23 +1293,21 @@
         );
       }
       const closing = balancesFromJson(require(this.prevBundle, "closing_balances", ["array"], "previous"), "previous.closing_balances");
-      const diffs = diffBalances(closing, this.opening);
-      if (diffs.length) {
-        throw fail("opening balances are not the previous report's closing balances: " + diffs.map((d) => d.replace("recomputed", "previous closing").replace("the report says", "opening")).join("; "));
-      }
+      const diffs = diffBalances(closing, this.opening, true);
+      if (diffs.length) throw fail(M("opening-differs", { diffs }, `opening balances are not the previous report's closing balances: ${diffs.join("; ")}`));
       return M("opening-pass", { n: closing.size }, `opening balances equal the previous report's ${closing.size} closing balances`);
     }
 
     checkClosing() {
-      if (!this.opening) throw skip("needs readable opening balances");
-      if (!this.recordsOk || !this.carried) throw skip("needs valid records and carried records");
+      if (!this.opening) throw skip(M("closing-needs-opening", {}, "needs readable opening balances"));
+      if (!this.recordsOk || !this.carried) throw skip(M("closing-needs-records", {}, "needs valid records and carried records"));
       const stated = balancesFromJson(require(this.b, "closing_balances", ["array"], "bundle"), "bundle.closing_balances");
       const used = this.records.filter((r, i) => this.recordDates[i] <= this.periodEnd)
         .concat(this.carried.filter((r, i) => this.carriedDates[i] <= this.periodEnd));
       this.closing = addRecords(this.opening, used);
       this.movement = addRecords(new Map(), used.filter((r) => r.kind !== "closing"));
       const diffs = diffBalances(this.closing, stated);
-      if (diffs.length) throw fail("closing balances differ from opening + the period's records: " + diffs.join("; "));
+      if (diffs.length) throw fail(M("closing-differs", { diffs }, `closing balances differ from opening + the period's records: ${diffs.join("; ")}`));
       return M("closing-pass", { n: used.length }, `opening + ${used.length} records of the period = the ${stated.size} closing balances`);
     }
 
@@ -1326,14 +1338,14 @@
       const path = `statements[${i}]`;
       const name = require(st, "statement", ["string"], path);
       const lines = parseStatementLines(require(st, "lines", ["array"], path), `${path}.lines`);
-      if (!this.accounts) throw skip("needs the accounts (see the accounts check)");
-      if (!this.closing || !this.movement) throw skip("needs recomputed balances (see closing_balances)");
+      if (!this.accounts) throw skip(M("statement-needs-accounts", {}, "needs the accounts (see the accounts check)"));
+      if (!this.closing || !this.movement) throw skip(M("statement-needs-balances", {}, "needs recomputed balances (see closing_balances)"));
       const flow = name !== "balance_sheet";
       const rolled = rolledUp(flow ? this.movement : this.closing, this.accounts);
       const amounts = evaluateLines(lines, rolled);
       this.statementAmounts.set(name, [lines, amounts]);
       const wrong = lines.filter((l) => l.kind !== "heading" && amounts.get(l.key) !== BigInt(l.amount))
-        .map((l) => `line ${l.key}: recomputed ${yuan(amounts.get(l.key))}, the report says ${yuan(l.amount)}`);
+        .map((l) => M("statement-line", { line: l.key, recomputed: yuan(amounts.get(l.key)), stated: yuan(l.amount) }, `line ${l.key}: recomputed ${yuan(amounts.get(l.key))}, the report says ${yuan(l.amount)}`));
       if (wrong.length) throw fail(problems(wrong));
       return M(flow ? "statement-flow-pass" : "statement-sheet-pass", { n: amounts.size }, `all ${amounts.size} lines recomputed from ${flow ? "the period's movements" : "closing balances"}`);
     }
@@ -1341,7 +1353,7 @@
     checkBalanceSheetBalances() {
       const sts = this.b.statements;
       if (!(Array.isArray(sts) && sts.some((st) => isObj(st) && st.statement === "balance_sheet"))) return M("no-balance-sheet", {}, "this report has no balance sheet");
-      if (!this.statementAmounts.has("balance_sheet")) throw skip("no balance sheet was recomputed");
+      if (!this.statementAmounts.has("balance_sheet")) throw skip(M("no-balance-sheet-recomputed", {}, "no balance sheet was recomputed"));
       const [lines, amounts] = this.statementAmounts.get("balance_sheet");
       const [left, right] = totalLines(lines);
       if (amounts.get(left.key) !== amounts.get(right.key)) {
@@ -1352,14 +1364,14 @@
 
     checkPreviousBundle() {
       const prev = this.prevBundle;
-      if (this.isFirstReport) throw fail("this bundle is a book's first report, yet a previous report was given");
-      if (this.bookId === null || this.prevEnd === null) throw skip("needs this bundle's book and previous checkpoint");
+      if (this.isFirstReport) throw fail(M("previous-is-first", {}, "this bundle is a book's first report, yet a previous report was given"));
+      if (this.bookId === null || this.prevEnd === null) throw skip(M("previous-needs", {}, "needs this bundle's book and previous checkpoint"));
       const found = [];
       const pbook = require(require(prev, "book", ["object"], "previous"), "id", ["integer"], "previous.book");
-      if (pbook !== this.bookId) found.push(`it is a report of book ${pbook}, not ${this.bookId}`);
-      if (require(prev, "checkpoint", ["string"], "previous") !== this.b.previous.checkpoint) found.push("its checkpoint is not the one this bundle names as previous");
+      if (pbook !== this.bookId) found.push(M("previous-other-book", { book: pbook, want: this.bookId }, `it is a report of book ${pbook}, not ${this.bookId}`));
+      if (require(prev, "checkpoint", ["string"], "previous") !== this.b.previous.checkpoint) found.push(M("previous-other-checkpoint", {}, "its checkpoint is not the one this bundle names as previous"));
       const pend = parseDate(require(prev, "period", ["object"], "previous").end, "previous.period.end");
-      if (pend !== this.prevEnd) found.push(`its period ends ${pend}, this bundle says ${this.prevEnd}`);
+      if (pend !== this.prevEnd) found.push(M("previous-other-end", { end: pend, want: this.prevEnd }, `its period ends ${pend}, this bundle says ${this.prevEnd}`));
       const pk = prev.public_key;
       let praw = null;
       try {
@@ -1367,15 +1379,15 @@
       } catch (e) {
         praw = null;
       }
-      if (!praw) found.push("its public_key is unreadable");
-      else if (this.key && !eqBytes(praw, this.key)) found.push("it shows a different public key");
-      if (found.length) throw fail(found.join("; "));
-      return `the previous report (ending ${pend}) is the one this bundle continues`;
+      if (!praw) found.push(M("previous-key-unreadable", {}, "its public_key is unreadable"));
+      else if (this.key && !eqBytes(praw, this.key)) found.push(M("previous-other-key", {}, "it shows a different public key"));
+      if (found.length) throw fail(M("list", { items: found }, found.join("; ")));
+      return M("previous-pass", { end: pend }, `the previous report (ending ${pend}) is the one this bundle continues`);
     }
 
     checkCarriedVsPrevious() {
       const prev = this.prevBundle;
-      if (!this.carried || !this.periodEnd) throw skip("needs valid carried records");
+      if (!this.carried || !this.periodEnd) throw skip(M("carried-needs", {}, "needs valid carried records"));
       const plog = require(prev, "log", ["object"], "previous");
       const precords = require(plog, "records", ["array"], "previous.log");
       const pcarried = require(prev, "carried_records", ["array"], "previous");
@@ -1389,11 +1401,12 @@
       const extra = [...got.keys()].filter((i) => !expected.has(i)).sort((a, b) => a - b);
       const changed = [...expected.keys()].filter((i) => got.has(i) && got.get(i) !== expected.get(i)).sort((a, b) => a - b);
       const found = [];
-      if (missing.length) found.push(`not carried: indices ${problems(missing.map(String))}`);
-      if (extra.length) found.push(`carried but not pending in the previous report: indices ${problems(extra.map(String))}`);
-      if (changed.length) found.push(`differ from the previous report: indices ${problems(changed.map(String))}`);
-      if (found.length) throw fail(found.join("; "));
-      return `the ${got.size} carried records are the previous report's pending records (dated after ${pend})`;
+      const indices = (list) => problems(list.map(String));
+      if (missing.length) found.push(M("not-carried", { indices: indices(missing) }, `not carried: indices ${indices(missing)}`));
+      if (extra.length) found.push(M("carried-not-pending", { indices: indices(extra) }, `carried but not pending in the previous report: indices ${indices(extra)}`));
+      if (changed.length) found.push(M("carried-differ", { indices: indices(changed) }, `differ from the previous report: indices ${indices(changed)}`));
+      if (found.length) throw fail(M("list", { items: found }, found.join("; ")));
+      return M("carried-vs-previous-pass", { n: got.size, end: pend }, `the ${got.size} carried records are the previous report's pending records (dated after ${pend})`);
     }
   }
 
@@ -1429,13 +1442,13 @@
       const record = require(this.r, "record", ["object"], "receipt");
       if (isInt(record.book) && record.book >= 1) setOrigin(this, record.book);
       checkRecord(record, "receipt.record");
-      if (record.index !== index) throw fail(`record.index is ${record.index} but the receipt is for index ${index}`);
+      if (record.index !== index) throw fail(M("receipt-index", { index: record.index, want: index }, `record.index is ${record.index} but the receipt is for index ${index}`));
       this.record = record;
       return M("receipt-record-pass", { number: record.number, index }, `record ${record.number} of book ${record.book}, index ${index}`);
     }
 
     async checkKey() {
-      if (this.origin === null) throw skip("needs the record's book");
+      if (this.origin === null) throw skip(M("needs-record-book", {}, "needs the record's book"));
       let own = null, err = null;
       try {
         own = await publicKeyField(this.r, "receipt");
@@ -1444,13 +1457,13 @@
       }
       const [key, outcome] = await chooseKey(own, err, this.origin, this.userKey, "receipt");
       this.key = key;
-      if (this.bundle && this.bundle.key && this.key && !eqBytes(this.key, this.bundle.key)) throw fail("the receipt is signed with another key than the bundle");
+      if (this.bundle && this.bundle.key && this.key && !eqBytes(this.key, this.bundle.key)) throw fail(M("receipt-other-key", {}, "the receipt is signed with another key than the bundle"));
       if (outcome instanceof Outcome) throw outcome;
       return outcome;
     }
 
     async checkSignature() {
-      if (this.origin === null) throw skip("needs the record's book");
+      if (this.origin === null) throw skip(M("needs-record-book", {}, "needs the record's book"));
       const note = require(this.r, "checkpoint", ["string"], "receipt");
       this.cp = openCheckpoint(note);
       if (!this.key) throw fail("no trusted key to check the signature with (see receipt_key)");
@@ -1463,7 +1476,7 @@
     }
 
     async checkInclusion() {
-      if (!this.cp) throw skip("needs a readable checkpoint");
+      if (!this.cp) throw skip(M("needs-checkpoint", {}, "needs a readable checkpoint"));
       const record = require(this.r, "record", ["object"], "receipt");
       const index = require(this.r, "index", ["integer"], "receipt");
       const proof = b64Hashes(require(this.r, "inclusion_proof", ["array"], "receipt"), "receipt.inclusion_proof");
@@ -1483,7 +1496,7 @@
         if (isObj(c) && isInt(c.line) && isStr(c.commitment)) byLine.set(c.line, c.commitment);
       }
       const priv = require(this.r, "private", ["array"], "receipt");
-      if (!priv.length) throw fail("the receipt has no private fields to open the record's commitments with");
+      if (!priv.length) throw fail(M("receipt-no-private", {}, "the receipt has no private fields to open the record's commitments with"));
       const nlines = Array.isArray(record.lines) ? record.lines.length : 0;
       const seen = new Set();
       for (let i = 0; i < priv.length; i++) {
@@ -1499,10 +1512,10 @@
         if (line < 1 || line > nlines) throw fail(`${pp}.line ${line} is not a line of the record (1..${nlines})`);
         if (seen.has(line)) throw fail(`${pp}.line ${line} appears twice in the receipt`);
         seen.add(line);
-        if (!byLine.has(line)) throw fail(`the record has no commitment for line ${line}`);
+        if (!byLine.has(line)) throw fail(M("receipt-no-commitment", { line }, `the record has no commitment for line ${line}`));
         const entry = { line: p.line, resident: p.resident, name: p.name, unit: p.unit };
         if (hex(await sha256(concat(salt, jcsBytes(entry)))) !== byLine.get(line)) {
-          throw fail(`SHA-256(salt ‖ private fields) of line ${line} is not the record's commitment for that line: the salt or a private field differs`);
+          throw fail(M("receipt-commitment-differs", { line }, `SHA-256(salt ‖ private fields) of line ${line} is not the record's commitment for that line: the salt or a private field differs`));
         }
       }
       return M("receipt-commitment-pass", { n: priv.length }, `the record's commitment opens to the private fields (${priv.map((p) => `line ${p.line}: ${p.name}`).join(", ")})`);
@@ -1510,21 +1523,22 @@
 
     checkVsBundle() {
       const b = this.bundle;
-      if (!this.cp || !b.cp) throw skip("needs both checkpoints");
-      if (this.cp.origin !== b.cp.origin) throw fail(`the receipt is for ${this.cp.origin}, the bundle for ${b.cp.origin}`);
+      if (!this.cp || !b.cp) throw skip(M("needs-both-checkpoints", {}, "needs both checkpoints"));
+      if (this.cp.origin !== b.cp.origin) throw fail(M("receipt-other-origin", { origin: this.cp.origin, bundle: b.cp.origin }, `the receipt is for ${this.cp.origin}, the bundle for ${b.cp.origin}`));
       const notes = [];
-      if (this.cp.size === b.cp.size && !eqBytes(this.cp.root, b.cp.root)) throw fail("the receipt's and the bundle's checkpoints have the same size but different roots: the log forked");
+      if (this.cp.size === b.cp.size && !eqBytes(this.cp.root, b.cp.root)) throw fail(M("receipt-forked", {}, "the receipt's and the bundle's checkpoints have the same size but different roots: the log forked"));
       if (this.record && b.recordsOk && b.firstIndex !== null) {
         const pos = this.record.index - b.firstIndex;
         if (pos >= 0 && pos < b.records.length) {
-          if (jcs(b.records[pos]) !== jcs(this.record)) throw fail("the bundle holds a different record at the receipt's index");
-          notes.push("the bundle holds the same record");
+          if (jcs(b.records[pos]) !== jcs(this.record)) throw fail(M("receipt-other-record", {}, "the bundle holds a different record at the receipt's index"));
+          notes.push(M("receipt-same-record", {}, "the bundle holds the same record"));
         }
       }
       if (this.cp.size < b.cp.size) {
-        notes.push(`the receipt's checkpoint (size ${this.cp.size}) is older than the bundle's (${b.cp.size}); for a proof against it ask for /api/v1/public/books/${this.record ? this.record.book : "<id>"}/proof?index=${this.r.index}&size=${b.cp.size}`);
+        const url = `/api/v1/public/books/${this.record ? this.record.book : "<id>"}/proof?index=${this.r.index}&size=${b.cp.size}`;
+        notes.push(M("receipt-older", { size: this.cp.size, bundle: b.cp.size, url }, `the receipt's checkpoint (size ${this.cp.size}) is older than the bundle's (${b.cp.size}); for a proof against it ask for ${url}`));
       }
-      return notes.join("; ") || "same book and key as the bundle";
+      return notes.length ? M("list", { items: notes }, notes.join("; ")) : M("receipt-same-book", {}, "same book and key as the bundle");
     }
   }
 
@@ -1623,6 +1637,36 @@
     return text;
   }
 
+  // A message in the page's language: its template (data-msg-<id>, parameters that are
+  // messages or lists of them in that language too); else, on a page in another language than
+  // English, what the check's failure means (data-fail-<check>) with the English text as its
+  // technical detail, or that a check needing an earlier one did not run; else the English.
+  function sayIn(m, c, i18n) {
+    if (m instanceof Msg) {
+      const t = i18n["msg" + m.id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")];
+      if (t) {
+        const param = (v) => (Array.isArray(v) ? v.map(param).join(i18n.listSep || "; ") : v instanceof Msg ? sayIn(v, null, i18n) : String(v));
+        const text = t.replace(/%\((\w+)\)s/g, (_all, k) => (m.params[k] === undefined ? "" : param(m.params[k])));
+        return translatedDetail(text, String(m), c, i18n);
+      }
+    }
+    return explain(String(m || ""), c, i18n);
+  }
+
+  // A translated detail of check ``c`` (``en``: its English text): on a page not in English a
+  // failure says first what it means, a check that needs an earlier one says so, then the
+  // detail follows in the page's language.
+  function translatedDetail(text, en, c, i18n) {
+    if (!c || (document.documentElement.lang || "en").startsWith("en") || !i18n.detailTranslated) return text;
+    const detail = i18n.detailTranslated.replace("%(text)s", text);
+    if (c.status === SKIP && /^needs /.test(en) && i18n.needs) return `${i18n.needs} ${detail}`;
+    if (c.status !== FAIL) return text;
+    const base = String(c.check).replace(/^previous\./, "").replace(/^statement\..*/, "statement");
+    const camelId = base.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+    const meaning = i18n["fail" + camelId];
+    return meaning ? `${meaning} ${detail}` : text;
+  }
+
   function setupPage() {
     const form = document.getElementById("verify-form");
     if (!form) return;
@@ -1640,17 +1684,8 @@
     const statusClass = { PASS: "ok", FAIL: "bad", WARN: "warn", SKIP: "muted" };
     const camel = (id) => id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
 
-    // A message in the page's language: its template (data-msg-<id>); else, on a page in
-    // another language than English, what the check's failure means (data-fail-<check>) with
-    // the English text as its technical detail, or that a check needing an earlier one did
-    // not run; else the English text.
-    function say(m, c = null) {
-      if (m instanceof Msg) {
-        const t = i18n["msg" + camel(m.id)];
-        if (t) return t.replace(/%\((\w+)\)s/g, (_all, k) => (m.params[k] === undefined ? "" : String(m.params[k])));
-      }
-      return explain(String(m || ""), c, i18n);
-    }
+    // A message in the page's language (sayIn).
+    const say = (m, c = null) => sayIn(m, c, i18n);
 
     function labelOf(check) {
       const base = check.replace(/^previous\./, "").replace(/^statement\..*/, "statement");
@@ -1880,7 +1915,7 @@
     };
   }
 
-  global.CommonsVerify = { verifyDocuments, yuan, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode, verifierKey, claimedOrigin, bookOfOrigin, Msg, explain };
+  global.CommonsVerify = { verifyDocuments, yuan, classify, parseJsonText, jcs, options, verifyInclusion, verifyConsistency, foldLog, verifyNote, parseCheckpoint, b64encode, verifierKey, claimedOrigin, bookOfOrigin, Msg, explain, say: sayIn };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupPage);
   else setupPage();
 })(window);

@@ -303,6 +303,50 @@ def test_tampered_bundle_fails_visibly(page, world, tmp_path):
     assert not page.problems, page.problems
 
 
+def test_a_tampered_bundle_is_detailed_in_chinese_on_a_chinese_page(
+    chromium, server, world, tmp_path
+):
+    """Issue 14 item 3: on a Chinese page the failure's detail is Chinese too (amounts in
+    yuan), with no English detail sentence; the English page keeps its English words."""
+    book, bundles = world
+    bad = copy.deepcopy(bundles[1])
+    st = next(s for s in bad["statements"] if s["statement"] == "balance_sheet")
+    cash = next(ln for ln in st["lines"] if ln["key"] == "cash")
+    cash["amount"] += 100
+    said = f"¥{cash['amount'] // 100:,}.{cash['amount'] % 100:02d}"
+    prev = copy.deepcopy(bundles[0])
+    prev["closing_balances"][0]["balance"] += 100
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1100, "height": 1400})
+    pg = context.new_page()
+    pg.goto(f"{server}/verify")
+    expect(pg.locator("body")).to_have_attribute("data-verify-state", ANY)
+    receipt = book.receipt(book.private_indices()[0])
+    receipt["private"][0]["salt"] = b64(bytes(16))
+    upload(pg, tmp_path, bundle=bad, previous=prev, receipt=receipt, key=fingerprint(book))
+    commitment = status_of(pg, "receipt_commitment").locator(".check-message").inner_text()
+    assert "SHA-256（盐 ‖ 个人信息）不是记录中该行的承诺值" in commitment, commitment
+    item = status_of(pg, "statement.balance_sheet")
+    expect(item).to_have_attribute("data-status", "FAIL")
+    text = item.locator(".check-message").inner_text()
+    assert text.startswith("报表中有些行与按记录算出的数不一致。"), text
+    assert "第 cash 行：重新计算为 ¥" in text and f"报告上写 {said}" in text, text
+    opening = status_of(pg, "opening_balances").locator(".check-message").inner_text()
+    assert "期初余额不是上一份报告的期末余额：" in opening and "上期期末 ¥" in opening, opening
+    records = status_of(pg, "records").locator(".check-message").inner_text()
+    assert "日志序号" in records, records
+    shown = pg.locator("#verify-results").inner_text()
+    for english in (
+        "recomputed",
+        "the report says",
+        "previous closing",
+        "log indices",
+        "origin is",
+    ):
+        assert english not in shown, (english, shown)
+    assert "技术细节" not in opening + text
+    context.close()
+
+
 def test_unreadable_file_is_reported_as_such(page, world, tmp_path):
     book, _ = world
     upload(

@@ -1457,3 +1457,9 @@ def test_the_verifier_downloads_as_one_file_that_runs_alone(client, tmp_path, bo
     res = run("bad.json", "--previous", "b0.json", "--key", vkey)
     assert res.returncode == 1 and "FAIL statement.balance_sheet" in res.stdout
     assert "¥" in res.stdout  # amounts in yuan, not fen
+    # The Chinese templates travel in the one file: the detail too is in Chinese.
+    res = run("bad.json", "--previous", "b0.json", "--key", vkey, "--lang", "zh")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "未通过 重算报表（statement.balance_sheet）" in res.stdout
+    assert "（详情：第 cash 行：重新计算为 ¥" in res.stdout and "报告上写 ¥" in res.stdout
+    assert "recomputed" not in res.stdout and "the report says" not in res.stdout
