@@ -138,5 +138,15 @@ def load_demo() -> DemoContext:
     ctx = DemoContext(community, enterprise, foundation, trust, users, residents, logins)
     for _order, _name, fn in sorted(_STEPS, key=lambda s: s[0]):
         fn(ctx)
+        _analyze()
     db.session.flush()
     return ctx
+
+
+def _analyze() -> None:
+    """Fresh statistics on PostgreSQL after each step: the demo fills empty tables faster than
+    autovacuum notices (and inside a test's one transaction it never does), and without
+    statistics the planner joins thousands of voucher lines by nested loops."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.flush()
+        db.session.execute(sa.text("ANALYZE"))
