@@ -345,13 +345,15 @@ def inline_max_lines(fmt: str = "csv") -> int:
     return int(current_app.config.get("EXPORT_INLINE_MAX_LINES", DEFAULT_INLINE_MAX_LINES))
 
 
+def export_period(kind: ReportKind, p: ReportParams) -> str:
+    """The period in a download's name and in its audit note: a day or ``start_end``."""
+    if kind.dates == "as_of":
+        return p.as_of.isoformat()
+    return f"{p.start.isoformat()}_{p.end.isoformat()}"
+
+
 def export_filename(name: str, kind: ReportKind, p: ReportParams, fmt: str) -> str:
-    period = (
-        p.as_of.isoformat()
-        if kind.dates == "as_of"
-        else f"{p.start.isoformat()}_{p.end.isoformat()}"
-    )
-    return f"{name}_{period}.{fmt}"
+    return f"{name}_{export_period(kind, p)}.{fmt}"
 
 
 def export_file(
@@ -364,9 +366,9 @@ def export_file(
         progress(30 if fmt == "pdf" else 60)
     filename = export_filename(name, kind, p, fmt)
     if fmt == "pdf":
-        period = filename.removeprefix(f"{name}_").removesuffix(".pdf")
         body = ledger_pdf.report_pdf(book, result, lang=lang, prepared_by=user)
-        return JobFile(ledger_pdf.pdf_filename(book, name, period), "application/pdf", body)
+        pdf_name = ledger_pdf.pdf_filename(book, name, export_period(kind, p))
+        return JobFile(pdf_name, "application/pdf", body)
     if fmt == "xlsx":
         sheet = str(kind.title)
         return JobFile(filename, XLSX_MIMETYPE, to_xlsx(result, lang, sheet=sheet))
@@ -419,8 +421,12 @@ def export_response(org, book: Book, user, name: str, p: ReportParams, fmt: str)
     size = export_size(book, name, p.start, p.end, p.account)
     if fmt == "pdf":
         proof = ledger_pdf.latest_checkpoint(book)
-        period = export_filename(name, kind, p, fmt).removeprefix(f"{name}_")[:-4]
-        note(statement=name, period=period, log_size=proof.log_size, checkpoint=proof.size)
+        note(
+            statement=name,
+            period=export_period(kind, p),
+            log_size=proof.log_size,
+            checkpoint=proof.size,
+        )
     return run_or_queue(
         EXPORT_JOB,
         params,
