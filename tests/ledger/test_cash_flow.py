@@ -12,15 +12,20 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.auth import grant_role
 from core.db import db
 from core.errors import InvalidInput, NotFound, NotPermitted
 from ledger import reports
 from ledger import services as svc
 from ledger.charts import cash_flow_rules, has_cash_flow, load_layout
-from ledger.models import Account, Book
+from ledger.models import Book
 from tests.ledger.conftest import lines
-from tests.ledger.test_properties import PROPERTY_SETTINGS, _post_all, dates, voucher_specs
+from tests.ledger.test_properties import (
+    PROPERTY_SETTINGS,
+    _post_all,
+    dates,
+    random_book_setting,
+    voucher_specs,
+)
 from tests.ledger.test_reports import npo, sme, yuan  # noqa: F401  (fixtures)
 
 Y = 2025
@@ -238,24 +243,8 @@ def test_demo_books_are_classified_and_tie_to_the_balance_sheet(app):
 
 @pytest.fixture(params=["enterprise", "foundation"])
 def setting(request, organisation_factory, user_factory):
-    org = organisation_factory(kind=request.param)
-    who = {}
-    for role in ("preparer", "reviewer"):
-        who[role] = user_factory()
-        grant_role(who[role], org, role)
-    db.session.flush()
-    book = svc.create_book(org)
-    funds = {
-        "restricted": svc.create_fund(book, "R", "限定性基金", restricted=True),
-        "open": svc.create_fund(book, "U", "非限定性基金", restricted=False),
-    }
-    svc.declare_unit(book, "PTS", "服务积分", 0)
-    accounts = list(
-        db.session.scalars(
-            sa.select(Account)
-            .where(Account.book_id == book.id, Account.has_children.is_(False))
-            .order_by(Account.code)
-        )
+    book, who, funds, accounts = random_book_setting(
+        request.param, organisation_factory, user_factory
     )
     # weight the cash accounts: most random vouchers then touch cash
     cash = [a for a in accounts if a.code[:4] in ("1001", "1002", "1012", "1009")]

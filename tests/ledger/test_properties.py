@@ -76,7 +76,13 @@ dates = st.integers(0, DAYS - 1).map(lambda n: FIRST_DAY + dt.timedelta(days=n))
 @pytest.fixture(params=["enterprise", "foundation", "trust_fund"])
 def setting(request, organisation_factory, user_factory):
     """A fresh book of each kind with a preparer, a reviewer, two funds and a points unit."""
-    org = organisation_factory(kind=request.param)
+    return random_book_setting(request.param, organisation_factory, user_factory)
+
+
+def random_book_setting(kind: str, organisation_factory, user_factory):
+    """(book, people, funds, posting accounts) for random-voucher properties (also used by
+    tests/ledger/test_cash_flow.py)."""
+    org = organisation_factory(kind=kind)
     who = {}
     for role in ("preparer", "reviewer"):
         who[role] = user_factory()
