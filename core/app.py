@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, ValidationError
 
-from . import audit, auth, parse
+from . import audit, auth, pagecache, parse
 from .config import load_config
 from .db import (
     MAX_ID,
@@ -209,6 +209,8 @@ def _register_domains(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    pagecache.register(app)  # first: a cached page skips the hooks below
+
     @app.before_request
     def _before():
         g.read_only_token = set_read_only_transactions(request.method in audit.SAFE_METHODS)

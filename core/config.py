@@ -91,6 +91,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # The public host of this deployment, in every checkpoint origin (FORMAT.md §2).
         # Rendered report PDFs are kept here (a cache; default: <instance>/cache/report-pdf).
         "REPORT_PDF_CACHE": env.get("COMMONS_PDF_CACHE"),
+        # Anonymous public pages are kept this long in each process (core/pagecache.py; 0: off).
+        "PUBLIC_PAGE_CACHE_SECONDS": float(env.get("COMMONS_PUBLIC_PAGE_CACHE_SECONDS", 30)),
         "PUBLIC_HOST": env.get("COMMONS_PUBLIC_HOST")
         or overrides.get("SERVER_NAME")
         or env.get("SERVER_NAME")

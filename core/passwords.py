@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from zxcvbn import zxcvbn
 
 from .errors import InvalidInput
 
@@ -48,6 +47,10 @@ def check_new_password(password: str, *, user_inputs: Iterable[str | None] = ())
     lowered = password.lower()
     if any(n in lowered or lowered in n for n in names):
         _refuse(_l("The password must not contain your username or your name."))
+    # Imported here: its word lists take ~0.1 s to load, and only setting a password needs them
+    # (every command and server process started without them).
+    from zxcvbn import zxcvbn
+
     with _ZXCVBN_LOCK:
         score = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=names)["score"]
     if score < MIN_SCORE:

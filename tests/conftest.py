@@ -121,7 +121,7 @@ def _reset_database(engine: sa.Engine) -> None:
             conn.exec_driver_sql("CREATE SCHEMA public")
 
 
-def make_app(db_url: str, instance: str):
+def make_app(db_url: str, instance: str, **overrides):
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": db_url,
@@ -130,7 +130,11 @@ def make_app(db_url: str, instance: str):
             "SECRET_KEY": "test-secret",
             "FIELD_KEY": Fernet.generate_key().decode(),
             "ARGON2_FAST": True,
+            # Off: one app serves every test, each on its own rolled-back data
+            # (tests/core/test_pagecache.py turns it on).
+            "PUBLIC_PAGE_CACHE_SECONDS": 0,
         }
+        | overrides
     )
 
     # Tests keep one app context around requests, so Flask would share ``g`` between them;

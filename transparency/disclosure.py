@@ -20,6 +20,7 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import defer
 
 from core.audit import note
 from core.auth import require_role
@@ -91,9 +92,11 @@ def get_report(report_id: int) -> DisclosureReport:
 
 
 def reports_of(book_id: int) -> list[DisclosureReport]:
+    """A book's reports, oldest first; each bundle (megabytes) is read only when used."""
     return list(
         db.session.scalars(
             sa.select(DisclosureReport)
+            .options(defer(DisclosureReport.bundle))
             .where(DisclosureReport.book_id == book_id)
             .order_by(DisclosureReport.period_start)
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from core.db import BigId, IdMixin, Model, guard_append_only, utcnow
 
@@ -71,6 +71,9 @@ class DisclosureReport(IdMixin, Model):  # 公开报告 / 财务公开
     # checks found (JSON list) and the publisher's note; both shown on the public page.
     publisher_note: Mapped[str | None] = mapped_column(sa.Text)
     sanity_warnings: Mapped[str | None] = mapped_column(sa.Text)
+    # The bundle's length in characters, computed by the database: the public pages decide
+    # whether a report is small enough to check in place without fetching megabytes.
+    bundle_chars: Mapped[int] = column_property(sa.func.length(bundle))
 
     checkpoint: Mapped[Checkpoint] = relationship()
     previous: Mapped[DisclosureReport | None] = relationship(remote_side="DisclosureReport.id")

@@ -15,10 +15,12 @@ JSON, PDF and QR code, for the organisation's staff and for the resident themsel
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from core import pdf
+from core import pagecache, pdf
 from core.audit import record
 from core.auth import authenticated_user, get_organisation
 from core.db import db
@@ -189,7 +191,7 @@ def verify_report(
     """Run ``python -m transparency.verify bundle.json --previous prev.json --key <published
     key>`` in process: the stored bytes, the previous report's bundle and the key the
     organisation publishes. Also checks the stored bytes against their recorded SHA-256."""
-    if max_chars is not None and len(report.bundle) > max_chars:
+    if max_chars is not None and report.bundle_chars > max_chars:
         return Verification(
             "unchecked",
             note=too_large
@@ -210,16 +212,84 @@ def verify_report(
     )
     cached = _VERIFIED.get(cache_key)
     if cached is None:
-        cached = _verify_bytes(report, text, key)
+        stored = _verified_file(cache_key)
+        cached = _read_verification(stored)
+        if cached is None:
+            cached = _verify_bytes(report, text, key)
+            _write_verification(stored, cached)
         if len(_VERIFIED) >= _VERIFIED_MAX:
             _VERIFIED.clear()
         _VERIFIED[cache_key] = cached
     return cached
 
 
-# Verification results by the bytes they were computed from (a per-process cache, bounded).
+# Verification results by the bytes they were computed from: in each process (bounded), and
+# shared by the server's processes as files in the instance folder's cache (DESIGN.md §6: local
+# files only for keys and caches). A 6 MB bundle takes about a second to verify; without the
+# files every worker process did it again for every report after each start.
 _VERIFIED: dict[tuple, Verification] = {}
 _VERIFIED_MAX = 1024
+_VERIFIER_SOURCE: list[str] = []  # the verifier's own hash: a new verifier checks again
+
+
+def _verified_file(cache_key: tuple) -> Path:
+    if not _VERIFIER_SOURCE:
+        _VERIFIER_SOURCE.append(hashlib.sha256(Path(verify.__file__).read_bytes()).hexdigest())
+    h = hashlib.sha256(_VERIFIER_SOURCE[0].encode())
+    for part in cache_key:
+        h.update(
+            len(part).to_bytes(8, "big") + (part if isinstance(part, bytes) else part.encode())
+        )
+    return Path(current_app.instance_path) / "cache/verified" / f"{h.hexdigest()}.json"
+
+
+def _encode_text(value: object) -> object:
+    """A check's detail as JSON: a ``verify.Msg`` keeps its key and parameters (it renders in
+    either language), lists and tuples keep their kind (they join differently)."""
+    if isinstance(value, verify.Msg):
+        return {"m": value.key, "p": {k: _encode_text(v) for k, v in value.params.items()}}
+    if isinstance(value, list | tuple):
+        return {"l" if isinstance(value, list) else "t": [_encode_text(v) for v in value]}
+    return str(value)
+
+
+def _decode_text(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "m" in value:
+            return verify.Msg(value["m"], **{k: _decode_text(v) for k, v in value["p"].items()})
+        items = [_decode_text(v) for v in value.get("l") or value.get("t") or []]
+        return items if "l" in value else tuple(items)
+    return value
+
+
+def _read_verification(path: Path) -> Verification | None:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        checks = [
+            verify.Check(**{k: _decode_text(v) for k, v in c.items()}) for c in data["checks"]
+        ]
+        return Verification(data["status"], checks)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not there yet, or written by another version: check again
+
+
+def _write_verification(path: Path, v: Verification) -> None:
+    if v.status not in ("verified", "partly", "failed"):
+        return
+    data = {
+        "status": v.status,
+        "checks": [
+            {f.name: _encode_text(getattr(c, f.name)) for f in dataclasses.fields(c)}
+            for c in v.checks
+        ],
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        current_app.logger.warning("could not keep a verification result in %s", path)
 
 
 def _verify_bytes(report: DisclosureReport, text: bytes, key: SigningKey) -> Verification:
@@ -424,7 +494,8 @@ def _flows(bundle: dict) -> tuple[dict[str, int], dict[str, int]]:
     return income, spending
 
 
-def overview(bundle: dict, previous_bundle: dict | None) -> Overview:
+def overview(bundle: dict, previous: tuple[int, int] | None) -> Overview:
+    """``previous``: (income, spending) of the report before (``report_figures``), if any."""
     en = _english()
     names = {
         a["code"]: (a.get("name_en") if en and a.get("name_en") else a.get("name_zh")) or a["code"]
@@ -436,10 +507,7 @@ def overview(bundle: dict, previous_bundle: dict | None) -> Overview:
         items = sorted(((v, k) for k, v in flows.items() if v > 0), reverse=True)[:5]
         return [(names.get(k, k), v) for v, k in items]
 
-    prev = None
-    if previous_bundle is not None:
-        pi, ps = _flows(previous_bundle)
-        prev = (sum(pi.values()), sum(ps.values()), sum(pi.values()) - sum(ps.values()))
+    prev = None if previous is None else (previous[0], previous[1], previous[0] - previous[1])
     total_in, total_out = sum(income.values()), sum(spending.values())
     return Overview(total_in, total_out, total_in - total_out, prev, top(income), top(spending))
 
@@ -463,7 +531,7 @@ def report_context(report: DisclosureReport) -> dict:
         "records": record_views(bundle, PersonalDataScreen(report.community_id)),
         "record_kind_labels": RECORD_KIND_LABELS,
         "overview": overview(
-            bundle, json.loads(report.previous.bundle) if report.previous is not None else None
+            bundle, report_figures(report.previous) if report.previous is not None else None
         ),
         "publisher_note": report.publisher_note,
         "sanity_warnings": [
@@ -473,6 +541,19 @@ def report_context(report: DisclosureReport) -> dict:
 
 
 # --- public pages --------------------------------------------------------------------------
+
+
+def _published_marker(conn: sa.Connection) -> tuple:
+    """The newest report and checkpoint anywhere: a public page kept by a server process
+    (core/pagecache.py) is shown only while these are what they were when it was rendered."""
+    newest = sa.select(
+        sa.select(sa.func.max(DisclosureReport.id)).scalar_subquery(),
+        sa.select(sa.func.max(Checkpoint.id)).scalar_subquery(),
+    )
+    return tuple(conn.execute(newest).one())
+
+
+pagecache.FRESHNESS.append(_published_marker)
 
 
 @public_bp.after_request

@@ -63,6 +63,7 @@ def _app(primary: PgServer, replica_url: str | None, instance: Path):
             "SECRET_KEY": "replica-test",
             "FIELD_KEY": Fernet.generate_key().decode(),
             "ARGON2_FAST": True,
+            "PUBLIC_PAGE_CACHE_SECONDS": 0,  # what is read from where, not what was kept
         }
     )
 
