@@ -57,7 +57,7 @@ def axe_violations(page) -> list[dict]:
           const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
                                              resultTypes: ['violations']});
           return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map((n) => ({target: n.target.join(' '), html: n.html.slice(0, 90),
+            nodes: v.nodes.map((n) => ({target: n.target.join(' '), html: n.html.slice(0, 90), impact: n.impact,
                                         summary: (n.failureSummary || '').split('\\n')[1] || ''}))}));
         }""",
         WCAG_TAGS,
