@@ -615,7 +615,7 @@ def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
                 value=_short(side),
             )
         acc = Account(
-            code=code,
+            account=code,
             type=require(row, "type", str, rp),
             normal_side=side,
             parent=require(row, "parent", (str, type(None)), rp),
@@ -634,7 +634,7 @@ def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
                     path,
                     f"account {acc.code}: parent {p} is not listed",
                     "parent_missing",
-                    code=acc.code,
+                    account=acc.code,
                     parent=p,
                 )
             if p in seen:
@@ -642,7 +642,7 @@ def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
                     path,
                     f"account {acc.code}: parent links form a cycle",
                     "parent_cycle",
-                    code=acc.code,
+                    account=acc.code,
                 )
             seen.add(p)
             p = out[p].parent
@@ -663,7 +663,7 @@ def normal_balances(
                 "accounts",
                 f"account {code} has a balance but is not listed",
                 "account_unlisted",
-                code=code,
+                account=code,
             )
         signed = value if acc.normal_side == "debit" else -value
         out[code] = out.get(code, 0) + signed
