@@ -622,7 +622,7 @@ def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
         )
         if acc.code in out:
             raise ShapeError(
-                rp, f"account {acc.code} is listed twice", "account_twice", code=acc.code
+                rp, f"account {acc.code} is listed twice", "account_twice", account=acc.code
             )
         out[acc.code] = acc
     for acc in out.values():
