@@ -615,7 +615,7 @@ def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
                 value=_short(side),
             )
         acc = Account(
-            account=code,
+            code=code,
             type=require(row, "type", str, rp),
             normal_side=side,
             parent=require(row, "parent", (str, type(None)), rp),
