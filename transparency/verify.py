@@ -577,7 +577,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "input_larger": ("{what}: larger than the 512 MiB limit", "{what}：文件超过了 512 MiB 的上限"),
     "input_cannot_read": ("{what}: cannot read ({detail})", "{what}：无法读取这个文件（{detail}）"),
     "input_key_too_large": ("{what}: too large for a key file", "{what}：作为公钥文件太大了"),
-    "input_key_not_utf8": ("{what}: not UTF-8 text", "{what}：不是 UTF-8 文本"),
+    "input_not_text": ("{what}: not UTF-8 text", "{what}：不是 UTF-8 文本"),
+    "input_json": (
+        "{what}: not valid JSON ({detail})",
+        "{what}：不是有效的 JSON：文件不完整或被改坏了",
+    ),
+    "input_http": ("{what}: HTTP {status}", "{what}：无法从本网站取得（HTTP {status}）"),
+    "source_key_field": ("the key field", "公钥栏"),
+    "note_no_ed25519": (
+        "{detail}",
+        "这个浏览器无法核对 Ed25519 签名，请换用较新的浏览器或命令行核验工具",
+    ),
     "input_key_field": (
         '{what}: a JSON key needs an "ed25519" field',
         "{what}：JSON 格式的公钥需要“ed25519”一项",
@@ -602,11 +612,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{what}：不是社区公账的 {want} 文件（没有“format”一项）",
     ),
     "input_previous_alone": (
-        "--previous needs a bundle to compare with",
+        "a previous report needs the report that follows it, to compare with",
         "只给了上一份报告：还需要要核验的那份报告",
     ),
     "input_nothing": (
-        "nothing to verify: give a bundle and/or --receipt",
+        "nothing to verify: give a report's bundle and/or a receipt",
         "没有要核验的内容：请提供报告的数据包和/或回执",
     ),
     # ----------------------------------------------------------- the checks' own findings
@@ -631,8 +641,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{what}的公钥名称是 {name!r}，不是日志名称 {origin!r}",
     ),
     "key_none": (
-        "no key: {error}; pass --key",
-        "没有可用的公钥：{error}；请用 --key 提供机构公布的公钥",
+        "no usable key: {error}; give the organisation's published key",
+        "没有可用的公钥：{error}；请提供机构公布的公钥",
     ),
     "key_fp_unusable": (
         "only a fingerprint was given and the {what}'s key is unusable: {error}",
@@ -842,6 +852,25 @@ def _param(value: object, lang: str) -> str:
     if isinstance(value, tuple):  # a list joined with commas
         return ("、" if lang == "zh" else ", ").join(_param(v, lang) for v in value)
     return str(value)
+
+
+_FIELD = re.compile(r"\{\{|\}\}|\{(\w+)(!r)?\}")
+
+
+def page_messages(lang: str) -> dict[str, str]:
+    """``MESSAGES`` in one language as the browser verifier's templates: ``%(name)s`` for each
+    parameter (``{name!r}`` quoted), so the page and the command line say the same thing
+    (templates/transparency/_verify_messages.html is generated from this)."""
+
+    def js(template: str) -> str:
+        def field(m: re.Match[str]) -> str:
+            if m.group(0) in ("{{", "}}"):
+                return m.group(0)[0]
+            return f"'%({m.group(1)})s'" if m.group(2) else f"%({m.group(1)})s"
+
+        return _FIELD.sub(field, template)
+
+    return {k: js(v[1 if lang == "zh" else 0]) for k, v in MESSAGES.items()}
 
 
 def in_lang(text: str, lang: str) -> str:
@@ -1164,7 +1193,7 @@ def parse_key(value: str) -> TrustedKey:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise InputError(msg("input_key_not_utf8", what=source)) from None
+            raise InputError(msg("input_not_text", what=source)) from None
     text = text.strip()
     if text.startswith("{"):
         doc = parse_json_bytes(text.encode("utf-8"), source)
