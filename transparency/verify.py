@@ -86,7 +86,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "header_pass": ("book {book}, period {start} to {end}", "账簿 {book}，期间 {start} 至 {end}"),
     "cp_signed": (
         "checkpoint of {size} leaves is signed by {origin}",
-        "含 {size} 个叶子的检查点由 {origin} 签名",
+        "含 {size} 条记录的日志由 {origin} 签名",
     ),
     "origin_pass": (
         "the log's origin is {origin}, as the organisation's page states",
@@ -108,7 +108,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "previous_cp_pass": (
         "previous checkpoint (size {size}) is signed by the same key",
-        "上一个检查点（大小 {size}）由同一个公钥签名",
+        "上一份报告的日志（{size} 条记录）由同一个公钥签名",
     ),
     "first_no_consistency": (
         "first report of the book: there is no earlier signed log to compare with",
@@ -121,7 +121,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "consistency_pass": (
         "the log of size {size} extends the previous one of size {prev}: nothing was rewritten",
-        "大小为 {size} 的日志是之前大小为 {prev} 的日志的延续：没有改写",
+        "现在的日志（{size} 条记录）是上一份报告时的日志（{prev} 条记录）的延续：以前的记录没有改写",
     ),
     "compact_first": ("first report: the log starts empty", "第一份报告：日志从空开始"),
     "compact_differs": (
@@ -192,7 +192,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "receipt_inclusion_pass": (
         "the record is leaf {index} of the signed log of {size} leaves",
-        "该记录是含 {size} 个叶子的已签名日志中的第 {index} 个叶子",
+        "该记录在已签名的日志（共 {size} 条记录）中，序号 {index}",
     ),
     "receipt_no_private": (
         "the receipt has no private fields to open the record's commitments with",
@@ -229,7 +229,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "receipt_older": (
         "the receipt's checkpoint (size {size}) is older than the bundle's ({bundle}); "
         "for a proof against it ask for {url}",
-        "回执的检查点（大小 {size}）早于报告的检查点（{bundle}）；要取得相对于它的证明，请访问 {url}",
+        "回执签名时日志有 {size} 条记录，早于报告的 {bundle} 条；要取得相对于报告的证明，请访问 {url}",
     ),
     "receipt_same_book": ("same book and key as the bundle", "与报告属于同一账簿、使用同一公钥"),
     "needs_header": ("needs the book id (bundle_header)", "需要账簿编号（见 bundle_header）"),
@@ -265,7 +265,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "root_size": (
         "checkpoint size is {size} but first_index {first} + {n} records = {expected}",
-        "检查点的大小是 {size}，但 first_index {first} 加 {n} 条记录等于 {expected}",
+        "签名的日志有 {size} 条记录，但本期记录从序号 {first} 开始、共 {n} 条，合计应为 {expected} 条",
     ),
     "root_differs": (
         "the root recomputed from the compact range and the records is not the "
@@ -274,7 +274,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "root_pass": (
         "root recomputed from {n} records equals the checkpoint's (size {size})",
-        "由 {n} 条记录重新计算的根等于检查点的根（大小 {size}）",
+        "由 {n} 条记录重新计算的日志根与签名的一致（日志共 {size} 条记录）",
     ),
     "balance_diff": (
         "{what}: recomputed {recomputed}, the report says {stated}",
@@ -666,7 +666,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "用 --previous 加上截至 {end} 那一期报告的数据包（在机构页面上下载）重新运行。",
     ),
     "no_trusted_key": (
-        "no trusted key to check the signature with (see {check})",
+        "no trusted key to check the signature with (see the {check} check)",
         "没有可信的公钥来核对签名（见 {check} 检查）",
     ),
     "checkpoint_other": (
@@ -1443,7 +1443,7 @@ class BundleVerifier(_SignedDocument):
 
     what = "bundle"
     needs_book = "needs the book id (bundle_header)"
-    key_check = "the key check"
+    key_check = "key"
 
     def origin_mismatch(self) -> str:
         return msg("bundle_is_book", book=self.book_id, origin=self.origin)

@@ -94,7 +94,7 @@ def test_a_receipt_is_detailed_in_chinese(tmp_path, capsys):
     args = [write(tmp_path, "b.json", reports[0]), "--receipt", write(tmp_path, "r.json", receipt)]
     main([*args, "--lang", "zh"])
     out = capsys.readouterr().out
-    assert "个叶子的已签名日志中的第" in out
+    assert "该记录在已签名的日志（共 " in out
     assert "记录的承诺值与个人信息一致（第 " in out
     bad = copy.deepcopy(receipt)
     bad["private"][0]["name"] += "X"
