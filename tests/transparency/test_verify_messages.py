@@ -5,7 +5,9 @@ English sentence left in it; in English the same runs still say what they said."
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +123,64 @@ def test_amounts_are_in_yuan_and_counts_in_words(demo_documents, tmp_path, capsy
     assert re.search(r"上期期末 ¥[\d,]+\.\d\d，本期期初 ¥[\d,]+\.\d\d", line), line
     _, out = run(tmp_path, by_name["first report not from zero"], "zh", capsys)
     assert "本期记录却不是从日志的第一条开始（而是从序号 3 开始）" in out
+
+
+# --------------------------------------------------------------------------- the ids
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _camel(message_id: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[-._]", message_id))
+
+
+def test_every_tlog_error_code_has_a_message():
+    """A new ShapeError, NoteError or VerificationError code without a Chinese text fails."""
+
+    def codes(module: str, cls: str, position: int, default: int | None = None) -> set[str]:
+        tree = ast.parse((ROOT / "tlog" / module).read_text(encoding="utf-8"))
+        out = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == cls:
+                i = position if len(node.args) > position else default
+                if i is not None and isinstance(node.args[i], ast.Constant):
+                    out.add(node.args[i].value)
+        return out
+
+    shape = codes("bundle_math.py", "ShapeError", 2)
+    note = codes("notes.py", "NoteError", 2, default=0)
+    check = codes("merkle.py", "VerificationError", 0)
+    missing = [f"shape_{c}" for c in shape if f"shape_{c}" not in MESSAGES]
+    missing += [f"note_{c}" for c in note if f"note_{c}" not in MESSAGES]
+    missing += [f"merkle_{c}" for c in check if f"merkle_{c}" not in MESSAGES]
+    assert not missing, missing
+
+
+def test_every_message_id_of_the_browser_verifier_has_a_template():
+    """Each id verify.js gives a message, and each error code it throws, is in the shared
+    table (the CLI's) or is one of the page's own templates (_verify_i18n.html)."""
+    js = (ROOT / "static" / "js" / "verify.js").read_text(encoding="utf-8")
+    page = (ROOT / "templates" / "transparency" / "_verify_i18n.html").read_text(encoding="utf-8")
+    own = {_camel(m) for m in re.findall(r"data-msg-([a-z-]+)=", page)}
+    ids = set(re.findall(r'\bM\("([a-z_-]+)"', js))
+    ids |= {f"shape_{c}" for c in re.findall(r'new ShapeError\(.*"([a-z_]+)"(?:, \{.*\})?\);', js)}
+    ids |= {f"note_{c}" for c in re.findall(r'new NoteError\("([a-z_0-9]+)"', js)}
+    ids |= {f"merkle_{c}" for c in re.findall(r'new VerificationError\("([a-z_]+)"', js)}
+    ids |= {
+        f"json_{t}"
+        for t in re.findall(
+            r'"(\w+)"', re.search(r"JSON_TYPES = new Set\(\[([^]]*)\]", js).group(1)
+        )
+    }
+    assert len(ids) > 150, len(ids)
+    missing = sorted(i for i in ids if i not in MESSAGES and _camel(i) not in own)
+    assert not missing, missing
+
+
+def test_the_page_table_is_generated_from_the_cli_table():
+    from tests.transparency import page_messages
+
+    assert page_messages.PATH.read_text(encoding="utf-8") == page_messages.render(), (
+        "run: .venv/bin/python -m tests.transparency.page_messages"
+    )
