@@ -2323,7 +2323,7 @@ ZH_FAILS = {
     "records": "本期记录的格式不正确。",
     "log_root": "记录与签名的日志对不上：有记录被改动、增加、删除或调换了顺序。",
     "bundle_signature": "报告在签名之后被改动过。",
-    "previous_checkpoint": "上一份报告的日志不是用同一个公钥签名的。",
+    "previous_checkpoint": "本报告的日志与上一份报告的日志衔接不上。",
     "consistency_proof": "自上一份报告以来，日志被改写过。",
     "compact_range": "本期之前的日志与上一份报告签名的日志不一致。",
     "previous_bundle": "所给的上一份报告并不是本报告所接续的那一份。",
