@@ -945,7 +945,8 @@
       if (!own) return [null, fail(M("key_none", { error: ownError }, `no usable key: ${ownError}; give the organisation's published key`))];
       const fp = hex(await sha256(own[1]));
       return [own[1], warn(
-        M("key-own", { fp: groupedHex(fp) }, `no key was given, so the ${what}'s own key (fingerprint ${fp}) was used: this proves only that the ${what} is internally consistent`),
+        // A receipt's own key: the CLI's words (the page's own template speaks of a report).
+        M(what === "receipt" ? "key_own" : "key-own", { fp: groupedHex(fp), what: doc(what) }, `no key was given, so the ${what}'s own key (fingerprint ${fp}) was used: this proves only that the ${what} is internally consistent`),
         M("key-own-action", { fp: groupedHex(fp) }, `pass --key with the verifier key shown on the organisation's page (its fingerprint should read ${fp}: compare it with the one posted at the community office)`),
       )];
     }
@@ -1745,7 +1746,9 @@
 
   function sayIn(m, c, i18n) {
     if (m instanceof Msg) {
-      const t = i18n["msg" + m.id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")] || sharedMessages()[m.id];
+      // An id of the CLI's table (snake_case) says what the CLI says; the page's own
+      // templates (data-msg-*, kebab-case ids) are for what only the page says.
+      const t = sharedMessages()[m.id] || i18n["msg" + m.id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")];
       if (t) {
         const zh = (document.documentElement.lang || "").startsWith("zh");
         const param = (v) => (Array.isArray(v) ? v.map(param).join(i18n.listSep || "; ")
