@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Two English words in a row: what an untranslated sentence has, and what a JSON path, a
 # check id, a hash, a key, an origin or an amount never has.
+# A fingerprint shown in groups of four hex digits ("dfbc ea78") is not English.
+HEX_GROUPS = re.compile(r"\b[0-9a-f]{4}(?: [0-9a-f]{4})+\b")
 ENGLISH = re.compile(r"(?<![-\w./])[A-Za-z]{2,}[,.;:!?')]?\s+[(']?[A-Za-z]{2,}")
 
 
@@ -27,7 +29,7 @@ def untranslated(text: str) -> list[str]:
     return [
         line
         for line in text.splitlines()
-        if line.strip() and (not CJK.search(line) or ENGLISH.search(line))
+        if line.strip() and (not CJK.search(line) or ENGLISH.search(HEX_GROUPS.sub("", line)))
     ]
 
 
