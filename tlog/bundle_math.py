@@ -81,10 +81,12 @@ BalanceKey = tuple[str, "str | None", str]
 class ShapeError(ValueError):
     """A bundle value does not have the shape FORMAT.md gives; ``path`` says where."""
 
-    def __init__(self, path: str, detail: str) -> None:
+    def __init__(self, path: str, detail: str, code: str = "shape", **params: object) -> None:
         super().__init__(f"{path}: {detail}")
         self.path = path
         self.detail = detail
+        self.code = code  # what is wrong, stable (a verifier's message id), with its params
+        self.params = params
 
 
 # --------------------------------------------------------------------------- small checks
@@ -97,12 +99,20 @@ def _is_int(v: object) -> bool:
 def require(obj: object, key: str, types: type | tuple[type, ...], path: str) -> Any:
     """``obj[key]`` if obj is an object holding a value of ``types`` (bool is not an int)."""
     if type(obj) is not dict:
-        raise ShapeError(path, f"expected an object, got {_json_type(obj)}")
+        raise ShapeError(
+            path, f"expected an object, got {_json_type(obj)}", "not_object", got=_json_type(obj)
+        )
     if key not in obj:
-        raise ShapeError(f"{path}.{key}", "missing")
+        raise ShapeError(f"{path}.{key}", "missing", "missing")
     value = obj[key]
     if not _has_type(value, types):
-        raise ShapeError(f"{path}.{key}", f"expected {_type_names(types)}, got {_json_type(value)}")
+        raise ShapeError(
+            f"{path}.{key}",
+            f"expected {_type_names(types)}, got {_json_type(value)}",
+            "wrong_type",
+            expected=_json_names(types),
+            got=_json_type(value),
+        )
     return value
 
 
@@ -112,8 +122,12 @@ def _has_type(value: object, types: type | tuple[type, ...]) -> bool:
 
 
 def _type_names(types: type | tuple[type, ...]) -> str:
+    return " or ".join(_json_names(types))
+
+
+def _json_names(types: type | tuple[type, ...]) -> tuple[str, ...]:
     ts = types if isinstance(types, tuple) else (types,)
-    return " or ".join(_JSON_NAMES.get(t, t.__name__) for t in ts)
+    return tuple(_JSON_NAMES.get(t, t.__name__) for t in ts)
 
 
 _JSON_NAMES = {
@@ -138,11 +152,18 @@ def parse_date(value: object, path: str) -> dt.date:
         if when is not None:
             return when
     if type(value) is not str or not _DATE.fullmatch(value):
-        raise ShapeError(path, f"expected a YYYY-MM-DD date, got {_short(value)}")
+        raise ShapeError(
+            path,
+            f"expected a YYYY-MM-DD date, got {_short(value)}",
+            "bad_date",
+            value=_short(value),
+        )
     try:
         when = dt.date.fromisoformat(value)
     except ValueError:
-        raise ShapeError(path, f"{value!r} is not a calendar date") from None
+        raise ShapeError(
+            path, f"{value!r} is not a calendar date", "not_calendar_date", value=repr(value)
+        ) from None
     if len(_dates) < 100_000:  # a log has few distinct dates; bound the cache anyway
         _dates[value] = when
     return when
@@ -166,33 +187,74 @@ def check_record(record: object, path: str) -> dt.date:
     a newer format this verifier does not know or something slipped in.
     """
     if type(record) is not dict:
-        raise ShapeError(path, f"a record is an object, got {_json_type(record)}")
+        raise ShapeError(
+            path,
+            f"a record is an object, got {_json_type(record)}",
+            "record_not_object",
+            got=_json_type(record),
+        )
     keys = set(record)
     if keys != RECORD_KEYS:
         missing, extra = sorted(RECORD_KEYS - keys), sorted(keys - RECORD_KEYS)
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"unexpected {', '.join(map(str, extra))}"] if extra else []
         )
-        raise ShapeError(path, "record fields: " + "; ".join(parts))
+        raise ShapeError(
+            path,
+            "record fields: " + "; ".join(parts),
+            "record_fields",
+            missing=tuple(missing),
+            extra=tuple(map(str, extra)),
+        )
     if record["v"] != 1 or not _is_int(record["v"]):
-        raise ShapeError(f"{path}.v", f"record version {_short(record['v'])} is not 1")
+        raise ShapeError(
+            f"{path}.v",
+            f"record version {_short(record['v'])} is not 1",
+            "record_version",
+            value=_short(record["v"]),
+        )
     for key in ("book", "index"):
         if not _is_int(record[key]) or not 0 <= record[key] <= jcs.MAX_SAFE_INTEGER:
             raise ShapeError(
-                f"{path}.{key}", f"expected a non-negative integer, got {_short(record[key])}"
+                f"{path}.{key}",
+                f"expected a non-negative integer, got {_short(record[key])}",
+                "not_index",
+                value=_short(record[key]),
             )
     for key in ("number", "summary"):
         if type(record[key]) is not str:
-            raise ShapeError(f"{path}.{key}", f"expected a string, got {_json_type(record[key])}")
+            raise ShapeError(
+                f"{path}.{key}",
+                f"expected a string, got {_json_type(record[key])}",
+                "wrong_type",
+                expected=("string",),
+                got=_json_type(record[key]),
+            )
     when = parse_date(record["date"], f"{path}.date")
     if record["kind"] not in KINDS or type(record["kind"]) is not str:
-        raise ShapeError(f"{path}.kind", f"unknown kind {_short(record['kind'])}")
+        raise ShapeError(
+            f"{path}.kind",
+            f"unknown kind {_short(record['kind'])}",
+            "unknown_kind",
+            value=_short(record["kind"]),
+        )
     rev = record["reverses"]
     if rev is not None and (not _is_int(rev) or not 0 <= rev <= jcs.MAX_SAFE_INTEGER):
-        raise ShapeError(f"{path}.reverses", f"expected null or an index, got {_short(rev)}")
+        raise ShapeError(
+            f"{path}.reverses",
+            f"expected null or an index, got {_short(rev)}",
+            "bad_reverses",
+            value=_short(rev),
+        )
     lines = record["lines"]
     if type(lines) is not list:
-        raise ShapeError(f"{path}.lines", f"expected an array, got {_json_type(lines)}")
+        raise ShapeError(
+            f"{path}.lines",
+            f"expected an array, got {_json_type(lines)}",
+            "wrong_type",
+            expected=("array",),
+            got=_json_type(lines),
+        )
     _check_private(record["private"], len(lines), f"{path}.private")
     totals: dict[str, int] = {}
     for n, line in enumerate(lines):
@@ -218,6 +280,8 @@ def check_record(record: object, path: str) -> dt.date:
         raise ShapeError(
             f"{path}.lines",
             f"debits and credits differ in {', '.join(unbalanced)} (record does not balance)",
+            "record_unbalanced",
+            units=tuple(unbalanced),
         )
     return when
 
@@ -231,37 +295,52 @@ def _check_private(priv: object, nlines: int, path: str) -> None:
     if priv is None:
         return
     if type(priv) is not list or not priv:
-        raise ShapeError(path, "expected null or a non-empty array of {line, commitment}")
+        raise ShapeError(
+            path, "expected null or a non-empty array of {line, commitment}", "private_shape"
+        )
     last = 0
     for i, p in enumerate(priv):
         pp = f"{path}[{i}]"
         if type(p) is not dict or p.keys() != PRIVATE_KEYS:
-            raise ShapeError(pp, "an entry has exactly line and commitment")
+            raise ShapeError(pp, "an entry has exactly line and commitment", "private_entry")
         if not _is_int(p["line"]) or not 1 <= p["line"] <= nlines:
             raise ShapeError(
-                f"{pp}.line", f"expected a line number 1..{nlines}, got {_short(p['line'])}"
+                f"{pp}.line",
+                f"expected a line number 1..{nlines}, got {_short(p['line'])}",
+                "private_line",
+                n=nlines,
+                value=_short(p["line"]),
             )
         if p["line"] <= last:
-            raise ShapeError(f"{pp}.line", "lines must be ascending and distinct")
+            raise ShapeError(f"{pp}.line", "lines must be ascending and distinct", "private_order")
         last = p["line"]
         if type(p["commitment"]) is not str or not _HEX64.fullmatch(p["commitment"]):
-            raise ShapeError(f"{pp}.commitment", "expected 64 lower-case hex digits")
+            raise ShapeError(
+                f"{pp}.commitment", "expected 64 lower-case hex digits", "commitment_hex"
+            )
 
 
 def _line_problem(line: object, lp: str) -> None:
     if type(line) is not dict or set(line) != LINE_KEYS:
-        raise ShapeError(lp, "a line has exactly account, fund, unit, debit, credit")
+        raise ShapeError(lp, "a line has exactly account, fund, unit, debit, credit", "line_keys")
     if type(line["account"]) is not str or not line["account"]:
-        raise ShapeError(f"{lp}.account", "expected an account code")
+        raise ShapeError(f"{lp}.account", "expected an account code", "line_account")
     if line["fund"] is not None and type(line["fund"]) is not str:
-        raise ShapeError(f"{lp}.fund", "expected null or a fund code")
+        raise ShapeError(f"{lp}.fund", "expected null or a fund code", "line_fund")
     if type(line["unit"]) is not str or not line["unit"]:
-        raise ShapeError(f"{lp}.unit", "expected a unit")
+        raise ShapeError(f"{lp}.unit", "expected a unit", "line_unit")
     for side in ("debit", "credit"):
         v = line[side]
         if not _is_int(v) or abs(v) > _MAX:
-            raise ShapeError(f"{lp}.{side}", f"expected an integer amount, got {_short(v)}")
-    raise ShapeError(lp, "malformed line")  # pragma: no cover (the checks above are exhaustive)
+            raise ShapeError(
+                f"{lp}.{side}",
+                f"expected an integer amount, got {_short(v)}",
+                "line_amount",
+                value=_short(v),
+            )
+    raise ShapeError(
+        lp, "malformed line", "line_keys"
+    )  # pragma: no cover (the checks above are exhaustive)
 
 
 def leaf_bytes(record: object, *, checked: bool = False) -> bytes:
@@ -397,7 +476,13 @@ def balances_from_json(rows: object, path: str) -> dict[BalanceKey, int]:
     each list has exactly one form and two readers cannot disagree about it.
     """
     if type(rows) is not list:
-        raise ShapeError(path, f"expected an array, got {_json_type(rows)}")
+        raise ShapeError(
+            path,
+            f"expected an array, got {_json_type(rows)}",
+            "wrong_type",
+            expected=("array",),
+            got=_json_type(rows),
+        )
     out: dict[BalanceKey, int] = {}
     last: BalanceKey | None = None
     for n, row in enumerate(rows):
@@ -408,13 +493,27 @@ def balances_from_json(rows: object, path: str) -> dict[BalanceKey, int]:
         balance = require(row, "balance", int, rp)
         key = cast(BalanceKey, (account, fund, unit))  # require() checked each part's type
         if key in out:
-            raise ShapeError(rp, f"balance of {_label(key)} is listed twice")
+            raise ShapeError(
+                rp,
+                f"balance of {_label(key)} is listed twice",
+                "balance_twice",
+                account=account,
+                fund=fund,
+                unit=unit,
+            )
         if balance == 0:
             raise ShapeError(
-                rp, f"zero balance of {_label(key)} is listed (zero entries are left out)"
+                rp,
+                f"zero balance of {_label(key)} is listed (zero entries are left out)",
+                "balance_zero",
+                account=account,
+                fund=fund,
+                unit=unit,
             )
         if last is not None and _sort_key(key) < _sort_key(last):
-            raise ShapeError(rp, "entries are not sorted by account, fund (null first), unit")
+            raise ShapeError(
+                rp, "entries are not sorted by account, fund (null first), unit", "balance_order"
+            )
         last = key
         out[key] = cast(int, balance)
     return out
@@ -496,14 +595,25 @@ class Account:
 def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
     """The bundle's ``accounts``; every ``parent`` must be listed and the links acyclic."""
     if type(rows) is not list:
-        raise ShapeError(path, f"expected an array, got {_json_type(rows)}")
+        raise ShapeError(
+            path,
+            f"expected an array, got {_json_type(rows)}",
+            "wrong_type",
+            expected=("array",),
+            got=_json_type(rows),
+        )
     out: dict[str, Account] = {}
     for n, row in enumerate(rows):
         rp = f"{path}[{n}]"
         code = require(row, "code", str, rp)
         side = require(row, "normal_side", str, rp)
         if side not in NORMAL_SIDES:
-            raise ShapeError(f"{rp}.normal_side", f"expected debit or credit, got {_short(side)}")
+            raise ShapeError(
+                f"{rp}.normal_side",
+                f"expected debit or credit, got {_short(side)}",
+                "normal_side",
+                value=_short(side),
+            )
         acc = Account(
             code=code,
             type=require(row, "type", str, rp),
@@ -511,16 +621,29 @@ def accounts_from_json(rows: object, path: str) -> dict[str, Account]:
             parent=require(row, "parent", (str, type(None)), rp),
         )
         if acc.code in out:
-            raise ShapeError(rp, f"account {acc.code} is listed twice")
+            raise ShapeError(
+                rp, f"account {acc.code} is listed twice", "account_twice", account=acc.code
+            )
         out[acc.code] = acc
     for acc in out.values():
         seen = {acc.code}
         p = acc.parent
         while p is not None:
             if p not in out:
-                raise ShapeError(path, f"account {acc.code}: parent {p} is not listed")
+                raise ShapeError(
+                    path,
+                    f"account {acc.code}: parent {p} is not listed",
+                    "parent_missing",
+                    account=acc.code,
+                    parent=p,
+                )
             if p in seen:
-                raise ShapeError(path, f"account {acc.code}: parent links form a cycle")
+                raise ShapeError(
+                    path,
+                    f"account {acc.code}: parent links form a cycle",
+                    "parent_cycle",
+                    account=acc.code,
+                )
             seen.add(p)
             p = out[p].parent
     return out
@@ -536,7 +659,12 @@ def normal_balances(
             continue
         acc = accounts.get(code)
         if acc is None:
-            raise ShapeError("accounts", f"account {code} has a balance but is not listed")
+            raise ShapeError(
+                "accounts",
+                f"account {code} has a balance but is not listed",
+                "account_unlisted",
+                account=code,
+            )
         signed = value if acc.normal_side == "debit" else -value
         out[code] = out.get(code, 0) + signed
     return out
@@ -578,7 +706,13 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
     known kinds, signs ±1, sums of existing non-heading keys, no non-memo line summing a memo
     line (其中 lines are never counted twice), no cycles."""
     if type(lines) is not list:
-        raise ShapeError(path, f"expected an array, got {_json_type(lines)}")
+        raise ShapeError(
+            path,
+            f"expected an array, got {_json_type(lines)}",
+            "wrong_type",
+            expected=("array",),
+            got=_json_type(lines),
+        )
     out: list[StatementLine] = []
     by_key: dict[str, StatementLine] = {}
     for n, raw in enumerate(lines):
@@ -586,51 +720,74 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
         key = require(raw, "key", str, lp)
         kind = require(raw, "kind", str, lp)
         if kind not in LINE_KINDS:
-            raise ShapeError(f"{lp}.kind", f"unknown line kind {_short(kind)}")
+            raise ShapeError(
+                f"{lp}.kind", f"unknown line kind {_short(kind)}", "line_kind", value=_short(kind)
+            )
         accounts = []
         raw_accounts = raw.get("accounts")
         raw_accounts = [] if raw_accounts is None else raw_accounts
         if type(raw_accounts) is not list:
-            raise ShapeError(f"{lp}.accounts", "expected an array of {code, sign}")
+            raise ShapeError(f"{lp}.accounts", "expected an array of {code, sign}", "line_accounts")
         for m, ref in enumerate(raw_accounts):
             rp = f"{lp}.accounts[{m}]"
             code = require(ref, "code", str, rp)
             sign = require(ref, "sign", int, rp)
             if sign not in (1, -1):
-                raise ShapeError(f"{rp}.sign", f"sign must be 1 or -1, got {sign}")
+                raise ShapeError(
+                    f"{rp}.sign", f"sign must be 1 or -1, got {sign}", "line_sign", value=sign
+                )
             accounts.append((code, sign))
         terms = []
         raw_sum = raw.get("sum")
         raw_sum = [] if raw_sum is None else raw_sum
         if type(raw_sum) is not list:
-            raise ShapeError(f"{lp}.sum", "expected an array of keys")
+            raise ShapeError(f"{lp}.sum", "expected an array of keys", "line_sum")
         for m, term in enumerate(raw_sum):
             if type(term) is not str or term in ("", "-"):
-                raise ShapeError(f"{lp}.sum[{m}]", "expected a line key, '-key' to subtract")
+                raise ShapeError(
+                    f"{lp}.sum[{m}]", "expected a line key, '-key' to subtract", "line_sum_term"
+                )
             terms.append((term[1:], -1) if term.startswith("-") else (term, 1))
         memo = raw.get("memo", False)
         if type(memo) is not bool:
-            raise ShapeError(f"{lp}.memo", "expected true or false")
+            raise ShapeError(f"{lp}.memo", "expected true or false", "line_memo")
         side = raw.get("side")
         if side not in (None, "left", "right"):
-            raise ShapeError(f"{lp}.side", f"expected left or right, got {_short(side)}")
+            raise ShapeError(
+                f"{lp}.side",
+                f"expected left or right, got {_short(side)}",
+                "line_side",
+                value=_short(side),
+            )
         if "amount" not in raw:
-            raise ShapeError(f"{lp}.amount", "missing")
+            raise ShapeError(f"{lp}.amount", "missing", "missing")
         amount = raw["amount"]
         if kind == "heading":
             if accounts or terms:
-                raise ShapeError(lp, "a heading has no accounts and no sum")
+                raise ShapeError(lp, "a heading has no accounts and no sum", "line_heading")
             if amount is not None:
-                raise ShapeError(f"{lp}.amount", "a heading has no amount (null)")
+                raise ShapeError(
+                    f"{lp}.amount", "a heading has no amount (null)", "line_heading_amount"
+                )
         else:
             if not _is_int(amount):
-                raise ShapeError(f"{lp}.amount", f"expected an integer, got {_json_type(amount)}")
+                raise ShapeError(
+                    f"{lp}.amount",
+                    f"expected an integer, got {_json_type(amount)}",
+                    "wrong_type",
+                    expected=("integer",),
+                    got=_json_type(amount),
+                )
             if kind == "item" and terms:
-                raise ShapeError(lp, "an item line uses accounts, not sum")
+                raise ShapeError(lp, "an item line uses accounts, not sum", "line_item_sum")
             if kind in ("subtotal", "total") and (accounts or not terms):
-                raise ShapeError(lp, f"a {kind} line needs sum and no accounts")
+                raise ShapeError(
+                    lp, f"a {kind} line needs sum and no accounts", "line_total_sum", kind=kind
+                )
         if key in by_key:
-            raise ShapeError(f"{lp}.key", f"line key {key!r} is used twice")
+            raise ShapeError(
+                f"{lp}.key", f"line key {key!r} is used twice", "line_key_twice", key=key
+            )
         line = StatementLine(key, kind, tuple(accounts), tuple(terms), memo, side, amount, lp)
         by_key[key] = line
         out.append(line)
@@ -638,12 +795,28 @@ def parse_statement_lines(lines: object, path: str) -> list[StatementLine]:
         for term, _sign in line.sum:
             target = by_key.get(term)
             if target is None:
-                raise ShapeError(line.path, f"{line.key!r} sums unknown line {term!r}")
+                raise ShapeError(
+                    line.path,
+                    f"{line.key!r} sums unknown line {term!r}",
+                    "line_sum_unknown",
+                    key=line.key,
+                    term=term,
+                )
             if target.kind == "heading":
-                raise ShapeError(line.path, f"{line.key!r} sums heading {term!r}")
+                raise ShapeError(
+                    line.path,
+                    f"{line.key!r} sums heading {term!r}",
+                    "line_sum_heading",
+                    key=line.key,
+                    term=term,
+                )
             if target.memo and not line.memo:
                 raise ShapeError(
-                    line.path, f"{line.key!r} sums memo line {term!r} (其中 lines are not summed)"
+                    line.path,
+                    f"{line.key!r} sums memo line {term!r} (其中 lines are not summed)",
+                    "line_sum_memo",
+                    key=line.key,
+                    term=term,
                 )
     _check_acyclic(by_key)
     return out
@@ -665,7 +838,12 @@ def _check_acyclic(by_key: Mapping[str, StatementLine]) -> None:
                 continue
             t = nxt[0]
             if state.get(t) == 1:
-                raise ShapeError(by_key[key].path, f"line sums form a cycle through {t!r}")
+                raise ShapeError(
+                    by_key[key].path,
+                    f"line sums form a cycle through {t!r}",
+                    "line_cycle",
+                    term=t,
+                )
             if state.get(t) is None:
                 state[t] = 1
                 stack.append((t, iter(by_key[t].sum)))
@@ -702,4 +880,6 @@ def total_lines(lines: Sequence[StatementLine]) -> tuple[StatementLine, Statemen
         return left[0], right[0]
     if len(totals) >= 2 and not left and not right:
         return totals[0], totals[-1]
-    raise ShapeError("statements", "cannot tell the balance sheet's two grand totals apart")
+    raise ShapeError(
+        "statements", "cannot tell the balance sheet's two grand totals apart", "sheet_totals"
+    )

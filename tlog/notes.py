@@ -78,13 +78,16 @@ class NoteError(ValueError):
 
     ``check`` names what failed (``"note_format"``, ``"signature_missing"``,
     ``"signature_invalid"``, ``"checkpoint_format"``, ``"key_format"``), so callers can react
-    without parsing English.
+    without parsing English; ``code`` (default: ``check``) and ``params`` say precisely what,
+    for a verifier's message in the reader's language.
     """
 
-    def __init__(self, check: str, detail: str) -> None:
+    def __init__(self, check: str, detail: str, code: str = "", **params: object) -> None:
         super().__init__(detail)
         self.check = check
         self.detail = detail
+        self.code = code or check
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -130,11 +133,13 @@ def book_of_origin(origin: object) -> int | None:
 def b64decode(value: str, what: str = "value") -> bytes:
     """Strict standard base64 with padding (RFC 4648 §4); anything else is a NoteError."""
     if not isinstance(value, str) or not value.isascii():
-        raise NoteError("key_format", f"{what} is not base64 text")
+        raise NoteError("key_format", f"{what} is not base64 text", "not_base64", what=what)
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise NoteError("key_format", f"{what} is not valid base64") from None
+        raise NoteError(
+            "key_format", f"{what} is not valid base64", "not_base64", what=what
+        ) from None
 
 
 def _b64(data: bytes) -> str:
@@ -149,12 +154,14 @@ def public_key_bytes(key: Ed25519PublicKey | Ed25519PrivateKey | bytes) -> bytes
         return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     if isinstance(key, (bytes, bytearray)) and len(key) == 32:
         return bytes(key)
-    raise NoteError("key_format", "an Ed25519 public key is 32 bytes")
+    raise NoteError("key_format", "an Ed25519 public key is 32 bytes", "key_length")
 
 
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name or any(c.isspace() for c in name) or "+" in name:
-        raise NoteError("key_format", f"bad key name {name!r}: non-empty, no spaces, no '+'")
+        raise NoteError(
+            "key_format", f"bad key name {name!r}: non-empty, no spaces, no '+'", "key_name"
+        )
     return name
 
 
@@ -187,15 +194,19 @@ def parse_vkey(text: str) -> tuple[str, bytes]:
     # The base64 part may itself contain '+'; the name and the hex id cannot.
     parts = text.strip().split("+", 2)
     if len(parts) != 3:
-        raise NoteError("key_format", "a verifier key has the form name+keyid+base64")
+        raise NoteError("key_format", "a verifier key has the form name+keyid+base64", "vkey_form")
     name, hex_id, b64 = parts
     _check_name(name)
     blob = b64decode(b64, "verifier key")
     if len(blob) != 33 or blob[:1] != ED25519_TYPE:
-        raise NoteError("key_format", "verifier key is not an Ed25519 key (type 0x01 + 32 bytes)")
+        raise NoteError(
+            "key_format", "verifier key is not an Ed25519 key (type 0x01 + 32 bytes)", "vkey_type"
+        )
     raw = blob[1:]
     if hex_id.lower() != key_id(name, raw).hex():
-        raise NoteError("key_format", "verifier key's key id does not match its name and key")
+        raise NoteError(
+            "key_format", "verifier key's key id does not match its name and key", "vkey_id"
+        )
     return name, raw
 
 
@@ -204,48 +215,71 @@ def parse_vkey(text: str) -> tuple[str, bytes]:
 
 def _check_text(text: object) -> str:
     if not isinstance(text, str) or not text:
-        raise NoteError("note_format", "note text is empty")
+        raise NoteError("note_format", "note text is empty", "empty")
     if not text.endswith("\n"):
-        raise NoteError("note_format", "note text must end with a newline")
+        raise NoteError("note_format", "note text must end with a newline", "newline")
     if _CONTROL.search(text):
-        raise NoteError("note_format", "note contains control characters other than newline")
+        raise NoteError(
+            "note_format", "note contains control characters other than newline", "control"
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise NoteError("note_format", "note is not valid UTF-8 text") from None
+        raise NoteError("note_format", "note is not valid UTF-8 text", "utf8") from None
     return text
 
 
 def parse_note(note: object) -> Note:
     """Split a signed note into its text and signature lines (no verification)."""
     if not isinstance(note, str):
-        raise NoteError("note_format", f"a signed note is text, got {type(note).__name__}")
+        raise NoteError(
+            "note_format",
+            f"a signed note is text, got {type(note).__name__}",
+            "not_text",
+            got=type(note).__name__,
+        )
     if len(note) > MAX_NOTE_BYTES:
-        raise NoteError("note_format", f"note is longer than {MAX_NOTE_BYTES} characters")
+        raise NoteError(
+            "note_format",
+            f"note is longer than {MAX_NOTE_BYTES} characters",
+            "too_long",
+            n=MAX_NOTE_BYTES,
+        )
     _check_text(note)
     split = note.rfind("\n\n")
     if split < 0:
-        raise NoteError("note_format", "note has no blank line before its signatures")
+        raise NoteError(
+            "note_format", "note has no blank line before its signatures", "no_signatures"
+        )
     text, sig_block = note[: split + 1], note[split + 2 :]
     if not sig_block:
-        raise NoteError("note_format", "note has no signature lines")
+        raise NoteError("note_format", "note has no signature lines", "no_signatures")
     sig_lines = sig_block[:-1].split("\n")  # sig_block ends with "\n" (checked above)
     if len(sig_lines) > MAX_SIGNATURES:
-        raise NoteError("note_format", f"note has more than {MAX_SIGNATURES} signatures")
+        raise NoteError(
+            "note_format",
+            f"note has more than {MAX_SIGNATURES} signatures",
+            "too_many",
+            n=MAX_SIGNATURES,
+        )
     sigs = []
     for n, line in enumerate(sig_lines, 1):
         if not line.startswith(_SIG_PREFIX):
-            raise NoteError("note_format", f"signature line {n} does not start with '— '")
+            raise NoteError(
+                "note_format", f"signature line {n} does not start with '— '", "sig_line", n=n
+            )
         name, sep, b64 = line[len(_SIG_PREFIX) :].partition(" ")
         if not sep or " " in b64:
-            raise NoteError("note_format", f"signature line {n} is not '— <name> <base64>'")
+            raise NoteError(
+                "note_format", f"signature line {n} is not '— <name> <base64>'", "sig_line", n=n
+            )
         try:
             _check_name(name)
             blob = b64decode(b64, f"signature line {n}")
         except NoteError as e:
-            raise NoteError("note_format", e.detail) from None
+            raise NoteError("note_format", e.detail, "sig_line", n=n) from None
         if len(blob) <= 4:
-            raise NoteError("note_format", f"signature line {n} is too short")
+            raise NoteError("note_format", f"signature line {n} is too short", "sig_line", n=n)
         sigs.append(NoteSignature(name=name, key_id=blob[:4], signature=blob[4:]))
     return Note(text=text, signatures=tuple(sigs))
 
@@ -281,13 +315,17 @@ def verify_note(note: str | Note, name: str, public_key: Ed25519PublicKey | byte
             pub.verify(sig.signature, message)
         except InvalidSignature:
             raise NoteError(
-                "signature_invalid", f"the signature by {name} does not verify with this key"
+                "signature_invalid",
+                f"the signature by {name} does not verify with this key",
+                name=name,
             ) from None
     if not found:
         others = ", ".join(sorted({s.name for s in parsed.signatures}))
         raise NoteError(
             "signature_missing",
             f"no signature by {name} with key id {kid.hex()} (signed by: {others or 'nobody'})",
+            name=name,
+            signers=tuple(sorted({s.name for s in parsed.signatures})),
         )
     return parsed.text
 
@@ -321,16 +359,32 @@ def parse_checkpoint(text: str) -> Checkpoint:
     _check_text(text)
     lines = text[:-1].split("\n")
     if len(lines) != 3:
-        raise NoteError("checkpoint_format", f"a checkpoint has 3 lines, this one has {len(lines)}")
+        raise NoteError(
+            "checkpoint_format",
+            f"a checkpoint has 3 lines, this one has {len(lines)}",
+            "checkpoint_lines",
+            n=len(lines),
+        )
     origin, size_s, root_s = lines
     if not origin or any(c.isspace() for c in origin):
-        raise NoteError("checkpoint_format", "checkpoint origin line is empty or has spaces")
+        raise NoteError(
+            "checkpoint_format",
+            "checkpoint origin line is empty or has spaces",
+            "checkpoint_origin",
+        )
     if not _DECIMAL.fullmatch(size_s):
-        raise NoteError("checkpoint_format", f"checkpoint size {size_s[:40]!r} is not a decimal")
+        raise NoteError(
+            "checkpoint_format",
+            f"checkpoint size {size_s[:40]!r} is not a decimal",
+            "checkpoint_size",
+            value=repr(size_s[:40]),
+        )
     try:
         root = b64decode(root_s, "checkpoint root")
     except NoteError as e:
-        raise NoteError("checkpoint_format", e.detail) from None
+        raise NoteError("checkpoint_format", e.detail, "checkpoint_root") from None
     if len(root) != 32:
-        raise NoteError("checkpoint_format", f"checkpoint root is {len(root)} bytes, not 32")
+        raise NoteError(
+            "checkpoint_format", f"checkpoint root is {len(root)} bytes, not 32", "checkpoint_root"
+        )
     return Checkpoint(origin=origin, size=int(size_s), root=root)

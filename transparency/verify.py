@@ -86,7 +86,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "header_pass": ("book {book}, period {start} to {end}", "账簿 {book}，期间 {start} 至 {end}"),
     "cp_signed": (
         "checkpoint of {size} leaves is signed by {origin}",
-        "含 {size} 个叶子的检查点由 {origin} 签名",
+        "含 {size} 条记录的日志由 {origin} 签名",
     ),
     "origin_pass": (
         "the log's origin is {origin}, as the organisation's page states",
@@ -108,7 +108,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "previous_cp_pass": (
         "previous checkpoint (size {size}) is signed by the same key",
-        "上一个检查点（大小 {size}）由同一个公钥签名",
+        "上一份报告的日志（{size} 条记录）由同一个公钥签名",
     ),
     "first_no_consistency": (
         "first report of the book: there is no earlier signed log to compare with",
@@ -121,7 +121,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "consistency_pass": (
         "the log of size {size} extends the previous one of size {prev}: nothing was rewritten",
-        "大小为 {size} 的日志是之前大小为 {prev} 的日志的延续：没有改写",
+        "现在的日志（{size} 条记录）是上一份报告时的日志（{prev} 条记录）的延续：以前的记录没有改写",
     ),
     "compact_first": ("first report: the log starts empty", "第一份报告：日志从空开始"),
     "compact_differs": (
@@ -192,7 +192,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "receipt_inclusion_pass": (
         "the record is leaf {index} of the signed log of {size} leaves",
-        "该记录是含 {size} 个叶子的已签名日志中的第 {index} 个叶子",
+        "该记录在已签名的日志（共 {size} 条记录）中，序号 {index}",
     ),
     "receipt_no_private": (
         "the receipt has no private fields to open the record's commitments with",
@@ -229,7 +229,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "receipt_older": (
         "the receipt's checkpoint (size {size}) is older than the bundle's ({bundle}); "
         "for a proof against it ask for {url}",
-        "回执的检查点（大小 {size}）早于报告的检查点（{bundle}）；要取得相对于它的证明，请访问 {url}",
+        "回执签名时日志有 {size} 条记录，早于报告的 {bundle} 条；要取得相对于报告的证明，请访问 {url}",
     ),
     "receipt_same_book": ("same book and key as the bundle", "与报告属于同一账簿、使用同一公钥"),
     "needs_header": ("needs the book id (bundle_header)", "需要账簿编号（见 bundle_header）"),
@@ -265,7 +265,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "root_size": (
         "checkpoint size is {size} but first_index {first} + {n} records = {expected}",
-        "检查点的大小是 {size}，但 first_index {first} 加 {n} 条记录等于 {expected}",
+        "签名的日志有 {size} 条记录，但本期记录从序号 {first} 开始、共 {n} 条，合计应为 {expected} 条",
     ),
     "root_differs": (
         "the root recomputed from the compact range and the records is not the "
@@ -274,7 +274,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "root_pass": (
         "root recomputed from {n} records equals the checkpoint's (size {size})",
-        "由 {n} 条记录重新计算的根等于检查点的根（大小 {size}）",
+        "由 {n} 条记录重新计算的日志根与签名的一致（日志共 {size} 条记录）",
     ),
     "balance_diff": (
         "{what}: recomputed {recomputed}, the report says {stated}",
@@ -390,6 +390,431 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the {n} carried records are the previous report's pending records (dated after {end})",
         "{n} 条转入记录正是上一份报告的待入账记录（日期在 {end} 之后）",
     ),
+    # ----------------------------------------------------------- what tlog's errors mean
+    # A bundle value of the wrong shape (tlog.bundle_math.ShapeError: "shape_" + its code).
+    # English: the error's own words ({path}: {detail}); Chinese: what they say, in full.
+    "shape_shape": ("{path}: {detail}", "{path}：格式不正确"),
+    "shape_not_object": ("{path}: {detail}", "{path}：应为对象，实际是{got}"),
+    "shape_missing": ("{path}: {detail}", "{path}：缺少这一项"),
+    "shape_wrong_type": ("{path}: {detail}", "{path}：应为{expected}，实际是{got}"),
+    "shape_bad_date": ("{path}: {detail}", "{path}：应为 YYYY-MM-DD 格式的日期，实际是 {value}"),
+    "shape_not_calendar_date": ("{path}: {detail}", "{path}：{value} 不是日历上有的日期"),
+    "shape_record_not_object": ("{path}: {detail}", "{path}：一条记录应为对象，实际是{got}"),
+    "shape_record_fields": ("{path}: {detail}", "{path}：记录的字段不对：{fields}"),
+    "shape_record_version": ("{path}: {detail}", "{path}：记录的版本 {value} 不是 1"),
+    "shape_not_index": ("{path}: {detail}", "{path}：应为非负整数，实际是 {value}"),
+    "shape_unknown_kind": ("{path}: {detail}", "{path}：未知的凭证类型 {value}"),
+    "shape_bad_reverses": ("{path}: {detail}", "{path}：应为 null 或一个日志序号，实际是 {value}"),
+    "shape_record_unbalanced": (
+        "{path}: {detail}",
+        "{path}：借方合计与贷方合计在 {units} 上不相等（这条记录不平衡）",
+    ),
+    "shape_private_shape": (
+        "{path}: {detail}",
+        "{path}：应为 null 或由 {{line, commitment}} 组成的非空数组",
+    ),
+    "shape_private_entry": ("{path}: {detail}", "{path}：每一项只能有 line 和 commitment"),
+    "shape_private_line": ("{path}: {detail}", "{path}：应为 1 至 {n} 之间的行号，实际是 {value}"),
+    "shape_private_order": ("{path}: {detail}", "{path}：行号必须从小到大且不重复"),
+    "shape_commitment_hex": ("{path}: {detail}", "{path}：承诺值应为 64 位小写十六进制数字"),
+    "shape_line_keys": (
+        "{path}: {detail}",
+        "{path}：每一行只能有 account、fund、unit、debit、credit 五项",
+    ),
+    "shape_line_account": ("{path}: {detail}", "{path}：应为科目代码"),
+    "shape_line_fund": ("{path}: {detail}", "{path}：应为 null 或基金代码"),
+    "shape_line_unit": ("{path}: {detail}", "{path}：应为计量单位"),
+    "shape_line_amount": ("{path}: {detail}", "{path}：金额应为整数（以分计），实际是 {value}"),
+    "shape_balance_twice": ("{path}: {detail}", "{path}：{what}的余额列了两次"),
+    "shape_balance_zero": ("{path}: {detail}", "{path}：列出了{what}的零余额（零余额应省略）"),
+    "shape_balance_order": (
+        "{path}: {detail}",
+        "{path}：各项没有按科目、基金（null 在前）、单位的顺序排列",
+    ),
+    "shape_normal_side": (
+        "{path}: {detail}",
+        "{path}：应为 debit（借）或 credit（贷），实际是 {value}",
+    ),
+    "shape_account_twice": ("{path}: {detail}", "{path}：科目 {account} 列了两次"),
+    "shape_parent_missing": (
+        "{path}: {detail}",
+        "{path}：科目 {account} 的上级科目 {parent} 没有列出",
+    ),
+    "shape_parent_cycle": ("{path}: {detail}", "{path}：科目 {account} 的上级科目关系形成了循环"),
+    "shape_account_unlisted": (
+        "{path}: {detail}",
+        "{path}：科目 {account} 有余额，但没有列在科目表中",
+    ),
+    "shape_line_kind": ("{path}: {detail}", "{path}：未知的报表行类型 {value}"),
+    "shape_line_accounts": ("{path}: {detail}", "{path}：应为由 {{code, sign}} 组成的数组"),
+    "shape_line_sign": ("{path}: {detail}", "{path}：符号只能是 1 或 -1，实际是 {value}"),
+    "shape_line_sum": ("{path}: {detail}", "{path}：应为由行代码组成的数组"),
+    "shape_line_sum_term": ("{path}: {detail}", "{path}：应为行代码（要减去时写作 -代码）"),
+    "shape_line_memo": ("{path}: {detail}", "{path}：应为 true 或 false"),
+    "shape_line_side": (
+        "{path}: {detail}",
+        "{path}：应为 left（左）或 right（右），实际是 {value}",
+    ),
+    "shape_line_heading": ("{path}: {detail}", "{path}：标题行不能有 accounts 或 sum"),
+    "shape_line_heading_amount": ("{path}: {detail}", "{path}：标题行没有金额（应为 null）"),
+    "shape_line_item_sum": ("{path}: {detail}", "{path}：明细行用 accounts，不用 sum"),
+    "shape_line_total_sum": (
+        "{path}: {detail}",
+        "{path}：合计行（{kind}）需要 sum，不能有 accounts",
+    ),
+    "shape_line_key_twice": ("{path}: {detail}", "{path}：行代码 {key} 用了两次"),
+    "shape_line_sum_unknown": ("{path}: {detail}", "{path}：{key} 加总了不存在的行 {term}"),
+    "shape_line_sum_heading": ("{path}: {detail}", "{path}：{key} 加总了标题行 {term}"),
+    "shape_line_sum_memo": (
+        "{path}: {detail}",
+        "{path}：{key} 加总了“其中”行 {term}（“其中”行不参与加总）",
+    ),
+    "shape_line_cycle": ("{path}: {detail}", "{path}：各行的加总经过 {term} 形成了循环"),
+    "shape_hashes": ("{path}: {detail}", "{path}：应为由 base64 编码的哈希组成的数组"),
+    "shape_hash_b64": ("{path}: {detail}", "{path}：应为 32 字节哈希的 base64 编码"),
+    "shape_sheet_totals": ("{path}: {detail}", "{path}：分不清资产负债表左右两边的总计行"),
+    "json_object": ("an object", "对象"),
+    "json_array": ("an array", "数组"),
+    "json_string": ("a string", "文本"),
+    "json_integer": ("an integer", "整数"),
+    "json_boolean": ("a boolean", "真假值"),
+    "json_null": ("null", "null（空值）"),
+    "json_number": ("a number", "小数"),
+    "either": ("{a} or {b}", "{a}或{b}"),
+    "fields_missing": ("missing {fields}", "缺少 {fields}"),
+    "fields_extra": ("unexpected {fields}", "多出 {fields}"),
+    "balance_of": ("{account} {unit}", "科目 {account}（{unit}）"),
+    "balance_of_fund": ("{account} fund {fund} {unit}", "科目 {account}、基金 {fund}（{unit}）"),
+    "unit_cny": ("CNY", "人民币"),
+    # A signed note, checkpoint or key (tlog.notes.NoteError: "note_" + its code).
+    "note_note_format": ("{detail}", "签名的格式不正确"),
+    "note_key_format": ("{detail}", "公钥的格式不正确"),
+    "note_checkpoint_format": ("{detail}", "检查点的格式不正确"),
+    "note_not_base64": ("{detail}", "{what} 不是有效的 base64 编码"),
+    "note_key_length": ("{detail}", "Ed25519 公钥应为 32 字节"),
+    "note_key_name": ("{detail}", "公钥名称不正确：不能为空，不能有空格或“+”"),
+    "note_vkey_form": ("{detail}", "核验公钥的格式应为“名称+密钥编号+base64”"),
+    "note_vkey_type": ("{detail}", "核验公钥不是 Ed25519 公钥（应为类型 0x01 加 32 字节）"),
+    "note_vkey_id": ("{detail}", "核验公钥中的密钥编号与它的名称和公钥不符"),
+    "note_empty": ("{detail}", "签名的文本是空的"),
+    "note_newline": ("{detail}", "签名的文本必须以换行结尾"),
+    "note_control": ("{detail}", "签名的文本含有换行以外的控制字符"),
+    "note_utf8": ("{detail}", "签名的文本不是有效的 UTF-8 文本"),
+    "note_not_text": ("{detail}", "签名应为一段文本"),
+    "note_too_long": ("{detail}", "签名的文本超过 {n} 个字符"),
+    "note_no_signatures": ("{detail}", "没有签名：签名的文本后面没有签名行"),
+    "note_too_many": ("{detail}", "签名超过 {n} 个"),
+    "note_sig_line": ("{detail}", "第 {n} 个签名行的格式不正确"),
+    "note_signature_invalid": (
+        "{detail}",
+        "{name} 的签名与这个公钥对不上：签名的内容被改动过，或不是用这个公钥签的",
+    ),
+    "note_signature_missing": (
+        "{detail}",
+        "没有 {name} 用这个公钥所做的签名（签名者：{signers}）",
+    ),
+    "nobody": ("nobody", "无"),
+    "note_what_vkey": ("verifier key", "核验公钥"),
+    "note_checkpoint_lines": ("{detail}", "检查点应有 3 行，这一个有 {n} 行"),
+    "note_checkpoint_origin": ("{detail}", "检查点的第一行（日志名称）是空的或含有空格"),
+    "note_checkpoint_size": ("{detail}", "检查点的大小 {value} 不是十进制整数"),
+    "note_checkpoint_root": ("{detail}", "检查点的根不是 32 字节的 base64 编码"),
+    # A proof (tlog.merkle.VerificationError: "merkle_" + its check).
+    "merkle_bad_size": ("{detail} [{check}]", "证明所用的日志大小不正确"),
+    "merkle_hash_length": ("{detail} [{check}]", "证明中有哈希不是 32 字节"),
+    "merkle_proof_format": ("{detail} [{check}]", "证明应为哈希的列表"),
+    "merkle_index_out_of_range": ("{detail} [{check}]", "序号超出了已签名日志的范围"),
+    "merkle_proof_length": ("{detail} [{check}]", "证明中的哈希个数不对"),
+    "merkle_proof_too_long": ("{detail} [{check}]", "证明中的哈希比日志树的层数还多"),
+    "merkle_proof_too_short": ("{detail} [{check}]", "证明还没到达根就结束了"),
+    "merkle_root_mismatch": ("{detail} [{check}]", "由证明算出的根与签名的根不一致"),
+    "merkle_old_size_zero": ("{detail} [{check}]", "不接受从空日志开始的一致性证明"),
+    "merkle_old_size_gt_new_size": ("{detail} [{check}]", "上一个日志比现在的日志还大"),
+    "merkle_equal_sizes_nonempty_proof": ("{detail} [{check}]", "两个日志大小相同，证明却不是空的"),
+    "merkle_equal_sizes_root_mismatch": ("{detail} [{check}]", "两个日志大小相同，根却不同"),
+    "merkle_proof_empty": ("{detail} [{check}]", "一致性证明是空的，但日志变大了"),
+    "merkle_old_root_mismatch": (
+        "{detail} [{check}]",
+        "由一致性证明算出的旧根与上一个检查点的根不一致",
+    ),
+    "merkle_new_root_mismatch": (
+        "{detail} [{check}]",
+        "由一致性证明算出的新根与本检查点的根不一致",
+    ),
+    "merkle_other": ("{detail} [{check}]", "证明不成立"),
+    "canonical": (
+        "{detail}",
+        "无法转换为规范 JSON（记录中只能有整数、文本、null、数组和对象）",
+    ),
+    "bad_value": ("{detail}", "文件中有一个值不符合格式要求"),
+    "missing_key": ("missing {detail}", "缺少 {detail}"),
+    "too_deep": ("input is nested too deeply", "文件的嵌套层数太多"),
+    "unexpected_error": ("unexpected error ({kind}): {detail}", "核验工具遇到意外错误（{kind}）"),
+    # ----------------------------------------------------------- reading the files
+    "doc_previous": ("previous", "上一份报告"),
+    "doc_file": ("file", "文件"),
+    "file_what": ("{doc} {path}", "{doc} {path}"),
+    "key_file": ("--key file {path}", "--key 文件 {path}"),
+    "input_not_utf8": (
+        "{what}: not UTF-8 text (byte {pos})",
+        "{what}：不是 UTF-8 文本（第 {pos} 个字节）",
+    ),
+    "input_not_json": (
+        "{what}: not valid JSON ({detail} at line {line} column {col})",
+        "{what}：不是有效的 JSON（第 {line} 行第 {col} 列有错）：文件不完整或被改坏了",
+    ),
+    "input_too_deep": ("{what}: JSON nested too deeply", "{what}：JSON 的嵌套层数太多"),
+    "input_duplicate": (
+        "{what}: object has the key {key!r} twice",
+        "{what}：同一个对象里 {key!r} 出现了两次",
+    ),
+    "input_constant": ("{what}: {name} is not a JSON number", "{what}：{name} 不是 JSON 数字"),
+    "input_value": ("{what}: {detail}", "{what}：有一个值无法读取"),
+    "input_too_large": (
+        "{what}: {size} bytes is larger than the 512 MiB limit",
+        "{what}：文件有 {size} 字节，超过了 512 MiB 的上限",
+    ),
+    "input_larger": ("{what}: larger than the 512 MiB limit", "{what}：文件超过了 512 MiB 的上限"),
+    "input_cannot_read": ("{what}: cannot read ({detail})", "{what}：无法读取这个文件（{detail}）"),
+    "input_key_too_large": ("{what}: too large for a key file", "{what}：作为公钥文件太大了"),
+    "input_not_text": ("{what}: not UTF-8 text", "{what}：不是 UTF-8 文本"),
+    "input_json": (
+        "{what}: not valid JSON ({detail})",
+        "{what}：不是有效的 JSON：文件不完整或被改坏了",
+    ),
+    "input_http": ("{what}: HTTP {status}", "{what}：无法从本网站取得（HTTP {status}）"),
+    "source_key_field": ("the key field", "公钥栏"),
+    "note_no_ed25519": (
+        "{detail}",
+        "这个浏览器无法核对 Ed25519 签名，请换用较新的浏览器或命令行核验工具",
+    ),
+    "input_key_field": (
+        '{what}: a JSON key needs an "ed25519" field',
+        "{what}：JSON 格式的公钥需要“ed25519”一项",
+    ),
+    "input_key_fingerprint": (
+        '{what}: "ed25519" is the key in base64, not its fingerprint',
+        "{what}：“ed25519”应是 base64 编码的公钥本身，而不是它的指纹",
+    ),
+    "input_key_invalid": (
+        "{what}: not a key (expected base64 of 32 bytes, a 64-hex-digit fingerprint, "
+        "or name+keyid+base64)",
+        "{what}：不是公钥（应为 32 字节的 base64 编码、64 位十六进制的指纹，"
+        "或“名称+密钥编号+base64”形式的核验公钥）",
+    ),
+    "input_key_error": ("{what}: {error}", "{what}：{error}"),
+    "input_format_other": (
+        "{what}: format is {found!r}, this verifier reads {want!r}",
+        "{what}：格式是 {found!r}，本核验工具只读取 {want!r}",
+    ),
+    "input_format_none": (
+        '{what}: not a Commons Ledger {want} document (no "format")',
+        "{what}：不是社区公账的 {want} 文件（没有“format”一项）",
+    ),
+    "input_previous_alone": (
+        "a previous report needs the report that follows it, to compare with",
+        "只给了上一份报告：还需要要核验的那份报告",
+    ),
+    "input_nothing": (
+        "nothing to verify: give a report's bundle and/or a receipt",
+        "没有要核验的内容：请提供报告的数据包和/或回执",
+    ),
+    # ----------------------------------------------------------- the checks' own findings
+    "book_id_positive": (
+        "book.id {id} is not a positive integer",
+        "账簿编号 book.id 是 {id}，不是正整数",
+    ),
+    "period_order": (
+        "period starts {start} after it ends {end}",
+        "期间的开始日期 {start} 晚于结束日期 {end}",
+    ),
+    "pk_length": (
+        "public_key.ed25519 is {n} bytes, an Ed25519 key is 32",
+        "公钥 public_key.ed25519 有 {n} 字节，Ed25519 公钥应为 32 字节",
+    ),
+    "pk_fingerprint": (
+        "public_key.fingerprint is not the SHA-256 of public_key.ed25519",
+        "公钥指纹 public_key.fingerprint 不是公钥 public_key.ed25519 的 SHA-256",
+    ),
+    "key_named": (
+        "{what}'s public_key is named {name!r}, not {origin!r}",
+        "{what}的公钥名称是 {name!r}，不是日志名称 {origin!r}",
+    ),
+    "key_none": (
+        "no usable key: {error}; give the organisation's published key",
+        "没有可用的公钥：{error}；请提供机构公布的公钥",
+    ),
+    "key_fp_unusable": (
+        "only a fingerprint was given and the {what}'s key is unusable: {error}",
+        "只提供了指纹，而{what}自带的公钥无法使用：{error}",
+    ),
+    "key_own_action": (
+        "pass --key with the verifier key shown on the organisation's page (its fingerprint "
+        "should read {fp}: compare it with the one posted at the community office)",
+        "用 --key 加上机构页面上的“核验公钥”重新运行（它的指纹应为 {fp}："
+        "请先与社区公示栏上张贴的指纹核对）。",
+    ),
+    "origin_action": (
+        "pass --key with the verifier key shown on the organisation's page (it names the "
+        "origin), or --origin {origin} after comparing it with that page",
+        "用 --key 加上机构页面上的“核验公钥”重新运行（它写明了日志名称），"
+        "或与该页面核对后用 --origin {origin}。",
+    ),
+    "opening_action": (
+        "pass --previous with the organisation's report for the period ending {end} "
+        "(its bundle, from the organisation's page)",
+        "用 --previous 加上截至 {end} 那一期报告的数据包（在机构页面上下载）重新运行。",
+    ),
+    "no_trusted_key": (
+        "no trusted key to check the signature with (see the {check} check)",
+        "没有可信的公钥来核对签名（见 {check} 检查）",
+    ),
+    "checkpoint_other": (
+        "checkpoint is for {origin!r}, {mismatch}",
+        "检查点属于 {origin!r}，{mismatch}",
+    ),
+    "bundle_is_book": (
+        "this bundle is book {book} ({origin!r})",
+        "本报告是账簿 {book}（{origin!r}）",
+    ),
+    "origin_not_book": (
+        "the checkpoint's origin {origin!r} does not name book {book} as "
+        "<host>/commons-ledger/<book id>",
+        "检查点的日志名称 {origin!r} 没有按“<网站>/commons-ledger/<账簿编号>”写明账簿 {book}",
+    ),
+    "no_signature": (
+        'the bundle has no "signature": its statements and labels are not signed',
+        "报告没有签名（缺少“signature”）：它的报表和各项名称都没有签名",
+    ),
+    "sig_lines": (
+        "the signed text has {n} lines, a bundle signature has 3",
+        "签名的文本有 {n} 行，报告的签名应有 3 行",
+    ),
+    "first_index_negative": (
+        "log.first_index {first} is negative",
+        "本期第一条记录的序号（log.first_index）是 {first}，不能是负数",
+    ),
+    "record_position": (
+        "{path}: index is {index}, its position says {want}",
+        "{path}：序号是 {index}，按它在报告中的位置应为 {want}",
+    ),
+    "record_book": (
+        "{path}: book is {book}, not {want}",
+        "{path}：属于账簿 {book}，不是账簿 {want}",
+    ),
+    "record_canonical": (
+        "{path}: cannot be canonicalised ({error})",
+        "{path}：无法转换为规范 JSON（{error}）",
+    ),
+    "root_unreadable": (
+        "cannot compute the root: the records could not be read",
+        "无法计算日志根：记录无法读取",
+    ),
+    "previous_missing": (
+        "bundle.previous: missing (null for a book's first report)",
+        "缺少 bundle.previous（上一份报告；账簿的第一份报告写 null）",
+    ),
+    "previous_first_index": (
+        "no previous report, yet the log starts at index {first} (not 0)",
+        "没有上一份报告，本期记录却不是从日志的第一条开始（而是从序号 {first} 开始）",
+    ),
+    "previous_not_object": (
+        "bundle.previous: expected an object or null",
+        "bundle.previous（上一份报告）应为对象或 null",
+    ),
+    "previous_no_key": (
+        "no trusted key to check its signature with",
+        "没有可信的公钥来核对它的签名",
+    ),
+    "previous_signature": ("signature: {error}", "签名：{error}"),
+    "previous_other_origin": (
+        "it is for {origin!r}, not {want!r}",
+        "它属于 {origin!r}，不是 {want!r}",
+    ),
+    "previous_size": (
+        "its size {size} is not log.first_index {first}",
+        "上一份报告的日志有 {size} 条记录，但本期记录从序号 {first} 开始（两者应相同）",
+    ),
+    "previous_period": (
+        "previous period_end {end} is not before this period's start {start}",
+        "上一期的结束日期 {end} 不在本期的开始日期 {start} 之前",
+    ),
+    "consistency_from_empty": (
+        "a proof from the empty log must be empty",
+        "从空日志开始的证明必须是空的",
+    ),
+    "needs_first_index": (
+        "needs log.first_index",
+        "需要本期第一条记录的序号（log.first_index）",
+    ),
+    "compact_count": (
+        "a compact range of {first} leaves has {want} hashes, got {got}",
+        "本期之前有 {first} 条记录，压缩区间应有 {want} 个哈希，实际有 {got} 个",
+    ),
+    "needs_previous_checkpoint": ("needs the previous checkpoint", "需要上一个检查点"),
+    "carried_missing": (
+        "bundle.carried_records: missing",
+        "缺少 bundle.carried_records（从以前报告转入的记录）",
+    ),
+    "carried_in_first": (
+        "the first report of a book cannot carry records from an earlier one",
+        "账簿的第一份报告不能有从以前报告转入的记录",
+    ),
+    "carried_needs_all": (
+        "needs the checkpoint, log.first_index and the previous period end",
+        "需要检查点、本期第一条记录的序号和上一期的结束日期",
+    ),
+    "carried_not_before": (
+        "{path}: index {index} is not before log.first_index {first}",
+        "{path}：序号 {index} 不在本期第一条记录（序号 {first}）之前",
+    ),
+    "carried_order": (
+        "{path}: index {index} repeats or is out of order (after {last})",
+        "{path}：序号 {index} 重复或顺序不对（前一条是 {last}）",
+    ),
+    "carried_date": (
+        "{path}: dated {date}, not after the previous period's end {end}",
+        "{path}：日期是 {date}，不在上一期结束日期 {end} 之后",
+    ),
+    "carried_proof": ("{path}: inclusion proof fails: {error}", "{path}：包含证明不成立：{error}"),
+    "record_dates_early": (
+        "{n} records dated before {start} were posted after their month's report "
+        "({numbers}); they count in this period",
+        "{n} 条日期在 {start} 之前的记录是在当月报告发布之后才记账的（{numbers}）；它们计入本期",
+    ),
+    "statements_not_array": (
+        "bundle.statements: expected an array",
+        "bundle.statements（报表）应为数组",
+    ),
+    "statements_custom": (
+        "an imported (CUSTOM) chart has no statements",
+        "导入的自定义科目表（CUSTOM）没有报表",
+    ),
+    "statements_none": ("the bundle has no statements", "报告中没有报表"),
+    "receipt_no_commitments": (
+        "the record has no private commitment, so this receipt proves nothing private",
+        "记录中没有个人信息的承诺值，所以这张回执不能证明任何个人信息",
+    ),
+    "receipt_private_not_array": (
+        "record.private is not an array of line commitments",
+        "record.private 不是各行承诺值的数组",
+    ),
+    "receipt_private_keys": (
+        "{path} has exactly line, resident, name, unit and salt",
+        "{path} 只能有 line、resident、name、unit 和 salt 五项",
+    ),
+    "receipt_salt_length": (
+        "{path}.salt is {n} bytes, not 16",
+        "{path}.salt（盐）有 {n} 字节，应为 16 字节：回执中的盐不完整或被改动过",
+    ),
+    "receipt_line_range": (
+        "{path}.line {line} is not a line of the record (1..{n})",
+        "{path}.line：第 {line} 行不是这条记录里的行（应在第 1 至 {n} 行之间）",
+    ),
+    "receipt_line_twice": (
+        "{path}.line {line} appears twice in the receipt",
+        "{path}.line：第 {line} 行在回执中出现了两次",
+    ),
 }
 
 
@@ -401,7 +826,7 @@ class Msg(str):
     key: str
     params: dict[str, object]
 
-    def __new__(cls, key: str, **params: object) -> Msg:
+    def __new__(cls, key: str, /, **params: object) -> Msg:
         self = super().__new__(cls, _render(key, params, "en"))
         self.key, self.params = key, params
         return self
@@ -410,12 +835,12 @@ class Msg(str):
         return _render(self.key, self.params, lang)
 
 
-def msg(key: str, **params: object) -> Msg:
-    return Msg(key, **params)
+def msg(message_id: str, /, **params: object) -> Msg:
+    return Msg(message_id, **params)
 
 
-def _render(key: str, params: dict[str, object], lang: str) -> str:
-    template = MESSAGES[key][1 if lang == "zh" else 0]
+def _render(message_id: str, params: dict[str, object], lang: str) -> str:
+    template = MESSAGES[message_id][1 if lang == "zh" else 0]
     return template.format(**{k: _param(v, lang) for k, v in params.items()})
 
 
@@ -427,6 +852,25 @@ def _param(value: object, lang: str) -> str:
     if isinstance(value, tuple):  # a list joined with commas
         return ("、" if lang == "zh" else ", ").join(_param(v, lang) for v in value)
     return str(value)
+
+
+_FIELD = re.compile(r"\{\{|\}\}|\{(\w+)(!r)?\}")
+
+
+def page_messages(lang: str) -> dict[str, str]:
+    """``MESSAGES`` in one language as the browser verifier's templates: ``%(name)s`` for each
+    parameter (``{name!r}`` quoted), so the page and the command line say the same thing
+    (templates/transparency/_verify_messages.html is generated from this)."""
+
+    def js(template: str) -> str:
+        def field(m: re.Match[str]) -> str:
+            if m.group(0) in ("{{", "}}"):
+                return m.group(0)[0]
+            return f"'%({m.group(1)})s'" if m.group(2) else f"%({m.group(1)})s"
+
+        return _FIELD.sub(field, template)
+
+    return {k: js(v[1 if lang == "zh" else 0]) for k, v in MESSAGES.items()}
 
 
 def in_lang(text: str, lang: str) -> str:
@@ -514,10 +958,10 @@ class Report:
             self.add(name, FAIL, _describe(e))
             return False
         except RecursionError:
-            self.add(name, FAIL, "input is nested too deeply")
+            self.add(name, FAIL, msg("too_deep"))
             return False
         except Exception as e:  # never a traceback, whatever the input
-            self.add(name, FAIL, f"unexpected error ({type(e).__name__}): {e}")
+            self.add(name, FAIL, msg("unexpected_error", kind=type(e).__name__, detail=e))
             return False
         self.add(name, PASS, message or "ok")
         return True
@@ -576,12 +1020,67 @@ class Report:
         }
 
 
-def _describe(e: BaseException) -> str:
+def _describe(e: BaseException) -> Msg:
+    """An exception from reading a document (tlog's, or a check's own) as a message: its
+    English text as it was, and its meaning in Chinese from its stable code."""
+    if isinstance(e, _Outcome):
+        return e.message if isinstance(e.message, Msg) else msg("bad_value", detail=e.message)
+    if isinstance(e, bm.ShapeError):
+        key = f"shape_{e.code}"
+        params = {k: _shape_param(k, v) for k, v in e.params.items()}
+        if e.code == "record_fields":
+            parts = [msg("fields_missing", fields=params["missing"])] if params["missing"] else []
+            if params["extra"]:
+                parts.append(msg("fields_extra", fields=params["extra"]))
+            params["fields"] = msg("list", items=parts)
+        if e.code in ("balance_twice", "balance_zero"):
+            params["what"] = _balance_label((params["account"], params["fund"], params["unit"]))
+        return msg(
+            key if key in MESSAGES else "shape_shape", path=e.path, detail=e.detail, **params
+        )
+    if isinstance(e, notes.NoteError):
+        key = f"note_{e.code}"
+        params = dict(e.params)
+        if "signers" in params:
+            signers = params["signers"]
+            params["signers"] = tuple(signers) if signers else msg("nobody")  # type: ignore[arg-type]
+        if params.get("what") == "verifier key":
+            params["what"] = msg("note_what_vkey")
+        return msg(key if key in MESSAGES else f"note_{e.check}", detail=e.detail, **params)
     if isinstance(e, merkle.VerificationError):
-        return f"{e} [{e.check}]"
+        key = f"merkle_{e.check}"
+        return msg(key if key in MESSAGES else "merkle_other", detail=e.detail, check=e.check)
+    if isinstance(e, jcs.CanonicalizationError):
+        return msg("canonical", detail=str(e))
     if isinstance(e, KeyError):
-        return f"missing {e}"
-    return str(e)
+        return msg("missing_key", detail=str(e))
+    if isinstance(e, RecursionError):
+        return msg("too_deep")
+    return msg("bad_value", detail=str(e))
+
+
+def _shape_param(name: str, value: object) -> object:
+    """A ShapeError parameter as a message part: JSON type names and balance keys in words."""
+    if name == "got" and isinstance(value, str):
+        return msg(f"json_{value}") if f"json_{value}" in MESSAGES else value
+    if name == "expected" and isinstance(value, tuple):
+        names = [msg(f"json_{t}") if f"json_{t}" in MESSAGES else t for t in value]
+        return (
+            names[0]
+            if len(names) == 1
+            else msg("either", a=names[0], b=msg("list", items=names[1:]))
+        )
+    if name in ("units", "missing", "extra") and isinstance(value, tuple):
+        return tuple(value)
+    return value
+
+
+def _balance_label(key: tuple) -> Msg:
+    account, fund, unit = key
+    u = msg("unit_cny") if unit == bm.BASE_UNIT else unit
+    if fund is None:
+        return msg("balance_of", account=account, unit=u)
+    return msg("balance_of_fund", account=account, fund=fund, unit=u)
 
 
 # =========================================================================== reading input
@@ -590,9 +1089,21 @@ def _describe(e: BaseException) -> str:
 class InputError(Exception):
     """An input file could not be read as one of our JSON documents (exit code 2)."""
 
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _JsonProblem(ValueError):
+    """A duplicate key or a NaN/Infinity: what the JSON parser's hooks refuse."""
+
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(message_id)
+        self.message_id, self.params = message_id, params
+
 
 def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number")
+    raise _JsonProblem("input_constant", name=name)
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
@@ -600,31 +1111,35 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
     if len(out) != len(pairs):
         seen: set[str] = set()
         dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise ValueError(f"object has the key {dup!r} twice")
+        raise _JsonProblem("input_duplicate", key=dup)
     return out
 
 
-def parse_json_bytes(data: bytes, what: str) -> Any:
+def parse_json_bytes(data: bytes, what: str) -> Any:  # what: a str or a Msg
     """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys (two readers must never see two
     different documents in the same bytes)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError(f"{what}: not UTF-8 text (byte {e.start})") from None
+        raise InputError(msg("input_not_utf8", what=what, pos=e.start)) from None
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
         raise InputError(
-            f"{what}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
+            msg("input_not_json", what=what, detail=e.msg, line=e.lineno, col=e.colno)
         ) from None
     except RecursionError:
-        raise InputError(f"{what}: JSON nested too deeply") from None
-    except ValueError as e:  # duplicate key, NaN, a number too long to convert
-        raise InputError(f"{what}: {e}") from None
+        raise InputError(msg("input_too_deep", what=what)) from None
+    except _JsonProblem as e:
+        raise InputError(msg(e.message_id, what=what, **e.params)) from None
+    except ValueError as e:  # a number too long to convert
+        raise InputError(msg("input_value", what=what, detail=e)) from None
 
 
 def load_json(path: str, what: str) -> Any:
     """Read and parse one input file; any problem is an :class:`InputError`."""
+    doc = msg(f"doc_{what}") if f"doc_{what}" in MESSAGES else what
+    where = msg("file_what", doc=doc, path=path)
     try:
         with open(path, "rb") as fh:
             try:
@@ -632,15 +1147,15 @@ def load_json(path: str, what: str) -> Any:
             except OSError:
                 size = 0
             if size > MAX_INPUT_BYTES:
-                raise InputError(f"{what} {path}: {size} bytes is larger than the 512 MiB limit")
+                raise InputError(msg("input_too_large", what=where, size=size))
             data = fh.read(MAX_INPUT_BYTES + 1)
     except InputError:
         raise
     except OSError as e:
-        raise InputError(f"{what} {path}: cannot read ({e.strerror or e})") from None
+        raise InputError(msg("input_cannot_read", what=where, detail=e.strerror or e)) from None
     if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"{what} {path}: larger than the 512 MiB limit")
-    return parse_json_bytes(data, f"{what} {path}")
+        raise InputError(msg("input_larger", what=where))
+    return parse_json_bytes(data, where)
 
 
 def document_format(doc: object) -> str | None:
@@ -663,32 +1178,33 @@ class TrustedKey:
 def parse_key(value: str) -> TrustedKey:
     """``--key``: a file, or base64 of 32 bytes, a hex fingerprint, a verifier key, or a
     ``public_key`` JSON object. Raises InputError when it is none of those."""
-    source = "--key"
+    source: str = "--key"
     text = value
     if os.path.isfile(value):
         try:
             with open(value, "rb") as fh:
                 data = fh.read(MAX_KEY_FILE_BYTES + 1)
         except OSError as e:
-            raise InputError(f"--key {value}: cannot read ({e.strerror or e})") from None
+            where = msg("file_what", doc="--key", path=value)
+            raise InputError(msg("input_cannot_read", what=where, detail=e.strerror or e)) from None
+        source = msg("key_file", path=value)
         if len(data) > MAX_KEY_FILE_BYTES:
-            raise InputError(f"--key {value}: too large for a key file")
+            raise InputError(msg("input_key_too_large", what=source))
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise InputError(f"--key {value}: not UTF-8 text") from None
-        source = f"--key file {value}"
+            raise InputError(msg("input_not_text", what=source)) from None
     text = text.strip()
     if text.startswith("{"):
         doc = parse_json_bytes(text.encode("utf-8"), source)
         if type(doc) is dict and type(doc.get("public_key")) is dict:
             doc = doc["public_key"]  # a whole bundle or receipt was given: take its key
         if type(doc) is not dict or type(doc.get("ed25519")) is not str:
-            raise InputError(f'{source}: a JSON key needs an "ed25519" field')
+            raise InputError(msg("input_key_field", what=source))
         name = doc.get("name") if type(doc.get("name")) is str else None
         text = doc["ed25519"].strip()
         if _HEX64.fullmatch(text):
-            raise InputError(f'{source}: "ed25519" is the key in base64, not its fingerprint')
+            raise InputError(msg("input_key_fingerprint", what=source))
         key = parse_key_text(text, source)
         return TrustedKey(key.raw, key.fingerprint, source, name)
     return parse_key_text(text, source)
@@ -702,17 +1218,14 @@ def parse_key_text(text: str, source: str) -> TrustedKey:
         try:
             name, raw = notes.parse_vkey(text)
         except notes.NoteError as e:
-            raise InputError(f"{source}: {e}") from None
+            raise InputError(msg("input_key_error", what=source, error=_describe(e))) from None
         return TrustedKey(raw, hashlib.sha256(raw).hexdigest(), source, name)
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raw = b""
     if len(raw) != 32:
-        raise InputError(
-            f"{source}: not a key (expected base64 of 32 bytes, a 64-hex-digit fingerprint, "
-            "or name+keyid+base64)"
-        )
+        raise InputError(msg("input_key_invalid", what=source))
     return TrustedKey(raw, hashlib.sha256(raw).hexdigest(), source)
 
 
@@ -724,9 +1237,9 @@ def _public_key_field(doc: dict, where: str) -> tuple[str, bytes]:
     fp = bm.require(pk, "fingerprint", str, f"{where}.public_key")
     raw = notes.b64decode(b64, "public_key.ed25519")
     if len(raw) != 32:
-        raise fail(f"public_key.ed25519 is {len(raw)} bytes, an Ed25519 key is 32")
+        raise fail(msg("pk_length", n=len(raw)))
     if fp.lower() != hashlib.sha256(raw).hexdigest():
-        raise fail("public_key.fingerprint is not the SHA-256 of public_key.ed25519")
+        raise fail(msg("pk_fingerprint"))
     return name, raw
 
 
@@ -744,16 +1257,15 @@ def _choose_key(
         else what
     )
     if own is not None and own[0] != origin:
-        problem = f"{what}'s public_key is named {own[0]!r}, not {origin!r}"
+        problem = msg("key_named", what=doc, name=own[0], origin=origin)
         return (user.raw if user else None), fail(problem)
     if user is None:
         if own is None:
-            return None, fail(f"no key: {own_error}; pass --key")
+            return None, fail(msg("key_none", error=own_error))
         fp = hashlib.sha256(own[1]).hexdigest()
         return own[1], warn(
             msg("key_own", what=doc, fp=fp),
-            f"pass --key with the verifier key shown on the organisation's page (its fingerprint "
-            f"should read {fp}: compare it with the one posted at the community office)",
+            msg("key_own_action", fp=fp),
         )
     if user.raw is not None:
         if own is not None and own[1] != user.raw:
@@ -768,9 +1280,7 @@ def _choose_key(
             )
         return user.raw, msg("key_given", source=user.source, fp=user.fingerprint)
     if own is None:
-        return None, fail(
-            f"only a fingerprint was given and the {what}'s key is unusable: {own_error}"
-        )
+        return None, fail(msg("key_fp_unusable", what=doc, error=own_error))
     if hashlib.sha256(own[1]).hexdigest() != user.fingerprint:
         return None, fail(
             msg(
@@ -789,12 +1299,12 @@ def _choose_key(
 
 def _b64_hashes(value: object, path: str) -> list[bytes]:
     if type(value) is not list:
-        raise bm.ShapeError(path, "expected an array of base64 hashes")
+        raise bm.ShapeError(path, "expected an array of base64 hashes", "hashes")
     out = []
     for i, h in enumerate(value):
         raw = notes.b64decode(h, f"{path}[{i}]") if type(h) is str else b""
         if len(raw) != merkle.HASH_SIZE:
-            raise bm.ShapeError(f"{path}[{i}]", "expected base64 of a 32-byte hash")
+            raise bm.ShapeError(f"{path}[{i}]", "expected base64 of a 32-byte hash", "hash_b64")
         out.append(raw)
     return out
 
@@ -828,7 +1338,7 @@ def _diff_balances(
     diffs: list[str] = [
         msg(
             key,
-            what=bm._label(k),
+            what=_balance_label(k),
             recomputed=yuan(expected.get(k, 0), k[2]),
             stated=yuan(actual.get(k, 0), k[2]),
         )
@@ -887,7 +1397,7 @@ class _SignedDocument:
         try:
             own = _public_key_field(self.doc, self.what)
         except (_Outcome, bm.ShapeError, notes.NoteError) as e:
-            err = getattr(e, "message", None) or str(e)
+            err = _describe(e)
         self.key, outcome = _choose_key(own, err, self.origin, self.user_key, self.what)
         return outcome
 
@@ -905,7 +1415,7 @@ class _SignedDocument:
         # signature fails; nothing is *trusted* unless this check passes.
         self.cp = _open_checkpoint(note, f"{self.what}.checkpoint")
         if self.key is None:
-            raise fail(f"no trusted key to check the signature with (see {self.key_check})")
+            raise fail(msg("no_trusted_key", check=self.key_check))
         notes.verify_note(note, self.origin, self.key)
         return msg("cp_signed", size=self.cp.size, origin=self.origin)
 
@@ -913,19 +1423,17 @@ class _SignedDocument:
         if self.cp is None or self.origin is None:
             raise skip(msg("needs_checkpoint"))
         if self.cp.origin != self.origin:
-            raise fail(f"checkpoint is for {self.cp.origin!r}, {self.origin_mismatch()}")
-        if notes.book_of_origin(self.cp.origin) != self.book_id:
             raise fail(
-                f"the checkpoint's origin {self.cp.origin!r} does not name book {self.book_id} "
-                "as <host>/commons-ledger/<book id>"
+                msg("checkpoint_other", origin=self.cp.origin, mismatch=self.origin_mismatch())
             )
+        if notes.book_of_origin(self.cp.origin) != self.book_id:
+            raise fail(msg("origin_not_book", origin=self.cp.origin, book=self.book_id))
         if self.expected_origin is None and self.prefix:
             raise skip(msg("origin_previous", origin=self.origin))
         if self.expected_origin is None:
             raise skip(
                 msg("origin_unchecked", origin=self.origin),
-                "pass --key with the verifier key shown on the organisation's page (it names "
-                f"the origin), or --origin {self.origin} after comparing it with that page",
+                msg("origin_action", origin=self.origin),
             )
         return msg("origin_pass", origin=self.origin)
 
@@ -935,10 +1443,10 @@ class BundleVerifier(_SignedDocument):
 
     what = "bundle"
     needs_book = "needs the book id (bundle_header)"
-    key_check = "the key check"
+    key_check = "key"
 
     def origin_mismatch(self) -> str:
-        return f"this bundle is book {self.book_id} ({self.origin!r})"
+        return msg("bundle_is_book", book=self.book_id, origin=self.origin)
 
     def __init__(
         self,
@@ -1030,12 +1538,12 @@ class BundleVerifier(_SignedDocument):
         book = bm.require(self.b, "book", dict, "bundle")
         book_id = bm.require(book, "id", int, "bundle.book")
         if book_id < 1:
-            raise fail(f"book.id {book_id} is not a positive integer")
+            raise fail(msg("book_id_positive", id=book_id))
         period = bm.require(self.b, "period", dict, "bundle")
         start = bm.parse_date(period.get("start"), "bundle.period.start")
         end = bm.parse_date(period.get("end"), "bundle.period.end")
         if start > end:
-            raise fail(f"period starts {start} after it ends {end}")
+            raise fail(msg("period_order", start=start, end=end))
         self.set_origin(book_id)
         self.period_start, self.period_end = start, end
         return msg("header_pass", book=book_id, start=start, end=end)
@@ -1046,14 +1554,14 @@ class BundleVerifier(_SignedDocument):
         if self.origin is None or self.period_start is None or self.period_end is None:
             raise skip(msg("needs_header_period"))
         if "signature" not in self.b:
-            raise fail('the bundle has no "signature": its statements and labels are not signed')
+            raise fail(msg("no_signature"))
         note = bm.require(self.b, "signature", str, "bundle")
         if self.key is None:
-            raise fail("no trusted key to check the signature with (see the key check)")
+            raise fail(msg("no_trusted_key", check="key"))
         text = notes.verify_note(note, self.origin, self.key)
         lines = text[:-1].split("\n")
         if len(lines) != 3:
-            raise fail(f"the signed text has {len(lines)} lines, a bundle signature has 3")
+            raise fail(msg("sig_lines", n=len(lines)))
         start, end = self.period_start.isoformat(), self.period_end.isoformat()
         assert self.origin is not None
         expected = bm.bundle_note_text(self.b, self.origin, start, end, self.leaf_data)
@@ -1073,7 +1581,7 @@ class BundleVerifier(_SignedDocument):
         log = bm.require(self.b, "log", dict, "bundle")
         first = bm.require(log, "first_index", int, "bundle.log")
         if first < 0:
-            raise fail(f"log.first_index {first} is negative")
+            raise fail(msg("first_index_negative", first=first))
         records = bm.require(log, "records", list, "bundle.log")
         self.first_index, self.records = first, records
         problems: list[str] = []
@@ -1087,15 +1595,17 @@ class BundleVerifier(_SignedDocument):
                 dates.append(bm.check_record(rec, path))
                 shape_ok = True
                 if rec["index"] != first + i:
-                    raise bm.ShapeError(
-                        path, f"index is {rec['index']}, its position says {first + i}"
+                    raise _Outcome(
+                        FAIL, msg("record_position", path=path, index=rec["index"], want=first + i)
                     )
                 if rec["book"] != self.book_id:
-                    raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")
-            except bm.ShapeError as e:
+                    raise _Outcome(
+                        FAIL, msg("record_book", path=path, book=rec["book"], want=self.book_id)
+                    )
+            except (bm.ShapeError, _Outcome) as e:
                 nproblems += 1
                 if len(problems) < 10:
-                    problems.append(str(e))
+                    problems.append(_describe(e))
             if hashes is not None:
                 try:
                     data = bm.leaf_bytes(rec, checked=shape_ok)
@@ -1103,7 +1613,7 @@ class BundleVerifier(_SignedDocument):
                         self.leaf_data[id(rec)] = data
                     hashes.append(merkle.leaf_hash(data))
                 except jcs.CanonicalizationError as e:
-                    problems.append(f"{path}: cannot be canonicalised ({e})")
+                    problems.append(msg("record_canonical", path=path, error=_describe(e)))
                     nproblems += 1
                     hashes = None
             if len(problems) >= 10 and hashes is None:
@@ -1121,7 +1631,7 @@ class BundleVerifier(_SignedDocument):
         if self.cp is None:
             raise skip(msg("needs_checkpoint"))
         if self.leaf_hashes is None or self.first_index is None:
-            raise fail("cannot compute the root: the records could not be read")
+            raise fail(msg("root_unreadable"))
         log = self.b["log"]
         compact = _b64_hashes(
             bm.require(log, "compact_range", list, "bundle.log"), "log.compact_range"
@@ -1137,10 +1647,16 @@ class BundleVerifier(_SignedDocument):
                     expected=expected_size,
                 )
             )
-        try:
-            size, root = bm.fold_log(compact, self.first_index, self.leaf_hashes)
-        except ValueError as e:
-            raise fail(str(e)) from None
+        if len(compact) != self.first_index.bit_count():
+            raise fail(
+                msg(
+                    "compact_count",
+                    first=self.first_index,
+                    want=self.first_index.bit_count(),
+                    got=len(compact),
+                )
+            )
+        size, root = bm.fold_log(compact, self.first_index, self.leaf_hashes)
         if root != self.cp.root:
             raise fail(msg("root_differs"))
         return msg("root_pass", n=len(self.leaf_hashes), size=size)
@@ -1150,41 +1666,37 @@ class BundleVerifier(_SignedDocument):
         if self.origin is None:
             raise skip(msg("needs_header"))
         if "previous" not in self.b:
-            raise fail("bundle.previous: missing (null for a book's first report)")
+            raise fail(msg("previous_missing"))
         prev = self.b["previous"]
         if prev is None:
             self.is_first_report = True
             if self.first_index not in (None, 0):
-                raise fail(
-                    f"no previous report, yet the log starts at index {self.first_index} (not 0)"
-                )
+                raise fail(msg("previous_first_index", first=self.first_index))
             return msg("first_no_previous")
         self.is_first_report = False
         if type(prev) is not dict:
-            raise fail("bundle.previous: expected an object or null")
+            raise fail(msg("previous_not_object"))
         note = bm.require(prev, "checkpoint", str, "bundle.previous")
         self.prev_end = bm.parse_date(prev.get("period_end"), "bundle.previous.period_end")
         self.prev_cp = _open_checkpoint(note, "bundle.previous.checkpoint")
-        problems = []
+        problems: list[str] = []
         if self.key is None:
-            problems.append("no trusted key to check its signature with")
+            problems.append(msg("previous_no_key"))
         else:
             try:
                 notes.verify_note(note, self.origin, self.key)
             except notes.NoteError as e:
-                problems.append(f"signature: {e}")
+                problems.append(msg("previous_signature", error=_describe(e)))
         if self.prev_cp.origin != self.origin:
-            problems.append(f"it is for {self.prev_cp.origin!r}, not {self.origin!r}")
+            problems.append(
+                msg("previous_other_origin", origin=self.prev_cp.origin, want=self.origin)
+            )
         if self.first_index is not None and self.prev_cp.size != self.first_index:
-            problems.append(
-                f"its size {self.prev_cp.size} is not log.first_index {self.first_index}"
-            )
+            problems.append(msg("previous_size", size=self.prev_cp.size, first=self.first_index))
         if self.period_start is not None and self.prev_end >= self.period_start:
-            problems.append(
-                f"previous period_end {self.prev_end} is not before this period's start {self.period_start}"
-            )
+            problems.append(msg("previous_period", end=self.prev_end, start=self.period_start))
         if problems:
-            raise fail("; ".join(problems))
+            raise fail(msg("list", items=problems))
         return msg("previous_cp_pass", size=self.prev_cp.size)
 
     def check_consistency(self) -> str:
@@ -1198,7 +1710,7 @@ class BundleVerifier(_SignedDocument):
         )
         if self.prev_cp.size == 0:
             if proof:
-                raise fail("a proof from the empty log must be empty")
+                raise fail(msg("consistency_from_empty"))
             return msg("consistency_empty")
         merkle.verify_consistency(
             self.prev_cp.size, self.cp.size, self.prev_cp.root, self.cp.root, proof
@@ -1207,31 +1719,36 @@ class BundleVerifier(_SignedDocument):
 
     def check_compact_range(self) -> str:
         if self.first_index is None:
-            raise skip("needs log.first_index")
+            raise skip(msg("needs_first_index"))
         compact = _b64_hashes(
             bm.require(self.b["log"], "compact_range", list, "bundle.log"), "log.compact_range"
         )
         if len(compact) != self.first_index.bit_count():
             raise fail(
-                f"a compact range of {self.first_index} leaves has {self.first_index.bit_count()} hashes, got {len(compact)}"
+                msg(
+                    "compact_count",
+                    first=self.first_index,
+                    want=self.first_index.bit_count(),
+                    got=len(compact),
+                )
             )
         if self.is_first_report:
             return msg("compact_first")
         if self.prev_cp is None:
-            raise skip("needs the previous checkpoint")
+            raise skip(msg("needs_previous_checkpoint"))
         if merkle.root_from_compact_range(compact) != self.prev_cp.root:
             raise fail(msg("compact_differs"))
         return msg("compact_pass")
 
     def check_carried(self) -> str:
         if "carried_records" not in self.b:
-            raise fail("bundle.carried_records: missing")
+            raise fail(msg("carried_missing"))
         carried = bm.require(self.b, "carried_records", list, "bundle")
         if self.is_first_report is None:
             raise skip(msg("needs_previous_data"))
         if self.is_first_report:
             if carried:
-                raise fail("the first report of a book cannot carry records from an earlier one")
+                raise fail(msg("carried_in_first"))
             self.carried = []
             return msg("carried_first")
         if (
@@ -1240,7 +1757,7 @@ class BundleVerifier(_SignedDocument):
             or self.prev_end is None
             or self.period_end is None
         ):
-            raise skip("needs the checkpoint, log.first_index and the previous period end")
+            raise skip(msg("carried_needs_all"))
         problems: list[str] = []
         last = -1
         recs = []
@@ -1251,20 +1768,16 @@ class BundleVerifier(_SignedDocument):
                 when = bm.check_record(rec, f"{path}.record")
                 idx = rec["index"]
                 if rec["book"] != self.book_id:
-                    raise bm.ShapeError(path, f"book is {rec['book']}, not {self.book_id}")
+                    raise fail(msg("record_book", path=path, book=rec["book"], want=self.book_id))
                 if idx >= self.first_index:
-                    raise bm.ShapeError(
-                        path, f"index {idx} is not before log.first_index {self.first_index}"
+                    raise fail(
+                        msg("carried_not_before", path=path, index=idx, first=self.first_index)
                     )
                 if idx <= last:
-                    raise bm.ShapeError(
-                        path, f"index {idx} repeats or is out of order (after {last})"
-                    )
+                    raise fail(msg("carried_order", path=path, index=idx, last=last))
                 last = idx
                 if when <= self.prev_end:
-                    raise bm.ShapeError(
-                        path, f"dated {when}, not after the previous period's end {self.prev_end}"
-                    )
+                    raise fail(msg("carried_date", path=path, date=when, end=self.prev_end))
                 proof = _b64_hashes(
                     bm.require(item, "inclusion_proof", list, path), f"{path}.inclusion_proof"
                 )
@@ -1277,10 +1790,10 @@ class BundleVerifier(_SignedDocument):
                         self.cp.root,
                     )
                 except merkle.VerificationError as e:
-                    raise bm.ShapeError(path, f"inclusion proof fails: {_describe(e)}") from None
+                    raise fail(msg("carried_proof", path=path, error=_describe(e))) from None
                 recs.append(rec)
-            except (bm.ShapeError, jcs.CanonicalizationError, notes.NoteError) as e:
-                problems.append(str(e))
+            except (_Outcome, bm.ShapeError, jcs.CanonicalizationError, notes.NoteError) as e:
+                problems.append(_describe(e))
         if problems:
             raise fail(_problems(problems))
         self.carried = recs
@@ -1300,8 +1813,12 @@ class BundleVerifier(_SignedDocument):
             # Allowed (FORMAT.md §3: a reopened month), but the reader should know that an
             # earlier published report did not include these.
             raise warn(
-                f"{len(early)} records dated before {self.period_start} were posted after their "
-                f"month's report ({_problems(early, limit=3)}); they count in this period"
+                msg(
+                    "record_dates_early",
+                    n=len(early),
+                    start=self.period_start,
+                    numbers=_problems(early, limit=3),
+                )
             )
         return msg("record_dates_pass", n=pending, end=self.period_end)
 
@@ -1334,8 +1851,7 @@ class BundleVerifier(_SignedDocument):
         if self.prev_bundle is None:
             raise skip(
                 msg("opening_no_previous", end=self.prev_end),
-                f"pass --previous with the organisation's report for the period ending "
-                f"{self.prev_end} (its bundle, from the organisation's page)",
+                msg("opening_action", end=self.prev_end),
             )
         prev = self.prev_bundle
         closing = bm.balances_from_json(
@@ -1374,20 +1890,16 @@ class BundleVerifier(_SignedDocument):
     def check_statements(self) -> None:
         statements = self.b.get("statements")
         if type(statements) is not list:
-            self.report.add(
-                self.prefix + "statements", FAIL, "bundle.statements: expected an array"
-            )
+            self.report.add(self.prefix + "statements", FAIL, msg("statements_not_array"))
             return
         if not statements:
             chart = (
                 self.b.get("book", {}).get("chart") if type(self.b.get("book")) is dict else None
             )
             if chart == "CUSTOM":
-                self.report.add(
-                    self.prefix + "statements", PASS, "an imported (CUSTOM) chart has no statements"
-                )
+                self.report.add(self.prefix + "statements", PASS, msg("statements_custom"))
             else:
-                self.report.add(self.prefix + "statements", WARN, "the bundle has no statements")
+                self.report.add(self.prefix + "statements", WARN, msg("statements_none"))
             return
         names: set[str] = set()
         for i, st in enumerate(statements):
@@ -1472,7 +1984,7 @@ class BundleVerifier(_SignedDocument):
             if self.key is not None and praw != self.key:
                 problems.append(msg("previous_other_key"))
         except (_Outcome, bm.ShapeError, notes.NoteError) as e:
-            problems.append(getattr(e, "message", None) or str(e))
+            problems.append(_describe(e))
         if problems:
             raise fail(msg("list", items=problems))
         return msg("previous_pass", end=pend)
@@ -1603,11 +2115,9 @@ class ReceiptVerifier(_SignedDocument):
         record = bm.require(self.r, "record", dict, "receipt")
         committed = record.get("private")
         if committed is None:
-            raise fail(
-                "the record has no private commitment, so this receipt proves nothing private"
-            )
+            raise fail(msg("receipt_no_commitments"))
         if type(committed) is not list:
-            raise fail("record.private is not an array of line commitments")
+            raise fail(msg("receipt_private_not_array"))
         by_line = {}
         for c in committed:
             if type(c) is dict and type(c.get("line")) is int and type(c.get("commitment")) is str:
@@ -1625,13 +2135,13 @@ class ReceiptVerifier(_SignedDocument):
             bm.require(p, "unit", str, pp)
             salt_n = notes.b64decode(bm.require(p, "salt", str, pp), f"{pp}.salt")
             if set(p) != {"line", "resident", "name", "unit", "salt"}:
-                raise fail(f"{pp} has exactly line, resident, name, unit and salt")
+                raise fail(msg("receipt_private_keys", path=pp))
             if len(salt_n) != 16:
-                raise fail(f"{pp}.salt is {len(salt_n)} bytes, not 16")
+                raise fail(msg("receipt_salt_length", path=pp, n=len(salt_n)))
             if not 1 <= line <= nlines:
-                raise fail(f"{pp}.line {line} is not a line of the record (1..{nlines})")
+                raise fail(msg("receipt_line_range", path=pp, line=line, n=nlines))
             if line in seen:
-                raise fail(f"{pp}.line {line} appears twice in the receipt")
+                raise fail(msg("receipt_line_twice", path=pp, line=line))
             seen.add(line)
             if line not in by_line:
                 raise fail(msg("receipt_no_commitment", line=line))
@@ -1723,7 +2233,7 @@ def verify(
     try:
         trusted = parse_key(key) if key is not None else None
     except InputError as e:
-        report.input_errors.append(str(e))
+        report.input_errors.append(e.message)
     for what, path, fmt in (
         ("bundle", bundle_path, DISCLOSURE_FORMAT),
         ("previous", previous_path, DISCLOSURE_FORMAT),
@@ -1734,23 +2244,24 @@ def verify(
         try:
             doc = load_json(path, what)
         except InputError as e:
-            report.input_errors.append(str(e))
+            report.input_errors.append(e.message)
             continue
         found = document_format(doc)
         if what == "bundle" and found == RECEIPT_FORMAT and receipt_path is None:
             what, fmt = "receipt", RECEIPT_FORMAT  # a receipt given on its own
         if found != fmt:
+            where = msg("file_what", doc=msg(f"doc_{what}"), path=path)
             report.input_errors.append(
-                f"{what} {path}: format is {found!r}, this verifier reads {fmt!r}"
+                msg("input_format_other", what=where, found=found, want=fmt)
                 if found
-                else f'{what} {path}: not a Commons Ledger {fmt} document (no "format")'
+                else msg("input_format_none", what=where, want=fmt)
             )
             continue
         docs[what] = doc
     if "previous" in docs and "bundle" not in docs and not report.input_errors:
-        report.input_errors.append("--previous needs a bundle to compare with")
+        report.input_errors.append(msg("input_previous_alone"))
     if not docs and not report.input_errors:
-        report.input_errors.append("nothing to verify: give a bundle and/or --receipt")
+        report.input_errors.append(msg("input_nothing"))
     if report.input_errors:
         return report
     bv = None
@@ -1812,7 +2323,7 @@ ZH_FAILS = {
     "records": "本期记录的格式不正确。",
     "log_root": "记录与签名的日志对不上：有记录被改动、增加、删除或调换了顺序。",
     "bundle_signature": "报告在签名之后被改动过。",
-    "previous_checkpoint": "上一份报告的日志不是用同一个公钥签名的。",
+    "previous_checkpoint": "本报告的日志与上一份报告的日志衔接不上。",
     "consistency_proof": "自上一份报告以来，日志被改写过。",
     "compact_range": "本期之前的日志与上一份报告签名的日志不一致。",
     "previous_bundle": "所给的上一份报告并不是本报告所接续的那一份。",
@@ -1865,13 +2376,14 @@ def zh_line(c: Check) -> str:
         text = detail if zh else f"（英文说明：{detail}）"
     line = f"{ZH_STATUS.get(c.status, c.status)} {label}（{c.check}）：{text}"
     if c.action:
-        line += "\n    → " + ZH_ACTIONS.get(base, c.action)
+        action = in_lang(c.action, "zh") if isinstance(c.action, Msg) else None
+        line += "\n    → " + (action or ZH_ACTIONS.get(base, c.action))
     return line
 
 
 def zh_text(report: Report) -> str:
     """The report as ``Report.text`` gives it, in Chinese (amounts in yuan, as in English)."""
-    lines = [f"未通过 读取文件：{e}" for e in report.input_errors]
+    lines = [f"未通过 读取文件：{in_lang(e, 'zh')}" for e in report.input_errors]
     lines += [zh_line(c) for c in report.checks]
     n = len(report.checks)
     if report.input_errors:
@@ -1885,7 +2397,12 @@ def zh_text(report: Report) -> str:
         )
         lines += [
             f"  - {ZH_LABELS.get(_zh_base(c.check), c.check)}："
-            + (ZH_ACTIONS.get(_zh_base(c.check)) or c.action or in_lang(c.message, "zh"))
+            + (
+                (in_lang(c.action, "zh") if isinstance(c.action, Msg) else None)
+                or ZH_ACTIONS.get(_zh_base(c.check))
+                or c.action
+                or in_lang(c.message, "zh")
+            )
             for c in report.incomplete
         ]
     else:
@@ -1940,7 +2457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except Exception as e:  # a bug of ours must still not print a traceback
         report = Report()
-        report.add("verifier", FAIL, f"unexpected error ({type(e).__name__}): {e}")
+        report.add("verifier", FAIL, msg("unexpected_error", kind=type(e).__name__, detail=e))
     try:
         if args.json:
             print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))

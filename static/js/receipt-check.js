@@ -77,6 +77,15 @@
         doc = V.parseJsonText(await receiptText(input), "receipt");
       } catch (e) {
         show("bad", e && e.message === "old-browser" ? t.oldBrowser : t.unreadable);
+        if (e && e.msg) {
+          // What is wrong with the text, in the page's language (the CLI's message).
+          const c = { check: "input", status: "FAIL", msg: e.msg };
+          const li = Object.assign(document.createElement("li"), { className: "check check-fail" });
+          li.dataset.check = c.check;
+          li.dataset.status = c.status;
+          li.append(Object.assign(document.createElement("span"), { className: "check-status", textContent: statusWord.FAIL }), ` ${labelOf(c.check)}: ${say(c.msg, c)}`);
+          list.append(li);
+        }
         document.body.dataset.verifyState = "done";
         return;
       }

@@ -38,6 +38,16 @@
     }
   }
   const M = (id, params, en) => new Msg(id, params, en);
+  // Items listed with commas (the CLI's tuples): "a, b" in English, "a、b" in Chinese.
+  class Seq {
+    constructor(items) {
+      this.items = items;
+    }
+    toString() {
+      return this.items.join(", ");
+    }
+  }
+  const doc = (what) => M(`doc_${what}`, {}, what); // "bundle", "receipt", "previous", "file"
 
   // fen → "¥1,234.56" (exact, BigInt), another unit → "1,234 pt"; as the CLI's format_amount.
   function yuan(minor, unit = "CNY") {
@@ -67,12 +77,34 @@
   const skip = (m, action = "") => new Outcome(SKIP, m, action);
   const warn = (m, action = "") => new Outcome(WARN, m, action);
 
+  // A value of the wrong shape; ``code`` and ``params`` as tlog.bundle_math.ShapeError's, so
+  // the page says what is wrong with the CLI's message (shape_<code>) in its own language.
   class ShapeError extends Error {
-    constructor(path, detail) {
+    constructor(path, detail, code = "shape", params = {}) {
       super(`${path}: ${detail}`);
+      this.path = path;
+      this.detail = detail;
+      this.code = code;
+      this.params = params;
     }
   }
-  class InputError extends Error {}
+  // A signed note, checkpoint or key that is malformed or does not verify (tlog.notes.NoteError).
+  class NoteError extends Error {
+    constructor(code, detail, params = {}) {
+      super(detail);
+      this.code = code;
+      this.detail = detail;
+      this.params = params;
+    }
+  }
+  class CanonicalError extends Error {}
+  // A file that cannot be read; ``msg``: what the page shows.
+  class InputError extends Error {
+    constructor(m) {
+      super(String(m));
+      this.msg = m;
+    }
+  }
 
   // A number whose JSON source is not an integer (1.0, 1e3): kept apart so it fails type
   // checks, as it does in Python where it parses as a float.
@@ -109,13 +141,13 @@
   }
 
   function require(obj, key, types, path) {
-    if (!isObj(obj)) throw new ShapeError(path, `expected an object, got ${jsonType(obj)}`);
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) throw new ShapeError(`${path}.${key}`, "missing");
+    if (!isObj(obj)) throw new ShapeError(path, `expected an object, got ${jsonType(obj)}`, "not_object", { got: jsonType(obj) });
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) throw new ShapeError(`${path}.${key}`, "missing", "missing");
     const v = obj[key];
     const ok = types.some((t) =>
       t === "object" ? isObj(v) : t === "array" ? Array.isArray(v) : t === "integer" ? isInt(v)
         : t === "string" ? isStr(v) : t === "null" ? v === null : false);
-    if (!ok) throw new ShapeError(`${path}.${key}`, `expected ${types.join(" or ")}, got ${jsonType(v)}`);
+    if (!ok) throw new ShapeError(`${path}.${key}`, `expected ${types.join(" or ")}, got ${jsonType(v)}`, "wrong_type", { expected: types, got: jsonType(v) });
     return v;
   }
 
@@ -140,7 +172,7 @@
 
   function b64decode(s, what) {
     if (!isStr(s) || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
-      throw new ShapeError(what, "is not valid base64");
+      throw new NoteError("not_base64", `${what} is not valid base64`, { what });
     }
     const bin = atob(s);
     const out = new Uint8Array(bin.length);
@@ -189,24 +221,24 @@
     if (value === null) return "null";
     if (value === true) return "true";
     if (value === false) return "false";
-    if (value instanceof NonInteger) throw new Error("floats are not used in records");
+    if (value instanceof NonInteger) throw new CanonicalError("floats are not used in records");
     if (typeof value === "number") {
-      if (!Number.isSafeInteger(value)) throw new Error(`number ${value} is not an integer in the JSON safe range`);
+      if (!Number.isSafeInteger(value)) throw new CanonicalError(`number ${value} is not an integer in the JSON safe range`);
       return String(value);
     }
     if (typeof value === "string") {
-      if (LONE_SURROGATE.test(value)) throw new Error("string contains a lone surrogate (not Unicode text)");
+      if (LONE_SURROGATE.test(value)) throw new CanonicalError("string contains a lone surrogate (not Unicode text)");
       return JSON.stringify(value);
     }
     if (Array.isArray(value)) return "[" + value.map((v) => jcs(v, known)).join(",") + "]";
     if (typeof value === "object") {
       const keys = Object.keys(value).sort();
       return "{" + keys.map((k) => {
-        if (LONE_SURROGATE.test(k)) throw new Error("key contains a lone surrogate");
+        if (LONE_SURROGATE.test(k)) throw new CanonicalError("key contains a lone surrogate");
         return JSON.stringify(k) + ":" + jcs(value[k], known);
       }).join(",") + "}";
     }
-    throw new Error(`${typeof value} is not a JSON value`);
+    throw new CanonicalError(`${typeof value} is not a JSON value`);
   }
 
   const jcsBytes = (v) => te.encode(jcs(v));
@@ -225,7 +257,7 @@
   function checkedRecordText(rec) {
     let ok = wellFormed(rec.number) && wellFormed(rec.summary);
     for (const ln of rec.lines) ok = ok && wellFormed(ln.account) && wellFormed(ln.unit) && (ln.fund === null || wellFormed(ln.fund));
-    if (!ok) throw new Error("string contains a lone surrogate (not Unicode text)");
+    if (!ok) throw new CanonicalError("string contains a lone surrogate (not Unicode text)");
     return JSON.stringify(rec, SORTED_RECORD_KEYS);
   }
 
@@ -239,6 +271,7 @@
     constructor(check, detail) {
       super(`${detail} [${check}]`);
       this.check = check;
+      this.detail = detail;
     }
   }
 
@@ -414,40 +447,40 @@
   const CONTROL = /[\x00-\x09\x0b-\x1f]/;
 
   function checkText(text) {
-    if (!isStr(text) || !text) throw new Error("note text is empty");
-    if (!text.endsWith("\n")) throw new Error("note text must end with a newline");
-    if (CONTROL.test(text)) throw new Error("note contains control characters other than newline");
-    if (LONE_SURROGATE.test(text)) throw new Error("note is not valid UTF-8 text");
+    if (!isStr(text) || !text) throw new NoteError("empty", "note text is empty");
+    if (!text.endsWith("\n")) throw new NoteError("newline", "note text must end with a newline");
+    if (CONTROL.test(text)) throw new NoteError("control", "note contains control characters other than newline");
+    if (LONE_SURROGATE.test(text)) throw new NoteError("utf8", "note is not valid UTF-8 text");
   }
 
   function checkName(name) {
-    if (!isStr(name) || !name || /\s/.test(name) || name.includes("+")) throw new Error(`bad key name ${short(name)}: non-empty, no spaces, no '+'`);
+    if (!isStr(name) || !name || /\s/.test(name) || name.includes("+")) throw new NoteError("key_name", `bad key name ${short(name)}: non-empty, no spaces, no '+'`);
   }
 
   function parseNote(note) {
-    if (!isStr(note)) throw new Error(`a signed note is text, got ${jsonType(note)}`);
-    if (note.length > MAX_NOTE_CHARS) throw new Error(`note is longer than ${MAX_NOTE_CHARS} characters`);
+    if (!isStr(note)) throw new NoteError("not_text", `a signed note is text, got ${jsonType(note)}`, { got: jsonType(note) });
+    if (note.length > MAX_NOTE_CHARS) throw new NoteError("too_long", `note is longer than ${MAX_NOTE_CHARS} characters`, { n: MAX_NOTE_CHARS });
     checkText(note);
     const split = note.lastIndexOf("\n\n");
-    if (split < 0) throw new Error("note has no blank line before its signatures");
+    if (split < 0) throw new NoteError("no_signatures", "note has no blank line before its signatures");
     const text = note.slice(0, split + 1), block = note.slice(split + 2);
-    if (!block) throw new Error("note has no signature lines");
+    if (!block) throw new NoteError("no_signatures", "note has no signature lines");
     const lines = block.slice(0, -1).split("\n");
-    if (lines.length > 100) throw new Error("note has more than 100 signatures");
+    if (lines.length > 100) throw new NoteError("too_many", "note has more than 100 signatures", { n: 100 });
     const sigs = lines.map((line, n) => {
-      if (!line.startsWith("\u2014 ")) throw new Error(`signature line ${n + 1} does not start with '— '`);
+      if (!line.startsWith("\u2014 ")) throw new NoteError("sig_line", `signature line ${n + 1} does not start with '— '`, { n: n + 1 });
       const rest = line.slice(2);
       const sp = rest.indexOf(" ");
-      if (sp < 0 || rest.slice(sp + 1).includes(" ")) throw new Error(`signature line ${n + 1} is not '— <name> <base64>'`);
+      if (sp < 0 || rest.slice(sp + 1).includes(" ")) throw new NoteError("sig_line", `signature line ${n + 1} is not '— <name> <base64>'`, { n: n + 1 });
       const name = rest.slice(0, sp);
-      checkName(name);
       let blob;
       try {
+        checkName(name);
         blob = b64decode(rest.slice(sp + 1), `signature line ${n + 1}`);
       } catch (e) {
-        throw new Error(e.message);
+        throw new NoteError("sig_line", e.message, { n: n + 1 });
       }
-      if (blob.length <= 4) throw new Error(`signature line ${n + 1} is too short`);
+      if (blob.length <= 4) throw new NoteError("sig_line", `signature line ${n + 1} is too short`, { n: n + 1 });
       return { name, keyId: blob.slice(0, 4), signature: blob.slice(4) };
     });
     return { text, signatures: sigs };
@@ -471,7 +504,7 @@
       }
     }
     if (global.CommonsEd25519) return global.CommonsEd25519.verify(raw, message, signature);
-    throw new Error("this browser cannot check Ed25519 signatures");
+    throw new NoteError("no_ed25519", "this browser cannot check Ed25519 signatures");
   }
 
   async function verifyNote(note, name, raw) {
@@ -483,12 +516,12 @@
       if (sig.name !== name || !eqBytes(sig.keyId, kid)) continue;
       found = true;
       if (!(await ed25519Verify(raw, message, sig.signature))) {
-        throw new Error(`the signature by ${name} does not verify with this key`);
+        throw new NoteError("signature_invalid", `the signature by ${name} does not verify with this key`, { name });
       }
     }
     if (!found) {
-      const others = [...new Set(parsed.signatures.map((s) => s.name))].sort().join(", ");
-      throw new Error(`no signature by ${name} with key id ${hex(kid)} (signed by: ${others || "nobody"})`);
+      const signers = [...new Set(parsed.signatures.map((s) => s.name))].sort();
+      throw new NoteError("signature_missing", `no signature by ${name} with key id ${hex(kid)} (signed by: ${signers.join(", ") || "nobody"})`, { name, signers });
     }
     return parsed.text;
   }
@@ -496,19 +529,19 @@
   function parseCheckpoint(text) {
     checkText(text);
     const lines = text.slice(0, -1).split("\n");
-    if (lines.length !== 3) throw new Error(`a checkpoint has 3 lines, this one has ${lines.length}`);
+    if (lines.length !== 3) throw new NoteError("checkpoint_lines", `a checkpoint has 3 lines, this one has ${lines.length}`, { n: lines.length });
     const [origin, sizeS, rootS] = lines;
-    if (!origin || /\s/.test(origin)) throw new Error("checkpoint origin line is empty or has spaces");
-    if (!/^(0|[1-9][0-9]{0,19})$/.test(sizeS)) throw new Error(`checkpoint size ${short(sizeS)} is not a decimal`);
+    if (!origin || /\s/.test(origin)) throw new NoteError("checkpoint_origin", "checkpoint origin line is empty or has spaces");
+    if (!/^(0|[1-9][0-9]{0,19})$/.test(sizeS)) throw new NoteError("checkpoint_size", `checkpoint size ${short(sizeS)} is not a decimal`, { value: short(sizeS) });
     const size = Number(sizeS);
-    if (!Number.isSafeInteger(size)) throw new Error(`checkpoint size ${sizeS} is too large`);
+    if (!Number.isSafeInteger(size)) throw new NoteError("checkpoint_size", `checkpoint size ${sizeS} is too large`, { value: short(sizeS) });
     let root;
     try {
       root = b64decode(rootS, "checkpoint root");
     } catch (e) {
-      throw new Error(e.message);
+      throw new NoteError("checkpoint_root", e.message);
     }
-    if (root.length !== 32) throw new Error(`checkpoint root is ${root.length} bytes, not 32`);
+    if (root.length !== 32) throw new NoteError("checkpoint_root", `checkpoint root is ${root.length} bytes, not 32`);
     return { origin, size, root };
   }
 
@@ -523,11 +556,11 @@
   const LINE_KINDS = new Set(["heading", "item", "subtotal", "total"]);
 
   function parseDate(v, path) {
-    if (!isStr(v) || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(v)) throw new ShapeError(path, `expected a YYYY-MM-DD date, got ${short(v)}`);
+    if (!isStr(v) || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(v)) throw new ShapeError(path, `expected a YYYY-MM-DD date, got ${short(v)}`, "bad_date", { value: short(v) });
     const [y, m, d] = v.split("-").map(Number);
     const t = new Date(Date.UTC(y, m - 1, d));
     if (y < 1 || t.getUTCFullYear() !== y || t.getUTCMonth() !== m - 1 || t.getUTCDate() !== d) {
-      throw new ShapeError(path, `${JSON.stringify(v)} is not a calendar date`);
+      throw new ShapeError(path, `${JSON.stringify(v)} is not a calendar date`, "not_calendar_date", { value: `'${v}'` });
     }
     return v; // ISO dates compare correctly as strings
   }
@@ -538,7 +571,7 @@
   }
 
   function checkRecord(rec, path) {
-    if (!isObj(rec)) throw new ShapeError(path, `a record is an object, got ${jsonType(rec)}`);
+    if (!isObj(rec)) throw new ShapeError(path, `a record is an object, got ${jsonType(rec)}`, "record_not_object", { got: jsonType(rec) });
     if (!sameKeys(rec, RECORD_KEYS)) {
       const have = new Set(Object.keys(rec));
       const missing = RECORD_KEYS.filter((k) => !have.has(k));
@@ -546,49 +579,49 @@
       const parts = [];
       if (missing.length) parts.push(`missing ${missing.join(", ")}`);
       if (extra.length) parts.push(`unexpected ${extra.join(", ")}`);
-      throw new ShapeError(path, "record fields: " + parts.join("; "));
+      throw new ShapeError(path, "record fields: " + parts.join("; "), "record_fields", { missing, extra });
     }
-    if (rec.v !== 1) throw new ShapeError(`${path}.v`, `record version ${short(rec.v)} is not 1`);
+    if (rec.v !== 1) throw new ShapeError(`${path}.v`, `record version ${short(rec.v)} is not 1`, "record_version", { value: short(rec.v) });
     for (const k of ["book", "index"]) {
-      if (!isInt(rec[k]) || rec[k] < 0) throw new ShapeError(`${path}.${k}`, `expected a non-negative integer, got ${short(rec[k])}`);
+      if (!isInt(rec[k]) || rec[k] < 0) throw new ShapeError(`${path}.${k}`, `expected a non-negative integer, got ${short(rec[k])}`, "not_index", { value: short(rec[k]) });
     }
     for (const k of ["number", "summary"]) {
-      if (!isStr(rec[k])) throw new ShapeError(`${path}.${k}`, `expected a string, got ${jsonType(rec[k])}`);
+      if (!isStr(rec[k])) throw new ShapeError(`${path}.${k}`, `expected a string, got ${jsonType(rec[k])}`, "wrong_type", { expected: ["string"], got: jsonType(rec[k]) });
     }
     const when = parseDate(rec.date, `${path}.date`);
-    if (!isStr(rec.kind) || !KINDS.has(rec.kind)) throw new ShapeError(`${path}.kind`, `unknown kind ${short(rec.kind)}`);
-    if (rec.reverses !== null && (!isInt(rec.reverses) || rec.reverses < 0)) throw new ShapeError(`${path}.reverses`, `expected null or an index, got ${short(rec.reverses)}`);
-    if (!Array.isArray(rec.lines)) throw new ShapeError(`${path}.lines`, `expected an array, got ${jsonType(rec.lines)}`);
+    if (!isStr(rec.kind) || !KINDS.has(rec.kind)) throw new ShapeError(`${path}.kind`, `unknown kind ${short(rec.kind)}`, "unknown_kind", { value: short(rec.kind) });
+    if (rec.reverses !== null && (!isInt(rec.reverses) || rec.reverses < 0)) throw new ShapeError(`${path}.reverses`, `expected null or an index, got ${short(rec.reverses)}`, "bad_reverses", { value: short(rec.reverses) });
+    if (!Array.isArray(rec.lines)) throw new ShapeError(`${path}.lines`, `expected an array, got ${jsonType(rec.lines)}`, "wrong_type", { expected: ["array"], got: jsonType(rec.lines) });
     checkPrivate(rec.private, rec.lines.length, `${path}.private`);
     const totals = new Map();
     rec.lines.forEach((ln, n) => {
       const lp = `${path}.lines[${n}]`;
-      if (!isObj(ln) || !sameKeys(ln, LINE_KEYS)) throw new ShapeError(lp, "a line has exactly account, fund, unit, debit, credit");
-      if (!isStr(ln.account) || !ln.account) throw new ShapeError(`${lp}.account`, "expected an account code");
-      if (ln.fund !== null && !isStr(ln.fund)) throw new ShapeError(`${lp}.fund`, "expected null or a fund code");
-      if (!isStr(ln.unit) || !ln.unit) throw new ShapeError(`${lp}.unit`, "expected a unit");
+      if (!isObj(ln) || !sameKeys(ln, LINE_KEYS)) throw new ShapeError(lp, "a line has exactly account, fund, unit, debit, credit", "line_keys");
+      if (!isStr(ln.account) || !ln.account) throw new ShapeError(`${lp}.account`, "expected an account code", "line_account");
+      if (ln.fund !== null && !isStr(ln.fund)) throw new ShapeError(`${lp}.fund`, "expected null or a fund code", "line_fund");
+      if (!isStr(ln.unit) || !ln.unit) throw new ShapeError(`${lp}.unit`, "expected a unit", "line_unit");
       for (const side of ["debit", "credit"]) {
-        if (!isInt(ln[side])) throw new ShapeError(`${lp}.${side}`, `expected an integer amount, got ${short(ln[side])}`);
+        if (!isInt(ln[side])) throw new ShapeError(`${lp}.${side}`, `expected an integer amount, got ${short(ln[side])}`, "line_amount", { value: short(ln[side]) });
       }
       totals.set(ln.unit, (totals.get(ln.unit) || 0n) + BigInt(ln.debit) - BigInt(ln.credit));
     });
     const unbalanced = [...totals].filter(([, t]) => t !== 0n).map(([u]) => u).sort();
-    if (unbalanced.length) throw new ShapeError(`${path}.lines`, `debits and credits differ in ${unbalanced.join(", ")} (record does not balance)`);
+    if (unbalanced.length) throw new ShapeError(`${path}.lines`, `debits and credits differ in ${unbalanced.join(", ")} (record does not balance)`, "record_unbalanced", { units: unbalanced });
     return when;
   }
 
   // null, or a non-empty list of {"line": n, "commitment": hex} by ascending line (FORMAT.md §1).
   function checkPrivate(priv, nlines, path) {
     if (priv === null) return;
-    if (!Array.isArray(priv) || !priv.length) throw new ShapeError(path, "expected null or a non-empty array of {line, commitment}");
+    if (!Array.isArray(priv) || !priv.length) throw new ShapeError(path, "expected null or a non-empty array of {line, commitment}", "private_shape");
     let last = 0;
     priv.forEach((p, i) => {
       const pp = `${path}[${i}]`;
-      if (!isObj(p) || !sameKeys(p, PRIVATE_KEYS)) throw new ShapeError(pp, "an entry has exactly line and commitment");
-      if (!isInt(p.line) || p.line < 1 || p.line > nlines) throw new ShapeError(`${pp}.line`, `expected a line number 1..${nlines}, got ${short(p.line)}`);
-      if (p.line <= last) throw new ShapeError(`${pp}.line`, "lines must be ascending and distinct");
+      if (!isObj(p) || !sameKeys(p, PRIVATE_KEYS)) throw new ShapeError(pp, "an entry has exactly line and commitment", "private_entry");
+      if (!isInt(p.line) || p.line < 1 || p.line > nlines) throw new ShapeError(`${pp}.line`, `expected a line number 1..${nlines}, got ${short(p.line)}`, "private_line", { n: nlines, value: short(p.line) });
+      if (p.line <= last) throw new ShapeError(`${pp}.line`, "lines must be ascending and distinct", "private_order");
       last = p.line;
-      if (!isStr(p.commitment) || !/^[0-9a-f]{64}$/.test(p.commitment)) throw new ShapeError(`${pp}.commitment`, "expected 64 lower-case hex digits");
+      if (!isStr(p.commitment) || !/^[0-9a-f]{64}$/.test(p.commitment)) throw new ShapeError(`${pp}.commitment`, "expected 64 lower-case hex digits", "commitment_hex");
     });
   }
 
@@ -619,10 +652,10 @@
       const b = require(row, "balance", ["integer"], rp);
       const k = balKey(a, f, u);
       const label = `${a}${f !== null ? " fund " + f : ""} ${u}`;
-      if (out.has(k)) throw new ShapeError(rp, `balance of ${label} is listed twice`);
-      if (b === 0) throw new ShapeError(rp, `zero balance of ${label} is listed (zero entries are left out)`);
+      if (out.has(k)) throw new ShapeError(rp, `balance of ${label} is listed twice`, "balance_twice", { account: a, fund: f, unit: u });
+      if (b === 0) throw new ShapeError(rp, `zero balance of ${label} is listed (zero entries are left out)`, "balance_zero", { account: a, fund: f, unit: u });
       const sk = sortKey(a, f, u);
-      if (last && cmpSortKeys(sk, last) < 0) throw new ShapeError(rp, "entries are not sorted by account, fund (null first), unit");
+      if (last && cmpSortKeys(sk, last) < 0) throw new ShapeError(rp, "entries are not sorted by account, fund (null first), unit", "balance_order");
       last = sk;
       out.set(k, BigInt(b));
     });
@@ -651,16 +684,16 @@
     for (const [a, f, u] of keys) {
       const k = balKey(a, f, u);
       const e = expected.get(k) || 0n, g = actual.get(k) || 0n;
-      const what = `${a}${f !== null ? " fund " + f : ""} ${u}`;
+      const what = balanceLabel(a, f, u);
       if (e !== g) {
         diffs.push(opening
-          ? M("opening-diff", { what, recomputed: yuan(e, u), stated: yuan(g, u) }, `${what}: previous closing ${yuan(e, u)}, opening ${yuan(g, u)}`)
-          : M("balance-diff", { what, recomputed: yuan(e, u), stated: yuan(g, u) }, `${what}: recomputed ${yuan(e, u)}, the report says ${yuan(g, u)}`));
+          ? M("opening_diff", { what, recomputed: yuan(e, u), stated: yuan(g, u) }, `${what}: previous closing ${yuan(e, u)}, opening ${yuan(g, u)}`)
+          : M("balance_diff", { what, recomputed: yuan(e, u), stated: yuan(g, u) }, `${what}: recomputed ${yuan(e, u)}, the report says ${yuan(g, u)}`));
       }
     }
     if (diffs.length > limit) {
       const shown = diffs.slice(0, limit), more = diffs.length - limit;
-      return [M("list-and-more", { items: shown, more }, `${shown.join("; ")}; ... and ${more} more`)];
+      return [M("list_and_more", { items: shown, more }, `${shown.join("; ")}; ... and ${more} more`)];
     }
     return diffs;
   }
@@ -672,18 +705,18 @@
       const rp = `${path}[${n}]`;
       const code = require(row, "code", ["string"], rp);
       const side = require(row, "normal_side", ["string"], rp);
-      if (side !== "debit" && side !== "credit") throw new ShapeError(`${rp}.normal_side`, `expected debit or credit, got ${short(side)}`);
+      if (side !== "debit" && side !== "credit") throw new ShapeError(`${rp}.normal_side`, `expected debit or credit, got ${short(side)}`, "normal_side", { value: short(side) });
       require(row, "type", ["string"], rp);
       const parent = require(row, "parent", ["string", "null"], rp);
-      if (out.has(code)) throw new ShapeError(rp, `account ${code} is listed twice`);
+      if (out.has(code)) throw new ShapeError(rp, `account ${code} is listed twice`, "account_twice", { account: code });
       out.set(code, { code, normalSide: side, parent });
     });
     for (const acc of out.values()) {
       const seen = new Set([acc.code]);
       let p = acc.parent;
       while (p !== null) {
-        if (!out.has(p)) throw new ShapeError(path, `account ${acc.code}: parent ${p} is not listed`);
-        if (seen.has(p)) throw new ShapeError(path, `account ${acc.code}: parent links form a cycle`);
+        if (!out.has(p)) throw new ShapeError(path, `account ${acc.code}: parent ${p} is not listed`, "parent_missing", { account: acc.code, parent: p });
+        if (seen.has(p)) throw new ShapeError(path, `account ${acc.code}: parent links form a cycle`, "parent_cycle", { account: acc.code });
         seen.add(p);
         p = out.get(p).parent;
       }
@@ -697,7 +730,7 @@
       const [code, , u] = JSON.parse(k);
       if (u !== unit) continue;
       const acc = accounts.get(code);
-      if (!acc) throw new ShapeError("accounts", `account ${code} has a balance but is not listed`);
+      if (!acc) throw new ShapeError("accounts", `account ${code} has a balance but is not listed`, "account_unlisted", { account: code });
       const signed = acc.normalSide === "debit" ? v : -v;
       let c = code;
       while (c !== null) {
@@ -716,37 +749,37 @@
       const lp = `${path}[${n}]`;
       const key = require(raw, "key", ["string"], lp);
       const kind = require(raw, "kind", ["string"], lp);
-      if (!LINE_KINDS.has(kind)) throw new ShapeError(`${lp}.kind`, `unknown line kind ${short(kind)}`);
+      if (!LINE_KINDS.has(kind)) throw new ShapeError(`${lp}.kind`, `unknown line kind ${short(kind)}`, "line_kind", { value: short(kind) });
       const rawAccounts = raw.accounts == null ? [] : raw.accounts;
-      if (!Array.isArray(rawAccounts)) throw new ShapeError(`${lp}.accounts`, "expected an array of {code, sign}");
+      if (!Array.isArray(rawAccounts)) throw new ShapeError(`${lp}.accounts`, "expected an array of {code, sign}", "line_accounts");
       const accounts = rawAccounts.map((ref, m) => {
         const rp = `${lp}.accounts[${m}]`;
         const code = require(ref, "code", ["string"], rp);
         const sign = require(ref, "sign", ["integer"], rp);
-        if (sign !== 1 && sign !== -1) throw new ShapeError(`${rp}.sign`, `sign must be 1 or -1, got ${sign}`);
+        if (sign !== 1 && sign !== -1) throw new ShapeError(`${rp}.sign`, `sign must be 1 or -1, got ${sign}`, "line_sign", { value: sign });
         return [code, sign];
       });
       const rawSum = raw.sum == null ? [] : raw.sum;
-      if (!Array.isArray(rawSum)) throw new ShapeError(`${lp}.sum`, "expected an array of keys");
+      if (!Array.isArray(rawSum)) throw new ShapeError(`${lp}.sum`, "expected an array of keys", "line_sum");
       const terms = rawSum.map((t, m) => {
-        if (!isStr(t) || t === "" || t === "-") throw new ShapeError(`${lp}.sum[${m}]`, "expected a line key, '-key' to subtract");
+        if (!isStr(t) || t === "" || t === "-") throw new ShapeError(`${lp}.sum[${m}]`, "expected a line key, '-key' to subtract", "line_sum_term");
         return t.startsWith("-") ? [t.slice(1), -1] : [t, 1];
       });
       const memo = raw.memo === undefined ? false : raw.memo;
-      if (typeof memo !== "boolean") throw new ShapeError(`${lp}.memo`, "expected true or false");
+      if (typeof memo !== "boolean") throw new ShapeError(`${lp}.memo`, "expected true or false", "line_memo");
       const side = raw.side === undefined ? null : raw.side;
-      if (side !== null && side !== "left" && side !== "right") throw new ShapeError(`${lp}.side`, `expected left or right, got ${short(side)}`);
-      if (!Object.prototype.hasOwnProperty.call(raw, "amount")) throw new ShapeError(`${lp}.amount`, "missing");
+      if (side !== null && side !== "left" && side !== "right") throw new ShapeError(`${lp}.side`, `expected left or right, got ${short(side)}`, "line_side", { value: short(side) });
+      if (!Object.prototype.hasOwnProperty.call(raw, "amount")) throw new ShapeError(`${lp}.amount`, "missing", "missing");
       const amount = raw.amount;
       if (kind === "heading") {
-        if (accounts.length || terms.length) throw new ShapeError(lp, "a heading has no accounts and no sum");
-        if (amount !== null) throw new ShapeError(`${lp}.amount`, "a heading has no amount (null)");
+        if (accounts.length || terms.length) throw new ShapeError(lp, "a heading has no accounts and no sum", "line_heading");
+        if (amount !== null) throw new ShapeError(`${lp}.amount`, "a heading has no amount (null)", "line_heading_amount");
       } else {
-        if (!isInt(amount)) throw new ShapeError(`${lp}.amount`, `expected an integer, got ${jsonType(amount)}`);
-        if (kind === "item" && terms.length) throw new ShapeError(lp, "an item line uses accounts, not sum");
-        if ((kind === "subtotal" || kind === "total") && (accounts.length || !terms.length)) throw new ShapeError(lp, `a ${kind} line needs sum and no accounts`);
+        if (!isInt(amount)) throw new ShapeError(`${lp}.amount`, `expected an integer, got ${jsonType(amount)}`, "wrong_type", { expected: ["integer"], got: jsonType(amount) });
+        if (kind === "item" && terms.length) throw new ShapeError(lp, "an item line uses accounts, not sum", "line_item_sum");
+        if ((kind === "subtotal" || kind === "total") && (accounts.length || !terms.length)) throw new ShapeError(lp, `a ${kind} line needs sum and no accounts`, "line_total_sum", { kind });
       }
-      if (byKey.has(key)) throw new ShapeError(`${lp}.key`, `line key ${JSON.stringify(key)} is used twice`);
+      if (byKey.has(key)) throw new ShapeError(`${lp}.key`, `line key ${JSON.stringify(key)} is used twice`, "line_key_twice", { key });
       const line = { key, kind, accounts, sum: terms, memo, side, amount, path: lp };
       byKey.set(key, line);
       out.push(line);
@@ -754,15 +787,15 @@
     for (const ln of out) {
       for (const [t] of ln.sum) {
         const target = byKey.get(t);
-        if (!target) throw new ShapeError(ln.path, `'${ln.key}' sums unknown line '${t}'`);
-        if (target.kind === "heading") throw new ShapeError(ln.path, `'${ln.key}' sums heading '${t}'`);
-        if (target.memo && !ln.memo) throw new ShapeError(ln.path, `'${ln.key}' sums memo line '${t}' (其中 lines are not summed)`);
+        if (!target) throw new ShapeError(ln.path, `'${ln.key}' sums unknown line '${t}'`, "line_sum_unknown", { key: ln.key, term: t });
+        if (target.kind === "heading") throw new ShapeError(ln.path, `'${ln.key}' sums heading '${t}'`, "line_sum_heading", { key: ln.key, term: t });
+        if (target.memo && !ln.memo) throw new ShapeError(ln.path, `'${ln.key}' sums memo line '${t}' (其中 lines are not summed)`, "line_sum_memo", { key: ln.key, term: t });
       }
     }
     const state = new Map();
     const visit = (key) => {
       if (state.get(key) === 2) return;
-      if (state.get(key) === 1) throw new ShapeError(byKey.get(key).path, `line sums form a cycle through '${key}'`);
+      if (state.get(key) === 1) throw new ShapeError(byKey.get(key).path, `line sums form a cycle through '${key}'`, "line_cycle", { term: key });
       state.set(key, 1);
       for (const [t] of byKey.get(key).sum) visit(t);
       state.set(key, 2);
@@ -793,17 +826,66 @@
     const left = totals.filter((l) => l.side === "left"), right = totals.filter((l) => l.side === "right");
     if (left.length === 1 && right.length === 1) return [left[0], right[0]];
     if (totals.length >= 2 && !left.length && !right.length) return [totals[0], totals[totals.length - 1]];
-    throw new ShapeError("statements", "cannot tell the balance sheet's two grand totals apart");
+    throw new ShapeError("statements", "cannot tell the balance sheet's two grand totals apart", "sheet_totals");
   }
 
   // A list of problems (strings or Msgs): the first ``limit``, then how many more.
+  const compactCount = (first, got) => M("compact_count", { first, want: popcount(first), got }, `a compact range of ${first} leaves has ${popcount(first)} hashes, got ${got}`);
+
   function problems(items, total = items.length, limit = 5) {
     const shown = items.slice(0, limit);
-    if (total > limit) return M("list-more", { items: shown, more: total - limit }, `${shown.join("; ")}; ... ${total - limit} more`);
+    if (total > limit) return M("list_more", { items: shown, more: total - limit }, `${shown.join("; ")}; ... ${total - limit} more`);
     return M("list", { items: shown }, shown.join("; "));
   }
 
+  // A balance's account, fund and unit in words (the CLI's balance_of).
+  function balanceLabel(a, f, u) {
+    const unit = u === "CNY" ? M("unit_cny", {}, "CNY") : u;
+    const en = `${a}${f !== null ? " fund " + f : ""} ${u}`;
+    return f === null ? M("balance_of", { account: a, unit }, en) : M("balance_of_fund", { account: a, fund: f, unit }, en);
+  }
+
+  const JSON_TYPES = new Set(["object", "array", "string", "integer", "boolean", "null", "number"]);
+  const typeName = (t) => (JSON_TYPES.has(t) ? M(`json_${t}`, {}, t) : t);
+
+  // What an error thrown while checking means, as a message with the CLI's id (verify.py's
+  // _describe): shape_<code>, note_<code>, merkle_<check>, or a check's own finding.
+  function describe(e) {
+    if (e instanceof Outcome) return e.msg;
+    if (e instanceof InputError) return e.msg;
+    if (e instanceof ShapeError) {
+      const p = { ...e.params, path: e.path, detail: e.detail };
+      if (p.got !== undefined) p.got = typeName(p.got);
+      if (Array.isArray(p.expected)) {
+        const names = p.expected.map(typeName);
+        p.expected = names.length === 1 ? names[0] : M("either", { a: names[0], b: names[1] }, e.params.expected.join(" or "));
+      }
+      if (e.code === "record_fields") {
+        const parts = [];
+        if (p.missing.length) parts.push(M("fields_missing", { fields: new Seq(p.missing) }, `missing ${p.missing.join(", ")}`));
+        if (p.extra.length) parts.push(M("fields_extra", { fields: new Seq(p.extra) }, `unexpected ${p.extra.join(", ")}`));
+        p.fields = M("list", { items: parts }, parts.join("; "));
+      }
+      if (e.code === "balance_twice" || e.code === "balance_zero") p.what = balanceLabel(p.account, p.fund, p.unit);
+      if (Array.isArray(p.units)) p.units = new Seq(p.units);
+      return M(`shape_${e.code}`, p, e.message);
+    }
+    if (e instanceof NoteError) {
+      const p = { ...e.params, detail: e.detail };
+      if (Array.isArray(p.signers)) p.signers = p.signers.length ? new Seq(p.signers) : M("nobody", {}, "nobody");
+      if (p.what === "verifier key") p.what = M("note_what_vkey", {}, "verifier key");
+      return M(`note_${e.code}`, p, e.detail);
+    }
+    if (e instanceof VerificationError) return M(`merkle_${e.check}`, { detail: e.detail, check: e.check }, e.message);
+    if (e instanceof CanonicalError) return M("canonical", { detail: e.message }, e.message);
+    if (e instanceof RangeError) return M("too_deep", {}, "input is nested too deeply");
+    const text = e && e.message ? e.message : String(e);
+    return M("unexpected_error", { kind: (e && e.name) || "Error", detail: text }, `unexpected error (${(e && e.name) || "Error"}): ${text}`);
+  }
+
   // ================================================================= keys
+
+  const KEY_FIELD = M("source_key_field", {}, "the key field");
 
   async function parseKey(text) {
     let t = String(text || "").trim();
@@ -813,27 +895,28 @@
       try {
         doc = JSON.parse(t);
       } catch (e) {
-        throw new InputError("key: not valid JSON");
+        throw new InputError(M("input_json", { what: KEY_FIELD, detail: e.message }, `key: not valid JSON (${e.message})`));
       }
       if (isObj(doc) && isObj(doc.public_key)) doc = doc.public_key;
-      if (!isObj(doc) || !isStr(doc.ed25519)) throw new InputError('key: a JSON key needs an "ed25519" field');
+      if (!isObj(doc) || !isStr(doc.ed25519)) throw new InputError(M("input_key_field", { what: KEY_FIELD }, 'key: a JSON key needs an "ed25519" field'));
       const inner = await parseKey(doc.ed25519);
-      if (!inner || inner.raw === null) throw new InputError('key: "ed25519" is the key in base64, not its fingerprint');
+      if (!inner || inner.raw === null) throw new InputError(M("input_key_fingerprint", { what: KEY_FIELD }, 'key: "ed25519" is the key in base64, not its fingerprint'));
       return { ...inner, name: isStr(doc.name) ? doc.name : null };
     }
-    if (/^[0-9a-fA-F]{64}$/.test(t)) return { raw: null, fingerprint: t.toLowerCase(), source: "the key field" };
+    if (/^[0-9a-fA-F]{64}$/.test(t)) return { raw: null, fingerprint: t.toLowerCase(), source: KEY_FIELD };
     const vk = /^([^+\s]+)\+([0-9a-fA-F]{8})\+(.+)$/.exec(t);
     if (vk) {
       let blob;
       try {
         blob = b64decode(vk[3], "verifier key");
       } catch (e) {
-        throw new InputError("key: verifier key is not valid base64");
+        throw new InputError(M("input_key_error", { what: KEY_FIELD, error: describe(e) }, "key: verifier key is not valid base64"));
       }
-      if (blob.length !== 33 || blob[0] !== 1) throw new InputError("key: verifier key is not an Ed25519 key");
+      const keyError = (code, en) => new InputError(M("input_key_error", { what: KEY_FIELD, error: M(`note_${code}`, { detail: en }, en) }, `key: ${en}`));
+      if (blob.length !== 33 || blob[0] !== 1) throw keyError("vkey_type", "verifier key is not an Ed25519 key");
       const raw = blob.slice(1);
-      if (hex(await keyId(vk[1], raw)) !== vk[2].toLowerCase()) throw new InputError("key: verifier key's key id does not match its name and key");
-      return { raw, fingerprint: hex(await sha256(raw)), source: "the key field", name: vk[1] };
+      if (hex(await keyId(vk[1], raw)) !== vk[2].toLowerCase()) throw keyError("vkey_id", "verifier key's key id does not match its name and key");
+      return { raw, fingerprint: hex(await sha256(raw)), source: KEY_FIELD, name: vk[1] };
     }
     let raw = null;
     try {
@@ -841,8 +924,8 @@
     } catch (e) {
       raw = null;
     }
-    if (!raw || raw.length !== 32) throw new InputError("key: not a key (expected base64 of 32 bytes, a 64-hex-digit fingerprint, or name+keyid+base64)");
-    return { raw, fingerprint: hex(await sha256(raw)), source: "the key field" };
+    if (!raw || raw.length !== 32) throw new InputError(M("input_key_invalid", { what: KEY_FIELD }, "key: not a key (expected base64 of 32 bytes, a 64-hex-digit fingerprint, or name+keyid+base64)"));
+    return { raw, fingerprint: hex(await sha256(raw)), source: KEY_FIELD };
   }
 
   async function publicKeyField(doc, where) {
@@ -851,30 +934,32 @@
     const b64 = require(pk, "ed25519", ["string"], `${where}.public_key`);
     const fp = require(pk, "fingerprint", ["string"], `${where}.public_key`);
     const raw = b64decode(b64, "public_key.ed25519");
-    if (raw.length !== 32) throw fail(`public_key.ed25519 is ${raw.length} bytes, an Ed25519 key is 32`);
-    if (fp.toLowerCase() !== hex(await sha256(raw))) throw fail("public_key.fingerprint is not the SHA-256 of public_key.ed25519");
+    if (raw.length !== 32) throw fail(M("pk_length", { n: raw.length }, `public_key.ed25519 is ${raw.length} bytes, an Ed25519 key is 32`));
+    if (fp.toLowerCase() !== hex(await sha256(raw))) throw fail(M("pk_fingerprint", {}, "public_key.fingerprint is not the SHA-256 of public_key.ed25519"));
     return [name, raw];
   }
 
   async function chooseKey(own, ownError, origin, user, what) {
-    if (own && own[0] !== origin) return [user ? user.raw : null, fail(`${what}'s public_key is named '${own[0]}', not '${origin}'`)];
+    if (own && own[0] !== origin) return [user ? user.raw : null, fail(M("key_named", { what: doc(what), name: `'${own[0]}'`, origin: `'${origin}'` }, `${what}'s public_key is named '${own[0]}', not '${origin}'`))];
     if (!user) {
-      if (!own) return [null, fail(`no key: ${ownError}; enter the organisation's key`)];
+      if (!own) return [null, fail(M("key_none", { error: ownError }, `no usable key: ${ownError}; give the organisation's published key`))];
       const fp = hex(await sha256(own[1]));
       return [own[1], warn(
-        M("key-own", { fp: groupedHex(fp) }, `no key was given, so the ${what}'s own key (fingerprint ${fp}) was used: this proves only that the ${what} is internally consistent`),
+        // A receipt's own key: the CLI's words (the page's own template speaks of a report).
+        M(what === "receipt" ? "key_own" : "key-own", { fp: groupedHex(fp), what: doc(what) }, `no key was given, so the ${what}'s own key (fingerprint ${fp}) was used: this proves only that the ${what} is internally consistent`),
         M("key-own-action", { fp: groupedHex(fp) }, `pass --key with the verifier key shown on the organisation's page (its fingerprint should read ${fp}: compare it with the one posted at the community office)`),
       )];
     }
     if (user.raw) {
       if (own && !eqBytes(own[1], user.raw)) {
-        return [user.raw, fail(`the ${what}'s public key (fingerprint ${hex(await sha256(own[1]))}) is not the key given by ${user.source} (fingerprint ${user.fingerprint})`)];
+        const ownFp = hex(await sha256(own[1]));
+        return [user.raw, fail(M("key_not_given", { what: doc(what), own: ownFp, source: user.source, fp: user.fingerprint }, `the ${what}'s public key (fingerprint ${ownFp}) is not the key given by ${user.source} (fingerprint ${user.fingerprint})`))];
       }
       return [user.raw, M("key-given", { fp: groupedHex(user.fingerprint), source: user.source }, `signatures are checked with the key given by ${user.source} (${user.fingerprint})`)];
     }
-    if (!own) return [null, fail(`only a fingerprint was given and the ${what}'s key is unusable: ${ownError}`)];
+    if (!own) return [null, fail(M("key_fp_unusable", { what: doc(what), error: ownError }, `only a fingerprint was given and the ${what}'s key is unusable: ${ownError}`))];
     const fp = hex(await sha256(own[1]));
-    if (fp !== user.fingerprint) return [null, fail(`the ${what}'s public key has fingerprint ${fp}, not ${user.fingerprint} given by ${user.source}`)];
+    if (fp !== user.fingerprint) return [null, fail(M("key_fp_differs", { what: doc(what), own: fp, fp: user.fingerprint, source: user.source }, `the ${what}'s public key has fingerprint ${fp}, not ${user.fingerprint} given by ${user.source}`))];
     return [own[1], M("key-fingerprint", { fp: groupedHex(fp), source: user.source }, `the ${what}'s key matches the fingerprint given by ${user.source}`)];
   }
 
@@ -897,8 +982,8 @@
 
   function checkOriginOf(v, mismatch) {
     if (!v.cp || v.origin === null) throw skip(M("needs-checkpoint", {}, "needs a readable checkpoint"));
-    if (v.cp.origin !== v.origin) throw fail(`checkpoint is for '${v.cp.origin}', ${mismatch}`);
-    if (bookOfOrigin(v.cp.origin) !== v.bookId) throw fail(`the checkpoint's origin '${v.cp.origin}' does not name book ${v.bookId} as <host>/commons-ledger/<book id>`);
+    if (v.cp.origin !== v.origin) throw fail(M("checkpoint_other", { origin: `'${v.cp.origin}'`, mismatch }, `checkpoint is for '${v.cp.origin}', ${mismatch}`));
+    if (bookOfOrigin(v.cp.origin) !== v.bookId) throw fail(M("origin_not_book", { origin: `'${v.cp.origin}'`, book: v.bookId }, `the checkpoint's origin '${v.cp.origin}' does not name book ${v.bookId} as <host>/commons-ledger/<book id>`));
     if (!v.expectedOrigin && v.prefix) throw skip(M("origin-previous", { origin: v.origin }, `the log's origin is ${v.origin}; it is compared with the organisation's page for the report being verified`));
     if (!v.expectedOrigin) {
       throw skip(
@@ -910,7 +995,7 @@
   }
 
   function b64Hashes(value, path) {
-    if (!Array.isArray(value)) throw new ShapeError(path, "expected an array of base64 hashes");
+    if (!Array.isArray(value)) throw new ShapeError(path, "expected an array of base64 hashes", "hashes");
     return value.map((h, i) => {
       let raw = null;
       try {
@@ -918,7 +1003,7 @@
       } catch (e) {
         raw = null;
       }
-      if (!raw || raw.length !== HASH_SIZE) throw new ShapeError(`${path}[${i}]`, "expected base64 of a 32-byte hash");
+      if (!raw || raw.length !== HASH_SIZE) throw new ShapeError(`${path}[${i}]`, "expected base64 of a 32-byte hash", "hash_b64");
       return raw;
     });
   }
@@ -944,7 +1029,7 @@
           this.add(name, e.status, e.msg, e.action);
           return e.status === PASS || e.status === WARN;
         }
-        this.add(name, FAIL, e && e.message ? e.message : String(e));
+        this.add(name, FAIL, describe(e));
         return false;
       }
     }
@@ -1024,7 +1109,7 @@
       await this.checkStatements();
       await this.run("balance_sheet_balances", () => this.checkBalanceSheetBalances());
       if (this.prevBundle) {
-        const key = this.key ? { raw: this.key, fingerprint: hex(await sha256(this.key)), source: "the key this bundle was checked with", name: this.expectedOrigin } : this.userKey;
+        const key = this.key ? { raw: this.key, fingerprint: hex(await sha256(this.key)), source: M("source_this_bundle", {}, "the key this bundle was checked with"), name: this.expectedOrigin } : this.userKey;
         await new BundleVerifier(this.prevBundle, this.report, key, this.prefix + "previous.", null, this.expectedOrigin).verify();
       }
     }
@@ -1032,11 +1117,11 @@
     checkHeader() {
       const book = require(this.b, "book", ["object"], "bundle");
       const id = require(book, "id", ["integer"], "bundle.book");
-      if (id < 1) throw fail(`book.id ${id} is not a positive integer`);
+      if (id < 1) throw fail(M("book_id_positive", { id }, `book.id ${id} is not a positive integer`));
       const period = require(this.b, "period", ["object"], "bundle");
       const start = parseDate(period.start, "bundle.period.start");
       const end = parseDate(period.end, "bundle.period.end");
-      if (start > end) throw fail(`period starts ${start} after it ends ${end}`);
+      if (start > end) throw fail(M("period_order", { start, end }, `period starts ${start} after it ends ${end}`));
       setOrigin(this, id);
       this.periodStart = start;
       this.periodEnd = end;
@@ -1049,7 +1134,7 @@
       try {
         own = await publicKeyField(this.b, "bundle");
       } catch (e) {
-        err = e.message;
+        err = describe(e);
       }
       const [key, outcome] = await chooseKey(own, err, this.origin, this.userKey, "bundle");
       this.key = key;
@@ -1061,25 +1146,25 @@
       if (this.origin === null) throw skip(M("needs-header", {}, "needs the book id (bundle_header)"));
       const note = require(this.b, "checkpoint", ["string"], "bundle");
       this.cp = openCheckpoint(note);
-      if (!this.key) throw fail("no trusted key to check the signature with (see the key check)");
+      if (!this.key) throw fail(M("no_trusted_key", { check: "key" }, "no trusted key to check the signature with (see key)"));
       await verifyNote(note, this.origin, this.key);
       return M("signature-pass", { size: this.cp.size, origin: this.origin }, `checkpoint of ${this.cp.size} leaves is signed by ${this.origin}`);
     }
 
     checkOrigin() {
-      return checkOriginOf(this, `this bundle is book ${this.bookId} ('${this.origin}')`);
+      return checkOriginOf(this, M("bundle_is_book", { book: this.bookId, origin: `'${this.origin}'` }, `this bundle is book ${this.bookId} ('${this.origin}')`));
     }
 
     // The whole bundle (labels, line definitions, accounts, period), not only the log, is
     // signed: without this a server could relabel a line and every sum would still add up.
     async checkBundleSignature() {
       if (this.origin === null || !this.periodStart || !this.periodEnd) throw skip(M("needs-header-period", {}, "needs the book id and period (bundle_header)"));
-      if (!Object.prototype.hasOwnProperty.call(this.b, "signature")) throw fail('the bundle has no "signature": its statements and labels are not signed');
+      if (!Object.prototype.hasOwnProperty.call(this.b, "signature")) throw fail(M("no_signature", {}, 'the bundle has no "signature": its statements and labels are not signed'));
       const note = require(this.b, "signature", ["string"], "bundle");
-      if (!this.key) throw fail("no trusted key to check the signature with (see the key check)");
+      if (!this.key) throw fail(M("no_trusted_key", { check: "key" }, "no trusted key to check the signature with (see key)"));
       const text = await verifyNote(note, this.origin, this.key);
       const lines = text.slice(0, -1).split("\n");
-      if (lines.length !== 3) throw fail(`the signed text has ${lines.length} lines, a bundle signature has 3`);
+      if (lines.length !== 3) throw fail(M("sig_lines", { n: lines.length }, `the signed text has ${lines.length} lines, a bundle signature has 3`));
       const unsigned = {};
       for (const k of Object.keys(this.b)) if (k !== "signature") unsigned[k] = this.b[k];
       const digest = hex(await sha256(te.encode(jcs(unsigned, this.leafText))));
@@ -1095,7 +1180,7 @@
       if (this.bookId === null) throw skip(M("needs-header", {}, "needs the book id (bundle_header)"));
       const log = require(this.b, "log", ["object"], "bundle");
       const first = require(log, "first_index", ["integer"], "bundle.log");
-      if (first < 0) throw fail(`log.first_index ${first} is negative`);
+      if (first < 0) throw fail(M("first_index_negative", { first }, `log.first_index ${first} is negative`));
       const records = require(log, "records", ["array"], "bundle.log");
       this.firstIndex = first;
       this.records = records;
@@ -1110,11 +1195,11 @@
         try {
           dates.push(checkRecord(rec, path));
           shapeOk = true;
-          if (rec.index !== first + i) throw new ShapeError(path, `index is ${rec.index}, its position says ${first + i}`);
-          if (rec.book !== this.bookId) throw new ShapeError(path, `book is ${rec.book}, not ${this.bookId}`);
+          if (rec.index !== first + i) throw fail(M("record_position", { path, index: rec.index, want: first + i }, `${path}: index is ${rec.index}, its position says ${first + i}`));
+          if (rec.book !== this.bookId) throw fail(M("record_book", { path, book: rec.book, want: this.bookId }, `${path}: book is ${rec.book}, not ${this.bookId}`));
         } catch (e) {
           count++;
-          if (found.length < 10) found.push(e.message);
+          if (found.length < 10) found.push(describe(e));
         }
         if (canonical) {
           try {
@@ -1128,7 +1213,7 @@
             }
             data.push(concat(Uint8Array.of(0), bytes));
           } catch (e) {
-            found.push(`${path}: cannot be canonicalised (${e.message})`);
+            found.push(M("record_canonical", { path, error: describe(e) }, `${path}: cannot be canonicalised (${e.message})`));
             count++;
             canonical = false;
           }
@@ -1144,18 +1229,14 @@
 
     async checkLogRoot() {
       if (!this.cp) throw skip(M("needs-checkpoint", {}, "needs a readable checkpoint"));
-      if (!this.leafHashes || this.firstIndex === null) throw fail("cannot compute the root: the records could not be read");
+      if (!this.leafHashes || this.firstIndex === null) throw fail(M("root_unreadable", {}, "cannot compute the root: the records could not be read"));
       const compact = b64Hashes(require(this.b.log, "compact_range", ["array"], "bundle.log"), "log.compact_range");
       const expected = this.firstIndex + this.leafHashes.length;
       if (this.cp.size !== expected) {
         throw fail(M("root-size", { size: this.cp.size, first: this.firstIndex, n: this.leafHashes.length, expected }, `checkpoint size is ${this.cp.size} but first_index ${this.firstIndex} + ${this.leafHashes.length} records = ${expected}`));
       }
-      let folded;
-      try {
-        folded = await foldLog(compact, this.firstIndex, this.leafHashes);
-      } catch (e) {
-        throw fail(e.message);
-      }
+      if (compact.length !== popcount(this.firstIndex)) throw fail(compactCount(this.firstIndex, compact.length));
+      const folded = await foldLog(compact, this.firstIndex, this.leafHashes);
       if (!eqBytes(folded.root, this.cp.root)) {
         throw fail(M("root-differs", {}, "the root recomputed from the compact range and the records is not the checkpoint's root: a record was changed, added, removed or reordered"));
       }
@@ -1164,31 +1245,31 @@
 
     async checkPreviousCheckpoint() {
       if (this.origin === null) throw skip(M("needs-header", {}, "needs the book id (bundle_header)"));
-      if (!Object.prototype.hasOwnProperty.call(this.b, "previous")) throw fail("bundle.previous: missing (null for a book's first report)");
+      if (!Object.prototype.hasOwnProperty.call(this.b, "previous")) throw fail(M("previous_missing", {}, "bundle.previous: missing (null for a book's first report)"));
       const prev = this.b.previous;
       if (prev === null) {
         this.isFirstReport = true;
-        if (this.firstIndex !== null && this.firstIndex !== 0) throw fail(`no previous report, yet the log starts at index ${this.firstIndex} (not 0)`);
+        if (this.firstIndex !== null && this.firstIndex !== 0) throw fail(M("previous_first_index", { first: this.firstIndex }, `no previous report, yet the log starts at index ${this.firstIndex} (not 0)`));
         return M("first-report", {}, "first report of the book: there is no previous report to continue");
       }
       this.isFirstReport = false;
-      if (!isObj(prev)) throw fail("bundle.previous: expected an object or null");
+      if (!isObj(prev)) throw fail(M("previous_not_object", {}, "bundle.previous: expected an object or null"));
       const note = require(prev, "checkpoint", ["string"], "bundle.previous");
       this.prevEnd = parseDate(prev.period_end, "bundle.previous.period_end");
       this.prevCp = openCheckpoint(note);
       const found = [];
-      if (!this.key) found.push("no trusted key to check its signature with");
+      if (!this.key) found.push(M("previous_no_key", {}, "no trusted key to check its signature with"));
       else {
         try {
           await verifyNote(note, this.origin, this.key);
         } catch (e) {
-          found.push(`signature: ${e.message}`);
+          found.push(M("previous_signature", { error: describe(e) }, `signature: ${e.message}`));
         }
       }
-      if (this.prevCp.origin !== this.origin) found.push(`it is for '${this.prevCp.origin}', not '${this.origin}'`);
-      if (this.firstIndex !== null && this.prevCp.size !== this.firstIndex) found.push(`its size ${this.prevCp.size} is not log.first_index ${this.firstIndex}`);
-      if (this.periodStart && this.prevEnd >= this.periodStart) found.push(`previous period_end ${this.prevEnd} is not before this period's start ${this.periodStart}`);
-      if (found.length) throw fail(found.join("; "));
+      if (this.prevCp.origin !== this.origin) found.push(M("previous_other_origin", { origin: `'${this.prevCp.origin}'`, want: `'${this.origin}'` }, `it is for '${this.prevCp.origin}', not '${this.origin}'`));
+      if (this.firstIndex !== null && this.prevCp.size !== this.firstIndex) found.push(M("previous_size", { size: this.prevCp.size, first: this.firstIndex }, `its size ${this.prevCp.size} is not log.first_index ${this.firstIndex}`));
+      if (this.periodStart && this.prevEnd >= this.periodStart) found.push(M("previous_period", { end: this.prevEnd, start: this.periodStart }, `previous period_end ${this.prevEnd} is not before this period's start ${this.periodStart}`));
+      if (found.length) throw fail(M("list", { items: found }, found.join("; ")));
       return M("previous-checkpoint-pass", {}, `previous checkpoint (size ${this.prevCp.size}) is signed by the same key`);
     }
 
@@ -1197,7 +1278,7 @@
       if (!this.prevCp || !this.cp) throw skip(M("needs-both-checkpoints", {}, "needs both checkpoints"));
       const proof = b64Hashes(require(this.b.previous, "consistency_proof", ["array"], "bundle.previous"), "previous.consistency_proof");
       if (this.prevCp.size === 0) {
-        if (proof.length) throw fail("a proof from the empty log must be empty");
+        if (proof.length) throw fail(M("consistency_from_empty", {}, "a proof from the empty log must be empty"));
         return M("consistency-empty", {}, "the previous checkpoint was of an empty log; every log extends it");
       }
       await verifyConsistency(this.prevCp.size, this.cp.size, this.prevCp.root, this.cp.root, proof);
@@ -1205,25 +1286,25 @@
     }
 
     async checkCompactRange() {
-      if (this.firstIndex === null) throw skip("needs log.first_index");
+      if (this.firstIndex === null) throw skip(M("needs_first_index", {}, "needs log.first_index"));
       const compact = b64Hashes(require(this.b.log, "compact_range", ["array"], "bundle.log"), "log.compact_range");
-      if (compact.length !== popcount(this.firstIndex)) throw fail(`a compact range of ${this.firstIndex} leaves has ${popcount(this.firstIndex)} hashes, got ${compact.length}`);
+      if (compact.length !== popcount(this.firstIndex)) throw fail(compactCount(this.firstIndex, compact.length));
       if (this.isFirstReport) return M("first-report-compact", {}, "first report: the log starts empty");
-      if (!this.prevCp) throw skip("needs the previous checkpoint");
-      if (!eqBytes(await foldCompactRange(compact), this.prevCp.root)) throw fail("the compact range does not fold to the previous checkpoint's root");
+      if (!this.prevCp) throw skip(M("needs_previous_checkpoint", {}, "needs the previous checkpoint"));
+      if (!eqBytes(await foldCompactRange(compact), this.prevCp.root)) throw fail(M("compact_differs", {}, "the compact range does not fold to the previous checkpoint's root"));
       return M("compact-range-pass", {}, "the compact range folds to the previous checkpoint's root");
     }
 
     async checkCarried() {
-      if (!Object.prototype.hasOwnProperty.call(this.b, "carried_records")) throw fail("bundle.carried_records: missing");
+      if (!Object.prototype.hasOwnProperty.call(this.b, "carried_records")) throw fail(M("carried_missing", {}, "bundle.carried_records: missing"));
       const carried = require(this.b, "carried_records", ["array"], "bundle");
       if (this.isFirstReport === null) throw skip(M("needs-previous-data", {}, "needs the previous report's data (previous_checkpoint)"));
       if (this.isFirstReport) {
-        if (carried.length) throw fail("the first report of a book cannot carry records from an earlier one");
+        if (carried.length) throw fail(M("carried_in_first", {}, "the first report of a book cannot carry records from an earlier one"));
         this.carried = [];
         return M("first-report-carried", {}, "first report: nothing carried");
       }
-      if (!this.cp || this.firstIndex === null || this.prevEnd === null || !this.periodEnd) throw skip("needs the checkpoint, log.first_index and the previous period end");
+      if (!this.cp || this.firstIndex === null || this.prevEnd === null || !this.periodEnd) throw skip(M("carried_needs_all", {}, "needs the checkpoint, log.first_index and the previous period end"));
       const found = [];
       let last = -1;
       const recs = [];
@@ -1234,20 +1315,20 @@
           const rec = require(item, "record", ["object"], path);
           const when = checkRecord(rec, `${path}.record`);
           const idx = rec.index;
-          if (rec.book !== this.bookId) throw new ShapeError(path, `book is ${rec.book}, not ${this.bookId}`);
-          if (idx >= this.firstIndex) throw new ShapeError(path, `index ${idx} is not before log.first_index ${this.firstIndex}`);
-          if (idx <= last) throw new ShapeError(path, `index ${idx} repeats or is out of order (after ${last})`);
+          if (rec.book !== this.bookId) throw fail(M("record_book", { path, book: rec.book, want: this.bookId }, `${path}: book is ${rec.book}, not ${this.bookId}`));
+          if (idx >= this.firstIndex) throw fail(M("carried_not_before", { path, index: idx, first: this.firstIndex }, `${path}: index ${idx} is not before log.first_index ${this.firstIndex}`));
+          if (idx <= last) throw fail(M("carried_order", { path, index: idx, last }, `${path}: index ${idx} repeats or is out of order (after ${last})`));
           last = idx;
-          if (when <= this.prevEnd) throw new ShapeError(path, `dated ${when}, not after the previous period's end ${this.prevEnd}`);
+          if (when <= this.prevEnd) throw fail(M("carried_date", { path, date: when, end: this.prevEnd }, `${path}: dated ${when}, not after the previous period's end ${this.prevEnd}`));
           const proof = b64Hashes(require(item, "inclusion_proof", ["array"], path), `${path}.inclusion_proof`);
           try {
             await verifyInclusion(await leafHashOf(jcsBytes(rec)), idx, this.cp.size, proof, this.cp.root);
           } catch (e) {
-            throw new ShapeError(path, `inclusion proof fails: ${e.message}`);
+            throw fail(M("carried_proof", { path, error: describe(e) }, `${path}: inclusion proof fails: ${e.message}`));
           }
           recs.push(rec);
         } catch (e) {
-          found.push(e.message);
+          found.push(describe(e));
         }
       }
       if (found.length) throw fail(problems(found));
@@ -1273,7 +1354,7 @@
       const missing = [...used].filter((c) => !this.accounts.has(c)).sort();
       if (missing.length) {
         this.accounts = null;
-        throw fail(`records use accounts that are not listed: ${missing.slice(0, 10).join(", ")}`);
+        throw fail(M("accounts_missing", { accounts: missing.slice(0, 10).join(", ") }, `records use accounts that are not listed: ${missing.slice(0, 10).join(", ")}`));
       }
       return M("accounts-pass", { n: this.accounts.size }, `${this.accounts.size} accounts, parents all listed`);
     }
@@ -1314,13 +1395,13 @@
     async checkStatements() {
       const statements = this.b.statements;
       if (!Array.isArray(statements)) {
-        this.report.add(this.prefix + "statements", FAIL, "bundle.statements: expected an array");
+        this.report.add(this.prefix + "statements", FAIL, M("statements_not_array", {}, "bundle.statements: expected an array"));
         return;
       }
       if (!statements.length) {
         const chart = isObj(this.b.book) ? this.b.book.chart : null;
-        if (chart === "CUSTOM") this.report.add(this.prefix + "statements", PASS, "an imported (CUSTOM) chart has no statements");
-        else this.report.add(this.prefix + "statements", WARN, "the bundle has no statements");
+        if (chart === "CUSTOM") this.report.add(this.prefix + "statements", PASS, M("statements_custom", {}, "an imported (CUSTOM) chart has no statements"));
+        else this.report.add(this.prefix + "statements", WARN, M("statements_none", {}, "the bundle has no statements"));
         return;
       }
       const names = new Set();
@@ -1453,7 +1534,7 @@
       try {
         own = await publicKeyField(this.r, "receipt");
       } catch (e) {
-        err = e.message;
+        err = describe(e);
       }
       const [key, outcome] = await chooseKey(own, err, this.origin, this.userKey, "receipt");
       this.key = key;
@@ -1466,13 +1547,13 @@
       if (this.origin === null) throw skip(M("needs-record-book", {}, "needs the record's book"));
       const note = require(this.r, "checkpoint", ["string"], "receipt");
       this.cp = openCheckpoint(note);
-      if (!this.key) throw fail("no trusted key to check the signature with (see receipt_key)");
+      if (!this.key) throw fail(M("no_trusted_key", { check: "receipt_key" }, "no trusted key to check the signature with (see receipt_key)"));
       await verifyNote(note, this.origin, this.key);
       return M("signature-pass", { size: this.cp.size, origin: this.origin }, `checkpoint of ${this.cp.size} leaves is signed by ${this.origin}`);
     }
 
     checkOrigin() {
-      return checkOriginOf(this, `the record is of '${this.origin}'`);
+      return checkOriginOf(this, M("receipt_of", { origin: `'${this.origin}'` }, `the record is of '${this.origin}'`));
     }
 
     async checkInclusion() {
@@ -1489,8 +1570,8 @@
     async checkCommitment() {
       const record = require(this.r, "record", ["object"], "receipt");
       const committed = record.private;
-      if (committed === null || committed === undefined) throw fail("the record has no private commitment, so this receipt proves nothing private");
-      if (!Array.isArray(committed)) throw fail("record.private is not an array of line commitments");
+      if (committed === null || committed === undefined) throw fail(M("receipt_no_commitments", {}, "the record has no private commitment, so this receipt proves nothing private"));
+      if (!Array.isArray(committed)) throw fail(M("receipt_private_not_array", {}, "record.private is not an array of line commitments"));
       const byLine = new Map();
       for (const c of committed) {
         if (isObj(c) && isInt(c.line) && isStr(c.commitment)) byLine.set(c.line, c.commitment);
@@ -1507,10 +1588,10 @@
         require(p, "name", ["string"], pp);
         require(p, "unit", ["string"], pp);
         const salt = b64decode(require(p, "salt", ["string"], pp), `${pp}.salt`);
-        if (!sameKeys(p, ["line", "name", "resident", "salt", "unit"])) throw fail(`${pp} has exactly line, resident, name, unit and salt`);
-        if (salt.length !== 16) throw fail(`${pp}.salt is ${salt.length} bytes, not 16`);
-        if (line < 1 || line > nlines) throw fail(`${pp}.line ${line} is not a line of the record (1..${nlines})`);
-        if (seen.has(line)) throw fail(`${pp}.line ${line} appears twice in the receipt`);
+        if (!sameKeys(p, ["line", "name", "resident", "salt", "unit"])) throw fail(M("receipt_private_keys", { path: pp }, `${pp} has exactly line, resident, name, unit and salt`));
+        if (salt.length !== 16) throw fail(M("receipt_salt_length", { path: pp, n: salt.length }, `${pp}.salt is ${salt.length} bytes, not 16`));
+        if (line < 1 || line > nlines) throw fail(M("receipt_line_range", { path: pp, line, n: nlines }, `${pp}.line ${line} is not a line of the record (1..${nlines})`));
+        if (seen.has(line)) throw fail(M("receipt_line_twice", { path: pp, line }, `${pp}.line ${line} appears twice in the receipt`));
         seen.add(line);
         if (!byLine.has(line)) throw fail(M("receipt-no-commitment", { line }, `the record has no commitment for line ${line}`));
         const entry = { line: p.line, resident: p.resident, name: p.name, unit: p.unit };
@@ -1548,7 +1629,8 @@
   // match too; that only costs the slow path, never a wrong answer.
   const MAYBE_FLOAT = /[:,[]\s*-?[0-9]+[.eE]/;
 
-  function parseJsonText(text, what) {
+  function parseJsonText(text, whatIn) {
+    const what = ["bundle", "previous", "receipt", "file"].includes(whatIn) ? doc(whatIn) : whatIn;
     // A number written with a fraction or an exponent (1.0, 1e3) is a float to Python, and
     // must fail the same checks here although JSON.parse gives an integer. The reviver that
     // can see a number's source is slow, so it runs only if the text may hold such a number.
@@ -1561,19 +1643,23 @@
     try {
       return MAYBE_FLOAT.test(text) ? JSON.parse(text, reviver) : JSON.parse(text);
     } catch (e) {
-      throw new InputError(`${what}: not valid JSON (${e.message})`);
+      throw new InputError(M("input_json", { what, detail: e.message }, `${what}: not valid JSON (${e.message})`));
     }
   }
 
+  // "bundle report.json": which file, in words (the CLI's file_what).
+  const fileWhat = (what, name) => M("file_what", { doc: doc(what), path: name }, `${what} ${name}`);
+
   async function readFile(file, what) {
-    if (file.size > MAX_INPUT_BYTES) throw new InputError(`${what} ${file.name}: ${file.size} bytes is larger than the 512 MiB limit`);
+    const where = fileWhat(what, file.name);
+    if (file.size > MAX_INPUT_BYTES) throw new InputError(M("input_too_large", { what: where, size: file.size }, `${where}: ${file.size} bytes is larger than the 512 MiB limit`));
     let text;
     try {
       text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await file.arrayBuffer());
     } catch (e) {
-      throw new InputError(`${what} ${file.name}: not UTF-8 text`);
+      throw new InputError(M("input_not_text", { what: where }, `${where}: not UTF-8 text`));
     }
-    return parseJsonText(text, `${what} ${file.name}`);
+    return parseJsonText(text, where);
   }
 
   const formatOf = (doc) => (isObj(doc) && isStr(doc.format) ? doc.format : null);
@@ -1585,18 +1671,20 @@
     try {
       key = await parseKey(keyText);
     } catch (e) {
-      report.inputErrors.push(e.message);
+      report.inputErrors.push(describe(e));
     }
     const want = { bundle: DISCLOSURE_FORMAT, previous: DISCLOSURE_FORMAT, receipt: RECEIPT_FORMAT };
     for (const what of ["bundle", "previous", "receipt"]) {
       if (docs[what] === undefined) continue;
       const found = formatOf(docs[what]);
       if (found !== want[what]) {
-        report.inputErrors.push(found ? `${what}: format is '${found}', this verifier reads '${want[what]}'` : `${what}: not a Commons Ledger ${want[what]} document (no "format")`);
+        report.inputErrors.push(found
+          ? M("input_format_other", { what: doc(what), found: `'${found}'`, want: `'${want[what]}'` }, `${what}: format is '${found}', this verifier reads '${want[what]}'`)
+          : M("input_format_none", { what: doc(what), want: want[what] }, `${what}: not a Commons Ledger ${want[what]} document (no "format")`));
       }
     }
-    if (docs.previous !== undefined && docs.bundle === undefined) report.inputErrors.push("a previous report needs a bundle to compare with");
-    if (docs.bundle === undefined && docs.receipt === undefined) report.inputErrors.push("nothing to verify: choose a bundle and/or a receipt");
+    if (docs.previous !== undefined && docs.bundle === undefined) report.inputErrors.push(M("input_previous_alone", {}, "a previous report needs the report that follows it, to compare with"));
+    if (docs.bundle === undefined && docs.receipt === undefined) report.inputErrors.push(M("input_nothing", {}, "nothing to verify: give a report's bundle and/or a receipt"));
     if (report.inputErrors.length) return report;
     let bv = null;
     if (docs.bundle !== undefined) {
@@ -1641,11 +1729,31 @@
   // messages or lists of them in that language too); else, on a page in another language than
   // English, what the check's failure means (data-fail-<check>) with the English text as its
   // technical detail, or that a check needing an earlier one did not run; else the English.
+  // The CLI's message table in the page's language (templates/transparency/_verify_messages.html,
+  // generated from transparency/verify.py's MESSAGES): the same ids say the same thing.
+  let shared = null;
+  function sharedMessages() {
+    if (shared === null) {
+      const el = document.getElementById("verify-messages");
+      try {
+        shared = el ? JSON.parse(el.textContent) : {};
+      } catch (e) {
+        shared = {};
+      }
+    }
+    return shared;
+  }
+
   function sayIn(m, c, i18n) {
     if (m instanceof Msg) {
-      const t = i18n["msg" + m.id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")];
+      // An id of the CLI's table (snake_case) says what the CLI says; the page's own
+      // templates (data-msg-*, kebab-case ids) are for what only the page says.
+      const t = sharedMessages()[m.id] || i18n["msg" + m.id.split(/[-._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")];
       if (t) {
-        const param = (v) => (Array.isArray(v) ? v.map(param).join(i18n.listSep || "; ") : v instanceof Msg ? sayIn(v, null, i18n) : String(v));
+        const zh = (document.documentElement.lang || "").startsWith("zh");
+        const param = (v) => (Array.isArray(v) ? v.map(param).join(i18n.listSep || "; ")
+          : v instanceof Seq ? v.items.map(param).join(zh ? "、" : ", ")
+          : v instanceof Msg ? sayIn(v, null, i18n) : String(v));
         const text = t.replace(/%\((\w+)\)s/g, (_all, k) => (m.params[k] === undefined ? "" : param(m.params[k])));
         return translatedDetail(text, String(m), c, i18n);
       }
@@ -1760,7 +1868,7 @@
           try {
             parsed.push(await readFile(f, "file"));
           } catch (e) {
-            errors.push(e.message);
+            errors.push(describe(e));
           }
         }
         Object.assign(docs, classify(parsed));
@@ -1771,7 +1879,7 @@
           try {
             docs[what] = await readFile(input.files[0], what);
           } catch (e) {
-            errors.push(e.message);
+            errors.push(describe(e));
           }
         }
       }
@@ -1792,7 +1900,7 @@
 
     async function fetchText(url) {
       const resp = await fetch(url, { credentials: "omit" });
-      if (!resp.ok) throw new InputError(`${url}: HTTP ${resp.status}`);
+      if (!resp.ok) throw new InputError(M("input_http", { what: url, status: resp.status }, `${url}: HTTP ${resp.status}`));
       return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await resp.arrayBuffer());
     }
 
@@ -1836,7 +1944,7 @@
           const r = Array.isArray(reports) ? reports.find((x) => x.period_end === prev.period_end) : null;
           if (r && isStr(r.bundle_url) && r.bundle_url.startsWith("/")) {
             const text = await fetchText(r.bundle_url);
-            docs.previous = parseJsonText(text, "previous");
+            docs.previous = parseJsonText(text, fileWhat("previous", r.bundle_url));
             showInField("previous-file", text, r.bundle_url.split("/").pop() === "bundle.json" ? `report-${r.id}.json` : r.bundle_url.split("/").pop());
             extraNotes.push(i18n.previousFetched.replace("%(end)s", prev.period_end));
           }
@@ -1862,7 +1970,7 @@
           report = await verifyDocuments(docs, document.getElementById("key-input").value);
         } catch (e) {
           report = new Report();
-          report.add("verifier", FAIL, `unexpected error: ${e && e.message ? e.message : e}`);
+          report.add("verifier", FAIL, describe(e));
         }
       }
       render(report, extraNotes);
@@ -1893,11 +2001,11 @@
       (async () => {
         try {
           const text = await fetchText(url);
-          const doc = parseJsonText(text, `bundle ${url}`);
+          const bundle = parseJsonText(text, fileWhat("bundle", url));
           showInField("bundle-file", text, url.split("/").pop() || "bundle.json");
-          await run({ bundle: doc }, []);
+          await run({ bundle }, []);
         } catch (e) {
-          await run({}, [e.message]);
+          await run({}, [describe(e)]);
         }
       })();
     }
@@ -1908,7 +2016,7 @@
   // fingerprint (grouped SHA-256 hex), as the organisation's page shows them.
   async function verifierKey(name, ed25519B64) {
     const raw = b64decode(ed25519B64, "key");
-    if (raw.length !== 32) throw new InputError("the published key is not an Ed25519 key");
+    if (raw.length !== 32) throw new InputError(M("note_key_length", { detail: "the published key is not an Ed25519 key" }, "the published key is not an Ed25519 key"));
     return {
       text: `${name}+${hex(await keyId(name, raw))}+${b64encode(concat(Uint8Array.of(1), raw))}`,
       fingerprint: groupedHex(hex(await sha256(raw))),

@@ -312,9 +312,10 @@ def test_a_pasted_receipt_is_checked_and_a_tampered_one_fails_visibly(site, chro
     expect(summary).to_have_class(re.compile(r"\bbad\b"))
     failed = page.locator("#receipt-checks li[data-status='FAIL']").first
     expect(failed).to_be_visible()
-    # In Chinese: what the failure means, the English text only as its technical detail.
-    expect(failed).to_contain_text("技术细节")
-    assert re.search(r"[\u4e00-\u9fff]{6}", failed.inner_text().split("技术细节")[0])
+    # In Chinese: what the failure means, then its detail, in Chinese too (issue 14 item 3).
+    expect(failed).to_contain_text("详情：")
+    meaning, detail = failed.inner_text().split("详情：", 1)
+    assert re.search(r"[\u4e00-\u9fff]{6}", meaning) and re.search(r"[\u4e00-\u9fff]{6}", detail)
     # A passing check's message is in Chinese too.
     expect(page.locator("#receipt-checks li[data-check='receipt_record']")).to_contain_text("凭证")
     context.close()

@@ -27,7 +27,7 @@ def test_partly_checked_in_chinese_names_what_completes_it(tmp_path, bundles, ca
     out = capsys.readouterr().out
     assert "部分核验：没有发现问题" in out
     assert "机构公钥：用 --key 加上机构页面上的“核验公钥”重新运行" in out
-    assert "期初余额：用 --previous 加上上一份报告的数据包" in out
+    assert "期初余额：用 --previous 加上截至 2026-10-31 那一期报告的数据包" in out
     assert "通过 按记录重算日志根（log_root）" in out
     assert "PARTLY CHECKED" not in out
 
@@ -94,7 +94,7 @@ def test_a_receipt_is_detailed_in_chinese(tmp_path, capsys):
     args = [write(tmp_path, "b.json", reports[0]), "--receipt", write(tmp_path, "r.json", receipt)]
     main([*args, "--lang", "zh"])
     out = capsys.readouterr().out
-    assert "个叶子的已签名日志中的第" in out
+    assert "该记录在已签名的日志（共 " in out
     assert "记录的承诺值与个人信息一致（第 " in out
     bad = copy.deepcopy(receipt)
     bad["private"][0]["name"] += "X"
