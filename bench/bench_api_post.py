@@ -36,10 +36,10 @@ from core.models import Community, Organisation  # noqa: E402
 from ledger import services as svc  # noqa: E402
 
 
-def setup(tmp: Path):
+def setup(tmp: Path, url: str | None = None):
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{tmp / 'bench.sqlite3'}",
             "INSTANCE_PATH": str(tmp / "instance"),
             "SECRET_KEY": "bench",
             "FIELD_KEY": Fernet.generate_key().decode(),
@@ -116,10 +116,16 @@ def main() -> None:
     ap.add_argument(
         "--idempotency-key", action="store_true", help="send an Idempotency-Key with each post"
     )
+    ap.add_argument(
+        "--database-url", help="an empty database to use instead of a temporary SQLite file"
+    )
+    ap.add_argument(
+        "--print-sql", action="store_true", help="print the statements of the last post request"
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        app, org_id, (prep_token, rev_token) = setup(Path(tmp))
+        app, org_id, (prep_token, rev_token) = setup(Path(tmp), args.database_url)
         client = app.test_client()
         base = f"/api/v1/organisations/{org_id}/vouchers"
         prep = {"Authorization": f"Bearer {prep_token}"}
@@ -150,10 +156,14 @@ def main() -> None:
             per_post.append(len(statements) - before)
             assert r.get_json()["status"] == "posted"
 
+        if args.print_sql:
+            print(f"-- the statements of the last post request ({per_post[-1]}):")
+            for sql in statements[-per_post[-1] :]:
+                print("  " + " ".join(sql.split())[:300])
         timings.sort()
         p90 = timings[int(0.9 * (len(timings) - 1))]
         print(
-            f"POST …/vouchers/<id>/post on SQLite, {len(timings)} vouchers, {args.lines} lines each"
+            f"POST …/vouchers/<id>/post on {engine.dialect.name}, {len(timings)} vouchers, {args.lines} lines each"
             f"{', with Idempotency-Key' if args.idempotency_key else ''}:"
         )
         print(

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import sqlalchemy as sa
@@ -122,10 +122,23 @@ def _digits(value: str | None) -> str:
 @dataclass(frozen=True)  # (cached_property needs the instance __dict__: no slots)
 class PersonalTerms:
     """The residents' identifying values, normalised once: names and units as text, phone and
-    ID numbers as digits."""
+    ID numbers as digits. ``read_numbers``, when given, supplies further numbers the first
+    time a text has a run of digits they could match (``terms_for_community``: phone and ID
+    numbers are encrypted at rest, and decrypting every resident's would cost more than the
+    rest of a posting whose summary has no such run)."""
 
     texts: frozenset[str] = frozenset()
     numbers: frozenset[str] = frozenset()
+    read_numbers: Callable[[], frozenset[str]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    @cached_property
+    def all_numbers(self) -> frozenset[str]:
+        """``numbers`` and those ``read_numbers`` gives (read now, once)."""
+        if self.read_numbers is None:
+            return self.numbers
+        return self.numbers | self.read_numbers()
 
     @cached_property
     def _text_starts(self) -> dict[str, tuple[int, ...]]:
@@ -133,22 +146,12 @@ class PersonalTerms:
 
     @cached_property
     def _number_starts(self) -> dict[str, tuple[int, ...]]:
-        return _starts(self.numbers)
+        return _starts(self.all_numbers)
 
     @classmethod
     def of(cls, residents: Iterable) -> PersonalTerms:
-        texts: set[str] = set()
-        numbers: set[str] = set()
-        for r in residents:
-            for value in (getattr(r, "name", None), getattr(r, "unit", None)):
-                n = normalise(value)
-                if len(n) >= MIN_NAME_LENGTH:
-                    texts.add(n)
-            for value in (getattr(r, "phone", None), getattr(r, "id_number", None)):
-                d = _digits(value)
-                if len(d) >= 7:
-                    numbers.add(d)
-        return cls(frozenset(texts), frozenset(numbers))
+        residents = list(residents)
+        return cls(_texts_of(residents), _numbers_of(residents))
 
     def found_in(self, text: str) -> bool:
         """Whether any name or unit occurs in the normalised ``text``."""
@@ -159,11 +162,33 @@ class PersonalTerms:
         return [
             window
             for run in _DIGIT_RUN.findall(text.upper())
-            for window in _windows(run, self.numbers, self._number_starts)
+            for window in _windows(run, self.all_numbers, self._number_starts)
         ]
 
 
 _DIGIT_RUN = re.compile(r"[0-9X]{7,}")
+
+
+def _texts_of(residents: Iterable) -> frozenset[str]:
+    """Names and units (normalised) of objects or rows with ``name`` and ``unit``."""
+    texts: set[str] = set()
+    for r in residents:
+        for value in (getattr(r, "name", None), getattr(r, "unit", None)):
+            n = normalise(value)
+            if len(n) >= MIN_NAME_LENGTH:
+                texts.add(n)
+    return frozenset(texts)
+
+
+def _numbers_of(residents: Iterable) -> frozenset[str]:
+    """Phone and ID numbers (digits) of objects or rows with ``phone`` and ``id_number``."""
+    numbers: set[str] = set()
+    for r in residents:
+        for value in (getattr(r, "phone", None), getattr(r, "id_number", None)):
+            d = _digits(value)
+            if len(d) >= 7:
+                numbers.add(d)
+    return frozenset(numbers)
 
 
 def _starts(terms: frozenset[str]) -> dict[str, tuple[int, ...]]:
@@ -253,19 +278,26 @@ _CACHE_KEY = "commons_personal_terms"
 def terms_for_community(community_id: int) -> PersonalTerms:
     """The community's ``PersonalTerms``, read once per transaction of the database session
     (an import of 100,000 vouchers reads the residents once); a resident written through the
-    session, a commit or a rollback drops the cache."""
+    session, a commit or a rollback drops the cache. Names and units are read at once; the
+    phone and ID numbers (decrypted one by one) only when a text has a run of seven or more
+    digits, the only texts they can be found in."""
     from .db import db
     from .models import Resident
 
     cache = db.session.info.setdefault(_CACHE_KEY, {})
     terms = cache.get(community_id)
     if terms is None:
-        residents = db.session.execute(
-            sa.select(Resident.name, Resident.unit, Resident.phone, Resident.id_number).where(
-                Resident.community_id == community_id
+        of_community = Resident.community_id == community_id
+
+        def read_numbers() -> frozenset[str]:
+            # The session's current transaction (the cache is dropped at its end).
+            rows = db.session.execute(
+                sa.select(Resident.phone, Resident.id_number).where(of_community)
             )
-        ).all()
-        terms = cache[community_id] = PersonalTerms.of(residents)
+            return _numbers_of(rows)
+
+        names = db.session.execute(sa.select(Resident.name, Resident.unit).where(of_community))
+        terms = cache[community_id] = PersonalTerms(_texts_of(names), read_numbers=read_numbers)
     return terms
 
 

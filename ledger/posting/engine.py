@@ -357,9 +357,53 @@ def new_voucher_rows(plan: Plan, vouchers: Sequence[Planned], nodes) -> Rows:
 
 def _core_insert(table, cols: Sequence[str], rows: list[tuple]) -> None:
     if rows:
-        db.session.connection().execute(
-            sa.insert(table), [dict(zip(cols, r, strict=True)) for r in rows]
+        values = [dict(zip(cols, r, strict=True)) for r in rows]
+        # One row as one statement, not an executemany of one (psycopg's pipeline for it).
+        db.session.connection().execute(sa.insert(table), values[0] if len(values) == 1 else values)
+
+
+def _insert_together(
+    inserts: Sequence[tuple[sa.Table, Sequence[str], list[tuple]]], balances
+) -> None:
+    """PostgreSQL: the rows of several tables and the balance upsert in one statement (one
+    round trip under the head lock rather than one each): data-modifying CTEs of a
+    ``SELECT``, the same ``INSERT`` and upsert the other path sends one by one. The statement
+    is built once per shape (rows per table), with bound parameters."""
+    shape = (tuple((t.name, len(rows)) for t, _cols, rows in inserts), len(balances))
+    stmt = _TOGETHER.get(shape)
+    if stmt is None:
+        ctes = [
+            sa.insert(table)
+            .values(
+                [{c: sa.bindparam(f"{table.name}_{j}_{c}") for c in cols} for j in range(len(rows))]
+            )
+            .cte(f"w{i}")
+            for i, (table, cols, rows) in enumerate(inserts)
+            if rows
+        ]
+        if balances:
+            values = [
+                {c: sa.bindparam(f"b_{j}_{c}") for c in balances[0]} for j in range(len(balances))
+            ]
+            ctes.append(_upsert(postgresql.insert(_BALANCES).values(values)).cte("wb"))
+        # Compiled here once: SQLAlchemy's statement cache does not take a DML CTE's values.
+        conn = db.session.connection()
+        stmt = _TOGETHER[shape] = str(
+            sa.select(sa.literal_column("1")).add_cte(*ctes).compile(dialect=conn.dialect)
         )
+    params = {
+        f"{table.name}_{j}_{c}": value
+        for table, cols, rows in inserts
+        for j, row in enumerate(rows)
+        for c, value in zip(cols, row, strict=True)
+    }
+    params.update(
+        (f"b_{j}_{c}", value) for j, row in enumerate(balances) for c, value in row.items()
+    )
+    db.session.connection().exec_driver_sql(stmt, params)
+
+
+_TOGETHER: dict[tuple, str] = {}
 
 
 class BulkWriter:
@@ -581,16 +625,30 @@ def write_existing(plan: Plan) -> bool:
     for key, value in posted.items():
         set_committed_value(v, key, value)
     book = plan.book
-    _core_insert(_NODES, N_COLS, [(book.id, lv, ix, book.community_id, h) for lv, ix, h in nodes])
-    write_balances(book, balance_sums(plan))
-    _core_insert(_EVENTS, E_COLS, [(v.community_id, v.id, "posted", plan.actor_id, plan.at, "")])
+    node_rows = [(book.id, lv, ix, book.community_id, h) for lv, ix, h in nodes]
+    event_rows = [(v.community_id, v.id, "posted", plan.actor_id, plan.at, "")]
+    if conn.dialect.name == "postgresql":
+        _insert_together(
+            [(_NODES, N_COLS, node_rows), (_EVENTS, E_COLS, event_rows)],
+            balance_rows(book, balance_sums(plan)),
+        )
+    else:
+        _core_insert(_NODES, N_COLS, node_rows)
+        write_balances(book, balance_sums(plan))
+        _core_insert(_EVENTS, E_COLS, event_rows)
     return True
 
 
 def write_balances(book: Book, sums: dict[tuple, list[int]]) -> None:
-    if not sums:
-        return
-    rows = [
+    rows = balance_rows(book, sums)
+    if rows:
+        conn = db.session.connection()
+        conn.execute(_balance_upsert(conn.dialect.name), rows[0] if len(rows) == 1 else rows)
+
+
+def balance_rows(book: Book, sums: dict[tuple, list[int]]) -> list[dict]:
+    """The per-period balance rows (the amounts to add) of ``balance_sums``."""
+    return [
         {
             "book_id": book.id,
             "account_id": a,
@@ -603,25 +661,27 @@ def write_balances(book: Book, sums: dict[tuple, list[int]]) -> None:
         }
         for (a, f, u, pk), (dr, cr) in sums.items()
     ]
-    conn = db.session.connection()
-    conn.execute(_balance_upsert(conn.dialect.name), rows)
 
 
+_BALANCES = AccountPeriodBalance.__table__
 _BALANCE_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _upsert(ins):
+    """``ins`` (a dialect's INSERT into the balances) made to add to an existing row."""
+    return ins.on_conflict_do_update(
+        index_elements=["book_id", "account_id", "fund_key", "unit", "period_key"],
+        set_={
+            "debit": _BALANCES.c.debit + ins.excluded.debit,
+            "credit": _BALANCES.c.credit + ins.excluded.credit,
+        },
+    )
 
 
 def _balance_upsert(dialect: str) -> sa.Insert:
     """INSERT … ON CONFLICT that adds to a per-period balance row, built once per dialect."""
     stmt = _BALANCE_UPSERTS.get(dialect)
     if stmt is None:
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-            AccountPeriodBalance.__table__
-        )
-        stmt = _BALANCE_UPSERTS[dialect] = ins.on_conflict_do_update(
-            index_elements=["book_id", "account_id", "fund_key", "unit", "period_key"],
-            set_={
-                "debit": AccountPeriodBalance.__table__.c.debit + ins.excluded.debit,
-                "credit": AccountPeriodBalance.__table__.c.credit + ins.excluded.credit,
-            },
-        )
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = _BALANCE_UPSERTS[dialect] = _upsert(insert(_BALANCES))
     return stmt
