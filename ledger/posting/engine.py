@@ -362,35 +362,48 @@ def _core_insert(table, cols: Sequence[str], rows: list[tuple]) -> None:
         db.session.connection().execute(sa.insert(table), values[0] if len(values) == 1 else values)
 
 
-def _insert_together(
-    inserts: Sequence[tuple[sa.Table, Sequence[str], list[tuple]]], balances
-) -> None:
-    """PostgreSQL: the rows of several tables and the balance upsert in one statement (one
-    round trip under the head lock rather than one each): data-modifying CTEs of a
-    ``SELECT``, the same ``INSERT`` and upsert the other path sends one by one. The statement
-    is built once per shape (rows per table), with bound parameters."""
+def _post_together(
+    marked: dict, inserts: Sequence[tuple[sa.Table, Sequence[str], list[tuple]]], balances
+) -> bool:
+    """PostgreSQL: mark the voucher posted (``_MARK_POSTED``, conditional on its status) and
+    write its rows and the balance upsert in one statement, one round trip under the head
+    lock rather than one each: data-modifying CTEs, every row written only if the voucher's
+    row was updated. The statement is compiled once per shape (rows per table). False, having
+    written nothing, when the voucher was no longer approved."""
     shape = (tuple((t.name, len(rows)) for t, _cols, rows in inserts), len(balances))
-    stmt = _TOGETHER.get(shape)
-    if stmt is None:
+    sql = _TOGETHER.get(shape)
+    if sql is None:
+        v = _MARK_POSTED.returning(_VOUCHERS.c.id).cte("v")
+
+        def rows_of(table, cols, count: int, prefix: str):
+            # One SELECT of bound values per row, from ``v``: no row when nothing was updated.
+            selects = [
+                sa.select(
+                    *(
+                        sa.bindparam(f"{prefix}_{j}_{c}", type_=table.c[c].type).label(c)
+                        for c in cols
+                    )
+                ).select_from(v)
+                for j in range(count)
+            ]
+            return selects[0] if count == 1 else sa.union_all(*selects)
+
         ctes = [
             sa.insert(table)
-            .values(
-                [{c: sa.bindparam(f"{table.name}_{j}_{c}") for c in cols} for j in range(len(rows))]
-            )
+            .from_select(list(cols), rows_of(table, cols, len(rows), table.name))
             .cte(f"w{i}")
             for i, (table, cols, rows) in enumerate(inserts)
             if rows
         ]
         if balances:
-            values = [
-                {c: sa.bindparam(f"b_{j}_{c}") for c in balances[0]} for j in range(len(balances))
-            ]
-            ctes.append(_upsert(postgresql.insert(_BALANCES).values(values)).cte("wb"))
+            cols = list(balances[0])
+            ins = postgresql.insert(_BALANCES).from_select(
+                cols, rows_of(_BALANCES, cols, len(balances), "b")
+            )
+            ctes.append(_upsert(ins).cte("wb"))
+        stmt = sa.select(sa.func.count()).select_from(v).add_cte(*ctes)
         # Compiled here once: SQLAlchemy's statement cache does not take a DML CTE's values.
-        conn = db.session.connection()
-        stmt = _TOGETHER[shape] = str(
-            sa.select(sa.literal_column("1")).add_cte(*ctes).compile(dialect=conn.dialect)
-        )
+        sql = _TOGETHER[shape] = str(stmt.compile(dialect=db.session.connection().dialect))
     params = {
         f"{table.name}_{j}_{c}": value
         for table, cols, rows in inserts
@@ -400,7 +413,8 @@ def _insert_together(
     params.update(
         (f"b_{j}_{c}", value) for j, row in enumerate(balances) for c, value in row.items()
     )
-    db.session.connection().exec_driver_sql(stmt, params)
+    params.update(marked)
+    return db.session.connection().exec_driver_sql(sql, params).scalar_one() == 1
 
 
 _TOGETHER: dict[tuple, str] = {}
@@ -612,30 +626,28 @@ def write_existing(plan: Plan) -> bool:
         "private_salt": pv.salt,
         "private_json": pv.private_json,
     }
-    conn = db.session.connection()
-    # Conditional on the status read before the lock.
-    if (
-        conn.execute(
-            _MARK_POSTED, {**posted, "v_id": v.id, "v_was": VoucherStatus.APPROVED.value}
-        ).rowcount
-        != 1
-    ):
-        return False
-    # The ORM object gets the same values as committed state (nothing left for a flush).
-    for key, value in posted.items():
-        set_committed_value(v, key, value)
+    marked = {**posted, "v_id": v.id, "v_was": VoucherStatus.APPROVED.value}
     book = plan.book
     node_rows = [(book.id, lv, ix, book.community_id, h) for lv, ix, h in nodes]
     event_rows = [(v.community_id, v.id, "posted", plan.actor_id, plan.at, "")]
+    conn = db.session.connection()
     if conn.dialect.name == "postgresql":
-        _insert_together(
+        if not _post_together(
+            marked,
             [(_NODES, N_COLS, node_rows), (_EVENTS, E_COLS, event_rows)],
             balance_rows(book, balance_sums(plan)),
-        )
+        ):
+            return False
     else:
+        # Conditional on the status read before the lock.
+        if conn.execute(_MARK_POSTED, marked).rowcount != 1:
+            return False
         _core_insert(_NODES, N_COLS, node_rows)
         write_balances(book, balance_sums(plan))
         _core_insert(_EVENTS, E_COLS, event_rows)
+    # The ORM object gets the same values as committed state (nothing left for a flush).
+    for key, value in posted.items():
+        set_committed_value(v, key, value)
     return True
 
 
