@@ -21,11 +21,13 @@ community's residents.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -142,7 +144,7 @@ class PersonalTerms:
 
     @cached_property
     def _text_starts(self) -> dict[str, tuple[int, ...]]:
-        return _starts(self.texts)
+        return _starts_of(self.texts)
 
     @cached_property
     def _number_starts(self) -> dict[str, tuple[int, ...]]:
@@ -167,6 +169,22 @@ class PersonalTerms:
 
 
 _DIGIT_RUN = re.compile(r"[0-9X]{7,}")
+
+
+@functools.lru_cache(maxsize=128)
+def _starts_of(texts: frozenset[str]) -> dict[str, tuple[int, ...]]:
+    """``_starts``, kept for the communities' terms lately seen (``_texts_of_rows`` gives back
+    the same set for the same residents, so a posting does not rebuild it). Pure: the key is
+    the terms themselves."""
+    return _starts(texts)
+
+
+@functools.lru_cache(maxsize=128)
+def _texts_of_rows(rows: tuple[tuple[str | None, str | None], ...]) -> frozenset[str]:
+    """``_texts_of`` of (name, unit) pairs, kept for the row sets lately seen: every posting
+    reads its community's residents afresh, and normalising thousands of names again each
+    time cost more than the rest of the posting. Pure: the key is the rows as read."""
+    return _texts_of(SimpleNamespace(name=name, unit=unit) for name, unit in rows)
 
 
 def _texts_of(residents: Iterable) -> frozenset[str]:
@@ -296,8 +314,11 @@ def terms_for_community(community_id: int) -> PersonalTerms:
             )
             return _numbers_of(rows)
 
-        names = db.session.execute(sa.select(Resident.name, Resident.unit).where(of_community))
-        terms = cache[community_id] = PersonalTerms(_texts_of(names), read_numbers=read_numbers)
+        names = db.session.execute(
+            sa.select(Resident.name, Resident.unit).where(of_community).order_by(Resident.id)
+        )  # (in a stable order: the same residents make the same key)
+        texts = _texts_of_rows(tuple(tuple(r) for r in names))
+        terms = cache[community_id] = PersonalTerms(texts, read_numbers=read_numbers)
     return terms
 
 

@@ -140,6 +140,18 @@ def test_check_free_text_sees_a_resident_added_later_in_the_session(
     assert len(check_free_text(community.id, "收孙悟空物业费")) == 1
 
 
+def test_a_renamed_resident_is_screened_by_the_new_name_only(app, community, resident_factory):
+    """The normalised names are kept per process for the residents as read; a rename makes
+    another set of rows, so the next screening (a new transaction) uses the new name."""
+    r = resident_factory(community=community, name="李四海")
+    db.session.commit()
+    assert len(check_free_text(community.id, "收李四海物业费")) == 1
+    r.name = "李思海"
+    db.session.commit()
+    assert check_free_text(community.id, "收李四海物业费") == []
+    assert len(check_free_text(community.id, "收李思海物业费")) == 1
+
+
 def test_residents_numbers_are_decrypted_only_for_a_text_with_a_run_of_digits(
     app, community, resident_factory
 ):
