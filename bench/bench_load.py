@@ -242,6 +242,61 @@ async def post_all(base: str, work: list[tuple[dict, list[int]]]) -> tuple[float
     return time.perf_counter() - t0, latencies
 
 
+def _cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds of each live process in ``pids`` (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+class CpuMeter:
+    """CPU seconds spent by the server (gunicorn and its workers) and by the database backends
+    serving it, over a phase: a figure the shared machine's contention stretches much less
+    than wall time (it counts the work, not the waiting)."""
+
+    def __init__(self, server_pid: int, url: str):
+        self.server_pid = server_pid
+        self.engine = sa.create_engine(url)
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        children = [
+            int(p)
+            for p in Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children")
+            .read_text()
+            .split()
+        ]
+        with self.engine.connect() as c:
+            backends = list(
+                c.execute(
+                    sa.text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()"
+                    )
+                ).scalars()
+            )
+        return [self.server_pid, *children], backends
+
+    def __enter__(self) -> CpuMeter:
+        server, backends = self._pids()
+        self.start = _cpu_seconds(server), _cpu_seconds(backends)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        server, backends = self._pids()
+        end = _cpu_seconds(server), _cpu_seconds(backends)
+        self.server, self.database = (
+            sum(v - before.get(pid, 0.0) for pid, v in after.items())
+            for before, after in zip(self.start, end, strict=True)
+        )
+        self.engine.dispose()
+
+
 def posting(admin: str, tmp: Path, per_scenario: int) -> None:
     from tests.reliability.harness import check_books
 
@@ -254,7 +309,9 @@ def posting(admin: str, tmp: Path, per_scenario: int) -> None:
         one = books[0]
         ids = asyncio.run(prepare(server.base, one, per_scenario, 0))
         work = [(one, ids[i::8]) for i in range(8)]
-        wall, lat = asyncio.run(post_all(server.base, work))
+        with CpuMeter(server.proc.pid, url) as cpu:
+            wall, lat = asyncio.run(post_all(server.base, work))
+        _cpu_rows("8 clients into one book", cpu, len(ids))
         row("load", "posting: 8 clients into one book, vouchers/s", "postgresql", len(ids),
             [len(ids) / wall], "vouchers/s")  # fmt: skip
         row("load", "posting: 8 clients into one book, latency p50/p99", "postgresql", len(ids),
@@ -263,7 +320,9 @@ def posting(admin: str, tmp: Path, per_scenario: int) -> None:
         per = max(8, per_scenario // 8)
         work = [(b, asyncio.run(prepare(server.base, b, per, 0))) for b in books[1:]]
         total = sum(len(i) for _b, i in work)
-        wall, lat = asyncio.run(post_all(server.base, work))
+        with CpuMeter(server.proc.pid, url) as cpu:
+            wall, lat = asyncio.run(post_all(server.base, work))
+        _cpu_rows("8 clients into 8 books", cpu, total)
         row("load", "posting: 8 clients into 8 books, vouchers/s", "postgresql", total,
             [total / wall], "vouchers/s")  # fmt: skip
         row("load", "posting: 8 clients into 8 books, latency p50/p99", "postgresql", total,
@@ -283,6 +342,12 @@ def posting(admin: str, tmp: Path, per_scenario: int) -> None:
         len(books), [len(problems)], "books")  # fmt: skip
     if problems:
         raise RuntimeError("; ".join(problems)[:2000])
+
+
+def _cpu_rows(scenario: str, cpu: CpuMeter, count: int) -> None:
+    for who, seconds in (("server", cpu.server), ("database", cpu.database)):
+        row("load", f"posting: {scenario}, CPU ms per voucher ({who})", "postgresql", count,
+            [1000 * seconds / count], "ms")  # fmt: skip
 
 
 def _p50_p99(lat: list[float]) -> list[float]:

@@ -21,11 +21,13 @@ community's residents.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -122,33 +124,36 @@ def _digits(value: str | None) -> str:
 @dataclass(frozen=True)  # (cached_property needs the instance __dict__: no slots)
 class PersonalTerms:
     """The residents' identifying values, normalised once: names and units as text, phone and
-    ID numbers as digits."""
+    ID numbers as digits. ``read_numbers``, when given, supplies further numbers the first
+    time a text has a run of digits they could match (``terms_for_community``: phone and ID
+    numbers are encrypted at rest, and decrypting every resident's would cost more than the
+    rest of a posting whose summary has no such run)."""
 
     texts: frozenset[str] = frozenset()
     numbers: frozenset[str] = frozenset()
+    read_numbers: Callable[[], frozenset[str]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    @cached_property
+    def all_numbers(self) -> frozenset[str]:
+        """``numbers`` and those ``read_numbers`` gives (read now, once)."""
+        if self.read_numbers is None:
+            return self.numbers
+        return self.numbers | self.read_numbers()
 
     @cached_property
     def _text_starts(self) -> dict[str, tuple[int, ...]]:
-        return _starts(self.texts)
+        return _starts_of(self.texts)
 
     @cached_property
     def _number_starts(self) -> dict[str, tuple[int, ...]]:
-        return _starts(self.numbers)
+        return _starts(self.all_numbers)
 
     @classmethod
     def of(cls, residents: Iterable) -> PersonalTerms:
-        texts: set[str] = set()
-        numbers: set[str] = set()
-        for r in residents:
-            for value in (getattr(r, "name", None), getattr(r, "unit", None)):
-                n = normalise(value)
-                if len(n) >= MIN_NAME_LENGTH:
-                    texts.add(n)
-            for value in (getattr(r, "phone", None), getattr(r, "id_number", None)):
-                d = _digits(value)
-                if len(d) >= 7:
-                    numbers.add(d)
-        return cls(frozenset(texts), frozenset(numbers))
+        residents = list(residents)
+        return cls(_texts_of(residents), _numbers_of(residents))
 
     def found_in(self, text: str) -> bool:
         """Whether any name or unit occurs in the normalised ``text``."""
@@ -159,11 +164,49 @@ class PersonalTerms:
         return [
             window
             for run in _DIGIT_RUN.findall(text.upper())
-            for window in _windows(run, self.numbers, self._number_starts)
+            for window in _windows(run, self.all_numbers, self._number_starts)
         ]
 
 
 _DIGIT_RUN = re.compile(r"[0-9X]{7,}")
+
+
+@functools.lru_cache(maxsize=128)
+def _starts_of(texts: frozenset[str]) -> dict[str, tuple[int, ...]]:
+    """``_starts``, kept for the communities' terms lately seen (``_texts_of_rows`` gives back
+    the same set for the same residents, so a posting does not rebuild it). Pure: the key is
+    the terms themselves."""
+    return _starts(texts)
+
+
+@functools.lru_cache(maxsize=128)
+def _texts_of_rows(rows: tuple[tuple[str | None, str | None], ...]) -> frozenset[str]:
+    """``_texts_of`` of (name, unit) pairs, kept for the row sets lately seen: every posting
+    reads its community's residents afresh, and normalising thousands of names again each
+    time cost more than the rest of the posting. Pure: the key is the rows as read."""
+    return _texts_of(SimpleNamespace(name=name, unit=unit) for name, unit in rows)
+
+
+def _texts_of(residents: Iterable) -> frozenset[str]:
+    """Names and units (normalised) of objects or rows with ``name`` and ``unit``."""
+    texts: set[str] = set()
+    for r in residents:
+        for value in (getattr(r, "name", None), getattr(r, "unit", None)):
+            n = normalise(value)
+            if len(n) >= MIN_NAME_LENGTH:
+                texts.add(n)
+    return frozenset(texts)
+
+
+def _numbers_of(residents: Iterable) -> frozenset[str]:
+    """Phone and ID numbers (digits) of objects or rows with ``phone`` and ``id_number``."""
+    numbers: set[str] = set()
+    for r in residents:
+        for value in (getattr(r, "phone", None), getattr(r, "id_number", None)):
+            d = _digits(value)
+            if len(d) >= 7:
+                numbers.add(d)
+    return frozenset(numbers)
 
 
 def _starts(terms: frozenset[str]) -> dict[str, tuple[int, ...]]:
@@ -253,19 +296,29 @@ _CACHE_KEY = "commons_personal_terms"
 def terms_for_community(community_id: int) -> PersonalTerms:
     """The community's ``PersonalTerms``, read once per transaction of the database session
     (an import of 100,000 vouchers reads the residents once); a resident written through the
-    session, a commit or a rollback drops the cache."""
+    session, a commit or a rollback drops the cache. Names and units are read at once; the
+    phone and ID numbers (decrypted one by one) only when a text has a run of seven or more
+    digits, the only texts they can be found in."""
     from .db import db
     from .models import Resident
 
     cache = db.session.info.setdefault(_CACHE_KEY, {})
     terms = cache.get(community_id)
     if terms is None:
-        residents = db.session.execute(
-            sa.select(Resident.name, Resident.unit, Resident.phone, Resident.id_number).where(
-                Resident.community_id == community_id
+        of_community = Resident.community_id == community_id
+
+        def read_numbers() -> frozenset[str]:
+            # The session's current transaction (the cache is dropped at its end).
+            rows = db.session.execute(
+                sa.select(Resident.phone, Resident.id_number).where(of_community)
             )
-        ).all()
-        terms = cache[community_id] = PersonalTerms.of(residents)
+            return _numbers_of(rows)
+
+        names = db.session.execute(
+            sa.select(Resident.name, Resident.unit).where(of_community).order_by(Resident.id)
+        )  # (in a stable order: the same residents make the same key)
+        texts = _texts_of_rows(tuple(tuple(r) for r in names))
+        terms = cache[community_id] = PersonalTerms(texts, read_numbers=read_numbers)
     return terms
 
 

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core import privacy
 from core.db import db
 from core.errors import Conflict
 
@@ -76,8 +77,12 @@ def post_new(
     if not inputs:
         return []
     db.session.flush()
-    first = take_head(book, len(inputs))
+    # What the rules read (the chart, residents, the community's personal-data terms) before
+    # the head row's lock, which then covers only the numbering and the writes. The book's own
+    # posting policy is re-read under the lock (``take_head``), and the rules run there.
     facts = BookFacts.read(book, inputs, today=today)
+    privacy.terms_for_community(book.community_id)
+    first = take_head(book, len(inputs))
     entries = [
         Entry(
             data=data,
@@ -126,9 +131,10 @@ def post_approved(
 ) -> Voucher:
     """Post an approved voucher: number it, log it, update balances. It never changes again."""
     book = voucher.book
-    first = take_head(book, 1)  # serialises posting in this book from here to commit
-    with db.session.no_autoflush:
+    with db.session.no_autoflush:  # what the rules read, before the lock (as ``post_new``)
         facts = _facts_of(voucher, today)
+    privacy.terms_for_community(book.community_id)
+    first = take_head(book, 1)  # serialises posting in this book from here to commit
     reversal = voucher.kind == VoucherKind.REVERSAL
     if reversal and voucher.reverses is not None and not voucher.reverses.is_posted:
         raise Conflict(_l("Only a posted voucher can be reversed."))

@@ -357,9 +357,67 @@ def new_voucher_rows(plan: Plan, vouchers: Sequence[Planned], nodes) -> Rows:
 
 def _core_insert(table, cols: Sequence[str], rows: list[tuple]) -> None:
     if rows:
-        db.session.connection().execute(
-            sa.insert(table), [dict(zip(cols, r, strict=True)) for r in rows]
-        )
+        values = [dict(zip(cols, r, strict=True)) for r in rows]
+        # One row as one statement, not an executemany of one (psycopg's pipeline for it).
+        db.session.connection().execute(sa.insert(table), values[0] if len(values) == 1 else values)
+
+
+def _post_together(
+    marked: dict, inserts: Sequence[tuple[sa.Table, Sequence[str], list[tuple]]], balances
+) -> bool:
+    """PostgreSQL: mark the voucher posted (``_MARK_POSTED``, conditional on its status) and
+    write its rows and the balance upsert in one statement, one round trip under the head
+    lock rather than one each: data-modifying CTEs, every row written only if the voucher's
+    row was updated. The statement is compiled once per shape (rows per table). False, having
+    written nothing, when the voucher was no longer approved."""
+    shape = (tuple((t.name, len(rows)) for t, _cols, rows in inserts), len(balances))
+    sql = _TOGETHER.get(shape)
+    if sql is None:
+        v = _MARK_POSTED.returning(_VOUCHERS.c.id).cte("v")
+
+        def rows_of(table, cols, count: int, prefix: str):
+            # One SELECT of bound values per row, from ``v``: no row when nothing was updated.
+            selects = [
+                sa.select(
+                    *(
+                        sa.bindparam(f"{prefix}_{j}_{c}", type_=table.c[c].type).label(c)
+                        for c in cols
+                    )
+                ).select_from(v)
+                for j in range(count)
+            ]
+            return selects[0] if count == 1 else sa.union_all(*selects)
+
+        ctes = [
+            sa.insert(table)
+            .from_select(list(cols), rows_of(table, cols, len(rows), table.name))
+            .cte(f"w{i}")
+            for i, (table, cols, rows) in enumerate(inserts)
+            if rows
+        ]
+        if balances:
+            cols = list(balances[0])
+            ins = postgresql.insert(_BALANCES).from_select(
+                cols, rows_of(_BALANCES, cols, len(balances), "b")
+            )
+            ctes.append(_upsert(ins).cte("wb"))
+        stmt = sa.select(sa.func.count()).select_from(v).add_cte(*ctes)
+        # Compiled here once: SQLAlchemy's statement cache does not take a DML CTE's values.
+        sql = _TOGETHER[shape] = str(stmt.compile(dialect=db.session.connection().dialect))
+    params = {
+        f"{table.name}_{j}_{c}": value
+        for table, cols, rows in inserts
+        for j, row in enumerate(rows)
+        for c, value in zip(cols, row, strict=True)
+    }
+    params.update(
+        (f"b_{j}_{c}", value) for j, row in enumerate(balances) for c, value in row.items()
+    )
+    params.update(marked)
+    return db.session.connection().exec_driver_sql(sql, params).scalar_one() == 1
+
+
+_TOGETHER: dict[tuple, str] = {}
 
 
 class BulkWriter:
@@ -568,29 +626,41 @@ def write_existing(plan: Plan) -> bool:
         "private_salt": pv.salt,
         "private_json": pv.private_json,
     }
+    marked = {**posted, "v_id": v.id, "v_was": VoucherStatus.APPROVED.value}
+    book = plan.book
+    node_rows = [(book.id, lv, ix, book.community_id, h) for lv, ix, h in nodes]
+    event_rows = [(v.community_id, v.id, "posted", plan.actor_id, plan.at, "")]
     conn = db.session.connection()
-    # Conditional on the status read before the lock.
-    if (
-        conn.execute(
-            _MARK_POSTED, {**posted, "v_id": v.id, "v_was": VoucherStatus.APPROVED.value}
-        ).rowcount
-        != 1
-    ):
-        return False
+    if conn.dialect.name == "postgresql":
+        if not _post_together(
+            marked,
+            [(_NODES, N_COLS, node_rows), (_EVENTS, E_COLS, event_rows)],
+            balance_rows(book, balance_sums(plan)),
+        ):
+            return False
+    else:
+        # Conditional on the status read before the lock.
+        if conn.execute(_MARK_POSTED, marked).rowcount != 1:
+            return False
+        _core_insert(_NODES, N_COLS, node_rows)
+        write_balances(book, balance_sums(plan))
+        _core_insert(_EVENTS, E_COLS, event_rows)
     # The ORM object gets the same values as committed state (nothing left for a flush).
     for key, value in posted.items():
         set_committed_value(v, key, value)
-    book = plan.book
-    _core_insert(_NODES, N_COLS, [(book.id, lv, ix, book.community_id, h) for lv, ix, h in nodes])
-    write_balances(book, balance_sums(plan))
-    _core_insert(_EVENTS, E_COLS, [(v.community_id, v.id, "posted", plan.actor_id, plan.at, "")])
     return True
 
 
 def write_balances(book: Book, sums: dict[tuple, list[int]]) -> None:
-    if not sums:
-        return
-    rows = [
+    rows = balance_rows(book, sums)
+    if rows:
+        conn = db.session.connection()
+        conn.execute(_balance_upsert(conn.dialect.name), rows[0] if len(rows) == 1 else rows)
+
+
+def balance_rows(book: Book, sums: dict[tuple, list[int]]) -> list[dict]:
+    """The per-period balance rows (the amounts to add) of ``balance_sums``."""
+    return [
         {
             "book_id": book.id,
             "account_id": a,
@@ -603,25 +673,27 @@ def write_balances(book: Book, sums: dict[tuple, list[int]]) -> None:
         }
         for (a, f, u, pk), (dr, cr) in sums.items()
     ]
-    conn = db.session.connection()
-    conn.execute(_balance_upsert(conn.dialect.name), rows)
 
 
+_BALANCES = AccountPeriodBalance.__table__
 _BALANCE_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _upsert(ins):
+    """``ins`` (a dialect's INSERT into the balances) made to add to an existing row."""
+    return ins.on_conflict_do_update(
+        index_elements=["book_id", "account_id", "fund_key", "unit", "period_key"],
+        set_={
+            "debit": _BALANCES.c.debit + ins.excluded.debit,
+            "credit": _BALANCES.c.credit + ins.excluded.credit,
+        },
+    )
 
 
 def _balance_upsert(dialect: str) -> sa.Insert:
     """INSERT … ON CONFLICT that adds to a per-period balance row, built once per dialect."""
     stmt = _BALANCE_UPSERTS.get(dialect)
     if stmt is None:
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-            AccountPeriodBalance.__table__
-        )
-        stmt = _BALANCE_UPSERTS[dialect] = ins.on_conflict_do_update(
-            index_elements=["book_id", "account_id", "fund_key", "unit", "period_key"],
-            set_={
-                "debit": AccountPeriodBalance.__table__.c.debit + ins.excluded.debit,
-                "credit": AccountPeriodBalance.__table__.c.credit + ins.excluded.credit,
-            },
-        )
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = _BALANCE_UPSERTS[dialect] = _upsert(insert(_BALANCES))
     return stmt

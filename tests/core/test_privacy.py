@@ -140,6 +140,46 @@ def test_check_free_text_sees_a_resident_added_later_in_the_session(
     assert len(check_free_text(community.id, "收孙悟空物业费")) == 1
 
 
+def test_a_renamed_resident_is_screened_by_the_new_name_only(app, community, resident_factory):
+    """The normalised names are kept per process for the residents as read; a rename makes
+    another set of rows, so the next screening (a new transaction) uses the new name."""
+    r = resident_factory(community=community, name="李四海")
+    db.session.commit()
+    assert len(check_free_text(community.id, "收李四海物业费")) == 1
+    r.name = "李思海"
+    db.session.commit()
+    assert check_free_text(community.id, "收李四海物业费") == []
+    assert len(check_free_text(community.id, "收李思海物业费")) == 1
+
+
+def test_residents_numbers_are_decrypted_only_for_a_text_with_a_run_of_digits(
+    app, community, resident_factory
+):
+    """Posting screens every summary; the residents' phone and ID numbers (encrypted at rest)
+    are read only when a text has a run of digits they could be found in, and then found."""
+    import sqlalchemy as sa
+
+    resident_factory(community=community, name="钱多多", phone="12012345678")  # no phone shape
+    db.session.flush()
+    seen: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert check_free_text(community.id, "收三月物业费") == []
+        assert len(check_free_text(community.id, "收钱 多多物业费")) == 1
+        assert seen and not any("phone" in s for s in seen)
+        assert check_free_text(community.id, "付款 第 1234567 号") == []  # a run, not theirs
+        assert any("phone" in s for s in seen)
+        with force_locale("en"):
+            problems = [str(m) for m in check_free_text(community.id, "付款 120-1234-5678")]
+        assert len(problems) == 1 and "phone number" in problems[0]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)
+
+
 # --- residents' numbers are stored in their ASCII form ----------------------------------------
 
 

@@ -218,3 +218,36 @@ def test_voucher_posted_and_period_reopening_signals(book, acct, people, post):
     finally:
         signals.voucher_posted.disconnect(on_posted)
         signals.period_reopening.disconnect(refuse)
+
+
+def test_a_voucher_sent_back_meanwhile_is_not_posted_and_nothing_is_written(book, acct, people):
+    """The posting writes are conditional on the voucher still being approved (another request
+    may have sent it back after this one read it): nothing of the posting is written then."""
+    from core.errors import Conflict
+
+    cash, revenue = acct("1002"), acct("5001")
+    v = svc.create_voucher(
+        book,
+        svc.VoucherInput(dt.date(2026, 3, 5), "退回", lines((cash, 100, 0), (revenue, 0, 100))),
+        actor=people["preparer"],
+    )
+    svc.submit_voucher(v, actor=people["preparer"])
+    svc.approve_voucher(v, actor=people["reviewer"])
+    db.session.flush()
+
+    def written():
+        return [
+            db.session.execute(sa.select(table).where(table.c.book_id == book.id)).all()
+            for table in (LogNode.__table__, AccountPeriodBalance.__table__)
+        ]
+
+    before = written()
+    # Another transaction's rejection, as this session would see it: the row, not the object.
+    db.session.execute(sa.update(V).where(V.c.id == v.id).values(status="draft"))
+    with pytest.raises(Conflict):
+        svc.post_voucher(v, actor=people["reviewer"])
+    assert written() == before
+    assert not db.session.scalar(
+        sa.select(sa.func.count()).where(E.c.voucher_id == v.id, E.c.action == "posted")
+    )
+    assert db.session.scalar(sa.select(V.c.status).where(V.c.id == v.id)) == "draft"
