@@ -21,7 +21,8 @@ How stale a page can be: a kept page is used only while the database's *publicat
 what it was when the page was rendered (``FRESHNESS``: transparency adds the newest report and
 checkpoint, so a report published by any process shows on the very next request everywhere; the
 price is one indexed query per request, on the primary). Anything else a page shows (a domain's
-running totals, a renamed organisation) is at most ``PUBLIC_PAGE_CACHE_SECONDS`` old, and a
+running totals, a renamed organisation) is about ``PUBLIC_PAGE_CACHE_SECONDS`` old at most
+(twice that while one thread renders an expired page again: ``PageCache``), and a
 write committed by this process clears its whole cache at once. Signed-in visitors (the
 treasurer who just published) never read from the cache. Bounded: ``MAX_ENTRIES`` pages and ``MAX_BYTES`` bytes per process, least
 recently used first out.
@@ -29,6 +30,7 @@ recently used first out.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -64,38 +66,59 @@ class Entry:
 
 
 class PageCache:
-    """The pages of one process, least recently used first (thread-safe: gthread workers)."""
+    """The pages of one process, least recently used first (thread-safe: gthread workers).
 
-    def __init__(self, seconds: float, clock=time.monotonic) -> None:
+    A page expires after ``seconds`` less up to ``jitter`` of it (drawn per page, so the pages
+    rendered together after a start do not all expire together and stall the process at once).
+    When an expired page is asked for, the first caller renders it again while the others keep
+    getting the expired copy (at most ``2 × seconds`` old) until the new one is in: one render
+    per page, not one per waiting thread. A changed publication marker is never served stale."""
+
+    def __init__(self, seconds: float, clock=time.monotonic, jitter: float = 0.25) -> None:
         self.seconds = seconds
         self.clock = clock
+        self.jitter = jitter
+        self._random = random.Random()
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._expires: dict[tuple, float] = {}
+        self._refreshing: dict[tuple, float] = {}  # key → when a caller began rendering it again
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     def get(self, key: tuple, marker: tuple = ()) -> Entry | None:
+        """The kept page, or None when the caller must render it (and ``put`` it)."""
         now = self.clock()
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or now - entry.stored >= self.seconds or entry.marker != marker:
+            if entry is None or entry.marker != marker or now - entry.stored >= 2 * self.seconds:
                 if entry is not None:
                     self._drop(key)
                 self.misses += 1
                 return None
+            if now >= self._expires[key]:
+                started = self._refreshing.get(key)
+                if started is None or now - started >= self.seconds:  # (or its renderer failed)
+                    self._refreshing[key] = now
+                    self.misses += 1
+                    return None
             self._entries.move_to_end(key)
             self.hits += 1
             return entry
 
     def put(self, key: tuple, entry: Entry) -> None:
         size = len(entry.body)
-        if size > MAX_BYTES // 8:
-            return  # one page must not push everything else out
         with self._lock:
+            self._refreshing.pop(key, None)
+            if size > MAX_BYTES // 8:
+                return  # one page must not push everything else out
             if key in self._entries:
                 self._drop(key)
             self._entries[key] = entry
+            self._expires[key] = entry.stored + self.seconds * (
+                1 - self.jitter * self._random.random()
+            )
             self._bytes += size
             while len(self._entries) > MAX_ENTRIES or self._bytes > MAX_BYTES:
                 self._drop(next(iter(self._entries)))
@@ -103,12 +126,15 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._expires.clear()
+            self._refreshing.clear()
             self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def _drop(self, key: tuple) -> None:
+        self._expires.pop(key, None)
         entry = self._entries.pop(key)
         self._bytes -= len(entry.body)
 

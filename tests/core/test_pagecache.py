@@ -35,6 +35,7 @@ def cached_app(tmp_path):
             cache = pagecache.page_cache(app)
             assert cache is not None
             cache.clock = Clock()
+            cache.jitter = 0  # expiry exactly at 5 s (the jitter has its own test)
             yield app
             db.session.remove()
             for engine in db.engines.values():
@@ -170,6 +171,44 @@ def test_bounded_least_recently_used_first(monkeypatch):
     cache.put(("e",), entry(100))
     cache.put(("f",), entry(100))
     assert len(cache) == 3 and cache.get(("a",)) is None
+
+
+def test_an_expired_page_is_rendered_again_by_one_caller_while_the_others_get_the_old_one():
+    clock = Clock()
+    cache = pagecache.PageCache(5, clock=clock, jitter=0)
+    cache.put(("p",), pagecache.Entry(clock(), ("m",), b"old", (), "text/html"))
+    clock.now += 5
+    assert cache.get(("p",), ("m",)) is None  # the first caller renders it again ...
+    stale = cache.get(("p",), ("m",))  # ... meanwhile the others get the old page
+    assert stale is not None and stale.body == b"old"
+    assert cache.get(("p",), ("m2",)) is None  # never once something new is published
+    cache.put(("p",), pagecache.Entry(clock(), ("m",), b"new", (), "text/html"))
+    assert cache.get(("p",), ("m",)).body == b"new"
+    # A renderer that never came back (its request failed): another caller tries after 5 s;
+    # an old page is never used past twice the cache time.
+    clock.now += 5
+    assert cache.get(("p",), ("m",)) is None
+    assert cache.get(("p",), ("m",)).body == b"new"
+    clock.now += 5
+    assert cache.get(("p",), ("m",)) is None
+    clock.now += 0.1
+    assert cache.get(("p",), ("m",)) is None  # 10.1 s old: gone
+
+
+def test_pages_kept_together_expire_at_different_times():
+    clock = Clock()
+    cache = pagecache.PageCache(30, clock=clock)
+    for k in range(50):
+        cache.put((k,), pagecache.Entry(clock(), (), b"x", (), "text/html"))
+    clock.now += 30 * 0.75
+    assert all(cache.get((k,)) is not None for k in range(50))  # none before 3/4 of the time
+    clock.now += 30 * 0.125
+    expired = [k for k in range(50) if cache.get((k,)) is None]
+    assert 5 < len(expired) < 45  # about half, not all at once
+    clock.now += 30 * 0.125
+    assert [k for k in range(50) if cache.get((k,)) is None] == sorted(
+        set(range(50)) - set(expired)
+    )  # the rest now (the first half are being rendered again: their old copies are served)
 
 
 def test_off_when_the_setting_is_zero(app):
