@@ -173,7 +173,7 @@ def register(app: Flask) -> None:
     """Install the cache's two request hooks (call first among the before_request hooks, so a
     hit skips every later one, and so that its after_request hook runs last and sees the
     answer with every header set)."""
-    seconds = float(app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 30))
+    seconds = float(app.config["PUBLIC_PAGE_CACHE_SECONDS"])  # core/config.py: default 30
     if seconds <= 0:
         return
     cache = PageCache(seconds)
