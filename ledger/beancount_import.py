@@ -115,6 +115,7 @@ def read_file(path: str | Path, display_name: str | None = None) -> PTJournal:
         raise ImportProblems(
             [(line, str(_l("This line is not UTF-8 text: save the file as UTF-8.")))]
         ) from None
+    del data  # not the bytes and the text at once while it is read
     return read_beancount(text, name, exponents=_iso_exponents())
 
 
@@ -275,7 +276,7 @@ _VoucherRow = _mirror(svc.VoucherInput)
 
 
 def _voucher_inputs(
-    journal: PTJournal, accounts: dict[str, Account]
+    transactions: Sequence[PTTransaction], accounts: dict[str, Account]
 ) -> tuple[list, list[list[int]]]:
     """The vouchers (``VoucherInput``-shaped), and for each the file line of each of its lines
     (zero postings left out)."""
@@ -283,7 +284,7 @@ def _voucher_inputs(
     line_numbers: list[list[int]] = []
     ids = {name: acc.id for name, acc in accounts.items()}
     line_row, voucher_row = _LineRow, _VoucherRow
-    for txn in journal.transactions:
+    for txn in transactions:
         lines, where = [], []
         for p in txn.postings:
             units = p.units
@@ -305,11 +306,18 @@ def _voucher_inputs(
     return inputs, line_numbers
 
 
+# Transactions posted per call of the engine, and rows per write within it (a forked child
+# builds the rows of the next write while this process sends the current one).
+IMPORT_BATCH = 50_000
+WRITE_BATCH = 10_000
+# Problems a refused import lists at most (the engine's own limit per call is the same).
+MAX_REPORTED = 200
+
 _KEY = re.compile(r"vouchers\.(\d+)(?:\.lines\.(\d+))?")
 
 
 def _problems_from(
-    e: DomainError, journal: PTJournal, line_numbers: list[list[int]]
+    e: DomainError, transactions: Sequence[PTTransaction], line_numbers: list[list[int]]
 ) -> list[tuple[int | None, str]]:
     """Map the service's ``vouchers.<i>.lines.<n>`` keys back to lines of the file."""
     out: list[tuple[int | None, str]] = []
@@ -318,7 +326,7 @@ def _problems_from(
         line = None
         if m:
             i = int(m.group(1))
-            line = journal.transactions[i].line
+            line = transactions[i].line
             if m.group(2):
                 n = int(m.group(2))
                 if 1 <= n <= len(line_numbers[i]):
@@ -388,24 +396,42 @@ def import_journal(
     if problems:
         raise ImportProblems(problems)
 
-    inputs, line_numbers = _voucher_inputs(journal, accounts)
     today = today or dt.date.today()
     if allow_future and journal.transactions and journal.transactions[-1].date > today:
         book.max_future_days = (max(t.date for t in journal.transactions) - today).days
     db.session.flush()
-    try:
-        if bulk:
-            ids = svc.post_imported_vouchers(book, inputs, actor=actor, source="import")
-        else:
-            ids = _post_one_by_one(book, inputs, actor)
-    except DomainError as e:
-        raise ImportProblems(_problems_from(e, journal, line_numbers)) from None
+    # In batches, so that memory holds the journal and one batch's vouchers, not every
+    # voucher's rows at once (a 1M-transaction file). Each batch is checked whole before it is
+    # written; once one fails, the later ones are only checked, so the refusal names the
+    # file's problems as one pass would (up to the engine's limit), and the caller rolls back.
+    transactions = journal.transactions
+    count, problems = 0, []
+    for start in range(0, len(transactions), IMPORT_BATCH):
+        batch = transactions[start : start + IMPORT_BATCH]
+        inputs, line_numbers = _voucher_inputs(batch, accounts)
+        try:
+            if problems:
+                svc.check_vouchers(book, inputs)
+            elif bulk:
+                count += len(
+                    svc.post_imported_vouchers(
+                        book, inputs, actor=actor, source="import", batch_size=WRITE_BATCH
+                    )
+                )
+            else:
+                count += len(_post_one_by_one(book, inputs, actor))
+        except DomainError as e:
+            problems += _problems_from(e, batch, line_numbers)
+            if len(problems) >= MAX_REPORTED:
+                break
+    if problems:
+        raise ImportProblems(problems)
     book.max_future_days = 0
     for acc in journal.accounts:
         if acc.close_date is not None and acc.name in accounts:
             accounts[acc.name].active = False
     db.session.flush()
-    return ImportResult(organisation=org, book=book, vouchers=len(ids), accounts=len(accounts))
+    return ImportResult(organisation=org, book=book, vouchers=count, accounts=len(accounts))
 
 
 def import_file(path: str | Path, **kwargs) -> ImportResult:

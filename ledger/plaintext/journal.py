@@ -36,7 +36,7 @@ _MAX_ERRORS = 200
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PTAccount:
     name: str
     root: str  # Assets | Liabilities | Equity | Income | Expenses
@@ -46,7 +46,7 @@ class PTAccount:
     close_date: datetime.date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PTPosting:
     account: str
     units: int  # signed minor units of ``commodity``; debit positive
@@ -54,7 +54,7 @@ class PTPosting:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PTTransaction:
     date: datetime.date
     narration: str
@@ -64,7 +64,7 @@ class PTTransaction:
     flag: str = "*"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PTBalance:
     """``balance`` assertion: the account and its sub-accounts hold ``units`` of
     ``commodity`` at the START of ``date`` (before that day's transactions)."""
@@ -77,7 +77,7 @@ class PTBalance:
     tolerance: int = 0  # explicit ``~`` tolerance, minor units (0 = exact)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PTJournal:
     accounts: tuple[PTAccount, ...]
     transactions: tuple[PTTransaction, ...]  # sorted by date, file order within a day
@@ -199,7 +199,7 @@ _FEATURES_ZH = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PTProblem:
     """One error: a stable ``code``, its ``params``, and messages in English and Chinese."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime
 import os
 import re
@@ -142,10 +143,17 @@ class _LineCounter:
     always in increasing order, so counting newlines since the previous offset is O(file)."""
 
     def __init__(self, text: str, base: int = 0):
-        self.data = text.encode("utf-8")
+        self.text = text  # encoded at the first use: a reader whose parts are read elsewhere
+        self._data: bytes | None = None  # never needs the copy
         self.base = base  # lines of the file before ``text`` (a part read by itself)
         self.pos = 0
         self.line = base + 1
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.text.encode("utf-8")
+        return self._data
 
     def __call__(self, offset: int) -> int:
         if offset >= self.pos:
@@ -195,6 +203,7 @@ class _Reader:
         self.account_ok: dict[str, bool] = {}
         self.commodity_ok: dict[str, bool] = {}
         self.dates: dict[str, datetime.date | None] = {}
+        self.texts: dict[str, str] = {}
         self.line_of = _LineCounter(text, base_line)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -293,36 +302,72 @@ class _Reader:
             elif not isinstance(d, silent):  # Raw, or a directive kind added later
                 self.err(line_of(d.span.start), "syntax", column=1, found=kind.__name__)
 
-    # Pass 1 in two processes. The parser holds the GIL for about half of the reading time
-    # on a large file, so a thread would not help: a forked child reads the second half of the
-    # text while this process reads the first, and sends back its raw records. Any problem in
-    # either half (including a cut that was not a directive boundary after all, such as inside
-    # a multi-line string: that half then fails to parse) and the whole text is read again in
-    # one pass, so problems are always found and named exactly as a single pass names them.
+    # Pass 1 in child processes. beancount_ast's syntax tree is never freed: each node holds
+    # its ``File`` and the file its nodes, a cycle the garbage collector cannot see (the
+    # extension's objects are not tracked), so a parse keeps about 35 bytes per character of
+    # text until the process ends (2.4 GB for a 1M-transaction file). A forked child parses a
+    # part of the text of at most ``_PART_CHARS``, sends back its raw records and exits, which
+    # returns the tree's memory; two children work at once, so reading also uses a second
+    # core. Any problem in any part (including a cut that was not a directive boundary after
+    # all, such as inside a multi-line string: that part then fails to parse) and the whole
+    # text is read again in one pass, in one child, so problems are always found and named
+    # exactly as a single pass names them.
 
     _STATE = ("opens", "closes", "txns", "raw_balances", "places", "ignored", "title", "operating")
 
-    def parse_in_two(self) -> bool:
-        """Pass 1 over two halves at once; True when both read cleanly and were merged."""
-        cut = _cut_point(self.text)
-        if cut is None or not hasattr(os, "fork"):
+    def parse_in_parts(self) -> bool:
+        """Pass 1 over parts of the text in child processes, two at a time; True when every
+        part read cleanly and they were merged (in the text's order)."""
+        if not hasattr(os, "fork"):
             return False
-        head, tail = self.text[:cut], self.text[cut:]
+        bounds = _parts(self.text)
+        if bounds is None:
+            return False
+        results: list[dict | None] = []
+        running: collections.deque = collections.deque()
 
-        def read_tail():
-            other = self._part(tail, head.count("\n"))
-            yield None if other.problems else {k: getattr(other, k) for k in self._STATE}
+        def take() -> None:
+            context, received = running.popleft()
+            try:
+                results.append(next(received))
+            finally:
+                context.__exit__(None, None, None)
 
         try:
-            with forked.in_child(read_tail) as received:
-                mine = self._part(head, 0)
-                theirs = next(received)
+            base = 0
+            prev = 0
+            for start, end in bounds:
+                base += self.text.count("\n", prev, start)
+                prev = start
+                if len(running) == _WORKERS:
+                    take()
+
+                def read(start=start, end=end, base=base):
+                    other = self._part(self.text[start:end], base)
+                    yield None if other.problems else {k: getattr(other, k) for k in self._STATE}
+
+                context = forked.in_child(read)
+                running.append((context, context.__enter__()))
+            while running:
+                take()
         except forked.ChildFailed:
+            while running:  # close the pipes and reap the children still running
+                running.popleft()[0].__exit__(None, None, None)
             return False
-        if mine.problems or theirs is None or not theirs["opens"].keys().isdisjoint(mine.opens):
-            return False  # read again in one pass (a duplicate open is named there too)
-        for key in self._STATE:
-            setattr(self, key, getattr(mine, key))
+        if any(r is None for r in results):
+            return False
+        opened: set[str] = set()
+        for theirs in results:
+            assert theirs is not None
+            if not opened.isdisjoint(theirs["opens"]):
+                return False  # read again in one pass (a duplicate open is named there too)
+            opened.update(theirs["opens"])
+        for theirs in results:
+            assert theirs is not None
+            self._merge(theirs)
+        return True
+
+    def _merge(self, theirs: dict) -> None:
         self.opens.update(theirs["opens"])
         self.closes += theirs["closes"]
         self.txns += theirs["txns"]
@@ -333,6 +378,33 @@ class _Reader:
         if theirs["title"] is not None:
             self.title = theirs["title"]
         self.operating += theirs["operating"]
+
+    def parse_in_child(self) -> bool:
+        """Pass 1 in one pass, in a child process (its syntax tree leaves with it): the same
+        records and problems as ``parse``. False if the child could not be used."""
+        if not hasattr(os, "fork"):
+            return False
+
+        def read():
+            other = _Reader(self.text, self.filename, None)
+            other.fixed_exponents = self.fixed_exponents
+            too_many = False
+            try:
+                other.parse()
+            except _TooManyErrors:
+                too_many = True
+            state = {k: getattr(other, k) for k in self._STATE}
+            yield state, other.problems, too_many
+
+        try:
+            with forked.in_child(read) as received:
+                state, problems, too_many = next(received)
+        except forked.ChildFailed:
+            return False
+        self._merge(state)
+        self.problems = problems
+        if too_many:
+            raise _TooManyErrors
         return True
 
     def _part(self, text: str, base_line: int) -> _Reader:
@@ -447,8 +519,16 @@ class _Reader:
         flag = d.txn.content if d.txn is not None else "*"
         if flag == "txn":
             flag = "*"
-        payee = _unquote(d.payee.content) if d.payee is not None else None
-        narration = _unquote(d.narration.content) if d.narration is not None else ""
+        # One string for each distinct payee and narration (they repeat: suppliers, fees).
+        texts = self.texts
+        payee = None
+        if d.payee is not None:
+            payee = _unquote(d.payee.content)
+            payee = texts.setdefault(payee, payee)
+        narration = ""
+        if d.narration is not None:
+            narration = _unquote(d.narration.content)
+            narration = texts.setdefault(narration, narration)
         postings: list[tuple] = []
         good = day is not None
         account_ok = self.account_ok
@@ -555,7 +635,11 @@ class _Reader:
         exps = self.exponents()
         scale = {c: 10**e for c, e in exps.items()}
         transactions: list[PTTransaction] = []
-        for day, line, flag, payee, narration, raw_postings in self.txns:
+        txns: list[tuple | None] = self.txns  # type: ignore[assignment]
+        self.txns = []
+        for k in range(len(txns)):  # each raw record let go once read: not two copies at once
+            day, line, flag, payee, narration, raw_postings = txns[k]  # type: ignore[misc]
+            txns[k] = None
             postings: list[PTPosting | None] = []
             residual: dict[str, int] = {}
             elided: list[tuple] = []
@@ -711,16 +795,35 @@ class _Reader:
                 )
 
 
-_PARALLEL_MIN_CHARS = 1_000_000  # below this, forking costs more than it saves
+# Texts from this size on are read in child processes (see ``_Reader.parse_in_parts``); a
+# smaller text's syntax tree (at most ~2 MB kept) costs less than a fork.
+_CHILD_MIN_CHARS = 64_000
+# From this size on the text is read in at least two parts at once (the second core).
+_PARALLEL_MIN_CHARS = 1_000_000
+# At most this many characters a part: a child's syntax tree stays near 100 MB.
+_PART_CHARS = 2_000_000
+_WORKERS = 2
 # A line that starts a dated directive: where the text may be cut in two.
 _DIRECTIVE_START = re.compile(r"\n(?=\d{4}[-/]\d{2}[-/]\d{2}[ \t])")
 
 
-def _cut_point(text: str) -> int | None:
-    """Where a dated directive starts a line, a little after the middle of ``text``: the child
-    reading the second part also has to send its records over, so it gets a little less."""
-    m = _DIRECTIVE_START.search(text, len(text) * 11 // 20)
-    return m.end() if m else None
+def _parts(text: str) -> list[tuple[int, int]] | None:
+    """Where to cut ``text`` for reading in parts: (start, end) pairs, each cut where a dated
+    directive starts a line, at most about ``_PART_CHARS`` apart; at least two parts from
+    ``_PARALLEL_MIN_CHARS``. None when the text is too small to cut (read it in one child)."""
+    n = len(text)
+    count = max(-(-n // _PART_CHARS), 2 if n >= _PARALLEL_MIN_CHARS else 1)
+    if count < 2:
+        return None
+    cuts = [0]
+    for k in range(1, count):
+        m = _DIRECTIVE_START.search(text, max(n * k // count, cuts[-1]))
+        if m is None:
+            break
+        if m.end() > cuts[-1]:
+            cuts.append(m.end())
+    cuts.append(n)
+    return list(zip(cuts, cuts[1:], strict=False)) if len(cuts) > 2 else None
 
 
 def read_beancount(
@@ -732,17 +835,18 @@ def read_beancount(
 ) -> PTJournal:
     """Parse beancount ``text`` into a ``PTJournal``; raise ``PlainTextError`` listing every
     problem with its line number. ``exponents`` fixes the minor-unit exponent of commodities
-    (ISO currencies default to their ISO 4217 exponent). ``parallel``: read the two halves of
-    the text in two processes (default: for large texts on a machine with several CPUs); the
-    result, and every problem reported, are the same either way."""
+    (ISO currencies default to their ISO 4217 exponent). ``parallel``: read the text in child
+    processes, in parts two at a time (default: from ``_CHILD_MIN_CHARS``; the parser's memory
+    leaves with each child); False reads it in this process. The result, and every problem
+    reported, are the same either way."""
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = _Reader(text, filename, exponents)
     journal = None
     if parallel is None:
-        parallel = len(text) >= _PARALLEL_MIN_CHARS and (os.cpu_count() or 1) > 1
+        parallel = len(text) >= _CHILD_MIN_CHARS
     try:
-        if not (parallel and reader.parse_in_two()):
+        if not (parallel and (reader.parse_in_parts() or reader.parse_in_child())):
             reader.parse()
         if not reader.problems:
             journal = reader.build()

@@ -25,6 +25,7 @@ from .engine import (
     VOUCHER_PREFIX,
     Entry,
     Plan,
+    check,
     plan,
     seal,
     take_head,
@@ -44,6 +45,7 @@ __all__ = [
     "Problems",
     "VoucherInput",
     "as_input",
+    "check_new",
     "plan",
     "post_approved",
     "post_new",
@@ -96,6 +98,27 @@ def post_new(
     ]
     p = plan(book, entries, first_index=first, facts=facts, actor_id=actor_id, keyed=keyed)
     return write_new(p, batch_size=batch_size, bulk=bulk, parallel=parallel)
+
+
+def check_new(
+    book: Book,
+    inputs: Sequence[VoucherInput],
+    *,
+    kind: str,
+    allow_negative: bool = False,
+    today: dt.date | None = None,
+) -> None:
+    """What ``post_new`` checks, without posting: the same InvalidInput for the same
+    problems, keyed ``vouchers.<i>.<field>``; nothing is written."""
+    inputs = list(inputs)
+    if not inputs:
+        return
+    facts = BookFacts.read(book, inputs, today=today)
+    entries = [
+        Entry(data=data, kind=str(kind), source="", allow_negative=allow_negative)
+        for data in inputs
+    ]
+    check(book, entries, facts=facts)
 
 
 _LINES_WITH_ACCOUNTS = (

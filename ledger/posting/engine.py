@@ -165,19 +165,12 @@ def voucher_number(month: Month, n: int) -> str:
 # --- plan -------------------------------------------------------------------------------------
 
 
-def plan(
-    book: Book,
-    entries: Sequence[Entry],
-    *,
-    first_index: int,
-    facts: BookFacts,
-    actor_id: int | None,
-    keyed: bool = True,
-) -> Plan:
-    """Check every entry (all problems of all vouchers at once, keyed
-    ``vouchers.<i>.<field>``; ``keyed=False``: one voucher's problems under its own keys),
-    then number them. Call under the head lock (``take_head``); nothing is written but the
-    month counters."""
+def check(
+    book: Book, entries: Sequence[Entry], *, facts: BookFacts, keyed: bool = True
+) -> list[Checked]:
+    """Check every entry with the one set of rules: all problems of all vouchers at once,
+    keyed ``vouchers.<i>.<field>`` (``keyed=False`` with one voucher: its problems under its
+    own keys). Reads, never writes."""
     # What the book's opening balances (期初余额) allow: once per kind, with its earliest date.
     from ..opening import check_can_post  # opening builds on the services, which use this engine
 
@@ -209,6 +202,21 @@ def plan(
                 break
     if errors:
         raise InvalidInput(first_problem, errors=errors)
+    return checked_all
+
+
+def plan(
+    book: Book,
+    entries: Sequence[Entry],
+    *,
+    first_index: int,
+    facts: BookFacts,
+    actor_id: int | None,
+    keyed: bool = True,
+) -> Plan:
+    """Check every entry (``check``), then number them. Call under the head lock
+    (``take_head``); nothing is written but the month counters."""
+    checked_all = check(book, entries, facts=facts, keyed=keyed)
     months = [e.data.date.year * 100 + e.data.date.month for e in entries]  # Month keys
     taken = {
         m.key: t

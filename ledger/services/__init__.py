@@ -33,6 +33,7 @@ from .periods import UNPOSTED, close_period, period_key, reopen_period
 from .vouchers import (
     _validate,
     approve_voucher,
+    check_vouchers,
     create_voucher,
     discard_voucher,
     get_voucher,
@@ -85,6 +86,7 @@ __all__ = [
     "needs_year_end_closing",
     "parent_org",
     "period_key",
+    "check_vouchers",
     "post_imported_vouchers",
     "post_system_voucher",
     "post_voucher",

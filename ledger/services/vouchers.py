@@ -388,6 +388,19 @@ def _post_new(book, inputs, *, kind, source, actor, keyed, **options) -> list[in
     return ids
 
 
+def check_vouchers(
+    book: Book,
+    inputs: Sequence[VoucherInput],
+    *,
+    kind: VoucherKind = VoucherKind.NORMAL,
+    allow_negative: bool = False,
+    today: dt.date | None = None,
+) -> None:
+    """The problems ``post_vouchers`` would find in ``inputs`` (the same InvalidInput), with
+    nothing posted: an import that already failed reads on to name the rest of its problems."""
+    posting.check_new(book, inputs, kind=str(kind), allow_negative=allow_negative, today=today)
+
+
 def post_imported_vouchers(
     book: Book,
     inputs: Sequence[VoucherInput],

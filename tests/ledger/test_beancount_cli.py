@@ -431,8 +431,14 @@ def test_what_the_book_cannot_hold_is_refused_with_its_line(runner, tmp_path):
     assert counts() == before
 
 
-def test_future_dates_are_refused_with_their_lines_unless_allowed(runner, tmp_path):
-    # three years of transactions starting 900 days ago: the last months lie after today
+@pytest.mark.parametrize("batch", [bi.IMPORT_BATCH, 40], ids=["one batch", "batches of 40"])
+def test_future_dates_are_refused_with_their_lines_unless_allowed(
+    runner, tmp_path, monkeypatch, batch
+):
+    # three years of transactions starting 900 days ago: the last months lie after today.
+    # In batches of 40 the future ones fall in several batches, after some were written: the
+    # refusal still names every one, and nothing stays.
+    monkeypatch.setattr(bi, "IMPORT_BATCH", batch)
     path = tmp_path / "future.beancount"
     path.write_text(
         generate_journal(300, seed=5, start=dt.date.today() - dt.timedelta(days=900)),
@@ -574,7 +580,7 @@ def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(
     bi._declare_units(fast, journal)
     accounts, problems = bi._create_accounts(fast, journal)
     assert problems == []
-    inputs, _where = bi._voucher_inputs(journal, accounts)
+    inputs, _where = bi._voucher_inputs(journal.transactions, accounts)
     for data in inputs[:5]:
         svc.post_system_voucher(
             fast, data, kind=svc.VoucherKind.NORMAL, actor=None, source="import"
@@ -603,6 +609,21 @@ def test_bulk_import_stores_exactly_what_posting_one_by_one_stores(
     assert len(b["stored"]) == 2 * 120 - bin(120).count("1")
 
 
+def test_an_import_in_batches_stores_what_one_batch_stores(app, monkeypatch):
+    journal = read_beancount(SMALL)
+    whole = bi.import_journal(journal, organisation_name="一次").book
+    monkeypatch.setattr(bi, "IMPORT_BATCH", 33)
+    monkeypatch.setattr(bi, "WRITE_BATCH", 8)
+    parts = bi.import_journal(journal, organisation_name="分批").book
+    db.session.expire_all()
+    a, b = _book_state(whole), _book_state(parts)
+    assert a["size"] == b["size"] == 120
+    for key in ("vouchers", "lines", "records", "events", "balances", "periods"):
+        assert a[key] == b[key], key
+    assert set(a["stored"]) == set(b["stored"])
+    assert log.root(parts.id, 120) == merkle.root_hash(b["leaf_hashes"])
+
+
 @pytest.mark.parametrize("parallel", [False, True], ids=["one process", "rows built by a child"])
 def test_a_failure_while_building_rows_stops_the_import(
     app, organisation_factory, monkeypatch, parallel
@@ -613,7 +634,7 @@ def test_a_failure_while_building_rows_stops_the_import(
     book = svc.create_book(organisation_factory(), chart="CUSTOM")
     bi._declare_units(book, journal)
     accounts, _problems = bi._create_accounts(book, journal)
-    inputs, _where = bi._voucher_inputs(journal, accounts)
+    inputs, _where = bi._voucher_inputs(journal.transactions, accounts)
 
     def broken(*_args):
         raise ValueError("subtree hashes went wrong")
