@@ -308,8 +308,8 @@ def _voucher_inputs(
 
 # Transactions posted per call of the engine, and rows per write within it (a forked child
 # builds the rows of the next write while this process sends the current one).
-IMPORT_BATCH = 50_000
-WRITE_BATCH = 10_000
+IMPORT_BATCH = 25_000
+WRITE_BATCH = 5_000
 # Problems a refused import lists at most (the engine's own limit per call is the same).
 MAX_REPORTED = 200
 
