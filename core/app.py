@@ -71,8 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, config))
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in _before below, skipping token auth
     app.url_map.converters["id"] = IdConverter
-    if os.environ.get("COMMONS_PROXY_COUNT"):
-        n = int(os.environ["COMMONS_PROXY_COUNT"])
+    if n := app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO)
 

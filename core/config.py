@@ -40,6 +40,22 @@ def public_host(value: str) -> str:
     return host
 
 
+def _number(name: str, default: int | float, kind: type = int) -> int | float:
+    """A count or a duration from the environment: a whole number (``kind=int``) or a number
+    of seconds (``kind=float``), not negative; anything else stops the start-up saying so."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < float("inf"):
+        what = "a whole number" if kind is int else "a number of seconds"
+        raise ConfigError(f"{name} must be {what}, 0 or more (it is {raw!r})")
+    return value
+
+
 def _instance_secret(instance: Path, name: str, make) -> str:
     """Read a secret kept in the instance folder, creating it on first use (development only)."""
     path = instance / name
@@ -73,26 +89,26 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             Path(__file__).resolve().parent.parent / "translations"
         ),
         # Request bodies: vouchers with scanned attachments are the largest legitimate ones.
-        "MAX_CONTENT_LENGTH": int(env.get("COMMONS_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": _number("COMMONS_MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
-        "PERMANENT_SESSION_LIFETIME": int(env.get("COMMONS_SESSION_SECONDS", 8 * 3600)),
+        "PERMANENT_SESSION_LIFETIME": _number("COMMONS_SESSION_SECONDS", 8 * 3600),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "LOGIN_MAX_FAILURES": int(env.get("COMMONS_LOGIN_MAX_FAILURES", 5)),
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(
-            env.get("COMMONS_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
-        ),
-        "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("COMMONS_LOGIN_WINDOW_SECONDS", 15 * 60)),
+        "LOGIN_MAX_FAILURES": _number("COMMONS_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _number("COMMONS_LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
+        "LOGIN_FAILURE_WINDOW_SECONDS": _number("COMMONS_LOGIN_WINDOW_SECONDS", 15 * 60),
+        # Proxies in front that set X-Forwarded-* (werkzeug's ProxyFix trusts this many; 0: none).
+        "PROXY_COUNT": _number("COMMONS_PROXY_COUNT", 0),
         "KEYS_DIR": env.get("COMMONS_KEYS_DIR") or str(instance / "keys"),
         # The public host of this deployment, in every checkpoint origin (FORMAT.md §2).
         # Rendered report PDFs are kept here (a cache; default: <instance>/cache/report-pdf).
         "REPORT_PDF_CACHE": env.get("COMMONS_PDF_CACHE"),
         # Anonymous public pages are kept this long in each process (core/pagecache.py; 0: off).
-        "PUBLIC_PAGE_CACHE_SECONDS": float(env.get("COMMONS_PUBLIC_PAGE_CACHE_SECONDS", 30)),
+        "PUBLIC_PAGE_CACHE_SECONDS": _number("COMMONS_PUBLIC_PAGE_CACHE_SECONDS", 30, float),
         "PUBLIC_HOST": env.get("COMMONS_PUBLIC_HOST")
         or overrides.get("SERVER_NAME")
         or env.get("SERVER_NAME")
