@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from core.db import db
 from core.errors import Conflict, InvalidInput, NotFound
@@ -1268,6 +1269,51 @@ def income_tax(line: DividendLine) -> int:
     return int((Decimal(line.amount) * IIT_RATE).to_integral_value(ROUND_HALF_UP))
 
 
+def _payment(acc: dict[str, int], line: DividendLine, date: dt.date):
+    """The payment voucher of one dividend line and the tax it withholds."""
+    cp = _counterparty(line.shareholder)
+    tax = income_tax(line)
+    lines = [
+        lsvc.LineInput(account_id=acc["2232"], debit=line.amount, **cp),
+        lsvc.LineInput(account_id=acc["1002"], credit=line.amount - tax, **cp),
+    ]
+    if tax:
+        lines.append(
+            lsvc.LineInput(
+                account_id=acc["2221"],
+                credit=tax,
+                memo=str(_l("Individual income tax withheld on dividends, 20 per cent")),
+                **cp,
+            )
+        )
+    return lsvc.VoucherInput(date=date, summary=str(_l("Dividend paid")), lines=lines), tax
+
+
+def _paid(org: Organisation, line: DividendLine, date: dt.date, tax: int, vid: int, actor) -> None:
+    line.paid_on = date
+    line.tax = tax
+    line.payment_voucher_id = vid
+    _event(
+        org,
+        line.shareholder,
+        "dividend_paid",
+        date,
+        actor,
+        amount=line.amount,
+        voucher_id=vid,
+        dividend_id=line.resolution_id,
+        reason=str(_l("Dividend paid")),
+    )
+
+
+def _check_payment(org: Organisation, book: Book, r: DividendResolution, date: dt.date) -> None:
+    if r.organisation_id != org.id:
+        raise NotFound(_l("No such dividend in this register."))
+    if date < r.resolution_date:
+        raise InvalidInput(_l("A dividend is paid on or after its resolution date."))
+    _require_open(book, date)
+
+
 def pay_dividend(
     org: Organisation,
     line: DividendLine,
@@ -1284,42 +1330,54 @@ def pay_dividend(
         raise NotFound(_l("No such dividend in this register."))
     if line.paid_on is not None:
         raise Conflict(_l("This dividend was already paid on %(date)s.", date=line.paid_on))
-    if date < r.resolution_date:
-        raise InvalidInput(_l("A dividend is paid on or after its resolution date."))
-    _require_open(book, date)
-    acc = _accounts(book)
-    cp = _counterparty(line.shareholder)
-    tax = income_tax(line)
-    lines = [
-        lsvc.LineInput(account_id=acc["2232"], debit=line.amount, **cp),
-        lsvc.LineInput(account_id=acc["1002"], credit=line.amount - tax, **cp),
-    ]
-    if tax:
-        lines.append(
-            lsvc.LineInput(
-                account_id=acc["2221"],
-                credit=tax,
-                memo=str(_l("Individual income tax withheld on dividends, 20 per cent")),
-                **cp,
-            )
-        )
-    vid = _post(book, date, str(_l("Dividend paid")), lines, actor, today)
-    line.paid_on = date
-    line.tax = tax
-    line.payment_voucher_id = vid
-    _event(
-        org,
-        line.shareholder,
-        "dividend_paid",
-        date,
-        actor,
-        amount=line.amount,
-        voucher_id=vid,
-        dividend_id=r.id,
-        reason=str(_l("Dividend paid")),
+    _check_payment(org, book, r, date)
+    voucher, tax = _payment(_accounts(book), line, date)
+    (vid,) = lsvc.post_vouchers(
+        book, [voucher], kind=VoucherKind.NORMAL, source=SOURCE, actor=actor, today=today
     )
+    _paid(org, line, date, tax, vid, actor)
     db.session.flush()
     return line
+
+
+def pay_dividends(
+    org: Organisation,
+    resolution: DividendResolution,
+    *,
+    date: dt.date,
+    actor: User,
+    today: dt.date | None = None,
+) -> list[DividendLine]:
+    """Pay every unpaid line of ``resolution`` at once: the same voucher per shareholder as
+    ``pay_dividend`` posts, all through one ``post_vouchers`` call (one transaction; the
+    posting engine's reads done once, not once per line). Returns the lines paid."""
+    require_write(org, actor)
+    book = book_of(org)
+    _check_payment(org, book, resolution, date)
+    unpaid = list(
+        db.session.scalars(
+            sa.select(DividendLine)
+            .where(DividendLine.resolution_id == resolution.id, DividendLine.paid_on.is_(None))
+            .options(selectinload(DividendLine.shareholder))
+            .order_by(DividendLine.id)
+        )
+    )
+    if not unpaid:
+        raise Conflict(_l("Every line of this dividend is already paid."))
+    acc = _accounts(book)
+    payments = [_payment(acc, line, date) for line in unpaid]
+    vids = lsvc.post_vouchers(
+        book,
+        [v for v, _tax in payments],
+        kind=VoucherKind.NORMAL,
+        source=SOURCE,
+        actor=actor,
+        today=today,
+    )
+    for line, (_v, tax), vid in zip(unpaid, payments, vids, strict=True):
+        _paid(org, line, date, tax, vid, actor)
+    db.session.flush()
+    return unpaid
 
 
 def dividends(org: Organisation) -> list[DividendResolution]:
