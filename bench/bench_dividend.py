@@ -13,17 +13,19 @@ and the API call:
   largest-remainder split by paid-in capital at the record date to the fen, the reserve voucher
   and the declaration voucher with one 2232 line per shareholder through the one posting
   engine, the resolution, its lines and register events), then the commit;
-* **pay**: every line paid with ``shareholders.services.pay_dividend`` (Dr 2232 / Cr 1002 net /
-  Cr 2221 the 20 % income tax withheld), one by one and committed after each one, as the web
-  page and the API do (one request per line; the service has no bulk payment). The figure is
-  the whole payment of the 1,000 lines, without the HTTP layer.
+* **pay**: every line paid at once with ``shareholders.services.pay_dividends`` (one voucher
+  per shareholder, Dr 2232 / Cr 1002 net / Cr 2221 the 20 % income tax withheld, all through
+  one ``post_vouchers`` call), then the commit. Declare + pay is the target's figure.
+* for comparison, once per backend (``--each-runs``, default 1): the same payment line by line
+  with ``pay_dividend``, committed after each line, as the web page and the API pay today (one
+  request per line; without the HTTP layer).
 
 Each run uses a new enterprise in the same database; the result is checked (every line paid,
 the lines add up to the declared total to the fen, 2232 back to zero, 2221 the tax withheld,
 the register equals the books, every voucher of the book balanced) so that the script fails
 loudly when the work was not done. Prints wall and CPU seconds (median of ``--runs``).
 
-    .venv/bin/python bench/bench_dividend.py [--holders 1000] [--runs 3] [--no-sqlite]
+    .venv/bin/python bench/bench_dividend.py [--holders 1000] [--runs 5] [--each-runs 1] [--no-sqlite]
         [--pg postgresql+psycopg://postgres@127.0.0.1:55432/postgres] [--profile FILE]
 
 With --pg a database of its own (bench_dividend_<pid>) is created on that server and dropped
@@ -200,7 +202,7 @@ def check(org, r, amount: int, holders: int) -> None:
     assert n_vouchers >= 2 * holders + 15, n_vouchers
 
 
-def one_run(run: int, holders: int, profile: str | None):
+def one_run(run: int, holders: int, profile: str | None, each: bool = False):
     org_id, admin_id = build(run, holders)
     db.session.remove()
     from core.models import User
@@ -239,11 +241,16 @@ def one_run(run: int, holders: int, profile: str | None):
     rid = r.id
     line_ids = [ln.id for ln in r.lines]
     w0, c0 = time.perf_counter(), time.process_time()
-    for lid in line_ids:
-        # what one request does: find the line, pay it, commit
-        line = ssvc.get_dividend_line(org, lid)
-        ssvc.pay_dividend(org, line, date=PAID, actor=admin, today=TODAY)
+    if each:
+        for lid in line_ids:
+            # what one request does: find the line, pay it, commit
+            line = ssvc.get_dividend_line(org, lid)
+            ssvc.pay_dividend(org, line, date=PAID, actor=admin, today=TODAY)
+            db.session.commit()
+    else:
+        paid = ssvc.pay_dividends(org, r, date=PAID, actor=admin, today=TODAY)
         db.session.commit()
+        assert len(paid) == len(line_ids)
     pay = (time.perf_counter() - w0, time.process_time() - c0)
     if prof is not None:
         prof.disable()
@@ -254,7 +261,15 @@ def one_run(run: int, holders: int, profile: str | None):
     return declare, pay
 
 
-def run(label: str, url: str, instance: str, holders: int, runs: int, profile: str | None):
+def run(
+    label: str,
+    url: str,
+    instance: str,
+    holders: int,
+    runs: int,
+    each_runs: int,
+    profile: str | None,
+):
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
@@ -276,6 +291,15 @@ def run(label: str, url: str, instance: str, holders: int, runs: int, profile: s
                 f"pay {holders} lines {p[0]:.3f} s wall / {p[1]:.3f} s CPU",
                 flush=True,
             )
+        each = []
+        for i in range(each_runs):
+            each.append(one_run(runs + i, holders, None, each=True))
+            d, p = each[-1]
+            print(
+                f"  line by line, run {i + 1}: declare {d[0]:.3f} s wall / {d[1]:.3f} s CPU; "
+                f"pay {holders} lines one by one {p[0]:.3f} s wall / {p[1]:.3f} s CPU",
+                flush=True,
+            )
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
@@ -287,18 +311,27 @@ def run(label: str, url: str, instance: str, holders: int, runs: int, profile: s
     print(
         f"{label}: dividend to {holders} shareholders ({runs} runs, median): "
         f"declare {med(0, 0):.3f} s wall / {med(0, 1):.3f} s CPU; "
-        f"pay one by one {med(1, 0):.3f} s wall / {med(1, 1):.3f} s CPU; "
+        f"pay all {med(1, 0):.3f} s wall / {med(1, 1):.3f} s CPU; "
         f"total {statistics.median(walls):.3f} s wall "
         f"(spread {min(walls):.3f}–{max(walls):.3f}) / "
         f"{statistics.median(x[0][1] + x[1][1] for x in results):.3f} s CPU",
         flush=True,
     )
+    if each:
+        print(
+            f"{label}: paying the {holders} lines one by one (pay_dividend, a commit each; "
+            f"{len(each)} runs, median): "
+            f"{statistics.median(x[1][0] for x in each):.3f} s wall / "
+            f"{statistics.median(x[1][1] for x in each):.3f} s CPU",
+            flush=True,
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--holders", type=int, default=1000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--each-runs", type=int, default=1, help="runs paying line by line")
     ap.add_argument("--pg", help="a PostgreSQL server URL (a database of its own is created)")
     ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     ap.add_argument("--profile", help="write cProfile stats of the last run to FILE.declare/.pay")
@@ -311,6 +344,7 @@ def main() -> None:
                 f"{tmp}/instance",
                 args.holders,
                 args.runs,
+                args.each_runs,
                 args.profile and args.profile + ".sqlite",
             )
         if args.pg:
@@ -327,6 +361,7 @@ def main() -> None:
                     f"{tmp}/instance-pg",
                     args.holders,
                     args.runs,
+                    args.each_runs,
                     args.profile and args.profile + ".pg",
                 )
             finally:

@@ -434,8 +434,8 @@ def add_shareholder(
     return s
 
 
-def _event(org: Organisation, sh: Shareholder, kind: str, date: dt.date, actor, **kw):
-    e = RegisterEvent(
+def _event_row(org: Organisation, sh: Shareholder, kind: str, date: dt.date, actor, **kw) -> dict:
+    return dict(
         community_id=org.community_id,
         organisation_id=org.id,
         shareholder_id=sh.id,
@@ -444,8 +444,22 @@ def _event(org: Organisation, sh: Shareholder, kind: str, date: dt.date, actor, 
         actor_id=getattr(actor, "id", None),
         **kw,
     )
+
+
+def _event(org: Organisation, sh: Shareholder, kind: str, date: dt.date, actor, **kw):
+    e = RegisterEvent(**_event_row(org, sh, kind, date, actor, **kw))
     db.session.add(e)
     return e
+
+
+def _insert_many(model, rows: list[dict]) -> None:
+    """New rows of ``model`` whose ids nobody needs back (a dividend's lines and events): one
+    Core executemany, not the ORM's flush, which on PostgreSQL sends them as one INSERT …
+    RETURNING with every value bound (psycopg then spends most of a dividend's time splitting
+    that statement). Column defaults apply as in the ORM."""
+    if rows:
+        db.session.flush()
+        db.session.connection().execute(sa.insert(model.__table__), rows)
 
 
 def count_warning(org: Organisation, extra: int = 0, on: dt.date | None = None) -> str | None:
@@ -1234,30 +1248,38 @@ def declare_dividend(
     )
     db.session.add(r)
     db.session.flush()
-    for (s, w), p in zip(weighted, parts, strict=True):
-        if not p:
-            continue
-        db.session.add(
-            DividendLine(
+    paid = [(s, w, p) for (s, w), p in zip(weighted, parts, strict=True) if p]
+    _insert_many(
+        DividendLine,
+        [
+            dict(
                 community_id=org.community_id,
                 resolution_id=r.id,
                 shareholder_id=s.id,
                 weight=w,
                 amount=p,
             )
-        )
-        _event(
-            org,
-            s,
-            "dividend",
-            resolution_date,
-            actor,
-            amount=p,
-            voucher_id=ids[-1],
-            dividend_id=r.id,
-            reason=str(_l("Dividend declared")),
-        )
-    db.session.flush()
+            for s, w, p in paid
+        ],
+    )
+    reason = str(_l("Dividend declared"))
+    _insert_many(
+        RegisterEvent,
+        [
+            _event_row(
+                org,
+                s,
+                "dividend",
+                resolution_date,
+                actor,
+                amount=p,
+                voucher_id=ids[-1],
+                dividend_id=r.id,
+                reason=reason,
+            )
+            for s, _w, p in paid
+        ],
+    )
     db.session.refresh(r, ["lines"])
     return r
 
@@ -1269,8 +1291,10 @@ def income_tax(line: DividendLine) -> int:
     return int((Decimal(line.amount) * IIT_RATE).to_integral_value(ROUND_HALF_UP))
 
 
-def _payment(acc: dict[str, int], line: DividendLine, date: dt.date):
-    """The payment voucher of one dividend line and the tax it withholds."""
+def _payment(acc: dict[str, int], line: DividendLine, date: dt.date, texts=None):
+    """The payment voucher of one dividend line and the tax it withholds (``texts``: its
+    summary and tax memo, translated once for many lines)."""
+    summary, memo = texts or _payment_texts()
     cp = _counterparty(line.shareholder)
     tax = income_tax(line)
     lines = [
@@ -1282,11 +1306,18 @@ def _payment(acc: dict[str, int], line: DividendLine, date: dt.date):
             lsvc.LineInput(
                 account_id=acc["2221"],
                 credit=tax,
-                memo=str(_l("Individual income tax withheld on dividends, 20 per cent")),
+                memo=memo,
                 **cp,
             )
         )
-    return lsvc.VoucherInput(date=date, summary=str(_l("Dividend paid")), lines=lines), tax
+    return lsvc.VoucherInput(date=date, summary=summary, lines=lines), tax
+
+
+def _payment_texts() -> tuple[str, str]:
+    return (
+        str(_l("Dividend paid")),
+        str(_l("Individual income tax withheld on dividends, 20 per cent")),
+    )
 
 
 def _paid(org: Organisation, line: DividendLine, date: dt.date, tax: int, vid: int, actor) -> None:
@@ -1365,7 +1396,8 @@ def pay_dividends(
     if not unpaid:
         raise Conflict(_l("Every line of this dividend is already paid."))
     acc = _accounts(book)
-    payments = [_payment(acc, line, date) for line in unpaid]
+    texts = _payment_texts()
+    payments = [_payment(acc, line, date, texts) for line in unpaid]
     vids = lsvc.post_vouchers(
         book,
         [v for v, _tax in payments],
@@ -1374,8 +1406,26 @@ def pay_dividends(
         actor=actor,
         today=today,
     )
+    reason = str(_l("Dividend paid"))
+    events = []
     for line, (_v, tax), vid in zip(unpaid, payments, vids, strict=True):
-        _paid(org, line, date, tax, vid, actor)
+        line.paid_on = date
+        line.tax = tax
+        line.payment_voucher_id = vid
+        events.append(
+            _event_row(
+                org,
+                line.shareholder,
+                "dividend_paid",
+                date,
+                actor,
+                amount=line.amount,
+                voucher_id=vid,
+                dividend_id=resolution.id,
+                reason=reason,
+            )
+        )
+    _insert_many(RegisterEvent, events)
     db.session.flush()
     return unpaid
 
