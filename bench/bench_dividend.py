@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import statistics
@@ -317,6 +318,19 @@ def run(
         f"{statistics.median(x[0][1] + x[1][1] for x in results):.3f} s CPU",
         flush=True,
     )
+    figures = {
+        "backend": "postgresql" if label == "PostgreSQL" else "sqlite",
+        "holders": holders,
+        "total_wall": walls,
+        "total_cpu": [x[0][1] + x[1][1] for x in results],
+        "declare_wall": [x[0][0] for x in results],
+        "declare_cpu": [x[0][1] for x in results],
+        "pay_wall": [x[1][0] for x in results],
+        "pay_cpu": [x[1][1] for x in results],
+        "each_wall": [x[1][0] for x in each],
+        "each_cpu": [x[1][1] for x in each],
+    }
+    print("RESULT " + json.dumps(figures), flush=True)  # for bench/suite.py
     if each:
         print(
             f"{label}: paying the {holders} lines one by one (pay_dividend, a commit each; "
