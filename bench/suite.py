@@ -718,11 +718,19 @@ def carry(rows: list[dict], path: Path) -> list[dict]:
     """The rows of an earlier run's ``results.json`` (``path``) of the per-size steps at the
     sizes this run (``rows``) did not run for that step, each marked ``carried`` and keeping
     the date of the run that measured it (``run``; for a file from before rows had one, the
-    file's modification time)."""
+    date its RESULTS.md beside it was written, else the file's modification time)."""
     old = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(old, list):
         raise ValueError(f"{path}: not a results.json (a list of rows)")
     fallback = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    report = path.with_name("RESULTS.md")
+    if report.exists():
+        m = re.search(
+            r"^Written by .*? on (\d{4}-\d\d-\d\d \d\d:\d\d)",
+            report.read_text(encoding="utf-8"),
+            re.M,
+        )
+        fallback = m.group(1) if m else fallback
     here = {(step_kind(r), r["size"]) for r in rows}
     out = []
     for r in old:

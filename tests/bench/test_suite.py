@@ -120,3 +120,14 @@ def test_without_2000_the_nearest_size_is_named(suite):
     ]
     line = next(x for x in suite.targets(rows) if "at 2,000" in x)
     assert "nearest size here: 1,000" in line and "**missed**" in line
+
+
+def test_a_file_without_run_dates_is_dated_by_the_results_md_beside_it(suite, tmp_path):
+    old = row("merkle maths", "append", "memory", 1_000_000, 3.0, "µs")
+    del old["run"]
+    (tmp_path / "results.json").write_text(json.dumps([old]))
+    (tmp_path / "RESULTS.md").write_text(
+        "# Benchmark results\n\nWritten by `bench/run --quick` on 2026-12-03 22:18 in 40 min\n"
+    )
+    (carried,) = suite.carry([], tmp_path / "results.json")
+    assert carried["run"] == "2026-12-03 22:18"
