@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from core.db import db
 from core.errors import DomainError
 from ledger import services as lsvc
-from ledger.models import Voucher
+from ledger.models import Account, Voucher, VoucherLine
 from shareholders import models as m
 from shareholders import services as ssvc
 from tests import factories
@@ -541,3 +541,42 @@ def test_a_distribution_all_shareholders_agreed_otherwise(app):
     r = _declare(s, agreed_weights={a.id: 1, b.id: 1}, agreement_note="全体股东书面同意平均分配")
     assert r.basis == "agreed"
     assert sorted(ln.amount for ln in r.lines) == [2_500_00, 2_500_00]
+
+
+def test_paying_a_whole_dividend_at_once_posts_what_paying_line_by_line_posts(app):
+    s = make_setting(capital=100_000_00)
+    holders = [s.subscribe_and_pay(i, (i + 1) * 10_000_00) for i in range(4)]
+    s.profit(2025, 20_000_00)
+    r = _declare(s, amount=3_333_33)
+    first = next(ln for ln in r.lines if ln.shareholder_id == holders[0].id)
+    ssvc.pay_dividend(s.org, first, date=D(2026, 3, 5), actor=s.admin, today=D(2026, 3, 5))
+    refused(
+        lambda: ssvc.pay_dividends(s.org, r, date=D(2026, 2, 28), actor=s.admin),
+        "on or after its resolution date",
+    )
+    paid = ssvc.pay_dividends(s.org, r, date=D(2026, 3, 6), actor=s.admin, today=D(2026, 3, 6))
+    assert sorted(ln.shareholder_id for ln in paid) == [h.id for h in holders[1:]]
+    assert all(ln.paid_on == D(2026, 3, 6) for ln in paid)
+    assert len({ln.payment_voucher_id for ln in r.lines}) == 4  # one voucher per shareholder
+    # the same voucher as one by one: 2232 gross, 1002 net, 2221 the 20 % withheld
+    for ln in r.lines:
+        assert ln.tax == (ln.amount * 2 + 5) // 10
+        rows = db.session.execute(
+            sa.select(Account.code, VoucherLine.debit, VoucherLine.credit, VoucherLine.resident_id)
+            .join(Account, Account.id == VoucherLine.account_id)
+            .where(VoucherLine.voucher_id == ln.payment_voucher_id)
+            .order_by(Account.code)
+        ).all()
+        rid = ln.shareholder.resident_id
+        assert rows == [
+            ("1002", 0, ln.amount - ln.tax, rid),
+            ("2221", 0, ln.tax, rid),
+            ("2232", ln.amount, 0, rid),
+        ]
+    assert ssvc.account_balance(s.book, "2232") == 0
+    assert ssvc.account_balance(s.book, "2221") == sum(ln.tax for ln in r.lines)
+    assert ssvc.check_register(s.org) == []
+    refused(
+        lambda: ssvc.pay_dividends(s.org, r, date=D(2026, 3, 7), actor=s.admin),
+        "already paid",
+    )
