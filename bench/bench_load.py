@@ -469,7 +469,10 @@ def hammer(
 
 
 CONNECTIONS = 100
-PACED_RATE = 500
+#: The paced load's offered rate: the target is ≥ 500 req/s achieved with p99 < 50 ms, and a
+#: Poisson count over 30 s varies by ~1 % (and wrk's start-up takes a little), so 5 % more is
+#: offered: a server that keeps up achieves ≥ 500.
+PACED_RATE = 525
 #: The two load shapes, as the rows (and bench/RESULTS.md) name them.
 PACED = f"paced {PACED_RATE} req/s offered on {CONNECTIONS} connections (Poisson arrivals)"
 SATURATION = f"maximum throughput (closed loop, {CONNECTIONS} connections)"
@@ -484,13 +487,13 @@ def public_pages(admin: str, replica: str | None, tmp: Path, duration: int) -> N
     print(f"  demo loaded in {time.perf_counter() - t0:.0f} s", flush=True)
     paths = public_urls(url)
     print(f"  {len(paths)} public pages", flush=True)
-    configs = [("primary only", None)]
+    configs: list[tuple[str, str | None]] = [("primary only", None)]
     if replica:
         from pgserver import PgServer  # noqa: F401  (servers come from bench/run)
 
         rurl = sa.engine.make_url(replica).set(database="bench_load_public")
         configs.append(("with the read replica", rurl.render_as_string(hide_password=False)))
-        _wait_caught_up(url, configs[-1][1])
+        _wait_caught_up(url, rurl.render_as_string(hide_password=False))
     for label, rep in configs:
         with Server(app_env(url, tmp / "instance-public", rep), tmp / "serve-public.log") as s:
             hammer(s.base, paths, 20, 8, tmp)  # warm-up: every worker renders every page
