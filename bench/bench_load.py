@@ -8,11 +8,15 @@
     0..n-1, one leaf per voucher, balances) and ``flask transparency audit`` runs on each book.
     Targets: ≥ 300 vouchers/s into one book, ≥ 1,000 vouchers/s across 8 books.
 (b) Public pages: the demo community (``flask demo load``), then wrk (Debian's ``wrk``, a C
-    load generator on one thread) on loopback: after a warm-up, 100 connections for a fixed time
-    over the community pages, the organisations' pages and the published reports in turn; p50,
-    p99 and requests/s, any answer that is not 2xx/3xx or any failed connection is an error. With ``--replica-url`` the same load again
-    with ``COMMONS_REPLICA_URL`` set (the public pages read from the streaming replica).
-    Targets: p99 < 50 ms at 100 connections and ≥ 500 requests/s.
+    load generator on one thread) on loopback over the community pages, the organisations'
+    pages and the published reports in turn, after a warm-up, in two load shapes, each named in
+    its rows: *paced* (``PACED_RATE`` req/s offered on 100 connections, Poisson arrivals:
+    ``WRK_PACED``), the figure the target is judged on, with the achieved rate, p50/p90/p99/max
+    and the sends made late because every connection was busy; and *maximum throughput* (a
+    closed loop: each connection sends again as soon as it is answered). Any answer that is not
+    2xx/3xx or any failed connection is an error. With ``--replica-url`` the same again with
+    ``COMMONS_REPLICA_URL`` set (the public pages read from the streaming replica).
+    Target: p99 < 50 ms while ≥ 500 requests/s are achieved at 100 connections.
 
 Usage::
 
@@ -52,7 +56,12 @@ def row(group, measure, backend, size, samples, unit) -> None:
     ROWS.append(
         dict(group=group, measure=measure, backend=backend, size=size, samples=samples, unit=unit)
     )
-    print(f"  {measure}: {statistics.median(samples):.4g} {unit}", flush=True)
+    shown = (
+        " / ".join(f"{x:.4g}" for x in samples)
+        if len(samples) <= 4
+        else (f"{statistics.median(samples):.4g}")
+    )
+    print(f"  {measure}: {shown} {unit}", flush=True)
 
 
 def free_port() -> int:
@@ -93,15 +102,16 @@ def flask(env: dict, *args: str) -> str:
 class Server:
     """``./serve`` on a free loopback port, stopped with its whole process group."""
 
-    def __init__(self, env: dict, log: Path):
+    def __init__(self, env: dict, log: Path, args: tuple[str, ...] = ()):
         self.port = free_port()
         self.env = dict(env, COMMONS_BIND=f"127.0.0.1:{self.port}")
         self.log = log
+        self.args = args  # further gunicorn arguments (./serve passes them on)
 
     def __enter__(self) -> Server:
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(
-                [str(ROOT / "serve")],
+                [str(ROOT / "serve"), *self.args],
                 env=self.env,
                 cwd=ROOT,
                 stdout=log,
@@ -372,40 +382,104 @@ def public_urls(url: str) -> list[str]:
     )
 
 
-WRK_SCRIPT = """
+# The paths in turn, and what wrk measured (its ``done`` hook runs in wrk's main Lua state: the
+# paced script's own counters are read from the thread's state with ``thread:get``).
+WRK_COMMON = """
 local paths = {}
 for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
 local i = 0
+late, late_max_ms = 0, 0
 request = function()
   i = i + 1
   return wrk.format("GET", paths[(i % #paths) + 1], {["Accept-Language"] = "zh-CN"})
 end
+local threads = {}
+setup = function(thread) threads[#threads + 1] = thread end
 done = function(summary, latency, requests)
+  local late_n, late_max = 0, 0
+  for _, t in ipairs(threads) do
+    late_n = late_n + t:get("late")
+    late_max = math.max(late_max, t:get("late_max_ms"))
+  end
   io.write(string.format('WRK {"requests": %d, "duration_us": %d, "status_errors": %d, ' ..
-    '"socket_errors": %d, "p50_us": %d, "p99_us": %d}\\n',
+    '"socket_errors": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, ' ..
+    '"late": %d, "late_max_ms": %.1f}\\n',
     summary.requests, summary.duration, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    late_n, late_max))
+end
+"""
+
+# Paced (open-loop) arrivals for wrk 4 (Debian's wrk has no ``-R``: that is wrk2): one Poisson
+# process of WRK_RATE requests/s for the thread, drawn from a fixed seed. A connection that has
+# its answer asks ``delay()`` for the next arrival time and waits until then, so the offered load
+# is WRK_RATE whatever the server's latency, and arrivals are random, not in lock-step. A
+# connection freed only after its arrival time has passed sends at once: such a late send is
+# counted (``late``, ``late_max_ms``): had all connections been busy, the queueing in the client
+# would not be in wrk's latencies. LuaJIT's ffi gives the monotonic clock in ms (wrk's delay
+# unit).
+WRK_PACED = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } commons_timespec;
+int clock_gettime(int clk, commons_timespec *ts);
+]]
+local ts = ffi.new("commons_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local rate = tonumber(os.getenv("WRK_RATE"))
+math.randomseed(tonumber(os.getenv("WRK_SEED") or "15"))
+local next_at = nil
+delay = function()
+  local t = now_ms()
+  if next_at == nil then next_at = t end
+  next_at = next_at - math.log(1 - math.random()) * 1000 / rate
+  local wait = next_at - t
+  if wait < 0 then
+    if wait < -1 then late = late + 1 end
+    if -wait > late_max_ms then late_max_ms = -wait end
+    return 0
+  end
+  return wait
 end
 """
 
 
-def hammer(base: str, paths: list[str], seconds: int, conns: int, tmp: Path) -> dict:
-    """wrk (C, one thread: the load generator must not take the server's cores) keeps
-    ``conns`` connections busy for ``seconds`` over ``paths`` in turn; what it measured."""
+def hammer(
+    base: str, paths: list[str], seconds: int, conns: int, tmp: Path, rate: int | None = None
+) -> dict:
+    """wrk (C, one thread: the load generator must not take the server's cores) over ``paths``
+    in turn for ``seconds`` on ``conns`` connections; what it measured. Without ``rate`` a
+    closed loop (each connection sends its next request as soon as it has the last answer:
+    the server's maximum throughput); with ``rate`` paced, ``rate`` requests/s offered in all
+    (``WRK_PACED``). wrk's latencies run from a request's send to its answer."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("the public-page load needs wrk: apt-get install wrk")
     (tmp / "paths.txt").write_text("\n".join(paths) + "\n")
-    (tmp / "paths.lua").write_text(WRK_SCRIPT)
+    script = WRK_COMMON + (WRK_PACED if rate else "")
+    (tmp / "paths.lua").write_text(script)
+    env = dict(os.environ, WRK_PATHS=str(tmp / "paths.txt"), WRK_RATE=str(rate or 0))
     out = subprocess.run(
         [wrk, "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
          "-s", str(tmp / "paths.lua"), base],
-        env=dict(os.environ, WRK_PATHS=str(tmp / "paths.txt")),
-        capture_output=True, text=True, check=True,
+        env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     line = next(ln for ln in out.splitlines() if ln.startswith("WRK "))
     return json.loads(line[4:])
+
+
+CONNECTIONS = 100
+#: The paced load's offered rate: the target is ≥ 500 req/s achieved with p99 < 50 ms, and a
+#: Poisson count over 30 s varies by ~1 % (and wrk's start-up takes a little), so 5 % more is
+#: offered: a server that keeps up achieves ≥ 500.
+PACED_RATE = 525
+#: The two load shapes, as the rows (and bench/RESULTS.md) name them.
+PACED = f"paced {PACED_RATE} req/s offered on {CONNECTIONS} connections (Poisson arrivals)"
+SATURATION = f"maximum throughput (closed loop, {CONNECTIONS} connections)"
 
 
 def public_pages(admin: str, replica: str | None, tmp: Path, duration: int) -> None:
@@ -417,27 +491,35 @@ def public_pages(admin: str, replica: str | None, tmp: Path, duration: int) -> N
     print(f"  demo loaded in {time.perf_counter() - t0:.0f} s", flush=True)
     paths = public_urls(url)
     print(f"  {len(paths)} public pages", flush=True)
-    configs = [("primary only", None)]
+    configs: list[tuple[str, str | None]] = [("primary only", None)]
     if replica:
         from pgserver import PgServer  # noqa: F401  (servers come from bench/run)
 
         rurl = sa.engine.make_url(replica).set(database="bench_load_public")
         configs.append(("with the read replica", rurl.render_as_string(hide_password=False)))
-        _wait_caught_up(url, configs[-1][1])
+        _wait_caught_up(url, rurl.render_as_string(hide_password=False))
     for label, rep in configs:
         with Server(app_env(url, tmp / "instance-public", rep), tmp / "serve-public.log") as s:
             hammer(s.base, paths, 20, 8, tmp)  # warm-up: every worker renders every page
-            got = hammer(s.base, paths, duration, 100, tmp)
-        n = got["requests"]
-        row("load", f"public pages, 100 connections, req/s ({label})", "postgresql", n,
-            [n / (got["duration_us"] / 1e6)], "req/s")  # fmt: skip
-        row("load", f"public pages, 100 connections, p50/p99 ({label})", "postgresql", n,
-            [got["p50_us"] / 1000, got["p99_us"] / 1000], "ms")  # fmt: skip
-        if got["status_errors"] or got["socket_errors"]:
-            raise RuntimeError(
-                f"{got['status_errors']} answers were not 2xx/3xx and "
-                f"{got['socket_errors']} connections failed or timed out"
-            )
+            paced = hammer(s.base, paths, duration, CONNECTIONS, tmp, rate=PACED_RATE)
+            closed = hammer(s.base, paths, duration, CONNECTIONS, tmp)
+        for shape, got in ((PACED, paced), (SATURATION, closed)):
+            n = got["requests"]
+            row("load", f"public pages, {shape}: achieved req/s ({label})", "postgresql", n,
+                [n / (got["duration_us"] / 1e6)], "req/s")  # fmt: skip
+            row("load", f"public pages, {shape}: latency p50/p90/p99/max ({label})",
+                "postgresql", n,
+                [got[k] / 1000 for k in ("p50_us", "p90_us", "p99_us", "max_us")],
+                "ms")  # fmt: skip
+        row("load", f"public pages, {PACED}: sends later than their arrival time ({label})",
+            "postgresql", paced["requests"], [paced["late"], paced["late_max_ms"]],
+            "requests, ms")  # fmt: skip
+        for got in (paced, closed):
+            if got["status_errors"] or got["socket_errors"]:
+                raise RuntimeError(
+                    f"{got['status_errors']} answers were not 2xx/3xx and "
+                    f"{got['socket_errors']} connections failed or timed out"
+                )
 
 
 def _wait_caught_up(primary: str, replica: str, timeout: float = 120) -> None:

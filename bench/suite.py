@@ -633,15 +633,24 @@ def fmt(x: float) -> str:
 
 
 def load_table(rows: list[dict]) -> list[str]:
-    """The load figures: one row each, with the number of requests or vouchers it counted."""
+    """The load figures: one row each, with the number of requests or vouchers it counted.
+    Each public-page row names its load shape: paced (a fixed rate offered, the figure the
+    target is judged on) or maximum throughput (a closed loop: every connection sends again as
+    soon as it is answered)."""
     out = [
-        "| measure | backend | figure | spread (p50, p99 or min–max) | count |",
+        "| measure | backend | figure | spread (percentiles, min–max) | count |",
         "|---|---|---:|---|---:|",
     ]
     for r in rows:
         x = r["samples"]
-        if "p50/p99" in r["measure"]:
+        if "p50/p90/p99/max" in r["measure"]:
+            u = r["unit"]
+            figure = f"p50 {fmt(x[0])} {u}"
+            extra = f"p90 {fmt(x[1])}, p99 {fmt(x[2])}, max {fmt(x[3])} {u}"
+        elif "p50/p99" in r["measure"]:
             figure, extra = f"p50 {fmt(x[0])} {r['unit']}", f"p99 {fmt(x[-1])} {r['unit']}"
+        elif "later than their arrival time" in r["measure"]:
+            figure, extra = f"{x[0]:,.0f} requests", f"latest by {fmt(x[1])} ms"
         else:
             figure, extra = f"{fmt(r['median'])} {r['unit']}", spread(x) if len(x) > 1 else ""
         out.append(f"| {r['measure']} | {r['backend']} | {figure} | {extra} | {r['size']:,} |")
@@ -816,8 +825,9 @@ def targets(rows: list[dict]) -> list[str]:
 
     out = ["| target | measured (in this run unless said) | verdict |", "|---|---|---|"]
 
-    def line(target, value, ok, *used):
-        verdict = "not measured in this run" if ok is None else ("met" if ok else "**missed**")
+    def line(target, value, ok, *used, verdict=None):
+        if verdict is None:
+            verdict = "not measured in this run" if ok is None else ("met" if ok else "**missed**")
         runs = sorted({r["run"] for r in used if r and r.get("carried")})
         if runs:
             value += f" ({CARRIED_MARK} from the run of {', '.join(runs)})"
@@ -904,17 +914,42 @@ def targets(rows: list[dict]) -> list[str]:
             worst["median"] < 5 if n >= 1_000_000 else None,
             worst,
         )
+
+    # Public pages: judged on the paced run (a fixed rate offered on 100 connections, as a crowd
+    # of residents arrives: bench_load offers a little more than 500 req/s so that ≥ 500 are
+    # achieved when the server keeps up); the closed loop's figures (every connection sends
+    # again as soon as it is answered: the most the server does, with latencies that Little's
+    # law sets near 100 connections / rate) are shown beside it, not judged.
+    def public(shape: str, what: str, label: str):
+        hits = [
+            r
+            for r in rows
+            if r["measure"].startswith(f"public pages, {shape}")
+            and r["measure"].endswith(f": {what} ({label})")
+        ]
+        return hits[-1] if hits else None
+
     for label in ("primary only", "with the read replica"):
-        rps, lat = (
-            find(f"public pages, 100 connections, req/s ({label})"),
-            find(f"public pages, 100 connections, p50/p99 ({label})"),
-        )
+        rps = public("paced", "achieved req/s", label)
+        lat = public("paced", "latency p50/p90/p99/max", label)
         if rps and lat:
-            p99 = max(lat["samples"])
+            offered = rps["measure"].split(": ")[0].removeprefix("public pages, ")
+            p50, p99 = lat["samples"][0], lat["samples"][2]
             line(
-                f"public pages p99 < 50 ms and ≥ 500 req/s at 100 connections ({label})",
-                f"p99 {p99:,.0f} ms, {rps['median']:.0f} req/s",
+                f"public pages p99 < 50 ms while ≥ 500 req/s are achieved, under a paced load "
+                f"({offered}; {label})",
+                f"paced: {rps['median']:.0f} req/s achieved, p50 {p50:,.1f} ms, p99 {p99:,.0f} ms",
                 p99 < 50 and rps["median"] >= 500,
+            )
+        top = public("maximum throughput", "achieved req/s", label)
+        top_lat = public("maximum throughput", "latency p50/p90/p99/max", label)
+        if top and top_lat:
+            line(
+                f"(context) maximum throughput: closed loop, 100 connections ({label})",
+                f"closed loop: {top['median']:.0f} req/s, p50 {top_lat['samples'][0]:,.0f} ms, "
+                f"p99 {top_lat['samples'][2]:,.0f} ms",
+                None,
+                verdict="shown beside the paced figure, not judged",
             )
     r = find("billing run, 3,000 units", "postgresql", prefix=True)
     line(

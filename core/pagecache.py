@@ -30,6 +30,7 @@ recently used first out.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -144,15 +145,50 @@ def page_cache(app: Flask) -> PageCache | None:
     return app.extensions.get("commons_page_cache")
 
 
-def _marker() -> tuple:
+def _marker(app: Flask) -> tuple | None:
+    """The FRESHNESS values now, read on the primary; None when they cannot be read (then the
+    cache is neither read nor filled for this request)."""
     if not FRESHNESS:
         return ()
     from .db import db, read_only_transactions
 
-    # The primary (what has been published, now), in a deferred transaction on SQLite: this
-    # runs before the request's own hooks have marked it read-only.
-    with read_only_transactions(), db.engine.connect() as conn:
-        return tuple(fn(conn) for fn in FRESHNESS)
+    try:
+        if db.engine.dialect.name == "sqlite":
+            # In process, in a deferred transaction: this runs before the request's own hooks
+            # have marked it read-only.
+            with read_only_transactions(), db.engine.connect() as conn:
+                return tuple(fn(conn) for fn in FRESHNESS)
+        # A server database: one round trip. The application's pool pings each connection it
+        # lends and wraps each read in BEGIN … ROLLBACK (four more round trips, which on a busy
+        # host cost more than the page itself); this process's own autocommit pool, without
+        # the ping, sends the one query. A broken connection fails the query (the pool drops
+        # it): the request is then answered as if the cache were off.
+        with marker_engine(app).connect() as conn:
+            return tuple(fn(conn) for fn in FRESHNESS)
+    except sa.exc.DBAPIError:
+        return None
+
+
+_marker_lock = threading.Lock()
+
+
+def marker_engine(app: Flask) -> sa.Engine:
+    """This process's engine for the publication marker (made on first use in each process:
+    a server's workers are forked after the application is made, and must not share its
+    connections)."""
+    pid = os.getpid()
+    made = app.extensions.get("commons_page_marker")
+    if made is None or made[0] != pid:
+        with _marker_lock:
+            made = app.extensions.get("commons_page_marker")
+            if made is None or made[0] != pid:
+                from .db import db
+
+                options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+                options.update(pool_pre_ping=False, isolation_level="AUTOCOMMIT")
+                made = (pid, sa.create_engine(db.engine.url, **options))
+                app.extensions["commons_page_marker"] = made
+    return made[1]
 
 
 def _key() -> tuple | None:
@@ -184,7 +220,9 @@ def register(app: Flask) -> None:
         key = _key()
         if key is None:
             return None
-        marker = _marker()
+        marker = _marker(app)
+        if marker is None:
+            return None
         entry = cache.get(key, marker)
         if entry is None:
             request.environ["commons.page_cache_key"] = (key, marker)

@@ -40,11 +40,20 @@ def cached_app(tmp_path):
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
+            made = app.extensions.get("commons_page_marker")
+            if made is not None:
+                made[1].dispose()
 
 
 def _statements(app):
+    """The statements sent from now on: on the application's engine and, on a server database,
+    on the publication marker's own engine (``pagecache.marker_engine``)."""
     seen: list[str] = []
-    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    engines = [db.engine]
+    if db.engine.dialect.name != "sqlite":
+        engines.append(pagecache.marker_engine(app))
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
     return seen
 
 
@@ -59,13 +68,32 @@ def test_second_anonymous_visit_is_the_same_bytes_and_only_asks_what_was_publish
     assert second.headers["ETag"] == first.headers["ETag"]
     assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
     # One query: the publication marker (tests below); nothing of the page itself. On SQLite
-    # in a deferred transaction (BEGIN IMMEDIATE would take the write lock for a read).
+    # in a deferred transaction (BEGIN IMMEDIATE would take the write lock for a read); on
+    # PostgreSQL outside any transaction (autocommit: no BEGIN … ROLLBACK round trips).
     queries = [s for s in seen if not s.startswith("BEGIN")]
     assert len(queries) == 1 and "disclosure_reports" in queries[0], queries
     assert "checkpoints" in queries[0] and "BEGIN IMMEDIATE" not in seen
+    if db.engine.dialect.name != "sqlite":
+        with pagecache.marker_engine(cached_app).connect() as conn:
+            assert conn.connection.dbapi_connection.autocommit is True  # psycopg sends no BEGIN
     # A browser that kept the page is answered 304 from the cache too.
     again = client.get("/public/", headers={"If-None-Match": second.headers["ETag"]})
     assert again.status_code == 304 and again.get_data() == b""
+
+
+def test_the_marker_unreadable_means_no_cache_for_that_request(cached_app, monkeypatch):
+    """When the publication marker cannot be read (the database went away), the page is
+    rendered as if the cache were off: never served from the cache unchecked."""
+    client = cached_app.test_client()
+    client.get("/public/")
+    assert client.get("/public/").headers["X-Cache"] == "hit"
+
+    def broken(conn):
+        raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(pagecache, "FRESHNESS", [broken])
+    page = client.get("/public/")
+    assert page.status_code == 200 and "X-Cache" not in page.headers
 
 
 def test_each_language_is_kept_apart(cached_app):
