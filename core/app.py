@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import click
 from flask import Flask, g, request, session
+from flask.cli import FlaskGroup
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -24,7 +27,7 @@ from .db import (
     set_read_only_transactions,
 )
 from .errors import HTTP_MESSAGES, InvalidInput, error_response, register_error_handlers
-from .extensions import api, babel, csrf, login_manager, migrate
+from .extensions import api, babel, csrf, login_manager
 from .i18n import (
     LOCALES,
     kind_label,
@@ -59,6 +62,13 @@ class IdConverter(BaseConverter):
 
 
 def create_app(config: dict | None = None) -> Flask:
+    """The application. Its HTTP layer (pages, the API and its OpenAPI document, the route map)
+    is built when the app will answer requests: under gunicorn, ``flask run``, ``flask routes``,
+    ``flask shell``, in the tests. When the ``flask`` command line builds the app to run one of
+    its own commands (``flask ledger import-beancount …``, ``flask db upgrade``, ``flask --help``)
+    it gets everything a command runs — the models, the ledger's rules and every domain's
+    signal receivers, the CLI, the template filters — without it (see ``_for_a_command``)."""
+    serving = not _for_a_command()
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
         "COMMONS_INSTANCE_PATH", str(ROOT / "instance")
     )
@@ -79,18 +89,11 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
     login_manager.login_message = None
-    api.init_app(app)
-    # Documented as what it takes (an unknown converter was documented as a bare string, so
-    # clients and the schemathesis fuzz sent words where ids go).
-    api.register_converter(
-        IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-    )
 
     @login_manager.user_loader
     def _load_user(user_id: str):
@@ -115,33 +118,122 @@ def create_app(config: dict | None = None) -> Flask:
             return user
         return None
 
-    _register_blueprints(app)
+    _register_ledger_and_transparency(app)
     _register_cli(app)
     _register_domains(app)
-    register_error_handlers(app)
+    if serving:
+        _init_migrate(app)
+        _build_http(app)
+    else:
+        _defer(app, "db", _init_migrate, "Perform database migrations.")  # flask_migrate's
+        # The job worker runs the exports that the report pages and the API register
+        # (core.jobs.register_job_kind in ledger/views/reports.py and ledger/api.py).
+        _defer(app, "jobs", _build_http)
+        _defer(app, "openapi", _build_http, "OpenAPI commands.")  # flask-smorest's
+    register_error_handlers(app)  # after _build_http: ours replace flask-smorest's
     register_filters(app)
     _register_request_hooks(app)
     return app
 
 
-def _register_blueprints(app: Flask) -> None:
-    import ledger.api
+def _for_a_command() -> bool:
+    """Whether the ``flask`` command line is building the app to look up or list the app's own
+    commands: the current click context is then the ``flask`` group itself. ``flask run``,
+    ``flask routes`` and ``flask shell`` (flask's own commands) build the app from inside their
+    own context; gunicorn, ``wsgi.py`` imported by a program and the tests have no click context
+    at all. Those get the HTTP layer."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.parent is None and isinstance(ctx.command, FlaskGroup)
+
+
+def _init_migrate(app: Flask) -> None:
+    """Flask-Migrate (Alembic, ~0.1 s to import): its ``flask db`` commands."""
+    # Alembic logs its plug-ins at INFO while it is imported; imported after basicConfig above it
+    # would print them on every command (migrations/alembic.ini sets its logging when it runs).
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+
+
+def _build_http(app: Flask) -> None:
+    """The HTTP layer: the blueprints of every package, the API with its OpenAPI document (the
+    route map: ~300 rules), and the domains' pages (``plugin.register_http``). Once per app."""
+    if app.extensions.get("commons.http"):
+        return
+    app.extensions["commons.http"] = True
+    api.init_app(app)
+    # Documented as what it takes (an unknown converter was documented as a bare string, so
+    # clients and the schemathesis fuzz sent words where ids go).
+    api.register_converter(
+        IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    )
+    _register_blueprints(app)
+    for plugin in _domains():
+        plugin.register_http(app, api)
+
+
+class _Deferred(click.Group):
+    """A command group whose start-up waits until it is run (``flask db upgrade``, ``flask jobs
+    work``): ``prepare(app)`` runs first, once, and the group that runs is the one ``prepare``
+    registered under the same name, or else the original; its own options and callback run as
+    they always do. ``flask --help`` lists the group without preparing it."""
+
+    def __init__(self, app: Flask, name: str, prepare: Callable[[Flask], None]) -> None:
+        self._original = app.cli.commands.get(name)
+        super().__init__(name, help=self._original.help if self._original else None)
+        self._app = app
+        self._prepare = prepare
+        self._group: click.Group | None = None
+
+    def _commands(self) -> click.Group:
+        if self._group is None:
+            self._prepare(self._app)
+            group = self._app.cli.commands.get(str(self.name))
+            group = self._original if group is self else group
+            assert isinstance(group, click.Group)
+            self._group = group
+        return self._group
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        return self._commands().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._commands().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._commands().get_command(ctx, cmd_name)
+
+
+def _defer(app: Flask, name: str, prepare: Callable[[Flask], None], help_text: str = "") -> None:
+    deferred = _Deferred(app, name, prepare)
+    deferred.help = deferred.help or help_text
+    app.cli.add_command(deferred, name)
+
+
+def _register_ledger_and_transparency(app: Flask) -> None:
+    """What runs in every app, serving or not: the ledger's tables and ORM guards, the
+    transparency layer's receivers of the ledger's signals, the template globals."""
     import ledger.erasure  # noqa: F401  (what erasing a resident drops: core.personal_data)
     import ledger.guards  # noqa: F401  (ORM hooks on posted rows)
     import ledger.models  # noqa: F401
     import ledger.nav
-    import ledger.opening_api
-    import ledger.opening_views
-    import ledger.views
-    import transparency.api
     import transparency.ledger_hooks
     import transparency.models  # noqa: F401
-    import transparency.public
-    import transparency.views
 
     transparency.ledger_hooks.install()
     app.add_template_global(ledger.nav.can, "can")  # menus offer only what is allowed
     app.add_template_global(ledger.nav.book_links, "book_links")  # the domains' book pages
+
+
+def _register_blueprints(app: Flask) -> None:
+    import ledger.api
+    import ledger.opening_api
+    import ledger.opening_views
+    import ledger.views
+    import transparency.api
+    import transparency.public
+    import transparency.views
 
     from . import api as core_api
     from . import (
@@ -193,18 +285,24 @@ def _register_cli(app: Flask) -> None:
     transparency.cli.register(app)
 
 
-def _register_domains(app: Flask) -> None:
-    """The four domains (DESIGN.md §3a), each through its ``plugin.register(app, api)``."""
+def _domains() -> tuple:
+    """The four domains (DESIGN.md §3a), each a ``plugin`` module."""
     import funds.plugin
     import points.plugin
     import property_trust.plugin
     import shareholders.plugin
 
+    return (shareholders.plugin, points.plugin, funds.plugin, property_trust.plugin)
+
+
+def _register_domains(app: Flask) -> None:
+    """Each domain's ``plugin.register(app)``: its tables, signal receivers, CLI and demo step
+    (its pages and API come with the HTTP layer: ``plugin.register_http``)."""
     from . import sections
 
     sections.register(app)
-    for plugin in (shareholders.plugin, points.plugin, funds.plugin, property_trust.plugin):
-        plugin.register(app, api)
+    for plugin in _domains():
+        plugin.register(app)
 
 
 def _register_request_hooks(app: Flask) -> None:

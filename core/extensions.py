@@ -4,14 +4,12 @@ import datetime as dt
 
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, fields
 
 from .db import db
 
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
@@ -46,4 +44,4 @@ class CommonsApi(Api):
 
 api = CommonsApi()
 
-__all__ = ["db", "migrate", "login_manager", "csrf", "babel", "api"]
+__all__ = ["db", "login_manager", "csrf", "babel", "api"]

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""How this domain plugs into the application (DESIGN.md §3a): core/app.py calls
-``register(app, api)`` once. Register here this domain's blueprints and API blueprints, its
-CLI group, its subscriptions to the ledger's signals, its links (ledger.nav.BOOK_LINKS) and its
-public sections (core.sections); import its demo module so its ``@demo_step`` runs."""
+"""How this domain plugs into the application (DESIGN.md §3a, docs/architecture.md). core/app.py
+calls ``register(app)`` for every app: import the tables, connect the receivers of the ledger's
+signals, add the CLI group, import the demo module (its ``@demo_step``). It calls
+``register_http(app, api)`` only for an app that answers requests (not for a ``flask`` command):
+the blueprints and API blueprints, the links (ledger.nav.BOOK_LINKS) and the public sections
+(core.sections). Nothing a command runs may depend on register_http."""
 
 from __future__ import annotations
 
@@ -11,18 +13,28 @@ from flask_babel import lazy_gettext as _l
 from . import models  # noqa: F401  (the tables, for migrations and the ORM)
 
 
-def register(app, api) -> None:
+def register(app) -> None:
+    from ledger import signals
+
+    from . import cli, demo
+
+    cli.register(app)
+    # A published disclosure report meets the fund disclosures due by its period end (CF-8).
+    signals.report_published.connect(_report_published)
+    assert demo.funds_demo  # registered with @demo_step(40) on import
+
+
+def register_http(app, api) -> None:
     from core import sections
-    from ledger import nav, signals
+    from ledger import nav
     from ledger.charts import NPO_STANDARDS
 
     from . import api as funds_api
-    from . import cli, demo, public, views
+    from . import public, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.public_bp)
     api.register_blueprint(funds_api.blp)
-    cli.register(app)
     link = nav.BookLink("funds.dashboard", _l("Community funds"), "read", NPO_STANDARDS, "funds.")
     if link not in nav.BOOK_LINKS:
         nav.BOOK_LINKS.append(link)
@@ -30,9 +42,6 @@ def register(app, api) -> None:
         sections.PUBLIC_COMMUNITY.append(public.community_section)
     if public.organisation_section not in sections.PUBLIC_ORGANISATION:
         sections.PUBLIC_ORGANISATION.append(public.organisation_section)
-    # A published disclosure report meets the fund disclosures due by its period end (CF-8).
-    signals.report_published.connect(_report_published)
-    assert demo.funds_demo  # registered with @demo_step(40) on import
 
 
 def _report_published(book, *, period_end, **_kw) -> None:

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""How this domain plugs into the application (DESIGN.md §3a): core/app.py calls
-``register(app, api)`` once. Register here this domain's blueprints and API blueprints, its
-CLI group, its subscriptions to the ledger's signals, its links (ledger.nav.BOOK_LINKS) and its
-public sections (core.sections); import its demo module so its ``@demo_step`` runs."""
+"""How this domain plugs into the application (DESIGN.md §3a, docs/architecture.md). core/app.py
+calls ``register(app)`` for every app: import the tables, connect the receivers of the ledger's
+signals, add the CLI group, import the demo module (its ``@demo_step``). It calls
+``register_http(app, api)`` only for an app that answers requests (not for a ``flask`` command):
+the blueprints and API blueprints, the links (ledger.nav.BOOK_LINKS) and the public sections
+(core.sections). Nothing a command runs may depend on register_http."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 _installed = False
+_installed_http = False
 
 
 def public_section(organisation) -> Markup | None:
@@ -60,25 +63,34 @@ def personal_links(user) -> list[tuple[str, str]]:
     return [(url_for("property.mine", org_id=o), str(_l("My property fees"))) for o in rows]
 
 
-def register(app, api) -> None:
+def register(app) -> None:
     global _installed
-    from core import sections
     from ledger import signals
-    from ledger.nav import BOOK_LINKS, BookLink
 
-    from . import api as property_api
-    from . import cli, demo, governance, models, pages, statement, views  # noqa: F401
+    from . import cli, demo, governance, models, statement  # noqa: F401
 
-    app.register_blueprint(views.bp)
-    api.register_blueprint(property_api.blp)
     app.cli.add_command(cli.group)
     if not _installed:  # module-level registries: once per process, not per create_app
         governance.install()
         # The month's owners' statement is frozen when the book's disclosure report is published.
         signals.report_published.connect(statement.publish_statements)
+        _installed = True
+
+
+def register_http(app, api) -> None:
+    global _installed_http
+    from core import sections
+    from ledger.nav import BOOK_LINKS, BookLink
+
+    from . import api as property_api
+    from . import pages, views  # noqa: F401  (the pages' routes)
+
+    app.register_blueprint(views.bp)
+    api.register_blueprint(property_api.blp)
+    if not _installed_http:  # module-level registries: once per process, not per create_app
         BOOK_LINKS.append(
             BookLink("property.dashboard", _l("Property trust"), "read", ("TRUST_FUND",))
         )
         sections.PUBLIC_ORGANISATION.append(public_section)
         sections.PERSONAL.append(personal_links)
-        _installed = True
+        _installed_http = True
