@@ -173,16 +173,17 @@ def _dividend(r) -> dict:
         "profit_year": r.profit_year,
         "amount": _money(r.amount),
         "reserve": _money(r.reserve),
-        "lines": [
-            {
-                "id": ln.id,
-                "shareholder_id": ln.shareholder_id,
-                "amount": _money(ln.amount),
-                "tax": _money(ln.tax),
-                "paid_on": ln.paid_on.isoformat() if ln.paid_on else None,
-            }
-            for ln in r.lines
-        ],
+        "lines": [_dividend_line(ln) for ln in r.lines],
+    }
+
+
+def _dividend_line(ln) -> dict:
+    return {
+        "id": ln.id,
+        "shareholder_id": ln.shareholder_id,
+        "amount": _money(ln.amount),
+        "tax": _money(ln.tax),
+        "paid_on": ln.paid_on.isoformat() if ln.paid_on else None,
     }
 
 
@@ -410,3 +411,22 @@ def pay_dividend(data, org_id: int, dividend_id: int, line_id: int):
         raise NotFound()
     svc.pay_dividend(org, line, date=data["date"], actor=user)
     return _dividend(line.resolution)
+
+
+@blp.post(ORG + "/dividends/<id:dividend_id>/pay-all")
+@_write
+@blp.arguments(DateIn)
+@blp.response(200)
+def pay_all_dividends(data, org_id: int, dividend_id: int):
+    """Pay every unpaid line of a dividend at once: one posting, the same voucher per
+    shareholder as paying a line. Answers the resolution, the lines this call paid (``paid``)
+    and their totals; 409 when nothing is left unpaid."""
+    org, user = _open(org_id)
+    r = svc.get_dividend(org, dividend_id)
+    paid = svc.pay_dividends(org, r, date=data["date"], actor=user)
+    return {
+        **_dividend(r),
+        "paid": [_dividend_line(ln) for ln in paid],
+        "paid_total": _money(sum(ln.amount for ln in paid)),
+        "paid_tax": _money(sum(ln.tax for ln in paid)),
+    }

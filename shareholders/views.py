@@ -16,6 +16,7 @@ from core.auth import authenticated_user, can_read, get_organisation
 from core.db import db
 from core.downloads import csv_response, download
 from core.errors import DomainError, NotFound
+from core.i18n import money
 from core.models import Organisation, Resident, Role, User
 from core.pdf import render_pdf
 from ledger.views.common import BookView
@@ -446,6 +447,33 @@ def pay_dividend(org_id: int, dividend_id: int, line_id: int):
     )
     return _done(
         _("Dividend paid."), "shareholders.dividend", org_id=org_id, dividend_id=dividend_id
+    )
+
+
+@bp.post(BASE + "/dividends/<id:dividend_id>/pay-all")
+@login_required
+def pay_all_dividends(org_id: int, dividend_id: int):
+    """Pay every unpaid line of a resolution at once (one posting, one voucher per line)."""
+    bv = _bv(org_id)
+    r = svc.get_dividend(bv.org, dividend_id)
+    paid = _run(
+        lambda: svc.pay_dividends(
+            bv.org,
+            r,
+            date=forms.date(request.form.get("date"), "date", dt.date.today()),
+            actor=bv.user,
+        )
+    )
+    return _done(
+        _(
+            "Dividend lines paid: %(count)d, %(total)s in all (income tax withheld %(tax)s).",
+            count=len(paid),
+            total=money(sum(ln.amount for ln in paid)),
+            tax=money(sum(ln.tax for ln in paid)),
+        ),
+        "shareholders.dividend",
+        org_id=org_id,
+        dividend_id=dividend_id,
     )
 
 

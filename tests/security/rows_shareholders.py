@@ -35,6 +35,7 @@ ROWS: list[Row] = [
     Row("L V V V F F F F F", "L V F F F F F F F", "POST",  B + "/dividends", body=DIV, why='the profit year has no year-end closing in this world'),
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   B + "/dividends/<id:dividend_id>"),
     Row("L O O O F F F F F", "L O F F F F F F F", "POST",  B + "/dividends/<id:dividend_id>/lines/<id:line_id>/pay", body={'date': '2026-02-01'}),
+    Row("L O O O F F F F F", "L O F F F F F F F", "POST",  B + "/dividends/<id:dividend_id>/pay-all", body={'date': '2026-02-01'}),
     Row("L O O O O O O O O", "L O O O O O O O O", "GET",   "/my/shares"),
     # --- API --------------------------------------------------------------------------------------
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   A),
@@ -50,5 +51,6 @@ ROWS: list[Row] = [
     Row("L O O O O O O O F", "L O F F F F F F F", "GET",   A + "/dividends"),
     Row("L V V V F F F F F", "L V F F F F F F F", "POST",  A + "/dividends", body=DIV, why='the profit year has no year-end closing in this world'),
     Row("L O O O F F F F F", "L O F F F F F F F", "POST",  A + "/dividends/<id:dividend_id>/lines/<id:line_id>/payment", body={'date': '2026-02-01'}),
+    Row("L O O O F F F F F", "L O F F F F F F F", "POST",  A + "/dividends/<id:dividend_id>/pay-all", body={'date': '2026-02-01'}),
 ]
 # fmt: on
