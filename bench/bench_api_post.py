@@ -175,7 +175,9 @@ def main() -> None:
         if args.print_sql:
             print(f"-- the statements of the last post request ({per_post[-1]}):")
             for sql in statements[-per_post[-1] :]:
-                print("  " + " ".join(sql.split())[:300])
+                print(
+                    "  " + " ".join(sql.split())[: int(__import__("os").environ.get("SQLW", "300"))]
+                )
         timings.sort()
         p90 = timings[int(0.9 * (len(timings) - 1))]
         print(
