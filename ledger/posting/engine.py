@@ -377,8 +377,8 @@ def _post_together(
     values; one shape per count of each cost a worker ~10 ms of CPU per new count)."""
     tables = [(t, cols, rows) for t, cols, rows in inserts if rows]
     if balances:
-        cols = tuple(balances[0])
-        tables.append((_BALANCES, cols, [tuple(b[c] for c in cols) for b in balances]))
+        b_cols = tuple(balances[0])
+        tables.append((_BALANCES, b_cols, [tuple(b[c] for c in b_cols) for b in balances]))
     shape = tuple((t.name, len(rows) == 1) for t, _cols, rows in tables)
     sql = _TOGETHER.get(shape)
     if sql is None:
