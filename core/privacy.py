@@ -305,21 +305,29 @@ def terms_for_community(community_id: int) -> PersonalTerms:
     cache = db.session.info.setdefault(_CACHE_KEY, {})
     terms = cache.get(community_id)
     if terms is None:
-        of_community = Resident.community_id == community_id
+        names_sql, numbers_sql = _residents_sql(Resident)
+        params = {"community_id": community_id}
 
         def read_numbers() -> frozenset[str]:
             # The session's current transaction (the cache is dropped at its end).
-            rows = db.session.execute(
-                sa.select(Resident.phone, Resident.id_number).where(of_community)
-            )
-            return _numbers_of(rows)
+            return _numbers_of(db.session.execute(numbers_sql, params))
 
-        names = db.session.execute(
-            sa.select(Resident.name, Resident.unit).where(of_community).order_by(Resident.id)
-        )  # (in a stable order: the same residents make the same key)
+        names = db.session.execute(names_sql, params)
         texts = _texts_of_rows(tuple(tuple(r) for r in names))
         terms = cache[community_id] = PersonalTerms(texts, read_numbers=read_numbers)
     return terms
+
+
+@functools.cache
+def _residents_sql(resident) -> tuple[sa.Select, sa.Select]:
+    """The residents' names and units (in a stable order: the same residents make the same
+    key), and their phone and ID numbers, of one community: built once (every posting runs the
+    first)."""
+    of_community = resident.community_id == sa.bindparam("community_id")
+    return (
+        sa.select(resident.name, resident.unit).where(of_community).order_by(resident.id),
+        sa.select(resident.phone, resident.id_number).where(of_community),
+    )
 
 
 def check_free_text(community_id: int, text: str | None) -> list:

@@ -94,8 +94,15 @@ def _open(org_id: int, *write_roles: str) -> tuple[Organisation, User, Book]:
 
 
 def _voucher(org_id: int, voucher_id: int) -> tuple[User, Voucher]:
-    _org, user, book = _open(org_id)
-    voucher = svc.get_voucher(book, voucher_id)
+    """The user (any role in the organisation) and the voucher with its book, organisation,
+    lines and their accounts and funds: one query when they all exist, else the 404 or 403
+    that ``_open`` and ``get_voucher`` give."""
+    voucher = svc.voucher_in_organisation(org_id, voucher_id)
+    if voucher is not None:
+        user = auth.can_read(voucher.book.organisation)
+    else:
+        _org, user, book = _open(org_id)
+        voucher = svc.get_voucher(book, voucher_id, with_lines=True)
     audit.note(voucher_id=voucher.id)
     return user, voucher
 
@@ -522,11 +529,7 @@ def reject_voucher(data: dict, org_id: int, voucher_id: int):
 @blp.response(200, s.VoucherOut)
 def post_voucher(org_id: int, voucher_id: int):
     """Post an approved voucher (记账): it gets its number and never changes again."""
-    # Not ``_voucher``: the organisation and book stay referenced for the whole request, so the
-    # service finds them in the session's (weak) identity map instead of reading them again.
-    org, user, book = _open(org_id)
-    voucher = svc.get_voucher(book, voucher_id, with_lines=True)
-    audit.note(voucher_id=voucher.id)
+    user, voucher = _voucher(org_id, voucher_id)
     svc.post_voucher(voucher, actor=user)
     audit.note(number=voucher.number)
     return present_voucher(voucher, just_posted=True)

@@ -464,6 +464,8 @@ def notes_for(voucher_id: int) -> list[SupervisorNote]:
 def _refuse_held_or_unsigned(book: Book, *, voucher: Voucher, actor=None, **_kw) -> None:
     """Receiver of ``ledger.signals.voucher_posting``: a held voucher is not posted, nor a
     payment above the committee threshold without its N-of-M signatures."""
+    if book.standard != "TRUST_FUND":
+        return  # a compound is only ever made on a trust-fund book (create_compound): no query
     compound = compound_for_book(book)
     if compound is None:
         return

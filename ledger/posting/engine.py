@@ -376,55 +376,72 @@ def _post_together(
     """PostgreSQL: mark the voucher posted (``_MARK_POSTED``, conditional on its status) and
     write its rows and the balance upsert in one statement, one round trip under the head
     lock rather than one each: data-modifying CTEs, every row written only if the voucher's
-    row was updated. The statement is compiled once per shape (rows per table). False, having
-    written nothing, when the voucher was no longer approved."""
-    shape = (tuple((t.name, len(rows)) for t, _cols, rows in inserts), len(balances))
+    row was updated. False, having written nothing, when the voucher was no longer approved.
+
+    One row is bound value by value; several rows as one array per column (``unnest``), but
+    for the book and community, the same in every row. So the statement has at most two
+    shapes per table whatever the number of log nodes or balance rows, and is compiled at
+    most a few times per process (SQLAlchemy's statement cache does not take a DML CTE's
+    values; one shape per count of each cost a worker ~10 ms of CPU per new count)."""
+    tables = [(t, cols, rows) for t, cols, rows in inserts if rows]
+    if balances:
+        b_cols = tuple(balances[0])
+        tables.append((_BALANCES, b_cols, [tuple(b[c] for c in b_cols) for b in balances]))
+    shape = tuple((t.name, len(rows) == 1) for t, _cols, rows in tables)
     sql = _TOGETHER.get(shape)
     if sql is None:
         v = _MARK_POSTED.returning(_VOUCHERS.c.id).cte("v")
 
-        def rows_of(table, cols, count: int, prefix: str):
-            # One SELECT of bound values per row, from ``v``: no row when nothing was updated.
-            selects = [
+        def rows_of(table, cols, single: bool):
+            """The rows from ``v``: none when nothing was updated."""
+            if single:
+                return sa.select(
+                    *(sa.bindparam(f"{table.name}_{c}", type_=table.c[c].type) for c in cols)
+                ).select_from(v)
+            arrays = (
+                sa.func.unnest(
+                    *(
+                        sa.bindparam(f"{table.name}_{c}", type_=postgresql.ARRAY(table.c[c].type))
+                        for c in cols
+                        if c not in _SAME
+                    )
+                )
+                .table_valued(*(c for c in cols if c not in _SAME))
+                .render_derived(name=f"{table.name}_rows")
+            )
+            return (
                 sa.select(
                     *(
-                        sa.bindparam(f"{prefix}_{j}_{c}", type_=table.c[c].type).label(c)
+                        sa.bindparam(f"{table.name}_{c}", type_=table.c[c].type)
+                        if c in _SAME
+                        else arrays.c[c]
                         for c in cols
                     )
-                ).select_from(v)
-                for j in range(count)
-            ]
-            return selects[0] if count == 1 else sa.union_all(*selects)
-
-        ctes = [
-            sa.insert(table)
-            .from_select(list(cols), rows_of(table, cols, len(rows), table.name))
-            .cte(f"w{i}")
-            for i, (table, cols, rows) in enumerate(inserts)
-            if rows
-        ]
-        if balances:
-            cols = list(balances[0])
-            ins = postgresql.insert(_BALANCES).from_select(
-                cols, rows_of(_BALANCES, cols, len(balances), "b")
+                )
+                .select_from(v)
+                .join(arrays, sa.true())
             )
-            ctes.append(_upsert(ins).cte("wb"))
+
+        ctes = []
+        for i, (table, cols, rows) in enumerate(tables):
+            ins = postgresql.insert(table).from_select(
+                list(cols), rows_of(table, cols, len(rows) == 1)
+            )
+            ctes.append((_upsert(ins) if table is _BALANCES else ins).cte(f"w{i}"))
         stmt = sa.select(sa.func.count()).select_from(v).add_cte(*ctes)
-        # Compiled here once: SQLAlchemy's statement cache does not take a DML CTE's values.
         sql = _TOGETHER[shape] = str(stmt.compile(dialect=db.session.connection().dialect))
-    params = {
-        f"{table.name}_{j}_{c}": value
-        for table, cols, rows in inserts
-        for j, row in enumerate(rows)
-        for c, value in zip(cols, row, strict=True)
-    }
-    params.update(
-        (f"b_{j}_{c}", value) for j, row in enumerate(balances) for c, value in row.items()
-    )
-    params.update(marked)
+    params = dict(marked)
+    for table, cols, rows in tables:
+        single = len(rows) == 1
+        for k, c in enumerate(cols):
+            params[f"{table.name}_{c}"] = (
+                rows[0][k] if single or c in _SAME else [row[k] for row in rows]
+            )
     return db.session.connection().exec_driver_sql(sql, params).scalar_one() == 1
 
 
+# Columns with one value in all the rows one posting writes to a table (one book, one community).
+_SAME = frozenset({"book_id", "community_id"})
 _TOGETHER: dict[tuple, str] = {}
 
 

@@ -47,6 +47,7 @@ from .vouchers import (
     submit_voucher,
     update_voucher,
     voucher_editors,
+    voucher_in_organisation,
 )
 
 # Role sets by step (views and the API import these names; ledger.policy is their home).
@@ -102,4 +103,5 @@ __all__ = [
     "unit_exponent",
     "update_voucher",
     "voucher_editors",
+    "voucher_in_organisation",
 ]

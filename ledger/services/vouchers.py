@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from core.db import db
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from core.models import User
+from core.models import Organisation, User
 
 from .. import policy, posting, signals
 from ..models import Book, Voucher, VoucherEvent, VoucherKind, VoucherLine, VoucherStatus
@@ -239,14 +239,33 @@ def post_voucher(voucher: Voucher, *, actor: User) -> Voucher:
     return voucher
 
 
-_VOUCHER_WITH_LINES = (
-    sa.select(Voucher)
-    .where(Voucher.id == sa.bindparam("v_id"))
-    .options(
-        joinedload(Voucher.lines).joinedload(VoucherLine.account),
-        joinedload(Voucher.lines).joinedload(VoucherLine.fund),
-    )
+# A voucher's lines with their accounts and funds, in the voucher's own query.
+_WITH_LINES = (
+    joinedload(Voucher.lines).joinedload(VoucherLine.account),
+    joinedload(Voucher.lines).joinedload(VoucherLine.fund),
 )
+_VOUCHER_WITH_LINES = (
+    sa.select(Voucher).where(Voucher.id == sa.bindparam("v_id")).options(*_WITH_LINES)
+)
+_VOUCHER_IN_ORGANISATION = (
+    sa.select(Voucher)
+    .join(Voucher.book)
+    .join(Book.organisation)
+    .where(Organisation.id == sa.bindparam("org_id"), Voucher.id == sa.bindparam("v_id"))
+    .options(contains_eager(Voucher.book).contains_eager(Book.organisation), *_WITH_LINES)
+)
+
+
+def voucher_in_organisation(org_id: int, voucher_id: int) -> Voucher | None:
+    """The voucher with its book, the book's organisation, its lines and their accounts and
+    funds, in one query (``voucher.book.organisation`` then reads nothing); None when any of
+    them is missing or the voucher is in another book (then ``get_voucher`` on the book says
+    which, after the caller's permission check)."""
+    return (
+        db.session.execute(_VOUCHER_IN_ORGANISATION, {"org_id": org_id, "v_id": voucher_id})
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def reverse_voucher(
