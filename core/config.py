@@ -7,6 +7,7 @@ In development both keys are generated once into the instance folder.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -50,7 +51,7 @@ def _number(name: str, default: int | float, kind: type = int) -> int | float:
         value = kind(raw.strip())
     except ValueError:
         value = None
-    if value is None or not 0 <= value < float("inf"):
+    if value is None or value < 0 or not math.isfinite(value):  # also NaN
         what = "a whole number" if kind is int else "a number of seconds"
         raise ConfigError(f"{name} must be {what}, 0 or more (it is {raw!r})")
     return value

@@ -137,6 +137,13 @@ def test_paying_all_through_the_page(app, dividend):
     [
         ("2026-13-45", 422, "日期"),
         ("2026-02-27", 422, "决议日"),
+        # what a phone keyboard or a paste may bring: full-width and superscript digits, a
+        # zero-width space; and days the calendar does not have (2026 is not a leap year)
+        ("２０２６-０３-０６", 422, "日期"),
+        ("2026-03-0⁶", 422, "日期"),
+        ("2026-03-\u200b06", 422, "日期"),
+        ("2026-02-29", 422, "日期"),
+        ("2026-04-31", 422, "日期"),
     ],
 )
 def test_a_bad_date_is_refused_and_changes_nothing(app, dividend, date, status, words):
@@ -217,8 +224,9 @@ def test_paying_all_through_the_api(app, dividend):
     state, before = _paid_state(r), counts()
     again = c.post(url, json={"date": "2026-03-07"}, headers=h)
     assert again.status_code == 409 and "均已支付" in again.get_json()["message"]
-    bad = c.post(url, json={"date": "not a date"}, headers=h)
-    assert bad.status_code == 422
+    for odd in ("not a date", "２０２６-０３-０８", "2026-03-0⁸", "2026-03-\u200b08", "2026-02-29"):
+        bad = c.post(url, json={"date": odd}, headers=h)
+        assert bad.status_code == 422, odd
     assert _paid_state(r) == state and counts() == before
 
 
