@@ -26,7 +26,13 @@ from .db import (
     reset_read_only_transactions,
     set_read_only_transactions,
 )
-from .errors import HTTP_MESSAGES, InvalidInput, error_response, register_error_handlers
+from .errors import (
+    HTTP_MESSAGES,
+    InvalidInput,
+    error_response,
+    register_error_handlers,
+    unavailable_response,
+)
 from .extensions import api, babel, csrf, login_manager
 from .i18n import (
     LOCALES,
@@ -341,7 +347,7 @@ def _register_request_hooks(app: Flask) -> None:
             except SQLAlchemyError:
                 db.session.rollback()
                 app.logger.exception("database error at commit")
-                response = error_response(503, "unavailable", HTTP_MESSAGES[500])
+                response = unavailable_response()
         else:
             db.session.rollback()
         if not committed:

@@ -121,6 +121,27 @@ def error_response(status: int, code: str, message, errors: dict | None = None):
     )
 
 
+def unavailable_response():
+    """503 "briefly unavailable, retry" with Retry-After, for a request whose database went away.
+
+    The caller has rolled the session back. The answer must not need the database again: when
+    the page or its language does (the signed-in user's saved language is an expired attribute
+    after the rollback), it is given in the default language, without the page around it."""
+    message = HTTP_MESSAGES[503]
+    try:
+        response = make_response(error_response(503, "unavailable", message))
+    except SQLAlchemyError:
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            text = str(message)
+        if wants_json():
+            response = jsonify({"code": "unavailable", "message": text, "errors": {}})
+            response.status_code = 503
+        else:
+            response = make_response((text, 503, {"Content-Type": "text/plain; charset=utf-8"}))
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def _translate_field_errors(messages) -> dict:
     """webargs/marshmallow errors: {location: {field: [msg]}} → {field: [msg]}."""
     if not isinstance(messages, dict):
@@ -176,21 +197,7 @@ def register_error_handlers(app: Flask) -> None:
         # Idempotency-Key) is the right move. A 503 with Retry-After, not a 500: neither the
         # input's fault nor a bug of ours.
         current_app.logger.warning("database unavailable: %s", e, exc_info=True)
-        message = HTTP_MESSAGES[503]
-        try:
-            response = make_response(error_response(503, "unavailable", message))
-        except SQLAlchemyError:
-            # The page or the language needed the database too (the signed-in user's choice):
-            # answer in the default language, without the page around it.
-            with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-                text = str(message)
-            if wants_json():
-                response = jsonify({"code": "unavailable", "message": text, "errors": {}})
-                response.status_code = 503
-            else:
-                response = make_response((text, 503, {"Content-Type": "text/plain; charset=utf-8"}))
-        response.headers["Retry-After"] = "2"
-        return response
+        return unavailable_response()
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):

@@ -19,11 +19,18 @@ class _Gone(Exception):
 
 
 @contextlib.contextmanager
-def database_gone():
-    """Every SQL statement fails as it does once the server is gone (lazy loads included)."""
+def database_gone(from_statement: str = ""):
+    """Every SQL statement fails as it does once the server is gone (lazy loads included);
+    with ``from_statement``, from the first statement that starts with it on, rollbacks to the
+    tests' savepoints excepted (a real dead connection is invalidated, and its rollback is a
+    no-op)."""
+    gone = not from_statement
 
     def boom(conn, cursor, statement, *args):
-        raise sa.exc.OperationalError(statement, {}, _Gone("server closed the connection"))
+        nonlocal gone
+        gone = gone or statement.startswith(from_statement)
+        if gone and not (from_statement and statement.startswith("ROLLBACK")):
+            raise sa.exc.OperationalError(statement, {}, _Gone("server closed the connection"))
 
     sa.event.listen(db.engine, "before_cursor_execute", boom)
     try:
@@ -61,3 +68,27 @@ def test_a_page_answers_503_while_the_database_is_gone(app, client, client_as):
         assert r.status_code == 503
         assert r.headers["Retry-After"].isdigit()
         assert r.mimetype in ("text/html", "text/plain")
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans_CN"])
+def test_the_database_gone_at_commit_is_a_503_not_a_500(app, user, language):
+    """The request's work is done and its audit event is being written when the server dies
+    (found by the crash test). The rollback expires the signed-in user, so the answer's language
+    (the user's saved one) cannot be read: the 503 comes in the default language instead."""
+    user.locale = language
+    token = create_api_token(user, "outage")[1]
+    db.session.commit()
+    with database_gone(from_statement="INSERT INTO audit_events"):
+        r = app.test_client().post(
+            "/api/v1/tokens",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"name": "at commit"},
+        )
+    assert r.status_code == 503, r.get_data(as_text=True)
+    assert r.headers["Retry-After"].isdigit()
+    body = r.get_json()
+    assert body["code"] == "unavailable"
+    assert "稍后" in body["message"] or "try again" in body["message"]
+    # Nothing of the request was committed.
+    names = db.session.execute(sa.text("SELECT name FROM api_tokens")).scalars().all()
+    assert "at commit" not in names
