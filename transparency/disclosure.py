@@ -285,15 +285,13 @@ def _log_segment(book: Book, first: int, size: int) -> list[dict]:
 
 
 def _carried(book: Book, previous_bundle: dict, size: int) -> list[dict]:
+    records = pending_records(previous_bundle)
     out = []
-    for record in pending_records(previous_bundle):
-        index = record["index"]
-        stored = log.leaf_hash_at(book.id, index)
+    proved = log.leaves_with_proofs(book.id, [r["index"] for r in records], size)
+    for record, (stored, proof) in zip(records, proved, strict=True):
         if stored is None or stored != merkle.leaf_hash(log.leaf_bytes(record)):
-            raise _disagree(index, record.get("number"))
-        out.append(
-            {"record": record, "inclusion_proof": _b64(log.inclusion_proof(book.id, index, size))}
-        )
+            raise _disagree(record["index"], record.get("number"))
+        out.append({"record": record, "inclusion_proof": _b64(proof)})
     return out
 
 

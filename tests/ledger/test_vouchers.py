@@ -51,6 +51,23 @@ def test_posting_updates_balances_and_log(post, acct, book):
     assert merkle.verify_inclusion(leaves[3], 3, 5, proof, merkle.root_hash(leaves))
 
 
+def test_many_proofs_read_together_match_the_rfc(post, acct, book, monkeypatch):
+    """``leaves_with_proofs`` (a report's carried records) gives each leaf's stored hash and
+    the RFC 9162 path, also when its nodes take several queries (``_FETCH`` made tiny)."""
+    from tests.transparency.test_merkle import ref_path
+
+    cash, revenue = acct("1002"), acct("5001")
+    vs = [post(lines((cash, 100 + i, 0), (revenue, 0, 100 + i))) for i in range(13)]
+    leaves = [merkle.leaf_hash(log.leaf_bytes(log.public_record(v))) for v in vs]
+    monkeypatch.setattr(log, "_FETCH", 3)
+    for size in (1, 2, 7, 8, 13):
+        indices = list(range(size))[::-1]  # any order, answered in the order asked
+        got = log.leaves_with_proofs(book.id, indices, size)
+        assert [leaf for leaf, _ in got] == [leaves[i] for i in indices]
+        assert [proof for _, proof in got] == [ref_path(i, leaves[:size]) for i in indices]
+    assert log.leaves_with_proofs(book.id, [], 13) == []
+
+
 @pytest.mark.parametrize(
     "bad, message",
     [
