@@ -1073,7 +1073,8 @@ def write_results(args, sizes: list[int], started: float, load0: tuple, env_line
         "(a shared machine: other engineers' work runs at the same time, so compare the "
         "ratios measured within this run, not absolute figures across runs)",
         "- PostgreSQL servers: started by `bench/run` for this run in temporary directories "
-        "(fsync off, synchronous_commit on), a primary and a streaming replica",
+        "(fsync off, synchronous_commit on, random_page_cost 1.1 as the README recommends), "
+        "a primary and a streaming replica",
         "",
         "Each cell is the median, with the spread (min–max) of the runs in brackets; peak RSS is "
         "`ru_maxrss` of the process (the largest single process of the command).",
