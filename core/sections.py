@@ -30,6 +30,14 @@ PUBLIC_COMMUNITY: list[Callable[[Any], Markup | None]] = []
 PERSONAL: list[Callable[[Any], list[tuple[str, str]]]] = []
 
 
+def add_once(registry: list, item) -> None:
+    """Append ``item`` to a module-level registry (these lists, ``ledger.nav.BOOK_LINKS``) unless
+    it is there: ``create_app`` runs every domain's ``register_http`` for each app it builds, and
+    a process may build several (the tests build dozens)."""
+    if item not in registry:
+        registry.append(item)
+
+
 def public_sections(place: list[Callable[[Any], Markup | None]], subject) -> list[Markup]:
     out = []
     for fn in place:

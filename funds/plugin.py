@@ -35,13 +35,12 @@ def register_http(app, api) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(views.public_bp)
     api.register_blueprint(funds_api.blp)
-    link = nav.BookLink("funds.dashboard", _l("Community funds"), "read", NPO_STANDARDS, "funds.")
-    if link not in nav.BOOK_LINKS:
-        nav.BOOK_LINKS.append(link)
-    if public.community_section not in sections.PUBLIC_COMMUNITY:
-        sections.PUBLIC_COMMUNITY.append(public.community_section)
-    if public.organisation_section not in sections.PUBLIC_ORGANISATION:
-        sections.PUBLIC_ORGANISATION.append(public.organisation_section)
+    sections.add_once(
+        nav.BOOK_LINKS,
+        nav.BookLink("funds.dashboard", _l("Community funds"), "read", NPO_STANDARDS, "funds."),
+    )
+    sections.add_once(sections.PUBLIC_COMMUNITY, public.community_section)
+    sections.add_once(sections.PUBLIC_ORGANISATION, public.organisation_section)
 
 
 def _report_published(book, *, period_end, **_kw) -> None:

@@ -28,8 +28,9 @@ def register_http(app, api) -> None:
 
     app.register_blueprint(bp)
     api.register_blueprint(blp)
-    sections.PERSONAL.append(personal_links)
-    sections.PUBLIC_ORGANISATION.append(public_section)
-    nav.BOOK_LINKS.append(
-        nav.BookLink("points.home", _l("Points"), standards=("SME_2011", "NPO_2004", "NPO_2024"))
+    sections.add_once(sections.PERSONAL, personal_links)
+    sections.add_once(sections.PUBLIC_ORGANISATION, public_section)
+    sections.add_once(
+        nav.BOOK_LINKS,
+        nav.BookLink("points.home", _l("Points"), standards=("SME_2011", "NPO_2004", "NPO_2024")),
     )

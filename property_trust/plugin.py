@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 _installed = False
-_installed_http = False
 
 
 def public_section(organisation) -> Markup | None:
@@ -78,7 +77,6 @@ def register(app) -> None:
 
 
 def register_http(app, api) -> None:
-    global _installed_http
     from core import sections
     from ledger.nav import BOOK_LINKS, BookLink
 
@@ -87,10 +85,8 @@ def register_http(app, api) -> None:
 
     app.register_blueprint(views.bp)
     api.register_blueprint(property_api.blp)
-    if not _installed_http:  # module-level registries: once per process, not per create_app
-        BOOK_LINKS.append(
-            BookLink("property.dashboard", _l("Property trust"), "read", ("TRUST_FUND",))
-        )
-        sections.PUBLIC_ORGANISATION.append(public_section)
-        sections.PERSONAL.append(personal_links)
-        _installed_http = True
+    sections.add_once(
+        BOOK_LINKS, BookLink("property.dashboard", _l("Property trust"), "read", ("TRUST_FUND",))
+    )
+    sections.add_once(sections.PUBLIC_ORGANISATION, public_section)
+    sections.add_once(sections.PERSONAL, personal_links)

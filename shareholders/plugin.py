@@ -26,12 +26,11 @@ def register_http(app, api) -> None:
 
     app.register_blueprint(views.bp)
     api.register_blueprint(shareholders_api.blp)
-    link = nav.BookLink(
-        "shareholders.register", _l("Shareholders"), "read", ("SME_2011",), "shareholders."
+    sections.add_once(
+        nav.BOOK_LINKS,
+        nav.BookLink(
+            "shareholders.register", _l("Shareholders"), "read", ("SME_2011",), "shareholders."
+        ),
     )
-    if link not in nav.BOOK_LINKS:
-        nav.BOOK_LINKS.append(link)
-    if public.section not in sections.PUBLIC_ORGANISATION:
-        sections.PUBLIC_ORGANISATION.append(public.section)
-    if views.personal_links not in sections.PERSONAL:
-        sections.PERSONAL.append(views.personal_links)
+    sections.add_once(sections.PUBLIC_ORGANISATION, public.section)
+    sections.add_once(sections.PERSONAL, views.personal_links)

@@ -102,17 +102,19 @@ def env(tmp_path_factory) -> dict[str, str]:
     return env
 
 
-def probe(env: dict[str, str], args: list[str] | None) -> dict:
+def python(env: dict[str, str], *argv: str) -> str:
+    """The output of ``python argv…`` in a process of its own (a fresh interpreter: nothing
+    imported yet), which must succeed."""
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HTTP_MODULES)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [sys.executable, *argv], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return out.stdout
+
+
+def probe(env: dict[str, str], args: list[str] | None) -> dict:
+    out = python(env, "-c", PROBE, json.dumps(args), json.dumps(HTTP_MODULES))
+    return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
@@ -144,16 +146,7 @@ def test_a_command_app_does_not_import_the_http_layer(env, serving, args):
 
 
 def test_db_commands_load_flask_migrate_when_run(env):
-    out = subprocess.run(
-        [sys.executable, "-m", "flask", "db", "heads"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    heads = out.stdout.split()
+    heads = python(env, "-m", "flask", "db", "heads").split()
     assert heads and "(head)" in heads
 
 
@@ -163,14 +156,34 @@ def test_the_job_worker_gets_the_job_kinds_of_the_pages_and_the_api(env):
 
 
 def test_flask_routes_lists_the_whole_app(env):
-    out = subprocess.run(
-        [sys.executable, "-m", "flask", "routes"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    out = python(env, "-m", "flask", "routes")
+    assert "/api/v1/openapi.json" in out
+    assert "/public/" in out
+
+
+def test_another_app_in_the_process_adds_no_second_link_or_section(app):
+    """Every domain's ``register_http`` runs for each app built: the registries it appends to
+    live in modules, so a second app must find its links and sections already there (points
+    appended them again before, and showed its public section once per app built)."""
+    from core import sections
+    from core.app import create_app
+    from ledger import nav
+
+    registries = {
+        "book links": nav.BOOK_LINKS,
+        "organisation sections": sections.PUBLIC_ORGANISATION,
+        "community sections": sections.PUBLIC_COMMUNITY,
+        "personal links": sections.PERSONAL,
+    }
+    before = {name: list(r) for name, r in registries.items()}
+    assert all(before.values())
+    create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "another",
+            "FIELD_KEY": Fernet.generate_key().decode(),
+        }
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert "/api/v1/openapi.json" in out.stdout
-    assert "/public/" in out.stdout
+    assert {name: list(r) for name, r in registries.items()} == before
+    for name, r in registries.items():
+        assert len(r) == len(set(map(id, r))), name
